@@ -1,0 +1,136 @@
+# whodunnit: libwdn and the wdn-* commands.
+#
+#   make            library into build/, commands into bin/
+#   make check      install missing build dependencies, build, run every test
+#   make asan       the whole suite under address + undefined sanitizers
+#   make fuzz       run every libFuzzer target for FUZZTIME seconds (clang)
+#   make bench      benchmarks over generated trails (figures as ratios)
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+BINDIR_INSTALL = $(PREFIX)/bin
+LIBDIR = $(PREFIX)/lib
+INCDIR = $(PREFIX)/include
+MANDIR = $(PREFIX)/share/man
+DATADIR = $(PREFIX)/share
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+LDFLAGS ?=
+B ?= build/default
+BIN ?= bin
+
+PKGS = libcurl yajl zlib libsodium sqlite3 expat
+DEBS = libcurl4-openssl-dev libyajl-dev zlib1g-dev libsodium-dev libsqlite3-dev \
+       libexpat1-dev pkg-config mandoc jq yajl-tools sqlite3
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN = -Wall -Wextra -Wshadow -Wno-unused-parameter
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -Ilib $(PKG_CFLAGS) $(CFLAGS)
+
+SOVERSION = 0
+LIB_SRC := $(sort $(wildcard lib/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+CLI_SRC := cmd/cli.c
+CLI_OBJ := $(B)/cmd/cli.o
+CMDS := $(sort $(basename $(notdir $(wildcard cmd/wdn-*.c))))
+CMD_BIN := $(CMDS:%=$(BIN)/%)
+UNIT_SRC := $(sort $(wildcard tests/unit/t-*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz-*.c))
+REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/tests/replay-%)
+TOOL_BIN := $(B)/tests/gentrail
+
+.PHONY: all check test asan fuzz bench install uninstall clean deps tools
+all: $(B)/libwdn.a $(B)/libwdn.so.$(SOVERSION) $(B)/wdn.pc $(CMD_BIN)
+
+$(B)/%.o: %.c lib/wdn.h $(wildcard lib/*.h cmd/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/libwdn.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/libwdn.so.$(SOVERSION): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libwdn.so.$(SOVERSION) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	ln -sf libwdn.so.$(SOVERSION) $(B)/libwdn.so
+
+$(B)/wdn.pc: lib/wdn.pc.in Makefile
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define WDN_VERSION "\(.*\)"/\1/p' lib/wdn.h)|' \
+	    -e 's|@REQUIRES@|$(PKGS)|' lib/wdn.pc.in > $@
+
+# Commands link the static library so bin/ runs in-tree with no LD_LIBRARY_PATH.
+$(BIN)/%: $(B)/cmd/%.o $(CLI_OBJ) $(B)/libwdn.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CLI_OBJ) $(B)/libwdn.a $(PKG_LIBS) -lm
+
+$(B)/tests/%: tests/unit/%.c tests/unit/tap.h $(B)/libwdn.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(B)/libwdn.a $(PKG_LIBS) -lm
+
+# Fuzz targets replay their corpora in every check through a plain main().
+$(B)/tests/replay-%: tests/fuzz/%.c tests/fuzz/replay.c $(B)/libwdn.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(B)/libwdn.a $(PKG_LIBS) -lm
+
+$(B)/tests/gentrail: tests/bench/gentrail.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
+
+tools: $(UNIT_BIN) $(REPLAY_BIN) $(TOOL_BIN)
+
+deps:
+	@sh tests/deps.sh $(DEBS)
+
+check: deps
+	@$(MAKE) --no-print-directory all tools
+	@B=$(B) BIN=$(BIN) sh tests/run.sh
+
+test: all tools
+	@B=$(B) BIN=$(BIN) sh tests/run.sh
+
+ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+asan: deps
+	@$(MAKE) --no-print-directory B=build/asan BIN=build/asan/bin \
+	    CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all tools
+	@B=build/asan BIN=build/asan/bin WDN_SANITIZED=1 \
+	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    sh tests/run.sh
+
+FUZZTIME ?= 60
+fuzz:
+	@sh tests/fuzz/run.sh $(FUZZTIME)
+
+bench: all $(TOOL_BIN)
+	@B=$(B) BIN=$(BIN) sh tests/bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR_INSTALL) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
+	    $(DESTDIR)$(DATADIR)/bash-completion/completions $(DESTDIR)$(DATADIR)/zsh/site-functions \
+	    $(DESTDIR)$(DATADIR)/fish/vendor_completions.d
+	install -m 755 $(CMD_BIN) $(DESTDIR)$(BINDIR_INSTALL)/
+	install -m 644 $(B)/libwdn.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(B)/libwdn.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf libwdn.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libwdn.so
+	install -m 644 lib/wdn.h $(DESTDIR)$(INCDIR)/
+	install -m 644 $(B)/wdn.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(wildcard man/*.7) $(DESTDIR)$(MANDIR)/man7/
+	for c in $(CMDS); do \
+	    install -m 644 completions/wdn.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/$$c; \
+	    install -m 644 completions/_$$c.zsh $(DESTDIR)$(DATADIR)/zsh/site-functions/_$$c 2>/dev/null || true; \
+	    install -m 644 completions/$$c.fish $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/ 2>/dev/null || true; \
+	done
+
+uninstall:
+	for c in $(CMDS); do rm -f $(DESTDIR)$(BINDIR_INSTALL)/$$c $(DESTDIR)$(MANDIR)/man1/$$c.1 \
+	    $(DESTDIR)$(DATADIR)/bash-completion/completions/$$c $(DESTDIR)$(DATADIR)/zsh/site-functions/_$$c \
+	    $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/$$c.fish; done
+	rm -f $(DESTDIR)$(LIBDIR)/libwdn.a $(DESTDIR)$(LIBDIR)/libwdn.so $(DESTDIR)$(LIBDIR)/libwdn.so.$(SOVERSION) \
+	    $(DESTDIR)$(INCDIR)/wdn.h $(DESTDIR)$(LIBDIR)/pkgconfig/wdn.pc $(DESTDIR)$(MANDIR)/man7/wdn.7
+
+clean:
+	rm -rf build bin tests/out

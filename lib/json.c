@@ -1,0 +1,177 @@
+/* JSON over yajl: parsing whole documents, paths into trees, and emitting
+ * trees or already-serialized text through a yajl generator. */
+#include "wdn.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_parse.h>
+#include <yajl/yajl_tree.h>
+
+wdn_json wdn_json_parse(const char *text, size_t len, struct wdn_err *err)
+{
+	char ebuf[256] = "";
+	char *copy;
+	yajl_val v;
+
+	/* yajl_tree_parse wants a NUL-terminated text */
+	if (!(copy = wdn_strndup(text, len))) {
+		wdn_err_set(err, WDN_ENOMEM, "out of memory");
+		return NULL;
+	}
+	v = yajl_tree_parse(copy, ebuf, sizeof(ebuf));
+	free(copy);
+	if (!v) {
+		char *nl = strchr(ebuf, '\n');
+
+		if (nl)
+			*nl = '\0';
+		wdn_err_set(err, WDN_EINVAL, "invalid JSON: %s", ebuf[0] ? ebuf : "parse error");
+	}
+	return v;
+}
+
+void wdn_json_free(wdn_json v)
+{
+	yajl_tree_free(v);
+}
+
+wdn_json wdn_json_get(wdn_json v, const char *path)
+{
+	const char *p = path, *dot;
+	size_t i, n;
+
+	while (v && *p) {
+		if (!YAJL_IS_OBJECT(v))
+			return NULL;
+		dot = strchr(p, '.');
+		n = dot ? (size_t)(dot - p) : strlen(p);
+		for (i = 0; i < v->u.object.len; i++) {
+			const char *k = v->u.object.keys[i];
+
+			if (strlen(k) == n && !memcmp(k, p, n))
+				break;
+		}
+		if (i == v->u.object.len)
+			return NULL;
+		v = v->u.object.values[i];
+		p += n + (dot != NULL);
+	}
+	return v;
+}
+
+const char *wdn_json_str(wdn_json v, const char *path)
+{
+	v = wdn_json_get(v, path);
+	return v && YAJL_IS_STRING(v) ? v->u.string : NULL;
+}
+
+int wdn_json_gen(yajl_gen g, wdn_json v)
+{
+	size_t i;
+
+	if (!v)
+		return yajl_gen_null(g) == yajl_gen_status_ok ? 0 : WDN_EINVAL;
+	switch (v->type) {
+	case yajl_t_string:
+		yajl_gen_string(g, (const unsigned char *)v->u.string, strlen(v->u.string));
+		break;
+	case yajl_t_number:
+		yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
+		break;
+	case yajl_t_object:
+		yajl_gen_map_open(g);
+		for (i = 0; i < v->u.object.len; i++) {
+			wdn_gen_key(g, v->u.object.keys[i]);
+			wdn_json_gen(g, v->u.object.values[i]);
+		}
+		yajl_gen_map_close(g);
+		break;
+	case yajl_t_array:
+		yajl_gen_array_open(g);
+		for (i = 0; i < v->u.array.len; i++)
+			wdn_json_gen(g, v->u.array.values[i]);
+		yajl_gen_array_close(g);
+		break;
+	case yajl_t_true:
+		yajl_gen_bool(g, 1);
+		break;
+	case yajl_t_false:
+		yajl_gen_bool(g, 0);
+		break;
+	default:
+		yajl_gen_null(g);
+	}
+	return 0;
+}
+
+/* Replaying parser events into a generator inserts serialized JSON into the
+ * output stream, pretty-printed or not as the generator is configured. */
+static int re_null(void *g) { return yajl_gen_null(g) == yajl_gen_status_ok; }
+static int re_bool(void *g, int b) { return yajl_gen_bool(g, b) == yajl_gen_status_ok; }
+static int re_num(void *g, const char *s, size_t n) { return yajl_gen_number(g, s, n) == yajl_gen_status_ok; }
+static int re_str(void *g, const unsigned char *s, size_t n) { return yajl_gen_string(g, s, n) == yajl_gen_status_ok; }
+static int re_omap(void *g) { return yajl_gen_map_open(g) == yajl_gen_status_ok; }
+static int re_cmap(void *g) { return yajl_gen_map_close(g) == yajl_gen_status_ok; }
+static int re_oarr(void *g) { return yajl_gen_array_open(g) == yajl_gen_status_ok; }
+static int re_carr(void *g) { return yajl_gen_array_close(g) == yajl_gen_status_ok; }
+
+static const yajl_callbacks replay = {
+	re_null, re_bool, NULL, NULL, re_num, re_str, re_omap, re_str, re_cmap, re_oarr, re_carr,
+};
+
+int wdn_json_gen_text(yajl_gen g, const char *text, size_t len)
+{
+	yajl_handle h = yajl_alloc(&replay, NULL, g);
+	int rc = 0;
+
+	if (!h)
+		return WDN_ENOMEM;
+	if (yajl_parse(h, (const unsigned char *)text, len) != yajl_status_ok ||
+	    yajl_complete_parse(h) != yajl_status_ok)
+		rc = WDN_EINVAL;
+	yajl_free(h);
+	return rc;
+}
+
+static void append_cb(void *ctx, const char *s, size_t n)
+{
+	wdn_buf_add(ctx, s, n);
+}
+
+int wdn_json_serialize(wdn_json v, struct wdn_buf *out)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+
+	if (!g)
+		return WDN_ENOMEM;
+	yajl_gen_config(g, yajl_gen_print_callback, append_cb, out);
+	wdn_json_gen(g, v);
+	yajl_gen_free(g);
+	return 0;
+}
+
+void wdn_gen_str(yajl_gen g, const char *s)
+{
+	if (s)
+		yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+	else
+		yajl_gen_null(g);
+}
+
+void wdn_gen_key(yajl_gen g, const char *k)
+{
+	yajl_gen_string(g, (const unsigned char *)k, strlen(k));
+}
+
+void wdn_gen_time(yajl_gen g, int64_t t)
+{
+	char b[32];
+
+	if (t == WDN_TIME_NONE) {
+		yajl_gen_null(g);
+		return;
+	}
+	wdn_time_format(t, b);
+	wdn_gen_str(g, b);
+}

@@ -1,0 +1,757 @@
+/*
+ * The CloudTrail input reader: gzip or plain bytes in, events out.
+ *
+ * One streaming yajl parse over the whole input. The bytes of the record in
+ * progress are kept in a window so an event can be handed over as it was
+ * read; everything before it is dropped, so memory follows the largest record.
+ * The few fields every consumer needs (name, time, caller key...) are pulled
+ * out during the same parse, so no event is parsed twice unless a consumer
+ * wants the whole tree. After a syntax error the reader skips to the next
+ * line that starts a new top-level value, so one bad line in a JSON-lines file
+ * costs that line only.
+ */
+#include "wdn.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yajl/yajl_parse.h>
+#include <zlib.h>
+
+/* What the container at each depth is, as far as the reader cares. */
+enum ctx {
+	C_NONE,      /* not interesting */
+	C_TOP_ARRAY, /* [event, ...] */
+	C_TOP_OBJ,   /* a top-level object: an event, {"Records":[...]} or an envelope */
+	C_RECORDS,   /* the Records array of a log file */
+	C_EVENT,     /* an event nested in an array or an envelope */
+	C_UI,        /* event.userIdentity */
+	C_SC,        /* userIdentity.sessionContext */
+	C_SI,        /* sessionContext.sessionIssuer */
+};
+
+/* Keys the reader recognises; fields map to enum wdn_field. */
+enum key {
+	K_NONE = -1,
+	K_USER_IDENTITY = WDN_F_COUNT, K_SESSION_CONTEXT, K_SESSION_ISSUER, K_RECORDS, K_DETAIL,
+};
+
+struct keyname {
+	enum ctx ctx;
+	int key;
+	const char *name;
+};
+
+static const struct keyname keynames[] = {
+	{ C_EVENT, WDN_F_EVENT_NAME, "eventName" },
+	{ C_EVENT, WDN_F_EVENT_SOURCE, "eventSource" },
+	{ C_EVENT, WDN_F_EVENT_TIME, "eventTime" },
+	{ C_EVENT, WDN_F_EVENT_ID, "eventID" },
+	{ C_EVENT, WDN_F_ERROR_CODE, "errorCode" },
+	{ C_EVENT, WDN_F_RECIPIENT, "recipientAccountId" },
+	{ C_EVENT, WDN_F_REGION, "awsRegion" },
+	{ C_EVENT, WDN_F_SHARED_EVENT_ID, "sharedEventID" },
+	{ C_EVENT, K_USER_IDENTITY, "userIdentity" },
+	{ C_UI, WDN_F_UI_TYPE, "type" },
+	{ C_UI, WDN_F_UI_ARN, "arn" },
+	{ C_UI, WDN_F_UI_ACCOUNT, "accountId" },
+	{ C_UI, WDN_F_UI_KEY, "accessKeyId" },
+	{ C_UI, WDN_F_UI_INVOKED_BY, "invokedBy" },
+	{ C_UI, K_SESSION_CONTEXT, "sessionContext" },
+	{ C_SC, K_SESSION_ISSUER, "sessionIssuer" },
+	{ C_SI, WDN_F_UI_ISSUER_ARN, "arn" },
+};
+
+static const char *const field_names[WDN_F_COUNT] = {
+	"eventName", "eventSource", "eventTime", "eventID", "errorCode", "recipientAccountId",
+	"awsRegion", "sharedEventID", "userIdentity.type", "userIdentity.arn",
+	"userIdentity.accountId", "userIdentity.accessKeyId", "userIdentity.invokedBy",
+	"userIdentity.sessionContext.sessionIssuer.arn",
+};
+
+#define ZCHUNK (64 * 1024)
+#define PIECE (64 * 1024)
+
+struct wdn_reader {
+	const char *name;
+	wdn_event_fn on_event;
+	wdn_reject_fn on_reject;
+	void *cbctx;
+
+	/* decoding: 0 undecided, 1 plain, 2 gzip */
+	int mode;
+	unsigned char head[2];
+	size_t nhead;
+	z_stream z;
+	int z_live, z_done;
+	unsigned char *zout;
+
+	/* parsing */
+	yajl_handle h;
+	struct wdn_buf win;    /* input bytes from offset base on */
+	uint64_t base;         /* absolute input offset of win.ptr[0] */
+	uint64_t lines;        /* newlines in the bytes before base */
+	uint64_t chunk_base;   /* absolute offset of the chunk yajl is parsing */
+	int depth;
+	unsigned char ctx[WDN_MAX_DEPTH + 2];
+	int pending;           /* key just read, for the next value */
+	int ev_depth;          /* depth of the event in progress, 0 if none */
+	uint64_t ev_start;     /* its first byte */
+	uint64_t val_start;    /* first byte of the top-level value in progress */
+	uint64_t tok_end;      /* end of the last token seen, to cap tokens yajl buffers */
+	uint64_t record, events, rejected;
+	struct wdn_buf scratch; /* field values of the event in progress */
+	struct { size_t off, len; int set; } f[WDN_F_COUNT];
+	int type_error;        /* field that had a non-string value, or -1 */
+	char why[160];         /* why a callback cancelled the parse */
+	int stop_code;         /* on_event asked to stop with this code */
+	int digest;            /* input is a CloudTrail digest file */
+	int skipping;          /* after an error: dropping bytes until a line starts a value */
+	int done;              /* nothing more of this input is read */
+	int lines_mode;        /* 1: JSON lines, so a record never spans lines; -1: not */
+	char prev;             /* the byte before win.ptr[0] */
+	int relex;             /* parse stopped at a value's end to switch to lines */
+	char last;             /* last byte seen, for resync across chunks */
+};
+
+static uint64_t pos_now(struct wdn_reader *r)
+{
+	return r->chunk_base + yajl_get_bytes_consumed(r->h);
+}
+
+static uint64_t line_of(struct wdn_reader *r, uint64_t off)
+{
+	uint64_t n = r->lines + 1;
+	const char *p = r->win.ptr, *end;
+
+	if (off < r->base)
+		return 0;
+	end = r->win.ptr + (off - r->base < r->win.len ? off - r->base : r->win.len);
+	while ((p = memchr(p, '\n', (size_t)(end - p)))) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
+static void reject(struct wdn_reader *r, uint64_t record, uint64_t from, uint64_t to,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void reject(struct wdn_reader *r, uint64_t record, uint64_t from, uint64_t to,
+		   const char *fmt, ...)
+{
+	struct wdn_reject rej;
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (from < r->base)
+		from = r->base;
+	if (to > r->base + r->win.len)
+		to = r->base + r->win.len;
+	if (to < from)
+		to = from;
+	rej.input = r->name;
+	rej.record = record;
+	rej.line = line_of(r, from);
+	rej.raw.ptr = r->win.ptr + (from - r->base);
+	rej.raw.len = (size_t)(to - from);
+	rej.msg = msg;
+	r->rejected++;
+	if (r->on_reject)
+		r->on_reject(r->cbctx, &rej);
+}
+
+static void begin_event(struct wdn_reader *r, uint64_t at, int depth)
+{
+	r->ev_depth = depth;
+	r->ev_start = at;
+	wdn_buf_reset(&r->scratch);
+	memset(r->f, 0, sizeof(r->f));
+	r->type_error = -1;
+}
+
+static int finish_event(struct wdn_reader *r, uint64_t end)
+{
+	struct wdn_event ev;
+	int i, rc = 0;
+
+	ev.input = r->name;
+	ev.record = r->record;
+	ev.raw.ptr = r->win.ptr + (r->ev_start - r->base);
+	ev.raw.len = (size_t)(end - r->ev_start);
+	for (i = 0; i < WDN_F_COUNT; i++) {
+		ev.f[i].ptr = r->f[i].set ? r->scratch.ptr + r->f[i].off : NULL;
+		ev.f[i].len = r->f[i].len;
+	}
+	r->ev_depth = 0;
+	if (r->type_error >= 0) {
+		reject(r, ev.record, r->ev_start, end, "field '%s' is not a string",
+		       field_names[r->type_error]);
+	} else if (wdn_str_eq(ev.f[WDN_F_EVENT_SOURCE], "aws:s3")) {
+		reject(r, ev.record, r->ev_start, end,
+		       "an S3 event notification, not a CloudTrail event");
+	} else if (!ev.f[WDN_F_EVENT_NAME].ptr || !ev.f[WDN_F_EVENT_SOURCE].ptr ||
+		   !ev.f[WDN_F_EVENT_TIME].ptr) {
+		reject(r, ev.record, r->ev_start, end, "not a CloudTrail event (no %s)",
+			       !ev.f[WDN_F_EVENT_NAME].ptr ? "eventName" :
+			       !ev.f[WDN_F_EVENT_SOURCE].ptr ? "eventSource" : "eventTime");
+	} else if (ev.f[WDN_F_EVENT_SOURCE].len < 13 ||
+		   memcmp(ev.f[WDN_F_EVENT_SOURCE].ptr + ev.f[WDN_F_EVENT_SOURCE].len - 13,
+			  "amazonaws.com", 13)) {
+		reject(r, ev.record, r->ev_start, end,
+		       "not a CloudTrail event (eventSource '%.*s')",
+		       (int)(ev.f[WDN_F_EVENT_SOURCE].len > 64 ? 64 : ev.f[WDN_F_EVENT_SOURCE].len),
+		       ev.f[WDN_F_EVENT_SOURCE].ptr);
+	} else {
+		r->events++;
+		if (r->on_event && (rc = r->on_event(r->cbctx, &ev))) {
+			r->stop_code = rc;
+			snprintf(r->why, sizeof(r->why), "stopped");
+			return 0; /* cancel the parse */
+		}
+	}
+	return 1;
+}
+
+static int lookup_key(enum ctx c, const unsigned char *k, size_t n)
+{
+	size_t i;
+
+	if (c == C_TOP_OBJ) {
+		if (n == 7 && !memcmp(k, "Records", 7))
+			return K_RECORDS;
+		if (n == 6 && !memcmp(k, "detail", 6))
+			return K_DETAIL;
+		c = C_EVENT;
+	}
+	for (i = 0; i < sizeof(keynames) / sizeof(keynames[0]); i++)
+		if (keynames[i].ctx == c && !strncmp(keynames[i].name, (const char *)k, n) &&
+		    keynames[i].name[n] == '\0')
+			return keynames[i].key;
+	return K_NONE;
+}
+
+static int enter(struct wdn_reader *r, int is_map)
+{
+	int d = ++r->depth;
+	enum ctx parent = d > 1 ? r->ctx[d - 1] : C_NONE;
+	int key = r->pending;
+	uint64_t at;
+
+	r->pending = K_NONE;
+	r->tok_end = pos_now(r);
+	if (d > WDN_MAX_DEPTH) {
+		snprintf(r->why, sizeof(r->why), "nested deeper than %d levels", WDN_MAX_DEPTH);
+		return 0;
+	}
+	at = pos_now(r) - 1;
+	if (d == 1)
+		r->val_start = at;
+	r->ctx[d] = C_NONE;
+	if (key >= 0 && key < WDN_F_COUNT && r->type_error < 0)
+		r->type_error = key;
+	if (!is_map) {
+		if (d == 1) {
+			r->ctx[d] = C_TOP_ARRAY;
+		} else if (parent == C_TOP_OBJ && key == K_RECORDS) {
+			r->ctx[d] = C_RECORDS; /* a log file: the object itself is no event */
+			r->ev_depth = 0;
+			r->record--;
+		} else if (parent == C_TOP_ARRAY || parent == C_RECORDS) {
+			r->record++;
+			reject(r, r->record, at, at + 1, "record is an array, not an event object");
+		}
+		return 1;
+	}
+	if (d == 1) {
+		r->ctx[d] = C_TOP_OBJ;
+		r->record++;
+		begin_event(r, at, d);
+	} else if (parent == C_TOP_ARRAY || parent == C_RECORDS) {
+		r->ctx[d] = C_EVENT;
+		r->record++;
+		begin_event(r, at, d);
+	} else if (parent == C_TOP_OBJ && key == K_DETAIL) {
+		r->ctx[d] = C_EVENT; /* an EventBridge envelope: the event is its detail */
+		begin_event(r, at, d);
+	} else if ((parent == C_EVENT || parent == C_TOP_OBJ) && key == K_USER_IDENTITY) {
+		r->ctx[d] = C_UI;
+	} else if (parent == C_UI && key == K_SESSION_CONTEXT) {
+		r->ctx[d] = C_SC;
+	} else if (parent == C_SC && key == K_SESSION_ISSUER) {
+		r->ctx[d] = C_SI;
+	}
+	return 1;
+}
+
+static int leave(struct wdn_reader *r)
+{
+	int ok = 1;
+
+	r->tok_end = pos_now(r);
+	if (r->depth == r->ev_depth)
+		ok = finish_event(r, r->tok_end);
+	r->depth--;
+	if (r->depth == 0 && !r->lines_mode) {
+		/* a first record on one line makes this JSON lines */
+		r->lines_mode = r->val_start >= r->base &&
+			!memchr(r->win.ptr + (r->val_start - r->base), '\n',
+				(size_t)(r->tok_end - r->val_start)) ? 1 : -1;
+		if (r->lines_mode > 0) {
+			r->relex = 1; /* stop here; parse_window goes on line by line */
+			return 0;
+		}
+	}
+	r->pending = K_NONE;
+	return ok;
+}
+
+static int cb_start_map(void *c) { return enter(c, 1); }
+static int cb_start_array(void *c) { return enter(c, 0); }
+static int cb_end(void *c) { return leave(c); }
+
+static int cb_key(void *c, const unsigned char *k, size_t n)
+{
+	struct wdn_reader *r = c;
+	enum ctx cx = r->ctx[r->depth];
+
+	r->pending = K_NONE;
+	r->tok_end = pos_now(r);
+	if (cx == C_TOP_OBJ || cx == C_EVENT || cx == C_UI || cx == C_SC || cx == C_SI)
+		r->pending = lookup_key(cx, k, n);
+	if (cx == C_TOP_OBJ && n == 15 && !memcmp(k, "digestStartTime", 15)) {
+		r->digest = 1; /* CloudTrail-Digest files vouch for logs; they hold no events */
+		snprintf(r->why, sizeof(r->why), "digest");
+		return 0;
+	}
+	return 1;
+}
+
+/* A scalar: a field value, or a record that is not an object. */
+static int scalar(struct wdn_reader *r, const unsigned char *s, size_t n, int is_string,
+		  int is_null)
+{
+	int key = r->pending;
+	enum ctx parent = r->ctx[r->depth];
+
+	r->pending = K_NONE;
+	r->tok_end = pos_now(r);
+	if (r->depth == 0 || parent == C_TOP_ARRAY || parent == C_RECORDS) {
+		uint64_t at = pos_now(r);
+
+		r->record++;
+		reject(r, r->record, at > n ? at - n : 0, at, "record is not a JSON object");
+		return 1;
+	}
+	if (key < 0 || key >= WDN_F_COUNT || is_null)
+		return 1;
+	if (!is_string) {
+		if (r->type_error < 0)
+			r->type_error = key;
+		return 1;
+	}
+	r->f[key].off = r->scratch.len;
+	r->f[key].len = n;
+	r->f[key].set = 1;
+	if (wdn_buf_add(&r->scratch, s, n)) {
+		snprintf(r->why, sizeof(r->why), "field too large");
+		return 0;
+	}
+	return 1;
+}
+
+static int cb_null(void *c) { return scalar(c, NULL, 0, 0, 1); }
+static int cb_bool(void *c, int b) { return scalar(c, NULL, 0, 0, 0); }
+static int cb_number(void *c, const char *s, size_t n) { return scalar(c, (const unsigned char *)s, n, 0, 0); }
+static int cb_string(void *c, const unsigned char *s, size_t n) { return scalar(c, s, n, 1, 0); }
+
+static const yajl_callbacks callbacks = {
+	cb_null, cb_bool, NULL, NULL, cb_number, cb_string,
+	cb_start_map, cb_key, cb_end, cb_start_array, cb_end,
+};
+
+static int parser_reset(struct wdn_reader *r)
+{
+	if (r->h)
+		yajl_free(r->h);
+	r->h = yajl_alloc(&callbacks, NULL, r);
+	if (!r->h)
+		return WDN_ENOMEM;
+	yajl_config(r->h, yajl_allow_multiple_values, 1);
+	r->depth = 0;
+	r->ev_depth = 0;
+	r->pending = K_NONE;
+	r->why[0] = '\0';
+	return 0;
+}
+
+struct wdn_reader *wdn_reader_new(const char *name, wdn_event_fn on_event,
+				  wdn_reject_fn on_reject, void *ctx)
+{
+	struct wdn_reader *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->name = name;
+	r->on_event = on_event;
+	r->on_reject = on_reject;
+	r->cbctx = ctx;
+	wdn_buf_init(&r->win, WDN_MAX_RECORD + 4 * PIECE);
+	wdn_buf_init(&r->scratch, WDN_MAX_RECORD);
+	r->type_error = -1;
+	if (parser_reset(r)) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void wdn_reader_free(struct wdn_reader *r)
+{
+	if (!r)
+		return;
+	if (r->h)
+		yajl_free(r->h);
+	if (r->z_live)
+		inflateEnd(&r->z);
+	free(r->zout);
+	wdn_buf_release(&r->win);
+	wdn_buf_release(&r->scratch);
+	free(r);
+}
+
+void wdn_reader_counts(const struct wdn_reader *r, uint64_t *events, uint64_t *rejected,
+		       int *digest)
+{
+	if (events)
+		*events = r->events;
+	if (rejected)
+		*rejected = r->rejected;
+	if (digest)
+		*digest = r->digest;
+}
+
+static uint64_t count_lines(const char *p, size_t n)
+{
+	const char *end = p + n;
+	uint64_t c = 0;
+
+	while ((p = memchr(p, '\n', (size_t)(end - p)))) {
+		c++;
+		p++;
+	}
+	return c;
+}
+
+/* Drop window bytes no longer needed: all but the event in progress. */
+static void trim(struct wdn_reader *r)
+{
+	uint64_t keep = r->ev_depth ? r->ev_start : r->base + r->win.len;
+	size_t n;
+
+	if (keep <= r->base)
+		return;
+	n = (size_t)(keep - r->base);
+	r->lines += count_lines(r->win.ptr, n);
+	r->prev = r->win.ptr[n - 1];
+	wdn_buf_consume(&r->win, n);
+	r->base = keep;
+}
+
+/* Offset (in win) of the next line, at or after from, that starts a
+ * top-level value; or -1. */
+static long resync_point(struct wdn_reader *r, size_t from)
+{
+	const char *p = r->win.ptr + from, *end = r->win.ptr + r->win.len;
+	char before = from ? p[-1] : r->prev;
+
+	if (p < end && before == '\n' && (*p == '{' || *p == '['))
+		return (long)from;
+	while (p < end && (p = memchr(p, '\n', (size_t)(end - p)))) {
+		p++;
+		if (p < end && (*p == '{' || *p == '['))
+			return (long)(p - r->win.ptr);
+	}
+	return -1;
+}
+
+/*
+ * After a parse error at absolute offset at: reject the record in progress,
+ * reset the parser, and return the window offset of the next line that starts
+ * a top-level value, or -1 when there is none yet (then bytes are skipped
+ * until one comes).
+ */
+static long recover(struct wdn_reader *r, uint64_t at, const char *msg)
+{
+	uint64_t from = r->ev_depth ? r->ev_start : r->depth ? r->val_start : at;
+	uint64_t rec;
+	size_t rest_off = at > r->base ? (size_t)(at - r->base) : 0;
+	long sync;
+
+	if (!r->ev_depth && !r->depth)
+		r->record++; /* a value that failed before it began is a record too */
+	rec = r->record;
+	if (rest_off > r->win.len)
+		rest_off = r->win.len;
+	sync = resync_point(r, rest_off);
+	reject(r, rec, from, sync >= 0 ? r->base + (uint64_t)sync : r->base + r->win.len,
+	       "%s", msg);
+	if (parser_reset(r))
+		return -2;
+	r->tok_end = sync >= 0 ? r->base + (uint64_t)sync : r->base + r->win.len;
+	if (sync < 0) {
+		r->skipping = 1;
+		trim(r);
+	}
+	return sync;
+}
+
+/* Parse window bytes from off on; errors resume at the next good line. */
+static int parse_window(struct wdn_reader *r, size_t off)
+{
+	char msg[160];
+	yajl_status st;
+	uint64_t at;
+	long sync;
+
+	while (off < r->win.len) {
+		size_t len = r->win.len - off;
+		const char *nl = NULL;
+
+		if (r->lines_mode > 0 && (nl = memchr(r->win.ptr + off, '\n', len)))
+			len = (size_t)(nl - (r->win.ptr + off)) + 1; /* one line at a time */
+		r->chunk_base = r->base + off;
+		st = yajl_parse(r->h, (const unsigned char *)r->win.ptr + off, len);
+		if (st == yajl_status_ok) {
+			off += len;
+			if (!nl || !r->depth)
+				continue;
+			/* in JSON lines a record never spans lines: this one is cut short */
+			at = r->base + off;
+			snprintf(msg, sizeof(msg), "invalid JSON: the line ends inside the record");
+			if ((sync = recover(r, at, msg)) == -2)
+				return WDN_ENOMEM;
+			if (sync < 0)
+				return 0;
+			off = (size_t)sync;
+			continue;
+		}
+		at = pos_now(r);
+		if (st == yajl_status_client_canceled && r->relex) {
+			r->relex = 0;
+			if (parser_reset(r))
+				return WDN_ENOMEM;
+			off = (size_t)(at - r->base);
+			continue;
+		}
+		if (st == yajl_status_client_canceled) {
+			if (r->stop_code)
+				return r->stop_code;
+			if (r->digest) {
+				r->done = 1; /* a digest file vouches for logs and holds no events */
+				r->record = 0;
+				wdn_buf_reset(&r->win);
+				return 0;
+			}
+			snprintf(msg, sizeof(msg), "%s", r->why);
+		} else {
+			unsigned char *e = yajl_get_error(r->h, 0, NULL, 0);
+			char *nl;
+
+			snprintf(msg, sizeof(msg), "invalid JSON: %s", e ? (char *)e : "parse error");
+			if ((nl = strchr(msg, '\n')))
+				*nl = '\0';
+			if (e)
+				yajl_free_error(r->h, e);
+		}
+		if ((sync = recover(r, at, msg)) == -2)
+			return WDN_ENOMEM;
+		if (sync < 0)
+			return 0;
+		off = (size_t)sync;
+	}
+	if (r->base + r->win.len - (r->ev_depth ? r->ev_start : r->tok_end) > WDN_MAX_RECORD) {
+		snprintf(msg, sizeof(msg), "record larger than %u bytes", WDN_MAX_RECORD);
+		if ((sync = recover(r, r->base + r->win.len, msg)) == -2)
+			return WDN_ENOMEM;
+		if (sync >= 0)
+			return parse_window(r, (size_t)sync);
+		return 0;
+	}
+	trim(r);
+	return 0;
+}
+
+static int parse_plain(struct wdn_reader *r, const unsigned char *p, size_t n)
+{
+	size_t take, off;
+	int rc;
+
+	while (n && !r->done) {
+		take = n < PIECE ? n : PIECE; /* bounds the window whatever a caller feeds */
+		if (r->skipping) {
+			const char *q = (const char *)p, *end = q + take;
+			long found = -1;
+
+			if (r->last == '\n' && (*q == '{' || *q == '['))
+				found = 0;
+			while (found < 0 && q < end && (q = memchr(q, '\n', (size_t)(end - q)))) {
+				q++;
+				if (q < end && (*q == '{' || *q == '['))
+					found = (long)(q - (const char *)p);
+			}
+			if (found < 0) {
+				r->last = (char)p[take - 1];
+				r->lines += count_lines((const char *)p, take);
+				r->base += take;
+				p += take;
+				n -= take;
+				continue;
+			}
+			r->lines += count_lines((const char *)p, (size_t)found);
+			r->base += (uint64_t)found;
+			r->tok_end = r->base;
+			r->skipping = 0;
+			p += found;
+			n -= (size_t)found;
+			take -= (size_t)found;
+			if (!take)
+				continue;
+		}
+		off = r->win.len;
+		if ((rc = wdn_buf_add(&r->win, p, take)))
+			return rc;
+		r->last = (char)p[take - 1];
+		if ((rc = parse_window(r, off)))
+			return rc;
+		p += take;
+		n -= take;
+	}
+	return 0;
+}
+
+static int gz_error(struct wdn_reader *r, const char *what)
+{
+	uint64_t end = r->base + r->win.len;
+
+	reject(r, r->ev_depth || r->depth ? r->record : 0,
+	       r->ev_depth ? r->ev_start : r->depth ? r->val_start : end, end, "%s", what);
+	r->z_done = 1;
+	r->skipping = 1; /* nothing more can be decoded */
+	r->last = 0;
+	return 0;
+}
+
+static int parse_gzip(struct wdn_reader *r, const unsigned char *p, size_t n)
+{
+	int zrc, rc;
+
+	if (!r->z_live) {
+		memset(&r->z, 0, sizeof(r->z));
+		if (inflateInit2(&r->z, 15 + 16) != Z_OK || !(r->zout = malloc(ZCHUNK)))
+			return WDN_ENOMEM;
+		r->z_live = 1;
+	}
+	r->z.next_in = (unsigned char *)p;
+	r->z.avail_in = (uInt)n;
+	/* loop while input remains or the last round filled the output buffer,
+	 * since zlib may still hold output then */
+	do {
+		r->z.next_out = r->zout;
+		r->z.avail_out = ZCHUNK;
+		zrc = inflate(&r->z, Z_NO_FLUSH);
+		if (zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR)
+			return gz_error(r, "corrupt gzip data");
+		if ((rc = parse_plain(r, r->zout, ZCHUNK - r->z.avail_out)))
+			return rc;
+		if (zrc == Z_STREAM_END) {
+			/* concatenated gzip members are one stream */
+			if (inflateReset(&r->z) != Z_OK)
+				return gz_error(r, "corrupt gzip data");
+			r->z_live = 2; /* between members: the input may end here */
+		} else if (r->z.total_in) {
+			r->z_live = 1;
+		}
+		if (zrc == Z_BUF_ERROR && r->z.avail_out == ZCHUNK)
+			break; /* no progress possible without more input */
+	} while (!r->z_done && !r->done && (r->z.avail_in || r->z.avail_out == 0));
+	return 0;
+}
+
+int wdn_reader_feed(struct wdn_reader *r, const void *bytes, size_t len)
+{
+	const unsigned char *p = bytes;
+
+	if (!len)
+		return 0;
+	if (!r->mode) {
+		/* decide gzip or plain from the first two bytes */
+		while (r->nhead < 2 && len) {
+			r->head[r->nhead++] = *p++;
+			len--;
+		}
+		if (r->nhead < 2)
+			return 0;
+		r->mode = r->head[0] == 0x1f && r->head[1] == 0x8b ? 2 : 1;
+		{
+			int rc = r->mode == 2 ? parse_gzip(r, r->head, 2) : parse_plain(r, r->head, 2);
+
+			if (rc)
+				return rc;
+		}
+	}
+	if (!len)
+		return 0;
+	return r->mode == 2 ? parse_gzip(r, p, len) : parse_plain(r, p, len);
+}
+
+int wdn_reader_finish(struct wdn_reader *r)
+{
+	yajl_status st;
+	int rc;
+
+	if (!r->mode && r->nhead) {
+		/* a one-byte input */
+		r->mode = 1;
+		if ((rc = parse_plain(r, r->head, r->nhead)))
+			return rc;
+	}
+	if (r->mode == 2 && !r->z_done && r->z_live == 1)
+		return gz_error(r, "truncated gzip data");
+	if (r->skipping || r->done || !r->mode)
+		return 0;
+	r->chunk_base = r->base + r->win.len;
+	st = yajl_complete_parse(r->h);
+	if (st == yajl_status_client_canceled && r->stop_code)
+		return r->stop_code;
+	if (st != yajl_status_ok && (r->depth || r->ev_depth)) {
+		uint64_t end = r->base + r->win.len;
+
+		reject(r, r->record, r->ev_depth ? r->ev_start : r->val_start, end,
+		       "truncated input: the record is not complete");
+	}
+	return 0;
+}
+
+int wdn_reader_read_fd(struct wdn_reader *r, int fd, struct wdn_err *err)
+{
+	unsigned char buf[128 * 1024];
+	ssize_t n;
+	int rc;
+
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return wdn_err_set(err, WDN_EIO, "%s", strerror(errno));
+		if (n == 0)
+			break;
+		if ((rc = wdn_reader_feed(r, buf, (size_t)n)))
+			return rc;
+	}
+	return wdn_reader_finish(r);
+}

@@ -1,0 +1,243 @@
+/* Tag sets and transitive key sets, with IAM's case-insensitive keys. */
+#include "wdn.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+void wdn_tags_release(struct wdn_tags *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		free(t->v[i].key);
+		free(t->v[i].value);
+	}
+	free(t->v);
+	memset(t, 0, sizeof(*t));
+}
+
+static struct wdn_tag *find(const struct wdn_tags *t, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (!strcasecmp(t->v[i].key, key))
+			return &t->v[i];
+	return NULL;
+}
+
+const char *wdn_tags_get(const struct wdn_tags *t, const char *key)
+{
+	struct wdn_tag *e = find(t, key);
+
+	return e ? e->value : NULL;
+}
+
+int wdn_tags_set(struct wdn_tags *t, const char *key, const char *value)
+{
+	struct wdn_tag *e = find(t, key);
+	char *v = wdn_strdup(value ? value : "");
+
+	if (!v)
+		return WDN_ENOMEM;
+	if (e) {
+		free(e->value);
+		e->value = v;
+		return 0;
+	}
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 8;
+		struct wdn_tag *nv = realloc(t->v, cap * sizeof(*nv));
+
+		if (!nv) {
+			free(v);
+			return WDN_ENOMEM;
+		}
+		t->v = nv;
+		t->cap = cap;
+	}
+	if (!(t->v[t->n].key = wdn_strdup(key))) {
+		free(v);
+		return WDN_ENOMEM;
+	}
+	t->v[t->n++].value = v;
+	return 0;
+}
+
+int wdn_tags_unset(struct wdn_tags *t, const char *key)
+{
+	struct wdn_tag *e = find(t, key);
+
+	if (!e)
+		return 0;
+	free(e->key);
+	free(e->value);
+	memmove(e, e + 1, (size_t)(t->v + t->n - (e + 1)) * sizeof(*e));
+	t->n--;
+	return 0;
+}
+
+int wdn_tags_merge(struct wdn_tags *t, const struct wdn_tags *over)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; over && i < over->n; i++)
+		if ((rc = wdn_tags_set(t, over->v[i].key, over->v[i].value)))
+			return rc;
+	return 0;
+}
+
+int wdn_tags_from_json(struct wdn_tags *t, const char *text)
+{
+	yajl_val v;
+	size_t i;
+	int rc = 0;
+
+	if (!text || !*text)
+		return 0;
+	if (!(v = yajl_tree_parse(text, NULL, 0)))
+		return WDN_EINVAL;
+	if (!YAJL_IS_OBJECT(v))
+		rc = WDN_EINVAL;
+	for (i = 0; !rc && i < v->u.object.len; i++) {
+		yajl_val x = v->u.object.values[i];
+
+		rc = wdn_tags_set(t, v->u.object.keys[i], YAJL_IS_STRING(x) ? x->u.string : "");
+	}
+	yajl_tree_free(v);
+	return rc;
+}
+
+static void append_cb(void *ctx, const char *s, size_t n)
+{
+	wdn_buf_add(ctx, s, n);
+}
+
+static int cmp_tag(const void *a, const void *b)
+{
+	return strcmp(((const struct wdn_tag *)a)->key, ((const struct wdn_tag *)b)->key);
+}
+
+void wdn_tags_gen(yajl_gen g, const struct wdn_tags *t, int sorted)
+{
+	struct wdn_tag *v = t->v;
+	size_t i;
+
+	if (sorted && t->n > 1 && (v = malloc(t->n * sizeof(*v)))) {
+		memcpy(v, t->v, t->n * sizeof(*v));
+		qsort(v, t->n, sizeof(*v), cmp_tag);
+	} else {
+		v = t->v;
+	}
+	yajl_gen_map_open(g);
+	for (i = 0; i < t->n; i++) {
+		wdn_gen_key(g, v[i].key);
+		wdn_gen_str(g, v[i].value);
+	}
+	yajl_gen_map_close(g);
+	if (v != t->v)
+		free(v);
+}
+
+int wdn_tags_to_json(const struct wdn_tags *t, struct wdn_buf *out)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+
+	if (!g)
+		return WDN_ENOMEM;
+	yajl_gen_config(g, yajl_gen_print_callback, append_cb, out);
+	wdn_tags_gen(g, t, 0);
+	yajl_gen_free(g);
+	return 0;
+}
+
+void wdn_keyset_release(struct wdn_keyset *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		free(k->v[i]);
+	free(k->v);
+	memset(k, 0, sizeof(*k));
+}
+
+int wdn_keyset_has(const struct wdn_keyset *k, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		if (!strcasecmp(k->v[i], key))
+			return 1;
+	return 0;
+}
+
+/* Kept sorted on insertion so output needs no sort step. */
+int wdn_keyset_add(struct wdn_keyset *k, const char *key)
+{
+	size_t i;
+	char *s;
+
+	if (wdn_keyset_has(k, key))
+		return 0;
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 8;
+		char **nv = realloc(k->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return WDN_ENOMEM;
+		k->v = nv;
+		k->cap = cap;
+	}
+	if (!(s = wdn_strdup(key)))
+		return WDN_ENOMEM;
+	for (i = k->n; i > 0 && strcmp(k->v[i - 1], s) > 0; i--)
+		k->v[i] = k->v[i - 1];
+	k->v[i] = s;
+	k->n++;
+	return 0;
+}
+
+int wdn_keyset_from_json(struct wdn_keyset *k, const char *text)
+{
+	yajl_val v;
+	size_t i;
+	int rc = 0;
+
+	if (!text || !*text)
+		return 0;
+	if (!(v = yajl_tree_parse(text, NULL, 0)))
+		return WDN_EINVAL;
+	if (!YAJL_IS_ARRAY(v))
+		rc = WDN_EINVAL;
+	for (i = 0; !rc && i < v->u.array.len; i++)
+		if (YAJL_IS_STRING(v->u.array.values[i]))
+			rc = wdn_keyset_add(k, v->u.array.values[i]->u.string);
+	yajl_tree_free(v);
+	return rc;
+}
+
+void wdn_keyset_gen(yajl_gen g, const struct wdn_keyset *k)
+{
+	size_t i;
+
+	yajl_gen_array_open(g);
+	for (i = 0; i < k->n; i++)
+		wdn_gen_str(g, k->v[i]);
+	yajl_gen_array_close(g);
+}
+
+int wdn_keyset_to_json(const struct wdn_keyset *k, struct wdn_buf *out)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+
+	if (!g)
+		return WDN_ENOMEM;
+	yajl_gen_config(g, yajl_gen_print_callback, append_cb, out);
+	wdn_keyset_gen(g, k);
+	yajl_gen_free(g);
+	return 0;
+}

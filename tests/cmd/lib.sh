@@ -1,0 +1,35 @@
+# Sourced by the command tests (tNNNN-command-what.sh): TAP helpers, a scratch
+# directory and a private store. Each test runs from the project root.
+set -u
+: "${WDN_BIN:=$(pwd)/bin}" "${WDN_TOP:=$(pwd)}" "${WDN_TESTDATA:=$(pwd)/../shared/testdata}"
+PATH="$WDN_BIN:$PATH"
+FIX="$WDN_TOP/tests/fixtures"
+T=$(mktemp -d "${TMPDIR:-/tmp}/wdn-test.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+export WDN_STORE="$T/wdn.db" HOME="$T/home" XDG_DATA_HOME="$T/home/.local/share"
+unset AWS_PROFILE AWS_REGION AWS_DEFAULT_REGION NO_COLOR
+mkdir -p "$HOME"
+_n=0 _failed=0
+
+ok() { # ok DESCRIPTION -- true when the last command succeeded ($?)
+	_rc=$?
+	_n=$((_n + 1))
+	if [ "$_rc" -eq 0 ]; then echo "ok $_n - $1"; else echo "not ok $_n - $1"; _failed=$((_failed + 1)); fi
+}
+pass() { _n=$((_n + 1)); echo "ok $_n - $1"; }
+fail() { _n=$((_n + 1)); echo "not ok $_n - $1"; _failed=$((_failed + 1)); }
+skip() { _n=$((_n + 1)); echo "ok $_n # SKIP $1"; }
+is() { # is GOT WANT DESCRIPTION
+	_n=$((_n + 1))
+	if [ "$1" = "$2" ]; then echo "ok $_n - $3"; else
+		echo "not ok $_n - $3"; _failed=$((_failed + 1))
+		printf '#   got:  %s\n#   want: %s\n' "$1" "$2"
+	fi
+}
+# have_testdata DIR: true if ../shared/testdata/DIR exists, else a visible skip.
+have_testdata() {
+	[ -d "$WDN_TESTDATA/$1" ] && return 0
+	skip "shared testdata '$1' absent"
+	return 1
+}
+done_testing() { echo "1..$_n"; [ "$_failed" -eq 0 ]; }

@@ -1,0 +1,49 @@
+/* A minimal TAP producer for unit tests: one "ok N - what" line per check. */
+#ifndef TAP_H
+#define TAP_H
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static int tap_n, tap_failed;
+
+#define ok(cond, ...) tap_ok(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
+#define is_str(got, want, ...) tap_is_str((got), (want), __FILE__, __LINE__, __VA_ARGS__)
+#define is_int(got, want, ...) tap_is_int((long long)(got), (long long)(want), __FILE__, __LINE__, __VA_ARGS__)
+
+static int tap_ok(int pass, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int tap_ok(int pass, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s %d - ", pass ? "ok" : "not ok", ++tap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	if (!pass) {
+		tap_failed++;
+		printf("#   failed at %s:%d\n", file, line);
+	}
+	return pass;
+}
+
+#define tap_is_str(got, want, file, line, ...) \
+	(tap_ok((got) && (want) ? strcmp((got), (want)) == 0 : (got) == (want), file, line, __VA_ARGS__) \
+	 ? 1 : (printf("#   got:  '%s'\n#   want: '%s'\n", (got) ? (got) : "(null)", (want) ? (want) : "(null)"), 0))
+#define tap_is_int(got, want, file, line, ...) \
+	(tap_ok((got) == (want), file, line, __VA_ARGS__) \
+	 ? 1 : (printf("#   got:  %lld\n#   want: %lld\n", (got), (want)), 0))
+
+static void skip(const char *why)
+{
+	printf("ok %d # SKIP %s\n", ++tap_n, why);
+}
+
+static int done_testing(void)
+{
+	printf("1..%d\n", tap_n);
+	return tap_failed ? 1 : 0;
+}
+#endif
