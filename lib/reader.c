@@ -559,11 +559,8 @@ static int parse_window(struct wdn_reader *r, size_t off)
 			snprintf(msg, sizeof(msg), "%s", r->why);
 		} else {
 			unsigned char *e = yajl_get_error(r->h, 0, NULL, 0);
-			char *nl;
-
 			snprintf(msg, sizeof(msg), "invalid JSON: %s", e ? (char *)e : "parse error");
-			if ((nl = strchr(msg, '\n')))
-				*nl = '\0';
+			msg[strcspn(msg, "\n")] = '\0';
 			if (e)
 				yajl_free_error(r->h, e);
 		}

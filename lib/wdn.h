@@ -233,4 +233,238 @@ int wdn_reader_read_fd(struct wdn_reader *r, int fd, struct wdn_err *err);
 int wdn_input_walk(const char *path, int (*cb)(void *ctx, const char *file), void *ctx,
 		   struct wdn_err *err);
 
+/* ---- CloudTrail model (event.c) ------------------------------------------- */
+
+/* An issuance: one credential-issuing event, the key it issued and who that
+ * key acts as. Every string member is owned (malloc'd) and may be NULL. */
+struct wdn_issuance {
+	char *key_id;          /* the issued access key ID */
+	int64_t start, end;    /* event time; expiration (WDN_TIME_NONE: none yet) */
+	char *event_id, *event_name, *shared_event_id;
+	char *principal;       /* role, user, federated-user or root ARN the key acts as */
+	char *account;         /* the principal's account */
+	char *session_name;
+	char *caller_key;      /* userIdentity.accessKeyId: the parent link */
+	char *caller_type;     /* userIdentity.type: IAMUser, AssumedRole, Root, AWSService... */
+	char *caller_arn;      /* userIdentity.arn */
+	char *caller_principal;/* the caller as a chain entry: a role's ARN, a user's ARN... */
+	char *caller_account;
+	char *invoked_by;      /* userIdentity.invokedBy (an AWS service) */
+	char *session_tags;    /* JSON object of the session tags passed */
+	char *transitive_keys; /* JSON array of the transitive tag keys passed */
+	char *incoming_tags;   /* JSON object: incomingTransitiveTags as logged */
+	char *source_identity;
+	char *event;           /* the issuing event, compact, session tokens redacted */
+};
+
+/* A sighting: a key seen in some event's userIdentity. */
+struct wdn_sighting {
+	char *key_id, *principal, *arn, *type, *account;
+	int64_t first, last;
+};
+
+void wdn_issuance_release(struct wdn_issuance *is);
+void wdn_sighting_release(struct wdn_sighting *s);
+
+/* Does this event name (with no errorCode) issue credentials? */
+int wdn_event_issues(struct wdn_str event_name);
+/* Build the issuance of a parsed issuing event: 1 done, 0 not an issuance
+ * (e.g. no key in the response), or a WDN_E* code with err. */
+int wdn_event_issuance(wdn_json ev, struct wdn_issuance *out, struct wdn_err *err);
+/* Replace session tokens and secrets anywhere in a tree. */
+void wdn_event_redact(wdn_json v);
+/* The chain-entry principal of a userIdentity: the role ARN of an assumed
+ * role (from sessionIssuer or the assumed-role ARN), else the ARN as is. */
+char *wdn_principal_of(const char *type, const char *arn, const char *issuer_arn);
+
+/* ---- stores (store.c, store_sqlite.c) -------------------------------------- */
+
+struct wdn_store;
+typedef int (*wdn_issuance_fn)(void *ctx, const struct wdn_issuance *is);
+
+struct wdn_store_ops {
+	const char *kind;
+	int (*begin)(struct wdn_store *s, struct wdn_err *err);
+	int (*commit)(struct wdn_store *s, struct wdn_err *err);
+	/* Idempotent: the same issuance twice, or its cross-account copy, is one row. */
+	int (*put_issuance)(struct wdn_store *s, const struct wdn_issuance *is, struct wdn_err *err);
+	int (*put_sighting)(struct wdn_store *s, const struct wdn_sighting *si, struct wdn_err *err);
+	/* The issuance of key in use at time at (WDN_TIME_MAX: the latest): the one
+	 * whose window holds at, else the latest before it. WDN_ENOTFOUND if none. */
+	int (*get_issuance)(struct wdn_store *s, const char *key, int64_t at,
+			    struct wdn_issuance *out, struct wdn_err *err);
+	/* The principal most recently seen using key; WDN_ENOTFOUND if never. */
+	int (*get_sighting)(struct wdn_store *s, const char *key, struct wdn_sighting *out,
+			    struct wdn_err *err);
+	/* Every issuance whose caller key is key, in time order. */
+	int (*children)(struct wdn_store *s, const char *key, wdn_issuance_fn cb, void *ctx,
+			struct wdn_err *err);
+	void (*close)(struct wdn_store *s);
+};
+
+struct wdn_store {
+	const struct wdn_store_ops *ops;
+	char *where; /* what was opened, for messages */
+};
+
+#define WDN_STORE_CREATE 1  /* create the store if missing (writers) */
+
+/* Open "sqlite:PATH", a bare path, or NULL for $WDN_STORE or the default
+ * ${XDG_DATA_HOME:-$HOME/.local/share}/whodunnit/wdn.db. */
+int wdn_store_open(const char *url, int flags, struct wdn_store **out, struct wdn_err *err);
+void wdn_store_close(struct wdn_store *s);
+char *wdn_store_default_path(void);
+int wdn_store_sqlite_open(const char *path, int flags, struct wdn_store **out,
+			  struct wdn_err *err);
+
+/* ---- recording (recorder.c) ----------------------------------------------- */
+
+/* Turns events into store records: issuances at once, sightings folded in
+ * memory and written at each flush, all within store transactions. */
+struct wdn_recorder;
+struct wdn_record_result {
+	const struct wdn_issuance *issuance; /* set when the event issued a key */
+};
+struct wdn_recorder *wdn_recorder_new(struct wdn_store *s);
+/* Record one event from the reader. Returns 0, or WDN_EINVAL with err for a
+ * malformed issuing event (the caller rejects that record), or a store error. */
+int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
+		       struct wdn_record_result *res, struct wdn_err *err);
+int wdn_recorder_flush(struct wdn_recorder *r, struct wdn_err *err); /* commit */
+void wdn_recorder_free(struct wdn_recorder *r); /* does not flush */
+void wdn_recorder_counts(const struct wdn_recorder *r, uint64_t *issuances, uint64_t *sightings);
+
+/* ---- answers: chains and tags (resolve.c) --------------------------------- */
+
+#define WDN_MAX_CHAIN 64 /* deeper chains are cut and marked incomplete */
+
+struct wdn_link {
+	struct wdn_issuance is;
+};
+
+struct wdn_answer {
+	char key[129];
+	int64_t at;
+	int found;              /* an issuance or a sighting was found */
+	int complete;           /* the chain reached a root */
+	const char *key_type;
+	char account[16];
+	char *principal, *session_name, *source_identity;
+	int source_identity_changed;
+	int64_t start, end;
+	int64_t first_seen, last_seen; /* from a sighting, when no issuance is known */
+	struct wdn_link *links; /* leaf first */
+	size_t nlinks;
+	char **chain;           /* PrincipalChain, leaf first */
+	size_t nchain;
+	struct wdn_tags tags, chain_tags;
+	struct wdn_keyset transitive;
+	/* the root */
+	char *id_type, *id_arn, *id_key, *id_account, *id_service, *id_detail;
+};
+
+#define WDN_ANS_TRAILS 1 /* Trails: the issuing events */
+
+/* Resolve key as of at (WDN_TIME_MAX: latest). An unknown key is not an
+ * error: found is 0. */
+int wdn_resolve(struct wdn_store *s, const char *key, int64_t at, struct wdn_answer *a,
+		struct wdn_err *err);
+void wdn_answer_release(struct wdn_answer *a);
+/* Emit the lookup object's members (without the enclosing braces). */
+void wdn_answer_gen_lookup(struct yajl_gen_t *g, const struct wdn_answer *a, int flags);
+/* The members wdn-chain and wdn-tags add to their input objects. */
+void wdn_answer_gen_chain(struct yajl_gen_t *g, const struct wdn_answer *a);
+void wdn_answer_gen_tags(struct yajl_gen_t *g, const struct wdn_answer *a);
+
+/* ---- SigV4 (sigv4.c) --------------------------------------------------------
+ * AWS Signature Version 4 (sigv4.c): SHA-256 and HMAC-SHA256 over libsodium,
+ * and each SigV4 stage on its own (canonical request, string to sign, signing
+ * key, signature) so tests can check them one by one against AWS's suites.
+ *
+ * Ownership: struct wdn_sigv4_req only borrows; nothing in it is freed.
+ * struct wdn_sigv4_sig owns its buffers; wdn_sigv4_sig_release frees them,
+ * wiping those that may hold the session token. Secret-derived bytes (keys,
+ * HMAC state) are wiped before each call returns.
+ */
+/* ---- hashes --------------------------------------------------------------- */
+
+void wdn_sha256(const void *p, size_t n, uint8_t out[32]);           /* SHA-256 digest */
+void wdn_sha256_hex(const void *p, size_t n, char out[65]);          /* lowercase hex, NUL-terminated */
+void wdn_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t n,
+		     uint8_t out[32]);                               /* any key length */
+
+/* ---- SigV4 ---------------------------------------------------------------- */
+
+struct wdn_sigv4_header {
+	struct wdn_str name, value; /* as sent: any case, untrimmed, may be folded */
+};
+
+struct wdn_sigv4_creds {
+	const char *key_id, *secret;
+	const char *token;          /* session token, NULL for long-term keys */
+};
+
+struct wdn_sigv4_req {
+	const char *method;                     /* "GET" */
+	struct wdn_str path;                    /* as sent, before '?': "/a%20b" ("" = "/") */
+	struct wdn_str query;                   /* raw, without '?': "b=2&a=1" */
+	const struct wdn_sigv4_header *headers; /* must hold host */
+	size_t nheaders;
+	struct wdn_str payload;                 /* body, hashed when payload_hash is NULL */
+	const char *payload_hash;               /* hex digest, "UNSIGNED-PAYLOAD", ... or NULL */
+	const char *region, *service;
+	int64_t time;                           /* signing time, epoch seconds */
+	int64_t expires;                        /* presign: X-Amz-Expires, 1..604800 */
+	struct wdn_sigv4_creds creds;
+	int normalize_path;  /* remove dot segments, collapse slashes (all but S3) */
+	int double_encode;   /* encode the sent path once more, '%' too (all but S3) */
+	int sign_body;       /* header mode: add and sign x-amz-content-sha256 (S3) */
+	int presign;         /* sign into the query (presigned URL), not a header */
+	int unsigned_token;  /* session token sent but not signed (added after) */
+};
+
+/*
+ * Results of each stage. In header mode the caller sends X-Amz-Date:
+ * amz_date, X-Amz-Security-Token when creds.token is set, X-Amz-Content-Sha256:
+ * payload_hash when sign_body, and Authorization: authorization. In presign
+ * mode it sends `query` as the whole query string.
+ */
+struct wdn_sigv4_sig {
+	char amz_date[17];              /* YYYYMMDDTHHMMSSZ */
+	char payload_hash[72];          /* hex SHA-256 or a literal like UNSIGNED-PAYLOAD */
+	char signature[65];             /* lowercase hex */
+	struct wdn_buf scope;           /* 20150830/us-east-1/service/aws4_request */
+	struct wdn_buf signed_headers;  /* host;x-amz-date */
+	struct wdn_buf canonical_query;
+	struct wdn_buf creq;            /* canonical request */
+	struct wdn_buf sts;             /* string to sign */
+	struct wdn_buf authorization;   /* header mode: the Authorization value */
+	struct wdn_buf query;           /* presign: query to send, X-Amz-Signature last */
+};
+
+/* Zero r and set the options AWS uses for service ("s3" and "s3express":
+ * no normalising, no double encoding, signed x-amz-content-sha256). */
+void wdn_sigv4_req_init(struct wdn_sigv4_req *r, const char *service);
+void wdn_sigv4_sig_init(struct wdn_sigv4_sig *s);
+void wdn_sigv4_sig_release(struct wdn_sigv4_sig *s); /* frees and wipes; s reusable */
+
+/* Epoch seconds to "YYYYMMDDTHHMMSSZ" (years 0..9999, else WDN_EINVAL). */
+int wdn_sigv4_amz_date(int64_t t, char out[17]);
+/* Append p[0..n) percent-encoded outside RFC 3986 unreserved; '/' kept unless encode_slash. */
+int wdn_sigv4_uri_encode(struct wdn_buf *out, const void *p, size_t n, int encode_slash);
+
+/* Stage 1: fills amz_date, payload_hash, scope, signed_headers, canonical_query, creq. */
+int wdn_sigv4_canonical_request(const struct wdn_sigv4_req *r, struct wdn_sigv4_sig *s,
+				struct wdn_err *err);
+/* Stage 2: sts from s->amz_date, s->scope and s->creq. */
+int wdn_sigv4_string_to_sign(struct wdn_sigv4_sig *s);
+/* Stage 3: HMAC chain from "AWS4"+secret over the first 8 chars of date8
+ * ("YYYYMMDD", an amz_date does), region, service. Caller wipes key. */
+int wdn_sigv4_signing_key(const char *secret, const char *date8, const char *region,
+			  const char *service, uint8_t key[32]);
+/* Stage 4: hex HMAC of the string to sign under the signing key. */
+void wdn_sigv4_signature(const uint8_t key[32], const char *sts, size_t n, char out[65]);
+/* All stages, then authorization (header mode) or query (presign). */
+int wdn_sigv4_sign(const struct wdn_sigv4_req *r, struct wdn_sigv4_sig *s, struct wdn_err *err);
+
 #endif

@@ -29,12 +29,38 @@ static int tap_ok(int pass, const char *file, int line, const char *fmt, ...)
 	return pass;
 }
 
-#define tap_is_str(got, want, file, line, ...) \
-	(tap_ok((got) && (want) ? strcmp((got), (want)) == 0 : (got) == (want), file, line, __VA_ARGS__) \
-	 ? 1 : (printf("#   got:  '%s'\n#   want: '%s'\n", (got) ? (got) : "(null)", (want) ? (want) : "(null)"), 0))
-#define tap_is_int(got, want, file, line, ...) \
-	(tap_ok((got) == (want), file, line, __VA_ARGS__) \
-	 ? 1 : (printf("#   got:  %lld\n#   want: %lld\n", (got), (want)), 0))
+static int tap_is_str(const char *got, const char *want, const char *file, int line,
+		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int tap_is_str(const char *got, const char *want, const char *file, int line,
+		      const char *fmt, ...)
+{
+	int pass = got && want ? strcmp(got, want) == 0 : got == want;
+	char what[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (!tap_ok(pass, file, line, "%s", what))
+		printf("#   got:  '%s'\n#   want: '%s'\n", got ? got : "(null)", want ? want : "(null)");
+	return pass;
+}
+
+static int tap_is_int(long long got, long long want, const char *file, int line,
+		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int tap_is_int(long long got, long long want, const char *file, int line,
+		      const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (!tap_ok(got == want, file, line, "%s", what))
+		printf("#   got:  %lld\n#   want: %lld\n", got, want);
+	return got == want;
+}
 
 static void skip(const char *why)
 {

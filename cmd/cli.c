@@ -1,0 +1,197 @@
+/* Shared command-line plumbing for the wdn-* commands. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void cli_init(struct cli *c, const char *prog, const char *synopsis)
+{
+	memset(c, 0, sizeof(*c));
+	c->prog = prog;
+	c->synopsis = synopsis;
+	c->stdout_tty = isatty(1);
+	c->stderr_tty = isatty(2);
+}
+
+void cli_status(struct cli *c, int status)
+{
+	/* 1 (a failure) outranks 3 (some input rejected) */
+	if (status == EXIT_FAIL || (status == EXIT_REJECTED && c->status == EXIT_OK) ||
+	    status == EXIT_USAGE)
+		if (c->status != EXIT_FAIL || status == EXIT_USAGE)
+			c->status = status;
+}
+
+static void vwarn(struct cli *c, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", c->prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void cli_warn(struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(c, fmt, ap);
+	va_end(ap);
+}
+
+void cli_fail(struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(c, fmt, ap);
+	va_end(ap);
+	cli_status(c, EXIT_FAIL);
+}
+
+void cli_usage_error(struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(c, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s", c->synopsis);
+	exit(EXIT_USAGE);
+}
+
+static const struct option common[] = {
+	{ "store", required_argument, NULL, CLI_OPT_STORE },
+	{ "profile", required_argument, NULL, CLI_OPT_PROFILE },
+	{ "region", required_argument, NULL, CLI_OPT_REGION },
+	{ "endpoint-url", required_argument, NULL, CLI_OPT_ENDPOINT },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+};
+#define NCOMMON (sizeof(common) / sizeof(common[0]))
+
+int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
+	       const struct option *extra)
+{
+	static struct option all[64];
+	static char shorts[64];
+	size_t n = 0, i;
+	int o;
+
+	if (!all[0].name) {
+		for (i = 0; i < NCOMMON; i++)
+			all[n++] = common[i];
+		for (i = 0; extra && extra[i].name && n < 63; i++)
+			all[n++] = extra[i];
+		snprintf(shorts, sizeof(shorts), "qhV%s", shortopts ? shortopts : "");
+	}
+	while ((o = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
+		switch (o) {
+		case CLI_OPT_STORE: c->store = optarg; break;
+		case CLI_OPT_PROFILE: c->profile = optarg; break;
+		case CLI_OPT_REGION: c->region = optarg; break;
+		case CLI_OPT_ENDPOINT: c->endpoint = optarg; break;
+		case 'q': c->quiet = 1; break;
+		case 'h':
+			printf("%s", c->synopsis);
+			exit(EXIT_OK);
+		case 'V':
+			printf("%s (whodunnit) %s\n", c->prog, WDN_VERSION);
+			exit(EXIT_OK);
+		case '?':
+			fprintf(stderr, "%s", c->synopsis);
+			exit(EXIT_USAGE);
+		default:
+			return o;
+		}
+	}
+	return -1;
+}
+
+int cli_open_reject(struct cli *c, const char *path)
+{
+	if (!(c->reject = fopen(path, "a"))) {
+		cli_fail(c, "cannot open '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void cli_reject(struct cli *c, const struct wdn_reject *rej)
+{
+	if (rej->record)
+		cli_warn(c, "'%s': record %llu (line %llu): %s", rej->input,
+			 (unsigned long long)rej->record, (unsigned long long)rej->line, rej->msg);
+	else
+		cli_warn(c, "'%s': %s", rej->input, rej->msg);
+	if (c->reject && rej->raw.len) {
+		fwrite(rej->raw.ptr, 1, rej->raw.len, c->reject);
+		if (rej->raw.ptr[rej->raw.len - 1] != '\n')
+			fputc('\n', c->reject);
+	}
+	cli_status(c, EXIT_REJECTED);
+}
+
+static void print_stdout(void *ctx, const char *s, size_t n)
+{
+	fwrite(s, 1, n, stdout);
+}
+
+yajl_gen cli_gen(struct cli *c, int pretty)
+{
+	if (!c->gen) {
+		if (!(c->gen = yajl_gen_alloc(NULL))) {
+			cli_fail(c, "out of memory");
+			exit(cli_exit(c));
+		}
+		yajl_gen_config(c->gen, yajl_gen_print_callback, print_stdout, NULL);
+		if (pretty) {
+			yajl_gen_config(c->gen, yajl_gen_beautify, 1);
+			yajl_gen_config(c->gen, yajl_gen_indent_string, "  ");
+		}
+	}
+	return c->gen;
+}
+
+void cli_gen_end(struct cli *c)
+{
+	yajl_gen_reset(c->gen, NULL);
+	/* yajl ends a beautified document with a newline already */
+	if (!c->stdout_tty || !c->gen)
+		fputc('\n', stdout);
+}
+
+int cli_exit(struct cli *c)
+{
+	if (c->gen)
+		yajl_gen_free(c->gen);
+	if (c->reject && fclose(c->reject))
+		cli_fail(c, "writing the reject file: %s", strerror(errno));
+	if (fflush(stdout) || ferror(stdout) || fclose(stdout)) {
+		cli_warn(c, "write error on standard output: %s", strerror(errno));
+		c->status = EXIT_FAIL;
+	}
+	return c->status;
+}
+
+int cli_parse_time(const char *s, int64_t *out)
+{
+	if (!strcmp(s, "now")) {
+		*out = wdn_time_now();
+		return 0;
+	}
+	return wdn_time_parse(s, strlen(s), out);
+}
+
+int cli_open_store(struct cli *c, int flags, struct wdn_store **out)
+{
+	struct wdn_err err = { 0 };
+	int rc = wdn_store_open(c->store, flags, out, &err);
+
+	if (rc)
+		cli_warn(c, "%s", err.msg);
+	return rc;
+}

@@ -1,0 +1,55 @@
+/* What every wdn-* command shares: common options, JSON output on stdout,
+ * warnings and rejected input on stderr, exit statuses (DESIGN.md section 6). */
+#ifndef WDN_CLI_H
+#define WDN_CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+#include <yajl/yajl_gen.h>
+
+#include "wdn.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_REJECTED = 3 };
+
+/* Option codes of the common long-only options; commands number theirs from CLI_OPT_CMD. */
+enum { CLI_OPT_STORE = 256, CLI_OPT_PROFILE, CLI_OPT_REGION, CLI_OPT_ENDPOINT, CLI_OPT_CMD = 300 };
+
+struct cli {
+	const char *prog;
+	const char *synopsis;    /* the man page's SYNOPSIS, for --help and usage errors */
+	const char *store, *profile, *region, *endpoint;
+	int quiet;
+	int stdout_tty, stderr_tty;
+	int status;              /* worst exit status so far */
+	FILE *reject;            /* --reject FILE */
+	yajl_gen gen;
+};
+
+/* Set up c and parse options. Returns each command-specific option (its val)
+ * with optarg set, -1 at the end; handles common ones and exits on -h, -V or
+ * a usage error. */
+void cli_init(struct cli *c, const char *prog, const char *synopsis);
+int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
+	       const struct option *extra);
+void cli_usage_error(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+
+void cli_warn(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A failure that does not stop the run: warn and make the exit status 1. */
+void cli_fail(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_status(struct cli *c, int status); /* keep the worst */
+
+/* A rejected record: a warning naming input and record, raw kept for --reject, status 3. */
+void cli_reject(struct cli *c, const struct wdn_reject *rej);
+int cli_open_reject(struct cli *c, const char *path);
+
+/* JSON output: one object per line, pretty when pretty is set. */
+yajl_gen cli_gen(struct cli *c, int pretty);
+void cli_gen_end(struct cli *c); /* after each top-level object */
+/* Check stdout was really written, then exit with the run's status. */
+int cli_exit(struct cli *c);
+
+/* Parse --at: ISO 8601 time, or "now". */
+int cli_parse_time(const char *s, int64_t *out);
+int cli_open_store(struct cli *c, int flags, struct wdn_store **out);
+
+#endif

@@ -1,0 +1,317 @@
+/*
+ * The CloudTrail model: which events issue credentials, and what an issuing
+ * event says about the key it issued and the caller that asked for it.
+ */
+#include "wdn.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_tree.h>
+
+static const char *const issuing_events[] = {
+	"AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity", "AssumeRoot",
+	"GetSessionToken", "GetFederationToken", "CreateAccessKey",
+};
+
+int wdn_event_issues(struct wdn_str name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(issuing_events) / sizeof(issuing_events[0]); i++)
+		if (wdn_str_eq(name, issuing_events[i]))
+			return 1;
+	return 0;
+}
+
+void wdn_issuance_release(struct wdn_issuance *is)
+{
+	char **fields[] = {
+		&is->key_id, &is->event_id, &is->event_name, &is->shared_event_id, &is->principal,
+		&is->account, &is->session_name, &is->caller_key, &is->caller_type, &is->caller_arn,
+		&is->caller_principal, &is->caller_account, &is->invoked_by, &is->session_tags,
+		&is->transitive_keys, &is->incoming_tags, &is->source_identity, &is->event,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		free(*fields[i]);
+	memset(is, 0, sizeof(*is));
+	is->start = is->end = WDN_TIME_NONE;
+}
+
+void wdn_sighting_release(struct wdn_sighting *s)
+{
+	free(s->key_id);
+	free(s->principal);
+	free(s->arn);
+	free(s->type);
+	free(s->account);
+	memset(s, 0, sizeof(*s));
+}
+
+static int is_secret_key(const char *k)
+{
+	return !strcmp(k, "sessionToken") || !strcmp(k, "secretAccessKey") ||
+	       !strcmp(k, "SessionToken") || !strcmp(k, "SecretAccessKey");
+}
+
+void wdn_event_redact(wdn_json v)
+{
+	size_t i;
+
+	if (!v)
+		return;
+	if (YAJL_IS_OBJECT(v)) {
+		for (i = 0; i < v->u.object.len; i++) {
+			yajl_val x = v->u.object.values[i];
+
+			if (is_secret_key(v->u.object.keys[i]) && YAJL_IS_STRING(x)) {
+				char *r = wdn_strdup("REDACTED");
+
+				if (r) {
+					free(x->u.string);
+					x->u.string = r;
+				}
+			} else {
+				wdn_event_redact(x);
+			}
+		}
+	} else if (YAJL_IS_ARRAY(v)) {
+		for (i = 0; i < v->u.array.len; i++)
+			wdn_event_redact(v->u.array.values[i]);
+	}
+}
+
+/* arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE -> field n (0-based), borrowed */
+static struct wdn_str arn_field(const char *arn, int n)
+{
+	struct wdn_str r = { NULL, 0 };
+	const char *p = arn, *c;
+	int i;
+
+	if (!arn || strncmp(arn, "arn:", 4))
+		return r;
+	for (i = 0; i < n; i++) {
+		if (!(p = strchr(p, ':')))
+			return r;
+		p++;
+	}
+	c = n < 5 ? strchr(p, ':') : NULL;
+	r.ptr = p;
+	r.len = c ? (size_t)(c - p) : strlen(p);
+	return r;
+}
+
+char *wdn_principal_of(const char *type, const char *arn, const char *issuer_arn)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+	struct wdn_str part, acct, res;
+	const char *slash, *end;
+
+	if (issuer_arn && *issuer_arn)
+		return wdn_strdup(issuer_arn);
+	if (!arn)
+		return NULL;
+	res = arn_field(arn, 5);
+	if (!res.ptr || strncmp(res.ptr, "assumed-role/", 13))
+		return wdn_strdup(arn);
+	/* arn:aws:sts::ACCT:assumed-role/NAME/SESSION -> arn:aws:iam::ACCT:role/NAME */
+	part = arn_field(arn, 1);
+	acct = arn_field(arn, 4);
+	slash = res.ptr + 13;
+	end = strchr(slash, '/');
+	wdn_buf_addf(&b, "arn:%.*s:iam::%.*s:role/%.*s", (int)part.len, part.ptr, (int)acct.len,
+		     acct.ptr, (int)(end ? end - slash : (long)strlen(slash)), slash);
+	(void)type;
+	return wdn_buf_detach(&b, NULL);
+}
+
+static char *dup_str(wdn_json ev, const char *path)
+{
+	return wdn_strdup(wdn_json_str(ev, path));
+}
+
+/* Tags as CloudTrail logs them: [{"key":k,"value":v}] or {"k":"v"}. */
+static int tags_json(wdn_json v, char **out)
+{
+	struct wdn_tags t = { 0 };
+	struct wdn_buf b = WDN_BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	*out = NULL;
+	if (!v)
+		return 0;
+	if (YAJL_IS_ARRAY(v)) {
+		for (i = 0; !rc && i < v->u.array.len; i++) {
+			const char *k = wdn_json_str(v->u.array.values[i], "key");
+			const char *val = wdn_json_str(v->u.array.values[i], "value");
+
+			if (!k)
+				k = wdn_json_str(v->u.array.values[i], "Key");
+			if (!val)
+				val = wdn_json_str(v->u.array.values[i], "Value");
+			if (k)
+				rc = wdn_tags_set(&t, k, val ? val : "");
+		}
+	} else if (YAJL_IS_OBJECT(v)) {
+		for (i = 0; !rc && i < v->u.object.len; i++) {
+			yajl_val x = v->u.object.values[i];
+
+			rc = wdn_tags_set(&t, v->u.object.keys[i], YAJL_IS_STRING(x) ? x->u.string : "");
+		}
+	} else {
+		return 0;
+	}
+	if (!rc && t.n && !(rc = wdn_tags_to_json(&t, &b)))
+		*out = wdn_buf_detach(&b, NULL);
+	wdn_buf_release(&b);
+	wdn_tags_release(&t);
+	return rc;
+}
+
+static int keys_json(wdn_json v, char **out)
+{
+	struct wdn_keyset k = { 0 };
+	struct wdn_buf b = WDN_BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	*out = NULL;
+	if (!v || !YAJL_IS_ARRAY(v))
+		return 0;
+	for (i = 0; !rc && i < v->u.array.len; i++)
+		if (YAJL_IS_STRING(v->u.array.values[i]))
+			rc = wdn_keyset_add(&k, v->u.array.values[i]->u.string);
+	if (!rc && k.n && !(rc = wdn_keyset_to_json(&k, &b)))
+		*out = wdn_buf_detach(&b, NULL);
+	wdn_buf_release(&b);
+	wdn_keyset_release(&k);
+	return rc;
+}
+
+static char *account_of(const char *arn)
+{
+	struct wdn_str a = arn_field(arn, 4);
+
+	return a.ptr && a.len ? wdn_strndup(a.ptr, a.len) : NULL;
+}
+
+/* The session name is the last part of an assumed-role or federated-user ARN. */
+static char *session_from_arn(const char *arn)
+{
+	const char *s = arn ? strrchr(arn, '/') : NULL;
+
+	return s && strstr(arn, ":assumed-role/") ? wdn_strdup(s + 1) : NULL;
+}
+
+static int principal_of_event(wdn_json ev, const char *name, struct wdn_issuance *is)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+	const char *s;
+
+	if (!strncmp(name, "AssumeRole", 10) && strcmp(name, "AssumeRoot")) {
+		if ((s = wdn_json_str(ev, "requestParameters.roleArn")))
+			is->principal = wdn_strdup(s);
+		else
+			is->principal = wdn_principal_of("AssumedRole",
+				wdn_json_str(ev, "responseElements.assumedRoleUser.arn"), NULL);
+		if (!(is->session_name = dup_str(ev, "requestParameters.roleSessionName")))
+			is->session_name = session_from_arn(
+				wdn_json_str(ev, "responseElements.assumedRoleUser.arn"));
+	} else if (!strcmp(name, "AssumeRoot")) {
+		if ((s = wdn_json_str(ev, "requestParameters.targetPrincipal"))) {
+			wdn_buf_addf(&b, "arn:aws:iam::%s:root", s);
+			is->principal = wdn_buf_detach(&b, NULL);
+		}
+	} else if (!strcmp(name, "GetFederationToken")) {
+		is->principal = dup_str(ev, "responseElements.federatedUser.arn");
+		is->session_name = dup_str(ev, "requestParameters.name");
+	} else if (!strcmp(name, "GetSessionToken")) {
+		is->principal = wdn_strdup(is->caller_principal);
+	} else if (!strcmp(name, "CreateAccessKey")) {
+		const char *user = wdn_json_str(ev, "responseElements.accessKey.userName");
+		const char *acct = wdn_json_str(ev, "recipientAccountId");
+
+		if (!user)
+			user = wdn_json_str(ev, "requestParameters.userName");
+		if (!acct)
+			acct = wdn_json_str(ev, "userIdentity.accountId");
+		if (user && acct) {
+			wdn_buf_addf(&b, "arn:aws:iam::%s:user/%s", acct, user);
+			is->principal = wdn_buf_detach(&b, NULL);
+		} else {
+			is->principal = wdn_strdup(is->caller_principal);
+		}
+	}
+	if (!is->account)
+		is->account = account_of(is->principal);
+	return 0;
+}
+
+int wdn_event_issuance(wdn_json ev, struct wdn_issuance *is, struct wdn_err *err)
+{
+	const char *name = wdn_json_str(ev, "eventName"), *t;
+	wdn_json key, req = wdn_json_get(ev, "requestParameters");
+	int rc;
+
+	memset(is, 0, sizeof(*is));
+	is->start = is->end = WDN_TIME_NONE;
+	if (!name || wdn_json_get(ev, "errorCode"))
+		return 0;
+	key = wdn_json_get(ev, "responseElements.credentials.accessKeyId");
+	if (!key)
+		key = wdn_json_get(ev, "responseElements.accessKey.accessKeyId");
+	if (!key)
+		return 0;
+	if (!YAJL_IS_STRING(key) || !wdn_key_valid(key->u.string))
+		return wdn_err_set(err, WDN_EINVAL, "issued access key ID is not a key");
+	t = wdn_json_str(ev, "eventTime");
+	if (!t || wdn_time_parse(t, strlen(t), &is->start))
+		return wdn_err_set(err, WDN_EINVAL, "eventTime '%.40s' is not a time", t ? t : "");
+	if ((t = wdn_json_str(ev, "responseElements.credentials.expiration")) &&
+	    wdn_time_parse(t, strlen(t), &is->end)) {
+		return wdn_err_set(err, WDN_EINVAL, "credentials.expiration '%.40s' is not a time", t);
+	}
+	is->key_id = wdn_strdup(key->u.string);
+	is->event_name = wdn_strdup(name);
+	is->event_id = dup_str(ev, "eventID");
+	is->shared_event_id = dup_str(ev, "sharedEventID");
+	is->caller_key = dup_str(ev, "userIdentity.accessKeyId");
+	is->caller_type = dup_str(ev, "userIdentity.type");
+	is->caller_arn = dup_str(ev, "userIdentity.arn");
+	is->caller_account = dup_str(ev, "userIdentity.accountId");
+	is->invoked_by = dup_str(ev, "userIdentity.invokedBy");
+	is->caller_principal = wdn_principal_of(is->caller_type, is->caller_arn,
+		wdn_json_str(ev, "userIdentity.sessionContext.sessionIssuer.arn"));
+	if (is->caller_key && !*is->caller_key) {
+		free(is->caller_key); /* AWS services log an empty key */
+		is->caller_key = NULL;
+	}
+	principal_of_event(ev, name, is);
+	is->source_identity = dup_str(ev, "requestParameters.sourceIdentity");
+	if ((rc = tags_json(wdn_json_get(req, "tags"), &is->session_tags)) ||
+	    (!is->session_tags &&
+	     (rc = tags_json(wdn_json_get(req, "principalTags"), &is->session_tags))) ||
+	    (rc = keys_json(wdn_json_get(req, "transitiveTagKeys"), &is->transitive_keys)) ||
+	    (rc = tags_json(wdn_json_get(req, "incomingTransitiveTags"), &is->incoming_tags)))
+		goto fail;
+	{
+		struct wdn_buf b = WDN_BUF_INIT;
+
+		wdn_event_redact(ev);
+		if ((rc = wdn_json_serialize(ev, &b))) {
+			wdn_buf_release(&b);
+			goto fail;
+		}
+		is->event = wdn_buf_detach(&b, NULL);
+	}
+	if (!is->key_id || !is->event_name || !is->event)
+		goto nomem;
+	return 1;
+nomem:
+	rc = WDN_ENOMEM;
+fail:
+	wdn_issuance_release(is);
+	return wdn_err_set(err, rc, "%s", wdn_strerror(rc));
+}

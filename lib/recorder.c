@@ -1,0 +1,226 @@
+/*
+ * Recording: events in, store records out. Issuing events are parsed whole
+ * and stored at once; every other event only adds a sighting of its caller's
+ * key, folded in memory (a trail uses few keys many times) and written at
+ * flush, so recording costs little more than reading.
+ */
+#include "wdn.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SIGHTINGS_MAX 65536 /* flush early past this many distinct sightings */
+
+struct seen {
+	struct seen *next;
+	uint64_t hash;
+	struct wdn_sighting s;
+};
+
+struct wdn_recorder {
+	struct wdn_store *store;
+	int in_txn;
+	struct seen **table;
+	size_t nbuckets, nseen;
+	struct wdn_issuance last; /* the issuance of the last event, for the result */
+	uint64_t issuances, sightings;
+};
+
+struct wdn_recorder *wdn_recorder_new(struct wdn_store *s)
+{
+	struct wdn_recorder *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->store = s;
+	r->nbuckets = 4096;
+	if (!(r->table = calloc(r->nbuckets, sizeof(*r->table)))) {
+		free(r);
+		return NULL;
+	}
+	r->last.start = r->last.end = WDN_TIME_NONE;
+	return r;
+}
+
+static void drop_seen(struct wdn_recorder *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nbuckets; i++) {
+		struct seen *e = r->table[i], *next;
+
+		for (; e; e = next) {
+			next = e->next;
+			wdn_sighting_release(&e->s);
+			free(e);
+		}
+		r->table[i] = NULL;
+	}
+	r->nseen = 0;
+}
+
+void wdn_recorder_free(struct wdn_recorder *r)
+{
+	if (!r)
+		return;
+	drop_seen(r);
+	free(r->table);
+	wdn_issuance_release(&r->last);
+	free(r);
+}
+
+void wdn_recorder_counts(const struct wdn_recorder *r, uint64_t *issuances, uint64_t *sightings)
+{
+	if (issuances)
+		*issuances = r->issuances;
+	if (sightings)
+		*sightings = r->sightings;
+}
+
+static int begin(struct wdn_recorder *r, struct wdn_err *err)
+{
+	int rc;
+
+	if (r->in_txn)
+		return 0;
+	if ((rc = r->store->ops->begin(r->store, err)))
+		return rc;
+	r->in_txn = 1;
+	return 0;
+}
+
+static int write_seen(struct wdn_recorder *r, struct wdn_err *err)
+{
+	size_t i;
+	struct seen *e;
+	int rc;
+
+	if (!r->nseen)
+		return 0;
+	if ((rc = begin(r, err)))
+		return rc;
+	for (i = 0; i < r->nbuckets; i++)
+		for (e = r->table[i]; e; e = e->next)
+			if ((rc = r->store->ops->put_sighting(r->store, &e->s, err)))
+				return rc;
+	drop_seen(r);
+	return 0;
+}
+
+int wdn_recorder_flush(struct wdn_recorder *r, struct wdn_err *err)
+{
+	int rc;
+
+	if ((rc = write_seen(r, err)))
+		return rc;
+	if (!r->in_txn)
+		return 0;
+	r->in_txn = 0;
+	return r->store->ops->commit(r->store, err);
+}
+
+static uint64_t hash2(struct wdn_str a, struct wdn_str b)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+
+	for (i = 0; i < a.len; i++)
+		h = (h ^ (unsigned char)a.ptr[i]) * 1099511628211ULL;
+	h = (h ^ 0xff) * 1099511628211ULL;
+	for (i = 0; i < b.len; i++)
+		h = (h ^ (unsigned char)b.ptr[i]) * 1099511628211ULL;
+	return h;
+}
+
+static int str_is(const char *s, struct wdn_str v)
+{
+	return s ? (v.ptr && strlen(s) == v.len && !memcmp(s, v.ptr, v.len)) : !v.ptr;
+}
+
+static char *dup(struct wdn_str v)
+{
+	return v.ptr ? wdn_strndup(v.ptr, v.len) : NULL;
+}
+
+/* Fold one use of a key into the sightings of this batch. */
+static int sight(struct wdn_recorder *r, const struct wdn_event *ev, int64_t t, struct wdn_err *err)
+{
+	struct wdn_str key = ev->f[WDN_F_UI_KEY], principal = ev->f[WDN_F_UI_ISSUER_ARN];
+	struct seen *e;
+	char *conv = NULL;
+	uint64_t h;
+	size_t b;
+
+	if (!principal.ptr) {
+		/* an assumed-role ARN without sessionIssuer: name the role */
+		char *arn = dup(ev->f[WDN_F_UI_ARN]);
+
+		conv = wdn_principal_of(NULL, arn, NULL);
+		free(arn);
+		principal = wdn_str_of(conv);
+		if (!conv)
+			principal.ptr = NULL;
+	}
+	h = hash2(key, principal);
+	b = h & (r->nbuckets - 1);
+	for (e = r->table[b]; e; e = e->next)
+		if (e->hash == h && str_is(e->s.key_id, key) && str_is(e->s.principal, principal))
+			break;
+	if (e) {
+		if (t < e->s.first)
+			e->s.first = t;
+		if (t > e->s.last)
+			e->s.last = t;
+		free(conv);
+		return 0;
+	}
+	if (!(e = calloc(1, sizeof(*e)))) {
+		free(conv);
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	}
+	e->hash = h;
+	e->s.key_id = dup(key);
+	e->s.principal = conv ? conv : dup(principal);
+	e->s.arn = dup(ev->f[WDN_F_UI_ARN]);
+	e->s.type = dup(ev->f[WDN_F_UI_TYPE]);
+	e->s.account = dup(ev->f[WDN_F_UI_ACCOUNT]);
+	e->s.first = e->s.last = t;
+	e->next = r->table[b];
+	r->table[b] = e;
+	r->sightings++;
+	if (++r->nseen >= SIGHTINGS_MAX)
+		return write_seen(r, err);
+	return 0;
+}
+
+int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
+		       struct wdn_record_result *res, struct wdn_err *err)
+{
+	struct wdn_str t = ev->f[WDN_F_EVENT_TIME], key = ev->f[WDN_F_UI_KEY];
+	int64_t when;
+	wdn_json tree;
+	int rc;
+
+	if (res)
+		res->issuance = NULL;
+	if (wdn_time_parse(t.ptr, t.len, &when))
+		return wdn_err_set(err, WDN_EINVAL, "eventTime '%.*s' is not a time",
+				   (int)(t.len > 40 ? 40 : t.len), t.ptr);
+	if (key.ptr && key.len && (rc = sight(r, ev, when, err)))
+		return rc;
+	if (ev->f[WDN_F_ERROR_CODE].ptr || !wdn_event_issues(ev->f[WDN_F_EVENT_NAME]))
+		return 0;
+	if (!(tree = wdn_json_parse(ev->raw.ptr, ev->raw.len, err)))
+		return err ? err->code : WDN_EINVAL;
+	wdn_issuance_release(&r->last);
+	rc = wdn_event_issuance(tree, &r->last, err);
+	wdn_json_free(tree);
+	if (rc <= 0)
+		return rc;
+	if ((rc = begin(r, err)) || (rc = r->store->ops->put_issuance(r->store, &r->last, err)))
+		return rc;
+	r->issuances++;
+	if (res)
+		res->issuance = &r->last;
+	return 0;
+}

@@ -1,0 +1,71 @@
+/* Store URLs and the backend-neutral entry points. */
+#include "wdn.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+char *wdn_store_default_path(void)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+
+	if (xdg && *xdg)
+		wdn_buf_addf(&b, "%s/whodunnit/wdn.db", xdg);
+	else
+		wdn_buf_addf(&b, "%s/.local/share/whodunnit/wdn.db", home && *home ? home : ".");
+	return wdn_buf_detach(&b, NULL);
+}
+
+/* mkdir -p of the directories above path, private to the user. */
+static int make_parents(const char *path, struct wdn_err *err)
+{
+	char *p = wdn_strdup(path), *s;
+
+	if (!p)
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	for (s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(p, 0700) && errno != EEXIST) {
+			wdn_err_set(err, WDN_EIO, "cannot create directory '%s': %s", p, strerror(errno));
+			free(p);
+			return WDN_EIO;
+		}
+		*s = '/';
+	}
+	free(p);
+	return 0;
+}
+
+int wdn_store_open(const char *url, int flags, struct wdn_store **out, struct wdn_err *err)
+{
+	char *dflt = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!url || !*url)
+		url = getenv("WDN_STORE");
+	if (!url || !*url)
+		url = dflt = wdn_store_default_path();
+	if (!strncmp(url, "dynamodb:", 9)) {
+		rc = wdn_err_set(err, WDN_EINVAL, "store '%s': DynamoDB stores are not available in this build", url);
+	} else {
+		if (!strncmp(url, "sqlite:", 7))
+			url += 7;
+		if (!*url)
+			rc = wdn_err_set(err, WDN_EINVAL, "store 'sqlite:' needs a path");
+		else if ((flags & WDN_STORE_CREATE) && (rc = make_parents(url, err)))
+			;
+		else
+			rc = wdn_store_sqlite_open(url, flags, out, err);
+	}
+	free(dflt);
+	return rc;
+}
+
+void wdn_store_close(struct wdn_store *s)
+{
+	if (s)
+		s->ops->close(s);
+}

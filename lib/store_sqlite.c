@@ -1,0 +1,404 @@
+/*
+ * The embedded store: one SQLite file, WAL so a cron writer and analysts'
+ * readers share it, a busy timeout instead of "database is locked".
+ */
+#include "wdn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SCHEMA_VERSION 1
+
+/* Issuance columns in one place: the schema, the insert and the select share it. */
+#define ISSUANCE_COLUMNS \
+	"key_id, start, end_time, event_id, event_name, shared_event_id, principal, account, " \
+	"session_name, caller_key, caller_type, caller_arn, caller_principal, caller_account, " \
+	"invoked_by, session_tags, transitive_keys, incoming_tags, source_identity, event"
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS issuance ("
+	" key_id TEXT NOT NULL, start INTEGER NOT NULL, end_time INTEGER,"
+	" event_id TEXT, event_name TEXT NOT NULL, shared_event_id TEXT,"
+	" principal TEXT, account TEXT, session_name TEXT,"
+	" caller_key TEXT, caller_type TEXT, caller_arn TEXT, caller_principal TEXT,"
+	" caller_account TEXT, invoked_by TEXT, session_tags TEXT, transitive_keys TEXT,"
+	" incoming_tags TEXT, source_identity TEXT, event TEXT NOT NULL,"
+	" PRIMARY KEY (key_id, start)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS issuance_by_caller ON issuance (caller_key, start);"
+	"CREATE TABLE IF NOT EXISTS sighting ("
+	" key_id TEXT NOT NULL, principal TEXT NOT NULL, arn TEXT, type TEXT, account TEXT,"
+	" first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+	" PRIMARY KEY (key_id, principal)) WITHOUT ROWID;"
+	"PRAGMA user_version = 1;";
+
+/*
+ * Recording is idempotent and order-free: a row is replaced only by a copy
+ * that ranks higher, and the rank is a total order (a copy naming the caller's
+ * key first, as the caller's account logs it, then the smaller event ID).
+ */
+static const char sql_put_issuance[] =
+	"INSERT INTO issuance (" ISSUANCE_COLUMNS ") VALUES "
+	"(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20) "
+	"ON CONFLICT (key_id, start) DO UPDATE SET "
+	" end_time=excluded.end_time, event_id=excluded.event_id, event_name=excluded.event_name,"
+	" shared_event_id=excluded.shared_event_id, principal=excluded.principal,"
+	" account=excluded.account, session_name=excluded.session_name,"
+	" caller_key=excluded.caller_key, caller_type=excluded.caller_type,"
+	" caller_arn=excluded.caller_arn, caller_principal=excluded.caller_principal,"
+	" caller_account=excluded.caller_account, invoked_by=excluded.invoked_by,"
+	" session_tags=excluded.session_tags, transitive_keys=excluded.transitive_keys,"
+	" incoming_tags=excluded.incoming_tags, source_identity=excluded.source_identity,"
+	" event=excluded.event "
+	"WHERE (excluded.caller_key IS NOT NULL) > (issuance.caller_key IS NOT NULL)"
+	" OR ((excluded.caller_key IS NOT NULL) = (issuance.caller_key IS NOT NULL)"
+	"     AND COALESCE(excluded.event_id, '') < COALESCE(issuance.event_id, ''))";
+
+static const char sql_put_sighting[] =
+	"INSERT INTO sighting (key_id, principal, arn, type, account, first_seen, last_seen) "
+	"VALUES (?1,?2,?3,?4,?5,?6,?7) ON CONFLICT (key_id, principal) DO UPDATE SET "
+	" first_seen=MIN(first_seen, excluded.first_seen),"
+	" last_seen=MAX(last_seen, excluded.last_seen),"
+	" arn=MIN(COALESCE(arn, excluded.arn), COALESCE(excluded.arn, arn)),"
+	" type=MIN(COALESCE(type, excluded.type), COALESCE(excluded.type, type)),"
+	" account=MIN(COALESCE(account, excluded.account), COALESCE(excluded.account, account))";
+
+/* The window that holds the time first, else the latest issued before it. */
+static const char sql_get_within[] =
+	"SELECT " ISSUANCE_COLUMNS " FROM issuance WHERE key_id=?1 AND start<=?2"
+	" AND (end_time IS NULL OR end_time>=?2) ORDER BY start DESC LIMIT 1";
+static const char sql_get_before[] =
+	"SELECT " ISSUANCE_COLUMNS " FROM issuance WHERE key_id=?1 AND start<=?2"
+	" ORDER BY start DESC LIMIT 1";
+static const char sql_children[] =
+	"SELECT " ISSUANCE_COLUMNS " FROM issuance WHERE caller_key=?1 ORDER BY start, key_id";
+static const char sql_get_sighting[] =
+	"SELECT key_id, principal, arn, type, account, first_seen, last_seen FROM sighting"
+	" WHERE key_id=?1 ORDER BY last_seen DESC, principal LIMIT 1";
+
+enum { PUT_ISSUANCE, PUT_SIGHTING, GET_WITHIN, GET_BEFORE, CHILDREN, GET_SIGHTING, NSTMT };
+static const char *const sql[NSTMT] = {
+	sql_put_issuance, sql_put_sighting, sql_get_within, sql_get_before, sql_children,
+	sql_get_sighting,
+};
+
+struct sqlite_store {
+	struct wdn_store base;
+	sqlite3 *db;
+	sqlite3_stmt *stmt[NSTMT];
+};
+
+static int db_error(struct sqlite_store *s, struct wdn_err *err, const char *what)
+{
+	return wdn_err_set(err, WDN_ESTORE, "store '%s': %s: %s", s->base.where, what,
+			   sqlite3_errmsg(s->db));
+}
+
+static sqlite3_stmt *stmt(struct sqlite_store *s, int which, struct wdn_err *err)
+{
+	if (!s->stmt[which] &&
+	    sqlite3_prepare_v3(s->db, sql[which], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[which],
+			       NULL) != SQLITE_OK) {
+		db_error(s, err, "preparing a statement");
+		return NULL;
+	}
+	sqlite3_reset(s->stmt[which]);
+	sqlite3_clear_bindings(s->stmt[which]);
+	return s->stmt[which];
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void bind_time(sqlite3_stmt *st, int i, int64_t t)
+{
+	if (t == WDN_TIME_NONE)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_int64(st, i, t);
+}
+
+static char *col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? wdn_strdup((const char *)t) : NULL;
+}
+
+static int64_t col_time(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? WDN_TIME_NONE : sqlite3_column_int64(st, i);
+}
+
+static void row_issuance(sqlite3_stmt *st, struct wdn_issuance *is)
+{
+	is->key_id = col_text(st, 0);
+	is->start = col_time(st, 1);
+	is->end = col_time(st, 2);
+	is->event_id = col_text(st, 3);
+	is->event_name = col_text(st, 4);
+	is->shared_event_id = col_text(st, 5);
+	is->principal = col_text(st, 6);
+	is->account = col_text(st, 7);
+	is->session_name = col_text(st, 8);
+	is->caller_key = col_text(st, 9);
+	is->caller_type = col_text(st, 10);
+	is->caller_arn = col_text(st, 11);
+	is->caller_principal = col_text(st, 12);
+	is->caller_account = col_text(st, 13);
+	is->invoked_by = col_text(st, 14);
+	is->session_tags = col_text(st, 15);
+	is->transitive_keys = col_text(st, 16);
+	is->incoming_tags = col_text(st, 17);
+	is->source_identity = col_text(st, 18);
+	is->event = col_text(st, 19);
+}
+
+static int exec(struct sqlite_store *s, const char *q, struct wdn_err *err)
+{
+	if (sqlite3_exec(s->db, q, NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(s, err, q);
+	return 0;
+}
+
+static int sq_begin(struct wdn_store *st, struct wdn_err *err)
+{
+	/* IMMEDIATE takes the write lock up front, so a busy writer waits here
+	 * (busy timeout) instead of failing at its first write */
+	return exec((struct sqlite_store *)st, "BEGIN IMMEDIATE", err);
+}
+
+static int sq_commit(struct wdn_store *st, struct wdn_err *err)
+{
+	return exec((struct sqlite_store *)st, "COMMIT", err);
+}
+
+static int sq_put_issuance(struct wdn_store *st, const struct wdn_issuance *is, struct wdn_err *err)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st;
+	sqlite3_stmt *q = stmt(s, PUT_ISSUANCE, err);
+
+	if (!q)
+		return WDN_ESTORE;
+	bind_text(q, 1, is->key_id);
+	bind_time(q, 2, is->start);
+	bind_time(q, 3, is->end);
+	bind_text(q, 4, is->event_id);
+	bind_text(q, 5, is->event_name);
+	bind_text(q, 6, is->shared_event_id);
+	bind_text(q, 7, is->principal);
+	bind_text(q, 8, is->account);
+	bind_text(q, 9, is->session_name);
+	bind_text(q, 10, is->caller_key);
+	bind_text(q, 11, is->caller_type);
+	bind_text(q, 12, is->caller_arn);
+	bind_text(q, 13, is->caller_principal);
+	bind_text(q, 14, is->caller_account);
+	bind_text(q, 15, is->invoked_by);
+	bind_text(q, 16, is->session_tags);
+	bind_text(q, 17, is->transitive_keys);
+	bind_text(q, 18, is->incoming_tags);
+	bind_text(q, 19, is->source_identity);
+	bind_text(q, 20, is->event);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		return db_error(s, err, "recording an issuance");
+	return 0;
+}
+
+static int sq_put_sighting(struct wdn_store *st, const struct wdn_sighting *si, struct wdn_err *err)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st;
+	sqlite3_stmt *q = stmt(s, PUT_SIGHTING, err);
+
+	if (!q)
+		return WDN_ESTORE;
+	bind_text(q, 1, si->key_id);
+	bind_text(q, 2, si->principal ? si->principal : "");
+	bind_text(q, 3, si->arn);
+	bind_text(q, 4, si->type);
+	bind_text(q, 5, si->account);
+	bind_time(q, 6, si->first);
+	bind_time(q, 7, si->last);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		return db_error(s, err, "recording a sighting");
+	return 0;
+}
+
+static int sq_get_issuance(struct wdn_store *st, const char *key, int64_t at,
+			   struct wdn_issuance *out, struct wdn_err *err)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st;
+	int which, rc;
+
+	memset(out, 0, sizeof(*out));
+	for (which = GET_WITHIN; which <= GET_BEFORE; which++) {
+		sqlite3_stmt *q = stmt(s, which, err);
+
+		if (!q)
+			return WDN_ESTORE;
+		bind_text(q, 1, key);
+		sqlite3_bind_int64(q, 2, at);
+		rc = sqlite3_step(q);
+		if (rc == SQLITE_ROW) {
+			row_issuance(q, out);
+			sqlite3_reset(q);
+			return 0;
+		}
+		if (rc != SQLITE_DONE)
+			return db_error(s, err, "looking up an issuance");
+	}
+	return WDN_ENOTFOUND;
+}
+
+static int sq_get_sighting(struct wdn_store *st, const char *key, struct wdn_sighting *out,
+			   struct wdn_err *err)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st;
+	sqlite3_stmt *q = stmt(s, GET_SIGHTING, err);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!q)
+		return WDN_ESTORE;
+	bind_text(q, 1, key);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		return WDN_ENOTFOUND;
+	if (rc != SQLITE_ROW)
+		return db_error(s, err, "looking up a sighting");
+	out->key_id = col_text(q, 0);
+	out->principal = col_text(q, 1);
+	out->arn = col_text(q, 2);
+	out->type = col_text(q, 3);
+	out->account = col_text(q, 4);
+	out->first = col_time(q, 5);
+	out->last = col_time(q, 6);
+	sqlite3_reset(q);
+	return 0;
+}
+
+static int sq_children(struct wdn_store *st, const char *key, wdn_issuance_fn cb, void *ctx,
+		       struct wdn_err *err)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st;
+	sqlite3_stmt *q;
+	struct wdn_issuance *rows = NULL;
+	size_t n = 0, cap = 0, i;
+	int rc = 0;
+
+	/* collect first: the callback may walk further and reuse the statement */
+	if (!(q = stmt(s, CHILDREN, err)))
+		return WDN_ESTORE;
+	bind_text(q, 1, key);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (n == cap) {
+			struct wdn_issuance *nr = realloc(rows, (cap = cap ? cap * 2 : 16) * sizeof(*nr));
+
+			if (!nr) {
+				rc = WDN_ENOMEM;
+				break;
+			}
+			rows = nr;
+		}
+		row_issuance(q, &rows[n++]);
+	}
+	if (rc == SQLITE_DONE)
+		rc = 0;
+	else if (rc != WDN_ENOMEM)
+		rc = db_error(s, err, "listing sessions");
+	sqlite3_reset(q);
+	for (i = 0; i < n; i++) {
+		if (!rc)
+			rc = cb(ctx, &rows[i]);
+		wdn_issuance_release(&rows[i]);
+	}
+	free(rows);
+	return rc;
+}
+
+static void sq_close(struct wdn_store *st)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st;
+	int i;
+
+	for (i = 0; i < NSTMT; i++)
+		sqlite3_finalize(s->stmt[i]);
+	sqlite3_close(s->db);
+	free(s->base.where);
+	free(s);
+}
+
+static const struct wdn_store_ops sqlite_ops = {
+	"sqlite", sq_begin, sq_commit, sq_put_issuance, sq_put_sighting, sq_get_issuance,
+	sq_get_sighting, sq_children, sq_close,
+};
+
+int wdn_store_sqlite_open(const char *path, int flags, struct wdn_store **out, struct wdn_err *err)
+{
+	struct sqlite_store *s;
+	sqlite3_stmt *q;
+	int version = 0, fd;
+
+	*out = NULL;
+	if (access(path, F_OK)) {
+		if (!(flags & WDN_STORE_CREATE))
+			return wdn_err_set(err, WDN_ENOTFOUND, "no store at '%s'", path);
+		/* create it private before SQLite does, whatever the umask */
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return wdn_err_set(err, WDN_EIO, "cannot create store '%s': %s", path,
+					   strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+	if (!(s = calloc(1, sizeof(*s))) || !(s->base.where = wdn_strdup(path))) {
+		free(s);
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	}
+	s->base.ops = &sqlite_ops;
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		wdn_err_set(err, WDN_ESTORE, "cannot open store '%s': %s", path,
+			    s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		sq_close(&s->base);
+		return WDN_ESTORE;
+	}
+	sqlite3_busy_timeout(s->db, 30000);
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK) {
+		if (sqlite3_step(q) == SQLITE_ROW)
+			version = sqlite3_column_int(q, 0);
+		sqlite3_finalize(q);
+	} else {
+		db_error(s, err, "reading the schema version");
+		sq_close(&s->base);
+		return WDN_ESTORE;
+	}
+	if (version > SCHEMA_VERSION) {
+		wdn_err_set(err, WDN_ESTORE, "store '%s' has schema %d, newer than this build knows (%d)",
+			    path, version, SCHEMA_VERSION);
+		sq_close(&s->base);
+		return WDN_ESTORE;
+	}
+	/* readers leave an empty or old store alone; writers set it up */
+	if ((flags & WDN_STORE_CREATE) &&
+	    (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", err) ||
+	     (version < SCHEMA_VERSION && exec(s, schema, err)))) {
+		sq_close(&s->base);
+		return WDN_ESTORE;
+	}
+	if (!(flags & WDN_STORE_CREATE) && version < SCHEMA_VERSION) {
+		wdn_err_set(err, WDN_ENOTFOUND, "store '%s' is empty", path);
+		sq_close(&s->base);
+		return WDN_ENOTFOUND;
+	}
+	*out = &s->base;
+	return 0;
+}
