@@ -186,7 +186,7 @@ int wdn_resolve(struct wdn_store *s, const char *key, int64_t at, struct wdn_ans
 	const char *cur = key;
 	int64_t t = at;
 	size_t i;
-	int rc = 0;
+	int rc = 0, cut = 0;
 
 	memset(a, 0, sizeof(*a));
 	a->start = a->end = a->first_seen = a->last_seen = WDN_TIME_NONE;
@@ -201,8 +201,10 @@ int wdn_resolve(struct wdn_store *s, const char *key, int64_t at, struct wdn_ans
 		struct wdn_issuance is;
 		struct wdn_link *nl;
 
-		if (a->nlinks == WDN_MAX_CHAIN)
-			return 0; /* cut: complete stays 0 */
+		if (a->nlinks == WDN_MAX_CHAIN) {
+			cut = 1; /* too deep to be real: stop, incomplete */
+			break;
+		}
 		rc = s->ops->get_issuance(s, cur, t, &is, err);
 		if (rc == WDN_ENOTFOUND)
 			break;
@@ -213,7 +215,8 @@ int wdn_resolve(struct wdn_store *s, const char *key, int64_t at, struct wdn_ans
 				break;
 		if (i < a->nlinks) {
 			wdn_issuance_release(&is); /* a cycle: stop, incomplete */
-			return 0;
+			cut = 1;
+			break;
 		}
 		if (!(nl = realloc(a->links, (a->nlinks + 1) * sizeof(*nl)))) {
 			wdn_issuance_release(&is);
@@ -240,6 +243,8 @@ int wdn_resolve(struct wdn_store *s, const char *key, int64_t at, struct wdn_ans
 	a->found = 1;
 	if (!a->id_type && !a->id_arn && (rc = set_identity_from_caller(a, &a->links[a->nlinks - 1].is)))
 		return rc;
+	if (cut)
+		a->complete = 0;
 	a->principal = wdn_strdup(a->links[0].is.principal);
 	a->session_name = wdn_strdup(a->links[0].is.session_name);
 	a->start = a->links[0].is.start;
