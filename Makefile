@@ -1,6 +1,7 @@
 # whodunnit: libwdn and the wdn-* commands.
 #
 #   make            library into build/, commands into bin/
+#   make demo       record the bundled sample trail and look up its example key
 #   make check      install missing build dependencies, build, run every test
 #   make asan       the whole suite under address + undefined sanitizers
 #   make fuzz       run every libFuzzer target for FUZZTIME seconds (clang)
@@ -42,7 +43,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/tests/replay-%)
 TOOL_BIN := $(B)/tests/gentrail
 
-.PHONY: all check test asan fuzz bench install uninstall clean deps tools
+.PHONY: all check test asan fuzz bench install uninstall clean deps tools demo
 all: $(B)/libwdn.a $(B)/libwdn.so.$(SOVERSION) $(B)/wdn.pc $(CMD_BIN)
 
 $(B)/%.o: %.c lib/wdn.h $(wildcard lib/*.h cmd/*.h)
@@ -83,6 +84,14 @@ tools: $(UNIT_BIN) $(REPLAY_BIN) $(TOOL_BIN)
 
 deps:
 	@sh tests/deps.sh $(DEBS)
+
+# The README's first command: a fresh embedded store, the bundled sample
+# trail recorded into it, and the prototype's example key looked up.
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@rm -f build/demo.db build/demo.db-*
+	$(BIN)/wdn-record --store build/demo.db tests/fixtures/seed-example.json
+	$(BIN)/wdn-lookup --store build/demo.db ASIATJVZAAAARRT5X7PR
 
 check: deps
 	@$(MAKE) --no-print-directory all tools
