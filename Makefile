@@ -43,6 +43,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/tests/replay-%)
 TOOL_BIN := $(B)/tests/gentrail
 
+.SECONDARY:
 .PHONY: all check test asan fuzz bench install uninstall clean deps tools demo
 all: $(B)/libwdn.a $(B)/libwdn.so.$(SOVERSION) $(B)/wdn.pc $(CMD_BIN)
 

@@ -127,7 +127,7 @@ int main(int argc, char **argv)
 {
 	struct run r = { 0 };
 	struct wdn_err err = { 0 };
-	uint64_t issuances, sightings;
+	uint64_t issuances, sightings, changes;
 	int o, i;
 
 	cli_init(&r.cli, "wdn-record", synopsis);
@@ -150,12 +150,13 @@ int main(int argc, char **argv)
 		else if (wdn_input_walk(argv[i], record_file, &r, &err) && !r.failed)
 			cli_fail(&r.cli, "%s", err.msg);
 	}
-	wdn_recorder_counts(r.rec, &issuances, &sightings);
+	wdn_recorder_counts(r.rec, &issuances, &sightings, &changes);
 	if (!r.cli.quiet)
 		fprintf(stderr, "wdn-record: %llu inputs, %llu events, %llu issuances, "
-			"%llu keys seen, %llu rejected\n", (unsigned long long)r.inputs,
+			"%llu changes, %llu keys seen, %llu rejected\n", (unsigned long long)r.inputs,
 			(unsigned long long)r.events, (unsigned long long)issuances,
-			(unsigned long long)sightings, (unsigned long long)r.rejected);
+			(unsigned long long)changes, (unsigned long long)sightings,
+			(unsigned long long)r.rejected);
 out:
 	wdn_recorder_free(r.rec);
 	wdn_store_close(r.store);

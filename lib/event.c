@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
 static const char *const issuing_events[] = {
@@ -29,7 +30,8 @@ void wdn_issuance_release(struct wdn_issuance *is)
 		&is->key_id, &is->event_id, &is->event_name, &is->shared_event_id, &is->principal,
 		&is->account, &is->session_name, &is->caller_key, &is->caller_type, &is->caller_arn,
 		&is->caller_principal, &is->caller_account, &is->invoked_by, &is->session_tags,
-		&is->transitive_keys, &is->incoming_tags, &is->source_identity, &is->event,
+		&is->transitive_keys, &is->incoming_tags, &is->source_identity, &is->provider,
+		&is->subject, &is->audience, &is->event,
 	};
 	size_t i;
 
@@ -290,6 +292,21 @@ int wdn_event_issuance(wdn_json ev, struct wdn_issuance *is, struct wdn_err *err
 	}
 	principal_of_event(ev, name, is);
 	is->source_identity = dup_str(ev, "requestParameters.sourceIdentity");
+	if (!is->source_identity)
+		is->source_identity = dup_str(ev, "responseElements.sourceIdentity");
+	if (!strcmp(name, "AssumeRoleWithSAML") || !strcmp(name, "AssumeRoleWithWebIdentity")) {
+		/* federated callers: who the identity provider vouched for */
+		if (!(is->provider = dup_str(ev, "userIdentity.identityProvider")))
+			is->provider = dup_str(ev, "requestParameters.principalArn");
+		if (!(is->subject = dup_str(ev, "responseElements.subjectFromWebIdentityToken")) &&
+		    !(is->subject = dup_str(ev, "responseElements.subject")))
+			is->subject = dup_str(ev, "userIdentity.userName");
+		is->audience = dup_str(ev, "responseElements.audience");
+		free(is->caller_type);
+		is->caller_type = wdn_strdup(name[14] == 'S' ? "SAMLUser" : "WebIdentityUser");
+		if (!is->caller_principal)
+			is->caller_principal = wdn_strdup(is->provider);
+	}
 	if ((rc = tags_json(wdn_json_get(req, "tags"), &is->session_tags)) ||
 	    (!is->session_tags &&
 	     (rc = tags_json(wdn_json_get(req, "principalTags"), &is->session_tags))) ||
@@ -314,4 +331,177 @@ nomem:
 fail:
 	wdn_issuance_release(is);
 	return wdn_err_set(err, rc, "%s", wdn_strerror(rc));
+}
+
+/* ---- changes: tags, names, key status, roles passed to CloudFormation ---- */
+
+void wdn_change_release(struct wdn_change *c)
+{
+	free(c->subject);
+	free(c->event_id);
+	free(c->kind);
+	free(c->data);
+	memset(c, 0, sizeof(*c));
+}
+
+struct change_rule {
+	const char *event, *kind;
+	const char *what;      /* role, user, provider, key, pass */
+	const char *name_path; /* requestParameters member naming the subject */
+	const char *data_path; /* member holding the change's data */
+};
+
+static const struct change_rule change_rules[] = {
+	{ "CreateRole", "create", "role", "requestParameters.roleName", "requestParameters.tags" },
+	{ "TagRole", "tag", "role", "requestParameters.roleName", "requestParameters.tags" },
+	{ "UntagRole", "untag", "role", "requestParameters.roleName", "requestParameters.tagKeys" },
+	{ "DeleteRole", "delete", "role", "requestParameters.roleName", NULL },
+	{ "CreateUser", "create", "user", "requestParameters.userName", "requestParameters.tags" },
+	{ "TagUser", "tag", "user", "requestParameters.userName", "requestParameters.tags" },
+	{ "UntagUser", "untag", "user", "requestParameters.userName", "requestParameters.tagKeys" },
+	{ "DeleteUser", "delete", "user", "requestParameters.userName", NULL },
+	{ "UpdateUser", "rename", "user", "requestParameters.userName", NULL },
+	{ "CreateOpenIDConnectProvider", "create", "provider", "responseElements.openIDConnectProviderArn", "requestParameters.tags" },
+	{ "TagOpenIDConnectProvider", "tag", "provider", "requestParameters.openIDConnectProviderArn", "requestParameters.tags" },
+	{ "UntagOpenIDConnectProvider", "untag", "provider", "requestParameters.openIDConnectProviderArn", "requestParameters.tagKeys" },
+	{ "CreateSAMLProvider", "create", "provider", "responseElements.sAMLProviderArn", "requestParameters.tags" },
+	{ "TagSAMLProvider", "tag", "provider", "requestParameters.sAMLProviderArn", "requestParameters.tags" },
+	{ "UntagSAMLProvider", "untag", "provider", "requestParameters.sAMLProviderArn", "requestParameters.tagKeys" },
+	{ "CreateAccessKey", "status", "key", "responseElements.accessKey.accessKeyId", NULL },
+	{ "UpdateAccessKey", "status", "key", "requestParameters.accessKeyId", "requestParameters.status" },
+	{ "DeleteAccessKey", "delete", "key", "requestParameters.accessKeyId", NULL },
+	{ "CreateStack", "pass", "pass", "requestParameters.roleARN", NULL },
+	{ "UpdateStack", "pass", "pass", "requestParameters.roleARN", NULL },
+	{ "DeleteStack", "pass", "pass", "requestParameters.roleARN", NULL },
+	{ "CreateStackSet", "pass", "pass", "requestParameters.administrationRoleARN", NULL },
+	{ "UpdateStackSet", "pass", "pass", "requestParameters.administrationRoleARN", NULL },
+};
+#define NRULES (sizeof(change_rules) / sizeof(change_rules[0]))
+
+int wdn_event_changes_anything(struct wdn_str name)
+{
+	size_t i;
+
+	for (i = 0; i < NRULES; i++)
+		if (wdn_str_eq(name, change_rules[i].event))
+			return 1;
+	return 0;
+}
+
+static void buf_print(void *ctx, const char *s, size_t n)
+{
+	wdn_buf_add(ctx, s, n);
+}
+
+/* A small JSON object of string members, NULL values left out. */
+static char *object_text(const char *const *kv, size_t n)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+	yajl_gen g = yajl_gen_alloc(NULL);
+	size_t i;
+
+	if (!g)
+		return NULL;
+	yajl_gen_config(g, yajl_gen_print_callback, buf_print, &b);
+	yajl_gen_map_open(g);
+	for (i = 0; i + 1 < n; i += 2) {
+		if (!kv[i + 1])
+			continue;
+		wdn_gen_key(g, kv[i]);
+		wdn_gen_str(g, kv[i + 1]);
+	}
+	yajl_gen_map_close(g);
+	yajl_gen_free(g);
+	return wdn_buf_detach(&b, NULL);
+}
+
+static int emit(wdn_change_fn cb, void *ctx, const char *subject, int64_t t, const char *id,
+		const char *kind, char *data)
+{
+	struct wdn_change c = { (char *)subject, t, (char *)id, (char *)kind, data };
+	int rc = cb(ctx, &c);
+
+	free(data);
+	return rc;
+}
+
+int wdn_event_changes(wdn_json ev, wdn_change_fn cb, void *ctx, struct wdn_err *err)
+{
+	const char *name = wdn_json_str(ev, "eventName"), *t = wdn_json_str(ev, "eventTime");
+	const char *id = wdn_json_str(ev, "eventID"), *acct, *subj_name;
+	const struct change_rule *r = NULL;
+	struct wdn_buf subject = WDN_BUF_INIT;
+	char *data = NULL;
+	int64_t when;
+	size_t i;
+	int rc = 0;
+
+	if (!name || !t || wdn_json_get(ev, "errorCode"))
+		return 0;
+	for (i = 0; i < NRULES && !r; i++)
+		if (!strcmp(name, change_rules[i].event))
+			r = &change_rules[i];
+	if (!r || !(subj_name = wdn_json_str(ev, r->name_path)))
+		return 0;
+	if (wdn_time_parse(t, strlen(t), &when))
+		return wdn_err_set(err, WDN_EINVAL, "eventTime '%.40s' is not a time", t);
+	if (!(acct = wdn_json_str(ev, "recipientAccountId")))
+		acct = wdn_json_str(ev, "userIdentity.accountId");
+	if (!strcmp(r->what, "role") || !strcmp(r->what, "user")) {
+		if (!acct)
+			return 0;
+		wdn_buf_addf(&subject, "tags:%s:%s/%s", acct, r->what, subj_name);
+	} else if (!strcmp(r->what, "provider")) {
+		wdn_buf_addf(&subject, "tags:%s", subj_name);
+	} else {
+		wdn_buf_addf(&subject, "%s:%s", r->what, subj_name);
+	}
+
+	if (!strcmp(r->kind, "create") || !strcmp(r->kind, "tag")) {
+		rc = tags_json(wdn_json_get(ev, r->data_path), &data);
+		if (!rc && !data)
+			data = wdn_strdup("{}");
+	} else if (!strcmp(r->kind, "untag")) {
+		rc = keys_json(wdn_json_get(ev, r->data_path), &data);
+	} else if (!strcmp(r->kind, "status")) {
+		const char *st = r->data_path ? wdn_json_str(ev, r->data_path) : "Active";
+		const char *kv[] = { "status", st ? st : "Active" };
+
+		data = object_text(kv, 2);
+	} else if (!strcmp(r->kind, "pass")) {
+		char *principal = wdn_principal_of(wdn_json_str(ev, "userIdentity.type"),
+			wdn_json_str(ev, "userIdentity.arn"),
+			wdn_json_str(ev, "userIdentity.sessionContext.sessionIssuer.arn"));
+		const char *kv[] = {
+			"key", wdn_json_str(ev, "userIdentity.accessKeyId"), "principal", principal,
+			"event", name, "stack", wdn_json_str(ev, "requestParameters.stackName"),
+		};
+
+		data = object_text(kv, 8);
+		free(principal);
+	} else if (!strcmp(r->kind, "rename")) {
+		const char *nn = wdn_json_str(ev, "requestParameters.newUserName");
+		const char *np = wdn_json_str(ev, "requestParameters.newPath");
+		const char *kv[] = { "name", nn ? nn : subj_name, "path", np };
+
+		if (!nn && !np)
+			goto out;
+		data = object_text(kv, 4);
+		if (nn && strcmp(nn, subj_name) && acct) {
+			/* the new name's log starts with where it came from */
+			struct wdn_buf to = WDN_BUF_INIT;
+			const char *back[] = { "name", subj_name };
+
+			wdn_buf_addf(&to, "tags:%s:user/%s", acct, nn);
+			rc = emit(cb, ctx, to.ptr, when, id, "renamed-from", object_text(back, 2));
+			wdn_buf_release(&to);
+		}
+	}
+	if (!rc)
+		rc = emit(cb, ctx, subject.ptr, when, id, r->kind, data);
+	else
+		free(data);
+out:
+	wdn_buf_release(&subject);
+	return rc;
 }

@@ -23,7 +23,8 @@ struct wdn_recorder {
 	struct seen **table;
 	size_t nbuckets, nseen;
 	struct wdn_issuance last; /* the issuance of the last event, for the result */
-	uint64_t issuances, sightings;
+	struct wdn_err *cerr;     /* where put_change reports */
+	uint64_t issuances, sightings, changes;
 };
 
 struct wdn_recorder *wdn_recorder_new(struct wdn_store *s)
@@ -69,8 +70,11 @@ void wdn_recorder_free(struct wdn_recorder *r)
 	free(r);
 }
 
-void wdn_recorder_counts(const struct wdn_recorder *r, uint64_t *issuances, uint64_t *sightings)
+void wdn_recorder_counts(const struct wdn_recorder *r, uint64_t *issuances, uint64_t *sightings,
+			 uint64_t *changes)
 {
+	if (changes)
+		*changes = r->changes;
 	if (issuances)
 		*issuances = r->issuances;
 	if (sightings)
@@ -193,13 +197,23 @@ static int sight(struct wdn_recorder *r, const struct wdn_event *ev, int64_t t, 
 	return 0;
 }
 
+static int put_change(void *ctx, const struct wdn_change *c)
+{
+	struct wdn_recorder *r = ctx;
+	int rc = r->store->ops->put_change(r->store, c, r->cerr);
+
+	if (!rc)
+		r->changes++;
+	return rc;
+}
+
 int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 		       struct wdn_record_result *res, struct wdn_err *err)
 {
 	struct wdn_str t = ev->f[WDN_F_EVENT_TIME], key = ev->f[WDN_F_UI_KEY];
 	int64_t when;
 	wdn_json tree;
-	int rc;
+	int rc, issues, changes;
 
 	if (res)
 		res->issuance = NULL;
@@ -208,12 +222,23 @@ int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 				   (int)(t.len > 40 ? 40 : t.len), t.ptr);
 	if (key.ptr && key.len && (rc = sight(r, ev, when, err)))
 		return rc;
-	if (ev->f[WDN_F_ERROR_CODE].ptr || !wdn_event_issues(ev->f[WDN_F_EVENT_NAME]))
+	if (ev->f[WDN_F_ERROR_CODE].ptr)
+		return 0;
+	issues = wdn_event_issues(ev->f[WDN_F_EVENT_NAME]);
+	changes = wdn_event_changes_anything(ev->f[WDN_F_EVENT_NAME]);
+	if (!issues && !changes)
 		return 0;
 	if (!(tree = wdn_json_parse(ev->raw.ptr, ev->raw.len, err)))
 		return err ? err->code : WDN_EINVAL;
+	if (changes) {
+		r->cerr = err;
+		if ((rc = begin(r, err)) || (rc = wdn_event_changes(tree, put_change, r, err))) {
+			wdn_json_free(tree);
+			return rc;
+		}
+	}
 	wdn_issuance_release(&r->last);
-	rc = wdn_event_issuance(tree, &r->last, err);
+	rc = issues ? wdn_event_issuance(tree, &r->last, err) : 0;
 	wdn_json_free(tree);
 	if (rc <= 0)
 		return rc;

@@ -27,6 +27,15 @@ void wdn_answer_release(struct wdn_answer *a)
 	free(a->id_account);
 	free(a->id_service);
 	free(a->id_detail);
+	free(a->id_provider);
+	free(a->id_subject);
+	free(a->id_audience);
+	free(a->id_user);
+	free(a->status);
+	for (i = 0; i < a->nhistory; i++)
+		wdn_change_release(&a->history[i]);
+	free(a->history);
+	wdn_change_release(&a->inferred);
 	wdn_tags_release(&a->tags);
 	wdn_tags_release(&a->chain_tags);
 	wdn_keyset_release(&a->transitive);
@@ -63,6 +72,222 @@ static char *account_of(const char *arn)
 	return wdn_strndup(p, strcspn(p, ":"));
 }
 
+
+/* ---- IAM facts as of a time, from the change log ------------------------- */
+
+#define MAX_RENAMES 8
+
+/* arn:aws:iam::ACCT:role/path/NAME -> "tags:ACCT:role/NAME"; providers by ARN. */
+static char *tag_subject(const char *arn)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+	const char *acct_end, *res, *name;
+	char *acct;
+
+	if (!arn || strncmp(arn, "arn:", 4))
+		return NULL;
+	if (strstr(arn, ":saml-provider/") || strstr(arn, ":oidc-provider/")) {
+		wdn_buf_addf(&b, "tags:%s", arn);
+		return wdn_buf_detach(&b, NULL);
+	}
+	if (!(acct = account_of(arn)) || !(acct_end = strstr(arn, acct)))
+		goto none;
+	res = acct_end + strlen(acct) + 1;
+	if (strncmp(res, "role/", 5) && strncmp(res, "user/", 5))
+		goto none;
+	name = strrchr(res, '/') + 1;
+	wdn_buf_addf(&b, "tags:%s:%.4s/%s", acct, res, name);
+	free(acct);
+	return wdn_buf_detach(&b, NULL);
+none:
+	free(acct);
+	return NULL;
+}
+
+struct fold {
+	struct wdn_store *s;
+	struct wdn_tags *t;
+	const char *name;  /* the subject's own name, to tell a rename away */
+	int following;     /* folding an old name up to a rename: ignore the rename */
+	int depth;
+	struct wdn_err *err;
+};
+
+static int fold_subject(struct wdn_store *s, const char *subject, int64_t until, int following,
+			int depth, struct wdn_tags *t, struct wdn_err *err);
+
+static int fold_change(void *ctx, const struct wdn_change *c)
+{
+	struct fold *f = ctx;
+	struct wdn_keyset keys = { 0 };
+	size_t i;
+	int rc = 0;
+
+	if (!strcmp(c->kind, "create") || !strcmp(c->kind, "delete")) {
+		wdn_tags_release(f->t);
+		if (c->kind[0] == 'c')
+			rc = wdn_tags_from_json(f->t, c->data);
+	} else if (!strcmp(c->kind, "tag")) {
+		rc = wdn_tags_from_json(f->t, c->data);
+	} else if (!strcmp(c->kind, "untag")) {
+		if (!(rc = wdn_keyset_from_json(&keys, c->data)))
+			for (i = 0; i < keys.n; i++)
+				wdn_tags_unset(f->t, keys.v[i]);
+		wdn_keyset_release(&keys);
+	} else if (!strcmp(c->kind, "rename") && !f->following) {
+		wdn_json d = wdn_json_parse(c->data, strlen(c->data), NULL);
+		const char *nn = wdn_json_str(d, "name");
+
+		if (nn && f->name && strcmp(nn, f->name))
+			wdn_tags_release(f->t); /* the name now means nobody (or someone else) */
+		wdn_json_free(d);
+	} else if (!strcmp(c->kind, "renamed-from") && f->depth < MAX_RENAMES) {
+		/* the user came from another name: its tags came along */
+		wdn_json d = wdn_json_parse(c->data, strlen(c->data), NULL);
+		const char *old = wdn_json_str(d, "name"), *colon = strrchr(c->subject, '/');
+		struct wdn_buf b = WDN_BUF_INIT;
+
+		if (old && colon) {
+			wdn_buf_addf(&b, "%.*s/%s", (int)(colon - c->subject), c->subject, old);
+			wdn_tags_release(f->t);
+			rc = fold_subject(f->s, b.ptr, c->time, 1, f->depth + 1, f->t, f->err);
+		}
+		wdn_buf_release(&b);
+		wdn_json_free(d);
+	}
+	return rc;
+}
+
+static int fold_subject(struct wdn_store *s, const char *subject, int64_t until, int following,
+			int depth, struct wdn_tags *t, struct wdn_err *err)
+{
+	const char *slash = strrchr(subject, '/');
+	struct fold f = { s, t, slash ? slash + 1 : NULL, following, depth, err };
+
+	return s->ops->changes(s, subject, until, fold_change, &f, err);
+}
+
+/* The tags IAM had on a role or user (by ARN) at time at. */
+static int principal_tags(struct wdn_store *s, const char *arn, int64_t at, struct wdn_tags *t,
+			  struct wdn_err *err)
+{
+	char *subject = tag_subject(arn);
+	int rc = 0;
+
+	if (subject)
+		rc = fold_subject(s, subject, at, 0, 0, t, err);
+	free(subject);
+	return rc;
+}
+
+struct renames {
+	int64_t from;
+	char *name, *path;
+};
+
+static int rename_change(void *ctx, const struct wdn_change *c)
+{
+	struct renames *r = ctx;
+	wdn_json d;
+
+	if (strcmp(c->kind, "rename") || c->time < r->from || !c->data)
+		return 0;
+	if ((d = wdn_json_parse(c->data, strlen(c->data), NULL))) {
+		const char *nn = wdn_json_str(d, "name"), *np = wdn_json_str(d, "path");
+
+		if (nn && (strcmp(nn, r->name) || np)) {
+			free(r->name);
+			r->name = wdn_strdup(nn);
+			if (np) {
+				free(r->path);
+				r->path = wdn_strdup(np);
+			}
+			r->from = c->time;
+			wdn_json_free(d);
+			return 1; /* one step at a time: the new name has its own log */
+		}
+		wdn_json_free(d);
+	}
+	return 0;
+}
+
+/* A user's ARN as of at, following UpdateUser renames made since from. */
+static char *user_arn_as_of(struct wdn_store *s, const char *arn, int64_t from, int64_t at)
+{
+	struct renames r = { from, NULL, NULL };
+	struct wdn_buf b = WDN_BUF_INIT;
+	const char *res, *last;
+	char *acct = account_of(arn), *out = NULL;
+	int i, rc = 0;
+
+	if (!acct || !(res = strstr(arn, ":user/")))
+		goto done;
+	res += 6;
+	last = strrchr(res, '/');
+	r.name = wdn_strdup(last ? last + 1 : res);
+	r.path = last ? wdn_strndup(res - 1, (size_t)(last - res) + 2) : wdn_strdup("/");
+	for (i = 0; i < MAX_RENAMES; i++) {
+		wdn_buf_reset(&b);
+		wdn_buf_addf(&b, "tags:%s:user/%s", acct, r.name);
+		if ((rc = s->ops->changes(s, b.ptr, at, rename_change, &r, NULL)) != 1)
+			break;
+	}
+	wdn_buf_reset(&b);
+	wdn_buf_addf(&b, "%.*s:user%s%s", (int)(strstr(arn, acct) - arn + strlen(acct)), arn,
+		     r.path, r.name);
+	out = wdn_buf_detach(&b, NULL);
+done:
+	wdn_buf_release(&b);
+	free(r.name);
+	free(r.path);
+	free(acct);
+	return out ? out : wdn_strdup(arn);
+}
+
+static int history_change(void *ctx, const struct wdn_change *c)
+{
+	struct wdn_answer *a = ctx;
+	struct wdn_change *nh = realloc(a->history, (a->nhistory + 1) * sizeof(*nh));
+
+	if (!nh)
+		return WDN_ENOMEM;
+	a->history = nh;
+	nh[a->nhistory].subject = NULL;
+	nh[a->nhistory].time = c->time;
+	nh[a->nhistory].event_id = wdn_strdup(c->event_id);
+	nh[a->nhistory].kind = wdn_strdup(c->kind);
+	nh[a->nhistory].data = wdn_strdup(c->data);
+	a->nhistory++;
+	return 0;
+}
+
+/* A long-term key's status history: created, (in)activated, deleted. */
+static int key_history(struct wdn_store *s, struct wdn_answer *a, struct wdn_err *err)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+	size_t i;
+	int rc;
+
+	wdn_buf_addf(&b, "key:%s", a->key);
+	rc = s->ops->changes(s, b.ptr, a->at, history_change, a, err);
+	wdn_buf_release(&b);
+	for (i = 0; !rc && i < a->nhistory; i++) {
+		struct wdn_change *c = &a->history[i];
+
+		free(a->status);
+		if (!strcmp(c->kind, "delete")) {
+			a->status = wdn_strdup("Deleted");
+			a->end = c->time;
+		} else {
+			wdn_json d = wdn_json_parse(c->data, strlen(c->data), NULL);
+
+			a->status = wdn_strdup(wdn_json_str(d, "status"));
+			wdn_json_free(d);
+		}
+	}
+	return rc;
+}
+
 /* Types of caller that are a chain's root: nothing issued their identity. */
 static int root_type(const char *type)
 {
@@ -81,32 +306,67 @@ static int root_type(const char *type)
 /* The root (Identity) from what the root-most issuing event says of its caller. */
 static int set_identity_from_caller(struct wdn_answer *a, const struct wdn_issuance *is)
 {
-	a->id_type = wdn_strdup(is->caller_type);
+	const char *t = is->caller_type;
+
+	a->id_type = wdn_strdup(t);
 	a->id_key = wdn_strdup(is->caller_key);
 	a->id_account = wdn_strdup(is->caller_account);
-	if (is->invoked_by && (!is->caller_type || !strcmp(is->caller_type, "AWSService"))) {
+	if (is->invoked_by && (!t || !strcmp(t, "AWSService"))) {
+		/* an AWS service; EC2 names the session after the instance */
 		a->id_service = wdn_strdup(is->invoked_by);
-		a->id_arn = NULL;
+		if (is->session_name && !strncmp(is->session_name, "i-", 2))
+			a->id_detail = wdn_strdup(is->session_name);
 		a->complete = 1;
 		return chain_add(a, is->invoked_by);
+	}
+	if (t && (!strcmp(t, "SAMLUser") || !strcmp(t, "WebIdentityUser"))) {
+		a->id_provider = wdn_strdup(is->provider);
+		a->id_subject = wdn_strdup(is->subject);
+		a->id_audience = wdn_strdup(is->audience);
+		/* IAM Identity Center: a SAML session of an AWSReservedSSO_ role,
+		 * named after the person */
+		if (is->principal && strstr(is->principal, "AWSReservedSSO_") && is->session_name) {
+			free(a->id_type);
+			a->id_type = wdn_strdup("IdentityCenterUser");
+			a->id_user = wdn_strdup(is->session_name);
+		}
+		a->complete = is->provider != NULL;
+		return chain_add(a, is->provider);
 	}
 	a->id_arn = wdn_strdup(is->caller_principal);
 	if (!a->id_account)
 		a->id_account = account_of(is->caller_principal);
-	a->complete = root_type(is->caller_type);
+	a->complete = root_type(t);
 	return chain_add(a, is->caller_principal);
 }
 
+/* The tags a link's principal had of its own when the session began. */
+static int own_tags(struct wdn_store *s, const struct wdn_issuance *is, int64_t at,
+		    struct wdn_tags *t, struct wdn_err *err)
+{
+	const char *n = is->event_name;
+
+	if (!strcmp(n, "GetFederationToken"))
+		return principal_tags(s, is->caller_principal, is->start, t, err);
+	if (!strcmp(n, "CreateAccessKey"))
+		return principal_tags(s, is->principal, at, t, err); /* a user's tags are live */
+	return principal_tags(s, is->principal, is->start, t, err);
+}
+
 /* Tags along the chain, root to leaf (DESIGN.md section 5). */
-static int fold_tags(struct wdn_answer *a)
+static int fold_tags(struct wdn_store *s, struct wdn_answer *a, struct wdn_err *err)
 {
 	struct wdn_tags inherited = { 0 }; /* transitive tags a session passes on */
 	size_t i;
 	int rc = 0;
 
+	/* the root user's own tags start ChainTags */
+	if (a->id_arn && a->id_type && !strcmp(a->id_type, "IAMUser") && a->nlinks &&
+	    strcmp(a->links[a->nlinks - 1].is.event_name, "CreateAccessKey"))
+		rc = principal_tags(s, a->id_arn, a->links[a->nlinks - 1].is.start, &a->chain_tags, err);
 	for (i = a->nlinks; i-- > 0 && !rc;) {
 		const struct wdn_issuance *is = &a->links[i].is;
-		struct wdn_tags session = { 0 }, next = { 0 };
+		struct wdn_tags own = { 0 }, session = { 0 }, next = { 0 };
 		struct wdn_keyset passed = { 0 };
 		size_t k;
 
@@ -114,9 +374,13 @@ static int fold_tags(struct wdn_answer *a)
 			/* the parent is not in the store: trust what the event logged */
 			rc = wdn_tags_from_json(&inherited, is->incoming_tags);
 		if (!rc)
+			rc = own_tags(s, is, a->at, &own, err);
+		if (!rc)
 			rc = wdn_tags_from_json(&session, is->session_tags);
 		if (!rc)
 			rc = wdn_keyset_from_json(&passed, is->transitive_keys);
+		if (!rc)
+			rc = wdn_tags_merge(&a->chain_tags, &own);
 		if (!rc)
 			rc = wdn_tags_merge(&a->chain_tags, &session);
 		/* what this session passes on: what it inherited plus its own transitive keys */
@@ -129,8 +393,11 @@ static int fold_tags(struct wdn_answer *a)
 				rc = wdn_tags_set(&next, passed.v[k], v);
 		}
 		if (!rc && i == 0) {
-			/* the leaf: session tags, and inherited transitive tags over them */
-			rc = wdn_tags_merge(&a->tags, &session);
+			/* the leaf: its own tags, then session tags, then inherited
+			 * transitive tags, which a session cannot override */
+			rc = wdn_tags_merge(&a->tags, &own);
+			if (!rc)
+				rc = wdn_tags_merge(&a->tags, &session);
 			if (!rc)
 				rc = wdn_tags_merge(&a->tags, &inherited);
 			for (k = 0; !rc && k < next.n; k++)
@@ -145,6 +412,7 @@ static int fold_tags(struct wdn_answer *a)
 		}
 		wdn_tags_release(&inherited);
 		inherited = next;
+		wdn_tags_release(&own);
 		wdn_tags_release(&session);
 		wdn_keyset_release(&passed);
 	}
@@ -160,33 +428,156 @@ static int from_sighting(struct wdn_store *s, struct wdn_answer *a, struct wdn_e
 	if (rc)
 		return rc == WDN_ENOTFOUND ? 0 : rc;
 	a->found = 1;
-	a->principal = wdn_strdup(si.principal);
+	a->complete = root_type(si.type);
+	if (si.type && !strcmp(si.type, "IAMUser")) {
+		/* a user's key: the user as named at the time asked about */
+		a->principal = user_arn_as_of(s, si.principal, si.first, a->at);
+		a->id_key = wdn_strdup(a->key);
+		rc = principal_tags(s, a->principal, a->at, &a->tags, err);
+		if (!rc)
+			rc = wdn_tags_merge(&a->chain_tags, &a->tags);
+	} else {
+		a->principal = wdn_strdup(si.principal);
+		if (a->complete)
+			a->id_key = wdn_strdup(a->key);
+	}
 	if (si.arn && strstr(si.arn, ":assumed-role/"))
 		a->session_name = wdn_strdup(strrchr(si.arn, '/') + 1);
-	if ((rc = chain_add(a, si.principal)))
-		goto out;
+	if (!rc)
+		rc = chain_add(a, a->principal);
 	a->id_type = wdn_strdup(si.type);
-	a->id_arn = wdn_strdup(si.principal);
+	a->id_arn = wdn_strdup(a->principal);
 	a->id_account = wdn_strdup(si.account);
-	a->complete = root_type(si.type);
-	if (a->complete)
-		a->id_key = wdn_strdup(a->key);
 	a->first_seen = si.first;
 	a->last_seen = si.last;
 	if (si.account)
 		snprintf(a->account, sizeof(a->account), "%s", si.account);
-out:
 	wdn_sighting_release(&si);
 	return rc;
+}
+
+/* Follow caller keys from cur at time t, appending links. Returns 1 if the
+ * walk was cut (a cycle, or deeper than any real chain). */
+static int walk(struct wdn_store *s, struct wdn_answer *a, const char *cur, int64_t t,
+		struct wdn_err *err)
+{
+	size_t i;
+	int rc;
+
+	while (cur) {
+		struct wdn_issuance is;
+		struct wdn_link *nl;
+
+		if (a->nlinks == WDN_MAX_CHAIN)
+			return 1;
+		rc = s->ops->get_issuance(s, cur, t, &is, err);
+		if (rc == WDN_ENOTFOUND)
+			return 0;
+		if (rc)
+			return rc;
+		for (i = 0; i < a->nlinks; i++)
+			if (!strcmp(a->links[i].is.key_id, is.key_id) && a->links[i].is.start == is.start)
+				break;
+		if (i < a->nlinks) {
+			wdn_issuance_release(&is);
+			return 1;
+		}
+		if (!(nl = realloc(a->links, (a->nlinks + 1) * sizeof(*nl)))) {
+			wdn_issuance_release(&is);
+			return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+		}
+		a->links = nl;
+		a->links[a->nlinks++].is = is;
+		nl = &a->links[a->nlinks - 1];
+		if (!strcmp(nl->is.event_name, "CreateAccessKey")) {
+			/* a long-term key belongs to its user, not to whoever created it */
+			char *arn = user_arn_as_of(s, nl->is.principal, nl->is.start, a->at);
+
+			rc = chain_add(a, arn);
+			a->complete = 1;
+			a->id_type = wdn_strdup("IAMUser");
+			a->id_arn = arn;
+			a->id_key = wdn_strdup(nl->is.key_id);
+			a->id_account = wdn_strdup(nl->is.account);
+			return rc;
+		}
+		if ((rc = chain_add(a, nl->is.principal)))
+			return rc;
+		cur = nl->is.caller_key;
+		t = nl->is.start;
+	}
+	return 0;
+}
+
+struct pass_pick {
+	int64_t after;
+	struct wdn_change *c;
+};
+
+static int pick_pass(void *ctx, const struct wdn_change *c)
+{
+	struct pass_pick *p = ctx;
+
+	if (c->time < p->after || strcmp(c->kind, "pass"))
+		return 0;
+	wdn_change_release(p->c); /* changes come in time order: keep the latest */
+	p->c->subject = wdn_strdup(c->subject);
+	p->c->time = c->time;
+	p->c->event_id = wdn_strdup(c->event_id);
+	p->c->kind = wdn_strdup(c->kind);
+	p->c->data = wdn_strdup(c->data);
+	return 0;
+}
+
+#define PASS_WINDOW (24 * 3600) /* stack operations that outlast a day are not linked */
+
+/* A role session CloudFormation started: link it, marked inferred, to the
+ * caller that passed CloudFormation the role for a stack operation. */
+static int infer_cloudformation(struct wdn_store *s, struct wdn_answer *a, struct wdn_err *err)
+{
+	const struct wdn_issuance *root = &a->links[a->nlinks - 1].is;
+	struct pass_pick p = { root->start - PASS_WINDOW, &a->inferred };
+	struct wdn_issuance caller;
+	struct wdn_buf b = WDN_BUF_INIT;
+	wdn_json d;
+	size_t before;
+	int rc;
+
+	if (!root->invoked_by || strcmp(root->invoked_by, "cloudformation.amazonaws.com") ||
+	    root->caller_key || !root->principal)
+		return 0;
+	wdn_buf_addf(&b, "pass:%s", root->principal);
+	rc = s->ops->changes(s, b.ptr, root->start, pick_pass, &p, err);
+	wdn_buf_release(&b);
+	if (rc || !a->inferred.data || !(d = wdn_json_parse(a->inferred.data, strlen(a->inferred.data), NULL)))
+		return rc;
+	memset(&caller, 0, sizeof(caller));
+	caller.caller_key = (char *)wdn_json_str(d, "key");
+	caller.caller_principal = (char *)wdn_json_str(d, "principal");
+	caller.caller_type = caller.caller_key && !strncmp(caller.caller_key, "AKIA", 4) ?
+		"IAMUser" : "AssumedRole";
+	/* the service is not the root after all: the passer's chain is */
+	free(a->id_type);
+	free(a->id_service);
+	free(a->id_key);
+	free(a->id_account);
+	free(a->id_detail);
+	a->id_type = a->id_service = a->id_key = a->id_account = a->id_detail = NULL;
+	a->nchain--;
+	free(a->chain[a->nchain]);
+	before = a->nlinks;
+	rc = caller.caller_key ? walk(s, a, caller.caller_key, a->inferred.time, err) : 0;
+	if (rc >= 0 && !a->id_type)
+		rc = set_identity_from_caller(a, a->nlinks > before ?
+			&a->links[a->nlinks - 1].is : &caller);
+	wdn_json_free(d);
+	return rc < 0 ? rc : 0;
 }
 
 int wdn_resolve(struct wdn_store *s, const char *key, int64_t at, struct wdn_answer *a,
 		struct wdn_err *err)
 {
-	const char *cur = key;
-	int64_t t = at;
-	size_t i;
-	int rc = 0, cut = 0;
+	int rc = 0, cut;
 
 	memset(a, 0, sizeof(*a));
 	a->start = a->end = a->first_seen = a->last_seen = WDN_TIME_NONE;
@@ -197,61 +588,31 @@ int wdn_resolve(struct wdn_store *s, const char *key, int64_t at, struct wdn_ans
 		a->account[0] = '\0';
 	if (!s)
 		return 0;
-	while (cur) {
-		struct wdn_issuance is;
-		struct wdn_link *nl;
-
-		if (a->nlinks == WDN_MAX_CHAIN) {
-			cut = 1; /* too deep to be real: stop, incomplete */
-			break;
-		}
-		rc = s->ops->get_issuance(s, cur, t, &is, err);
-		if (rc == WDN_ENOTFOUND)
-			break;
-		if (rc)
+	if ((cut = walk(s, a, key, at, err)) < 0)
+		return cut;
+	if (!a->nlinks) {
+		rc = from_sighting(s, a, err);
+	} else {
+		a->found = 1;
+		if (!a->id_type && !a->id_arn &&
+		    (rc = set_identity_from_caller(a, &a->links[a->nlinks - 1].is)))
 			return rc;
-		for (i = 0; i < a->nlinks; i++)
-			if (!strcmp(a->links[i].is.key_id, is.key_id) && a->links[i].is.start == is.start)
-				break;
-		if (i < a->nlinks) {
-			wdn_issuance_release(&is); /* a cycle: stop, incomplete */
-			cut = 1;
-			break;
-		}
-		if (!(nl = realloc(a->links, (a->nlinks + 1) * sizeof(*nl)))) {
-			wdn_issuance_release(&is);
-			return wdn_err_set(err, WDN_ENOMEM, "out of memory");
-		}
-		a->links = nl;
-		a->links[a->nlinks++].is = is;
-		if ((rc = chain_add(a, is.principal)))
+		if (!cut && (rc = infer_cloudformation(s, a, err)))
 			return rc;
-		/* a long-term key belongs to its user, not to whoever created it */
-		if (!strcmp(is.event_name, "CreateAccessKey")) {
-			a->complete = 1;
-			a->id_type = wdn_strdup("IAMUser");
-			a->id_arn = wdn_strdup(is.principal);
-			a->id_key = wdn_strdup(is.key_id);
-			a->id_account = wdn_strdup(is.account);
-			break;
-		}
-		cur = a->links[a->nlinks - 1].is.caller_key;
-		t = a->links[a->nlinks - 1].is.start;
+		if (cut)
+			a->complete = 0;
+		a->principal = !strcmp(a->links[0].is.event_name, "CreateAccessKey") ?
+			wdn_strdup(a->chain[0]) : wdn_strdup(a->links[0].is.principal);
+		a->session_name = wdn_strdup(a->links[0].is.session_name);
+		a->start = a->links[0].is.start;
+		a->end = a->links[0].is.end;
+		if (a->links[0].is.account)
+			snprintf(a->account, sizeof(a->account), "%s", a->links[0].is.account);
+		rc = fold_tags(s, a, err);
 	}
-	if (!a->nlinks)
-		return from_sighting(s, a, err);
-	a->found = 1;
-	if (!a->id_type && !a->id_arn && (rc = set_identity_from_caller(a, &a->links[a->nlinks - 1].is)))
-		return rc;
-	if (cut)
-		a->complete = 0;
-	a->principal = wdn_strdup(a->links[0].is.principal);
-	a->session_name = wdn_strdup(a->links[0].is.session_name);
-	a->start = a->links[0].is.start;
-	a->end = a->links[0].is.end;
-	if (a->links[0].is.account)
-		snprintf(a->account, sizeof(a->account), "%s", a->links[0].is.account);
-	return fold_tags(a);
+	if (!rc && a->key_type && !strcmp(a->key_type, "long-term"))
+		rc = key_history(s, a, err);
+	return rc;
 }
 
 /* ---- output --------------------------------------------------------------- */
@@ -292,6 +653,42 @@ static void gen_identity(yajl_gen g, const struct wdn_answer *a)
 	if (a->id_key) {
 		wdn_gen_key(g, "AccessKeyId");
 		wdn_gen_str(g, a->id_key);
+	}
+	{
+		const char *extra[][2] = {
+			{ "InstanceId", a->id_detail }, { "Provider", a->id_provider },
+			{ "Subject", a->id_subject }, { "Audience", a->id_audience },
+			{ "UserName", a->id_user },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
+			if (!extra[i][1])
+				continue;
+			wdn_gen_key(g, extra[i][0]);
+			wdn_gen_str(g, extra[i][1]);
+		}
+	}
+	if (a->inferred.data) {
+		wdn_json d = wdn_json_parse(a->inferred.data, strlen(a->inferred.data), NULL);
+
+		/* the link from a CloudFormation session to its stack's caller is a guess */
+		wdn_gen_key(g, "InferredFrom");
+		yajl_gen_map_open(g);
+		wdn_gen_key(g, "EventName");
+		wdn_gen_str(g, wdn_json_str(d, "event"));
+		wdn_gen_key(g, "EventID");
+		wdn_gen_str(g, a->inferred.event_id);
+		wdn_gen_key(g, "EventTime");
+		wdn_gen_time(g, a->inferred.time);
+		wdn_gen_key(g, "StackName");
+		wdn_gen_str(g, wdn_json_str(d, "stack"));
+		wdn_gen_key(g, "Principal");
+		wdn_gen_str(g, wdn_json_str(d, "principal"));
+		wdn_gen_key(g, "AccessKeyId");
+		wdn_gen_str(g, wdn_json_str(d, "key"));
+		yajl_gen_map_close(g);
+		wdn_json_free(d);
 	}
 	yajl_gen_map_close(g);
 }
@@ -349,6 +746,32 @@ static void gen_key_facts(yajl_gen g, const struct wdn_answer *a)
 		wdn_gen_key(g, "LastSeen");
 		wdn_gen_time(g, a->last_seen);
 	}
+	if (a->status || a->nhistory) {
+		size_t i;
+
+		wdn_gen_key(g, "Status");
+		wdn_gen_str(g, a->status);
+		wdn_gen_key(g, "StatusHistory");
+		yajl_gen_array_open(g);
+		for (i = 0; i < a->nhistory; i++) {
+			wdn_json d = wdn_json_parse(a->history[i].data ? a->history[i].data : "{}",
+						    a->history[i].data ? strlen(a->history[i].data) : 2, NULL);
+
+			yajl_gen_map_open(g);
+			wdn_gen_key(g, "Time");
+			wdn_gen_time(g, a->history[i].time);
+			wdn_gen_key(g, "Status");
+			wdn_gen_str(g, !strcmp(a->history[i].kind, "delete") ? "Deleted" :
+				    wdn_json_str(d, "status"));
+			wdn_gen_key(g, "EventID");
+			wdn_gen_str(g, a->history[i].event_id);
+			yajl_gen_map_close(g);
+			wdn_json_free(d);
+		}
+		yajl_gen_array_close(g);
+	}
+	wdn_gen_key(g, "Inferred");
+	yajl_gen_bool(g, a->inferred.data != NULL);
 	wdn_gen_key(g, "Found");
 	yajl_gen_bool(g, a->found);
 }

@@ -18,7 +18,8 @@
 #define ISSUANCE_COLUMNS \
 	"key_id, start, end_time, event_id, event_name, shared_event_id, principal, account, " \
 	"session_name, caller_key, caller_type, caller_arn, caller_principal, caller_account, " \
-	"invoked_by, session_tags, transitive_keys, incoming_tags, source_identity, event"
+	"invoked_by, session_tags, transitive_keys, incoming_tags, source_identity, provider, " \
+	"subject, audience, event"
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS issuance ("
@@ -27,13 +28,18 @@ static const char schema[] =
 	" principal TEXT, account TEXT, session_name TEXT,"
 	" caller_key TEXT, caller_type TEXT, caller_arn TEXT, caller_principal TEXT,"
 	" caller_account TEXT, invoked_by TEXT, session_tags TEXT, transitive_keys TEXT,"
-	" incoming_tags TEXT, source_identity TEXT, event TEXT NOT NULL,"
+	" incoming_tags TEXT, source_identity TEXT, provider TEXT, subject TEXT, audience TEXT,"
+	" event TEXT NOT NULL,"
 	" PRIMARY KEY (key_id, start)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS issuance_by_caller ON issuance (caller_key, start);"
 	"CREATE TABLE IF NOT EXISTS sighting ("
 	" key_id TEXT NOT NULL, principal TEXT NOT NULL, arn TEXT, type TEXT, account TEXT,"
 	" first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
 	" PRIMARY KEY (key_id, principal)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS change ("
+	" subject TEXT NOT NULL, time INTEGER NOT NULL, event_id TEXT NOT NULL, kind TEXT NOT NULL,"
+	" data TEXT, PRIMARY KEY (subject, event_id, kind)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS change_by_time ON change (subject, time);"
 	"PRAGMA user_version = 1;";
 
 /*
@@ -43,7 +49,7 @@ static const char schema[] =
  */
 static const char sql_put_issuance[] =
 	"INSERT INTO issuance (" ISSUANCE_COLUMNS ") VALUES "
-	"(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20) "
+	"(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23) "
 	"ON CONFLICT (key_id, start) DO UPDATE SET "
 	" end_time=excluded.end_time, event_id=excluded.event_id, event_name=excluded.event_name,"
 	" shared_event_id=excluded.shared_event_id, principal=excluded.principal,"
@@ -53,6 +59,7 @@ static const char sql_put_issuance[] =
 	" caller_account=excluded.caller_account, invoked_by=excluded.invoked_by,"
 	" session_tags=excluded.session_tags, transitive_keys=excluded.transitive_keys,"
 	" incoming_tags=excluded.incoming_tags, source_identity=excluded.source_identity,"
+	" provider=excluded.provider, subject=excluded.subject, audience=excluded.audience,"
 	" event=excluded.event "
 	"WHERE (excluded.caller_key IS NOT NULL) > (issuance.caller_key IS NOT NULL)"
 	" OR ((excluded.caller_key IS NOT NULL) = (issuance.caller_key IS NOT NULL)"
@@ -80,10 +87,18 @@ static const char sql_get_sighting[] =
 	"SELECT key_id, principal, arn, type, account, first_seen, last_seen FROM sighting"
 	" WHERE key_id=?1 ORDER BY last_seen DESC, principal LIMIT 1";
 
-enum { PUT_ISSUANCE, PUT_SIGHTING, GET_WITHIN, GET_BEFORE, CHILDREN, GET_SIGHTING, NSTMT };
+static const char sql_put_change[] =
+	"INSERT INTO change (subject, time, event_id, kind, data) VALUES (?1,?2,?3,?4,?5)"
+	" ON CONFLICT DO NOTHING";
+static const char sql_changes[] =
+	"SELECT subject, time, event_id, kind, data FROM change WHERE subject=?1 AND time<=?2"
+	" ORDER BY time, event_id, kind";
+
+enum { PUT_ISSUANCE, PUT_SIGHTING, GET_WITHIN, GET_BEFORE, CHILDREN, GET_SIGHTING, PUT_CHANGE,
+       CHANGES, NSTMT };
 static const char *const sql[NSTMT] = {
 	sql_put_issuance, sql_put_sighting, sql_get_within, sql_get_before, sql_children,
-	sql_get_sighting,
+	sql_get_sighting, sql_put_change, sql_changes,
 };
 
 struct sqlite_store {
@@ -160,7 +175,10 @@ static void row_issuance(sqlite3_stmt *st, struct wdn_issuance *is)
 	is->transitive_keys = col_text(st, 16);
 	is->incoming_tags = col_text(st, 17);
 	is->source_identity = col_text(st, 18);
-	is->event = col_text(st, 19);
+	is->provider = col_text(st, 19);
+	is->subject = col_text(st, 20);
+	is->audience = col_text(st, 21);
+	is->event = col_text(st, 22);
 }
 
 static int exec(struct sqlite_store *s, const char *q, struct wdn_err *err)
@@ -208,7 +226,10 @@ static int sq_put_issuance(struct wdn_store *st, const struct wdn_issuance *is, 
 	bind_text(q, 17, is->transitive_keys);
 	bind_text(q, 18, is->incoming_tags);
 	bind_text(q, 19, is->source_identity);
-	bind_text(q, 20, is->event);
+	bind_text(q, 20, is->provider);
+	bind_text(q, 21, is->subject);
+	bind_text(q, 22, is->audience);
+	bind_text(q, 23, is->event);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		return db_error(s, err, "recording an issuance");
 	return 0;
@@ -325,6 +346,68 @@ static int sq_children(struct wdn_store *st, const char *key, wdn_issuance_fn cb
 	return rc;
 }
 
+static int sq_put_change(struct wdn_store *st, const struct wdn_change *c, struct wdn_err *err)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st;
+	sqlite3_stmt *q = stmt(s, PUT_CHANGE, err);
+
+	if (!q)
+		return WDN_ESTORE;
+	bind_text(q, 1, c->subject);
+	bind_time(q, 2, c->time);
+	bind_text(q, 3, c->event_id ? c->event_id : "");
+	bind_text(q, 4, c->kind);
+	bind_text(q, 5, c->data);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		return db_error(s, err, "recording a change");
+	return 0;
+}
+
+static int sq_changes(struct wdn_store *st, const char *subject, int64_t until, wdn_change_fn cb,
+		      void *ctx, struct wdn_err *err)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st;
+	struct wdn_change *rows = NULL;
+	size_t n = 0, cap = 0, i;
+	sqlite3_stmt *q;
+	int rc;
+
+	/* collect first: a callback may query the store again (renames) */
+	if (!(q = stmt(s, CHANGES, err)))
+		return WDN_ESTORE;
+	bind_text(q, 1, subject);
+	sqlite3_bind_int64(q, 2, until);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (n == cap) {
+			struct wdn_change *nr = realloc(rows, (cap = cap ? cap * 2 : 16) * sizeof(*nr));
+
+			if (!nr) {
+				rc = WDN_ENOMEM;
+				break;
+			}
+			rows = nr;
+		}
+		rows[n].subject = col_text(q, 0);
+		rows[n].time = col_time(q, 1);
+		rows[n].event_id = col_text(q, 2);
+		rows[n].kind = col_text(q, 3);
+		rows[n].data = col_text(q, 4);
+		n++;
+	}
+	if (rc == SQLITE_DONE)
+		rc = 0;
+	else if (rc != WDN_ENOMEM)
+		rc = db_error(s, err, "reading changes");
+	sqlite3_reset(q);
+	for (i = 0; i < n; i++) {
+		if (!rc)
+			rc = cb(ctx, &rows[i]);
+		wdn_change_release(&rows[i]);
+	}
+	free(rows);
+	return rc;
+}
+
 static void sq_close(struct wdn_store *st)
 {
 	struct sqlite_store *s = (struct sqlite_store *)st;
@@ -338,8 +421,17 @@ static void sq_close(struct wdn_store *st)
 }
 
 static const struct wdn_store_ops sqlite_ops = {
-	"sqlite", sq_begin, sq_commit, sq_put_issuance, sq_put_sighting, sq_get_issuance,
-	sq_get_sighting, sq_children, sq_close,
+	.kind = "sqlite",
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.put_issuance = sq_put_issuance,
+	.put_sighting = sq_put_sighting,
+	.get_issuance = sq_get_issuance,
+	.get_sighting = sq_get_sighting,
+	.put_change = sq_put_change,
+	.changes = sq_changes,
+	.children = sq_children,
+	.close = sq_close,
 };
 
 int wdn_store_sqlite_open(const char *path, int flags, struct wdn_store **out, struct wdn_err *err)

@@ -254,6 +254,9 @@ struct wdn_issuance {
 	char *transitive_keys; /* JSON array of the transitive tag keys passed */
 	char *incoming_tags;   /* JSON object: incomingTransitiveTags as logged */
 	char *source_identity;
+	char *provider;        /* SAML or OIDC provider of a federated caller */
+	char *subject;         /* the federated caller: SAML subject, OIDC sub claim */
+	char *audience;        /* OIDC audience (client ID) */
 	char *event;           /* the issuing event, compact, session tokens redacted */
 };
 
@@ -262,6 +265,31 @@ struct wdn_sighting {
 	char *key_id, *principal, *arn, *type, *account;
 	int64_t first, last;
 };
+
+/*
+ * A change: one IAM or CloudFormation fact in a subject's time-ordered log.
+ * Subjects and kinds:
+ *   tags:ACCOUNT:role/NAME, tags:ACCOUNT:user/NAME, tags:PROVIDER_ARN
+ *       create (data: tags object, replaces), tag (data: tags object),
+ *       untag (data: array of keys), delete, rename (data: {"name","path"}:
+ *       the name moved away), renamed-from (data: {"name"}: the old name)
+ *   key:ACCESS_KEY_ID      status (data: "Active" / "Inactive"), delete
+ *   pass:ROLE_ARN          pass (data: {"key","principal","event"}: a caller
+ *                          handed the role to CloudFormation)
+ */
+struct wdn_change {
+	char *subject;
+	int64_t time;
+	char *event_id;
+	char *kind;
+	char *data; /* JSON text or NULL */
+};
+typedef int (*wdn_change_fn)(void *ctx, const struct wdn_change *c);
+void wdn_change_release(struct wdn_change *c);
+/* Does this event (name, no errorCode) change tags, names, key status, or pass a role? */
+int wdn_event_changes_anything(struct wdn_str event_name);
+/* Emit the changes a parsed event makes. */
+int wdn_event_changes(wdn_json ev, wdn_change_fn cb, void *ctx, struct wdn_err *err);
 
 void wdn_issuance_release(struct wdn_issuance *is);
 void wdn_sighting_release(struct wdn_sighting *s);
@@ -296,6 +324,11 @@ struct wdn_store_ops {
 	/* The principal most recently seen using key; WDN_ENOTFOUND if never. */
 	int (*get_sighting)(struct wdn_store *s, const char *key, struct wdn_sighting *out,
 			    struct wdn_err *err);
+	/* Idempotent: a change is keyed by (subject, event ID, kind). */
+	int (*put_change)(struct wdn_store *s, const struct wdn_change *c, struct wdn_err *err);
+	/* A subject's changes at or before until, in (time, event ID) order. */
+	int (*changes)(struct wdn_store *s, const char *subject, int64_t until, wdn_change_fn cb,
+		       void *ctx, struct wdn_err *err);
 	/* Every issuance whose caller key is key, in time order. */
 	int (*children)(struct wdn_store *s, const char *key, wdn_issuance_fn cb, void *ctx,
 			struct wdn_err *err);
@@ -332,7 +365,8 @@ int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 		       struct wdn_record_result *res, struct wdn_err *err);
 int wdn_recorder_flush(struct wdn_recorder *r, struct wdn_err *err); /* commit */
 void wdn_recorder_free(struct wdn_recorder *r); /* does not flush */
-void wdn_recorder_counts(const struct wdn_recorder *r, uint64_t *issuances, uint64_t *sightings);
+void wdn_recorder_counts(const struct wdn_recorder *r, uint64_t *issuances, uint64_t *sightings,
+			 uint64_t *changes);
 
 /* ---- answers: chains and tags (resolve.c) --------------------------------- */
 
@@ -361,6 +395,13 @@ struct wdn_answer {
 	struct wdn_keyset transitive;
 	/* the root */
 	char *id_type, *id_arn, *id_key, *id_account, *id_service, *id_detail;
+	char *id_provider, *id_subject, *id_audience, *id_user;
+	/* long-term keys: status as of at, and its history */
+	char *status;
+	struct wdn_change *history;
+	size_t nhistory;
+	/* a role session CloudFormation started, linked to who passed it the role */
+	struct wdn_change inferred;
 };
 
 #define WDN_ANS_TRAILS 1 /* Trails: the issuing events */
