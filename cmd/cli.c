@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <yajl/yajl_tree.h>
 
 void cli_init(struct cli *c, const char *prog, const char *synopsis)
 {
@@ -194,4 +195,109 @@ int cli_open_store(struct cli *c, int flags, struct wdn_store **out)
 	if (rc)
 		cli_warn(c, "%s", err.msg);
 	return rc;
+}
+
+static int is_added(const char *k, const char *const *names)
+{
+	for (; *names; names++)
+		if (!strcmp(k, *names))
+			return 1;
+	return 0;
+}
+
+/* Read a line of at most max bytes into b; 0 at EOF, -1 if it was longer. */
+static int read_line(FILE *f, struct wdn_buf *b)
+{
+	int ch, over = 0;
+
+	wdn_buf_reset(b);
+	while ((ch = getc(f)) != EOF) {
+		if (ch == '\n')
+			return over ? -1 : 1;
+		if (!over && wdn_buf_addc(b, (char)ch))
+			over = 1;
+	}
+	return over ? -1 : b->len > 0;
+}
+
+void cli_filter(struct cli *c, struct wdn_store *s, int64_t at, cli_add_fn add,
+		const char *const *added_names)
+{
+	struct wdn_buf line;
+	unsigned long n = 0;
+	int r;
+
+	wdn_buf_init(&line, WDN_MAX_RECORD);
+	while ((r = read_line(stdin, &line))) {
+		struct wdn_answer a;
+		struct wdn_err err = { 0 };
+		const char *key = NULL, *p = line.ptr;
+		int64_t when = at;
+		wdn_json v = NULL;
+		yajl_gen g;
+		size_t i;
+
+		n++;
+		if (r < 0) {
+			cli_warn(c, "-: line %lu: longer than %u bytes", n, WDN_MAX_RECORD);
+			cli_status(c, EXIT_REJECTED);
+			continue;
+		}
+		while (*p == ' ' || *p == '\t' || *p == '\r')
+			p++;
+		if (!*p)
+			continue;
+		if (*p == '{') {
+			const char *t;
+
+			if (!(v = wdn_json_parse(line.ptr, line.len, &err)) || !YAJL_IS_OBJECT(v)) {
+				cli_warn(c, "-: line %lu: %s", n, v ? "not a JSON object" : err.msg);
+				cli_status(c, EXIT_REJECTED);
+				wdn_json_free(v);
+				continue;
+			}
+			/* an event: its caller's key, at its own time */
+			if ((key = wdn_json_str(v, "userIdentity.accessKeyId")) &&
+			    (t = wdn_json_str(v, "eventTime")) && wdn_time_parse(t, strlen(t), &when))
+				when = at;
+			if (!key || !*key)
+				key = wdn_json_str(v, "AccessKeyId");
+		} else {
+			line.ptr[strcspn(line.ptr, " \t\r")] = '\0';
+			key = p;
+		}
+		if (key && *key && !wdn_key_valid(key)) {
+			cli_warn(c, "-: line %lu: '%.40s' is not an access key ID", n, key);
+			cli_status(c, EXIT_REJECTED);
+			wdn_json_free(v);
+			continue;
+		}
+		g = cli_gen(c, 0);
+		yajl_gen_map_open(g);
+		if (v) {
+			for (i = 0; i < v->u.object.len; i++) {
+				if (key && *key && is_added(v->u.object.keys[i], added_names))
+					continue;
+				wdn_gen_key(g, v->u.object.keys[i]);
+				wdn_json_gen(g, v->u.object.values[i]);
+			}
+		} else {
+			wdn_gen_key(g, "AccessKeyId");
+			wdn_gen_str(g, key);
+		}
+		/* an event made without a key (an AWS service, a console sign-in)
+		 * passes through as it is */
+		if (key && *key) {
+			if (wdn_resolve(s, key, when, &a, &err))
+				cli_fail(c, "-: line %lu: looking up '%s': %s", n, key, err.msg);
+			else
+				add(g, &a);
+			wdn_answer_release(&a);
+		}
+		yajl_gen_map_close(g);
+		cli_gen_end(c);
+		fflush(stdout);
+		wdn_json_free(v);
+	}
+	wdn_buf_release(&line);
 }

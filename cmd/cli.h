@@ -53,3 +53,14 @@ int cli_parse_time(const char *s, int64_t *out);
 int cli_open_store(struct cli *c, int flags, struct wdn_store **out);
 
 #endif
+
+/*
+ * The filter loop wdn-chain and wdn-tags share: each input line is a bare
+ * key, an object with AccessKeyId, or a CloudTrail event (its caller's key at
+ * its eventTime); the object passes through with the members add() writes
+ * (members of the same names in the input are replaced). Output for a line
+ * is flushed before the next is read.
+ */
+typedef void (*cli_add_fn)(yajl_gen g, const struct wdn_answer *a);
+void cli_filter(struct cli *c, struct wdn_store *s, int64_t at, cli_add_fn add,
+		const char *const *added_names);

@@ -6,13 +6,14 @@
 #include <yajl/yajl_tree.h>
 
 static const char synopsis[] =
-	"usage: wdn-lookup [-q] [--store URL] [--at TIME] [--no-trails] [--profile NAME]\n"
-	"                  [--region REGION] [--endpoint-url URL] [KEY ...]\n";
+	"usage: wdn-lookup [-q] [--store URL] [--at TIME] [--no-trails] [--descendants]\n"
+	"                  [--profile NAME] [--region REGION] [--endpoint-url URL] [KEY ...]\n";
 
-enum { OPT_AT = CLI_OPT_CMD, OPT_NO_TRAILS };
+enum { OPT_AT = CLI_OPT_CMD, OPT_NO_TRAILS, OPT_DESCENDANTS };
 static const struct option options[] = {
 	{ "at", required_argument, NULL, OPT_AT },
 	{ "no-trails", no_argument, NULL, OPT_NO_TRAILS },
+	{ "descendants", no_argument, NULL, OPT_DESCENDANTS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -29,7 +30,8 @@ static void lookup(struct run *r, const char *key)
 	struct wdn_err err = { 0 };
 	yajl_gen g;
 
-	if (wdn_resolve(r->store, key, r->at, &a, &err)) {
+	if (wdn_resolve(r->store, key, r->at, &a, &err) ||
+	    ((r->flags & WDN_ANS_DESCENDANTS) && wdn_resolve_descendants(r->store, &a, &err))) {
 		cli_fail(&r->cli, "looking up '%s': %s", key, err.msg);
 		wdn_answer_release(&a);
 		return;
@@ -90,6 +92,8 @@ int main(int argc, char **argv)
 			cli_usage_error(&r.cli, "--at: '%s' is not a time (ISO 8601, e.g. 2021-07-03T23:15:00Z)", optarg);
 		if (o == OPT_NO_TRAILS)
 			r.flags &= ~WDN_ANS_TRAILS;
+		if (o == OPT_DESCENDANTS)
+			r.flags |= WDN_ANS_DESCENDANTS;
 	}
 	for (i = optind; i < argc; i++)
 		if (!wdn_key_valid(argv[i]))

@@ -36,6 +36,9 @@ void wdn_answer_release(struct wdn_answer *a)
 		wdn_change_release(&a->history[i]);
 	free(a->history);
 	wdn_change_release(&a->inferred);
+	for (i = 0; i < a->ndesc; i++)
+		wdn_issuance_release(&a->desc[i].is);
+	free(a->desc);
 	wdn_tags_release(&a->tags);
 	wdn_tags_release(&a->chain_tags);
 	wdn_keyset_release(&a->transitive);
@@ -615,6 +618,72 @@ int wdn_resolve(struct wdn_store *s, const char *key, int64_t at, struct wdn_ans
 	return rc;
 }
 
+struct desc_walk {
+	struct wdn_answer *a;
+	int64_t from, to;  /* the parent session's window: a recycled key's other lives are not its */
+	unsigned depth;
+};
+
+static int add_descendant(void *ctx, const struct wdn_issuance *is)
+{
+	struct desc_walk *w = ctx;
+	struct wdn_answer *a = w->a;
+	struct wdn_descendant *nd;
+	size_t i;
+
+	if (is->start < w->from || (w->to != WDN_TIME_NONE && is->start > w->to))
+		return 0;
+	if (a->ndesc >= WDN_MAX_DESCENDANTS)
+		return 0;
+	for (i = 0; i < a->ndesc; i++)
+		if (a->desc[i].is.start == is->start && !strcmp(a->desc[i].is.key_id, is->key_id))
+			return 0;
+	if (!(nd = realloc(a->desc, (a->ndesc + 1) * sizeof(*nd))))
+		return WDN_ENOMEM;
+	a->desc = nd;
+	memset(&nd[a->ndesc], 0, sizeof(*nd));
+	nd[a->ndesc].depth = w->depth;
+	/* keep what the listing shows; the event itself is not needed */
+	nd[a->ndesc].is.key_id = wdn_strdup(is->key_id);
+	nd[a->ndesc].is.principal = wdn_strdup(is->principal);
+	nd[a->ndesc].is.session_name = wdn_strdup(is->session_name);
+	nd[a->ndesc].is.caller_key = wdn_strdup(is->caller_key);
+	nd[a->ndesc].is.event_name = wdn_strdup(is->event_name);
+	nd[a->ndesc].is.event_id = wdn_strdup(is->event_id);
+	nd[a->ndesc].is.start = is->start;
+	nd[a->ndesc].is.end = is->end;
+	a->ndesc++;
+	return 0;
+}
+
+int wdn_resolve_descendants(struct wdn_store *s, struct wdn_answer *a, struct wdn_err *err)
+{
+	struct desc_walk w = { a, a->start == WDN_TIME_NONE ? INT64_MIN : a->start, a->end, 1 };
+	size_t next = 0, level_end;
+	int rc;
+
+	if (!s)
+		return 0;
+	if ((rc = s->ops->children(s, a->key, add_descendant, &w, err)))
+		return rc;
+	/* breadth first: each level's children, within each parent's window */
+	while (next < a->ndesc) {
+		level_end = a->ndesc;
+		for (; next < level_end; next++) {
+			char *key = wdn_strdup(a->desc[next].is.key_id);
+
+			w.from = a->desc[next].is.start;
+			w.to = a->desc[next].is.end;
+			w.depth = a->desc[next].depth + 1;
+			rc = key ? s->ops->children(s, key, add_descendant, &w, err) : WDN_ENOMEM;
+			free(key);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
 /* ---- output --------------------------------------------------------------- */
 
 static void gen_chain_list(yajl_gen g, const struct wdn_answer *a)
@@ -813,6 +882,35 @@ void wdn_answer_gen_lookup(yajl_gen g, const struct wdn_answer *a, int flags)
 			if (a->links[i].is.event &&
 			    wdn_json_gen_text(g, a->links[i].is.event, strlen(a->links[i].is.event)))
 				yajl_gen_null(g);
+		yajl_gen_array_close(g);
+	}
+	if (flags & WDN_ANS_DESCENDANTS) {
+		wdn_gen_key(g, "Descendants");
+		yajl_gen_array_open(g);
+		for (i = 0; i < a->ndesc; i++) {
+			const struct wdn_issuance *is = &a->desc[i].is;
+
+			yajl_gen_map_open(g);
+			wdn_gen_key(g, "AccessKeyId");
+			wdn_gen_str(g, is->key_id);
+			wdn_gen_key(g, "Principal");
+			wdn_gen_str(g, is->principal);
+			wdn_gen_key(g, "SessionName");
+			wdn_gen_str(g, is->session_name);
+			wdn_gen_key(g, "CallerAccessKeyId");
+			wdn_gen_str(g, is->caller_key);
+			wdn_gen_key(g, "EventName");
+			wdn_gen_str(g, is->event_name);
+			wdn_gen_key(g, "EventID");
+			wdn_gen_str(g, is->event_id);
+			wdn_gen_key(g, "Start");
+			wdn_gen_time(g, is->start);
+			wdn_gen_key(g, "End");
+			wdn_gen_time(g, is->end);
+			wdn_gen_key(g, "Depth");
+			yajl_gen_integer(g, a->desc[i].depth);
+			yajl_gen_map_close(g);
+		}
 		yajl_gen_array_close(g);
 	}
 	wdn_gen_key(g, "AccessKeyId");

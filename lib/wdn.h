@@ -402,15 +402,23 @@ struct wdn_answer {
 	size_t nhistory;
 	/* a role session CloudFormation started, linked to who passed it the role */
 	struct wdn_change inferred;
+	/* with wdn_resolve_descendants: every session issued from the key */
+	struct wdn_descendant { struct wdn_issuance is; unsigned depth; } *desc;
+	size_t ndesc;
 };
 
-#define WDN_ANS_TRAILS 1 /* Trails: the issuing events */
+#define WDN_ANS_TRAILS 1      /* Trails: the issuing events */
+#define WDN_ANS_DESCENDANTS 2 /* Descendants: sessions issued from the key */
+#define WDN_MAX_DESCENDANTS 100000
 
 /* Resolve key as of at (WDN_TIME_MAX: latest). An unknown key is not an
  * error: found is 0. */
 int wdn_resolve(struct wdn_store *s, const char *key, int64_t at, struct wdn_answer *a,
 		struct wdn_err *err);
 void wdn_answer_release(struct wdn_answer *a);
+/* Every session issued from a's key (within its validity), transitively:
+ * the blast radius of a leaked key. Breadth first, capped at WDN_MAX_DESCENDANTS. */
+int wdn_resolve_descendants(struct wdn_store *s, struct wdn_answer *a, struct wdn_err *err);
 /* Emit the lookup object's members (without the enclosing braces). */
 void wdn_answer_gen_lookup(struct yajl_gen_t *g, const struct wdn_answer *a, int flags);
 /* The members wdn-chain and wdn-tags add to their input objects. */
