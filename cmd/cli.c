@@ -17,13 +17,16 @@ void cli_init(struct cli *c, const char *prog, const char *synopsis)
 	c->stderr_tty = isatty(2);
 }
 
+/* Severity, least first: ok, some input rejected, a failure, a usage error. */
+static int severity(int status)
+{
+	return status == EXIT_OK ? 0 : status == EXIT_REJECTED ? 1 : status == EXIT_FAIL ? 2 : 3;
+}
+
 void cli_status(struct cli *c, int status)
 {
-	/* 1 (a failure) outranks 3 (some input rejected) */
-	if (status == EXIT_FAIL || (status == EXIT_REJECTED && c->status == EXIT_OK) ||
-	    status == EXIT_USAGE)
-		if (c->status != EXIT_FAIL || status == EXIT_USAGE)
-			c->status = status;
+	if (severity(status) > severity(c->status))
+		c->status = status;
 }
 
 static void vwarn(struct cli *c, const char *fmt, va_list ap)
@@ -82,6 +85,7 @@ int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
 	size_t n = 0, i;
 	int o;
 
+	argv[0] = (char *)c->prog; /* getopt names the command in its messages */
 	if (!all[0].name) {
 		for (i = 0; i < NCOMMON; i++)
 			all[n++] = common[i];
@@ -192,7 +196,7 @@ int cli_open_store(struct cli *c, int flags, struct wdn_store **out)
 	struct wdn_err err = { 0 };
 	int rc = wdn_store_open(c->store, flags, out, &err);
 
-	if (rc)
+	if (rc && !(c->quiet && rc == WDN_ENOTFOUND))
 		cli_warn(c, "%s", err.msg);
 	return rc;
 }

@@ -63,7 +63,7 @@ static void lookup_line(struct run *r, char *line, unsigned long n)
 	if (*p != '{') {
 		if (!wdn_key_valid(p)) {
 			cli_warn(&r->cli, "-: line %lu: '%.40s' is not an access key ID", n, p);
-			cli_status(&r->cli, EXIT_USAGE);
+			cli_status(&r->cli, EXIT_REJECTED);
 			return;
 		}
 		lookup(r, p);

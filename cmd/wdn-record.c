@@ -59,6 +59,26 @@ static void print_issuance(struct run *r, const struct wdn_issuance *is)
 	cli_gen_end(&r->cli);
 }
 
+static void print_change(struct run *r, const struct wdn_change *c)
+{
+	yajl_gen g = cli_gen(&r->cli, 0);
+
+	yajl_gen_map_open(g);
+	wdn_gen_key(g, "Subject");
+	wdn_gen_str(g, c->subject);
+	wdn_gen_key(g, "Change");
+	wdn_gen_str(g, c->kind);
+	wdn_gen_key(g, "Data");
+	if (!c->data || wdn_json_gen_text(g, c->data, strlen(c->data)))
+		yajl_gen_null(g);
+	wdn_gen_key(g, "EventID");
+	wdn_gen_str(g, c->event_id);
+	wdn_gen_key(g, "Time");
+	wdn_gen_time(g, c->time);
+	yajl_gen_map_close(g);
+	cli_gen_end(&r->cli);
+}
+
 static int on_event(void *ctx, const struct wdn_event *ev)
 {
 	struct run *r = ctx;
@@ -78,8 +98,14 @@ static int on_event(void *ctx, const struct wdn_event *ev)
 		r->failed = 1;
 		return rc;
 	}
-	if (res.issuance && !r->cli.quiet)
-		print_issuance(r, res.issuance);
+	if (!r->cli.quiet) {
+		size_t i;
+
+		for (i = 0; i < res.nchanges; i++)
+			print_change(r, &res.changes[i]);
+		if (res.issuance)
+			print_issuance(r, res.issuance);
+	}
 	return 0;
 }
 

@@ -24,6 +24,8 @@ struct wdn_recorder {
 	size_t nbuckets, nseen;
 	struct wdn_issuance last; /* the issuance of the last event, for the result */
 	struct wdn_err *cerr;     /* where put_change reports */
+	struct wdn_change last_changes[4]; /* the changes of the last event, for the result */
+	size_t nlast_changes;
 	uint64_t issuances, sightings, changes;
 };
 
@@ -66,6 +68,8 @@ void wdn_recorder_free(struct wdn_recorder *r)
 		return;
 	drop_seen(r);
 	free(r->table);
+	while (r->nlast_changes)
+		wdn_change_release(&r->last_changes[--r->nlast_changes]);
 	wdn_issuance_release(&r->last);
 	free(r);
 }
@@ -202,9 +206,19 @@ static int put_change(void *ctx, const struct wdn_change *c)
 	struct wdn_recorder *r = ctx;
 	int rc = r->store->ops->put_change(r->store, c, r->cerr);
 
-	if (!rc)
-		r->changes++;
-	return rc;
+	if (rc)
+		return rc;
+	r->changes++;
+	if (r->nlast_changes < sizeof(r->last_changes) / sizeof(r->last_changes[0])) {
+		struct wdn_change *k = &r->last_changes[r->nlast_changes++];
+
+		k->subject = wdn_strdup(c->subject);
+		k->time = c->time;
+		k->event_id = wdn_strdup(c->event_id);
+		k->kind = wdn_strdup(c->kind);
+		k->data = wdn_strdup(c->data);
+	}
+	return 0;
 }
 
 int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
@@ -215,8 +229,13 @@ int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 	wdn_json tree;
 	int rc, issues, changes;
 
-	if (res)
+	if (res) {
 		res->issuance = NULL;
+		res->changes = r->last_changes;
+		res->nchanges = 0;
+	}
+	while (r->nlast_changes)
+		wdn_change_release(&r->last_changes[--r->nlast_changes]);
 	if (wdn_time_parse(t.ptr, t.len, &when))
 		return wdn_err_set(err, WDN_EINVAL, "eventTime '%.*s' is not a time",
 				   (int)(t.len > 40 ? 40 : t.len), t.ptr);
@@ -236,6 +255,8 @@ int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 			wdn_json_free(tree);
 			return rc;
 		}
+		if (res)
+			res->nchanges = r->nlast_changes;
 	}
 	wdn_issuance_release(&r->last);
 	rc = issues ? wdn_event_issuance(tree, &r->last, err) : 0;

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 /* Issuance columns in one place: the schema, the insert and the select share it. */
 #define ISSUANCE_COLUMNS \
@@ -40,7 +40,7 @@ static const char schema[] =
 	" subject TEXT NOT NULL, time INTEGER NOT NULL, event_id TEXT NOT NULL, kind TEXT NOT NULL,"
 	" data TEXT, PRIMARY KEY (subject, event_id, kind)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS change_by_time ON change (subject, time);"
-	"PRAGMA user_version = 1;";
+	"PRAGMA user_version = 2;";
 
 /*
  * Recording is idempotent and order-free: a row is replaced only by a copy
@@ -473,6 +473,13 @@ int wdn_store_sqlite_open(const char *path, int flags, struct wdn_store **out, s
 		sq_close(&s->base);
 		return WDN_ESTORE;
 	}
+	if (version && version < SCHEMA_VERSION) {
+		/* schema 1 was never released: no migration, a clear word instead */
+		wdn_err_set(err, WDN_ESTORE, "store '%s' has schema %d from a development build; "
+			    "record into a new store", path, version);
+		sq_close(&s->base);
+		return WDN_ESTORE;
+	}
 	if (version > SCHEMA_VERSION) {
 		wdn_err_set(err, WDN_ESTORE, "store '%s' has schema %d, newer than this build knows (%d)",
 			    path, version, SCHEMA_VERSION);
@@ -482,11 +489,11 @@ int wdn_store_sqlite_open(const char *path, int flags, struct wdn_store **out, s
 	/* readers leave an empty or old store alone; writers set it up */
 	if ((flags & WDN_STORE_CREATE) &&
 	    (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", err) ||
-	     (version < SCHEMA_VERSION && exec(s, schema, err)))) {
+	     (!version && exec(s, schema, err)))) {
 		sq_close(&s->base);
 		return WDN_ESTORE;
 	}
-	if (!(flags & WDN_STORE_CREATE) && version < SCHEMA_VERSION) {
+	if (!(flags & WDN_STORE_CREATE) && !version) {
 		wdn_err_set(err, WDN_ENOTFOUND, "store '%s' is empty", path);
 		sq_close(&s->base);
 		return WDN_ENOTFOUND;

@@ -357,6 +357,8 @@ int wdn_store_sqlite_open(const char *path, int flags, struct wdn_store **out,
 struct wdn_recorder;
 struct wdn_record_result {
 	const struct wdn_issuance *issuance; /* set when the event issued a key */
+	const struct wdn_change *changes;    /* the changes it made (tags, names...) */
+	size_t nchanges;
 };
 struct wdn_recorder *wdn_recorder_new(struct wdn_store *s);
 /* Record one event from the reader. Returns 0, or WDN_EINVAL with err for a
@@ -515,5 +517,153 @@ int wdn_sigv4_signing_key(const char *secret, const char *date8, const char *reg
 void wdn_sigv4_signature(const uint8_t key[32], const char *sts, size_t n, char out[65]);
 /* All stages, then authorization (header mode) or query (presign). */
 int wdn_sigv4_sign(const struct wdn_sigv4_req *r, struct wdn_sigv4_sig *s, struct wdn_err *err);
+
+/* ---- HTTP (http.c) --------------------------------------------------------- */
+
+struct wdn_http;
+struct curl_slist;
+
+/* One transfer. The caller owns everything it sets; body is reset per run. */
+struct wdn_http_xfer {
+	const char *method, *url;
+	struct curl_slist *headers;
+	const void *body_ptr;
+	size_t body_len;
+	/* a 2xx body streams to on_body (nonzero return aborts); any other is kept in body */
+	int (*on_body)(void *ctx, const void *p, size_t n);
+	void *ctx;
+	uint64_t skip;        /* body bytes still to drop (a resume the server sent whole) */
+	int started;          /* the body of this run has begun */
+	/* results */
+	long status;          /* HTTP status, 0 when none came */
+	int curl_code;        /* 0, or how the transfer failed */
+	char error[256];
+	char request_id[128];
+	struct wdn_buf body;
+	uint64_t received;    /* bytes handed to on_body, over all runs */
+	void *easy;
+};
+
+struct wdn_http *wdn_http_new(void);
+void wdn_http_free(struct wdn_http *h);
+/* Perform n transfers concurrently; each reports its own outcome. */
+int wdn_http_run(struct wdn_http *h, struct wdn_http_xfer **xs, size_t n);
+
+/* ---- XML (xml.c) ----------------------------------------------------------- */
+
+/* Calls cb with each element's path ("ListBucketResult/Contents/Key") and its
+ * text when the element closes. Returns WDN_EINVAL for malformed XML. */
+typedef int (*wdn_xml_fn)(void *ctx, const char *path, const char *text, size_t len);
+int wdn_xml_walk(const char *xml, size_t len, wdn_xml_fn cb, void *ctx, struct wdn_err *err);
+
+/* ---- AWS access (aws.c, creds.c, ini.c) --------------------------------------- */
+
+struct wdn_creds {
+	char *key_id, *secret, *token;
+	int64_t expires;      /* WDN_TIME_NONE for long-term keys */
+	char source[64];      /* where they came from, for messages */
+};
+void wdn_creds_release(struct wdn_creds *c); /* wipes the secret */
+
+/* Shared config and credentials files: value of key in section, or NULL.
+ * Sections as the files name them: "default", "profile NAME" (config), "NAME"
+ * (credentials), "sso-session NAME". Caller frees. */
+char *wdn_ini_get(const char *path, const char *section, const char *key);
+char *wdn_aws_config_path(void);      /* $AWS_CONFIG_FILE or ~/.aws/config */
+char *wdn_aws_credentials_path(void); /* $AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials */
+
+struct wdn_aws;
+/* A client: profile, region and endpoint resolved as the AWS CLI does;
+ * credentials resolved on first use and refreshed before they expire. */
+int wdn_aws_new(const char *profile, const char *region, const char *endpoint_url,
+		struct wdn_aws **out, struct wdn_err *err);
+void wdn_aws_free(struct wdn_aws *a);
+const char *wdn_aws_region(const struct wdn_aws *a);
+const char *wdn_aws_profile(const struct wdn_aws *a);
+/* A profile setting (config file) for this client's profile, or NULL. Caller frees. */
+char *wdn_aws_profile_get(const struct wdn_aws *a, const char *key);
+/* Base URL for service; custom is set for an endpoint given by option or environment. */
+int wdn_aws_endpoint(const struct wdn_aws *a, const char *service, struct wdn_buf *url,
+		     int *custom);
+/* Current credentials (resolving or refreshing them). */
+int wdn_aws_creds(struct wdn_aws *a, const struct wdn_creds **out, struct wdn_err *err);
+/* Credentials from a JSON answer (credential_process, container endpoint). */
+int wdn_creds_from_json(const char *text, size_t len, struct wdn_creds *c, struct wdn_err *err);
+/* Resolve credentials from the chain; creds.c. */
+int wdn_creds_resolve(struct wdn_aws *a, struct wdn_creds *out, struct wdn_err *err);
+
+/* One AWS request; wdn_aws_perform signs, sends, retries and fills the rest. */
+struct wdn_aws_call {
+	const char *service;      /* signing name: "s3", "dynamodb", "sts" */
+	const char *method;
+	const char *url_base;     /* scheme://host[:port], or NULL for the service endpoint */
+	const char *path;         /* URI-encoded, starting with '/' */
+	const char *query;        /* URI-encoded, or NULL */
+	const char *headers[8];   /* extra "Name: value" lines, NULL-terminated */
+	const void *body;
+	size_t body_len;
+	int unsigned_payload;     /* S3: do not hash the body */
+	int (*on_body)(void *ctx, const void *p, size_t n); /* stream a 2xx body */
+	void *ctx;
+	/* results */
+	long status;
+	struct wdn_buf resp;      /* the body, when not streamed */
+	char request_id[128];
+	struct wdn_err err;
+	int attempts;
+};
+void wdn_aws_call_release(struct wdn_aws_call *c);
+/* Perform n calls concurrently, each retried with backoff and jitter on
+ * throttling, 5xx and connection errors, up to AWS_MAX_ATTEMPTS. Returns 0
+ * when every call got a 2xx answer, else the first failing call's code. */
+int wdn_aws_perform(struct wdn_aws *a, struct wdn_aws_call **calls, size_t n);
+/* Is this AWS error code a throttling one? */
+int wdn_aws_throttling(const char *code);
+/* Parse an AWS error body (JSON __type/message or XML Code/Message) into err. */
+void wdn_aws_parse_error(long status, const char *body, size_t len, struct wdn_err *err);
+
+/* ---- S3 (s3.c) ------------------------------------------------------------- */
+
+/* "s3://bucket/prefix" -> bucket and prefix (both owned by the caller). */
+int wdn_s3_parse_url(const char *url, char **bucket, char **prefix, struct wdn_err *err);
+struct wdn_s3_object {
+	const char *key;
+	uint64_t size;
+};
+typedef int (*wdn_s3_object_fn)(void *ctx, const struct wdn_s3_object *o);
+/* ListObjectsV2 over every page, keys after start_after (may be NULL). */
+int wdn_s3_list(struct wdn_aws *a, const char *bucket, const char *prefix,
+		const char *start_after, wdn_s3_object_fn cb, void *ctx, struct wdn_err *err);
+/* GetObject, its body streamed to on_body (a broken transfer resumes by Range). */
+int wdn_s3_get(struct wdn_aws *a, const char *bucket, const char *key,
+	       int (*on_body)(void *ctx, const void *p, size_t n), void *ctx, struct wdn_err *err);
+int wdn_s3_put(struct wdn_aws *a, const char *bucket, const char *key, const void *body,
+	       size_t len, const char *content_type, struct wdn_err *err);
+/* 1 if the object exists, 0 if not, or a WDN_E* code. */
+int wdn_s3_exists(struct wdn_aws *a, const char *bucket, const char *key, struct wdn_err *err);
+int wdn_s3_create_bucket(struct wdn_aws *a, const char *bucket, struct wdn_err *err);
+
+/* ---- enrichment (enrich.c) --------------------------------------------------- */
+
+/*
+ * Events in, enriched JSON lines out: each event unchanged (its bytes as read
+ * when compact, else re-serialized compactly with every member in order) with
+ * a "whodunnit" member added, resolved at the event's own time. Answers are
+ * cached per key and validity window, so a trail's thousands of uses of a
+ * few keys cost a few lookups.
+ */
+struct wdn_enricher;
+struct wdn_enricher *wdn_enricher_new(struct wdn_store *s);
+void wdn_enricher_free(struct wdn_enricher *e);
+/* Append the enriched line (ending in '\n') for ev to out. */
+int wdn_enrich_event(struct wdn_enricher *e, const struct wdn_event *ev, struct wdn_buf *out,
+		     struct wdn_err *err);
+/* The whodunnit object alone, for an answer (members as the enrich output). */
+void wdn_answer_gen_whodunnit(struct yajl_gen_t *g, const struct wdn_answer *a);
+/* Hive-style partition of an event: "account=A/region=R/day=YYYY-MM-DD". */
+int wdn_event_partition(const struct wdn_event *ev, struct wdn_buf *out);
+/* Is this JSON text compact (no whitespace outside strings)? */
+int wdn_json_is_compact(const char *p, size_t n);
+void wdn_enricher_counts(const struct wdn_enricher *e, uint64_t *lookups, uint64_t *hits);
 
 #endif

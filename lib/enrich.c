@@ -1,0 +1,396 @@
+/*
+ * Enrichment: each event with a "whodunnit" member added. The hot path is a
+ * cache lookup and a copy; resolving a key happens once per key and window.
+ */
+#include "wdn.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_gen.h>
+
+#define CACHE_BUCKETS 8192
+#define CACHE_MAX 65536 /* entries before the cache starts afresh: memory stays bounded */
+
+struct entry {
+	struct entry *next;
+	uint64_t hash;
+	char key[129];
+	int64_t lo, hi;   /* times this answer holds for */
+	char *text;       /* the whodunnit object */
+	size_t len;
+};
+
+struct wdn_enricher {
+	struct wdn_store *store;
+	struct entry *bucket[CACHE_BUCKETS];
+	size_t n;
+	struct wdn_buf obj;   /* scratch for generating an object */
+	yajl_gen gen;
+	uint64_t lookups, hits;
+};
+
+static void print_buf(void *ctx, const char *s, size_t n)
+{
+	wdn_buf_add(ctx, s, n);
+}
+
+struct wdn_enricher *wdn_enricher_new(struct wdn_store *s)
+{
+	struct wdn_enricher *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	e->store = s;
+	wdn_buf_init(&e->obj, 0);
+	return e;
+}
+
+static void cache_clear(struct wdn_enricher *e)
+{
+	size_t i;
+
+	for (i = 0; i < CACHE_BUCKETS; i++) {
+		struct entry *x = e->bucket[i], *next;
+
+		for (; x; x = next) {
+			next = x->next;
+			free(x->text);
+			free(x);
+		}
+		e->bucket[i] = NULL;
+	}
+	e->n = 0;
+}
+
+void wdn_enricher_free(struct wdn_enricher *e)
+{
+	if (!e)
+		return;
+	cache_clear(e);
+	wdn_buf_release(&e->obj);
+	free(e);
+}
+
+void wdn_enricher_counts(const struct wdn_enricher *e, uint64_t *lookups, uint64_t *hits)
+{
+	*lookups = e->lookups;
+	*hits = e->hits;
+}
+
+int wdn_json_is_compact(const char *p, size_t n)
+{
+	const char *end = p + n;
+
+	while (p < end) {
+		char c = *p++;
+
+		if (c == '"') {
+			/* skip the string: to the next quote not escaped */
+			for (;;) {
+				const char *q = memchr(p, '"', (size_t)(end - p));
+				const char *b;
+
+				if (!q)
+					return 0;
+				for (b = q; b > p && b[-1] == '\\'; b--)
+					;
+				p = q + 1;
+				if ((q - b) % 2 == 0)
+					break;
+			}
+		} else if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static void gen_strs(yajl_gen g, char *const *v, size_t n)
+{
+	size_t i;
+
+	yajl_gen_array_open(g);
+	for (i = 0; i < n; i++)
+		wdn_gen_str(g, v[i]);
+	yajl_gen_array_close(g);
+}
+
+void wdn_answer_gen_whodunnit(yajl_gen g, const struct wdn_answer *a)
+{
+	yajl_gen_map_open(g);
+	wdn_gen_key(g, "Principal");
+	wdn_gen_str(g, a->principal);
+	wdn_gen_key(g, "PrincipalChain");
+	gen_strs(g, a->chain, a->nchain);
+	wdn_gen_key(g, "Identity");
+	if (!a->id_type && !a->id_arn && !a->id_service) {
+		yajl_gen_null(g);
+	} else {
+		yajl_gen_map_open(g);
+		wdn_gen_key(g, "Type");
+		wdn_gen_str(g, a->id_type);
+		if (a->id_arn) {
+			wdn_gen_key(g, "Arn");
+			wdn_gen_str(g, a->id_arn);
+		}
+		if (a->id_service) {
+			wdn_gen_key(g, "Service");
+			wdn_gen_str(g, a->id_service);
+		}
+		if (a->id_subject) {
+			wdn_gen_key(g, "Subject");
+			wdn_gen_str(g, a->id_subject);
+		}
+		if (a->id_provider) {
+			wdn_gen_key(g, "Provider");
+			wdn_gen_str(g, a->id_provider);
+		}
+		if (a->id_user) {
+			wdn_gen_key(g, "UserName");
+			wdn_gen_str(g, a->id_user);
+		}
+		if (a->id_key) {
+			wdn_gen_key(g, "AccessKeyId");
+			wdn_gen_str(g, a->id_key);
+		}
+		yajl_gen_map_close(g);
+	}
+	wdn_gen_key(g, "Tags");
+	wdn_tags_gen(g, &a->tags, 1);
+	wdn_gen_key(g, "TransitiveTags");
+	wdn_keyset_gen(g, &a->transitive);
+	wdn_gen_key(g, "SourceIdentity");
+	wdn_gen_str(g, a->source_identity);
+	wdn_gen_key(g, "Start");
+	wdn_gen_time(g, a->start);
+	wdn_gen_key(g, "End");
+	wdn_gen_time(g, a->end);
+	wdn_gen_key(g, "Complete");
+	yajl_gen_bool(g, a->complete);
+	yajl_gen_map_close(g);
+}
+
+static uint64_t hash_key(const char *k, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)k[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* Serialize into e->obj. */
+static yajl_gen begin_obj(struct wdn_enricher *e)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+
+	wdn_buf_reset(&e->obj);
+	if (g)
+		yajl_gen_config(g, yajl_gen_print_callback, print_buf, &e->obj);
+	return g;
+}
+
+/* What an event's userIdentity tells when its key is unknown or absent. */
+static int from_identity(struct wdn_enricher *e, const struct wdn_event *ev)
+{
+	struct wdn_answer a;
+	char *type = ev->f[WDN_F_UI_TYPE].ptr ? wdn_strndup(ev->f[WDN_F_UI_TYPE].ptr, ev->f[WDN_F_UI_TYPE].len) : NULL;
+	char *arn = ev->f[WDN_F_UI_ARN].ptr ? wdn_strndup(ev->f[WDN_F_UI_ARN].ptr, ev->f[WDN_F_UI_ARN].len) : NULL;
+	char *issuer = ev->f[WDN_F_UI_ISSUER_ARN].ptr ?
+		wdn_strndup(ev->f[WDN_F_UI_ISSUER_ARN].ptr, ev->f[WDN_F_UI_ISSUER_ARN].len) : NULL;
+	char *by = ev->f[WDN_F_UI_INVOKED_BY].ptr ?
+		wdn_strndup(ev->f[WDN_F_UI_INVOKED_BY].ptr, ev->f[WDN_F_UI_INVOKED_BY].len) : NULL;
+	yajl_gen g;
+
+	memset(&a, 0, sizeof(a));
+	a.start = a.end = WDN_TIME_NONE;
+	a.principal = wdn_principal_of(type, arn, issuer);
+	if (!a.principal && by)
+		a.principal = wdn_strdup(by);
+	if (a.principal) {
+		a.chain = malloc(sizeof(*a.chain));
+		if (a.chain && (a.chain[0] = wdn_strdup(a.principal)))
+			a.nchain = 1;
+	}
+	a.id_type = type;
+	if (by && (!type || !strcmp(type, "AWSService"))) {
+		a.id_service = by;
+		by = NULL;
+		a.complete = 1;
+	} else {
+		a.id_arn = wdn_strdup(a.principal);
+		a.complete = type && (!strcmp(type, "IAMUser") || !strcmp(type, "Root"));
+	}
+	free(arn);
+	free(issuer);
+	free(by);
+	if (!(g = begin_obj(e))) {
+		wdn_answer_release(&a);
+		return WDN_ENOMEM;
+	}
+	wdn_answer_gen_whodunnit(g, &a);
+	yajl_gen_free(g);
+	wdn_answer_release(&a);
+	return 0;
+}
+
+/* The whodunnit object for ev, from the cache or resolved. */
+static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t t,
+		     const char **text, size_t *len, struct wdn_err *err)
+{
+	struct wdn_str key = ev->f[WDN_F_UI_KEY];
+	struct entry *x;
+	struct wdn_answer a;
+	uint64_t h;
+	yajl_gen g;
+	int rc;
+
+	if (!key.ptr || !key.len || key.len > 128) {
+		if ((rc = from_identity(e, ev)))
+			return rc;
+		*text = e->obj.ptr;
+		*len = e->obj.len;
+		return 0;
+	}
+	e->lookups++;
+	h = hash_key(key.ptr, key.len);
+	for (x = e->bucket[h % CACHE_BUCKETS]; x; x = x->next)
+		if (x->hash == h && !strncmp(x->key, key.ptr, key.len) && !x->key[key.len] &&
+		    t >= x->lo && t <= x->hi) {
+			e->hits++;
+			*text = x->text;
+			*len = x->len;
+			return 0;
+		}
+	{
+		char k[129];
+
+		memcpy(k, key.ptr, key.len);
+		k[key.len] = '\0';
+		if ((rc = wdn_resolve(e->store, k, t, &a, err)))
+			return rc;
+	}
+	if (!a.found) {
+		wdn_answer_release(&a);
+		if ((rc = from_identity(e, ev)))
+			return rc;
+		a.start = WDN_TIME_NONE;
+		memset(&a, 0, sizeof(a));
+		a.start = a.end = WDN_TIME_NONE;
+	} else {
+		if (!(g = begin_obj(e))) {
+			wdn_answer_release(&a);
+			return WDN_ENOMEM;
+		}
+		wdn_answer_gen_whodunnit(g, &a);
+		yajl_gen_free(g);
+	}
+	if (e->n >= CACHE_MAX)
+		cache_clear(e);
+	if ((x = calloc(1, sizeof(*x))) && (x->text = wdn_strndup(e->obj.ptr, e->obj.len))) {
+		x->hash = h;
+		memcpy(x->key, key.ptr, key.len);
+		x->len = e->obj.len;
+		/* the answer holds while the same issuance is the one in use */
+		if (a.found && a.nlinks) {
+			x->lo = a.start;
+			x->hi = a.end == WDN_TIME_NONE ? WDN_TIME_MAX : a.end;
+		} else {
+			x->lo = INT64_MIN;
+			x->hi = WDN_TIME_MAX;
+		}
+		if (t < x->lo || t > x->hi) {
+			/* chosen as the latest before t: good for this t only */
+			x->lo = x->hi = t;
+		}
+		x->next = e->bucket[h % CACHE_BUCKETS];
+		e->bucket[h % CACHE_BUCKETS] = x;
+		e->n++;
+		*text = x->text;
+		*len = x->len;
+	} else {
+		free(x);
+		*text = e->obj.ptr;
+		*len = e->obj.len;
+	}
+	wdn_answer_release(&a);
+	return 0;
+}
+
+int wdn_enrich_event(struct wdn_enricher *e, const struct wdn_event *ev, struct wdn_buf *out,
+		     struct wdn_err *err)
+{
+	struct wdn_str t = ev->f[WDN_F_EVENT_TIME];
+	const char *text;
+	size_t len, mark = out->len;
+	int64_t when;
+	int rc;
+
+	if (wdn_time_parse(t.ptr, t.len, &when))
+		return wdn_err_set(err, WDN_EINVAL, "eventTime '%.*s' is not a time",
+				   (int)(t.len > 40 ? 40 : t.len), t.ptr);
+	if ((rc = whodunnit(e, ev, when, &text, &len, err)))
+		return rc;
+	if (wdn_json_is_compact(ev->raw.ptr, ev->raw.len)) {
+		/* the bytes as delivered, the new member before the closing brace */
+		rc = wdn_buf_add(out, ev->raw.ptr, ev->raw.len - 1);
+	} else {
+		yajl_gen g = yajl_gen_alloc(NULL);
+
+		if (!g)
+			return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+		yajl_gen_config(g, yajl_gen_print_callback, print_buf, out);
+		rc = wdn_json_gen_text(g, ev->raw.ptr, ev->raw.len);
+		yajl_gen_free(g);
+		if (!rc && out->len > mark)
+			out->len--; /* drop the closing brace */
+	}
+	if (!rc)
+		rc = wdn_buf_add(out, ev->raw.len > 2 ? ",\"whodunnit\":" : "\"whodunnit\":",
+				 ev->raw.len > 2 ? 13 : 12);
+	if (!rc)
+		rc = wdn_buf_add(out, text, len);
+	if (!rc)
+		rc = wdn_buf_add(out, "}\n", 2);
+	if (rc) {
+		out->len = mark;
+		out->ptr[mark] = '\0';
+		return wdn_err_set(err, rc, "%s", wdn_strerror(rc));
+	}
+	return 0;
+}
+
+static int safe_value(struct wdn_buf *b, struct wdn_str v, const char *none)
+{
+	size_t i;
+
+	if (!v.ptr || !v.len)
+		return wdn_buf_adds(b, none);
+	/* partition values become path segments: keep them tame */
+	for (i = 0; i < v.len && i < 64; i++) {
+		char c = v.ptr[i];
+
+		wdn_buf_addc(b, (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			     c == '-' || c == '_' ? c : '_');
+	}
+	return 0;
+}
+
+int wdn_event_partition(const struct wdn_event *ev, struct wdn_buf *out)
+{
+	struct wdn_str acct = ev->f[WDN_F_RECIPIENT], t = ev->f[WDN_F_EVENT_TIME];
+
+	if (!acct.ptr)
+		acct = ev->f[WDN_F_UI_ACCOUNT];
+	wdn_buf_adds(out, "account=");
+	safe_value(out, acct, "unknown");
+	wdn_buf_adds(out, "/region=");
+	safe_value(out, ev->f[WDN_F_REGION], "unknown");
+	wdn_buf_adds(out, "/day=");
+	if (t.len >= 10)
+		safe_value(out, (struct wdn_str){ t.ptr, 10 }, "unknown");
+	else
+		wdn_buf_adds(out, "unknown");
+	return 0;
+}
