@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,4 +305,180 @@ void cli_filter(struct cli *c, struct wdn_store *s, int64_t at, cli_add_fn add,
 		wdn_json_free(v);
 	}
 	wdn_buf_release(&line);
+}
+
+int cli_aws(struct cli *c, struct wdn_aws **aws)
+{
+	struct wdn_err err = { 0 };
+
+	if (*aws)
+		return 0;
+	if (wdn_aws_new(c->profile, c->region, c->endpoint, aws, &err)) {
+		cli_fail(c, "%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int add_input(struct cli_inputs *in, const char *name, const char *bucket, const char *key,
+		     uint64_t size)
+{
+	if (in->n == in->cap) {
+		size_t cap = in->cap ? in->cap * 2 : 64;
+		struct cli_input *nv = realloc(in->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return WDN_ENOMEM;
+		in->v = nv;
+		in->cap = cap;
+	}
+	in->v[in->n].name = wdn_strdup(name);
+	in->v[in->n].bucket = wdn_strdup(bucket);
+	in->v[in->n].key = wdn_strdup(key);
+	in->v[in->n].size = size;
+	in->n++;
+	return 0;
+}
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+struct collect {
+	struct cli_inputs *out;
+	const struct cli_select *sel;
+	const char *bucket;
+};
+
+static int selected(const struct cli_select *sel, const char *name)
+{
+	return !sel || sel->nshards <= 1 || name_hash(name) % sel->nshards == sel->shard;
+}
+
+static int collect_file(void *ctx, const char *path)
+{
+	struct collect *k = ctx;
+
+	return selected(k->sel, path) ? add_input(k->out, path, NULL, NULL, 0) : 0;
+}
+
+/* The date in a CloudTrail object key: .../CloudTrail/REGION/YYYY/MM/DD/... as "YYYY/MM/DD". */
+static int key_date(const char *key, char out[11])
+{
+	const char *p = strstr(key, "/CloudTrail/");
+
+	if (!p || !(p = strchr(p + 12, '/')))
+		return -1;
+	p++;
+	if (strlen(p) < 10 || p[4] != '/' || p[7] != '/')
+		return -1;
+	memcpy(out, p, 10);
+	out[10] = '\0';
+	return 0;
+}
+
+/* A --since/--until bound as "YYYY/MM/DD" (it is given as YYYY-MM-DD). */
+static void bound(const char *b, char out[11])
+{
+	size_t i;
+
+	for (i = 0; i < 10 && b[i]; i++)
+		out[i] = b[i] == '-' ? '/' : b[i];
+	out[i] = '\0';
+}
+
+static int collect_object(void *ctx, const struct wdn_s3_object *o)
+{
+	struct collect *k = ctx;
+	struct wdn_buf name = WDN_BUF_INIT;
+	char d[11], b[11];
+	int rc = 0;
+
+	if (strstr(o->key, "CloudTrail-Digest") || (o->key[0] && o->key[strlen(o->key) - 1] == '/'))
+		return 0; /* digests vouch for logs and hold no events; "folders" hold nothing */
+	if (k->sel && (k->sel->since || k->sel->until) && !key_date(o->key, d)) {
+		if (k->sel->since && (bound(k->sel->since, b), strcmp(d, b) < 0))
+			return 0;
+		if (k->sel->until && (bound(k->sel->until, b), strcmp(d, b) > 0))
+			return 0;
+	}
+	wdn_buf_addf(&name, "s3://%s/%s", k->bucket, o->key);
+	if (selected(k->sel, name.ptr))
+		rc = add_input(k->out, name.ptr, k->bucket, o->key, o->size);
+	wdn_buf_release(&name);
+	return rc;
+}
+
+void cli_inputs_collect(struct cli *c, struct wdn_aws **aws, char **operands, int n,
+			const struct cli_select *sel, struct cli_inputs *out)
+{
+	struct wdn_err err = { 0 };
+	struct collect k = { out, sel, NULL };
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	if (n == 0)
+		add_input(out, "-", NULL, NULL, 0);
+	for (i = 0; i < n; i++) {
+		if (!strcmp(operands[i], "-")) {
+			add_input(out, "-", NULL, NULL, 0);
+		} else if (!strncmp(operands[i], "s3://", 5)) {
+			char *bucket, *prefix;
+
+			if (wdn_s3_parse_url(operands[i], &bucket, &prefix, &err)) {
+				cli_fail(c, "%s", err.msg);
+				continue;
+			}
+			k.bucket = bucket;
+			if (!cli_aws(c, aws) && wdn_s3_list(*aws, bucket, prefix, NULL, collect_object, &k, &err))
+				cli_fail(c, "%s", err.msg);
+			free(bucket);
+			free(prefix);
+		} else if (wdn_input_walk(operands[i], collect_file, &k, &err)) {
+			cli_fail(c, "%s", err.msg);
+		}
+	}
+}
+
+void cli_inputs_release(struct cli_inputs *in)
+{
+	size_t i;
+
+	for (i = 0; i < in->n; i++) {
+		free(in->v[i].name);
+		free(in->v[i].bucket);
+		free(in->v[i].key);
+	}
+	free(in->v);
+	memset(in, 0, sizeof(*in));
+}
+
+static int feed_reader(void *ctx, const void *p, size_t n)
+{
+	return wdn_reader_feed(ctx, p, n);
+}
+
+int cli_input_read(struct cli *c, struct wdn_aws *aws, const struct cli_input *in,
+		   struct wdn_reader *r, struct wdn_err *err)
+{
+	int fd, rc;
+
+	(void)c;
+	if (in->bucket) {
+		if ((rc = wdn_s3_get(aws, in->bucket, in->key, feed_reader, r, err)))
+			return rc;
+		return wdn_reader_finish(r);
+	}
+	if (!strcmp(in->name, "-"))
+		return wdn_reader_read_fd(r, 0, err);
+	if ((fd = open(in->name, O_RDONLY | O_CLOEXEC)) < 0)
+		return wdn_err_set(err, WDN_EIO, "cannot open '%s': %s", in->name, strerror(errno));
+	rc = wdn_reader_read_fd(r, fd, err);
+	close(fd);
+	return rc;
 }

@@ -64,3 +64,29 @@ int cli_open_store(struct cli *c, int flags, struct wdn_store **out);
 typedef void (*cli_add_fn)(yajl_gen g, const struct wdn_answer *a);
 void cli_filter(struct cli *c, struct wdn_store *s, int64_t at, cli_add_fn add,
 		const char *const *added_names);
+
+/* Inputs as wdn-record and wdn-enrich take them: files, directories
+ * (recursively), "-" for stdin, s3://bucket/prefix (every object under it,
+ * digest files left out). */
+struct cli_input {
+	char *name;            /* path, "-", or s3://bucket/key: for messages */
+	char *bucket, *key;    /* set for S3 objects */
+	uint64_t size;
+};
+struct cli_inputs {
+	struct cli_input *v;
+	size_t n, cap;
+};
+struct cli_select {
+	unsigned shard, nshards; /* keep inputs whose name hashes to shard (0-based) of nshards */
+	const char *since, *until; /* S3 keys: YYYY/MM/DD bounds on the date in the key */
+};
+/* Expand operands (none: stdin); failures warn and set the status. */
+void cli_inputs_collect(struct cli *c, struct wdn_aws **aws, char **operands, int n,
+			const struct cli_select *sel, struct cli_inputs *out);
+void cli_inputs_release(struct cli_inputs *in);
+/* Stream one input's bytes into a reader (S3 objects through aws). */
+int cli_input_read(struct cli *c, struct wdn_aws *aws, const struct cli_input *in,
+		   struct wdn_reader *r, struct wdn_err *err);
+/* A client for s3:// inputs and outputs, made on first need from the options. */
+int cli_aws(struct cli *c, struct wdn_aws **aws);

@@ -1,18 +1,17 @@
 /* wdn-record: store the credential-issuing CloudTrail events of its inputs. */
 #include "cli.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
 
 static const char synopsis[] =
-	"usage: wdn-record [-q] [--store URL] [--reject FILE] [--profile NAME]\n"
-	"                  [--region REGION] [--endpoint-url URL] [INPUT ...]\n";
+	"usage: wdn-record [-q] [--store URL] [--reject FILE] [--since DATE] [--until DATE]\n"
+	"                  [--profile NAME] [--region REGION] [--endpoint-url URL] [INPUT ...]\n";
 
-enum { OPT_REJECT = CLI_OPT_CMD };
+enum { OPT_REJECT = CLI_OPT_CMD, OPT_SINCE, OPT_UNTIL };
 static const struct option options[] = {
 	{ "reject", required_argument, NULL, OPT_REJECT },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "until", required_argument, NULL, OPT_UNTIL },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -21,7 +20,7 @@ struct run {
 	struct wdn_store *store;
 	struct wdn_recorder *rec;
 	const char *input;
-	struct wdn_reader *reader;
+	struct wdn_aws *aws;
 	uint64_t inputs, events, rejected;
 	int failed;     /* the store failed: stop */
 };
@@ -109,73 +108,65 @@ static int on_event(void *ctx, const struct wdn_event *ev)
 	return 0;
 }
 
-static int record_fd(struct run *r, int fd, const char *name)
+static void record_input(struct run *r, const struct cli_input *in)
 {
 	struct wdn_err err = { 0 };
-	struct wdn_reader *rd = wdn_reader_new(name, on_event, on_reject, r);
+	struct wdn_reader *rd = wdn_reader_new(in->name, on_event, on_reject, r);
 	uint64_t events;
 	int rc;
 
 	if (!rd) {
 		cli_fail(&r->cli, "out of memory");
-		return -1;
+		r->failed = 1;
+		return;
 	}
-	rc = wdn_reader_read_fd(rd, fd, &err);
+	rc = cli_input_read(&r->cli, r->aws, in, rd, &err);
 	wdn_reader_counts(rd, &events, NULL, NULL);
 	wdn_reader_free(rd);
 	r->events += events;
 	r->inputs++;
-	if (rc == WDN_EIO)
-		cli_fail(&r->cli, "cannot read '%s': %s", name, err.msg);
+	if (rc && !r->failed)
+		cli_fail(&r->cli, "reading '%s': %s", in->name, err.msg);
 	/* one transaction per input: what was read of it is kept */
 	if (!r->failed && wdn_recorder_flush(r->rec, &err)) {
 		cli_fail(&r->cli, "%s", err.msg);
 		r->failed = 1;
 	}
-	return r->failed ? -1 : 0;
-}
-
-static int record_file(void *ctx, const char *path)
-{
-	struct run *r = ctx;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
-
-	if (fd < 0) {
-		cli_fail(&r->cli, "cannot open '%s': %s", path, strerror(errno));
-		return 0;
-	}
-	rc = record_fd(r, fd, path);
-	close(fd);
-	return rc;
 }
 
 int main(int argc, char **argv)
 {
 	struct run r = { 0 };
-	struct wdn_err err = { 0 };
+	struct cli_select sel = { 0 };
+	struct cli_inputs in;
 	uint64_t issuances, sightings, changes;
-	int o, i;
+	int64_t t;
+	size_t i;
+	int o;
 
 	cli_init(&r.cli, "wdn-record", synopsis);
-	while ((o = cli_getopt(&r.cli, argc, argv, "", options)) != -1)
+	while ((o = cli_getopt(&r.cli, argc, argv, "", options)) != -1) {
 		if (o == OPT_REJECT && cli_open_reject(&r.cli, optarg))
 			return cli_exit(&r.cli);
+		if ((o == OPT_SINCE || o == OPT_UNTIL) &&
+		    (strlen(optarg) != 10 || wdn_time_parse(optarg, 10, &t)))
+			cli_usage_error(&r.cli, "--%s: '%s' is not a date (YYYY-MM-DD)",
+					o == OPT_SINCE ? "since" : "until", optarg);
+		if (o == OPT_SINCE)
+			sel.since = optarg;
+		if (o == OPT_UNTIL)
+			sel.until = optarg;
+	}
 	if (cli_open_store(&r.cli, WDN_STORE_CREATE, &r.store))
 		return cli_status(&r.cli, EXIT_FAIL), cli_exit(&r.cli);
 	if (!(r.rec = wdn_recorder_new(r.store))) {
 		cli_fail(&r.cli, "out of memory");
 		goto out;
 	}
-	if (optind == argc)
-		record_fd(&r, 0, "-");
-	for (i = optind; i < argc && !r.failed; i++) {
-		if (!strcmp(argv[i], "-"))
-			record_fd(&r, 0, "-");
-		else if (!strncmp(argv[i], "s3://", 5))
-			cli_fail(&r.cli, "'%s': s3:// inputs are not available in this build", argv[i]);
-		else if (wdn_input_walk(argv[i], record_file, &r, &err) && !r.failed)
-			cli_fail(&r.cli, "%s", err.msg);
-	}
+	cli_inputs_collect(&r.cli, &r.aws, argv + optind, argc - optind, &sel, &in);
+	for (i = 0; i < in.n && !r.failed; i++)
+		record_input(&r, &in.v[i]);
+	cli_inputs_release(&in);
 	wdn_recorder_counts(r.rec, &issuances, &sightings, &changes);
 	if (!r.cli.quiet)
 		fprintf(stderr, "wdn-record: %llu inputs, %llu events, %llu issuances, "
@@ -186,5 +177,6 @@ int main(int argc, char **argv)
 out:
 	wdn_recorder_free(r.rec);
 	wdn_store_close(r.store);
+	wdn_aws_free(r.aws);
 	return cli_exit(&r.cli);
 }
