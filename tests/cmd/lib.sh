@@ -8,6 +8,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/wdn-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 export WDN_STORE="$T/wdn.db" HOME="$T/home" XDG_DATA_HOME="$T/home/.local/share"
 unset AWS_PROFILE AWS_REGION AWS_DEFAULT_REGION NO_COLOR
+export LC_ALL=C
 mkdir -p "$HOME"
 _n=0 _failed=0
 
