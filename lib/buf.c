@@ -83,8 +83,10 @@ int wdn_buf_vaddf(struct wdn_buf *b, const char *fmt, va_list ap)
 		b->len += n;
 		return 0;
 	}
-	if ((rc = wdn_buf_grow(b, (size_t)n)))
+	if ((rc = wdn_buf_grow(b, (size_t)n))) {
+		b->ptr[b->len] = '\0'; /* the first try wrote a truncated copy */
 		return rc;
+	}
 	vsnprintf(b->ptr + b->len, b->cap - b->len, fmt, ap);
 	b->len += n;
 	return 0;
@@ -151,4 +153,44 @@ char *wdn_strndup(const char *p, size_t n)
 char *wdn_strdup(const char *s)
 {
 	return s ? wdn_strndup(s, strlen(s)) : NULL;
+}
+
+int wdn_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+
+	while (p < end) {
+		uint64_t w;
+		unsigned c;
+
+		/* eight ASCII bytes at a time: trails are mostly ASCII */
+		if (end - p >= 8) {
+			memcpy(&w, p, 8);
+			if (!(w & 0x8080808080808080ULL)) {
+				p += 8;
+				continue;
+			}
+		}
+		c = *p;
+		if (c < 0x80) {
+			p++;
+		} else if (c >= 0xc2 && c <= 0xdf) {
+			if (end - p < 2 || (p[1] & 0xc0) != 0x80)
+				return 0;
+			p += 2;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			if (end - p < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
+			    (c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f))
+				return 0; /* overlong, or a UTF-16 surrogate */
+			p += 3;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			if (end - p < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
+			    (p[3] & 0xc0) != 0x80 || (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
+				return 0; /* overlong, or past U+10FFFF */
+			p += 4;
+		} else {
+			return 0;
+		}
+	}
+	return 1;
 }

@@ -100,6 +100,7 @@ struct wdn_reader {
 	uint64_t ev_start;     /* its first byte */
 	uint64_t val_start;    /* first byte of the top-level value in progress */
 	uint64_t tok_end;      /* end of the last token seen, to cap tokens yajl buffers */
+	uint64_t last_ink;     /* just past the last byte read that is not white space */
 	uint64_t record, events, rejected;
 	struct wdn_buf scratch; /* field values of the event in progress */
 	struct { size_t off, len; int set; } f[WDN_F_COUNT];
@@ -187,7 +188,9 @@ static int finish_event(struct wdn_reader *r, uint64_t end)
 		ev.f[i].len = r->f[i].len;
 	}
 	r->ev_depth = 0;
-	if (r->type_error >= 0) {
+	if (!wdn_utf8_valid(ev.raw.ptr, ev.raw.len)) {
+		reject(r, ev.record, r->ev_start, end, "invalid UTF-8");
+	} else if (r->type_error >= 0) {
 		reject(r, ev.record, r->ev_start, end, "field '%s' is not a string",
 		       field_names[r->type_error]);
 	} else if (wdn_str_eq(ev.f[WDN_F_EVENT_SOURCE], "aws:s3")) {
@@ -570,7 +573,8 @@ static int parse_window(struct wdn_reader *r, size_t off)
 			return 0;
 		off = (size_t)sync;
 	}
-	if (r->base + r->win.len - (r->ev_depth ? r->ev_start : r->tok_end) > WDN_MAX_RECORD) {
+	if (r->base + r->win.len - (r->ev_depth ? r->ev_start : r->tok_end) > WDN_MAX_RECORD &&
+	    (r->ev_depth || r->last_ink > r->tok_end)) {
 		snprintf(msg, sizeof(msg), "record larger than %u bytes", WDN_MAX_RECORD);
 		if ((sync = recover(r, r->base + r->win.len, msg)) == -2)
 			return WDN_ENOMEM;
@@ -622,6 +626,15 @@ static int parse_plain(struct wdn_reader *r, const unsigned char *p, size_t n)
 		if ((rc = wdn_buf_add(&r->win, p, take)))
 			return rc;
 		r->last = (char)p[take - 1];
+		{
+			/* only a token in progress (not white space) may outgrow the cap */
+			size_t k = take;
+
+			while (k && (p[k - 1] == ' ' || p[k - 1] == '\n' || p[k - 1] == '\t' || p[k - 1] == '\r'))
+				k--;
+			if (k)
+				r->last_ink = r->base + off + k;
+		}
 		if ((rc = parse_window(r, off)))
 			return rc;
 		p += take;
@@ -646,6 +659,8 @@ static int parse_gzip(struct wdn_reader *r, const unsigned char *p, size_t n)
 {
 	int zrc, rc;
 
+	if (r->z_done)
+		return 0; /* a damaged stream yields nothing more */
 	if (!r->z_live) {
 		memset(&r->z, 0, sizeof(r->z));
 		if (inflateInit2(&r->z, 15 + 16) != Z_OK || !(r->zout = malloc(ZCHUNK)))
@@ -660,10 +675,11 @@ static int parse_gzip(struct wdn_reader *r, const unsigned char *p, size_t n)
 		r->z.next_out = r->zout;
 		r->z.avail_out = ZCHUNK;
 		zrc = inflate(&r->z, Z_NO_FLUSH);
-		if (zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR)
-			return gz_error(r, "corrupt gzip data");
+		/* what was decoded before any damage is good input */
 		if ((rc = parse_plain(r, r->zout, ZCHUNK - r->z.avail_out)))
 			return rc;
+		if (zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR)
+			return gz_error(r, "corrupt gzip data");
 		if (zrc == Z_STREAM_END) {
 			/* concatenated gzip members are one stream */
 			if (inflateReset(&r->z) != Z_OK)

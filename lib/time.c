@@ -69,8 +69,10 @@ static int valid_ymdhms(int64_t y, int64_t mo, int64_t d, int64_t h, int64_t mi,
 {
 	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
 	return y >= 1970 && y <= 9999 && mo >= 1 && mo <= 12 && d >= 1 && d <= mdays[mo - 1] &&
-	       h <= 23 && mi <= 59 && s <= 60;
+	       (mo != 2 || d <= 28 + leap) && h <= 23 && mi <= 59 && s <= 60;
 }
 
 static int parse_iso(struct cursor *c, int64_t *out)
@@ -95,7 +97,7 @@ static int parse_iso(struct cursor *c, int64_t *out)
 			if (digits(c, 2, 2, &oh))
 				return -1;
 			lit(c, ':');
-			if (digits(c, 2, 2, &om))
+			if (digits(c, 2, 2, &om) || oh > 23 || om > 59)
 				return -1;
 			off = sign * (oh * 3600 + om * 60);
 		} else if (lit(c, 'Z')) {
@@ -137,8 +139,8 @@ static int parse_expiration(struct cursor *c, int64_t *out)
 	spaces(c);
 	if (c->end - c->p != 2 || c->p[1] != 'M' || (c->p[0] != 'A' && c->p[0] != 'P'))
 		return -1;
-	if (h < 1 || h > 12)
-		return -1;
+	if (h > 12)
+		return -1; /* hour 0 is not 12-hour style, but it is unambiguous */
 	h = h % 12 + (c->p[0] == 'P' ? 12 : 0);
 	c->p += 2;
 	if (!valid_ymdhms(y, mo, d, h, mi, s))

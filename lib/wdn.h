@@ -94,6 +94,8 @@ static inline struct wdn_str wdn_str_of(const char *s)
 }
 int wdn_str_eq(struct wdn_str a, const char *lit);
 char *wdn_strndup(const char *p, size_t n); /* NULL only on ENOMEM or p == NULL */
+/* Strict UTF-8: no overlong forms, surrogates, or code points past U+10FFFF. */
+int wdn_utf8_valid(const char *p, size_t n);
 char *wdn_strdup(const char *s);            /* NULL for NULL */
 
 /* ---- time (time.c) -------------------------------------------------------- */

@@ -1,0 +1,1383 @@
+/*
+ * The CloudTrail reader (reader.c): every input form of DESIGN.md section 4,
+ * plain and gzip, fed whole and in every chunking down to one byte at a
+ * time; the fields pulled out while streaming; raw spans that are exactly
+ * the event's bytes; record and line numbers in rejects; and hostile input
+ * that must cost only the bad record, never the good ones around it (nor
+ * memory: `make asan` runs this under LeakSanitizer).
+ *
+ * Also the input walker (input.c): files in name order, recursively.
+ */
+#include "tap.h"
+#include "wdn.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yajl/yajl_tree.h>
+#include <zlib.h>
+
+/* ---- collecting what a reader delivers ------------------------------------ */
+
+struct got_ev {
+	uint64_t record;
+	char *raw;
+	size_t rawlen;
+	char *f[WDN_F_COUNT];
+};
+
+struct got_rej {
+	uint64_t record, line;
+	char *raw;
+	size_t rawlen;
+	char *msg;
+};
+
+struct got {
+	struct got_ev *ev;
+	size_t nev;
+	struct got_rej *rej;
+	size_t nrej;
+	int rc;              /* first nonzero feed/finish result */
+	uint64_t events, rejected;
+	int digest;
+	int stop_at;         /* on_event returns WDN_EIO at this event (1-based), 0 never */
+	size_t calls;        /* on_event calls */
+	int bad_input_name;
+};
+
+static char *dupmem(const char *p, size_t n)
+{
+	char *s = malloc(n + 1);
+
+	if (p && n)
+		memcpy(s, p, n);
+	s[n] = '\0';
+	return s;
+}
+
+static int on_event(void *ctx, const struct wdn_event *ev)
+{
+	struct got *g = ctx;
+	struct got_ev *e;
+	int i;
+
+	g->calls++;
+	if (strcmp(ev->input, "input"))
+		g->bad_input_name = 1;
+	if ((g->nev & (g->nev - 1)) == 0) /* grow at powers of two */
+		g->ev = realloc(g->ev, (g->nev ? 2 * g->nev : 1) * sizeof(*g->ev));
+	e = &g->ev[g->nev++];
+	e->record = ev->record;
+	e->raw = dupmem(ev->raw.ptr, ev->raw.len);
+	e->rawlen = ev->raw.len;
+	for (i = 0; i < WDN_F_COUNT; i++)
+		e->f[i] = ev->f[i].ptr ? dupmem(ev->f[i].ptr, ev->f[i].len) : NULL;
+	if (g->stop_at && g->calls == (size_t)g->stop_at)
+		return WDN_EIO;
+	return 0;
+}
+
+static void on_reject(void *ctx, const struct wdn_reject *rej)
+{
+	struct got *g = ctx;
+	struct got_rej *r;
+
+	if (strcmp(rej->input, "input"))
+		g->bad_input_name = 1;
+	if ((g->nrej & (g->nrej - 1)) == 0)
+		g->rej = realloc(g->rej, (g->nrej ? 2 * g->nrej : 1) * sizeof(*g->rej));
+	r = &g->rej[g->nrej++];
+	r->record = rej->record;
+	r->line = rej->line;
+	r->raw = dupmem(rej->raw.ptr, rej->raw.len);
+	r->rawlen = rej->raw.len;
+	r->msg = strdup(rej->msg ? rej->msg : "(null)");
+}
+
+static void got_release(struct got *g)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < g->nev; i++) {
+		free(g->ev[i].raw);
+		for (k = 0; k < WDN_F_COUNT; k++)
+			free(g->ev[i].f[k]);
+	}
+	for (i = 0; i < g->nrej; i++) {
+		free(g->rej[i].raw);
+		free(g->rej[i].msg);
+	}
+	free(g->ev);
+	free(g->rej);
+	memset(g, 0, sizeof(*g));
+}
+
+/* Feed data in chunks of chunk bytes (0: all at once), then finish. */
+static void run(const void *data, size_t len, size_t chunk, struct got *g)
+{
+	struct wdn_reader *r;
+	const unsigned char *p = data;
+	size_t off = 0;
+	int stop = g->stop_at, rc;
+
+	memset(g, 0, sizeof(*g));
+	g->stop_at = stop;
+	r = wdn_reader_new("input", on_event, on_reject, g);
+	if (!r) {
+		g->rc = WDN_ENOMEM;
+		return;
+	}
+	if (!chunk)
+		chunk = len ? len : 1;
+	while (off < len && !g->rc) {
+		size_t n = len - off < chunk ? len - off : chunk;
+
+		g->rc = wdn_reader_feed(r, p + off, n);
+		off += n;
+	}
+	if (!g->rc && (rc = wdn_reader_finish(r)))
+		g->rc = rc;
+	wdn_reader_counts(r, &g->events, &g->rejected, &g->digest);
+	wdn_reader_free(r);
+}
+
+static void dump(const struct got *g)
+{
+	size_t i;
+
+	printf("#   rc %d, %zu events, %zu rejects%s\n", g->rc, g->nev, g->nrej, g->digest ? ", digest" : "");
+	for (i = 0; i < g->nev && i < 10; i++)
+		printf("#   event record %llu: %.80s\n", (unsigned long long)g->ev[i].record, g->ev[i].raw);
+	for (i = 0; i < g->nrej && i < 10; i++)
+		printf("#   reject record %llu line %llu: %s [%.60s]\n", (unsigned long long)g->rej[i].record,
+		       (unsigned long long)g->rej[i].line, g->rej[i].msg, g->rej[i].raw);
+}
+
+/* Same events (records, raw bytes, fields) and same rejects (records, lines, messages). */
+static int same(const struct got *a, const struct got *b)
+{
+	size_t i;
+	int k;
+
+	if (a->nev != b->nev || a->nrej != b->nrej || a->rc != b->rc || a->digest != b->digest)
+		return 0;
+	for (i = 0; i < a->nev; i++) {
+		if (a->ev[i].record != b->ev[i].record || a->ev[i].rawlen != b->ev[i].rawlen ||
+		    memcmp(a->ev[i].raw, b->ev[i].raw, a->ev[i].rawlen))
+			return 0;
+		for (k = 0; k < WDN_F_COUNT; k++)
+			if ((a->ev[i].f[k] == NULL) != (b->ev[i].f[k] == NULL) ||
+			    (a->ev[i].f[k] && strcmp(a->ev[i].f[k], b->ev[i].f[k])))
+				return 0;
+	}
+	for (i = 0; i < a->nrej; i++)
+		if (a->rej[i].record != b->rej[i].record || a->rej[i].line != b->rej[i].line ||
+		    strcmp(a->rej[i].msg, b->rej[i].msg))
+			return 0;
+	return 1;
+}
+
+static int has_msg(const struct got *g, size_t i, const char *part)
+{
+	return i < g->nrej && strstr(g->rej[i].msg, part) != NULL;
+}
+
+/* ---- inputs --------------------------------------------------------------- */
+
+#define NEV 6
+static char *EV[NEV]; /* compact events, distinct in every field */
+
+static char *make_event(int i)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+
+	wdn_buf_addf(&b,
+		"{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"AssumedRole\","
+		"\"principalId\":\"AROAEXAMPLE:s%d\",\"arn\":\"arn:aws:sts::11112222%04d:assumed-role/R%d/s%d\","
+		"\"accountId\":\"11112222%04d\",\"accessKeyId\":\"ASIAQAAAAAAAAAA%05d\","
+		"\"sessionContext\":{\"sessionIssuer\":{\"type\":\"Role\",\"principalId\":\"AROAEXAMPLE\","
+		"\"arn\":\"arn:aws:iam::11112222%04d:role/R%d\",\"accountId\":\"11112222%04d\",\"userName\":\"R%d\"},"
+		"\"webIdFederationData\":{},\"attributes\":{\"creationDate\":\"2021-07-03T23:00:00Z\",\"mfaAuthenticated\":\"false\"}}},"
+		"\"eventTime\":\"2021-07-03T23:12:%02dZ\",\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"AssumeRole%d\","
+		"\"awsRegion\":\"region-%d\",\"sourceIPAddress\":\"203.0.113.%d\",\"userAgent\":\"agent \\\"quoted\\\" \\u00e9\","
+		"\"requestParameters\":{\"roleArn\":\"arn:aws:iam::111122223333:role/X\",\"roleSessionName\":\"s%d\","
+		"\"eventName\":\"NotMe\",\"userIdentity\":{\"accessKeyId\":\"NOTME\",\"type\":\"NotMe\"},\"nums\":[1,2.5,-3e2,true,false,null]},"
+		"\"responseElements\":{\"credentials\":{\"accessKeyId\":\"ASIAZZZZZZZZZZZ%05d\",\"expiration\":\"Jul 3, 2021 11:27:09 PM\","
+		"\"sessionToken\":\"tok\"}},\"requestID\":\"req-%d\",\"eventID\":\"event-%d\",\"readOnly\":true,"
+		"\"eventType\":\"AwsApiCall\",\"recipientAccountId\":\"99998888%04d\",\"sharedEventID\":\"shared-%d\"}",
+		i, i, i, i, i, i, i, i, i, i, i, i, i, i, i, i, i, i, i, i);
+	return wdn_buf_detach(&b, NULL);
+}
+
+/* the fields event i must have yielded */
+static int fields_ok(const struct got_ev *e, int i)
+{
+	char want[WDN_F_COUNT][128];
+	int k, good = 1;
+
+	snprintf(want[WDN_F_EVENT_NAME], 128, "AssumeRole%d", i);
+	snprintf(want[WDN_F_EVENT_SOURCE], 128, "sts.amazonaws.com");
+	snprintf(want[WDN_F_EVENT_TIME], 128, "2021-07-03T23:12:%02dZ", i);
+	snprintf(want[WDN_F_EVENT_ID], 128, "event-%d", i);
+	snprintf(want[WDN_F_RECIPIENT], 128, "99998888%04d", i);
+	snprintf(want[WDN_F_REGION], 128, "region-%d", i);
+	snprintf(want[WDN_F_SHARED_EVENT_ID], 128, "shared-%d", i);
+	snprintf(want[WDN_F_UI_TYPE], 128, "AssumedRole");
+	snprintf(want[WDN_F_UI_ARN], 128, "arn:aws:sts::11112222%04d:assumed-role/R%d/s%d", i, i, i);
+	snprintf(want[WDN_F_UI_ACCOUNT], 128, "11112222%04d", i);
+	snprintf(want[WDN_F_UI_KEY], 128, "ASIAQAAAAAAAAAA%05d", i);
+	snprintf(want[WDN_F_UI_ISSUER_ARN], 128, "arn:aws:iam::11112222%04d:role/R%d", i, i);
+	for (k = 0; k < WDN_F_COUNT; k++) {
+		if (k == WDN_F_ERROR_CODE || k == WDN_F_UI_INVOKED_BY) {
+			if (e->f[k]) {
+				printf("#   field %d: got '%s', want absent\n", k, e->f[k]);
+				good = 0;
+			}
+			continue;
+		}
+		if (!e->f[k] || strcmp(e->f[k], want[k])) {
+			printf("#   field %d: got '%s', want '%s'\n", k, e->f[k] ? e->f[k] : "(absent)", want[k]);
+			good = 0;
+		}
+	}
+	return good;
+}
+
+/* events delivered are exactly EV[first..first+n) with records rec0, rec0+1... */
+static int events_are(const struct got *g, int first, int n, uint64_t rec0)
+{
+	int i;
+
+	if ((int)g->nev != n) {
+		dump(g);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		const struct got_ev *e = &g->ev[i];
+
+		if (e->record != rec0 + (uint64_t)i) {
+			printf("#   event %d: record %llu, want %llu\n", i, (unsigned long long)e->record,
+			       (unsigned long long)(rec0 + i));
+			return 0;
+		}
+		if (e->rawlen != strlen(EV[first + i]) || memcmp(e->raw, EV[first + i], e->rawlen)) {
+			printf("#   event %d: raw differs: '%.60s'\n", i, e->raw);
+			return 0;
+		}
+		if (!fields_ok(e, first + i))
+			return 0;
+	}
+	return 1;
+}
+
+static void gz_member(struct wdn_buf *out, const void *p, size_t n, int level)
+{
+	z_stream z;
+	unsigned char tmp[16384];
+	int rc;
+
+	memset(&z, 0, sizeof(z));
+	deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+	z.next_in = (unsigned char *)p;
+	z.avail_in = (uInt)n;
+	do {
+		z.next_out = tmp;
+		z.avail_out = sizeof(tmp);
+		rc = deflate(&z, Z_FINISH);
+		wdn_buf_add(out, tmp, sizeof(tmp) - z.avail_out);
+	} while (rc == Z_OK);
+	deflateEnd(&z);
+}
+
+static void json_lines(struct wdn_buf *b, int first, int n, const char *eol)
+{
+	int i;
+
+	for (i = first; i < first + n; i++) {
+		wdn_buf_adds(b, EV[i]);
+		wdn_buf_adds(b, eol);
+	}
+}
+
+static void records_file(struct wdn_buf *b, int first, int n)
+{
+	int i;
+
+	wdn_buf_adds(b, "{\"Records\":[");
+	for (i = first; i < first + n; i++) {
+		if (i > first)
+			wdn_buf_addc(b, ',');
+		wdn_buf_adds(b, EV[i]);
+	}
+	wdn_buf_adds(b, "]}");
+}
+
+static void envelope(struct wdn_buf *b, int i)
+{
+	wdn_buf_addf(b, "{\"version\":\"0\",\"id\":\"env-%d\",\"detail-type\":\"AWS API Call via CloudTrail\","
+		     "\"source\":\"aws.sts\",\"account\":\"111122223333\",\"time\":\"2021-07-03T23:12:09Z\","
+		     "\"region\":\"us-east-1\",\"resources\":[],\"detail\":%s}", i, EV[i]);
+}
+
+/* ---- the forms ------------------------------------------------------------ */
+
+static const size_t chunks[] = { 0, 1, 2, 3, 7, 64, 4095, 65536, 65537 };
+
+/* A form, plain and gzip, whole and in every chunking: the same events. */
+static void check_form(const char *name, const char *text, size_t len, int first, int n, uint64_t rec0)
+{
+	struct wdn_buf z = WDN_BUF_INIT;
+	struct got whole, g;
+	size_t c;
+	int bad = 0, gz;
+
+	run(text, len, 0, &whole);
+	ok(whole.rc == 0 && whole.nrej == 0 && events_are(&whole, first, n, rec0),
+	   "%s: %d events, raw bytes and fields exact", name, n);
+	ok(whole.events == (uint64_t)n && whole.rejected == 0 && !whole.digest && !whole.bad_input_name,
+	   "%s: counts", name);
+	gz_member(&z, text, len, 6);
+	for (gz = 0; gz <= 1; gz++) {
+		for (c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+			if (gz)
+				run(z.ptr, z.len, chunks[c], &g);
+			else
+				run(text, len, chunks[c], &g);
+			if (!same(&whole, &g)) {
+				printf("#   %s chunk %zu differs\n", gz ? "gzip" : "plain", chunks[c]);
+				dump(&g);
+				bad++;
+			}
+			got_release(&g);
+		}
+	}
+	is_int(bad, 0, "%s: plain and gzip, whole and fed in chunks of 1..65537 bytes: the same", name);
+	got_release(&whole);
+	wdn_buf_release(&z);
+}
+
+static void test_forms(void)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+	int i;
+
+	records_file(&b, 0, 3);
+	check_form("Records log file", b.ptr, b.len, 0, 3, 1);
+	wdn_buf_reset(&b);
+
+	records_file(&b, 0, 1);
+	wdn_buf_adds(&b, "\n");
+	check_form("Records log file, one event, newline", b.ptr, b.len, 0, 1, 1);
+	wdn_buf_reset(&b);
+
+	wdn_buf_addc(&b, '[');
+	for (i = 0; i < 4; i++)
+		wdn_buf_addf(&b, "%s%s", i ? "," : "", EV[i]);
+	wdn_buf_addc(&b, ']');
+	check_form("JSON array", b.ptr, b.len, 0, 4, 1);
+	wdn_buf_reset(&b);
+
+	wdn_buf_adds(&b, "[\n");
+	for (i = 0; i < 4; i++)
+		wdn_buf_addf(&b, "  %s%s\n", EV[i], i < 3 ? "," : "");
+	wdn_buf_adds(&b, "]\n");
+	check_form("JSON array, one event a line", b.ptr, b.len, 0, 4, 1);
+	wdn_buf_reset(&b);
+
+	json_lines(&b, 0, NEV, "\n");
+	check_form("JSON lines", b.ptr, b.len, 0, NEV, 1);
+	wdn_buf_reset(&b);
+
+	json_lines(&b, 0, 3, "\n");
+	b.len--; /* no newline at the end */
+	b.ptr[b.len] = '\0';
+	check_form("JSON lines, no final newline", b.ptr, b.len, 0, 3, 1);
+	wdn_buf_reset(&b);
+
+	json_lines(&b, 0, 3, "\r\n");
+	check_form("JSON lines, CRLF", b.ptr, b.len, 0, 3, 1);
+	wdn_buf_reset(&b);
+
+	wdn_buf_adds(&b, "\n\n");
+	json_lines(&b, 1, 2, "\n\n  \n");
+	check_form("JSON lines with blank lines", b.ptr, b.len, 1, 2, 1);
+	wdn_buf_reset(&b);
+
+	envelope(&b, 2);
+	check_form("EventBridge envelope", b.ptr, b.len, 2, 1, 1);
+	wdn_buf_reset(&b);
+
+	for (i = 0; i < 3; i++) {
+		envelope(&b, i);
+		wdn_buf_addc(&b, '\n');
+	}
+	check_form("EventBridge envelopes as JSON lines", b.ptr, b.len, 0, 3, 1);
+	wdn_buf_reset(&b);
+
+	records_file(&b, 0, 1);
+	wdn_buf_addc(&b, '\n');
+	records_file(&b, 1, 2);
+	wdn_buf_addc(&b, '\n');
+	check_form("two log files concatenated", b.ptr, b.len, 0, 3, 1);
+	wdn_buf_reset(&b);
+
+	wdn_buf_adds(&b, EV[4]);
+	check_form("a single compact event", b.ptr, b.len, 4, 1, 1);
+	wdn_buf_reset(&b);
+
+	wdn_buf_release(&b);
+}
+
+static const char pretty[] =
+	"{\n"
+	"    \"eventVersion\": \"1.08\",\n"
+	"    \"userIdentity\": {\n"
+	"        \"type\": \"IAMUser\",\n"
+	"        \"arn\": \"arn:aws:iam::111122223333:user/alice\",\n"
+	"        \"accountId\": \"111122223333\",\n"
+	"        \"accessKeyId\": \"AKIAIOSFODNN7EXAMPLE\"\n"
+	"    },\n"
+	"    \"eventTime\": \"2021-07-03T23:12:09Z\",\n"
+	"    \"eventSource\": \"sts.amazonaws.com\",\n"
+	"    \"eventName\": \"Assume\\u0052ole\",\n"
+	"    \"errorCode\": \"AccessDenied\",\n"
+	"    \"awsRegion\": \"us-east-1\",\n"
+	"    \"eventID\": \"pretty-1\"\n"
+	"}\n";
+
+static void test_pretty(void)
+{
+	struct wdn_buf z = WDN_BUF_INIT, twice = WDN_BUF_INIT;
+	struct got g, h;
+	size_t c;
+	int bad = 0;
+
+	run(pretty, sizeof(pretty) - 1, 0, &g);
+	ok(g.rc == 0 && g.nev == 1 && g.nrej == 0, "a single pretty-printed event: delivered");
+	if (g.nev == 1) {
+		const struct got_ev *e = &g.ev[0];
+
+		ok(e->rawlen == sizeof(pretty) - 2 && !memcmp(e->raw, pretty, e->rawlen),
+		   "pretty event: raw is exactly the object, newlines and all, without the final newline");
+		is_int(e->record, 1, "pretty event: record 1");
+		is_str(e->f[WDN_F_EVENT_NAME], "AssumeRole", "pretty event: escapes in fields are decoded");
+		is_str(e->f[WDN_F_ERROR_CODE], "AccessDenied", "pretty event: errorCode");
+		is_str(e->f[WDN_F_UI_TYPE], "IAMUser", "pretty event: userIdentity.type");
+		is_str(e->f[WDN_F_UI_KEY], "AKIAIOSFODNN7EXAMPLE", "pretty event: userIdentity.accessKeyId");
+		ok(e->f[WDN_F_UI_ISSUER_ARN] == NULL, "pretty event: no sessionIssuer.arn");
+		ok(e->f[WDN_F_SHARED_EVENT_ID] == NULL, "pretty event: no sharedEventID");
+	} else {
+		dump(&g);
+	}
+	gz_member(&z, pretty, sizeof(pretty) - 1, 9);
+	for (c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+		run(pretty, sizeof(pretty) - 1, chunks[c], &h);
+		bad += !same(&g, &h);
+		got_release(&h);
+		run(z.ptr, z.len, chunks[c], &h);
+		bad += !same(&g, &h);
+		got_release(&h);
+	}
+	is_int(bad, 0, "pretty event: plain and gzip in every chunking: the same");
+	got_release(&g);
+
+	/* two pretty events back to back: multi-line values, records 1 and 2 */
+	wdn_buf_add(&twice, pretty, sizeof(pretty) - 1);
+	wdn_buf_add(&twice, pretty, sizeof(pretty) - 1);
+	run(twice.ptr, twice.len, 1, &g);
+	ok(g.nev == 2 && g.nrej == 0 && g.ev[1].record == 2 && g.ev[1].rawlen == sizeof(pretty) - 2,
+	   "two pretty events back to back, fed byte by byte");
+	got_release(&g);
+	wdn_buf_release(&twice);
+	wdn_buf_release(&z);
+}
+
+static void test_envelope_fields(void)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+	struct got g;
+
+	/* detail first, envelope keys after: the envelope's own keys never leak in */
+	wdn_buf_addf(&b, "{\"detail\":%s,\"detail-type\":\"AWS API Call via CloudTrail\",\"source\":\"aws.sts\","
+		     "\"eventName\":\"EnvelopeNotEvent\",\"region\":\"x\"}", EV[1]);
+	run(b.ptr, b.len, 0, &g);
+	ok(g.nrej == 0 && events_are(&g, 1, 1, 1), "envelope with detail first: the detail, exactly");
+	got_release(&g);
+	wdn_buf_release(&b);
+}
+
+static void test_gzip_members(void)
+{
+	struct wdn_buf z = WDN_BUF_INIT, plain = WDN_BUF_INIT;
+	struct got g, h;
+	size_t c, half;
+	int bad = 0;
+
+	/* JSON lines split over three members, one cut mid-event */
+	json_lines(&plain, 0, NEV, "\n");
+	half = strlen(EV[0]) + 1 + strlen(EV[1]) / 2;
+	gz_member(&z, plain.ptr, half, 6);
+	gz_member(&z, plain.ptr + half, 100, 1);
+	gz_member(&z, plain.ptr + half + 100, plain.len - half - 100, 9);
+	run(z.ptr, z.len, 0, &g);
+	ok(g.rc == 0 && g.nrej == 0 && events_are(&g, 0, NEV, 1),
+	   "concatenated gzip members are one stream, even cut mid-event");
+	for (c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+		run(z.ptr, z.len, chunks[c], &h);
+		bad += !same(&g, &h);
+		got_release(&h);
+	}
+	is_int(bad, 0, "concatenated members in every chunking: the same");
+	got_release(&g);
+
+	/* a log file split over members */
+	wdn_buf_reset(&z);
+	wdn_buf_reset(&plain);
+	records_file(&plain, 0, 4);
+	gz_member(&z, plain.ptr, 5, 6);
+	gz_member(&z, plain.ptr + 5, plain.len - 5, 6);
+	run(z.ptr, z.len, 1, &g);
+	ok(g.rc == 0 && g.nrej == 0 && events_are(&g, 0, 4, 1), "a log file over two members, byte by byte");
+	got_release(&g);
+
+	/* an empty member among others */
+	wdn_buf_reset(&z);
+	gz_member(&z, "", 0, 6);
+	gz_member(&z, plain.ptr, plain.len, 6);
+	gz_member(&z, "", 0, 6);
+	run(z.ptr, z.len, 0, &g);
+	ok(g.rc == 0 && g.nrej == 0 && events_are(&g, 0, 4, 1), "empty gzip members around a log file");
+	got_release(&g);
+
+	wdn_buf_release(&z);
+	wdn_buf_release(&plain);
+}
+
+/* Many events, many times the reader's 64 KB piece, one line or many. */
+static void test_large(void)
+{
+	struct wdn_buf b = WDN_BUF_INIT, z = WDN_BUF_INIT;
+	struct got g;
+	size_t i, bad = 0, n = 0;
+
+	/* a single-line log file over 12 MB: bigger than WDN_MAX_RECORD, but no record is */
+	wdn_buf_adds(&b, "{\"Records\":[");
+	while (b.len < WDN_MAX_RECORD + (4u << 20)) {
+		if (n)
+			wdn_buf_addc(&b, ',');
+		wdn_buf_adds(&b, EV[n % NEV]);
+		n++;
+	}
+	wdn_buf_adds(&b, "]}");
+	run(b.ptr, b.len, 0, &g);
+	for (i = 0; i < g.nev; i++)
+		if (g.ev[i].record != i + 1 || strcmp(g.ev[i].raw, EV[i % NEV]))
+			bad++;
+	ok(g.rc == 0 && g.nev == n && g.nrej == 0 && !bad,
+	   "a %zu MB one-line log file of %zu events: all delivered, exact", b.len >> 20, n);
+	if (g.nrej)
+		dump(&g);
+	got_release(&g);
+
+	gz_member(&z, b.ptr, b.len, 1);
+	run(z.ptr, z.len, 4096, &g);
+	bad = 0;
+	for (i = 0; i < g.nev; i++)
+		if (g.ev[i].record != i + 1 || strcmp(g.ev[i].raw, EV[i % NEV]))
+			bad++;
+	ok(g.rc == 0 && g.nev == n && g.nrej == 0 && !bad, "the same log file gzipped, fed 4 KB at a time");
+	got_release(&g);
+
+	/* JSON lines: 5000 events */
+	wdn_buf_reset(&b);
+	for (i = 0; i < 5000; i++) {
+		wdn_buf_adds(&b, EV[i % NEV]);
+		wdn_buf_addc(&b, '\n');
+	}
+	run(b.ptr, b.len, 65536 + 17, &g);
+	bad = 0;
+	for (i = 0; i < g.nev; i++)
+		if (g.ev[i].record != i + 1 || strcmp(g.ev[i].raw, EV[i % NEV]))
+			bad++;
+	ok(g.rc == 0 && g.nev == 5000 && g.nrej == 0 && !bad, "5000 JSON lines across pieces: all exact");
+	got_release(&g);
+	wdn_buf_release(&b);
+	wdn_buf_release(&z);
+}
+
+/* ---- rejects and hostile input -------------------------------------------- */
+
+static void test_bad_line(void)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+	struct got g, h;
+
+	wdn_buf_addf(&b, "%s\n{\"eventName\": oops}\n%s\n", EV[0], EV[1]);
+	run(b.ptr, b.len, 0, &g);
+	is_int(g.rc, 0, "a bad line between good ones: no error");
+	ok(g.nev == 2 && !strcmp(g.ev[0].raw, EV[0]) && !strcmp(g.ev[1].raw, EV[1]),
+	   "a bad line between good ones: both good ones delivered");
+	ok(g.nev == 2 && g.ev[0].record == 1 && g.ev[1].record == 3, "good lines keep their record numbers 1 and 3");
+	is_int(g.nrej, 1, "one reject");
+	if (g.nrej == 1) {
+		is_int(g.rej[0].record, 2, "reject: record 2");
+		is_int(g.rej[0].line, 2, "reject: line 2");
+		ok(has_msg(&g, 0, "invalid JSON"), "reject says invalid JSON: %s", g.rej[0].msg);
+		ok(g.rej[0].rawlen >= 10 && !strncmp(g.rej[0].raw, "{\"eventName\": oops}", 10),
+		   "reject raw starts at the bad record");
+		ok(!memmem(g.rej[0].raw, g.rej[0].rawlen, EV[1], 20), "reject raw does not swallow the next line");
+	}
+	is_int(g.rejected, 1, "counts: 1 rejected");
+	run(b.ptr, b.len, 1, &h);
+	ok(same(&g, &h), "a bad line, byte by byte: the same");
+	got_release(&h);
+	got_release(&g);
+
+	/* the bad line first, then the bad line last without newline */
+	wdn_buf_reset(&b);
+	wdn_buf_addf(&b, "{{{\n%s\n%s\n{\"a\":", EV[2], EV[3]);
+	run(b.ptr, b.len, 0, &g);
+	ok(g.nev == 2 && g.nrej == 2, "bad first line and truncated last line: 2 events, 2 rejects");
+	if (g.nrej == 2 && g.nev == 2) {
+		ok(g.rej[0].record == 1 && g.rej[0].line == 1, "first reject: record 1, line 1");
+		ok(g.rej[1].record == 4 && g.rej[1].line == 4, "last reject: record 4, line 4");
+		ok(g.ev[0].record == 2 && g.ev[1].record == 3, "events: records 2 and 3");
+	} else {
+		dump(&g);
+	}
+	run(b.ptr, b.len, 1, &h);
+	ok(same(&g, &h), "the same byte by byte");
+	got_release(&h);
+	got_release(&g);
+
+	/* in JSON lines a record never spans lines */
+	wdn_buf_reset(&b);
+	wdn_buf_addf(&b, "%s\n{\"eventName\":\"AssumeRole\",\n%s\n", EV[0], EV[1]);
+	run(b.ptr, b.len, 0, &g);
+	ok(g.nev == 2 && g.nrej == 1 && g.rej[0].line == 2 && g.rej[0].record == 2,
+	   "JSON lines: a line ending inside a record is rejected, line 2 record 2");
+	ok(g.nev == 2 && !strcmp(g.ev[1].raw, EV[1]) && g.ev[1].record == 3, "and the next line is delivered");
+	got_release(&g);
+	wdn_buf_release(&b);
+}
+
+static void test_records_rejects(void)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+	struct got g, h;
+
+	/* a pretty log file: records that are not objects, and one with no eventName */
+	wdn_buf_addf(&b, "{\n  \"Records\": [\n    %s,\n    \"oops\",\n    [1, 2],\n    42,\n"
+		     "    {\"eventSource\": \"sts.amazonaws.com\", \"eventTime\": \"2021-07-03T23:12:09Z\"},\n"
+		     "    {\"eventName\": \"X\", \"eventSource\": \"example.com\", \"eventTime\": \"2021-07-03T23:12:09Z\"},\n"
+		     "    %s\n  ]\n}\n", EV[0], EV[1]);
+	run(b.ptr, b.len, 0, &g);
+	ok(g.rc == 0 && g.nev == 2 && g.nrej == 5, "log file with 5 bad records: 2 events, 5 rejects");
+	if (g.nev == 2 && g.nrej == 5) {
+		ok(g.ev[0].record == 1 && g.ev[1].record == 7, "events: records 1 and 7");
+		ok(!strcmp(g.ev[1].raw, EV[1]), "the event after the bad ones: exact");
+		ok(g.rej[0].record == 2 && g.rej[0].line == 4 && has_msg(&g, 0, "not a JSON object"),
+		   "a string record: record 2, line 4 (%s)", g.rej[0].msg);
+		ok(g.rej[1].record == 3 && g.rej[1].line == 5 && has_msg(&g, 1, "array"),
+		   "an array record: record 3, line 5 (%s)", g.rej[1].msg);
+		ok(g.rej[2].record == 4 && g.rej[2].line == 6 && has_msg(&g, 2, "not a JSON object"),
+		   "a number record: record 4, line 6 (%s)", g.rej[2].msg);
+		ok(g.rej[3].record == 5 && g.rej[3].line == 7 && has_msg(&g, 3, "eventName"),
+		   "no eventName: record 5, line 7 (%s)", g.rej[3].msg);
+		ok(g.rej[4].record == 6 && g.rej[4].line == 8 && has_msg(&g, 4, "eventSource"),
+		   "eventSource not AWS: record 6, line 8 (%s)", g.rej[4].msg);
+		ok(g.rej[3].rawlen > 0 && g.rej[3].raw[0] == '{' && g.rej[3].raw[g.rej[3].rawlen - 1] == '}',
+		   "a rejected object's raw is the object");
+	} else {
+		dump(&g);
+	}
+	run(b.ptr, b.len, 1, &h);
+	ok(same(&g, &h), "the same byte by byte");
+	got_release(&h);
+	got_release(&g);
+
+	/* truncated plain input: the complete record is delivered, the cut one rejected */
+	wdn_buf_reset(&b);
+	records_file(&b, 0, 2);
+	b.len -= strlen(EV[1]) / 2 + 2;
+	b.ptr[b.len] = '\0';
+	run(b.ptr, b.len, 0, &g);
+	ok(g.nev == 1 && g.nrej == 1 && !strcmp(g.ev[0].raw, EV[0]), "truncated log file: first event delivered");
+	ok(g.nrej == 1 && g.rej[0].record == 2 && has_msg(&g, 0, "truncated"),
+	   "truncated log file: the cut record is rejected as record 2");
+	ok(g.nrej == 1 && g.rej[0].rawlen > 0 && !strncmp(g.rej[0].raw, EV[1], g.rej[0].rawlen),
+	   "truncated log file: the reject's raw is what was read of the record");
+	got_release(&g);
+
+	/* a top-level object that is no event */
+	run("{\"foo\":\"bar\"}\n", 14, 0, &g);
+	ok(g.nev == 0 && g.nrej == 1 && g.rej[0].record == 1 && has_msg(&g, 0, "not a CloudTrail event"),
+	   "an object with no event fields is rejected");
+	got_release(&g);
+
+	/* an empty Records array, an empty array */
+	run("{\"Records\":[]}", 14, 0, &g);
+	ok(g.rc == 0 && g.nev == 0 && g.nrej == 0, "an empty log file: nothing, no rejects");
+	got_release(&g);
+	run("[]\n", 3, 0, &g);
+	ok(g.rc == 0 && g.nev == 0 && g.nrej == 0, "an empty array: nothing, no rejects");
+	got_release(&g);
+	wdn_buf_release(&b);
+}
+
+static void test_truncated_gzip(void)
+{
+	struct wdn_buf z = WDN_BUF_INIT, plain = WDN_BUF_INIT;
+	struct got g, h;
+	size_t cut;
+
+	json_lines(&plain, 0, 2, "\n");
+	gz_member(&z, plain.ptr, plain.len, 6);
+	wdn_buf_reset(&plain);
+	json_lines(&plain, 2, 2, "\n");
+	cut = z.len;
+	gz_member(&z, plain.ptr, plain.len, 6);
+	z.len = cut + (z.len - cut) / 2; /* half the second member */
+	run(z.ptr, z.len, 0, &g);
+	is_int(g.rc, 0, "truncated gzip: not an error of the call");
+	ok(g.nev >= 2 && g.nev < 4 && !strcmp(g.ev[0].raw, EV[0]) && !strcmp(g.ev[1].raw, EV[1]) &&
+	   g.ev[0].record == 1 && g.ev[1].record == 2, "truncated gzip: the first member's events delivered");
+	is_int(g.nrej, 1, "truncated gzip: exactly one reject");
+	ok(has_msg(&g, 0, "truncated gzip"), "truncated gzip: says so (%s)", g.nrej ? g.rej[0].msg : "");
+	run(z.ptr, z.len, 1, &h);
+	ok(same(&g, &h), "truncated gzip byte by byte: the same");
+	got_release(&h);
+	got_release(&g);
+
+	/* only the gzip header */
+	run(z.ptr, 6, 0, &g);
+	ok(g.rc == 0 && g.nev == 0 && g.nrej == 1 && has_msg(&g, 0, "truncated gzip"),
+	   "six bytes of gzip: one reject, truncated");
+	got_release(&g);
+
+	/* damage a gzip made of stored (level 0) blocks in the second block's
+	 * header: inflate fails there at once, so exactly the first block's bytes
+	 * are good. Whatever the feeding, the complete events in them are
+	 * delivered, and the damage is one reject, not one per later feed call. */
+	wdn_buf_reset(&z);
+	wdn_buf_reset(&plain);
+	{
+		static const size_t cc[] = { 0, 1, 100, 4096, 65536 };
+		size_t i, k, len1, want = 0, gzrej[5], nev[5];
+		int all_one = 1, same_events = 1, exact = 1;
+
+		for (i = 0; i < 100; i++) {
+			wdn_buf_adds(&plain, EV[i % NEV]);
+			wdn_buf_addc(&plain, '\n');
+		}
+		gz_member(&z, plain.ptr, plain.len, 0);
+		/* 10-byte gzip header, then a stored block: 1 byte, LEN, NLEN, data */
+		len1 = (unsigned char)z.ptr[11] | (size_t)(unsigned char)z.ptr[12] << 8;
+		ok((z.ptr[10] & 6) == 0 && len1 > 0 && len1 < plain.len && 15 + len1 + 5 < z.len,
+		   "a level-0 gzip starts with a stored block of %zu bytes", len1);
+		z.ptr[15 + len1 + 3] ^= 0x55; /* the second block's NLEN */
+		for (i = 0; i < len1; i++)
+			want += plain.ptr[i] == '\n';
+		for (i = 0; i < 5; i++) {
+			run(z.ptr, z.len, cc[i], &g);
+			for (k = 0, gzrej[i] = 0; k < g.nrej; k++)
+				gzrej[i] += strstr(g.rej[k].msg, "gzip") != NULL;
+			nev[i] = g.nev;
+			for (k = 0; k < g.nev; k++)
+				if (strcmp(g.ev[k].raw, EV[k % NEV]) || g.ev[k].record != k + 1)
+					exact = 0;
+			if (gzrej[i] != 1 || g.nrej != 1) {
+				printf("#   fed in chunks of %zu: %zu rejects, %zu of them gzip\n", cc[i], g.nrej, gzrej[i]);
+				all_one = 0;
+			}
+			if (nev[i] != want) {
+				printf("#   fed in chunks of %zu: %zu events, want %zu\n", cc[i], nev[i], want);
+				same_events = 0;
+			}
+			got_release(&g);
+		}
+		ok(exact, "damaged gzip: the events delivered are exact");
+		ok(same_events, "damaged gzip: every event before the damage delivered, whatever the feeding");
+		ok(all_one, "damaged gzip: exactly one reject, whatever the feeding");
+	}
+	wdn_buf_release(&z);
+	wdn_buf_release(&plain);
+}
+
+static void test_deep(void)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+	struct got g, h;
+	int i;
+
+	for (i = 0; i < 100000; i++)
+		wdn_buf_addc(&b, '[');
+	wdn_buf_addf(&b, "\n%s\n", EV[0]);
+	run(b.ptr, b.len, 0, &g);
+	/* the outer array is a list of records, so record 1 is also "an array,
+	 * not an event object": one or two rejects, all of record 1 on line 1 */
+	ok(g.rc == 0 && g.nrej >= 1 && g.nrej <= 2 && has_msg(&g, g.nrej - 1, "deeper"),
+	   "100000 nested arrays: rejected as too deep");
+	ok(g.nrej >= 1 && g.rej[0].record == 1 && g.rej[0].line == 1 &&
+	   g.rej[g.nrej - 1].record == 1 && g.rej[g.nrej - 1].line == 1, "too deep: record 1, line 1");
+	ok(g.nev == 1 && !strcmp(g.ev[0].raw, EV[0]) && g.ev[0].record == 2, "the next line still delivered");
+	run(b.ptr, b.len, 1000, &h);
+	ok(same(&g, &h), "too deep, in 1000-byte chunks: the same");
+	got_release(&h);
+	got_release(&g);
+
+	wdn_buf_reset(&b);
+	for (i = 0; i < 100000; i++)
+		wdn_buf_adds(&b, "{\"a\":");
+	wdn_buf_addf(&b, "\n%s\n", EV[1]);
+	run(b.ptr, b.len, 0, &g);
+	ok(g.rc == 0 && g.nrej == 1 && g.nev == 1 && !strcmp(g.ev[0].raw, EV[1]),
+	   "100000 nested objects: one reject, the next line delivered");
+	got_release(&g);
+
+	/* deep inside an event that also closes */
+	wdn_buf_reset(&b);
+	wdn_buf_adds(&b, "{\"eventName\":\"X\",\"eventSource\":\"s3.amazonaws.com\",\"eventTime\":\"2021-07-03T23:12:09Z\",\"x\":");
+	for (i = 0; i < 100000; i++)
+		wdn_buf_addc(&b, '[');
+	for (i = 0; i < 100000; i++)
+		wdn_buf_addc(&b, ']');
+	wdn_buf_addf(&b, "}\n%s\n", EV[2]);
+	run(b.ptr, b.len, 0, &g);
+	ok(g.rc == 0 && g.nrej == 1 && g.nev == 1 && !strcmp(g.ev[0].raw, EV[2]),
+	   "an event nested 100000 deep inside: rejected, the next line delivered");
+	got_release(&g);
+
+	/* depth within the limit is fine */
+	wdn_buf_reset(&b);
+	wdn_buf_adds(&b, "{\"eventName\":\"X\",\"eventSource\":\"s3.amazonaws.com\",\"eventTime\":\"2021-07-03T23:12:09Z\",\"x\":");
+	for (i = 0; i < 100; i++)
+		wdn_buf_addc(&b, '[');
+	for (i = 0; i < 100; i++)
+		wdn_buf_addc(&b, ']');
+	wdn_buf_adds(&b, "}\n");
+	run(b.ptr, b.len, 0, &g);
+	ok(g.rc == 0 && g.nrej == 0 && g.nev == 1, "an event with 100 levels of nesting is fine");
+	got_release(&g);
+	wdn_buf_release(&b);
+}
+
+static void test_utf8_nul(void)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+	struct got g, h;
+
+	wdn_buf_addf(&b, "%s\n{\"eventName\":\"Assume\xff\xfeRole\",\"eventSource\":\"sts.amazonaws.com\","
+		     "\"eventTime\":\"2021-07-03T23:12:09Z\"}\n%s\n", EV[0], EV[1]);
+	run(b.ptr, b.len, 0, &g);
+	ok(g.rc == 0 && g.nev == 2 && g.nrej == 1, "invalid UTF-8 in a string: rejected, good lines delivered");
+	ok(g.nrej == 1 && g.rej[0].line == 2 && g.rej[0].record == 2, "invalid UTF-8: line 2, record 2");
+	ok(g.nev == 2 && !strcmp(g.ev[1].raw, EV[1]) && g.ev[1].record == 3, "invalid UTF-8: line 3 exact");
+	run(b.ptr, b.len, 1, &h);
+	ok(same(&g, &h), "invalid UTF-8 byte by byte: the same");
+	got_release(&h);
+	got_release(&g);
+
+	/* a lone continuation byte */
+	wdn_buf_reset(&b);
+	wdn_buf_addf(&b, "{\"eventName\":\"\x80\",\"eventSource\":\"sts.amazonaws.com\",\"eventTime\":\"2021-07-03T23:12:09Z\"}\n%s\n", EV[2]);
+	run(b.ptr, b.len, 0, &g);
+	ok(g.nev == 1 && g.nrej == 1 && !strcmp(g.ev[0].raw, EV[2]), "a lone UTF-8 continuation byte: rejected");
+	got_release(&g);
+
+	/* an overlong encoding of '/' (RFC 3629: invalid UTF-8) */
+	wdn_buf_reset(&b);
+	wdn_buf_addf(&b, "{\"eventName\":\"\xc0\xaf\",\"eventSource\":\"sts.amazonaws.com\",\"eventTime\":\"2021-07-03T23:12:09Z\"}\n%s\n", EV[2]);
+	run(b.ptr, b.len, 0, &g);
+	ok(g.nev == 1 && g.nrej == 1 && !strcmp(g.ev[0].raw, EV[2]),
+	   "an overlong UTF-8 sequence (C0 AF): rejected, not delivered as an event");
+	got_release(&g);
+
+	/* a NUL byte inside a string */
+	wdn_buf_reset(&b);
+	wdn_buf_addf(&b, "%s\n", EV[0]);
+	{
+		static const char nul_rec[] = "{\"eventName\":\"a\0b\",\"eventSource\":\"sts.amazonaws.com\","
+					      "\"eventTime\":\"2021-07-03T23:12:09Z\"}\n";
+
+		wdn_buf_add(&b, nul_rec, sizeof(nul_rec) - 1);
+	}
+	wdn_buf_addf(&b, "%s\n", EV[1]);
+	run(b.ptr, b.len, 0, &g);
+	ok(g.rc == 0 && g.nev == 2 && g.nrej == 1, "a NUL byte in a string: rejected, good lines delivered");
+	ok(g.nrej == 1 && g.rej[0].line == 2 && g.rej[0].record == 2, "NUL in a string: line 2, record 2");
+	ok(g.nev == 2 && g.ev[1].record == 3 && !strcmp(g.ev[1].raw, EV[1]), "the line after: record 3, exact");
+	run(b.ptr, b.len, 1, &h);
+	ok(same(&g, &h), "NUL in a string byte by byte: the same");
+	got_release(&h);
+	got_release(&g);
+
+	/* a line of NUL bytes */
+	wdn_buf_reset(&b);
+	wdn_buf_addf(&b, "%s\n", EV[0]);
+	wdn_buf_add(&b, "\0\0\0\n", 4);
+	wdn_buf_addf(&b, "%s\n", EV[1]);
+	run(b.ptr, b.len, 0, &g);
+	ok(g.rc == 0 && g.nev == 2 && g.nrej == 1, "a line of NUL bytes: rejected, good lines delivered");
+	ok(g.nrej == 1 && g.rej[0].line == 2 && g.rej[0].record == 2, "NUL line: line 2, record 2");
+	ok(g.nev == 2 && g.ev[1].record == 3 && !strcmp(g.ev[1].raw, EV[1]), "the line after the NULs: record 3, exact");
+	run(b.ptr, b.len, 1, &h);
+	ok(same(&g, &h), "NUL line byte by byte: the same");
+	got_release(&h);
+	got_release(&g);
+
+	/* a file that starts with NUL bytes (a zeroed block) */
+	wdn_buf_reset(&b);
+	wdn_buf_add(&b, "\0\0\0\0\0\0\0\0", 8);
+	run(b.ptr, b.len, 0, &g);
+	ok(g.rc == 0 && g.nev == 0 && g.nrej == 1, "a file of NUL bytes: one reject");
+	got_release(&g);
+	wdn_buf_release(&b);
+}
+
+static void test_types(void)
+{
+	static const char *const bad[] = {
+		"{\"eventName\":5,\"eventSource\":\"sts.amazonaws.com\",\"eventTime\":\"2021-07-03T23:12:09Z\"}",
+		"{\"eventName\":\"X\",\"eventSource\":\"sts.amazonaws.com\",\"eventTime\":{\"a\":1}}",
+		"{\"eventName\":\"X\",\"eventSource\":\"sts.amazonaws.com\",\"eventTime\":\"2021-07-03T23:12:09Z\",\"userIdentity\":{\"accessKeyId\":[\"ASIA\"]}}",
+		"{\"eventName\":\"X\",\"eventSource\":\"sts.amazonaws.com\",\"eventTime\":\"2021-07-03T23:12:09Z\",\"userIdentity\":{\"sessionContext\":{\"sessionIssuer\":{\"arn\":true}}}}",
+		"{\"eventName\":\"X\",\"eventSource\":\"sts.amazonaws.com\",\"eventTime\":\"2021-07-03T23:12:09Z\",\"errorCode\":403}",
+		"{\"eventName\":[\"X\"],\"eventSource\":\"sts.amazonaws.com\",\"eventTime\":\"2021-07-03T23:12:09Z\"}",
+	};
+	static const char *const what[] = {
+		"eventName", "eventTime", "userIdentity.accessKeyId", "userIdentity.sessionContext.sessionIssuer.arn",
+		"errorCode", "eventName",
+	};
+	struct wdn_buf b = WDN_BUF_INIT;
+	struct got g;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		wdn_buf_reset(&b);
+		wdn_buf_addf(&b, "%s\n%s\n%s\n", EV[0], bad[i], EV[1]);
+		run(b.ptr, b.len, 0, &g);
+		ok(g.rc == 0 && g.nev == 2 && g.nrej == 1 && g.rej[0].record == 2 && has_msg(&g, 0, what[i]) &&
+		   has_msg(&g, 0, "not a string"),
+		   "%s of the wrong type: rejected as record 2 naming the field (%s)", what[i],
+		   g.nrej ? g.rej[0].msg : "");
+		ok(g.nev == 2 && g.ev[1].record == 3 && !strcmp(g.ev[1].raw, EV[1]), "and the event after it is delivered");
+		got_release(&g);
+	}
+
+	/* null counts as absent */
+	{
+		static const char nul_time[] = "{\"eventName\":\"X\",\"eventSource\":\"sts.amazonaws.com\",\"eventTime\":null}";
+
+		run(nul_time, sizeof(nul_time) - 1, 0, &g);
+	}
+	ok(g.nev == 0 && g.nrej == 1 && has_msg(&g, 0, "eventTime"), "a null eventTime is a missing eventTime");
+	got_release(&g);
+
+	/* a null optional field is just absent */
+	wdn_buf_reset(&b);
+	wdn_buf_adds(&b, "{\"eventName\":\"X\",\"eventSource\":\"sts.amazonaws.com\",\"eventTime\":\"2021-07-03T23:12:09Z\","
+		     "\"errorCode\":null,\"userIdentity\":{\"type\":\"AWSService\",\"invokedBy\":\"ec2.amazonaws.com\",\"accessKeyId\":\"\"}}");
+	run(b.ptr, b.len, 0, &g);
+	ok(g.nev == 1 && g.nrej == 0, "a null errorCode: still an event");
+	if (g.nev == 1) {
+		ok(g.ev[0].f[WDN_F_ERROR_CODE] == NULL, "a null errorCode is absent");
+		is_str(g.ev[0].f[WDN_F_UI_INVOKED_BY], "ec2.amazonaws.com", "userIdentity.invokedBy");
+		is_str(g.ev[0].f[WDN_F_UI_KEY], "", "an empty accessKeyId is present and empty");
+	}
+	got_release(&g);
+	wdn_buf_release(&b);
+}
+
+static void test_s3_notification(void)
+{
+	static const char s3[] =
+		"{\"Records\":[{\"eventVersion\":\"2.1\",\"eventSource\":\"aws:s3\",\"awsRegion\":\"us-east-1\","
+		"\"eventTime\":\"2021-07-03T23:12:09.123Z\",\"eventName\":\"ObjectCreated:Put\","
+		"\"userIdentity\":{\"principalId\":\"AWS:AIDAEXAMPLE\"},\"requestParameters\":{\"sourceIPAddress\":\"203.0.113.1\"},"
+		"\"responseElements\":{\"x-amz-request-id\":\"C3D13FE58DE4C810\"},\"s3\":{\"s3SchemaVersion\":\"1.0\","
+		"\"configurationId\":\"c\",\"bucket\":{\"name\":\"b\",\"arn\":\"arn:aws:s3:::b\"},"
+		"\"object\":{\"key\":\"AWSLogs/x.json.gz\",\"size\":1024}}}]}";
+	struct got g;
+
+	run(s3, sizeof(s3) - 1, 0, &g);
+	ok(g.rc == 0 && g.nev == 0 && g.nrej == 1, "an S3 event notification: no event, one reject");
+	ok(has_msg(&g, 0, "S3 event notification"), "the reject says what it is (%s)", g.nrej ? g.rej[0].msg : "");
+	ok(g.nrej == 1 && g.rej[0].record == 1 && g.rej[0].line == 1, "S3 notification: record 1, line 1");
+	got_release(&g);
+}
+
+static void test_huge(void)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+	struct got g, h;
+	size_t i, huge = 20u << 20;
+
+	/* a 20 MB string in an event on line 1, a good event on line 2 */
+	wdn_buf_adds(&b, "{\"eventName\":\"X\",\"eventSource\":\"sts.amazonaws.com\",\"eventTime\":\"2021-07-03T23:12:09Z\",\"userAgent\":\"");
+	wdn_buf_grow(&b, huge + 4096);
+	memset(b.ptr + b.len, 'a', huge);
+	b.len += huge;
+	b.ptr[b.len] = '\0';
+	wdn_buf_addf(&b, "\"}\n%s\n", EV[0]);
+	run(b.ptr, b.len, 0, &g);
+	ok(g.rc == 0 && g.nrej == 1 && has_msg(&g, 0, "larger than"), "a 20 MB string: the record is rejected as too large");
+	ok(g.nrej == 1 && g.rej[0].record == 1 && g.rej[0].line == 1, "too large: record 1, line 1");
+	ok(g.nrej == 1 && g.rej[0].rawlen <= WDN_MAX_RECORD + (1u << 20), "too large: what is held of it stays bounded");
+	ok(g.nev == 1 && !strcmp(g.ev[0].raw, EV[0]) && g.ev[0].record == 2, "the next line is delivered, record 2");
+	run(b.ptr, b.len, 65536, &h);
+	ok(same(&g, &h), "a 20 MB string in 64 KB chunks: the same");
+	got_release(&h);
+	got_release(&g);
+
+	/* the huge string in a field the reader keeps */
+	wdn_buf_reset(&b);
+	wdn_buf_adds(&b, "{\"eventSource\":\"sts.amazonaws.com\",\"eventTime\":\"2021-07-03T23:12:09Z\",\"eventName\":\"");
+	wdn_buf_grow(&b, huge + 4096);
+	memset(b.ptr + b.len, 'n', huge);
+	b.len += huge;
+	b.ptr[b.len] = '\0';
+	wdn_buf_addf(&b, "\"}\n%s\n", EV[1]);
+	run(b.ptr, b.len, 1 << 20, &g);
+	ok(g.rc == 0 && g.nrej == 1 && g.nev == 1 && !strcmp(g.ev[0].raw, EV[1]),
+	   "a 20 MB eventName: rejected, the next line delivered");
+	got_release(&g);
+
+	/* a 20 MB top-level string, no object at all */
+	wdn_buf_reset(&b);
+	wdn_buf_addc(&b, '"');
+	wdn_buf_grow(&b, huge + 4096);
+	memset(b.ptr + b.len, 's', huge);
+	b.len += huge;
+	b.ptr[b.len] = '\0';
+	wdn_buf_addf(&b, "\"\n%s\n", EV[2]);
+	run(b.ptr, b.len, 0, &g);
+	ok(g.rc == 0 && g.nrej == 1 && g.nev == 1 && !strcmp(g.ev[0].raw, EV[2]),
+	   "a 20 MB top-level string: one reject, the next line delivered");
+	got_release(&g);
+
+	/* a 20 MB line of whitespace is no record */
+	wdn_buf_reset(&b);
+	wdn_buf_grow(&b, huge + 4096);
+	for (i = 0; i < huge; i++)
+		b.ptr[i] = i % 64 == 63 ? '\n' : ' ';
+	b.len = huge;
+	b.ptr[b.len] = '\0';
+	wdn_buf_addf(&b, "%s\n", EV[3]);
+	run(b.ptr, b.len, 0, &g);
+	ok(g.rc == 0 && g.nrej == 0 && g.nev == 1 && !strcmp(g.ev[0].raw, EV[3]),
+	   "20 MB of whitespace before an event: no reject, the event delivered");
+	got_release(&g);
+	wdn_buf_release(&b);
+}
+
+static void test_empty_digest(void)
+{
+	static const char digest[] =
+		"{\"awsAccountId\":\"111122223333\",\"digestStartTime\":\"2021-07-03T22:00:00Z\","
+		"\"digestEndTime\":\"2021-07-03T23:00:00Z\",\"digestS3Bucket\":\"trail\","
+		"\"digestS3Object\":\"AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2021/07/03/x.json.gz\","
+		"\"digestPublicKeyFingerprint\":\"0123\",\"digestSignatureAlgorithm\":\"SHA256withRSA\","
+		"\"newestEventTime\":\"2021-07-03T22:59:59Z\",\"oldestEventTime\":\"2021-07-03T22:00:00Z\","
+		"\"previousDigestS3Bucket\":\"trail\",\"previousDigestS3Object\":\"p.json.gz\","
+		"\"previousDigestHashValue\":\"00\",\"previousDigestHashAlgorithm\":\"SHA-256\","
+		"\"previousDigestSignature\":\"00\",\"logFiles\":[{\"s3Bucket\":\"trail\",\"s3Object\":\"l.json.gz\","
+		"\"hashValue\":\"00\",\"hashAlgorithm\":\"SHA-256\",\"newestEventTime\":\"2021-07-03T22:59:59Z\","
+		"\"oldestEventTime\":\"2021-07-03T22:00:00Z\"}]}";
+	struct wdn_buf z = WDN_BUF_INIT;
+	struct got g;
+	size_t c;
+	int bad = 0;
+
+	run("", 0, 0, &g);
+	ok(g.rc == 0 && g.nev == 0 && g.nrej == 0 && !g.digest, "an empty file: no events, no rejects");
+	got_release(&g);
+	run("\n", 1, 0, &g);
+	ok(g.rc == 0 && g.nev == 0 && g.nrej == 0, "a one-byte file of a newline: nothing");
+	got_release(&g);
+	run("\n  \r\n\t\n", 7, 1, &g);
+	ok(g.rc == 0 && g.nev == 0 && g.nrej == 0, "whitespace only: nothing");
+	got_release(&g);
+	run("{", 1, 0, &g);
+	ok(g.rc == 0 && g.nev == 0 && g.nrej == 1, "a one-byte file '{': one reject");
+	got_release(&g);
+	gz_member(&z, "", 0, 6);
+	run(z.ptr, z.len, 0, &g);
+	ok(g.rc == 0 && g.nev == 0 && g.nrej == 0, "gzip of an empty file: nothing, no rejects");
+	got_release(&g);
+
+	run(digest, sizeof(digest) - 1, 0, &g);
+	ok(g.rc == 0 && g.nev == 0 && g.nrej == 0 && g.digest == 1, "a digest file: skipped silently, flagged digest");
+	got_release(&g);
+	wdn_buf_reset(&z);
+	gz_member(&z, digest, sizeof(digest) - 1, 6);
+	for (c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+		run(z.ptr, z.len, chunks[c], &g);
+		bad += !(g.rc == 0 && g.nev == 0 && g.nrej == 0 && g.digest == 1);
+		got_release(&g);
+		run(digest, sizeof(digest) - 1, chunks[c], &g);
+		bad += !(g.rc == 0 && g.nev == 0 && g.nrej == 0 && g.digest == 1);
+		got_release(&g);
+	}
+	is_int(bad, 0, "a digest file, plain and gzip, in every chunking: skipped silently");
+	wdn_buf_release(&z);
+}
+
+static void test_stop(void)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+	struct got g;
+
+	json_lines(&b, 0, NEV, "\n");
+	memset(&g, 0, sizeof(g));
+	g.stop_at = 2;
+	run(b.ptr, b.len, 0, &g);
+	is_int(g.rc, WDN_EIO, "on_event's code stops the reader and is returned");
+	is_int(g.calls, 2, "no event is delivered after the stop");
+	got_release(&g);
+
+	g.stop_at = 3;
+	run(b.ptr, b.len, 1, &g);
+	ok(g.rc == WDN_EIO && g.calls == 3, "stop, fed byte by byte");
+	got_release(&g);
+
+	wdn_buf_reset(&b);
+	records_file(&b, 0, 4);
+	g.stop_at = 4;
+	run(b.ptr, b.len, 0, &g);
+	ok(g.rc == WDN_EIO && g.calls == 4, "stop at the last event of a log file");
+	got_release(&g);
+	wdn_buf_release(&b);
+}
+
+/* ---- read_fd and the walker ------------------------------------------------ */
+
+static char tmpdir[] = "/tmp/t-reader.XXXXXX";
+
+static void write_file(const char *name, const void *p, size_t n)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	f = fopen(path, "wb");
+	if (f) {
+		fwrite(p, 1, n, f);
+		fclose(f);
+	}
+}
+
+static int collect(void *ctx, const char *file)
+{
+	struct wdn_buf *b = ctx;
+
+	wdn_buf_addf(b, "%s\n", file + strlen(tmpdir));
+	return 0;
+}
+
+static int stop_second(void *ctx, const char *file)
+{
+	int *n = ctx;
+
+	(void)file;
+	return ++*n == 2 ? 42 : 0;
+}
+
+static void rm_rf(const char *path)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+	char sub[1024];
+
+	if (lstat(path, &st))
+		return;
+	if (S_ISDIR(st.st_mode) && (d = opendir(path))) {
+		while ((e = readdir(d)))
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+				snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+				rm_rf(sub);
+			}
+		closedir(d);
+		rmdir(path);
+	} else {
+		unlink(path);
+	}
+}
+
+static void test_fd_walk(void)
+{
+	struct wdn_buf b = WDN_BUF_INIT, z = WDN_BUF_INIT, names = WDN_BUF_INIT;
+	struct wdn_reader *r;
+	struct wdn_err err;
+	struct got g, whole;
+	char path[512];
+	int fd, rc, n = 0;
+
+	if (!mkdtemp(tmpdir)) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	records_file(&b, 0, NEV);
+	gz_member(&z, b.ptr, b.len, 6);
+	write_file("b.json.gz", z.ptr, z.len);
+	run(b.ptr, b.len, 0, &whole);
+
+	snprintf(path, sizeof(path), "%s/b.json.gz", tmpdir);
+	fd = open(path, O_RDONLY);
+	memset(&g, 0, sizeof(g));
+	r = wdn_reader_new("input", on_event, on_reject, &g);
+	memset(&err, 0, sizeof(err));
+	rc = wdn_reader_read_fd(r, fd, &err);
+	wdn_reader_counts(r, &g.events, &g.rejected, &g.digest);
+	wdn_reader_free(r);
+	close(fd);
+	is_int(rc, 0, "read_fd of a gzip file");
+	ok(same(&whole, &g), "read_fd gives what feeding gives");
+	got_release(&g);
+	got_release(&whole);
+
+	r = wdn_reader_new("input", on_event, on_reject, &g);
+	memset(&err, 0, sizeof(err));
+	is_int(wdn_reader_read_fd(r, -1, &err), WDN_EIO, "read_fd of a bad descriptor: WDN_EIO");
+	ok(err.msg[0] != '\0', "read_fd failure says why: %s", err.msg);
+	wdn_reader_free(r);
+	wdn_reader_free(NULL);
+
+	/* the walker: name order, recursive, files only */
+	write_file("a.json", "{}", 2);
+	snprintf(path, sizeof(path), "%s/c", tmpdir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/c/d", tmpdir);
+	mkdir(path, 0700);
+	write_file("c/d/z.json", "{}", 2);
+	write_file("c/y.json", "{}", 2);
+	snprintf(path, sizeof(path), "%s/empty", tmpdir);
+	mkdir(path, 0700);
+	memset(&err, 0, sizeof(err));
+	rc = wdn_input_walk(tmpdir, collect, &names, &err);
+	is_int(rc, 0, "walk a directory");
+	is_str(names.ptr, "/a.json\n/b.json.gz\n/c/d/z.json\n/c/y.json\n", "walk: files only, in name order, recursively");
+	wdn_buf_reset(&names);
+	snprintf(path, sizeof(path), "%s/", tmpdir);
+	wdn_input_walk(path, collect, &names, &err);
+	is_str(names.ptr, "/a.json\n/b.json.gz\n/c/d/z.json\n/c/y.json\n", "walk with a trailing slash: no double slash");
+	wdn_buf_reset(&names);
+	snprintf(path, sizeof(path), "%s/c/y.json", tmpdir);
+	wdn_input_walk(path, collect, &names, &err);
+	is_str(names.ptr, "/c/y.json\n", "walk of a file: the file");
+	is_int(wdn_input_walk(tmpdir, stop_second, &n, &err), 42, "walk stops when the callback says so");
+	is_int(n, 2, "walk: no call after the stop");
+	snprintf(path, sizeof(path), "%s/missing", tmpdir);
+	memset(&err, 0, sizeof(err));
+	is_int(wdn_input_walk(path, collect, &names, &err), WDN_EIO, "walk of a missing path: WDN_EIO");
+	ok(strstr(err.msg, "missing") != NULL, "walk error names the path: %s", err.msg);
+
+	rm_rf(tmpdir);
+	wdn_buf_release(&b);
+	wdn_buf_release(&z);
+	wdn_buf_release(&names);
+}
+
+/* ---- real trails ---------------------------------------------------------- */
+
+/* Every real CloudTrail file: as many events as yajl finds records, each raw
+ * span parses to the record with the same eventID, nothing rejected. */
+static void test_real(void)
+{
+	const char *td = getenv("WDN_TESTDATA");
+	char dir[1024], path[1400];
+	struct dirent **names;
+	int n, i, files = 0, bad = 0;
+	size_t total = 0;
+
+	snprintf(dir, sizeof(dir), "%s/invictus-ir-aws_dataset/CloudTrail", td ? td : "../shared/testdata");
+	if ((n = scandir(dir, &names, NULL, alphasort)) < 0) {
+		skip("no invictus-ir-aws_dataset in the test data");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct wdn_buf b = WDN_BUF_INIT;
+		char tmp[65536];
+		size_t k, m;
+		yajl_val tree, recs;
+		struct got g;
+		FILE *f;
+
+		if (names[i]->d_name[0] == '.') {
+			free(names[i]);
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+		free(names[i]);
+		if (!(f = fopen(path, "rb")))
+			continue;
+		while ((m = fread(tmp, 1, sizeof(tmp), f)) > 0)
+			wdn_buf_add(&b, tmp, m);
+		fclose(f);
+		files++;
+		tree = yajl_tree_parse(b.ptr, NULL, 0);
+		{
+			const char *p[] = { "Records", NULL };
+
+			recs = tree ? yajl_tree_get(tree, p, yajl_t_array) : NULL;
+		}
+		run(b.ptr, b.len, files % 2 ? 0 : 1000, &g);
+		if (!recs || g.nrej || g.rc || g.nev != recs->u.array.len) {
+			printf("# %s: %zu events, %zu rejects\n", path, g.nev, g.nrej);
+			bad++;
+		} else {
+			for (k = 0; k < g.nev; k++) {
+				yajl_val one = yajl_tree_parse(g.ev[k].raw, NULL, 0);
+				const char *id[] = { "eventID", NULL };
+				yajl_val a = one ? yajl_tree_get(one, id, yajl_t_string) : NULL;
+				yajl_val e = yajl_tree_get(recs->u.array.values[k], id, yajl_t_string);
+
+				if (!a || !e || strcmp(a->u.string, e->u.string) || g.ev[k].record != k + 1) {
+					bad++;
+					k = g.nev;
+				}
+				yajl_tree_free(one);
+			}
+			total += g.nev;
+		}
+		got_release(&g);
+		yajl_tree_free(tree);
+		wdn_buf_release(&b);
+	}
+	free(names);
+	ok(files > 0 && !bad, "%d real CloudTrail files, %zu events: every record delivered whole and in order", files, total);
+}
+
+int main(void)
+{
+	int i;
+
+	for (i = 0; i < NEV; i++)
+		EV[i] = make_event(i);
+	test_forms();
+	test_pretty();
+	test_envelope_fields();
+	test_gzip_members();
+	test_large();
+	test_bad_line();
+	test_records_rejects();
+	test_truncated_gzip();
+	test_deep();
+	test_utf8_nul();
+	test_types();
+	test_s3_notification();
+	test_huge();
+	test_empty_digest();
+	test_stop();
+	test_fd_walk();
+	test_real();
+	for (i = 0; i < NEV; i++)
+		free(EV[i]);
+	return done_testing();
+}

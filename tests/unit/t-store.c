@@ -1,0 +1,591 @@
+/*
+ * The SQLite store (store.c, store_sqlite.c) in a temporary directory: a
+ * private file in WAL mode, idempotent writes (the cross-account copy that
+ * names the caller's key wins in any order), recycled key IDs chosen by time,
+ * sightings folded to first/last seen, children in time order.
+ */
+#include "tap.h"
+#include "wdn.h"
+
+#include <dirent.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char tmpdir[] = "/tmp/t-store.XXXXXX";
+
+static char *path_in(const char *name)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+
+	wdn_buf_addf(&b, "%s/%s", tmpdir, name);
+	return wdn_buf_detach(&b, NULL);
+}
+
+static void rm_rf(const char *path)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+	char sub[1024];
+
+	if (lstat(path, &st))
+		return;
+	if (S_ISDIR(st.st_mode) && (d = opendir(path))) {
+		while ((e = readdir(d)))
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+				snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+				rm_rf(sub);
+			}
+		closedir(d);
+		rmdir(path);
+	} else {
+		unlink(path);
+	}
+}
+
+/* One SQL answer straight from the file, as text ("" on error). */
+static char *sql1(const char *db, const char *q)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st;
+	char *r = NULL;
+
+	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(h, q, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+			r = wdn_strdup((const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(h);
+	return r ? r : wdn_strdup("");
+}
+
+static void is_sql(const char *db, const char *q, const char *want, const char *what)
+{
+	char *got = sql1(db, q);
+
+	is_str(got, want, "%s", what);
+	free(got);
+}
+
+/* An issuance with every member set, from a template: strings borrowed. */
+static struct wdn_issuance issuance(const char *key, int64_t start, int64_t end, const char *event_id,
+				    const char *caller_key)
+{
+	struct wdn_issuance is;
+
+	memset(&is, 0, sizeof(is));
+	is.key_id = (char *)key;
+	is.start = start;
+	is.end = end;
+	is.event_id = (char *)event_id;
+	is.event_name = "AssumeRole";
+	is.shared_event_id = "shared-1";
+	is.principal = "arn:aws:iam::222233334444:role/Target";
+	is.account = "222233334444";
+	is.session_name = "sess";
+	is.caller_key = (char *)caller_key;
+	is.caller_type = caller_key ? "AssumedRole" : "AWSAccount";
+	is.caller_arn = "arn:aws:sts::111122223333:assumed-role/Source/x";
+	is.caller_principal = "arn:aws:iam::111122223333:role/Source";
+	is.caller_account = "111122223333";
+	is.invoked_by = NULL;
+	is.session_tags = "{\"a\":\"1\"}";
+	is.transitive_keys = "[\"a\"]";
+	is.incoming_tags = "{\"b\":\"2\"}";
+	is.source_identity = "alice";
+	is.event = "{\"eventName\":\"AssumeRole\"}";
+	return is;
+}
+
+static int put(struct wdn_store *s, const struct wdn_issuance *is)
+{
+	struct wdn_err err;
+	int rc;
+
+	memset(&err, 0, sizeof(err));
+	if ((rc = s->ops->begin(s, &err)) || (rc = s->ops->put_issuance(s, is, &err)) ||
+	    (rc = s->ops->commit(s, &err)))
+		printf("# put: %s\n", err.msg);
+	return rc;
+}
+
+static int put_sighting(struct wdn_store *s, const char *key, const char *principal, int64_t first,
+			int64_t last)
+{
+	struct wdn_sighting si;
+	struct wdn_err err;
+	int rc;
+
+	memset(&si, 0, sizeof(si));
+	si.key_id = (char *)key;
+	si.principal = (char *)principal;
+	si.arn = "arn:aws:sts::111122223333:assumed-role/Source/x";
+	si.type = "AssumedRole";
+	si.account = "111122223333";
+	si.first = first;
+	si.last = last;
+	memset(&err, 0, sizeof(err));
+	if ((rc = s->ops->begin(s, &err)) || (rc = s->ops->put_sighting(s, &si, &err)) ||
+	    (rc = s->ops->commit(s, &err)))
+		printf("# put_sighting: %s\n", err.msg);
+	return rc;
+}
+
+/* start of the issuance of key in use at at, or an error code */
+static int64_t start_at(struct wdn_store *s, const char *key, int64_t at)
+{
+	struct wdn_issuance is;
+	int rc = s->ops->get_issuance(s, key, at, &is, NULL);
+	int64_t t;
+
+	if (rc)
+		return rc;
+	t = is.start;
+	wdn_issuance_release(&is);
+	return t;
+}
+
+static void test_open(void)
+{
+	struct wdn_store *s = (struct wdn_store *)1;
+	struct wdn_err err;
+	struct stat st;
+	char *db = path_in("sub/dir/wdn.db"), *missing = path_in("missing.db"), *url;
+	char *empty = path_in("empty.db"), *dir = path_in("sub");
+	mode_t old = umask(0);
+	int rc;
+
+	memset(&err, 0, sizeof(err));
+	rc = wdn_store_open(missing, 0, &s, &err);
+	is_int(rc, WDN_ENOTFOUND, "opening a missing store without WDN_STORE_CREATE: WDN_ENOTFOUND");
+	ok(s == NULL, "and no store");
+	ok(access(missing, F_OK) != 0, "and no file created");
+	ok(strstr(err.msg, "missing.db") != NULL, "the error names the path: %s", err.msg);
+	is_int(wdn_store_sqlite_open(missing, 0, &s, NULL), WDN_ENOTFOUND, "the same through wdn_store_sqlite_open");
+
+	/* created private whatever the umask, with private parents */
+	url = malloc(strlen(db) + 8);
+	snprintf(url, strlen(db) + 8, "sqlite:%s", db);
+	rc = wdn_store_open(url, WDN_STORE_CREATE, &s, &err);
+	umask(old);
+	is_int(rc, 0, "creating a store (sqlite:PATH) with parent directories");
+	if (rc) {
+		printf("# %s\n", err.msg);
+		goto out;
+	}
+	is_str(s->ops->kind, "sqlite", "the store is sqlite");
+	ok(stat(db, &st) == 0 && (st.st_mode & 0777) == 0600, "store file mode 0600 (umask 0)");
+	ok(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0700, "parent directory mode 0700");
+	{
+		struct wdn_issuance is = issuance("ASIAAAAAAAAAAAAAAAA1", 1000, 2000, "e1", "ASIAPARENT0000000001");
+
+		put(s, &is);
+	}
+	{
+		char *wal = malloc(strlen(db) + 5);
+
+		snprintf(wal, strlen(db) + 5, "%s-wal", db);
+		ok(stat(wal, &st) != 0 || (st.st_mode & 0777) == 0600, "the WAL file, if any, is 0600 too");
+		free(wal);
+	}
+	wdn_store_close(s);
+	s = NULL;
+	is_sql(db, "PRAGMA journal_mode", "wal", "journal mode is WAL");
+	is_sql(db, "SELECT user_version > 0 FROM pragma_user_version", "1", "schema version recorded");
+
+	/* reopened without CREATE: a reader sees the data */
+	rc = wdn_store_open(db, 0, &s, &err);
+	is_int(rc, 0, "reopening an existing store without WDN_STORE_CREATE (bare path)");
+	if (!rc) {
+		is_int(start_at(s, "ASIAAAAAAAAAAAAAAAA1", WDN_TIME_MAX), 1000, "the data is still there");
+		wdn_store_close(s);
+	}
+	/* WDN_STORE names the store when no URL is given */
+	setenv("WDN_STORE", db, 1);
+	rc = wdn_store_open(NULL, 0, &s, &err);
+	is_int(rc, 0, "no URL: $WDN_STORE");
+	if (!rc)
+		wdn_store_close(s);
+	unsetenv("WDN_STORE");
+
+	/* an empty file is no store for a reader */
+	fclose(fopen(empty, "w"));
+	s = (struct wdn_store *)1;
+	is_int(wdn_store_open(empty, 0, &s, &err), WDN_ENOTFOUND, "an empty file is no store for a reader");
+	ok(s == NULL, "and no store");
+	is_int(wdn_store_open("sqlite:", WDN_STORE_CREATE, &s, &err), WDN_EINVAL, "sqlite: with no path: WDN_EINVAL");
+	is_int(wdn_store_open("dynamodb:t", 0, &s, &err), WDN_EINVAL, "dynamodb: not in this build: WDN_EINVAL");
+out:
+	free(url);
+	free(db);
+	free(missing);
+	free(empty);
+	free(dir);
+}
+
+static void test_default_path(void)
+{
+	char *p, *oldx = getenv("XDG_DATA_HOME"), *oldh = getenv("HOME");
+
+	oldx = oldx ? wdn_strdup(oldx) : NULL;
+	oldh = oldh ? wdn_strdup(oldh) : NULL;
+	setenv("XDG_DATA_HOME", "/xdg", 1);
+	p = wdn_store_default_path();
+	is_str(p, "/xdg/whodunnit/wdn.db", "default path under $XDG_DATA_HOME");
+	free(p);
+	unsetenv("XDG_DATA_HOME");
+	setenv("HOME", "/home/u", 1);
+	p = wdn_store_default_path();
+	is_str(p, "/home/u/.local/share/whodunnit/wdn.db", "default path under $HOME/.local/share");
+	free(p);
+	setenv("XDG_DATA_HOME", "", 1);
+	p = wdn_store_default_path();
+	is_str(p, "/home/u/.local/share/whodunnit/wdn.db", "an empty $XDG_DATA_HOME is unset");
+	free(p);
+	if (oldx)
+		setenv("XDG_DATA_HOME", oldx, 1);
+	else
+		unsetenv("XDG_DATA_HOME");
+	if (oldh)
+		setenv("HOME", oldh, 1);
+	free(oldx);
+	free(oldh);
+}
+
+static void test_roundtrip(struct wdn_store *s)
+{
+	struct wdn_issuance in = issuance("ASIARRRRRRRRRRRRRRR1", 5000, WDN_TIME_NONE, "rt-1", "ASIAPARENT0000000009"), out;
+	int rc;
+
+	in.invoked_by = "ec2.amazonaws.com";
+	in.provider = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com";
+	in.subject = "repo:octo/app:ref:refs/heads/main";
+	in.audience = "sts.amazonaws.com";
+	put(s, &in);
+	rc = s->ops->get_issuance(s, "ASIARRRRRRRRRRRRRRR1", 5000, &out, NULL);
+	is_int(rc, 0, "get_issuance after put");
+	if (rc)
+		return;
+	ok(!strcmp(out.key_id, in.key_id) && out.start == 5000 && out.end == WDN_TIME_NONE &&
+	   !strcmp(out.event_id, "rt-1") && !strcmp(out.event_name, "AssumeRole") &&
+	   !strcmp(out.shared_event_id, "shared-1") && !strcmp(out.principal, in.principal) &&
+	   !strcmp(out.account, in.account) && !strcmp(out.session_name, "sess") &&
+	   !strcmp(out.caller_key, in.caller_key) && !strcmp(out.caller_type, in.caller_type) &&
+	   !strcmp(out.caller_arn, in.caller_arn) && !strcmp(out.caller_principal, in.caller_principal) &&
+	   !strcmp(out.caller_account, in.caller_account) && !strcmp(out.invoked_by, "ec2.amazonaws.com") &&
+	   !strcmp(out.session_tags, in.session_tags) && !strcmp(out.transitive_keys, in.transitive_keys) &&
+	   !strcmp(out.incoming_tags, in.incoming_tags) && !strcmp(out.source_identity, "alice") &&
+	   !strcmp(out.event, in.event) && out.provider && !strcmp(out.provider, in.provider) &&
+	   out.subject && !strcmp(out.subject, in.subject) && out.audience && !strcmp(out.audience, in.audience),
+	   "every member of an issuance round-trips");
+	is_int(out.end, WDN_TIME_NONE, "no expiry round-trips as WDN_TIME_NONE");
+	is_int(start_at(s, "ASIARRRRRRRRRRRRRRR1", 99999999999LL), 5000, "no expiry: the window is open-ended");
+	wdn_issuance_release(&out);
+	is_int(s->ops->get_issuance(s, "ASIANOSUCHKEY0000000", WDN_TIME_MAX, &out, NULL), WDN_ENOTFOUND,
+	       "an unknown key: WDN_ENOTFOUND");
+}
+
+static void test_idempotent(struct wdn_store *s, const char *db)
+{
+	struct wdn_issuance a = issuance("ASIAIDEMPOTENT000001", 1000, 1900, "same-event", "ASIACALLER0000000001");
+	struct wdn_issuance owner, caller, out;
+	struct wdn_store *s2;
+	char *db2 = path_in("order.db");
+	int order;
+
+	put(s, &a);
+	put(s, &a);
+	is_sql(db, "SELECT COUNT(*) FROM issuance WHERE key_id='ASIAIDEMPOTENT000001'", "1",
+	       "the same issuance recorded twice is one row");
+
+	/* cross-account AssumeRole: the role owner's copy has no caller key and
+	 * another event ID; the caller's copy names the key. Either order. */
+	owner = issuance("ASIACROSSACCOUNT0001", 3000, 3900, "aaa-owner-copy", NULL);
+	owner.caller_arn = NULL;
+	owner.caller_principal = "111122223333";
+	caller = issuance("ASIACROSSACCOUNT0001", 3000, 3900, "zzz-caller-copy", "ASIACALLERKEY0000001");
+	for (order = 0; order < 2; order++) {
+		int rc;
+
+		unlink(db2);
+		if (wdn_store_open(db2, WDN_STORE_CREATE, &s2, NULL)) {
+			ok(0, "open a second store");
+			continue;
+		}
+		put(s2, order ? &caller : &owner);
+		put(s2, order ? &owner : &caller);
+		put(s2, order ? &caller : &owner);
+		rc = s2->ops->get_issuance(s2, "ASIACROSSACCOUNT0001", WDN_TIME_MAX, &out, NULL);
+		ok(rc == 0 && out.caller_key && !strcmp(out.caller_key, "ASIACALLERKEY0000001") &&
+		   !strcmp(out.event_id, "zzz-caller-copy") && !strcmp(out.caller_type, "AssumedRole"),
+		   "cross-account pair, %s first: the copy naming the caller's key wins",
+		   order ? "caller's copy" : "owner's copy");
+		if (!rc)
+			wdn_issuance_release(&out);
+		wdn_store_close(s2);
+		is_sql(db2, "SELECT COUNT(*) FROM issuance", "1", "cross-account pair: one row");
+	}
+	/* two copies that both name a key: a total order, so still order-free */
+	{
+		struct wdn_issuance x = issuance("ASIATIE0000000000001", 100, 200, "event-b", "ASIAKEYB000000000001");
+		struct wdn_issuance y = issuance("ASIATIE0000000000001", 100, 200, "event-a", "ASIAKEYA000000000001");
+		char *got[2] = { NULL, NULL };
+
+		for (order = 0; order < 2; order++) {
+			unlink(db2);
+			if (wdn_store_open(db2, WDN_STORE_CREATE, &s2, NULL))
+				continue;
+			put(s2, order ? &x : &y);
+			put(s2, order ? &y : &x);
+			if (!s2->ops->get_issuance(s2, "ASIATIE0000000000001", WDN_TIME_MAX, &out, NULL)) {
+				got[order] = wdn_strdup(out.event_id);
+				wdn_issuance_release(&out);
+			}
+			wdn_store_close(s2);
+		}
+		ok(got[0] && got[1] && !strcmp(got[0], got[1]), "two keyed copies: the same winner in either order (%s)",
+		   got[0] ? got[0] : "none");
+		free(got[0]);
+		free(got[1]);
+	}
+	unlink(db2);
+	free(db2);
+}
+
+static void test_recycled(struct wdn_store *s)
+{
+	const char *k = "ASIARECYCLED00000001";
+	struct wdn_issuance a = issuance(k, 1000, 2000, "first", "ASIAP000000000000001");
+	struct wdn_issuance b = issuance(k, 5000, 6000, "second", "ASIAP000000000000002");
+	struct wdn_issuance c = issuance("ASIAOVERLAP000000001", 1000, 5000, "long", NULL);
+	struct wdn_issuance d = issuance("ASIAOVERLAP000000001", 3000, 4000, "short", NULL);
+
+	put(s, &b); /* out of order on purpose */
+	put(s, &a);
+	is_int(start_at(s, k, 1000), 1000, "recycled key: at the first start, the first");
+	is_int(start_at(s, k, 1500), 1000, "recycled key: inside the first window, the first");
+	is_int(start_at(s, k, 2000), 1000, "recycled key: at the first end, the first");
+	is_int(start_at(s, k, 3000), 1000, "recycled key: between windows, the latest before");
+	is_int(start_at(s, k, 5000), 5000, "recycled key: at the second start, the second");
+	is_int(start_at(s, k, 5500), 5000, "recycled key: inside the second window, the second");
+	is_int(start_at(s, k, 9000), 5000, "recycled key: after both, the latest");
+	is_int(start_at(s, k, WDN_TIME_MAX), 5000, "recycled key: WDN_TIME_MAX, the latest");
+	is_int(start_at(s, k, 999), WDN_ENOTFOUND, "recycled key: before both, not found");
+
+	put(s, &c);
+	put(s, &d);
+	is_int(start_at(s, "ASIAOVERLAP000000001", 3500), 3000, "overlapping windows: the latest start whose window holds it");
+	is_int(start_at(s, "ASIAOVERLAP000000001", 4500), 1000, "overlapping windows: the one still open");
+	is_int(start_at(s, "ASIAOVERLAP000000001", 5500), 3000, "after both windows: the latest start");
+}
+
+static void test_sightings(struct wdn_store *s)
+{
+	struct wdn_sighting si;
+	const char *k = "ASIASIGHTED000000001";
+	int rc;
+
+	put_sighting(s, k, "arn:aws:iam::111122223333:role/A", 100, 200);
+	put_sighting(s, k, "arn:aws:iam::111122223333:role/A", 50, 150);
+	put_sighting(s, k, "arn:aws:iam::111122223333:role/A", 120, 180);
+	rc = s->ops->get_sighting(s, k, &si, NULL);
+	is_int(rc, 0, "get_sighting");
+	if (!rc) {
+		is_int(si.first, 50, "sighting: first is the minimum");
+		is_int(si.last, 200, "sighting: last is the maximum");
+		is_str(si.principal, "arn:aws:iam::111122223333:role/A", "sighting: principal");
+		is_str(si.type, "AssumedRole", "sighting: type");
+		is_str(si.account, "111122223333", "sighting: account");
+		is_str(si.key_id, k, "sighting: key");
+		wdn_sighting_release(&si);
+	}
+	put_sighting(s, k, "arn:aws:iam::111122223333:role/B", 300, 400);
+	rc = s->ops->get_sighting(s, k, &si, NULL);
+	ok(rc == 0 && !strcmp(si.principal, "arn:aws:iam::111122223333:role/B") && si.first == 300,
+	   "two principals for a key: the most recently seen");
+	if (!rc)
+		wdn_sighting_release(&si);
+	put_sighting(s, k, "arn:aws:iam::111122223333:role/A", 500, 500);
+	rc = s->ops->get_sighting(s, k, &si, NULL);
+	ok(rc == 0 && !strcmp(si.principal, "arn:aws:iam::111122223333:role/A") && si.first == 50 && si.last == 500,
+	   "seen again later: that principal, its window widened");
+	if (!rc)
+		wdn_sighting_release(&si);
+	is_int(s->ops->get_sighting(s, "ASIANEVERSEEN0000001", &si, NULL), WDN_ENOTFOUND, "never seen: WDN_ENOTFOUND");
+}
+
+struct chg {
+	char got[1024];
+	int n;
+};
+
+static int on_change(void *ctx, const struct wdn_change *c)
+{
+	struct chg *g = ctx;
+	size_t l = strlen(g->got);
+
+	snprintf(g->got + l, sizeof(g->got) - l, "%lld %s %s %s;", (long long)c->time, c->event_id, c->kind,
+		 c->data ? c->data : "-");
+	g->n++;
+	return 0;
+}
+
+/* a subject's changes: idempotent, in time order whatever the recording order, cut at until */
+static void test_changes(struct wdn_store *s, const char *db)
+{
+	const char *subj = "tags:111122223333:role/R";
+	struct wdn_change c1 = { (char *)subj, 300, "ev-3", "untag", "[\"a\"]" };
+	struct wdn_change c2 = { (char *)subj, 100, "ev-1", "create", "{\"a\":\"1\"}" };
+	struct wdn_change c3 = { (char *)subj, 200, "ev-2", "tag", "{\"b\":\"2\"}" };
+	struct wdn_change other = { "tags:111122223333:role/Other", 150, "ev-x", "tag", "{}" };
+	struct wdn_err err;
+	struct chg g;
+	int rc = 0;
+
+	memset(&err, 0, sizeof(err));
+	if (!s->ops->put_change || !s->ops->changes) {
+		ok(0, "the sqlite store has put_change and changes");
+		return;
+	}
+	rc |= s->ops->begin(s, &err);
+	rc |= s->ops->put_change(s, &c1, &err);
+	rc |= s->ops->put_change(s, &c2, &err);
+	rc |= s->ops->put_change(s, &c3, &err);
+	rc |= s->ops->put_change(s, &c2, &err);
+	rc |= s->ops->put_change(s, &other, &err);
+	rc |= s->ops->commit(s, &err);
+	is_int(rc, 0, "put_change");
+	is_sql(db, "SELECT COUNT(*) FROM change WHERE subject='tags:111122223333:role/R'", "3",
+	       "the same change recorded twice is one row");
+	memset(&g, 0, sizeof(g));
+	is_int(s->ops->changes(s, subj, WDN_TIME_MAX, on_change, &g, &err), 0, "changes");
+	is_str(g.got, "100 ev-1 create {\"a\":\"1\"};200 ev-2 tag {\"b\":\"2\"};300 ev-3 untag [\"a\"];",
+	       "changes: the subject's only, in time order");
+	memset(&g, 0, sizeof(g));
+	s->ops->changes(s, subj, 200, on_change, &g, &err);
+	is_int(g.n, 2, "changes until a time: those at or before it");
+}
+
+/* WAL: an analyst's reader is not blocked by a writer's open transaction */
+static void test_concurrent(struct wdn_store *w, const char *db)
+{
+	struct wdn_issuance is = issuance("ASIAUNCOMMITTED00001", 100, 200, "u", NULL), out;
+	struct wdn_store *r;
+	struct wdn_err err;
+	int rc;
+
+	memset(&err, 0, sizeof(err));
+	if (wdn_store_open(db, 0, &r, &err)) {
+		ok(0, "open a reader: %s", err.msg);
+		return;
+	}
+	w->ops->begin(w, &err);
+	w->ops->put_issuance(w, &is, &err);
+	rc = r->ops->get_issuance(r, "ASIARECYCLED00000001", WDN_TIME_MAX, &out, &err);
+	is_int(rc, 0, "a reader reads while a writer holds a transaction");
+	if (!rc)
+		wdn_issuance_release(&out);
+	is_int(r->ops->get_issuance(r, "ASIAUNCOMMITTED00001", WDN_TIME_MAX, &out, &err), WDN_ENOTFOUND,
+	       "the reader does not see uncommitted rows");
+	w->ops->commit(w, &err);
+	rc = r->ops->get_issuance(r, "ASIAUNCOMMITTED00001", WDN_TIME_MAX, &out, &err);
+	is_int(rc, 0, "after commit the reader sees them");
+	if (!rc)
+		wdn_issuance_release(&out);
+	wdn_store_close(r);
+}
+
+struct kids {
+	int64_t start[8];
+	char *key[8];
+	int n, stop_at;
+};
+
+static int kid(void *ctx, const struct wdn_issuance *is)
+{
+	struct kids *k = ctx;
+
+	if (k->n < 8) {
+		k->start[k->n] = is->start;
+		k->key[k->n] = wdn_strdup(is->key_id);
+	}
+	k->n++;
+	return k->stop_at && k->n == k->stop_at ? 77 : 0;
+}
+
+static void kids_release(struct kids *k)
+{
+	int i;
+
+	for (i = 0; i < 8 && i < k->n; i++)
+		free(k->key[i]);
+	memset(k, 0, sizeof(*k));
+}
+
+static void test_children(struct wdn_store *s)
+{
+	const char *parent = "ASIAPARENTOFTHREE001";
+	struct wdn_issuance c1 = issuance("ASIACHILD00000000003", 3000, 3900, "c3", parent);
+	struct wdn_issuance c2 = issuance("ASIACHILD00000000001", 1000, 1900, "c1", parent);
+	struct wdn_issuance c3 = issuance("ASIACHILD00000000002", 2000, 2900, "c2", parent);
+	struct wdn_issuance other = issuance("ASIACHILDOFANOTHER01", 1500, 1900, "o", "ASIASOMEONEELSE00001");
+	struct kids k;
+	int rc;
+
+	put(s, &c1);
+	put(s, &c2);
+	put(s, &c3);
+	put(s, &other);
+	memset(&k, 0, sizeof(k));
+	rc = s->ops->children(s, parent, kid, &k, NULL);
+	is_int(rc, 0, "children");
+	ok(k.n == 3 && k.start[0] == 1000 && k.start[1] == 2000 && k.start[2] == 3000,
+	   "children: only the parent's, in time order");
+	ok(k.n == 3 && !strcmp(k.key[0], "ASIACHILD00000000001") && !strcmp(k.key[2], "ASIACHILD00000000003"),
+	   "children: the right keys");
+	kids_release(&k);
+	k.stop_at = 2;
+	is_int(s->ops->children(s, parent, kid, &k, NULL), 77, "children: the callback's code stops the walk");
+	is_int(k.n, 2, "children: no call after the stop");
+	kids_release(&k);
+	is_int(s->ops->children(s, "ASIANOKIDS0000000001", kid, &k, NULL), 0, "children of a childless key");
+	is_int(k.n, 0, "no children: no calls");
+	kids_release(&k);
+}
+
+int main(void)
+{
+	struct wdn_store *s;
+	struct wdn_err err;
+	char *db;
+
+	(void)skip;
+	if (!mkdtemp(tmpdir)) {
+		ok(0, "mkdtemp");
+		return done_testing();
+	}
+	test_open();
+	test_default_path();
+	db = path_in("main.db");
+	memset(&err, 0, sizeof(err));
+	if (wdn_store_open(db, WDN_STORE_CREATE, &s, &err)) {
+		ok(0, "open the main store: %s", err.msg);
+	} else {
+		test_roundtrip(s);
+		test_idempotent(s, db);
+		test_recycled(s);
+		test_sightings(s);
+		test_children(s);
+		test_changes(s, db);
+		test_concurrent(s, db);
+		wdn_store_close(s);
+	}
+	free(db);
+	rm_rf(tmpdir);
+	ok(access(tmpdir, F_OK) != 0, "temporary directory removed");
+	return done_testing();
+}

@@ -1,0 +1,208 @@
+/*
+ * Times (time.c): ISO 8601 as CloudTrail writes eventTime, the two forms of
+ * credentials.expiration, strictness on impossible dates, and formatting
+ * back to ISO 8601 UTC.
+ */
+#include "tap.h"
+#include "wdn.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int parse(const char *s, int64_t *t)
+{
+	*t = -12345;
+	return wdn_time_parse(s, strlen(s), t);
+}
+
+/* parses, and to the expected epoch seconds */
+static void is_time(const char *s, int64_t want)
+{
+	int64_t t;
+	int rc = parse(s, &t);
+
+	if (rc) {
+		ok(0, "parse '%s'", s);
+		printf("#   returned %d\n", rc);
+		return;
+	}
+	is_int(t, want, "parse '%s'", s);
+}
+
+static void rejects(const char *s)
+{
+	int64_t t;
+
+	is_int(parse(s, &t), WDN_EINVAL, "rejects '%s'", s);
+}
+
+static void is_fmt(int64_t t, const char *want)
+{
+	char buf[32];
+
+	memset(buf, 'X', sizeof(buf));
+	wdn_time_format(t, buf);
+	is_str(buf, want, "format %lld", (long long)t);
+}
+
+static void test_iso(void)
+{
+	int64_t t;
+
+	is_time("2021-07-03T23:12:09Z", 1625353929);
+	is_time("1970-01-01T00:00:00Z", 0);
+	is_time("2021-07-03T23:12:09.5Z", 1625353929);
+	is_time("2021-07-03T23:12:09.123Z", 1625353929);
+	is_time("2021-07-03T23:12:09.123456789Z", 1625353929);
+	is_time("2021-07-04T09:12:09+10:00", 1625353929);
+	is_time("2021-07-04T09:12:09+1000", 1625353929);
+	is_time("2021-07-03T17:42:09-05:30", 1625353929);
+	is_time("2021-07-03T23:12:09.250+00:00", 1625353929);
+	is_time("2021-07-03T23:12Z", 1625353920);
+	is_time("2021-07-03 23:12:09Z", 1625353929);
+	is_time("2021-07-03", 1625270400);
+	is_time("9999-12-31T23:59:59Z", 253402300799);
+	/* a leap second is allowed and lands on the next second */
+	is_int(parse("2016-12-31T23:59:60Z", &t), 0, "a leap second (:60) parses");
+	is_int(t, 1483228800, "23:59:60 is the next day's 00:00:00");
+
+	/* the length is honoured: no NUL needed, nothing read past it */
+	{
+		const char *s = "2021-07-03T23:12:09Zgarbage";
+
+		is_int(wdn_time_parse(s, 20, &t), 0, "only len bytes are read");
+		is_int(t, 1625353929, "only len bytes are read: value");
+	}
+	rejects("2021-07-03T23:12:09");      /* no zone: local time is unknowable */
+	rejects("2021-07-03T23:12:09Zx");
+	rejects("2021-07-03T23:12:09Z ");
+	rejects(" 2021-07-03T23:12:09Z");
+	rejects("2021-07-03T23:12:09.Z");
+	rejects("2021-07-03T23:12:09+5");
+	rejects("2021-7-03T23:12:09Z");
+	rejects("21-07-03T23:12:09Z");
+	rejects("2021-07-03T");
+	rejects("2021-07-03T23Z");
+	rejects("2021-07-03T24:00:00Z");
+	rejects("2021-07-03T23:60:00Z");
+	rejects("2021-07-03T23:59:61Z");
+	rejects("2021-07-03T23:12:09+99:00"); /* no zone is 99 hours off UTC */
+	rejects("2021-13-01T00:00:00Z");
+	rejects("2021-00-01T00:00:00Z");
+	rejects("2021-01-00T00:00:00Z");
+	rejects("2021-01-32T00:00:00Z");
+	rejects("2021-04-31T00:00:00Z");
+	rejects("2021-06-31T00:00:00Z");
+	rejects("2021-02-30T00:00:00Z");
+	is_int(wdn_time_parse("", 0, &t), WDN_EINVAL, "rejects the empty string");
+	is_int(wdn_time_parse("2021", 4, &t), WDN_EINVAL, "rejects a bare year");
+}
+
+static void test_leap(void)
+{
+	is_time("2020-02-29T00:00:00Z", 1582934400);
+	is_time("2000-02-29T00:00:00Z", 951782400);   /* divisible by 400: leap */
+	is_time("2024-02-29T01:02:03Z", 1709168523);
+	is_time("2020-03-01T00:00:00Z", 1583020800);
+	is_time("2020-12-31T00:00:00Z", 1609372800); /* day 366 of a leap year */
+	/* February 29th of a common year does not exist */
+	rejects("2021-02-29T00:00:00Z");
+	rejects("2023-02-29T12:00:00Z");
+	rejects("2100-02-29T00:00:00Z"); /* divisible by 100, not 400: common */
+	rejects("Feb 29, 2023 1:00:00 AM");
+}
+
+static void test_expiration(void)
+{
+	/* the older form, no comma after the year */
+	is_time("Jul 3, 2021 11:27:09 PM", 1625354829);
+	/* the newer form, with a comma after the year */
+	is_time("Jul 1, 2026, 12:08:19 PM", 1782907699);
+	is_time("Jul 10, 2023, 6:38:25 PM", 1689014305);
+	is_time("Dec 3, 2021, 10:15:11 AM", 1638526511);
+	/* 12 AM is midnight, 12 PM noon */
+	is_time("Jan 1, 2022 12:00:00 AM", 1640995200);
+	is_time("Jan 1, 2022, 12:00:00 AM", 1640995200);
+	is_time("Oct 15, 2023 12:59:59 AM", 1697331599);
+	is_time("Dec 31, 2021 12:30:00 PM", 1640953800);
+	is_time("Dec 31, 2021 11:59:59 PM", 1640995199);
+	is_time("Jan 1, 2022 1:00:00 AM", 1640998800);
+	is_time("Jan 1, 2022 1:00:00 PM", 1641042000);
+	is_time("Feb 29, 2024 1:02:03 AM", 1709168523);
+	is_time("Jul 03, 2021 11:27:09 PM", 1625354829);
+	rejects("Jul 3, 2021 13:27:09 PM");
+	/* hour 0 is not 12-hour style, but unambiguous: accepted (synthetic trails write it) */
+	is_time("Jul 3, 2021 0:27:09 AM", 1625272029);
+	rejects("Jul 3, 2021 11:27:09");
+	rejects("Jul 3, 2021 11:27:09 XM");
+	rejects("Jul 3, 2021 11:27:09 PM ");
+	rejects("Jul 3 2021 11:27:09 PM");
+	rejects("Jly 3, 2021 11:27:09 PM");
+	rejects("Jul 32, 2021 11:27:09 PM");
+	rejects("Apr 31, 2021 11:27:09 PM");
+	rejects("Feb 30, 2024 11:27:09 PM");
+	rejects("Jul 3, 21 11:27:09 PM");
+	rejects("Jul 3, 2021 11:60:09 PM");
+	rejects("Jul");
+	rejects("J");
+}
+
+static void test_format(void)
+{
+	static const char *const round[] = {
+		"1970-01-01T00:00:00Z", "2021-07-03T23:12:09Z", "2000-02-29T00:00:00Z",
+		"2020-12-31T23:59:59Z", "2100-03-01T00:00:00Z", "9999-12-31T23:59:59Z",
+		"2038-01-19T03:14:08Z", "2026-07-01T12:08:19Z",
+	};
+	size_t i;
+	int64_t t;
+	char buf[32];
+
+	is_fmt(0, "1970-01-01T00:00:00Z");
+	is_fmt(1625353929, "2021-07-03T23:12:09Z");
+	is_fmt(951782400, "2000-02-29T00:00:00Z");
+	is_fmt(-1, "1969-12-31T23:59:59Z");
+	is_fmt(-86400, "1969-12-31T00:00:00Z");
+	is_fmt(253402300799, "9999-12-31T23:59:59Z");
+	for (i = 0; i < sizeof(round) / sizeof(round[0]); i++) {
+		if (parse(round[i], &t)) {
+			ok(0, "round trip '%s' (parse failed)", round[i]);
+			continue;
+		}
+		wdn_time_format(t, buf);
+		is_str(buf, round[i], "round trip '%s'", round[i]);
+	}
+	/* every day for 30 years through format and back */
+	{
+		int bad = 0;
+
+		for (t = 946684800; t < 946684800 + 30LL * 366 * 86400; t += 86400 + 3661) {
+			int64_t back;
+
+			wdn_time_format(t, buf);
+			if (strlen(buf) != 20 || wdn_time_parse(buf, strlen(buf), &back) || back != t)
+				bad++;
+		}
+		is_int(bad, 0, "format then parse is the identity, 2000..2030");
+	}
+	/* expiration form and ISO form agree */
+	{
+		int64_t a, b;
+
+		parse("Jul 1, 2026, 12:08:19 PM", &a);
+		parse("2026-07-01T12:08:19Z", &b);
+		ok(a == b, "newer expiration form equals its ISO form");
+	}
+	ok(wdn_time_now() > 1600000000, "wdn_time_now is a plausible epoch time");
+}
+
+int main(void)
+{
+	(void)skip;
+	test_iso();
+	test_leap();
+	test_expiration();
+	test_format();
+	return done_testing();
+}
