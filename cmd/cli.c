@@ -195,7 +195,8 @@ int cli_parse_time(const char *s, int64_t *out)
 int cli_open_store(struct cli *c, int flags, struct wdn_store **out)
 {
 	struct wdn_err err = { 0 };
-	int rc = wdn_store_open(c->store, flags, out, &err);
+	struct wdn_store_opts o = { c->profile, c->region, c->endpoint, c->ttl_days };
+	int rc = wdn_store_open(c->store, flags, &o, out, &err);
 
 	if (rc && !(c->quiet && rc == WDN_ENOTFOUND))
 		cli_warn(c, "%s", err.msg);

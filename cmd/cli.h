@@ -19,6 +19,7 @@ struct cli {
 	const char *synopsis;    /* the man page's SYNOPSIS, for --help and usage errors */
 	const char *store, *profile, *region, *endpoint;
 	int quiet;
+	int ttl_days;            /* dynamodb: stores: items expire after this many days */
 	int stdout_tty, stderr_tty;
 	int status;              /* worst exit status so far */
 	FILE *reject;            /* --reject FILE */

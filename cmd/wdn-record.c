@@ -1,14 +1,18 @@
 /* wdn-record: store the credential-issuing CloudTrail events of its inputs. */
 #include "cli.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char synopsis[] =
 	"usage: wdn-record [-q] [--store URL] [--reject FILE] [--since DATE] [--until DATE]\n"
-	"                  [--profile NAME] [--region REGION] [--endpoint-url URL] [INPUT ...]\n";
+	"                  [--create-table] [--ttl-days N] [--profile NAME] [--region REGION]\n"
+	"                  [--endpoint-url URL] [INPUT ...]\n";
 
-enum { OPT_REJECT = CLI_OPT_CMD, OPT_SINCE, OPT_UNTIL };
+enum { OPT_REJECT = CLI_OPT_CMD, OPT_SINCE, OPT_UNTIL, OPT_CREATE, OPT_TTL };
 static const struct option options[] = {
+	{ "create-table", no_argument, NULL, OPT_CREATE },
+	{ "ttl-days", required_argument, NULL, OPT_TTL },
 	{ "reject", required_argument, NULL, OPT_REJECT },
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "until", required_argument, NULL, OPT_UNTIL },
@@ -142,7 +146,8 @@ int main(int argc, char **argv)
 	uint64_t issuances, sightings, changes;
 	int64_t t;
 	size_t i;
-	int o;
+	int o, create = 0, ttl_days = 0;
+	char *end;
 
 	cli_init(&r.cli, "wdn-record", synopsis);
 	while ((o = cli_getopt(&r.cli, argc, argv, "", options)) != -1) {
@@ -152,10 +157,27 @@ int main(int argc, char **argv)
 		    (strlen(optarg) != 10 || wdn_time_parse(optarg, 10, &t)))
 			cli_usage_error(&r.cli, "--%s: '%s' is not a date (YYYY-MM-DD)",
 					o == OPT_SINCE ? "since" : "until", optarg);
+		if (o == OPT_CREATE)
+			create = 1;
+		if (o == OPT_TTL && ((ttl_days = (int)strtol(optarg, &end, 10)) < 1 || *end))
+			cli_usage_error(&r.cli, "--ttl-days: '%s' is not a number of days", optarg);
 		if (o == OPT_SINCE)
 			sel.since = optarg;
 		if (o == OPT_UNTIL)
 			sel.until = optarg;
+	}
+	if (create || ttl_days) {
+		const char *url = r.cli.store ? r.cli.store : getenv("WDN_STORE");
+		struct wdn_store_opts so = { r.cli.profile, r.cli.region, r.cli.endpoint, ttl_days };
+		struct wdn_err err = { 0 };
+
+		if (!url || strncmp(url, "dynamodb:", 9) || !url[9])
+			cli_usage_error(&r.cli, "--create-table and --ttl-days need --store dynamodb:TABLE");
+		if (create && wdn_store_dynamodb_create(url + 9, &so, &err)) {
+			cli_fail(&r.cli, "creating table '%s': %s", url + 9, err.msg);
+			return cli_exit(&r.cli);
+		}
+		r.cli.ttl_days = ttl_days;
 	}
 	if (cli_open_store(&r.cli, WDN_STORE_CREATE, &r.store))
 		return cli_status(&r.cli, EXIT_FAIL), cli_exit(&r.cli);

@@ -38,7 +38,8 @@ static int make_parents(const char *path, struct wdn_err *err)
 	return 0;
 }
 
-int wdn_store_open(const char *url, int flags, struct wdn_store **out, struct wdn_err *err)
+int wdn_store_open(const char *url, int flags, const struct wdn_store_opts *opts,
+		   struct wdn_store **out, struct wdn_err *err)
 {
 	char *dflt = NULL;
 	int rc;
@@ -49,7 +50,8 @@ int wdn_store_open(const char *url, int flags, struct wdn_store **out, struct wd
 	if (!url || !*url)
 		url = dflt = wdn_store_default_path();
 	if (!strncmp(url, "dynamodb:", 9)) {
-		rc = wdn_err_set(err, WDN_EINVAL, "store '%s': DynamoDB stores are not available in this build", url);
+		rc = url[9] ? wdn_store_dynamodb_open(url + 9, flags, opts, out, err) :
+			      wdn_err_set(err, WDN_EINVAL, "store 'dynamodb:' needs a table name");
 	} else {
 		if (!strncmp(url, "sqlite:", 7))
 			url += 7;

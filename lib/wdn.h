@@ -344,9 +344,21 @@ struct wdn_store {
 
 #define WDN_STORE_CREATE 1  /* create the store if missing (writers) */
 
-/* Open "sqlite:PATH", a bare path, or NULL for $WDN_STORE or the default
- * ${XDG_DATA_HOME:-$HOME/.local/share}/whodunnit/wdn.db. */
-int wdn_store_open(const char *url, int flags, struct wdn_store **out, struct wdn_err *err);
+/* How to reach AWS for a dynamodb: store (any member may be NULL). */
+struct wdn_store_opts {
+	const char *profile, *region, *endpoint;
+	int ttl_days;        /* items expire this many days after their time; 0: never */
+};
+
+/* Open "sqlite:PATH", a bare path, "dynamodb:TABLE", or NULL for $WDN_STORE
+ * or the default ${XDG_DATA_HOME:-$HOME/.local/share}/whodunnit/wdn.db. */
+int wdn_store_open(const char *url, int flags, const struct wdn_store_opts *opts,
+		   struct wdn_store **out, struct wdn_err *err);
+int wdn_store_dynamodb_open(const char *table, int flags, const struct wdn_store_opts *opts,
+			    struct wdn_store **out, struct wdn_err *err);
+/* Create a DynamoDB table of this design (on-demand, GSI, TTL) and wait till ACTIVE. */
+int wdn_store_dynamodb_create(const char *table, const struct wdn_store_opts *opts,
+			      struct wdn_err *err);
 void wdn_store_close(struct wdn_store *s);
 char *wdn_store_default_path(void);
 int wdn_store_sqlite_open(const char *path, int flags, struct wdn_store **out,
@@ -584,6 +596,9 @@ const char *wdn_aws_region(const struct wdn_aws *a);
 const char *wdn_aws_profile(const struct wdn_aws *a);
 /* A profile setting (config file) for this client's profile, or NULL. Caller frees. */
 char *wdn_aws_profile_get(const struct wdn_aws *a, const char *key);
+/* DynamoDB's JSON API: one operation, body in, body out (resp). */
+int wdn_ddb_call(struct wdn_aws *a, const char *op, const char *body, size_t len,
+		 struct wdn_buf *resp, struct wdn_err *err);
 /* Base URL for service; custom is set for an endpoint given by option or environment. */
 int wdn_aws_endpoint(const struct wdn_aws *a, const char *service, struct wdn_buf *url,
 		     int *custom);

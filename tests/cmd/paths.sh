@@ -1,6 +1,7 @@
 # Sourced after lib.sh by the credential-path tests (t0010-t0014): the path
 # fixtures, a store per scenario, one lookup answer at a time, and the check
 # that events in any order, duplicated or late give the same answers.
+# shellcheck disable=SC2034 # used by the tests that source this
 P="$FIX/paths"
 
 # use_store NAME: record into and look up from a store of its own

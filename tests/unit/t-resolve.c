@@ -37,7 +37,7 @@ static struct wdn_store *new_store(void)
 
 	snprintf(path, sizeof(path), "%s/s%d.db", tmpdir, ++nstores);
 	memset(&err, 0, sizeof(err));
-	if (wdn_store_open(path, WDN_STORE_CREATE, &s, &err))
+	if (wdn_store_open(path, WDN_STORE_CREATE, NULL, &s, &err))
 		printf("# cannot open %s: %s\n", path, err.msg);
 	return s;
 }

@@ -160,7 +160,7 @@ static void test_open(void)
 	int rc;
 
 	memset(&err, 0, sizeof(err));
-	rc = wdn_store_open(missing, 0, &s, &err);
+	rc = wdn_store_open(missing, 0, NULL, &s, &err);
 	is_int(rc, WDN_ENOTFOUND, "opening a missing store without WDN_STORE_CREATE: WDN_ENOTFOUND");
 	ok(s == NULL, "and no store");
 	ok(access(missing, F_OK) != 0, "and no file created");
@@ -170,7 +170,7 @@ static void test_open(void)
 	/* created private whatever the umask, with private parents */
 	url = malloc(strlen(db) + 8);
 	snprintf(url, strlen(db) + 8, "sqlite:%s", db);
-	rc = wdn_store_open(url, WDN_STORE_CREATE, &s, &err);
+	rc = wdn_store_open(url, WDN_STORE_CREATE, NULL, &s, &err);
 	umask(old);
 	is_int(rc, 0, "creating a store (sqlite:PATH) with parent directories");
 	if (rc) {
@@ -198,7 +198,7 @@ static void test_open(void)
 	is_sql(db, "SELECT user_version > 0 FROM pragma_user_version", "1", "schema version recorded");
 
 	/* reopened without CREATE: a reader sees the data */
-	rc = wdn_store_open(db, 0, &s, &err);
+	rc = wdn_store_open(db, 0, NULL, &s, &err);
 	is_int(rc, 0, "reopening an existing store without WDN_STORE_CREATE (bare path)");
 	if (!rc) {
 		is_int(start_at(s, "ASIAAAAAAAAAAAAAAAA1", WDN_TIME_MAX), 1000, "the data is still there");
@@ -206,7 +206,7 @@ static void test_open(void)
 	}
 	/* WDN_STORE names the store when no URL is given */
 	setenv("WDN_STORE", db, 1);
-	rc = wdn_store_open(NULL, 0, &s, &err);
+	rc = wdn_store_open(NULL, 0, NULL, &s, &err);
 	is_int(rc, 0, "no URL: $WDN_STORE");
 	if (!rc)
 		wdn_store_close(s);
@@ -215,10 +215,10 @@ static void test_open(void)
 	/* an empty file is no store for a reader */
 	fclose(fopen(empty, "w"));
 	s = (struct wdn_store *)1;
-	is_int(wdn_store_open(empty, 0, &s, &err), WDN_ENOTFOUND, "an empty file is no store for a reader");
+	is_int(wdn_store_open(empty, 0, NULL, &s, &err), WDN_ENOTFOUND, "an empty file is no store for a reader");
 	ok(s == NULL, "and no store");
-	is_int(wdn_store_open("sqlite:", WDN_STORE_CREATE, &s, &err), WDN_EINVAL, "sqlite: with no path: WDN_EINVAL");
-	is_int(wdn_store_open("dynamodb:t", 0, &s, &err), WDN_EINVAL, "dynamodb: not in this build: WDN_EINVAL");
+	is_int(wdn_store_open("sqlite:", WDN_STORE_CREATE, NULL, &s, &err), WDN_EINVAL, "sqlite: with no path: WDN_EINVAL");
+	is_int(wdn_store_open("dynamodb:", 0, NULL, &s, &err), WDN_EINVAL, "dynamodb: with no table: WDN_EINVAL");
 out:
 	free(url);
 	free(db);
@@ -312,7 +312,7 @@ static void test_idempotent(struct wdn_store *s, const char *db)
 		int rc;
 
 		unlink(db2);
-		if (wdn_store_open(db2, WDN_STORE_CREATE, &s2, NULL)) {
+		if (wdn_store_open(db2, WDN_STORE_CREATE, NULL, &s2, NULL)) {
 			ok(0, "open a second store");
 			continue;
 		}
@@ -337,7 +337,7 @@ static void test_idempotent(struct wdn_store *s, const char *db)
 
 		for (order = 0; order < 2; order++) {
 			unlink(db2);
-			if (wdn_store_open(db2, WDN_STORE_CREATE, &s2, NULL))
+			if (wdn_store_open(db2, WDN_STORE_CREATE, NULL, &s2, NULL))
 				continue;
 			put(s2, order ? &x : &y);
 			put(s2, order ? &y : &x);
@@ -479,7 +479,7 @@ static void test_concurrent(struct wdn_store *w, const char *db)
 	int rc;
 
 	memset(&err, 0, sizeof(err));
-	if (wdn_store_open(db, 0, &r, &err)) {
+	if (wdn_store_open(db, 0, NULL, &r, &err)) {
 		ok(0, "open a reader: %s", err.msg);
 		return;
 	}
@@ -572,7 +572,7 @@ int main(void)
 	test_default_path();
 	db = path_in("main.db");
 	memset(&err, 0, sizeof(err));
-	if (wdn_store_open(db, WDN_STORE_CREATE, &s, &err)) {
+	if (wdn_store_open(db, WDN_STORE_CREATE, NULL, &s, &err)) {
 		ok(0, "open the main store: %s", err.msg);
 	} else {
 		test_roundtrip(s);

@@ -1,0 +1,84 @@
+/*
+ * The streaming CloudTrail reader. The first byte picks how the rest is cut
+ * into pushes (whole, single bytes, small or large random pieces) and whether
+ * on_event asks to stop at some event; the callbacks read every byte they are
+ * given, and a stop request must be honoured: no event after it, and its code
+ * returned by the feed (or finish) that delivered it. Broken gzip ends the
+ * decoding, so it is rejected once per input at most.
+ */
+#include "wdn.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct fz {
+	unsigned events, stop_at, gzip_rejects;
+	int stopped;
+	volatile unsigned sum;
+};
+
+static void touch(struct fz *z, struct wdn_str s)
+{
+	size_t i;
+
+	for (i = 0; s.ptr && i < s.len; i++)
+		z->sum += (unsigned char)s.ptr[i];
+}
+
+static int on_event(void *ctx, const struct wdn_event *ev)
+{
+	struct fz *z = ctx;
+	int i;
+
+	if (z->stopped || !ev->record || !ev->raw.len)
+		abort(); /* an event after a stop, or an event with no record or bytes */
+	touch(z, ev->raw);
+	for (i = 0; i < WDN_F_COUNT; i++)
+		touch(z, ev->f[i]);
+	if (++z->events == z->stop_at) {
+		z->stopped = 1;
+		return WDN_ESTORE;
+	}
+	return 0;
+}
+
+static void on_reject(void *ctx, const struct wdn_reject *rej)
+{
+	struct fz *z = ctx;
+	const char *m;
+
+	if (strstr(rej->msg, "gzip") && z->gzip_rejects++)
+		abort(); /* the same broken gzip rejected again */
+	touch(z, rej->raw);
+	for (m = rej->msg; *m; m++)
+		z->sum += (unsigned char)*m;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fz z = { 0, 0, 0, 0, 0 };
+	struct wdn_reader *r;
+	unsigned h, seed;
+	size_t off = 1, n;
+	int rc = 0;
+
+	if (!size || !(r = wdn_reader_new("fuzz", on_event, on_reject, &z)))
+		return 0;
+	h = data[0];
+	seed = h * 2654435761u + (unsigned)size;
+	z.stop_at = h & 0x80 ? ((h >> 2) & 7) + 1 : 0;
+	while (off < size && !rc) {
+		seed = seed * 1103515245u + 12345u;
+		n = (h & 3) == 0 ? size : (h & 3) == 1 ? 1 : (h & 3) == 2 ? 1 + (seed >> 16) % 64
+									   : 1 + (seed >> 8) % 140000;
+		n = n < size - off ? n : size - off;
+		rc = wdn_reader_feed(r, data + off, n);
+		off += n;
+	}
+	if (!rc)
+		rc = wdn_reader_finish(r);
+	if (z.stopped != (rc == WDN_ESTORE))
+		abort(); /* a stop request lost, or a stop code nobody asked for */
+	wdn_reader_free(r);
+	return 0;
+}
