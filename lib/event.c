@@ -232,11 +232,13 @@ static int principal_of_event(wdn_json ev, const char *name, struct wdn_issuance
 	} else if (!strcmp(name, "GetSessionToken")) {
 		is->principal = wdn_strdup(is->caller_principal);
 	} else if (!strcmp(name, "CreateAccessKey")) {
-		const char *user = wdn_json_str(ev, "responseElements.accessKey.userName");
+		const char *user = wdn_json_str(ev, "requestParameters.userName");
 		const char *acct = wdn_json_str(ev, "recipientAccountId");
+		const char *type = wdn_json_str(ev, "userIdentity.type");
 
-		if (!user)
-			user = wdn_json_str(ev, "requestParameters.userName");
+		/* no user named: the caller's own key; the root user's is the root's */
+		if (!user && !(type && !strcmp(type, "Root")))
+			user = wdn_json_str(ev, "responseElements.accessKey.userName");
 		if (!acct)
 			acct = wdn_json_str(ev, "userIdentity.accountId");
 		if (user && acct) {
@@ -294,10 +296,16 @@ int wdn_event_issuance(wdn_json ev, struct wdn_issuance *is, struct wdn_err *err
 	is->source_identity = dup_str(ev, "requestParameters.sourceIdentity");
 	if (!is->source_identity)
 		is->source_identity = dup_str(ev, "responseElements.sourceIdentity");
+	if (!is->source_identity) /* set once upstream and carried down */
+		is->source_identity = dup_str(ev, "userIdentity.sessionContext.sourceIdentity");
 	if (!strcmp(name, "AssumeRoleWithSAML") || !strcmp(name, "AssumeRoleWithWebIdentity")) {
-		/* federated callers: who the identity provider vouched for */
-		if (!(is->provider = dup_str(ev, "userIdentity.identityProvider")))
+		/* federated callers: who the identity provider vouched for. For SAML,
+		 * userIdentity.identityProvider is the name qualifier (a hash), so
+		 * the provider's ARN comes from the request */
+		if (name[14] == 'S')
 			is->provider = dup_str(ev, "requestParameters.principalArn");
+		if (!is->provider)
+			is->provider = dup_str(ev, "userIdentity.identityProvider");
 		if (!(is->subject = dup_str(ev, "responseElements.subjectFromWebIdentityToken")) &&
 		    !(is->subject = dup_str(ev, "responseElements.subject")))
 			is->subject = dup_str(ev, "userIdentity.userName");
@@ -472,9 +480,10 @@ int wdn_event_changes(wdn_json ev, wdn_change_fn cb, void *ctx, struct wdn_err *
 		char *principal = wdn_principal_of(wdn_json_str(ev, "userIdentity.type"),
 			wdn_json_str(ev, "userIdentity.arn"),
 			wdn_json_str(ev, "userIdentity.sessionContext.sessionIssuer.arn"));
+		const char *stack = wdn_json_str(ev, "requestParameters.stackName");
 		const char *kv[] = {
 			"key", wdn_json_str(ev, "userIdentity.accessKeyId"), "principal", principal,
-			"event", name, "stack", wdn_json_str(ev, "requestParameters.stackName"),
+			"event", name, "stack", stack ? stack : wdn_json_str(ev, "requestParameters.stackSetName"),
 		};
 
 		data = object_text(kv, 8);

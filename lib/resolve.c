@@ -295,8 +295,8 @@ static int key_history(struct wdn_store *s, struct wdn_answer *a, struct wdn_err
 static int root_type(const char *type)
 {
 	static const char *const roots[] = {
-		"IAMUser", "Root", "AWSService", "AWSAccount", "SAMLUser", "WebIdentityUser",
-		"IdentityCenterUser",
+		/* not AWSAccount: another account's caller, whom this account cannot see */
+		"IAMUser", "Root", "AWSService", "SAMLUser", "WebIdentityUser", "IdentityCenterUser",
 	};
 	size_t i;
 
@@ -351,8 +351,14 @@ static int own_tags(struct wdn_store *s, const struct wdn_issuance *is, int64_t 
 
 	if (!strcmp(n, "GetFederationToken"))
 		return principal_tags(s, is->caller_principal, is->start, t, err);
-	if (!strcmp(n, "CreateAccessKey"))
-		return principal_tags(s, is->principal, at, t, err); /* a user's tags are live */
+	if (!strcmp(n, "CreateAccessKey")) {
+		/* a user's tags are live, and follow the user through renames */
+		char *now = user_arn_as_of(s, is->principal, is->start, at);
+		int rc = principal_tags(s, now, at, t, err);
+
+		free(now);
+		return rc;
+	}
 	return principal_tags(s, is->principal, is->start, t, err);
 }
 
@@ -373,9 +379,12 @@ static int fold_tags(struct wdn_store *s, struct wdn_answer *a, struct wdn_err *
 		struct wdn_keyset passed = { 0 };
 		size_t k;
 
-		if (i == a->nlinks - 1 && is->incoming_tags)
+		if (i == a->nlinks - 1 && is->incoming_tags) {
 			/* the parent is not in the store: trust what the event logged */
 			rc = wdn_tags_from_json(&inherited, is->incoming_tags);
+			if (!rc)
+				rc = wdn_tags_merge(&a->chain_tags, &inherited);
+		}
 		if (!rc)
 			rc = own_tags(s, is, a->at, &own, err);
 		if (!rc)
@@ -498,7 +507,8 @@ static int walk(struct wdn_store *s, struct wdn_answer *a, const char *cur, int6
 
 			rc = chain_add(a, arn);
 			a->complete = 1;
-			a->id_type = wdn_strdup("IAMUser");
+			a->id_type = wdn_strdup(arn && strlen(arn) > 5 &&
+						!strcmp(arn + strlen(arn) - 5, ":root") ? "Root" : "IAMUser");
 			a->id_arn = arn;
 			a->id_key = wdn_strdup(nl->is.key_id);
 			a->id_account = wdn_strdup(nl->is.account);

@@ -14,7 +14,7 @@ ALICE=AKIARTX3GSDSTN65Y6JG BOB=AKIARTX3GSDSTH2EIHYH
 use_store assumerole
 wdn-record "$P/sts-assumerole.json" >"$T/rec" 2>/dev/null
 is "$?" 0 "AssumeRole: the fixture records"
-is "$(wc -l <"$T/rec" | tr -d ' ')" 2 "AssumeRole: two issuances printed"
+is "$(jq -c 'select(.AccessKeyId) | .AccessKeyId' "$T/rec" | wc -l | tr -d ' ')" 2 "AssumeRole: two issuances printed"
 DEPLOY=ASIARTX3GSDSYOHBDL5J READONLY=ASIARTX3GSDSVDFPDGX5
 ans_trails $DEPLOY
 is "$?" 0 "AssumeRole: lookup exits 0"
@@ -141,7 +141,7 @@ field '[.Tags, .End]' '[{"tier":"free"},"2024-03-04T12:45:00Z"]' "Google: princi
 # ---- IAM Identity Center -----------------------------------------------------
 use_store sso
 wdn-record "$P/sts-identity-center.json" >"$T/rec" 2>/dev/null
-is "$(wc -l <"$T/rec" | tr -d ' ')" 1 "Identity Center: GetRoleCredentials logs no key, only AssumeRoleWithSAML issues one"
+is "$(jq -r 'select(.AccessKeyId) | .EventName' "$T/rec")" AssumeRoleWithSAML "Identity Center: GetRoleCredentials logs no key, only AssumeRoleWithSAML issues one"
 SSO=ASIARTX3GSDSTKHND2I7
 SSOROLE="$R/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_AdministratorAccess_0123456789abcdef"
 SSOP="arn:aws:iam::$DEV:saml-provider/AWSSSO_fedcba9876543210_DO_NOT_DELETE"

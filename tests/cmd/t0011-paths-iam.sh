@@ -6,7 +6,7 @@
 . tests/cmd/lib.sh
 . tests/cmd/paths.sh
 DEV=111122223333
-R="arn:aws:iam::$DEV:role" U="arn:aws:iam::$DEV:user"
+U="arn:aws:iam::$DEV:user"
 
 # ---- CreateAccessKey / UpdateAccessKey / DeleteAccessKey ---------------------
 use_store keys
@@ -58,7 +58,8 @@ is "$(jq -c '.Records[] | select(.userIdentity.accessKeyId? == "'$DAVE'")' "$P/i
 use_store tags
 wdn-record "$P/iam-tags.json" >"$T/rec" 2>"$T/err"
 AN1=ASIARTX3GSDS7GR4FCXX AN2=ASIARTX3GSDSWIMC4A2F HEIDI=AKIARTX3GSDSXFL353B3
-is "$(wc -l <"$T/rec" | tr -d ' ')" 9 "wdn-record prints a line per issuance (3) and per tag change (6)"
+is "$(jq -r 'select(.AccessKeyId) | .EventName' "$T/rec" | tr '\n' ' ')" "AssumeRole AssumeRole CreateAccessKey " "wdn-record prints a line per issuance"
+is "$(jq -r 'select(.Subject? // "" | startswith("tags:")) | .EventID' "$T/rec" | wc -l | tr -d ' ')" 6 "wdn-record prints a line per tag change (Create, Tag, Untag of a role and a user)"
 grep -q ' 3 issuances, ' "$T/err"
 ok "wdn-record counts the issuances"
 ans $AN1

@@ -46,9 +46,13 @@ field '[.Inferred, (.Identity | has("InferredFrom"))]' '[false,false]' "no stack
 field .PrincipalChain "[\"$R/CFNServiceRole\",\"cloudformation.amazonaws.com\"]" "not inferred: rooted at the service"
 field '[.Identity.Type, .Identity.Service, .Complete]' '["AWSService","cloudformation.amazonaws.com",true]' "not inferred: Identity is the service"
 
-# the blast radius of the caller's key includes the sessions it caused
+# --descendants lists sessions issued from a key; a session CloudFormation
+# started is not issued from the caller's key, and is linked (inferred) only
+# from its own side, as man/wdn-lookup.1 says
 ans $DEPLOYER --descendants
-field '[.Descendants[].AccessKeyId]' "[\"$C1\"]" "--descendants of the caller: the service role session it caused (inferred)"
+field '[.Descendants[].AccessKeyId]' '[]' "--descendants of the caller lists no inferred session (documented)"
+ans $C1
+field '.Identity.InferredFrom.AccessKeyId' "\"$DEPLOYER\"" "the service role session names the caller's key as where it was inferred from"
 
 # the pass recorded after (late), in another run
 use_store cfn-late

@@ -7,7 +7,7 @@
 . tests/cmd/lib.sh
 . tests/cmd/paths.sh
 DEV=111122223333
-R="arn:aws:iam::$DEV:role" U="arn:aws:iam::$DEV:user"
+R="arn:aws:iam::$DEV:role"
 wdn-record -q "$FIX/seed-example.json" "$P"/*.json
 is "$?" 0 "every path fixture and the seed example record into one store"
 
@@ -21,8 +21,8 @@ diff "$T/lookup" "$T/piped" >"$T/diff"
 ok "wdn-chain | wdn-tags equals wdn-lookup --no-trails field for field, for every key (jq -S)" || head -5 "$T/diff" | sed 's/^/# /'
 is "$(jq -c 'keys_unsorted' "$T/piped" | sort -u | wc -l | tr -d ' ')" "$(jq -c 'keys_unsorted' "$T/lookup" | sort -u | wc -l | tr -d ' ')" \
 	"the same shapes of answer both ways"
-is "$(jq -r 'select(.KeyType == "long-term" and .Status != null) | .AccessKeyId' "$T/piped" | wc -l | tr -d ' ')" 7 \
-	"long-term keys with a status history are among them"
+is "$(jq -r 'select(.KeyType == "long-term" and .Status != null) | .AccessKeyId' "$T/piped" | wc -l | tr -d ' ')" 5 \
+	"the five long-term keys created in the fixtures, with their status history, are among them"
 
 # each filter adds only its own members
 K=ASIARTX3GSDSYOHBDL5J
@@ -65,7 +65,6 @@ u=$(ev "$P/sts-assumerole.json" GetCallerIdentity)
 	echo "$u" | jq -c '.eventTime = "2024-05-02T10:30:00Z" | .userIdentity.accessKeyId = "ASIARTX3GSDSRECYC1ED"'
 } | wdn-chain >"$T/out"
 is "$(jq -c -s 'map(.Principal)' "$T/out")" "[\"$R/Old\",\"$R/New\"]" "a recycled key: each event gets the session in use at its eventTime"
-is "$(jq -c -s 'map(.Principal)' "$T/out" | wc -l | tr -d ' ')" 1 "(and --at is not needed for events)"
 
 # events made without a key pass through untouched
 ev "$P/sts-service.json" AssumeRole 1 >"$T/svc"
@@ -96,6 +95,7 @@ stream() {
 	got=""
 	for line in "$K" "{\"AccessKeyId\":\"ASIARTX3GSDS6D4BFJER\"}" ASIARTX3GSDS2DATAAJW; do
 		printf '%s\n' "$line" >&3
+		# shellcheck disable=SC2016 # $l is the inner shell's
 		a=$(timeout 5 sh -c 'IFS= read -r l && printf "%s\n" "$l"' <&4 | jq -r '.AccessKeyId // "none"')
 		got="$got${a:-timeout} "
 	done
