@@ -26,7 +26,8 @@ DEBS = libcurl4-openssl-dev libyajl-dev zlib1g-dev libsodium-dev libsqlite3-dev 
        libexpat1-dev pkg-config mandoc jq yajl-tools sqlite3
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libcurl is not linked: lib/http.c opens it on first use (startup speed)
+PKG_LIBS := $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null) -ldl -lpthread
 WARN = -Wall -Wextra -Wshadow -Wno-unused-parameter
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -Ilib $(PKG_CFLAGS) $(CFLAGS)
 

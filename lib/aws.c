@@ -6,7 +6,6 @@
  */
 #include "wdn.h"
 
-#include <curl/curl.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -307,35 +306,35 @@ static int prepare(struct wdn_aws *a, struct attempt *at, struct wdn_err *err)
 		wdn_buf_release(&hostb);
 		return rc;
 	}
-	curl_slist_free_all(at->hdrs);
+	wdn_http_headers_free(at->hdrs);
 	at->hdrs = NULL;
 	for (i = 1; i < nh; i++) {
 		wdn_buf_reset(&line);
 		wdn_buf_addf(&line, "%.*s:%.*s", (int)hv[i].name.len, hv[i].name.ptr,
 			     (int)hv[i].value.len, hv[i].value.ptr);
-		at->hdrs = curl_slist_append(at->hdrs, line.ptr);
+		at->hdrs = wdn_http_header(at->hdrs, line.ptr);
 	}
 	wdn_buf_reset(&line);
 	wdn_buf_addf(&line, "X-Amz-Date: %s", sig.amz_date);
-	at->hdrs = curl_slist_append(at->hdrs, line.ptr);
+	at->hdrs = wdn_http_header(at->hdrs, line.ptr);
 	if (r.sign_body) {
 		wdn_buf_reset(&line);
 		wdn_buf_addf(&line, "X-Amz-Content-Sha256: %s", sig.payload_hash);
-		at->hdrs = curl_slist_append(at->hdrs, line.ptr);
+		at->hdrs = wdn_http_header(at->hdrs, line.ptr);
 	}
 	if (cr->token) {
 		wdn_buf_reset(&line);
 		wdn_buf_addf(&line, "X-Amz-Security-Token: %s", cr->token);
-		at->hdrs = curl_slist_append(at->hdrs, line.ptr);
+		at->hdrs = wdn_http_header(at->hdrs, line.ptr);
 	}
 	wdn_buf_reset(&line);
 	wdn_buf_addf(&line, "Authorization: %s", sig.authorization.ptr);
-	at->hdrs = curl_slist_append(at->hdrs, line.ptr);
+	at->hdrs = wdn_http_header(at->hdrs, line.ptr);
 	/* curl adds these unless told not to; they are not signed */
-	at->hdrs = curl_slist_append(at->hdrs, "Expect:");
+	at->hdrs = wdn_http_header(at->hdrs, "Expect:");
 	if (!c->body_len && strcmp(c->method, "POST") && strcmp(c->method, "PUT"))
-		at->hdrs = curl_slist_append(at->hdrs, "Content-Type:");
-	at->hdrs = curl_slist_append(at->hdrs, "User-Agent: whodunnit/" WDN_VERSION);
+		at->hdrs = wdn_http_header(at->hdrs, "Content-Type:");
+	at->hdrs = wdn_http_header(at->hdrs, "User-Agent: whodunnit/" WDN_VERSION);
 	wdn_buf_release(&line);
 	wdn_sigv4_sig_release(&sig);
 	wdn_buf_release(&hostb);
@@ -372,7 +371,7 @@ static int settle(struct wdn_aws *a, struct attempt *at)
 	c->status = x->status;
 	snprintf(c->request_id, sizeof(c->request_id), "%s", x->request_id);
 	if (x->curl_code) {
-		if (x->curl_code == CURLE_WRITE_ERROR && x->status >= 200 && x->status < 300 &&
+		if (x->aborted && x->status >= 200 && x->status < 300 &&
 		    c->on_body) {
 			wdn_err_set(&c->err, WDN_EIO, "the consumer stopped reading");
 			return 1;
@@ -450,7 +449,7 @@ int wdn_aws_perform(struct wdn_aws *a, struct wdn_aws_call **calls, size_t n)
 	for (i = 0; i < n; i++) {
 		if (!rc && calls[i]->err.code)
 			rc = calls[i]->err.code;
-		curl_slist_free_all(ats[i].hdrs);
+		wdn_http_headers_free(ats[i].hdrs);
 		wdn_buf_release(&ats[i].x.body);
 		wdn_buf_release(&ats[i].url);
 	}

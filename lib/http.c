@@ -5,10 +5,90 @@
  */
 #include "wdn.h"
 
+#define CURL_DISABLE_TYPECHECK /* calls go through the pointers below */
 #include <curl/curl.h>
+#include <dlfcn.h>
+#include <pthread.h>
 #include <strings.h>
 #include <stdlib.h>
 #include <string.h>
+
+/*
+ * libcurl and the 30-odd libraries it pulls in cost a command ~15 ms to
+ * load; most runs never make a request. So it is opened when the first
+ * request is made, and its functions called through this table.
+ */
+static struct {
+	CURLcode (*global_init)(long);
+	CURLM *(*multi_init)(void);
+	CURLMcode (*multi_setopt)(CURLM *, CURLMoption, ...);
+	CURLMcode (*multi_cleanup)(CURLM *);
+	CURLMcode (*multi_add_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_perform)(CURLM *, int *);
+	CURLMcode (*multi_poll)(CURLM *, struct curl_waitfd *, unsigned, int, int *);
+	CURLMsg *(*multi_info_read)(CURLM *, int *);
+	CURL *(*easy_init)(void);
+	void (*easy_reset)(CURL *);
+	void (*easy_cleanup)(CURL *);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	const char *(*easy_strerror)(CURLcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+} cu;
+static pthread_once_t cu_once = PTHREAD_ONCE_INIT;
+static int cu_ready;
+
+static void load_curl(void)
+{
+	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+	struct { void **fn; const char *name; } syms[] = {
+		{ (void **)&cu.global_init, "curl_global_init" },
+		{ (void **)&cu.multi_init, "curl_multi_init" },
+		{ (void **)&cu.multi_setopt, "curl_multi_setopt" },
+		{ (void **)&cu.multi_cleanup, "curl_multi_cleanup" },
+		{ (void **)&cu.multi_add_handle, "curl_multi_add_handle" },
+		{ (void **)&cu.multi_remove_handle, "curl_multi_remove_handle" },
+		{ (void **)&cu.multi_perform, "curl_multi_perform" },
+		{ (void **)&cu.multi_poll, "curl_multi_poll" },
+		{ (void **)&cu.multi_info_read, "curl_multi_info_read" },
+		{ (void **)&cu.easy_init, "curl_easy_init" },
+		{ (void **)&cu.easy_reset, "curl_easy_reset" },
+		{ (void **)&cu.easy_cleanup, "curl_easy_cleanup" },
+		{ (void **)&cu.easy_setopt, "curl_easy_setopt" },
+		{ (void **)&cu.easy_getinfo, "curl_easy_getinfo" },
+		{ (void **)&cu.easy_strerror, "curl_easy_strerror" },
+		{ (void **)&cu.slist_append, "curl_slist_append" },
+		{ (void **)&cu.slist_free_all, "curl_slist_free_all" },
+	};
+	size_t i;
+
+	if (!h)
+		return;
+	for (i = 0; i < sizeof(syms) / sizeof(syms[0]); i++)
+		if (!(*syms[i].fn = dlsym(h, syms[i].name)))
+			return;
+	/* once, before any thread makes a request */
+	cu_ready = cu.global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
+static int curl_loaded(void)
+{
+	pthread_once(&cu_once, load_curl);
+	return cu_ready;
+}
+
+struct curl_slist *wdn_http_header(struct curl_slist *list, const char *line)
+{
+	return curl_loaded() ? cu.slist_append(list, line) : NULL;
+}
+
+void wdn_http_headers_free(struct curl_slist *list)
+{
+	if (list && curl_loaded())
+		cu.slist_free_all(list);
+}
 
 struct wdn_http {
 	CURLM *multi;
@@ -16,24 +96,19 @@ struct wdn_http {
 	size_t nidle, cap;
 };
 
-static int global_ready;
-
 struct wdn_http *wdn_http_new(void)
 {
 	struct wdn_http *h;
 
-	if (!global_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT))
-			return NULL;
-		global_ready = 1;
-	}
+	if (!curl_loaded())
+		return NULL;
 	if (!(h = calloc(1, sizeof(*h))))
 		return NULL;
-	if (!(h->multi = curl_multi_init())) {
+	if (!(h->multi = cu.multi_init())) {
 		free(h);
 		return NULL;
 	}
-	curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 16L);
+	cu.multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 16L);
 	return h;
 }
 
@@ -44,18 +119,18 @@ void wdn_http_free(struct wdn_http *h)
 	if (!h)
 		return;
 	for (i = 0; i < h->nidle; i++)
-		curl_easy_cleanup(h->idle[i]);
+		cu.easy_cleanup(h->idle[i]);
 	free(h->idle);
-	curl_multi_cleanup(h->multi);
+	cu.multi_cleanup(h->multi);
 	free(h);
 }
 
 static CURL *take_easy(struct wdn_http *h)
 {
-	CURL *e = h->nidle ? h->idle[--h->nidle] : curl_easy_init();
+	CURL *e = h->nidle ? h->idle[--h->nidle] : cu.easy_init();
 
 	if (e)
-		curl_easy_reset(e); /* keeps the connection cache */
+		cu.easy_reset(e); /* keeps the connection cache */
 	return e;
 }
 
@@ -66,7 +141,7 @@ static void give_easy(struct wdn_http *h, CURL *e)
 		CURL **n = realloc(h->idle, cap * sizeof(*n));
 
 		if (!n) {
-			curl_easy_cleanup(e);
+			cu.easy_cleanup(e);
 			return;
 		}
 		h->idle = n;
@@ -81,7 +156,7 @@ static size_t on_write(char *p, size_t size, size_t n, void *ctx)
 	size_t len = size * n, skip = 0;
 
 	if (x->status == 0)
-		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
+		cu.easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
 	/* only a successful body streams out; error bodies are kept to parse */
 	if (x->on_body && x->status >= 200 && x->status < 300) {
 		if (!x->started) {
@@ -93,8 +168,10 @@ static size_t on_write(char *p, size_t size, size_t n, void *ctx)
 			skip = x->skip < len ? (size_t)x->skip : len;
 			x->skip -= skip;
 		}
-		if (len > skip && x->on_body(x->ctx, p + skip, len - skip))
+		if (len > skip && x->on_body(x->ctx, p + skip, len - skip)) {
+			x->aborted = 1;
 			return 0; /* the consumer stopped: abort the transfer */
+		}
 		x->received += len - skip;
 		return len;
 	}
@@ -142,6 +219,7 @@ int wdn_http_run(struct wdn_http *h, struct wdn_http_xfer **xs, size_t n)
 		x->easy = e;
 		x->status = 0;
 		x->started = 0;
+		x->aborted = 0;
 		x->curl_code = 0;
 		x->error[0] = '\0';
 		wdn_buf_reset(&x->body);
@@ -149,50 +227,50 @@ int wdn_http_run(struct wdn_http *h, struct wdn_http_xfer **xs, size_t n)
 			x->curl_code = CURLE_OUT_OF_MEMORY;
 			continue;
 		}
-		curl_easy_setopt(e, CURLOPT_URL, x->url);
-		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, x->method);
-		curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
-		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
-		curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-		curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-		curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
-		curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->error);
-		curl_easy_setopt(e, CURLOPT_PRIVATE, x);
-		curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+		cu.easy_setopt(e, CURLOPT_URL, x->url);
+		cu.easy_setopt(e, CURLOPT_CUSTOMREQUEST, x->method);
+		cu.easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+		cu.easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+		cu.easy_setopt(e, CURLOPT_WRITEDATA, x);
+		cu.easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+		cu.easy_setopt(e, CURLOPT_HEADERDATA, x);
+		cu.easy_setopt(e, CURLOPT_ERRORBUFFER, x->error);
+		cu.easy_setopt(e, CURLOPT_PRIVATE, x);
+		cu.easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+		cu.easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
 		/* a stalled transfer is a failed one, to be retried */
-		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 60L);
-		curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+		cu.easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		cu.easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 60L);
+		cu.easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 		if (!strcmp(x->method, "HEAD"))
-			curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+			cu.easy_setopt(e, CURLOPT_NOBODY, 1L);
 		if (x->body_len || !strcmp(x->method, "POST") || !strcmp(x->method, "PUT")) {
-			curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body_ptr ? x->body_ptr : "");
-			curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->body_len);
+			cu.easy_setopt(e, CURLOPT_POSTFIELDS, x->body_ptr ? x->body_ptr : "");
+			cu.easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->body_len);
 		}
-		curl_multi_add_handle(h->multi, e);
+		cu.multi_add_handle(h->multi, e);
 	}
 	do {
-		if (curl_multi_perform(h->multi, &running) != CURLM_OK)
+		if (cu.multi_perform(h->multi, &running) != CURLM_OK)
 			break;
-		while ((m = curl_multi_info_read(h->multi, &left))) {
+		while ((m = cu.multi_info_read(h->multi, &left))) {
 			struct wdn_http_xfer *x;
 
 			if (m->msg != CURLMSG_DONE)
 				continue;
-			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+			cu.easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
 			x->curl_code = m->data.result;
-			curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &x->status);
+			cu.easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &x->status);
 			if (x->curl_code && !x->error[0])
-				snprintf(x->error, sizeof(x->error), "%s", curl_easy_strerror(m->data.result));
+				snprintf(x->error, sizeof(x->error), "%s", cu.easy_strerror(m->data.result));
 		}
 		if (running)
-			curl_multi_poll(h->multi, NULL, 0, 1000, NULL);
+			cu.multi_poll(h->multi, NULL, 0, 1000, NULL);
 	} while (running);
 	for (i = 0; i < n; i++) {
 		if (!xs[i]->easy)
 			continue;
-		curl_multi_remove_handle(h->multi, xs[i]->easy);
+		cu.multi_remove_handle(h->multi, xs[i]->easy);
 		give_easy(h, xs[i]->easy);
 		xs[i]->easy = NULL;
 	}

@@ -551,6 +551,7 @@ struct wdn_http_xfer {
 	/* results */
 	long status;          /* HTTP status, 0 when none came */
 	int curl_code;        /* 0, or how the transfer failed */
+	int aborted;          /* on_body stopped it */
 	char error[256];
 	char request_id[128];
 	struct wdn_buf body;
@@ -558,7 +559,12 @@ struct wdn_http_xfer {
 	void *easy;
 };
 
+/* libcurl is loaded on first use (dlopen), so commands that never talk to
+ * AWS start as fast as SQLite's own shell. NULL if it cannot be loaded. */
 struct wdn_http *wdn_http_new(void);
+/* Append a "Name: value" header line (a copy); NULL on failure. */
+struct curl_slist *wdn_http_header(struct curl_slist *list, const char *line);
+void wdn_http_headers_free(struct curl_slist *list);
 void wdn_http_free(struct wdn_http *h);
 /* Perform n transfers concurrently; each reports its own outcome. */
 int wdn_http_run(struct wdn_http *h, struct wdn_http_xfer **xs, size_t n);
