@@ -57,11 +57,15 @@ _wdn_regions() {
 }
 
 _arguments -s -S \
-	'(-q --quiet)'{-q,--quiet}'[print no issuances and no summary]' \
+	'(-q --quiet)'{-q,--quiet}'[print no issuances or changes and no summary]' \
 	'(- *)'{-h,--help}'[print the usage and exit]' \
 	'(- *)'{-V,--version}'[print the version and exit]' \
 	'--store=[store to write]:store URL:_wdn_store' \
 	'--reject=[append rejected records to a file]:reject file:_files' \
+	'--since=[leave out S3 objects of the days before a date]:date (YYYY-MM-DD):' \
+	'--until=[leave out S3 objects of the days after a date]:date (YYYY-MM-DD):' \
+	'--create-table[create the DynamoDB table first]' \
+	'--ttl-days=[let DynamoDB items expire after some days]:days:' \
 	'--profile=[AWS profile]:profile:_wdn_profiles' \
 	'--region=[AWS region]:region:_wdn_regions' \
 	'--endpoint-url=[AWS endpoint URL]:URL:_urls' \

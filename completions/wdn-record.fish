@@ -41,11 +41,15 @@ function __wdn_regions --description 'AWS regions'
         us-west-1 us-west-2 us-gov-east-1 us-gov-west-1 cn-north-1 cn-northwest-1
 end
 
-complete -c wdn-record -s q -l quiet -d 'Print no issuances and no summary'
+complete -c wdn-record -s q -l quiet -d 'Print no issuances or changes and no summary'
 complete -c wdn-record -s h -l help -d 'Print the usage and exit'
 complete -c wdn-record -s V -l version -d 'Print the version and exit'
 complete -c wdn-record -l store -x -a '(__wdn_store)' -d 'Store to write'
 complete -c wdn-record -l reject -r -d 'Append rejected records to a file'
+complete -c wdn-record -l since -x -d 'Leave out S3 objects of the days before a date (YYYY-MM-DD)'
+complete -c wdn-record -l until -x -d 'Leave out S3 objects of the days after a date (YYYY-MM-DD)'
+complete -c wdn-record -l create-table -d 'Create the DynamoDB table first'
+complete -c wdn-record -l ttl-days -x -d 'Let DynamoDB items expire after N days'
 complete -c wdn-record -l profile -x -a '(__wdn_profiles)' -d 'AWS profile'
 complete -c wdn-record -l region -x -a '(__wdn_regions)' -d 'AWS region'
 complete -c wdn-record -l endpoint-url -x -d 'AWS endpoint URL'

@@ -7,10 +7,11 @@
 
 #               name        operands  options beyond the common ones
 _wdn_commands=(
-	'wdn-record  files     --reject:file'
+	'wdn-record  files     --reject:file --since:date --until:date --create-table --ttl-days:number'
 	'wdn-lookup  none      --at:time --no-trails --descendants'
 	'wdn-chain   none      --at:time'
 	'wdn-tags    none      --at:time'
+	'wdn-enrich  files     -o:output --output:output --record -j:number --jobs:number --shard:shard --since:date --until:date --reject:file --athena-ddl --table:name'
 )
 # every command has these (DESIGN.md section 6)
 _wdn_common='-q --quiet -h --help -V --version --store:store --profile:profile --region:region --endpoint-url:url'
@@ -85,10 +86,23 @@ _wdn_arg() {
 			;;
 		esac
 		;;
+	output)
+		# a directory, or s3://BUCKET/PREFIX
+		case $2 in
+		s3://*) ;; # bucket and prefix: typed
+		*)
+			compgen -W 's3://' -- "$2"
+			compgen -d -- "$2" | while IFS= read -r f; do
+				printf '%s/\n' "$f"
+			done
+			;;
+		esac
+		;;
 	profile) compgen -W "$(_wdn_profiles)" -- "$2" ;;
 	region) compgen -W "$_wdn_regions" -- "$2" ;;
 	time) compgen -W 'now' -- "$2" ;;
 	url) compgen -W 'http:// https://' -- "$2" ;;
+	date | number | shard | name) ;; # typed, nothing to offer
 	esac
 }
 
@@ -137,7 +151,7 @@ _wdn() {
 	if [[ -n $kind ]]; then
 		if [[ $kind == file || ($kind == store && $cur == *:*) ]]; then
 			compopt -o filenames 2>/dev/null
-		elif [[ $kind == url || $kind == store ]]; then
+		elif [[ $kind == url || $kind == store || $kind == output ]]; then
 			compopt -o nospace 2>/dev/null
 		fi
 		while IFS= read -r word; do

@@ -115,6 +115,9 @@ for c in $cmds; do
 		'') set -- "$o" ;;
 		TIME) set -- "$o" now ;;
 		FILE) set -- "$o" "$T/option-file" ;;
+		DATE) set -- "$o" 2021-07-03 ;;
+		N) set -- "$o" 1 ;;
+		K/N) set -- "$o" 1/1 ;;
 		*) set -- "$o" x ;;
 		esac
 		# -V answers before --help does: either way the option was accepted

@@ -1,0 +1,69 @@
+# fish completion for wdn-enrich (whodunnit). The helpers are the same in
+# every wdn-*.fish file.
+
+function __wdn_profiles --description 'AWS profiles in the shared config and credentials files'
+    set -l config ~/.aws/config
+    set -q AWS_CONFIG_FILE; and set config $AWS_CONFIG_FILE
+    set -l creds ~/.aws/credentials
+    set -q AWS_SHARED_CREDENTIALS_FILE; and set creds $AWS_SHARED_CREDENTIALS_FILE
+    begin
+        if test -r $config
+            # [default] and [profile NAME]; not [sso-session X] and the like
+            string replace -rf '^\s*\[\s*profile\s+([^\]\s]+)\s*\]\s*$' '$1' <$config
+            string replace -rf '^\s*\[\s*(default)\s*\]\s*$' '$1' <$config
+        end
+        if test -r $creds
+            string replace -rf '^\s*\[\s*([^\]\s]+)\s*\]\s*$' '$1' <$creds
+        end
+    end | sort -u
+end
+
+function __wdn_store --description 'store URLs: sqlite:PATH, dynamodb:TABLE, or a path'
+    set -l tok (commandline -ct)
+    switch $tok
+        case 'sqlite:*'
+            for f in (__fish_complete_path (string replace -r '^sqlite:' '' -- $tok))
+                echo sqlite:$f
+            end
+        case 'dynamodb:*'
+        case '*'
+            printf '%s\t%s\n' sqlite: 'SQLite file' dynamodb: 'DynamoDB table'
+            __fish_complete_path $tok
+    end
+end
+
+function __wdn_regions --description 'AWS regions'
+    printf '%s\n' af-south-1 ap-east-1 ap-northeast-1 ap-northeast-2 ap-northeast-3 \
+        ap-south-1 ap-south-2 ap-southeast-1 ap-southeast-2 ap-southeast-3 \
+        ap-southeast-4 ca-central-1 ca-west-1 eu-central-1 eu-central-2 \
+        eu-north-1 eu-south-1 eu-south-2 eu-west-1 eu-west-2 eu-west-3 \
+        il-central-1 me-central-1 me-south-1 sa-east-1 us-east-1 us-east-2 \
+        us-west-1 us-west-2 us-gov-east-1 us-gov-west-1 cn-north-1 cn-northwest-1
+end
+
+function __wdn_output --description 'output: a directory or s3://BUCKET/PREFIX'
+    set -l tok (commandline -ct)
+    switch $tok
+        case 's3://*'
+        case '*'
+            printf '%s\t%s\n' s3:// 'S3 bucket and prefix'
+            __fish_complete_directories $tok
+    end
+end
+
+complete -c wdn-enrich -s q -l quiet -d 'Print no summary and no progress'
+complete -c wdn-enrich -s h -l help -d 'Print the usage and exit'
+complete -c wdn-enrich -s V -l version -d 'Print the version and exit'
+complete -c wdn-enrich -l store -x -a '(__wdn_store)' -d 'Store to read'
+complete -c wdn-enrich -s o -l output -x -a '(__wdn_output)' -d 'Write partitioned files into a directory or S3 prefix'
+complete -c wdn-enrich -l record -d 'Record every input in the store first'
+complete -c wdn-enrich -s j -l jobs -x -d 'Enrich up to N inputs at once (1-64)'
+complete -c wdn-enrich -l shard -x -d 'Take the Kth of N shares of the inputs (K/N)'
+complete -c wdn-enrich -l since -x -d 'Leave out S3 objects of the days before a date (YYYY-MM-DD)'
+complete -c wdn-enrich -l until -x -d 'Leave out S3 objects of the days after a date (YYYY-MM-DD)'
+complete -c wdn-enrich -l reject -r -d 'Append rejected records to a file'
+complete -c wdn-enrich -l athena-ddl -d 'Print the Athena table for the output and exit'
+complete -c wdn-enrich -l table -x -d 'Table name for --athena-ddl'
+complete -c wdn-enrich -l profile -x -a '(__wdn_profiles)' -d 'AWS profile'
+complete -c wdn-enrich -l region -x -a '(__wdn_regions)' -d 'AWS region'
+complete -c wdn-enrich -l endpoint-url -x -d 'AWS endpoint URL'
