@@ -97,8 +97,11 @@ static void output_name(const struct cli_input *in, struct wdn_buf *b)
 	size_t n;
 
 	base = base ? base + 1 : in->name;
-	if (!strcmp(in->name, "-"))
-		base = "stdin";
+	if (!strcmp(in->name, "-")) {
+		/* standard input has no name to rerun by: each run writes its own file */
+		wdn_buf_addf(b, "stdin-%lld-%ld.json.gz", (long long)wdn_time_now(), (long)getpid());
+		return;
+	}
 	n = strlen(base);
 	if (n > 3 && !strcmp(base + n - 3, ".gz"))
 		n -= 3;
@@ -314,7 +317,7 @@ static int parts_commit(struct worker *w)
 		free(p->tmp);
 		p->tmp = NULL;
 	}
-	if (!rc) {
+	if (!rc && strcmp(w->input->name, "-")) {
 		/* the marker goes last: a rerun skips only inputs wholly written */
 		wdn_buf_reset(&dest);
 		wdn_buf_reset(&name);
@@ -450,7 +453,7 @@ static void enrich_input(struct worker *w, const struct cli_input *in, const cha
 	w->input = in;
 	w->events = 0;
 	w->error = 0;
-	if (r->out && already_done(w)) {
+	if (r->out && strcmp(in->name, "-") && already_done(w)) {
 		pthread_mutex_lock(&r->lock);
 		r->skipped++;
 		pthread_mutex_unlock(&r->lock);
@@ -610,7 +613,7 @@ static void athena_ddl(const char *out, const char *table)
 		"ap-southeast-5,ap-southeast-7,ca-central-1,ca-west-1,eu-central-1,eu-central-2,"
 		"eu-north-1,eu-south-1,eu-south-2,eu-west-1,eu-west-2,eu-west-3,il-central-1,"
 		"me-central-1,me-south-1,mx-central-1,sa-east-1,us-east-1,us-east-2,us-west-1,"
-		"us-west-2,global";
+		"us-west-2,cn-north-1,cn-northwest-1,us-gov-east-1,us-gov-west-1,global,unknown";
 	char loc[1024];
 	size_t n;
 
@@ -710,7 +713,7 @@ int main(int argc, char **argv)
 	pthread_t tid[MAX_JOBS];
 	struct wdn_aws *aws = NULL;
 	const char *table = "whodunnit_cloudtrail";
-	char tmpdir[] = "/tmp/wdn-enrich.XXXXXX";
+	struct wdn_buf tmpdir = WDN_BUF_INIT;
 	int o, ddl = 0, made_tmp = 0, j;
 	int64_t t;
 	size_t i;
@@ -785,12 +788,15 @@ int main(int argc, char **argv)
 	if (r.record) {
 		struct wdn_store *s = NULL;
 
-		if (!mkdtemp(tmpdir)) {
+		const char *td = getenv("TMPDIR");
+
+		wdn_buf_addf(&tmpdir, "%s/wdn-enrich.XXXXXX", td && *td ? td : "/tmp");
+		if (!mkdtemp(tmpdir.ptr)) {
 			cli_fail(&r.cli, "cannot create a temporary directory: %s", strerror(errno));
 			goto out;
 		}
 		made_tmp = 1;
-		if (cli_open_store(&r.cli, WDN_STORE_CREATE, &s) || record_all(&r, s, aws, tmpdir)) {
+		if (cli_open_store(&r.cli, WDN_STORE_CREATE, &s) || record_all(&r, s, aws, tmpdir.ptr)) {
 			cli_status(&r.cli, EXIT_FAIL);
 			wdn_store_close(s);
 			goto out;
@@ -851,7 +857,8 @@ out:
 		free(r.local);
 	}
 	if (made_tmp)
-		rmdir(tmpdir);
+		rmdir(tmpdir.ptr);
+	wdn_buf_release(&tmpdir);
 	cli_inputs_release(&r.in);
 	wdn_aws_free(aws);
 	free(r.out_bucket);

@@ -89,7 +89,8 @@ port_of() { # NAME: waits up to 30 s for the port NAME listens on and prints it
 }
 
 spawn dynalite "$here/servers.js" dynalite
-spawn s3rver "$here/servers.js" s3rver --dir "$dir/s3"
+# s3rver makes continuation tokens with a cipher OpenSSL 3 keeps in its legacy provider
+spawn s3rver --openssl-legacy-provider "$here/servers.js" s3rver --dir "$dir/s3"
 ddb=$(port_of dynalite) || failed "dynalite did not start"
 s3=$(port_of s3rver) || failed "s3rver did not start"
 spawn proxy-dynamodb "$here/proxy.js" --service dynamodb --region "$region" \
