@@ -390,6 +390,8 @@ int wdn_event_changes_anything(struct wdn_str name)
 {
 	size_t i;
 
+	if (wdn_str_eq(name, "GetRoleCredentials"))
+		return 1;
 	for (i = 0; i < NRULES; i++)
 		if (wdn_str_eq(name, change_rules[i].event))
 			return 1;
@@ -433,6 +435,38 @@ static int emit(wdn_change_fn cb, void *ctx, const char *subject, int64_t t, con
 	return rc;
 }
 
+/*
+ * IAM Identity Center's portal logs GetRoleCredentials (who, which account
+ * and permission set) but not the key; the member account logs the
+ * AssumeRoleWithSAML that issued it. Kept as sso:ACCOUNT:PERMISSION_SET so a
+ * session can be joined to its person by account, role and time.
+ */
+static int sso_credentials(wdn_json ev, const char *t, const char *id, wdn_change_fn cb, void *ctx,
+			   struct wdn_err *err)
+{
+	const char *acct = wdn_json_str(ev, "requestParameters.accountId");
+	const char *role = wdn_json_str(ev, "requestParameters.roleName");
+	const char *kv[] = {
+		"event", "GetRoleCredentials",
+		"principal", wdn_json_str(ev, "userIdentity.userName"),
+		"user", wdn_json_str(ev, "userIdentity.userName"),
+		"userId", wdn_json_str(ev, "userIdentity.onBehalfOf.userId"),
+		"identityStore", wdn_json_str(ev, "userIdentity.onBehalfOf.identityStoreArn"),
+	};
+	struct wdn_buf subject = WDN_BUF_INIT;
+	int64_t when;
+	int rc;
+
+	if (!acct || !role)
+		return 0;
+	if (wdn_time_parse(t, strlen(t), &when))
+		return wdn_err_set(err, WDN_EINVAL, "eventTime '%.40s' is not a time", t);
+	wdn_buf_addf(&subject, "sso:%s:%s", acct, role);
+	rc = emit(cb, ctx, subject.ptr, when, id, "sso", object_text(kv, 10));
+	wdn_buf_release(&subject);
+	return rc;
+}
+
 int wdn_event_changes(wdn_json ev, wdn_change_fn cb, void *ctx, struct wdn_err *err)
 {
 	const char *name = wdn_json_str(ev, "eventName"), *t = wdn_json_str(ev, "eventTime");
@@ -446,6 +480,8 @@ int wdn_event_changes(wdn_json ev, wdn_change_fn cb, void *ctx, struct wdn_err *
 
 	if (!name || !t || wdn_json_get(ev, "errorCode"))
 		return 0;
+	if (!strcmp(name, "GetRoleCredentials"))
+		return sso_credentials(ev, t, id, cb, ctx, err);
 	for (i = 0; i < NRULES && !r; i++)
 		if (!strcmp(name, change_rules[i].event))
 			r = &change_rules[i];

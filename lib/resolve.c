@@ -31,6 +31,8 @@ void wdn_answer_release(struct wdn_answer *a)
 	free(a->id_subject);
 	free(a->id_audience);
 	free(a->id_user);
+	free(a->id_user_id);
+	free(a->id_store);
 	free(a->status);
 	for (i = 0; i < a->nhistory; i++)
 		wdn_change_release(&a->history[i]);
@@ -332,6 +334,7 @@ static int set_identity_from_caller(struct wdn_answer *a, const struct wdn_issua
 			free(a->id_type);
 			a->id_type = wdn_strdup("IdentityCenterUser");
 			a->id_user = wdn_strdup(is->session_name);
+			a->sso_pending = 1; /* joined to GetRoleCredentials in wdn_resolve */
 		}
 		a->complete = is->provider != NULL;
 		return chain_add(a, is->provider);
@@ -587,6 +590,73 @@ static int infer_cloudformation(struct wdn_store *s, struct wdn_answer *a, struc
 	return rc < 0 ? rc : 0;
 }
 
+#define SSO_WINDOW 300 /* the portal's call and the session it made, seconds apart */
+
+struct sso_pick {
+	int64_t start;
+	const char *user;
+	struct wdn_change *c;
+	int64_t best;       /* distance of the pick from start; a match of user name wins */
+	int named;
+};
+
+static int pick_sso(void *ctx, const struct wdn_change *c)
+{
+	struct sso_pick *p = ctx;
+	int64_t d = c->time > p->start ? c->time - p->start : p->start - c->time;
+	wdn_json v = c->data ? wdn_json_parse(c->data, strlen(c->data), NULL) : NULL;
+	const char *u = wdn_json_str(v, "user");
+	int named = u && p->user && !strcmp(u, p->user);
+
+	if (d <= SSO_WINDOW && (!p->c->kind || named > p->named || (named == p->named && d < p->best))) {
+		wdn_change_release(p->c);
+		p->c->subject = wdn_strdup(c->subject);
+		p->c->time = c->time;
+		p->c->event_id = wdn_strdup(c->event_id);
+		p->c->kind = wdn_strdup(c->kind);
+		p->c->data = wdn_strdup(c->data);
+		p->best = d;
+		p->named = named;
+	}
+	wdn_json_free(v);
+	return 0;
+}
+
+/* An Identity Center session: join it, marked inferred, to the portal's
+ * GetRoleCredentials for the same account and permission set around its start. */
+static int infer_identity_center(struct wdn_store *s, struct wdn_answer *a, struct wdn_err *err)
+{
+	const struct wdn_issuance *root = &a->links[a->nlinks - 1].is;
+	const char *ps = strstr(root->principal, "AWSReservedSSO_"), *end;
+	struct sso_pick p = { root->start, root->session_name, &a->inferred, 0, 0 };
+	struct wdn_buf b = WDN_BUF_INIT;
+	char *acct = account_of(root->principal);
+	int rc;
+
+	ps += 15;
+	end = strrchr(ps, '_'); /* AWSReservedSSO_<permission set>_<hash> */
+	if (!acct || !end || end == ps) {
+		free(acct);
+		return 0;
+	}
+	wdn_buf_addf(&b, "sso:%s:%.*s", acct, (int)(end - ps), ps);
+	rc = s->ops->changes(s, b.ptr, root->start + SSO_WINDOW, pick_sso, &p, err);
+	if (!rc && a->inferred.data) {
+		wdn_json d = wdn_json_parse(a->inferred.data, strlen(a->inferred.data), NULL);
+
+		if (wdn_json_str(d, "user")) {
+			free(a->id_user);
+			a->id_user = wdn_strdup(wdn_json_str(d, "user"));
+		}
+		a->id_user_id = wdn_strdup(wdn_json_str(d, "userId"));
+		a->id_store = wdn_strdup(wdn_json_str(d, "identityStore"));
+		wdn_json_free(d);
+	}
+	wdn_buf_release(&b);
+	free(acct);
+	return rc;
+}
+
 int wdn_resolve(struct wdn_store *s, const char *key, int64_t at, struct wdn_answer *a,
 		struct wdn_err *err)
 {
@@ -611,6 +681,8 @@ int wdn_resolve(struct wdn_store *s, const char *key, int64_t at, struct wdn_ans
 		    (rc = set_identity_from_caller(a, &a->links[a->nlinks - 1].is)))
 			return rc;
 		if (!cut && (rc = infer_cloudformation(s, a, err)))
+			return rc;
+		if (!cut && a->sso_pending && (rc = infer_identity_center(s, a, err)))
 			return rc;
 		if (cut)
 			a->complete = 0;
@@ -737,7 +809,8 @@ static void gen_identity(yajl_gen g, const struct wdn_answer *a)
 		const char *extra[][2] = {
 			{ "InstanceId", a->id_detail }, { "Provider", a->id_provider },
 			{ "Subject", a->id_subject }, { "Audience", a->id_audience },
-			{ "UserName", a->id_user },
+			{ "UserName", a->id_user }, { "UserId", a->id_user_id },
+			{ "IdentityStoreArn", a->id_store },
 		};
 		size_t i;
 

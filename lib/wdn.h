@@ -412,11 +412,15 @@ struct wdn_answer {
 	/* the root */
 	char *id_type, *id_arn, *id_key, *id_account, *id_service, *id_detail;
 	char *id_provider, *id_subject, *id_audience, *id_user;
+	char *id_user_id, *id_store;   /* Identity Center: the person's ID and identity store */
+	int sso_pending;
 	/* long-term keys: status as of at, and its history */
 	char *status;
 	struct wdn_change *history;
 	size_t nhistory;
-	/* a role session CloudFormation started, linked to who passed it the role */
+	/* inferred links: a role session CloudFormation started, to the caller who
+	 * passed it the role; an Identity Center session, to the portal's
+	 * GetRoleCredentials that named the person */
 	struct wdn_change inferred;
 	/* with wdn_resolve_descendants: every session issued from the key */
 	struct wdn_descendant { struct wdn_issuance is; unsigned depth; } *desc;

@@ -150,6 +150,17 @@ field .Principal "\"$SSOROLE\"" "Identity Center: Principal is the permission se
 field '[.Identity.Type, .Identity.UserName, .Complete]' '["IdentityCenterUser","alice@example.com",true]' "Identity Center: the person, from the session name"
 field .Identity.Provider "\"$SSOP\"" "Identity Center: Identity.Provider is the AWSSSO SAML provider's ARN"
 field .PrincipalChain "[\"$SSOROLE\",\"$SSOP\"]" "Identity Center: the chain ends at the provider"
+field '[.Inferred, .Identity.InferredFrom.EventName, .Identity.UserId]' \
+	'[true,"GetRoleCredentials","a1b2c3d4e5-1f2e3d4c-5b6a-7980-1a2b-3c4d5e6f7a8b"]' \
+	"Identity Center: joined to the portal's GetRoleCredentials by account, role and time, marked inferred"
+# the portal's event recorded later than the session: the same answer
+use_store sso-late
+jq -c '.Records[] | select(.eventName != "GetRoleCredentials")' "$P/sts-identity-center.json" | wdn-record -q
+ans $SSO
+field '.Inferred' 'false' "Identity Center: without the portal's event, nothing is inferred"
+jq -c '.Records[] | select(.eventName == "GetRoleCredentials")' "$P/sts-identity-center.json" | wdn-record -q
+ans $SSO
+field '[.Inferred, .Identity.UserId]' '[true,"a1b2c3d4e5-1f2e3d4c-5b6a-7980-1a2b-3c4d5e6f7a8b"]' "Identity Center: the portal's event recorded late joins all the same"
 
 # ---- GetSessionToken -----------------------------------------------------------
 use_store gst
