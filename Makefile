@@ -28,6 +28,10 @@ DEBS = libcurl4-openssl-dev libyajl-dev zlib1g-dev libsodium-dev libsqlite3-dev 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libcurl is not linked: lib/http.c opens it on first use (startup speed)
 PKG_LIBS := $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null) -ldl -lpthread
+# The commands link these statically: resolving the symbols of five shared
+# libraries cost a lookup ~40% more instructions than SQLite's own shell
+# takes for 'select 1'. Debian's -dev packages ship the archives.
+CMD_LIBS = -Wl,-Bstatic -lyajl_s -lsodium -lsqlite3 -lexpat -lz -Wl,-Bdynamic -lm -ldl -lpthread
 WARN = -Wall -Wextra -Wshadow -Wno-unused-parameter
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -Ilib $(PKG_CFLAGS) $(CFLAGS)
 
@@ -67,7 +71,7 @@ $(B)/wdn.pc: lib/wdn.pc.in Makefile
 # Commands link the static library so bin/ runs in-tree with no LD_LIBRARY_PATH.
 $(BIN)/%: $(B)/cmd/%.o $(CLI_OBJ) $(B)/libwdn.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CLI_OBJ) $(B)/libwdn.a $(PKG_LIBS) -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CLI_OBJ) $(B)/libwdn.a $(CMD_LIBS)
 
 $(B)/tests/%: tests/unit/%.c tests/unit/tap.h $(B)/libwdn.a
 	@mkdir -p $(@D)
