@@ -64,9 +64,11 @@ $(B)/libwdn.so.$(SOVERSION): $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libwdn.so.$(SOVERSION) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 	ln -sf libwdn.so.$(SOVERSION) $(B)/libwdn.so
 
-$(B)/wdn.pc: lib/wdn.pc.in Makefile
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define WDN_VERSION "\(.*\)"/\1/p' lib/wdn.h)|' \
-	    -e 's|@REQUIRES@|$(PKGS)|' lib/wdn.pc.in > $@
+# libcurl is opened at run time, not required at link time
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^\#define WDN_VERSION "\(.*\)"/\1/p' lib/wdn.h)|' \
+	-e 's|@REQUIRES@|$(filter-out libcurl,$(PKGS))|' lib/wdn.pc.in
+$(B)/wdn.pc: lib/wdn.pc.in Makefile lib/wdn.h
+	$(PC_SED) > $@
 
 # Commands link the static library so bin/ runs in-tree with no LD_LIBRARY_PATH.
 $(BIN)/%: $(B)/cmd/%.o $(CLI_OBJ) $(B)/libwdn.a
@@ -131,7 +133,7 @@ install: all
 	install -m 755 $(B)/libwdn.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/
 	ln -sf libwdn.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libwdn.so
 	install -m 644 lib/wdn.h $(DESTDIR)$(INCDIR)/
-	install -m 644 $(B)/wdn.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	$(PC_SED) > $(DESTDIR)$(LIBDIR)/pkgconfig/wdn.pc
 	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 $(wildcard man/*.7) $(DESTDIR)$(MANDIR)/man7/
 	for c in $(CMDS); do \

@@ -1,0 +1,54 @@
+#!/bin/sh
+# make install / uninstall with PREFIX and DESTDIR: commands, libwdn (soname),
+# wdn.h, wdn.pc, man pages, completions where each shell looks; the installed
+# commands run, and a program builds against the installed library.
+. tests/cmd/lib.sh
+root="$T/root"
+b=${WDN_BUILD#"$WDN_TOP/"}
+bin=${WDN_BIN#"$WDN_TOP/"}
+make -s -C "$WDN_TOP" install B="$b" BIN="$bin" PREFIX=/usr DESTDIR="$root" >"$T/out" 2>&1
+ok "make install PREFIX=/usr DESTDIR=… succeeds" || sed 's/^/# /' "$T/out" | tail -5
+
+for c in wdn-record wdn-lookup wdn-chain wdn-tags wdn-enrich; do
+	[ -x "$root/usr/bin/$c" ] && [ -f "$root/usr/share/man/man1/$c.1" ] &&
+		[ -f "$root/usr/share/bash-completion/completions/$c" ] &&
+		[ -f "$root/usr/share/zsh/site-functions/_$c" ] &&
+		[ -f "$root/usr/share/fish/vendor_completions.d/$c.fish" ]
+	ok "$c: command, man page and bash, zsh, fish completions installed"
+done
+[ -f "$root/usr/share/man/man7/wdn.7" ]
+ok "wdn.7 installed"
+[ -f "$root/usr/include/wdn.h" ] && [ -f "$root/usr/lib/pkgconfig/wdn.pc" ] && [ -f "$root/usr/lib/libwdn.a" ]
+ok "header, pkg-config file and static library installed"
+is "$(objdump -p "$root/usr/lib/libwdn.so.0" | awk '/SONAME/ { print $2 }')" libwdn.so.0 "libwdn.so.0 carries its soname"
+is "$(readlink "$root/usr/lib/libwdn.so")" libwdn.so.0 "libwdn.so links to it"
+
+"$root/usr/bin/wdn-lookup" --version | grep -q "^wdn-lookup (whodunnit) "
+ok "the installed wdn-lookup runs"
+"$root/usr/bin/wdn-record" -q --store "$T/i.db" "$FIX/seed-example.json" &&
+	is "$("$root/usr/bin/wdn-lookup" --store "$T/i.db" --no-trails ASIATJVZAAAARRT5X7PR | jq -c '.PrincipalChain | length')" 4 \
+		"the installed commands record and look up"
+
+cat >"$T/prog.c" <<'C'
+#include <stdio.h>
+#include <wdn.h>
+int main(void)
+{
+	char acct[16];
+
+	if (wdn_key_account("ASIAY34FZKBOKMUTVV7A", acct))
+		return 1;
+	printf("%s %s\n", wdn_key_type("ASIAY34FZKBOKMUTVV7A"), acct);
+	return 0;
+}
+C
+flags=$(PKG_CONFIG_SYSROOT_DIR="$root" PKG_CONFIG_PATH="$root/usr/lib/pkgconfig" pkg-config --cflags --libs wdn)
+cc -o "$T/prog" "$T/prog.c" $flags >"$T/cc" 2>&1
+ok "a program builds against the installed library with pkg-config" || sed 's/^/# /' "$T/cc"
+is "$(LD_LIBRARY_PATH="$root/usr/lib" "$T/prog")" "temporary 609629065308" "and runs with it"
+
+make -s -C "$WDN_TOP" uninstall B="$b" BIN="$bin" PREFIX=/usr DESTDIR="$root" >"$T/out" 2>&1
+ok "make uninstall succeeds"
+left=$(find "$root" -type f | wc -l | tr -d ' ')
+is "$left" 0 "and leaves no file behind"
+done_testing
