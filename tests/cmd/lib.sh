@@ -1,7 +1,7 @@
 # Sourced by the command tests (tNNNN-command-what.sh): TAP helpers, a scratch
 # directory and a private store. Each test runs from the project root.
 set -u
-: "${WDN_BIN:=$(pwd)/bin}" "${WDN_TOP:=$(pwd)}" "${WDN_TESTDATA:=$(pwd)/../shared/testdata}"
+: "${WDN_BIN:=$(pwd)/bin}" "${WDN_TOP:=$(pwd)}" "${WDN_TESTDATA:=$(pwd)/../shared/testdata}" "${WDN_BUILD:=$(pwd)/build/default}"
 PATH="$WDN_BIN:$PATH"
 FIX="$WDN_TOP/tests/fixtures"
 T=$(mktemp -d "${TMPDIR:-/tmp}/wdn-test.XXXXXX")
