@@ -7,10 +7,12 @@
 
 static const char synopsis[] =
 	"usage: wdn-lookup [-q] [--store URL] [--at TIME] [--no-trails] [--descendants]\n"
-	"                  [--profile NAME] [--region REGION] [--endpoint-url URL] [KEY ...]\n";
+	"                  [--format json|text] [--profile NAME] [--region REGION]\n"
+	"                  [--endpoint-url URL] [KEY ...]\n";
 
-enum { OPT_AT = CLI_OPT_CMD, OPT_NO_TRAILS, OPT_DESCENDANTS };
+enum { OPT_AT = CLI_OPT_CMD, OPT_NO_TRAILS, OPT_DESCENDANTS, OPT_FORMAT };
 static const struct option options[] = {
+	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "at", required_argument, NULL, OPT_AT },
 	{ "no-trails", no_argument, NULL, OPT_NO_TRAILS },
 	{ "descendants", no_argument, NULL, OPT_DESCENDANTS },
@@ -22,7 +24,146 @@ struct run {
 	struct wdn_store *store;
 	int64_t at;
 	int flags;
+	int text;       /* --format text */
+	int colour;     /* on a terminal, and NO_COLOR unset */
 };
+
+/* ---- --format text: the chain as a tree, root first ----------------------- */
+
+static const char *paint(const struct run *r, const char *code)
+{
+	return r->colour ? code : "";
+}
+#define BOLD(r) paint(r, "\033[1m")
+#define DIM(r) paint(r, "\033[2m")
+#define WARN(r) paint(r, "\033[33m")
+#define RESET(r) paint(r, "\033[0m")
+
+/* "arn:aws:iam::123:role/x" -> "role/x" (123); other names as they are */
+static void print_principal(const struct run *r, const char *arn)
+{
+	const char *res = arn, *acct = NULL;
+	int i;
+
+	if (arn && !strncmp(arn, "arn:", 4)) {
+		for (i = 0, res = arn; i < 5 && res; i++)
+			if ((res = strchr(res, ':')))
+				res++;
+		for (i = 0, acct = arn; i < 4 && acct; i++)
+			if ((acct = strchr(acct, ':')))
+				acct++;
+	}
+	printf("%s%s%s", BOLD(r), res ? res : arn ? arn : "?", RESET(r));
+	if (acct && *acct != ':')
+		printf(" %s(%.*s)%s", DIM(r), (int)strcspn(acct, ":"), acct, RESET(r));
+}
+
+static int by_key(const void *a, const void *b)
+{
+	return strcmp((*(const struct wdn_tag *const *)a)->key, (*(const struct wdn_tag *const *)b)->key);
+}
+
+/* Tags sorted by key, as the JSON output has them. */
+static void print_tags(const char *label, const struct wdn_tags *t)
+{
+	const struct wdn_tag **v = t->n ? malloc(t->n * sizeof(*v)) : NULL;
+	size_t i;
+
+	printf("%s", label);
+	if (!t->n || !v) {
+		printf(" -");
+		free(v);
+		return;
+	}
+	for (i = 0; i < t->n; i++)
+		v[i] = &t->v[i];
+	qsort(v, t->n, sizeof(*v), by_key);
+	for (i = 0; i < t->n; i++)
+		printf(" %s=%s", v[i]->key, v[i]->value);
+	free(v);
+}
+
+static void print_span(const struct run *r, int64_t start, int64_t end)
+{
+	char a[32], b[32];
+
+	if (start == WDN_TIME_NONE)
+		return;
+	wdn_time_format(start, a);
+	if (end == WDN_TIME_NONE)
+		snprintf(b, sizeof(b), "(no end)");
+	else
+		wdn_time_format(end, b);
+	printf("  %s%s -> %s%s", DIM(r), a, b, RESET(r));
+}
+
+static void print_text(const struct run *r, const struct wdn_answer *a)
+{
+	size_t i, depth = 0;
+
+	printf("%s%s%s  %s key", BOLD(r), a->key, RESET(r), a->key_type ? a->key_type : "unknown");
+	if (a->account[0])
+		printf(", account %s", a->account);
+	if (!a->found) {
+		printf("  %snot found%s\n\n", WARN(r), RESET(r));
+		return;
+	}
+	if (!a->complete)
+		printf("  %sincomplete chain%s", WARN(r), RESET(r));
+	if (a->inferred.data)
+		printf("  %s(inferred link)%s", WARN(r), RESET(r));
+	printf("\n");
+	/* the root */
+	printf("%s: ", a->id_type ? a->id_type : "caller");
+	print_principal(r, a->id_service ? a->id_service : a->id_arn ? a->id_arn : a->id_provider);
+	if (a->id_subject)
+		printf("  subject %s", a->id_subject);
+	if (a->id_user && (!a->id_subject || strcmp(a->id_user, a->id_subject)))
+		printf("  user %s", a->id_user);
+	if (a->id_key)
+		printf("  %skey %s%s", DIM(r), a->id_key, RESET(r));
+	printf("\n");
+	/* each session, root-most first, one level deeper */
+	for (i = a->nlinks; i-- > 0; depth++) {
+		const struct wdn_issuance *is = &a->links[i].is;
+		struct wdn_tags st = { 0 };
+
+		if (is->event_name && !strcmp(is->event_name, "CreateAccessKey"))
+			continue; /* the root line shows the user's key */
+		printf("%*s└─ ", (int)(depth * 3), "");
+		print_principal(r, is->principal);
+		if (is->session_name)
+			printf("  session %s", is->session_name);
+		print_span(r, is->start, is->end);
+		printf("\n%*s   %s%s%s %s", (int)(depth * 3), "", DIM(r), is->event_name, RESET(r), is->key_id);
+		wdn_tags_from_json(&st, is->session_tags);
+		if (st.n)
+			print_tags("  session tags", &st);
+		wdn_tags_release(&st);
+		printf("\n");
+	}
+	print_tags("tags", &a->tags);
+	printf("   transitive");
+	if (!a->transitive.n)
+		printf(" -");
+	for (i = 0; i < a->transitive.n; i++)
+		printf(" %s", a->transitive.v[i]);
+	if (a->source_identity)
+		printf("   source identity %s%s", a->source_identity,
+		       a->source_identity_changed ? " (changed along the chain)" : "");
+	if (a->status)
+		printf("   status %s", a->status);
+	printf("\n");
+	for (i = 0; i < a->ndesc; i++) {
+		printf("%s%*s+ %s", i ? "" : "descendants:\n", (int)(a->desc[i].depth * 2), "",
+		       a->desc[i].is.key_id);
+		printf("  ");
+		print_principal(r, a->desc[i].is.principal);
+		print_span(r, a->desc[i].is.start, a->desc[i].is.end);
+		printf("\n");
+	}
+	printf("\n");
+}
 
 static void lookup(struct run *r, const char *key)
 {
@@ -36,11 +177,15 @@ static void lookup(struct run *r, const char *key)
 		wdn_answer_release(&a);
 		return;
 	}
-	g = cli_gen(&r->cli, r->cli.stdout_tty);
-	yajl_gen_map_open(g);
-	wdn_answer_gen_lookup(g, &a, r->flags);
-	yajl_gen_map_close(g);
-	cli_gen_end(&r->cli);
+	if (r->text) {
+		print_text(r, &a);
+	} else {
+		g = cli_gen(&r->cli, r->cli.stdout_tty);
+		yajl_gen_map_open(g);
+		wdn_answer_gen_lookup(g, &a, r->flags);
+		yajl_gen_map_close(g);
+		cli_gen_end(&r->cli);
+	}
 	fflush(stdout); /* an answer per key as it comes, for pipelines */
 	if (!a.found)
 		cli_status(&r->cli, EXIT_FAIL);
@@ -85,6 +230,7 @@ int main(int argc, char **argv)
 	int o, i;
 
 	cli_init(&r.cli, "wdn-lookup", synopsis);
+	r.colour = r.cli.stdout_tty && !getenv("NO_COLOR");
 	r.at = WDN_TIME_MAX;
 	r.flags = WDN_ANS_TRAILS;
 	while ((o = cli_getopt(&r.cli, argc, argv, "", options)) != -1) {
@@ -94,6 +240,11 @@ int main(int argc, char **argv)
 			r.flags &= ~WDN_ANS_TRAILS;
 		if (o == OPT_DESCENDANTS)
 			r.flags |= WDN_ANS_DESCENDANTS;
+		if (o == OPT_FORMAT) {
+			if (strcmp(optarg, "json") && strcmp(optarg, "text"))
+				cli_usage_error(&r.cli, "--format: '%s' is neither json nor text", optarg);
+			r.text = !strcmp(optarg, "text");
+		}
 	}
 	for (i = optind; i < argc; i++)
 		if (!wdn_key_valid(argv[i]))

@@ -64,6 +64,7 @@ _arguments -s -S \
 	'--at=[the key as in use at a time]:time (ISO 8601, or now):(now)' \
 	'--no-trails[leave out the issuing events]' \
 	'--descendants[add every session issued from the key]' \
+	'--format=[output format]:format:(json text)' \
 	'--profile=[AWS profile]:profile:_wdn_profiles' \
 	'--region=[AWS region]:region:_wdn_regions' \
 	'--endpoint-url=[AWS endpoint URL]:URL:_urls' \

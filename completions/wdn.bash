@@ -8,7 +8,7 @@
 #               name        operands  options beyond the common ones
 _wdn_commands=(
 	'wdn-record  files     --reject:file --since:date --until:date --create-table --ttl-days:number'
-	'wdn-lookup  none      --at:time --no-trails --descendants'
+	'wdn-lookup  none      --at:time --no-trails --descendants --format:format'
 	'wdn-chain   none      --at:time'
 	'wdn-tags    none      --at:time'
 	'wdn-enrich  files     -o:output --output:output --record -j:number --jobs:number --shard:shard --since:date --until:date --reject:file --athena-ddl --table:name'
@@ -101,6 +101,7 @@ _wdn_arg() {
 	profile) compgen -W "$(_wdn_profiles)" -- "$2" ;;
 	region) compgen -W "$_wdn_regions" -- "$2" ;;
 	time) compgen -W 'now' -- "$2" ;;
+	format) compgen -W 'json text' -- "$2" ;;
 	url) compgen -W 'http:// https://' -- "$2" ;;
 	date | number | shard | name) ;; # typed, nothing to offer
 	esac

@@ -118,6 +118,7 @@ for c in $cmds; do
 		DATE) set -- "$o" 2021-07-03 ;;
 		N) set -- "$o" 1 ;;
 		K/N) set -- "$o" 1/1 ;;
+		*"|"*) set -- "$o" "${arg%%|*}" ;; # a choice: its first word
 		*) set -- "$o" x ;;
 		esac
 		# -V answers before --help does: either way the option was accepted
