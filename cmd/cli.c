@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
@@ -482,4 +483,46 @@ int cli_input_read(struct cli *c, struct wdn_aws *aws, const struct cli_input *i
 	rc = wdn_reader_read_fd(r, fd, err);
 	close(fd);
 	return rc;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void cli_progress(struct cli *c, struct cli_progress *p, int force)
+{
+	int64_t t = now_ms(), el;
+	double rate, eta;
+	char bar[21];
+	size_t i, fill;
+
+	if (!c->stderr_tty || c->quiet)
+		return;
+	if (!p->started_ms)
+		p->started_ms = t;
+	if (!force && t - p->drawn_ms < 200)
+		return;
+	p->drawn_ms = t;
+	el = t - p->started_ms;
+	fill = p->total ? p->done * 20 / p->total : 0;
+	for (i = 0; i < 20; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[20] = '\0';
+	rate = el > 0 ? (double)p->events * 1000.0 / (double)el : 0;
+	eta = p->done && p->total > p->done ? (double)el / 1000.0 / (double)p->done * (double)(p->total - p->done) : 0;
+	fprintf(stderr, "\r%s: [%s] %zu/%zu inputs, %llu events, %.0f events/s, ETA %.0fs  ", c->prog, bar,
+		p->done, p->total, (unsigned long long)p->events, rate, eta);
+	p->shown = 1;
+}
+
+void cli_progress_end(struct cli *c, struct cli_progress *p)
+{
+	if (p->shown) {
+		cli_progress(c, p, 1);
+		fputc('\n', stderr);
+	}
 }

@@ -91,3 +91,14 @@ int cli_input_read(struct cli *c, struct wdn_aws *aws, const struct cli_input *i
 		   struct wdn_reader *r, struct wdn_err *err);
 /* A client for s3:// inputs and outputs, made on first need from the options. */
 int cli_aws(struct cli *c, struct wdn_aws **aws);
+
+/* A progress line on stderr for long runs: only when stderr is a terminal
+ * and -q was not given, redrawn at most five times a second. */
+struct cli_progress {
+	size_t done, total;     /* inputs */
+	uint64_t events;
+	int64_t started_ms, drawn_ms;
+	int shown;
+};
+void cli_progress(struct cli *c, struct cli_progress *p, int force);
+void cli_progress_end(struct cli *c, struct cli_progress *p);

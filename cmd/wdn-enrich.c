@@ -51,7 +51,7 @@ struct run {
 	char **local;           /* --record: where each S3 input was downloaded */
 	size_t next;            /* next input to take */
 	uint64_t done, skipped, events, bytes;
-	time_t started;
+	struct cli_progress progress;
 	int failed;
 };
 
@@ -483,14 +483,9 @@ static void enrich_input(struct worker *w, const struct cli_input *in, const cha
 	r->done++;
 	r->events += w->events;
 	r->bytes += in->size;
-	if (r->cli.stderr_tty && !r->cli.quiet) {
-		double secs = difftime(time(NULL), r->started);
-
-		fprintf(stderr, "\rwdn-enrich: %llu/%zu inputs, %llu events, %.0f events/s, ETA %.0fs   ",
-			(unsigned long long)(r->done + r->skipped), r->in.n, (unsigned long long)r->events,
-			secs > 0 ? r->events / secs : 0.0,
-			r->done ? secs / r->done * (double)(r->in.n - r->done - r->skipped) : 0.0);
-	}
+	r->progress.done = r->done + r->skipped;
+	r->progress.events = r->events;
+	cli_progress(&r->cli, &r->progress, 0);
 	pthread_mutex_unlock(&r->lock);
 }
 
@@ -784,7 +779,7 @@ int main(int argc, char **argv)
 		for (i = 0; i < r.in.n; i++)
 			if (!strcmp(r.in.v[i].name, "-"))
 				cli_usage_error(&r.cli, "-j: standard input cannot be read in parallel");
-	r.started = time(NULL);
+	r.progress.total = r.in.n;
 	if (r.record) {
 		struct wdn_store *s = NULL;
 
@@ -832,8 +827,7 @@ int main(int argc, char **argv)
 		for (j = 0; j < r.jobs; j++)
 			pthread_join(tid[j], NULL);
 	}
-	if (r.cli.stderr_tty && !r.cli.quiet)
-		fputc('\n', stderr);
+	cli_progress_end(&r.cli, &r.progress);
 	if (!r.cli.quiet)
 		fprintf(stderr, "wdn-enrich: %llu inputs enriched, %llu skipped as done, %llu events\n",
 			(unsigned long long)r.done, (unsigned long long)r.skipped,

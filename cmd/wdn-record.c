@@ -25,6 +25,7 @@ struct run {
 	struct wdn_recorder *rec;
 	const char *input;
 	struct wdn_aws *aws;
+	struct cli_progress progress;
 	uint64_t inputs, events, rejected;
 	int failed;     /* the store failed: stop */
 };
@@ -89,6 +90,9 @@ static int on_event(void *ctx, const struct wdn_event *ev)
 	struct wdn_err err = { 0 };
 	int rc = wdn_recorder_event(r->rec, ev, &res, &err);
 
+	r->progress.events++;
+	if (!(r->progress.events & 1023))
+		cli_progress(&r->cli, &r->progress, 0);
 	if (rc == WDN_EINVAL) {
 		/* a malformed issuing event: reject it, keep the rest */
 		struct wdn_reject rej = { ev->input, ev->record, 0, ev->raw, err.msg };
@@ -129,6 +133,8 @@ static void record_input(struct run *r, const struct cli_input *in)
 	wdn_reader_free(rd);
 	r->events += events;
 	r->inputs++;
+	r->progress.done++;
+	cli_progress(&r->cli, &r->progress, 0);
 	if (rc && !r->failed)
 		cli_fail(&r->cli, "reading '%s': %s", in->name, err.msg);
 	/* one transaction per input: what was read of it is kept */
@@ -186,8 +192,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	cli_inputs_collect(&r.cli, &r.aws, argv + optind, argc - optind, &sel, &in);
+	r.progress.total = in.n;
 	for (i = 0; i < in.n && !r.failed; i++)
 		record_input(&r, &in.v[i]);
+	cli_progress_end(&r.cli, &r.progress);
 	cli_inputs_release(&in);
 	wdn_recorder_counts(r.rec, &issuances, &sightings, &changes);
 	if (!r.cli.quiet)
