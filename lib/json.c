@@ -68,41 +68,46 @@ const char *wdn_json_str(wdn_json v, const char *path)
 
 int wdn_json_gen(yajl_gen g, wdn_json v)
 {
+	yajl_gen_status st;
 	size_t i;
 
 	if (!v)
 		return yajl_gen_null(g) == yajl_gen_status_ok ? 0 : WDN_EINVAL;
 	switch (v->type) {
 	case yajl_t_string:
-		yajl_gen_string(g, (const unsigned char *)v->u.string, strlen(v->u.string));
+		st = yajl_gen_string(g, (const unsigned char *)v->u.string, strlen(v->u.string));
 		break;
 	case yajl_t_number:
-		yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
+		st = yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
 		break;
 	case yajl_t_object:
-		yajl_gen_map_open(g);
+		if ((st = yajl_gen_map_open(g)) != yajl_gen_status_ok)
+			return WDN_ETOOBIG; /* deeper than the generator nests */
 		for (i = 0; i < v->u.object.len; i++) {
 			wdn_gen_key(g, v->u.object.keys[i]);
-			wdn_json_gen(g, v->u.object.values[i]);
+			if (wdn_json_gen(g, v->u.object.values[i]))
+				return WDN_ETOOBIG;
 		}
-		yajl_gen_map_close(g);
+		st = yajl_gen_map_close(g);
 		break;
 	case yajl_t_array:
-		yajl_gen_array_open(g);
+		if ((st = yajl_gen_array_open(g)) != yajl_gen_status_ok)
+			return WDN_ETOOBIG;
 		for (i = 0; i < v->u.array.len; i++)
-			wdn_json_gen(g, v->u.array.values[i]);
-		yajl_gen_array_close(g);
+			if (wdn_json_gen(g, v->u.array.values[i]))
+				return WDN_ETOOBIG;
+		st = yajl_gen_array_close(g);
 		break;
 	case yajl_t_true:
-		yajl_gen_bool(g, 1);
+		st = yajl_gen_bool(g, 1);
 		break;
 	case yajl_t_false:
-		yajl_gen_bool(g, 0);
+		st = yajl_gen_bool(g, 0);
 		break;
 	default:
-		yajl_gen_null(g);
+		st = yajl_gen_null(g);
 	}
-	return 0;
+	return st == yajl_gen_status_ok ? 0 : WDN_EINVAL;
 }
 
 /* Replaying parser events into a generator inserts serialized JSON into the
@@ -142,13 +147,19 @@ static void append_cb(void *ctx, const char *s, size_t n)
 int wdn_json_serialize(wdn_json v, struct wdn_buf *out)
 {
 	yajl_gen g = yajl_gen_alloc(NULL);
+	size_t mark = out->len;
+	int rc;
 
 	if (!g)
 		return WDN_ENOMEM;
 	yajl_gen_config(g, yajl_gen_print_callback, append_cb, out);
-	wdn_json_gen(g, v);
+	rc = wdn_json_gen(g, v);
 	yajl_gen_free(g);
-	return 0;
+	if (rc) {
+		out->len = mark; /* never half a document */
+		out->ptr[mark] = '\0';
+	}
+	return rc;
 }
 
 void wdn_gen_str(yajl_gen g, const char *s)

@@ -543,6 +543,8 @@ static int parse_window(struct wdn_reader *r, size_t off)
 			continue;
 		}
 		at = pos_now(r);
+		if (st == yajl_status_client_canceled && r->stop_code)
+			return r->stop_code; /* the consumer's word comes first */
 		if (st == yajl_status_client_canceled && r->relex) {
 			r->relex = 0;
 			if (parser_reset(r))

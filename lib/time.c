@@ -107,7 +107,8 @@ static int parse_iso(struct cursor *c, int64_t *out)
 	if (c->p != c->end || !valid_ymdhms(y, mo, d, h, mi, s))
 		return -1;
 	*out = days_from_civil(y, (int)mo, (int)d) * 86400 + h * 3600 + mi * 60 + s - off;
-	return 0;
+	/* an offset must not carry the time out of the years we write back */
+	return *out < 0 || *out > 253402300799LL ? -1 : 0;
 }
 
 /* "Jul 3, 2021 11:27:09 PM" and "Jul 1, 2026, 12:08:19 PM" */

@@ -216,7 +216,7 @@ typedef int (*wdn_event_fn)(void *ctx, const struct wdn_event *ev);
 typedef void (*wdn_reject_fn)(void *ctx, const struct wdn_reject *rej);
 
 #define WDN_MAX_RECORD (8u << 20) /* CloudTrail caps events at 256 KB; be generous */
-#define WDN_MAX_DEPTH 128
+#define WDN_MAX_DEPTH 96 /* yajl_gen nests 128 deep; output embeds events 3 levels down */
 
 struct wdn_reader;
 struct wdn_reader *wdn_reader_new(const char *name, wdn_event_fn on_event,
@@ -616,6 +616,8 @@ int wdn_aws_endpoint(const struct wdn_aws *a, const char *service, struct wdn_bu
 int wdn_aws_creds(struct wdn_aws *a, const struct wdn_creds **out, struct wdn_err *err);
 /* Credentials from a JSON answer (credential_process, container endpoint). */
 int wdn_creds_from_json(const char *text, size_t len, struct wdn_creds *c, struct wdn_err *err);
+/* Credentials from an STS query-protocol answer (AssumeRole, AssumeRoleWithWebIdentity...). */
+int wdn_creds_from_sts_xml(const char *xml, size_t len, struct wdn_creds *c, struct wdn_err *err);
 /* Resolve credentials from the chain; creds.c. */
 int wdn_creds_resolve(struct wdn_aws *a, struct wdn_creds *out, struct wdn_err *err);
 

@@ -856,13 +856,26 @@ static void test_deep(void)
 	/* depth within the limit is fine */
 	wdn_buf_reset(&b);
 	wdn_buf_adds(&b, "{\"eventName\":\"X\",\"eventSource\":\"s3.amazonaws.com\",\"eventTime\":\"2021-07-03T23:12:09Z\",\"x\":");
-	for (i = 0; i < 100; i++)
+	/* the event is level 1: WDN_MAX_DEPTH - 1 more levels inside it */
+	for (i = 0; i < WDN_MAX_DEPTH - 1; i++)
 		wdn_buf_addc(&b, '[');
-	for (i = 0; i < 100; i++)
+	for (i = 0; i < WDN_MAX_DEPTH - 1; i++)
 		wdn_buf_addc(&b, ']');
 	wdn_buf_adds(&b, "}\n");
 	run(b.ptr, b.len, 0, &g);
-	ok(g.rc == 0 && g.nrej == 0 && g.nev == 1, "an event with 100 levels of nesting is fine");
+	ok(g.rc == 0 && g.nrej == 0 && g.nev == 1, "an event nested exactly WDN_MAX_DEPTH deep is fine");
+	got_release(&g);
+
+	/* one more level is a record too deep */
+	wdn_buf_reset(&b);
+	wdn_buf_adds(&b, "{\"eventName\":\"X\",\"eventSource\":\"s3.amazonaws.com\",\"eventTime\":\"2021-07-03T23:12:09Z\",\"x\":");
+	for (i = 0; i < WDN_MAX_DEPTH; i++)
+		wdn_buf_addc(&b, '[');
+	for (i = 0; i < WDN_MAX_DEPTH; i++)
+		wdn_buf_addc(&b, ']');
+	wdn_buf_adds(&b, "}\n");
+	run(b.ptr, b.len, 0, &g);
+	ok(g.rc == 0 && g.nrej == 1 && g.nev == 0, "one level deeper is rejected");
 	got_release(&g);
 	wdn_buf_release(&b);
 }
