@@ -182,7 +182,19 @@ static int xml_err_cb(void *ctx, const char *path, const char *text, size_t len)
 	return 0;
 }
 
-void wdn_aws_parse_error(long status, const char *body, size_t len, struct wdn_err *err)
+/* "ns#Code", "Code:http://internal...", or plain "Code" */
+static void error_code(const char *t, char code[64])
+{
+	const char *hash = strrchr(t, '#');
+	size_t n;
+
+	t = hash ? hash + 1 : t;
+	n = strcspn(t, ":");
+	snprintf(code, 64, "%.*s", (int)n, t);
+}
+
+void wdn_aws_parse_error(long status, const char *type_header, const char *body, size_t len,
+			 struct wdn_err *err)
 {
 	char code[64] = "", msg[400] = "";
 	size_t i = 0;
@@ -197,15 +209,8 @@ void wdn_aws_parse_error(long status, const char *body, size_t len, struct wdn_e
 			t = wdn_json_str(v, "code");
 		if (!m)
 			m = wdn_json_str(v, "Message");
-		if (t) {
-			/* "ns#Code", "Code:http://internal...", or plain "Code" */
-			const char *hash = strrchr(t, '#');
-			size_t n;
-
-			t = hash ? hash + 1 : t;
-			n = strcspn(t, ":");
-			snprintf(code, sizeof(code), "%.*s", (int)n, t);
-		}
+		if (t)
+			error_code(t, code);
 		if (m)
 			snprintf(msg, sizeof(msg), "%s", m);
 		wdn_json_free(v);
@@ -216,6 +221,8 @@ void wdn_aws_parse_error(long status, const char *body, size_t len, struct wdn_e
 		memcpy(code, e.code, sizeof(code));
 		memcpy(msg, e.msg, sizeof(msg));
 	}
+	if (!code[0] && type_header && *type_header)
+		error_code(type_header, code);
 	if (!code[0])
 		snprintf(code, sizeof(code), "%s", status == 403 ? "AccessDenied" :
 			 status == 404 ? "NotFound" : status >= 500 ? "InternalError" : "HTTPError");
@@ -388,7 +395,7 @@ static int settle(struct wdn_aws *a, struct attempt *at)
 		memset(&c->err, 0, sizeof(c->err));
 		return 1;
 	}
-	wdn_aws_parse_error(x->status, x->body.ptr, x->body.len, &c->err);
+	wdn_aws_parse_error(x->status, x->error_type, x->body.ptr, x->body.len, &c->err);
 	if (x->status >= 500 || x->status == 429 || wdn_aws_throttling(c->err.aws_type))
 		return c->attempts >= a->max_attempts;
 	if (x->status == 400 && !strcmp(c->err.aws_type, "ExpiredToken"))

@@ -185,12 +185,20 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
 	struct wdn_http_xfer *x = ctx;
 	size_t len = size * n;
 	static const char rid[] = "x-amz-request-id:", rid2[] = "x-amzn-requestid:";
+	static const char etype[] = "x-amzn-errortype:";
+	char *into = x->request_id;
+	size_t room = sizeof(x->request_id);
 	const char *v = NULL;
 
 	if (len > sizeof(rid) - 1 && !strncasecmp(p, rid, sizeof(rid) - 1))
 		v = p + sizeof(rid) - 1;
 	else if (len > sizeof(rid2) - 1 && !strncasecmp(p, rid2, sizeof(rid2) - 1))
 		v = p + sizeof(rid2) - 1;
+	else if (len > sizeof(etype) - 1 && !strncasecmp(p, etype, sizeof(etype) - 1)) {
+		v = p + sizeof(etype) - 1;
+		into = x->error_type;
+		room = sizeof(x->error_type);
+	}
 	if (v) {
 		size_t vl = len - (size_t)(v - p);
 
@@ -200,7 +208,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
 		}
 		while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n'))
 			vl--;
-		snprintf(x->request_id, sizeof(x->request_id), "%.*s", (int)vl, v);
+		snprintf(into, room, "%.*s", (int)vl, v);
 	}
 	return len;
 }
@@ -220,6 +228,7 @@ int wdn_http_run(struct wdn_http *h, struct wdn_http_xfer **xs, size_t n)
 		x->status = 0;
 		x->started = 0;
 		x->aborted = 0;
+		x->error_type[0] = '\0';
 		x->curl_code = 0;
 		x->error[0] = '\0';
 		wdn_buf_reset(&x->body);

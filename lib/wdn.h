@@ -558,6 +558,7 @@ struct wdn_http_xfer {
 	int aborted;          /* on_body stopped it */
 	char error[256];
 	char request_id[128];
+	char error_type[128]; /* X-Amzn-ErrorType, where a service puts the error code */
 	struct wdn_buf body;
 	uint64_t received;    /* bytes handed to on_body, over all runs */
 	void *easy;
@@ -648,8 +649,11 @@ void wdn_aws_call_release(struct wdn_aws_call *c);
 int wdn_aws_perform(struct wdn_aws *a, struct wdn_aws_call **calls, size_t n);
 /* Is this AWS error code a throttling one? */
 int wdn_aws_throttling(const char *code);
-/* Parse an AWS error body (JSON __type/message or XML Code/Message) into err. */
-void wdn_aws_parse_error(long status, const char *body, size_t len, struct wdn_err *err);
+/* Parse an AWS error into err: the JSON body's __type/code and message, the
+ * XML body's Code and Message, or the X-Amzn-ErrorType header (type_header,
+ * may be NULL) when the body names none. */
+void wdn_aws_parse_error(long status, const char *type_header, const char *body, size_t len,
+			 struct wdn_err *err);
 
 /* ---- S3 (s3.c) ------------------------------------------------------------- */
 

@@ -11,9 +11,9 @@ static int tap_n, tap_failed;
 #define is_str(got, want, ...) tap_is_str((got), (want), __FILE__, __LINE__, __VA_ARGS__)
 #define is_int(got, want, ...) tap_is_int((long long)(got), (long long)(want), __FILE__, __LINE__, __VA_ARGS__)
 
-static int tap_ok(int pass, const char *file, int line, const char *fmt, ...)
+static __attribute__((unused)) int tap_ok(int pass, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-static int tap_ok(int pass, const char *file, int line, const char *fmt, ...)
+static __attribute__((unused)) int tap_ok(int pass, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -29,9 +29,9 @@ static int tap_ok(int pass, const char *file, int line, const char *fmt, ...)
 	return pass;
 }
 
-static int tap_is_str(const char *got, const char *want, const char *file, int line,
+static __attribute__((unused)) int tap_is_str(const char *got, const char *want, const char *file, int line,
 		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static int tap_is_str(const char *got, const char *want, const char *file, int line,
+static __attribute__((unused)) int tap_is_str(const char *got, const char *want, const char *file, int line,
 		      const char *fmt, ...)
 {
 	int pass = got && want ? strcmp(got, want) == 0 : got == want;
@@ -46,9 +46,9 @@ static int tap_is_str(const char *got, const char *want, const char *file, int l
 	return pass;
 }
 
-static int tap_is_int(long long got, long long want, const char *file, int line,
+static __attribute__((unused)) int tap_is_int(long long got, long long want, const char *file, int line,
 		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static int tap_is_int(long long got, long long want, const char *file, int line,
+static __attribute__((unused)) int tap_is_int(long long got, long long want, const char *file, int line,
 		      const char *fmt, ...)
 {
 	char what[512];
@@ -62,7 +62,7 @@ static int tap_is_int(long long got, long long want, const char *file, int line,
 	return got == want;
 }
 
-static void skip(const char *why)
+static __attribute__((unused)) void skip(const char *why)
 {
 	printf("ok %d # SKIP %s\n", ++tap_n, why);
 }
