@@ -23,7 +23,7 @@ BIN ?= bin
 
 PKGS = libcurl yajl zlib libsodium sqlite3 expat
 DEBS = libcurl4-openssl-dev libyajl-dev zlib1g-dev libsodium-dev libsqlite3-dev \
-       libexpat1-dev pkg-config mandoc jq yajl-tools sqlite3
+       libexpat1-dev pkg-config mandoc jq yajl-tools sqlite3 bc curl binutils
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libcurl is not linked: lib/http.c opens it on first use (startup speed)

@@ -27,8 +27,9 @@ ok "--reject keeps the rejected raw input"
 
 { printf '%s\n' "$good"; head -c 200000 /dev/zero | tr '\0' '['; echo; } >"$T/deep.json"
 check "$T/deep.json" "nesting 200000 deep"
-python3 -c "import sys; sys.stdout.write('['*100000 + ']'*100000 + '\n')" >"$T/deep2.json" 2>/dev/null &&
-	{ printf '%s\n' "$good" >>"$T/deep2.json"; check "$T/deep2.json" "a document nested 100000 deep"; }
+awk 'BEGIN { for (i = 0; i < 100000; i++) printf "["; for (i = 0; i < 100000; i++) printf "]"; print "" }' >"$T/deep2.json"
+printf '%s\n' "$good" >>"$T/deep2.json"
+check "$T/deep2.json" "a document nested 100000 deep"
 
 { printf '%s\n' "$good"; printf '{"eventName":"x\377\376y","eventSource":"sts.amazonaws.com"}\n'; } >"$T/utf8.json"
 check "$T/utf8.json" "invalid UTF-8"
