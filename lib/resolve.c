@@ -43,6 +43,7 @@ void wdn_answer_release(struct wdn_answer *a)
 	free(a->desc);
 	wdn_tags_release(&a->tags);
 	wdn_tags_release(&a->chain_tags);
+	wdn_tags_release(&a->provider_tags);
 	wdn_keyset_release(&a->transitive);
 	memset(a, 0, sizeof(*a));
 }
@@ -590,6 +591,26 @@ static int infer_cloudformation(struct wdn_store *s, struct wdn_answer *a, struc
 	return rc < 0 ? rc : 0;
 }
 
+/* A federated root's provider tags, as of the root session's start. An OIDC
+ * provider is logged by host; IAM names it by ARN in the role's account. */
+static int provider_tags(struct wdn_store *s, struct wdn_answer *a, struct wdn_err *err)
+{
+	const struct wdn_issuance *root = &a->links[a->nlinks - 1].is;
+	struct wdn_buf arn = WDN_BUF_INIT;
+	char *acct = account_of(root->principal);
+	int rc = 0;
+
+	if (!strncmp(a->id_provider, "arn:", 4))
+		wdn_buf_adds(&arn, a->id_provider);
+	else if (acct)
+		wdn_buf_addf(&arn, "arn:aws:iam::%s:oidc-provider/%s", acct, a->id_provider);
+	if (arn.len)
+		rc = principal_tags(s, arn.ptr, root->start, &a->provider_tags, err);
+	wdn_buf_release(&arn);
+	free(acct);
+	return rc;
+}
+
 #define SSO_WINDOW 300 /* the portal's call and the session it made, seconds apart */
 
 struct sso_pick {
@@ -683,6 +704,8 @@ int wdn_resolve(struct wdn_store *s, const char *key, int64_t at, struct wdn_ans
 		if (!cut && (rc = infer_cloudformation(s, a, err)))
 			return rc;
 		if (!cut && a->sso_pending && (rc = infer_identity_center(s, a, err)))
+			return rc;
+		if (a->id_provider && (rc = provider_tags(s, a, err)))
 			return rc;
 		if (cut)
 			a->complete = 0;
@@ -820,6 +843,10 @@ static void gen_identity(yajl_gen g, const struct wdn_answer *a)
 			wdn_gen_key(g, extra[i][0]);
 			wdn_gen_str(g, extra[i][1]);
 		}
+	}
+	if (a->provider_tags.n) {
+		wdn_gen_key(g, "ProviderTags");
+		wdn_tags_gen(g, &a->provider_tags, 1);
 	}
 	if (a->inferred.data) {
 		wdn_json d = wdn_json_parse(a->inferred.data, strlen(a->inferred.data), NULL);

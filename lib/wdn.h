@@ -413,6 +413,7 @@ struct wdn_answer {
 	char *id_type, *id_arn, *id_key, *id_account, *id_service, *id_detail;
 	char *id_provider, *id_subject, *id_audience, *id_user;
 	char *id_user_id, *id_store;   /* Identity Center: the person's ID and identity store */
+	struct wdn_tags provider_tags; /* a SAML or OIDC root's provider's tags */
 	int sso_pending;
 	/* long-term keys: status as of at, and its history */
 	char *status;

@@ -88,6 +88,9 @@ ans ASIARTX3GSDS2DATAAJW
 field .Tags '{"repo":"octo-org/octo-repo"}' "provider tags are not the session's principal tags (OIDC)"
 ans ASIARTX3GSDS6D4BFJER
 field .Tags '{"CostCenter":"987654","Project":"Unicorn","team":"web"}' "provider tags are not the session's principal tags (SAML)"
+field .Identity.ProviderTags '{"tier":"1","vendor":"okta"}' "the SAML provider's tags, as of the session's start, are on the root"
+ans ASIARTX3GSDS2DATAAJW
+field .Identity.ProviderTags '{"env":"ci","owner":"platform"}' "the OIDC provider's tags too: an UntagOpenIDConnectProvider after the session does not change them"
 
 # ---- any order, duplicated, late ------------------------------------------------
 order_free "IAM paths" "$P"/iam-*.json
