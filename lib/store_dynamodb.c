@@ -523,6 +523,14 @@ struct pick {
 	int have_within, have_before;
 };
 
+/* An item is an issuance only with the members every reader relies on; a
+ * foreign or damaged item in the table is passed over. */
+static int whole_issuance(yajl_val it)
+{
+	return item_s(it, "sk") && item_s(it, "key_id") && item_s(it, "event_name") &&
+	       item_s(it, "event") && item_n(it, "start") != WDN_TIME_NONE;
+}
+
 static int better(int64_t start, const char *sk, int64_t cur_start, const char *cur_sk, int have)
 {
 	const char *r = strrchr(sk, '#'), *cr = strrchr(cur_sk, '#');
@@ -539,7 +547,7 @@ static int pick_cb(void *ctx, yajl_val it)
 	const char *sk = item_s(it, "sk");
 	int64_t start = item_n(it, "start"), end = item_n(it, "end");
 
-	if (!sk || start == WDN_TIME_NONE || start > p->at)
+	if (!whole_issuance(it) || start > p->at)
 		return 0;
 	if ((end == WDN_TIME_NONE || end >= p->at) &&
 	    better(start, sk, p->within.start, p->within_sk, p->have_within)) {
@@ -735,7 +743,7 @@ static int child_cb(void *ctx, yajl_val it)
 	const char *sk = item_s(it, "sk");
 	size_t i;
 
-	if (!sk)
+	if (!whole_issuance(it))
 		return 0;
 	item_issuance(it, &is);
 	for (i = 0; i < c->n; i++)
