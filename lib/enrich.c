@@ -122,39 +122,7 @@ void wdn_answer_gen_whodunnit(yajl_gen g, const struct wdn_answer *a)
 	wdn_gen_str(g, a->principal);
 	wdn_gen_key(g, "PrincipalChain");
 	gen_strs(g, a->chain, a->nchain);
-	wdn_gen_key(g, "Identity");
-	if (!a->id_type && !a->id_arn && !a->id_service) {
-		yajl_gen_null(g);
-	} else {
-		yajl_gen_map_open(g);
-		wdn_gen_key(g, "Type");
-		wdn_gen_str(g, a->id_type);
-		if (a->id_arn) {
-			wdn_gen_key(g, "Arn");
-			wdn_gen_str(g, a->id_arn);
-		}
-		if (a->id_service) {
-			wdn_gen_key(g, "Service");
-			wdn_gen_str(g, a->id_service);
-		}
-		if (a->id_subject) {
-			wdn_gen_key(g, "Subject");
-			wdn_gen_str(g, a->id_subject);
-		}
-		if (a->id_provider) {
-			wdn_gen_key(g, "Provider");
-			wdn_gen_str(g, a->id_provider);
-		}
-		if (a->id_user) {
-			wdn_gen_key(g, "UserName");
-			wdn_gen_str(g, a->id_user);
-		}
-		if (a->id_key) {
-			wdn_gen_key(g, "AccessKeyId");
-			wdn_gen_str(g, a->id_key);
-		}
-		yajl_gen_map_close(g);
-	}
+	wdn_answer_gen_identity(g, a);
 	wdn_gen_key(g, "Tags");
 	wdn_tags_gen(g, &a->tags, 1);
 	wdn_gen_key(g, "TransitiveTags");

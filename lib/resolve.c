@@ -802,10 +802,10 @@ static void gen_chain_list(yajl_gen g, const struct wdn_answer *a)
 	yajl_gen_array_close(g);
 }
 
-static void gen_identity(yajl_gen g, const struct wdn_answer *a)
+void wdn_answer_gen_identity(yajl_gen g, const struct wdn_answer *a)
 {
 	wdn_gen_key(g, "Identity");
-	if (!a->found) {
+	if (!a->found && !a->id_type && !a->id_arn && !a->id_service) {
 		yajl_gen_null(g);
 		return;
 	}
@@ -872,6 +872,26 @@ static void gen_identity(yajl_gen g, const struct wdn_answer *a)
 	yajl_gen_map_close(g);
 }
 
+void wdn_issuance_gen_summary(yajl_gen g, const struct wdn_issuance *is)
+{
+	wdn_gen_key(g, "AccessKeyId");
+	wdn_gen_str(g, is->key_id);
+	wdn_gen_key(g, "Principal");
+	wdn_gen_str(g, is->principal);
+	wdn_gen_key(g, "SessionName");
+	wdn_gen_str(g, is->session_name);
+	wdn_gen_key(g, "CallerAccessKeyId");
+	wdn_gen_str(g, is->caller_key);
+	wdn_gen_key(g, "EventName");
+	wdn_gen_str(g, is->event_name);
+	wdn_gen_key(g, "EventID");
+	wdn_gen_str(g, is->event_id);
+	wdn_gen_key(g, "Start");
+	wdn_gen_time(g, is->start);
+	wdn_gen_key(g, "End");
+	wdn_gen_time(g, is->end);
+}
+
 static void gen_links(yajl_gen g, const struct wdn_answer *a)
 {
 	size_t i;
@@ -879,25 +899,8 @@ static void gen_links(yajl_gen g, const struct wdn_answer *a)
 	wdn_gen_key(g, "Links");
 	yajl_gen_array_open(g);
 	for (i = 0; i < a->nlinks; i++) {
-		const struct wdn_issuance *is = &a->links[i].is;
-
 		yajl_gen_map_open(g);
-		wdn_gen_key(g, "AccessKeyId");
-		wdn_gen_str(g, is->key_id);
-		wdn_gen_key(g, "Principal");
-		wdn_gen_str(g, is->principal);
-		wdn_gen_key(g, "SessionName");
-		wdn_gen_str(g, is->session_name);
-		wdn_gen_key(g, "EventName");
-		wdn_gen_str(g, is->event_name);
-		wdn_gen_key(g, "EventID");
-		wdn_gen_str(g, is->event_id);
-		wdn_gen_key(g, "Start");
-		wdn_gen_time(g, is->start);
-		wdn_gen_key(g, "End");
-		wdn_gen_time(g, is->end);
-		wdn_gen_key(g, "CallerAccessKeyId");
-		wdn_gen_str(g, is->caller_key);
+		wdn_issuance_gen_summary(g, &a->links[i].is);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
@@ -998,25 +1001,8 @@ void wdn_answer_gen_lookup(yajl_gen g, const struct wdn_answer *a, int flags)
 		wdn_gen_key(g, "Descendants");
 		yajl_gen_array_open(g);
 		for (i = 0; i < a->ndesc; i++) {
-			const struct wdn_issuance *is = &a->desc[i].is;
-
 			yajl_gen_map_open(g);
-			wdn_gen_key(g, "AccessKeyId");
-			wdn_gen_str(g, is->key_id);
-			wdn_gen_key(g, "Principal");
-			wdn_gen_str(g, is->principal);
-			wdn_gen_key(g, "SessionName");
-			wdn_gen_str(g, is->session_name);
-			wdn_gen_key(g, "CallerAccessKeyId");
-			wdn_gen_str(g, is->caller_key);
-			wdn_gen_key(g, "EventName");
-			wdn_gen_str(g, is->event_name);
-			wdn_gen_key(g, "EventID");
-			wdn_gen_str(g, is->event_id);
-			wdn_gen_key(g, "Start");
-			wdn_gen_time(g, is->start);
-			wdn_gen_key(g, "End");
-			wdn_gen_time(g, is->end);
+			wdn_issuance_gen_summary(g, &a->desc[i].is);
 			wdn_gen_key(g, "Depth");
 			yajl_gen_integer(g, a->desc[i].depth);
 			yajl_gen_map_close(g);
@@ -1026,7 +1012,7 @@ void wdn_answer_gen_lookup(yajl_gen g, const struct wdn_answer *a, int flags)
 	wdn_gen_key(g, "AccessKeyId");
 	wdn_gen_str(g, a->key);
 	gen_chain_tags(g, a);
-	gen_identity(g, a);
+	wdn_answer_gen_identity(g, a);
 	wdn_gen_key(g, "Complete");
 	yajl_gen_bool(g, a->complete);
 	gen_key_facts(g, a);
@@ -1038,7 +1024,7 @@ void wdn_answer_gen_chain(yajl_gen g, const struct wdn_answer *a)
 	wdn_gen_key(g, "Principal");
 	wdn_gen_str(g, a->principal);
 	gen_chain_list(g, a);
-	gen_identity(g, a);
+	wdn_answer_gen_identity(g, a);
 	wdn_gen_key(g, "Complete");
 	yajl_gen_bool(g, a->complete);
 	gen_times(g, a);

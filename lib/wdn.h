@@ -445,6 +445,11 @@ void wdn_answer_gen_lookup(struct yajl_gen_t *g, const struct wdn_answer *a, int
 /* The members wdn-chain and wdn-tags add to their input objects. */
 void wdn_answer_gen_chain(struct yajl_gen_t *g, const struct wdn_answer *a);
 void wdn_answer_gen_tags(struct yajl_gen_t *g, const struct wdn_answer *a);
+/* The Identity member: the chain's root. */
+void wdn_answer_gen_identity(struct yajl_gen_t *g, const struct wdn_answer *a);
+/* An issuance's summary members (key, principal, session, caller, event,
+ * validity): the Links, the Descendants, and wdn-record's output lines. */
+void wdn_issuance_gen_summary(struct yajl_gen_t *g, const struct wdn_issuance *is);
 
 /* ---- SigV4 (sigv4.c) --------------------------------------------------------
  * AWS Signature Version 4 (sigv4.c): SHA-256 and HMAC-SHA256 over libsodium,
@@ -699,5 +704,67 @@ int wdn_event_partition(const struct wdn_event *ev, struct wdn_buf *out);
 /* Is this JSON text compact (no whitespace outside strings)? */
 int wdn_json_is_compact(const char *p, size_t n);
 void wdn_enricher_counts(const struct wdn_enricher *e, uint64_t *lookups, uint64_t *hits);
+
+/* ---- delivered events: SQS and Lambda (sqs.c, lambda.c) --------------------- */
+
+/*
+ * Events pushed to whodunnit rather than read from files. A message is an
+ * EventBridge event (a CloudTrail event in its "detail"), any other form the
+ * reader takes, an S3 object-created notification (each object it names is
+ * read from S3 and recorded), CloudTrail's own notification of a delivered
+ * log file, or an SNS notification holding one of these. A message is
+ * recorded whole or reported failed; it is acknowledged (deleted from its
+ * queue, answered to Lambda) only after the recorder has flushed, and since
+ * recording is idempotent a message delivered twice records nothing new.
+ *
+ * Ownership: the delivery borrows rec, aws and stop; the caller frees them.
+ */
+struct wdn_delivery {
+	struct wdn_recorder *rec;
+	struct wdn_aws *aws;       /* S3 reads and SQS calls; NULL: none can be made */
+	/* optional: each event recorded, each record rejected, each message that
+	 * failed for another reason (S3 unreadable, the store failing) */
+	void (*on_recorded)(void *ctx, const struct wdn_event *ev, const struct wdn_record_result *res);
+	wdn_reject_fn on_reject;
+	void (*on_failed)(void *ctx, const char *message, const struct wdn_err *err);
+	void *ctx;
+	const volatile int *stop;  /* a sig_atomic_t a signal handler sets: stop after the batch in hand */
+	uint64_t max;              /* stop after this many SQS messages or Lambda invocations; 0: never */
+	/* counts */
+	uint64_t messages, invocations, events, objects, failed;
+	int store_failed;          /* the store failed: nothing since the last flush is safe to acknowledge */
+};
+
+/* Record one message's bytes; name is for warnings ("sqs:MESSAGE_ID"). Returns 0
+ * when everything in it was recorded (not yet flushed); WDN_EINVAL when some
+ * record in it was rejected or it is no event (err says why); another code
+ * when S3 or the store failed (the store also sets store_failed). */
+int wdn_delivery_message(struct wdn_delivery *d, const char *name, const char *body, size_t len,
+			 struct wdn_err *err);
+
+/* Poll an SQS queue (JSON protocol, SigV4 service "sqs", endpoint
+ * AWS_ENDPOINT_URL_SQS or the queue URL's own host): long-poll up to 10
+ * messages, record them, flush, then DeleteMessageBatch the ones recorded;
+ * the others stay to be received again (and reach the queue's dead-letter
+ * queue, if it has one). Returns 0 when *stop was set or max messages were
+ * handled, else the SQS or store failure that ended it. */
+int wdn_sqs_run(struct wdn_delivery *d, const char *queue_url, struct wdn_err *err);
+/* The region of an SQS queue URL (https://sqs.REGION.amazonaws.com/...) into
+ * out; WDN_ENOTFOUND when the URL does not say (a custom endpoint). */
+int wdn_sqs_url_region(const char *queue_url, char out[32]);
+
+/* The AWS Lambda Runtime API loop, at $AWS_LAMBDA_RUNTIME_API: fetch each
+ * invocation, handle it as wdn_lambda_handle does, answer it. Returns only
+ * when *stop is set, max invocations were answered, or the API fails. */
+int wdn_lambda_run(struct wdn_delivery *d, struct wdn_err *err);
+/* One invocation: an EventBridge event, an S3 notification, an SNS event,
+ * or an SQS batch of messages. Records it, flushes, and puts the answer in
+ * resp (for SQS, {"batchItemFailures":[{"itemIdentifier":ID}...]} naming
+ * the messages that failed). Returns 0, or an error (the invocation failed:
+ * nothing of it was acknowledged) with err. */
+int wdn_lambda_handle(struct wdn_delivery *d, const char *request_id, const char *payload,
+		      size_t len, struct wdn_buf *resp, struct wdn_err *err);
+/* Tell the Runtime API that initialisation failed (POST .../init/error). */
+int wdn_lambda_init_error(const char *type, const char *msg, struct wdn_err *err);
 
 #endif
