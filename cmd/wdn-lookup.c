@@ -214,14 +214,14 @@ static void lookup_line(struct run *r, char *line, unsigned long n)
 		lookup(r, p);
 		return;
 	}
-	v = yajl_tree_parse(p, NULL, 0);
+	v = wdn_json_parse(p, strlen(p), NULL);
 	if (!v || !wdn_json_str(v, "AccessKeyId") || !wdn_key_valid(wdn_json_str(v, "AccessKeyId"))) {
 		cli_warn(&r->cli, "-: line %lu: no valid AccessKeyId", n);
 		cli_status(&r->cli, EXIT_REJECTED);
 	} else {
 		lookup(r, wdn_json_str(v, "AccessKeyId"));
 	}
-	yajl_tree_free(v);
+	wdn_json_free(v);
 }
 
 int main(int argc, char **argv)

@@ -8,12 +8,42 @@
 #include <yajl/yajl_parse.h>
 #include <yajl/yajl_tree.h>
 
+/* Deepest nesting of brackets outside strings: yajl's tree is freed (and
+ * ours walked) recursively, so a hostile depth must not reach it. */
+static size_t nesting(const char *p, size_t n)
+{
+	const char *end = p + n;
+	size_t depth = 0, max = 0;
+	int in_string = 0;
+
+	for (; p < end; p++) {
+		if (in_string) {
+			if (*p == '\\')
+				p++;
+			else if (*p == '"')
+				in_string = 0;
+		} else if (*p == '"') {
+			in_string = 1;
+		} else if (*p == '{' || *p == '[') {
+			if (++depth > max)
+				max = depth;
+		} else if ((*p == '}' || *p == ']') && depth) {
+			depth--;
+		}
+	}
+	return max;
+}
+
 wdn_json wdn_json_parse(const char *text, size_t len, struct wdn_err *err)
 {
 	char ebuf[256] = "";
 	char *copy;
 	yajl_val v;
 
+	if (nesting(text, len) > WDN_MAX_DEPTH) {
+		wdn_err_set(err, WDN_EINVAL, "nested deeper than %d levels", WDN_MAX_DEPTH);
+		return NULL;
+	}
 	/* yajl_tree_parse wants a NUL-terminated text */
 	if (!(copy = wdn_strndup(text, len))) {
 		wdn_err_set(err, WDN_ENOMEM, "out of memory");

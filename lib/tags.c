@@ -99,7 +99,7 @@ int wdn_tags_from_json(struct wdn_tags *t, const char *text)
 
 	if (!text || !*text)
 		return 0;
-	if (!(v = yajl_tree_parse(text, NULL, 0)))
+	if (!(v = wdn_json_parse(text, strlen(text), NULL)))
 		return WDN_EINVAL;
 	if (!YAJL_IS_OBJECT(v))
 		rc = WDN_EINVAL;
@@ -209,7 +209,7 @@ int wdn_keyset_from_json(struct wdn_keyset *k, const char *text)
 
 	if (!text || !*text)
 		return 0;
-	if (!(v = yajl_tree_parse(text, NULL, 0)))
+	if (!(v = wdn_json_parse(text, strlen(text), NULL)))
 		return WDN_EINVAL;
 	if (!YAJL_IS_ARRAY(v))
 		rc = WDN_EINVAL;

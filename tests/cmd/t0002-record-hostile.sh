@@ -64,6 +64,18 @@ is "$?" 0 "an empty file is simply nothing"
 [ ! -s "$T/err" ]
 ok "an empty file warns about nothing"
 
+# the filters and wdn-lookup read objects from stdin: the same caps there
+awk 'BEGIN { printf "{\"AccessKeyId\":"; for (i = 0; i < 300000; i++) printf "["; print "" }' >"$T/deep-line"
+echo ASIATJVZAAAARRT5X7PR >>"$T/deep-line"
+rm -f "$WDN_STORE"*
+wdn-record -q "$seed"
+for c in wdn-lookup wdn-chain wdn-tags; do
+	$c <"$T/deep-line" >"$T/o" 2>"$T/e"
+	is "$?" 3 "$c: a stdin line nested 300000 deep is rejected input (exit 3)"
+	grep -q "line 1" "$T/e" && grep -q ASIATJVZAAAARRT5X7PR "$T/o"
+	ok "$c: it names the line and answers the next"
+done
+
 # several bad inputs in one run: every good input still recorded
 rm -f "$WDN_STORE"*
 wdn-record -q "$T/badline.json" "$T/nul.json" "$seed" 2>/dev/null
