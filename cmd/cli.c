@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
@@ -365,8 +366,11 @@ static int selected(const struct cli_select *sel, const char *name)
 static int collect_file(void *ctx, const char *path)
 {
 	struct collect *k = ctx;
+	struct stat st;
 
-	return selected(k->sel, path) ? add_input(k->out, path, NULL, NULL, 0) : 0;
+	if (!selected(k->sel, path))
+		return 0;
+	return add_input(k->out, path, NULL, NULL, stat(path, &st) ? 0 : (uint64_t)st.st_size);
 }
 
 /* The date in a CloudTrail object key: .../CloudTrail/REGION/YYYY/MM/DD/... as "YYYY/MM/DD". */
@@ -514,8 +518,9 @@ void cli_progress(struct cli *c, struct cli_progress *p, int force)
 	bar[20] = '\0';
 	rate = el > 0 ? (double)p->events * 1000.0 / (double)el : 0;
 	eta = p->done && p->total > p->done ? (double)el / 1000.0 / (double)p->done * (double)(p->total - p->done) : 0;
-	fprintf(stderr, "\r%s: [%s] %zu/%zu inputs, %llu events, %.0f events/s, ETA %.0fs  ", c->prog, bar,
-		p->done, p->total, (unsigned long long)p->events, rate, eta);
+	fprintf(stderr, "\r%s: [%s] %zu/%zu inputs, %.1f MB, %llu events, %.0f events/s, ETA %.0fs  ",
+		c->prog, bar, p->done, p->total, (double)p->bytes / 1e6, (unsigned long long)p->events,
+		rate, eta);
 	p->shown = 1;
 }
 

@@ -96,7 +96,7 @@ int cli_aws(struct cli *c, struct wdn_aws **aws);
  * and -q was not given, redrawn at most five times a second. */
 struct cli_progress {
 	size_t done, total;     /* inputs */
-	uint64_t events;
+	uint64_t events, bytes; /* bytes of the inputs done, as stored (compressed) */
 	int64_t started_ms, drawn_ms;
 	int shown;
 };

@@ -485,6 +485,7 @@ static void enrich_input(struct worker *w, const struct cli_input *in, const cha
 	r->bytes += in->size;
 	r->progress.done = r->done + r->skipped;
 	r->progress.events = r->events;
+	r->progress.bytes = r->bytes;
 	cli_progress(&r->cli, &r->progress, 0);
 	pthread_mutex_unlock(&r->lock);
 }
