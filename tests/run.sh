@@ -6,7 +6,7 @@
 top=$(pwd)
 export WDN_TOP="$top" WDN_BIN="$top/$BIN" WDN_BUILD="$top/$B"
 export WDN_TESTDATA="${WDN_TESTDATA:-$top/../shared/testdata}"
-out="$top/tests/out"
+out="$top/tests/out/$(echo "$B" | tr '/' '_')" # per build: make check and make asan may run at once
 rm -rf "$out" && mkdir -p "$out"
 pass=0 fail=0 skipped=0
 
