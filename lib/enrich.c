@@ -224,7 +224,7 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 	e->lookups++;
 	h = hash_key(key.ptr, key.len);
 	for (x = e->bucket[h % CACHE_BUCKETS]; x; x = x->next)
-		if (x->hash == h && !strncmp(x->key, key.ptr, key.len) && !x->key[key.len] &&
+		if (x->hash == h && !memcmp(x->key, key.ptr, key.len) && !x->key[key.len] &&
 		    t >= x->lo && t <= x->hi) {
 			e->hits++;
 			*text = x->text;

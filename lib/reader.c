@@ -230,9 +230,10 @@ static int lookup_key(enum ctx c, const unsigned char *k, size_t n)
 			return K_DETAIL;
 		c = C_EVENT;
 	}
+	/* memcmp, not strncmp: a key may hold NUL bytes */
 	for (i = 0; i < sizeof(keynames) / sizeof(keynames[0]); i++)
-		if (keynames[i].ctx == c && !strncmp(keynames[i].name, (const char *)k, n) &&
-		    keynames[i].name[n] == '\0')
+		if (keynames[i].ctx == c && strlen(keynames[i].name) == n &&
+		    !memcmp(keynames[i].name, k, n))
 			return keynames[i].key;
 	return K_NONE;
 }

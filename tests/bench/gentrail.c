@@ -53,6 +53,8 @@ static void grow(buf *b, size_t add)
 
 static inline void put(buf *b, const char *s, size_t n)
 {
+	if (!n)
+		return; /* memcpy wants pointers even for nothing */
 	grow(b, n);
 	memcpy(b->p + b->n, s, n);
 	b->n += n;
@@ -1801,5 +1803,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gentrail: %lu files, %llu events, %llu bytes uncompressed, %llu keys issued, deepest chain %d\n",
 			files, (unsigned long long)n_events, (unsigned long long)raw,
 			(unsigned long long)n_issued, deepest_depth);
+	free(fb.p);
+	free(recs);
 	return fflush(stdout) ? 1 : 0;
 }

@@ -43,7 +43,8 @@ int main(void)
 }
 C
 flags=$(PKG_CONFIG_SYSROOT_DIR="$root" PKG_CONFIG_PATH="$root/usr/lib/pkgconfig" pkg-config --cflags --libs wdn)
-cc -o "$T/prog" "$T/prog.c" $flags >"$T/cc" 2>&1
+# a library built with sanitizers (make asan) needs a program built with them
+cc ${WDN_SANITIZED:+-fsanitize=address,undefined} -o "$T/prog" "$T/prog.c" $flags >"$T/cc" 2>&1
 ok "a program builds against the installed library with pkg-config" || sed 's/^/# /' "$T/cc"
 is "$(LD_LIBRARY_PATH="$root/usr/lib" "$T/prog")" "temporary 609629065308" "and runs with it"
 
