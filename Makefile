@@ -23,7 +23,7 @@ BIN ?= bin
 
 PKGS = libcurl yajl zlib libsodium sqlite3 expat
 DEBS = libcurl4-openssl-dev libyajl-dev zlib1g-dev libsodium-dev libsqlite3-dev \
-       libexpat1-dev pkg-config mandoc jq yajl-tools sqlite3 bc curl binutils
+       libexpat1-dev pkg-config mandoc jq yajl-tools sqlite3 bc curl binutils zip
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libcurl is not linked: lib/http.c opens it on first use (startup speed)
@@ -100,6 +100,20 @@ demo: deps
 	@rm -f build/demo.db build/demo.db-*
 	$(BIN)/wdn-record --store build/demo.db tests/fixtures/seed-example.json
 	$(BIN)/wdn-lookup --store build/demo.db ASIATJVZAAAARRT5X7PR
+
+# The AWS Lambda package for the provided.al2023 runtime: bootstrap (which
+# runs wdn-record --lambda) and wdn-record, linked with deploy/glibc-compat.c
+# so that it needs no glibc newer than AL2023's; deploy/package.sh checks.
+LAMBDA_ZIP = $(B)/lambda/whodunnit-lambda.zip
+.PHONY: lambda
+lambda: $(LAMBDA_ZIP)
+
+$(B)/lambda/wdn-record: $(B)/cmd/wdn-record.o $(CLI_OBJ) $(B)/libwdn.a deploy/glibc-compat.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -s -o $@ $< deploy/glibc-compat.c $(CLI_OBJ) $(B)/libwdn.a $(CMD_LIBS)
+
+$(LAMBDA_ZIP): $(B)/lambda/wdn-record deploy/bootstrap deploy/package.sh
+	sh deploy/package.sh $@ $(B)/lambda/wdn-record deploy/bootstrap
 
 check: deps
 	@$(MAKE) --no-print-directory all tools

@@ -1,16 +1,26 @@
 /* wdn-record: store the credential-issuing CloudTrail events of its inputs. */
 #include "cli.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char synopsis[] =
 	"usage: wdn-record [-q] [--store URL] [--reject FILE] [--since DATE] [--until DATE]\n"
 	"                  [--create-table] [--ttl-days N] [--profile NAME] [--region REGION]\n"
-	"                  [--endpoint-url URL] [INPUT ...]\n";
+	"                  [--endpoint-url URL] [INPUT ...]\n"
+	"       wdn-record --lambda [-q] [--store URL] [--reject FILE] [--ttl-days N]\n"
+	"                  [--max-messages N]\n"
+	"       wdn-record --sqs QUEUE_URL [-q] [--store URL] [--reject FILE] [--ttl-days N]\n"
+	"                  [--max-messages N] [--profile NAME] [--region REGION]\n"
+	"                  [--endpoint-url URL]\n";
 
-enum { OPT_REJECT = CLI_OPT_CMD, OPT_SINCE, OPT_UNTIL, OPT_CREATE, OPT_TTL };
+enum { OPT_REJECT = CLI_OPT_CMD, OPT_SINCE, OPT_UNTIL, OPT_CREATE, OPT_TTL, OPT_LAMBDA, OPT_SQS,
+       OPT_MAX };
 static const struct option options[] = {
+	{ "lambda", no_argument, NULL, OPT_LAMBDA },
+	{ "sqs", required_argument, NULL, OPT_SQS },
+	{ "max-messages", required_argument, NULL, OPT_MAX },
 	{ "create-table", no_argument, NULL, OPT_CREATE },
 	{ "ttl-days", required_argument, NULL, OPT_TTL },
 	{ "reject", required_argument, NULL, OPT_REJECT },
@@ -28,7 +38,10 @@ struct run {
 	struct cli_progress progress;
 	uint64_t inputs, events, rejected;
 	int failed;     /* the store failed: stop */
+	const char *what; /* what the summary counts: inputs, or messages */
 };
+
+static volatile sig_atomic_t stop; /* --sqs: SIGTERM or SIGINT, finish the batch */
 
 static void on_reject(void *ctx, const struct wdn_reject *rej)
 {
@@ -43,22 +56,7 @@ static void print_issuance(struct run *r, const struct wdn_issuance *is)
 	yajl_gen g = cli_gen(&r->cli, 0);
 
 	yajl_gen_map_open(g);
-	wdn_gen_key(g, "AccessKeyId");
-	wdn_gen_str(g, is->key_id);
-	wdn_gen_key(g, "Principal");
-	wdn_gen_str(g, is->principal);
-	wdn_gen_key(g, "SessionName");
-	wdn_gen_str(g, is->session_name);
-	wdn_gen_key(g, "CallerAccessKeyId");
-	wdn_gen_str(g, is->caller_key);
-	wdn_gen_key(g, "EventName");
-	wdn_gen_str(g, is->event_name);
-	wdn_gen_key(g, "EventID");
-	wdn_gen_str(g, is->event_id);
-	wdn_gen_key(g, "Start");
-	wdn_gen_time(g, is->start);
-	wdn_gen_key(g, "End");
-	wdn_gen_time(g, is->end);
+	wdn_issuance_gen_summary(g, is);
 	yajl_gen_map_close(g);
 	cli_gen_end(&r->cli);
 }
@@ -83,6 +81,18 @@ static void print_change(struct run *r, const struct wdn_change *c)
 	cli_gen_end(&r->cli);
 }
 
+static void print_result(struct run *r, const struct wdn_record_result *res)
+{
+	size_t i;
+
+	if (r->cli.quiet)
+		return;
+	for (i = 0; i < res->nchanges; i++)
+		print_change(r, &res->changes[i]);
+	if (res->issuance)
+		print_issuance(r, res->issuance);
+}
+
 static int on_event(void *ctx, const struct wdn_event *ev)
 {
 	struct run *r = ctx;
@@ -105,14 +115,7 @@ static int on_event(void *ctx, const struct wdn_event *ev)
 		r->failed = 1;
 		return rc;
 	}
-	if (!r->cli.quiet) {
-		size_t i;
-
-		for (i = 0; i < res.nchanges; i++)
-			print_change(r, &res.changes[i]);
-		if (res.issuance)
-			print_issuance(r, res.issuance);
-	}
+	print_result(r, &res);
 	return 0;
 }
 
@@ -144,6 +147,66 @@ static void record_input(struct run *r, const struct cli_input *in)
 	}
 }
 
+static void on_delivered(void *ctx, const struct wdn_event *ev, const struct wdn_record_result *res)
+{
+	struct run *r = ctx;
+
+	r->events++;
+	print_result(r, res);
+	fflush(stdout); /* a long-running loop: each line as it comes */
+}
+
+static void on_failed(void *ctx, const char *message, const struct wdn_err *err)
+{
+	struct run *r = ctx;
+
+	if (err->code != WDN_EINVAL) {
+		cli_fail(&r->cli, "'%s': %s", message, err->msg);
+		return;
+	}
+	r->rejected++;
+	cli_warn(&r->cli, "'%s': %s", message, err->msg);
+	cli_status(&r->cli, EXIT_REJECTED);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* --lambda and --sqs: events delivered rather than read; the loops are in lib/. */
+static void deliver(struct run *r, int lambda, const char *queue, uint64_t max)
+{
+	static char region[32];
+	struct wdn_delivery d = { 0 };
+	struct wdn_err err = { 0 };
+	struct sigaction sa = { 0 };
+
+	/* the queue's URL names its region */
+	if (queue && !r->cli.region && !wdn_sqs_url_region(queue, region))
+		r->cli.region = region;
+	if (cli_aws(&r->cli, &r->aws))
+		return;
+	d.rec = r->rec;
+	d.aws = r->aws;
+	d.on_recorded = on_delivered;
+	d.on_reject = on_reject;
+	d.on_failed = on_failed;
+	d.ctx = r;
+	d.stop = &stop;
+	d.max = max;
+	if (!lambda) {
+		sa.sa_handler = on_signal;
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+	}
+	if (lambda ? wdn_lambda_run(&d, &err) : wdn_sqs_run(&d, queue, &err))
+		cli_fail(&r->cli, "%s", err.msg);
+	r->inputs = d.messages;
+	r->what = "messages";
+}
+
 int main(int argc, char **argv)
 {
 	struct run r = { 0 };
@@ -152,7 +215,9 @@ int main(int argc, char **argv)
 	uint64_t issuances, sightings, changes;
 	int64_t t;
 	size_t i;
-	int o, create = 0, ttl_days = 0;
+	int o, create = 0, ttl_days = 0, lambda = 0;
+	const char *queue = NULL;
+	uint64_t max = 0;
 	char *end;
 
 	cli_init(&r.cli, "wdn-record", synopsis);
@@ -171,7 +236,17 @@ int main(int argc, char **argv)
 			sel.since = optarg;
 		if (o == OPT_UNTIL)
 			sel.until = optarg;
+		if (o == OPT_LAMBDA)
+			lambda = 1;
+		if (o == OPT_SQS)
+			queue = optarg;
+		if (o == OPT_MAX && ((max = strtoull(optarg, &end, 10)) < 1 || *end || *optarg == '-'))
+			cli_usage_error(&r.cli, "--max-messages: '%s' is not a number", optarg);
 	}
+	if ((lambda || queue) && (optind < argc || (lambda && queue)))
+		cli_usage_error(&r.cli, "--lambda and --sqs take no INPUT, and not each other");
+	if (max && !lambda && !queue)
+		cli_usage_error(&r.cli, "--max-messages is for --lambda and --sqs");
 	if (create || ttl_days) {
 		const char *url = r.cli.store ? r.cli.store : getenv("WDN_STORE");
 		struct wdn_store_opts so = { r.cli.profile, r.cli.region, r.cli.endpoint, ttl_days };
@@ -185,11 +260,19 @@ int main(int argc, char **argv)
 		}
 		r.cli.ttl_days = ttl_days;
 	}
-	if (cli_open_store(&r.cli, WDN_STORE_CREATE, &r.store))
+	if (cli_open_store(&r.cli, WDN_STORE_CREATE, &r.store)) {
+		if (lambda)
+			wdn_lambda_init_error("whodunnit.StoreFailed", "cannot open the store", NULL);
 		return cli_status(&r.cli, EXIT_FAIL), cli_exit(&r.cli);
+	}
 	if (!(r.rec = wdn_recorder_new(r.store))) {
 		cli_fail(&r.cli, "out of memory");
 		goto out;
+	}
+	r.what = "inputs";
+	if (lambda || queue) {
+		deliver(&r, lambda, queue, max);
+		goto summary;
 	}
 	cli_inputs_collect(&r.cli, &r.aws, argv + optind, argc - optind, &sel, &in);
 	r.progress.total = in.n;
@@ -197,10 +280,11 @@ int main(int argc, char **argv)
 		record_input(&r, &in.v[i]);
 	cli_progress_end(&r.cli, &r.progress);
 	cli_inputs_release(&in);
+summary:
 	wdn_recorder_counts(r.rec, &issuances, &sightings, &changes);
 	if (!r.cli.quiet)
-		fprintf(stderr, "wdn-record: %llu inputs, %llu events, %llu issuances, "
-			"%llu changes, %llu keys seen, %llu rejected\n", (unsigned long long)r.inputs,
+		fprintf(stderr, "wdn-record: %llu %s, %llu events, %llu issuances, "
+			"%llu changes, %llu keys seen, %llu rejected\n", (unsigned long long)r.inputs, r.what,
 			(unsigned long long)r.events, (unsigned long long)issuances,
 			(unsigned long long)changes, (unsigned long long)sightings,
 			(unsigned long long)r.rejected);

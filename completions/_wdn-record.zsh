@@ -66,6 +66,9 @@ _arguments -s -S \
 	'--until=[leave out S3 objects of the days after a date]:date (YYYY-MM-DD):' \
 	'--create-table[create the DynamoDB table first]' \
 	'--ttl-days=[let DynamoDB items expire after some days]:days:' \
+	'(--sqs *)''--lambda[run as the runtime of an AWS Lambda function]' \
+	'(--lambda *)''--sqs=[record the messages of an SQS queue]:queue URL:_urls' \
+	'--max-messages=[stop after N messages or invocations]:number:' \
 	'--profile=[AWS profile]:profile:_wdn_profiles' \
 	'--region=[AWS region]:region:_wdn_regions' \
 	'--endpoint-url=[AWS endpoint URL]:URL:_urls' \

@@ -50,6 +50,9 @@ complete -c wdn-record -l since -x -d 'Leave out S3 objects of the days before a
 complete -c wdn-record -l until -x -d 'Leave out S3 objects of the days after a date (YYYY-MM-DD)'
 complete -c wdn-record -l create-table -d 'Create the DynamoDB table first'
 complete -c wdn-record -l ttl-days -x -d 'Let DynamoDB items expire after N days'
+complete -c wdn-record -l lambda -d "Run as an AWS Lambda function's runtime"
+complete -c wdn-record -l sqs -x -d 'Record the messages of an SQS queue (its URL)'
+complete -c wdn-record -l max-messages -x -d 'Stop after N messages or invocations'
 complete -c wdn-record -l profile -x -a '(__wdn_profiles)' -d 'AWS profile'
 complete -c wdn-record -l region -x -a '(__wdn_regions)' -d 'AWS region'
 complete -c wdn-record -l endpoint-url -x -d 'AWS endpoint URL'

@@ -198,6 +198,14 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
 		v = p + sizeof(etype) - 1;
 		into = x->error_type;
 		room = sizeof(x->error_type);
+	} else if (x->want_header) {
+		size_t wl = strlen(x->want_header);
+
+		if (len > wl && p[wl] == ':' && !strncasecmp(p, x->want_header, wl)) {
+			v = p + wl + 1;
+			into = x->header_value;
+			room = sizeof(x->header_value);
+		}
 	}
 	if (v) {
 		size_t vl = len - (size_t)(v - p);
@@ -229,6 +237,7 @@ int wdn_http_run(struct wdn_http *h, struct wdn_http_xfer **xs, size_t n)
 		x->started = 0;
 		x->aborted = 0;
 		x->error_type[0] = '\0';
+		x->header_value[0] = '\0';
 		x->curl_code = 0;
 		x->error[0] = '\0';
 		wdn_buf_reset(&x->body);

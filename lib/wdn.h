@@ -557,6 +557,8 @@ struct wdn_http_xfer {
 	int (*on_body)(void *ctx, const void *p, size_t n);
 	void *ctx;
 	uint64_t skip;        /* body bytes still to drop (a resume the server sent whole) */
+	const char *want_header; /* a response header to keep in header_value, or NULL */
+	int long_poll;        /* waits without a stall limit (Lambda's next invocation) */
 	int started;          /* the body of this run has begun */
 	/* results */
 	long status;          /* HTTP status, 0 when none came */
@@ -565,6 +567,7 @@ struct wdn_http_xfer {
 	char error[256];
 	char request_id[128];
 	char error_type[128]; /* X-Amzn-ErrorType, where a service puts the error code */
+	char header_value[256]; /* want_header's value */
 	struct wdn_buf body;
 	uint64_t received;    /* bytes handed to on_body, over all runs */
 	void *easy;
