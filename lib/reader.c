@@ -113,6 +113,7 @@ struct wdn_reader {
 	int lines_mode;        /* 1: JSON lines, so a record never spans lines; -1: not */
 	char prev;             /* the byte before win.ptr[0] */
 	int relex;             /* parse stopped at a value's end to switch to lines */
+	int val_multiline;     /* the top-level value in progress spans a newline */
 	char last;             /* last byte seen, for resync across chunks */
 };
 
@@ -252,8 +253,10 @@ static int enter(struct wdn_reader *r, int is_map)
 		return 0;
 	}
 	at = pos_now(r) - 1;
-	if (d == 1)
+	if (d == 1) {
 		r->val_start = at;
+		r->val_multiline = 0;
+	}
 	r->ctx[d] = C_NONE;
 	if (key >= 0 && key < WDN_F_COUNT && r->type_error < 0)
 		r->type_error = key;
@@ -291,6 +294,11 @@ static int enter(struct wdn_reader *r, int is_map)
 	return 1;
 }
 
+static int tok_end_ok(const struct wdn_reader *r)
+{
+	return r->tok_end >= r->base && r->tok_end <= r->base + r->win.len;
+}
+
 static int leave(struct wdn_reader *r)
 {
 	int ok = 1;
@@ -300,10 +308,12 @@ static int leave(struct wdn_reader *r)
 		ok = finish_event(r, r->tok_end);
 	r->depth--;
 	if (r->depth == 0 && !r->lines_mode) {
-		/* a first record on one line makes this JSON lines */
-		r->lines_mode = r->val_start >= r->base &&
-			!memchr(r->win.ptr + (r->val_start - r->base), '\n',
-				(size_t)(r->tok_end - r->val_start)) ? 1 : -1;
+		/* a first record on one line makes this JSON lines; trim() has
+		 * noted newlines in what of it is no longer in the window */
+		uint64_t from = r->val_start > r->base ? r->val_start : r->base;
+
+		r->lines_mode = !r->val_multiline && tok_end_ok(r) &&
+			!memchr(r->win.ptr + (from - r->base), '\n', (size_t)(r->tok_end - from)) ? 1 : -1;
 		if (r->lines_mode > 0) {
 			r->relex = 1; /* stop here; parse_window goes on line by line */
 			return 0;
@@ -459,6 +469,13 @@ static void trim(struct wdn_reader *r)
 	if (keep <= r->base)
 		return;
 	n = (size_t)(keep - r->base);
+	if (r->depth && r->val_start < keep) {
+		/* a top-level value in progress loses bytes: note a newline in them */
+		size_t from = r->val_start > r->base ? (size_t)(r->val_start - r->base) : 0;
+
+		if (from < n && memchr(r->win.ptr + from, '\n', n - from))
+			r->val_multiline = 1;
+	}
 	r->lines += count_lines(r->win.ptr, n);
 	r->prev = r->win.ptr[n - 1];
 	wdn_buf_consume(&r->win, n);

@@ -72,16 +72,14 @@ static int run_file(const char *path)
 		return -1;
 	}
 	fclose(f);
-	/* an exact-size copy, so sanitized builds catch reads past the input */
+	/* exactly the input's size, so sanitized builds catch reads past it */
 	{
-		uint8_t *exact = malloc(len ? len : 1);
+		uint8_t *exact = realloc(buf, len ? len : 1);
 
 		if (!exact) {
 			free(buf);
 			return -1;
 		}
-		memcpy(exact, buf, len);
-		free(buf);
 		current = path;
 		LLVMFuzzerTestOneInput(exact, len);
 		current = NULL;
@@ -132,6 +130,8 @@ static long walk(const char *path)
 int main(int argc, char **argv)
 {
 	static const int sigs[] = { SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL };
+	static char altstack[1 << 16]; /* the handler runs even after a stack overflow */
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
 	struct sigaction sa;
 	struct stat st;
 	int i, failed = 0;
@@ -139,10 +139,15 @@ int main(int argc, char **argv)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_crash;
-	sa.sa_flags = SA_RESETHAND;
-	for (i = 0; i < (int)(sizeof(sigs) / sizeof(sigs[0])); i++)
-		sigaction(sigs[i], &sa, NULL);
+	sa.sa_flags = SA_RESETHAND | SA_ONSTACK;
+	sigaltstack(&ss, NULL);
+	for (i = 0; i < (int)(sizeof(sigs) / sizeof(sigs[0])); i++) {
+		struct sigaction old;
 
+		/* leave a sanitizer's own handlers alone: their reports say more */
+		if (!sigaction(sigs[i], NULL, &old) && old.sa_handler == SIG_DFL)
+			sigaction(sigs[i], &sa, NULL);
+	}
 	if (LLVMFuzzerInitialize)
 		LLVMFuzzerInitialize(&argc, &argv);
 	if (argc < 2) {
