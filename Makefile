@@ -141,7 +141,7 @@ install: all
 	install -d $(DESTDIR)$(BINDIR_INSTALL) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR) \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
 	    $(DESTDIR)$(DATADIR)/bash-completion/completions $(DESTDIR)$(DATADIR)/zsh/site-functions \
-	    $(DESTDIR)$(DATADIR)/fish/vendor_completions.d
+	    $(DESTDIR)$(DATADIR)/fish/vendor_completions.d $(DESTDIR)$(DATADIR)/fish/vendor_functions.d
 	install -m 755 $(CMD_BIN) $(DESTDIR)$(BINDIR_INSTALL)/
 	install -m 644 $(B)/libwdn.a $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(B)/libwdn.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/
@@ -152,14 +152,16 @@ install: all
 	install -m 644 $(wildcard man/*.7) $(DESTDIR)$(MANDIR)/man7/
 	for c in $(CMDS); do \
 	    install -m 644 completions/wdn.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/$$c; \
-	    install -m 644 completions/_$$c.zsh $(DESTDIR)$(DATADIR)/zsh/site-functions/_$$c 2>/dev/null || true; \
 	    install -m 644 completions/$$c.fish $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/ 2>/dev/null || true; \
 	done
+	install -m 644 completions/_wdn $(DESTDIR)$(DATADIR)/zsh/site-functions/
+	install -m 644 completions/wdn.fish $(DESTDIR)$(DATADIR)/fish/vendor_functions.d/__wdn_complete.fish
 
 uninstall:
 	for c in $(CMDS); do rm -f $(DESTDIR)$(BINDIR_INSTALL)/$$c $(DESTDIR)$(MANDIR)/man1/$$c.1 \
-	    $(DESTDIR)$(DATADIR)/bash-completion/completions/$$c $(DESTDIR)$(DATADIR)/zsh/site-functions/_$$c \
-	    $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/$$c.fish; done
+	    $(DESTDIR)$(DATADIR)/bash-completion/completions/$$c $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/$$c.fish \
+	    $(DESTDIR)$(DATADIR)/zsh/site-functions/_$$c; done # (_CMD: from installs before the shared _wdn)
+	rm -f $(DESTDIR)$(DATADIR)/zsh/site-functions/_wdn $(DESTDIR)$(DATADIR)/fish/vendor_functions.d/__wdn_complete.fish
 	rm -f $(DESTDIR)$(LIBDIR)/libwdn.a $(DESTDIR)$(LIBDIR)/libwdn.so $(DESTDIR)$(LIBDIR)/libwdn.so.$(SOVERSION) \
 	    $(DESTDIR)$(INCDIR)/wdn.h $(DESTDIR)$(LIBDIR)/pkgconfig/wdn.pc $(DESTDIR)$(MANDIR)/man7/wdn.7
 

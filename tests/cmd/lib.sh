@@ -16,6 +16,7 @@ ok() { # ok DESCRIPTION -- true when the last command succeeded ($?)
 	_rc=$?
 	_n=$((_n + 1))
 	if [ "$_rc" -eq 0 ]; then echo "ok $_n - $1"; else echo "not ok $_n - $1"; _failed=$((_failed + 1)); fi
+	return "$_rc" # so "ok WHAT || show-why" shows why
 }
 pass() { _n=$((_n + 1)); echo "ok $_n - $1"; }
 fail() { _n=$((_n + 1)); echo "not ok $_n - $1"; _failed=$((_failed + 1)); }
@@ -25,6 +26,7 @@ is() { # is GOT WANT DESCRIPTION
 	if [ "$1" = "$2" ]; then echo "ok $_n - $3"; else
 		echo "not ok $_n - $3"; _failed=$((_failed + 1))
 		printf '#   got:  %s\n#   want: %s\n' "$1" "$2"
+		return 1
 	fi
 }
 # have_testdata DIR: true if ../shared/testdata/DIR exists, else a visible skip.

@@ -1,7 +1,8 @@
 #!/bin/sh
 # make install / uninstall with PREFIX and DESTDIR: commands, libwdn (soname),
-# wdn.h, wdn.pc, man pages, completions where each shell looks; the installed
-# commands run, and a program builds against the installed library.
+# wdn.h, wdn.pc, man pages, completions where each shell looks (and loads
+# them, where zsh and fish are installed); the installed commands run, and a
+# program builds against the installed library.
 . tests/cmd/lib.sh
 root="$T/root"
 b=${WDN_BUILD#"$WDN_TOP/"}
@@ -9,13 +10,36 @@ bin=${WDN_BIN#"$WDN_TOP/"}
 make -s -C "$WDN_TOP" install B="$b" BIN="$bin" PREFIX=/usr DESTDIR="$root" >"$T/out" 2>&1
 ok "make install PREFIX=/usr DESTDIR=… succeeds" || sed 's/^/# /' "$T/out" | tail -5
 
-for c in wdn-record wdn-lookup wdn-chain wdn-tags wdn-enrich; do
-	[ -x "$root/usr/bin/$c" ] && [ -f "$root/usr/share/man/man1/$c.1" ] &&
-		[ -f "$root/usr/share/bash-completion/completions/$c" ] &&
-		[ -f "$root/usr/share/zsh/site-functions/_$c" ] &&
-		[ -f "$root/usr/share/fish/vendor_completions.d/$c.fish" ]
-	ok "$c: command, man page and bash, zsh, fish completions installed"
+cmds="wdn-record wdn-lookup wdn-chain wdn-tags wdn-enrich"
+share="$root/usr/share"
+for c in $cmds; do
+	[ -x "$root/usr/bin/$c" ] && [ -f "$share/man/man1/$c.1" ] &&
+		[ -f "$share/bash-completion/completions/$c" ] &&
+		[ -f "$share/fish/vendor_completions.d/$c.fish" ]
+	ok "$c: command, man page and bash, fish completions installed"
 done
+# one zsh file for every command; fish's per-command files call a function
+[ -f "$share/zsh/site-functions/_wdn" ] && [ -f "$share/fish/vendor_functions.d/__wdn_complete.fish" ]
+ok "zsh completion _wdn and fish function __wdn_complete installed"
+if command -v zsh >/dev/null 2>&1; then
+	got=$(zsh -fc 'fpath=($1 $fpath); autoload -Uz compinit && compinit -u -D
+		for c in ${@[2,-1]}; print -rn -- "$c=$_comps[$c] "' zsh "$share/zsh/site-functions" $cmds)
+	is "$got" "$(for c in $cmds; do printf '%s=_wdn ' "$c"; done)" "zsh: compinit gives every command _wdn"
+else
+	skip "zsh not installed: _wdn not loaded"
+fi
+if command -v fish >/dev/null 2>&1; then
+	# as installed, fish loads CMD.fish to complete CMD, and __wdn_complete
+	got=$(PATH="$root/usr/bin:$PATH" fish -c '
+		set fish_function_path $argv[1] $fish_function_path
+		set fish_complete_path $argv[2] $fish_complete_path
+		for c in $argv[3..-1]
+			complete -C "$c --hel"
+		end' "$share/fish/vendor_functions.d" "$share/fish/vendor_completions.d" $cmds | cut -f1 | tr '\n' ' ')
+	is "$got" "--help --help --help --help --help " "fish: every command completes --help from the installed files"
+else
+	skip "fish not installed: its installed completions not loaded"
+fi
 [ -f "$root/usr/share/man/man7/wdn.7" ]
 ok "wdn.7 installed"
 [ -f "$root/usr/include/wdn.h" ] && [ -f "$root/usr/lib/pkgconfig/wdn.pc" ] && [ -f "$root/usr/lib/libwdn.a" ]
