@@ -531,3 +531,28 @@ void cli_progress_end(struct cli *c, struct cli_progress *p)
 		fputc('\n', stderr);
 	}
 }
+
+int cli_filter_main(int argc, char **argv, const char *prog, const char *synopsis, cli_add_fn add,
+		    const char *const *added_names)
+{
+	static const struct option options[] = {
+		{ "at", required_argument, NULL, CLI_OPT_CMD },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli c;
+	struct wdn_store *s = NULL;
+	int64_t at = WDN_TIME_MAX;
+	int o;
+
+	cli_init(&c, prog, synopsis);
+	while ((o = cli_getopt(&c, argc, argv, "", options)) != -1)
+		if (o == CLI_OPT_CMD && cli_parse_time(optarg, &at))
+			cli_usage_error(&c, "--at: '%s' is not a time", optarg);
+	if (optind < argc)
+		cli_usage_error(&c, "unexpected operand '%s' (keys come on standard input)", argv[optind]);
+	if (cli_open_store(&c, 0, &s))
+		cli_status(&c, EXIT_FAIL); /* still pass every line through */
+	cli_filter(&c, s, at, add, added_names);
+	wdn_store_close(s);
+	return cli_exit(&c);
+}

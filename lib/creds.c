@@ -229,53 +229,6 @@ static void sha1_hex(const char *s, char out[41])
 
 /* ---- the shared files ------------------------------------------------------ */
 
-/* Sections compare with inner spaces collapsed, as ini.c does. */
-static int section_is(const char *have, const char *want)
-{
-	while (*have && *want) {
-		if (isspace((unsigned char)*have) && isspace((unsigned char)*want)) {
-			while (isspace((unsigned char)*have))
-				have++;
-			while (isspace((unsigned char)*want))
-				want++;
-			continue;
-		}
-		if (*have++ != *want++)
-			return 0;
-	}
-	return !*have && !*want;
-}
-
-static int section_exists(const char *path, const char *section)
-{
-	FILE *f = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	int found = 0;
-
-	if (!f)
-		return 0;
-	while (!found && getline(&line, &cap, f) > 0) {
-		char *l = line, *end;
-
-		while (isspace((unsigned char)*l))
-			l++;
-		if (*l != '[' || !(end = strchr(l, ']')))
-			continue;
-		*end = '\0';
-		for (l++; isspace((unsigned char)*l); l++)
-			;
-		while (end > l && isspace((unsigned char)end[-1]))
-			*--end = '\0';
-		found = section_is(l, section);
-	}
-	if (line)
-		sodium_memzero(line, cap); /* the credentials file's lines hold secrets */
-	free(line);
-	fclose(f);
-	return found;
-}
-
 /* The config file's section of a profile: [default] (or [profile default]), [profile NAME]. */
 static char *conf_get(struct chain *ch, const char *profile, const char *key)
 {
@@ -320,8 +273,8 @@ static int profile_exists(struct chain *ch, const char *profile)
 	int found;
 
 	wdn_buf_addf(&sec, "profile %s", profile);
-	found = section_exists(ch->credentials, profile) || section_exists(ch->config, sec.ptr) ||
-		(!strcmp(profile, "default") && section_exists(ch->config, "default"));
+	found = wdn_ini_has_section(ch->credentials, profile) || wdn_ini_has_section(ch->config, sec.ptr) ||
+		(!strcmp(profile, "default") && wdn_ini_has_section(ch->config, "default"));
 	wdn_buf_release(&sec);
 	return found;
 }
@@ -1299,7 +1252,7 @@ static int from_sso(struct chain *ch, const char *profile, struct wdn_creds *c, 
 	}
 	if (session) {
 		wdn_buf_addf(&sec, "sso-session %s", session);
-		if (!section_exists(ch->config, sec.ptr)) {
+		if (!wdn_ini_has_section(ch->config, sec.ptr)) {
 			rc = wdn_err_set(err, WDN_ECRED, "profile '%s': no [sso-session %s] in %s", profile,
 					 session, shown(ch->config, p1, sizeof(p1)));
 			goto done;

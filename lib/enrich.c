@@ -29,11 +29,6 @@ struct wdn_enricher {
 	uint64_t lookups, hits;
 };
 
-static void print_buf(void *ctx, const char *s, size_t n)
-{
-	wdn_buf_add(ctx, s, n);
-}
-
 struct wdn_enricher *wdn_enricher_new(struct wdn_store *s)
 {
 	struct wdn_enricher *e = calloc(1, sizeof(*e));
@@ -151,11 +146,9 @@ static uint64_t hash_key(const char *k, size_t n)
 /* Serialize into e->obj. */
 static yajl_gen begin_obj(struct wdn_enricher *e)
 {
-	yajl_gen g = yajl_gen_alloc(NULL);
+	yajl_gen g = wdn_gen_into(&e->obj);
 
 	wdn_buf_reset(&e->obj);
-	if (g)
-		yajl_gen_config(g, yajl_gen_print_callback, print_buf, &e->obj);
 	return g;
 }
 
@@ -304,11 +297,10 @@ int wdn_enrich_event(struct wdn_enricher *e, const struct wdn_event *ev, struct 
 		/* the bytes as delivered, the new member before the closing brace */
 		rc = wdn_buf_add(out, ev->raw.ptr, ev->raw.len - 1);
 	} else {
-		yajl_gen g = yajl_gen_alloc(NULL);
+		yajl_gen g = wdn_gen_into(out);
 
 		if (!g)
 			return wdn_err_set(err, WDN_ENOMEM, "out of memory");
-		yajl_gen_config(g, yajl_gen_print_callback, print_buf, out);
 		rc = wdn_json_gen_text(g, ev->raw.ptr, ev->raw.len);
 		yajl_gen_free(g);
 		if (!rc && out->len > mark)

@@ -398,21 +398,15 @@ int wdn_event_changes_anything(struct wdn_str name)
 	return 0;
 }
 
-static void buf_print(void *ctx, const char *s, size_t n)
-{
-	wdn_buf_add(ctx, s, n);
-}
-
 /* A small JSON object of string members, NULL values left out. */
 static char *object_text(const char *const *kv, size_t n)
 {
 	struct wdn_buf b = WDN_BUF_INIT;
-	yajl_gen g = yajl_gen_alloc(NULL);
+	yajl_gen g = wdn_gen_into(&b);
 	size_t i;
 
 	if (!g)
 		return NULL;
-	yajl_gen_config(g, yajl_gen_print_callback, buf_print, &b);
 	yajl_gen_map_open(g);
 	for (i = 0; i + 1 < n; i += 2) {
 		if (!kv[i + 1])

@@ -2,6 +2,7 @@
 #include "wdn.h"
 
 #include <ctype.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +56,30 @@ static int section_is(const char *have, const char *want)
 	return !*have && !*want;
 }
 
+int wdn_ini_has_section(const char *path, const char *section)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && getline(&line, &cap, f) > 0) {
+		char *l = trim(line), *end;
+
+		if (*l == '[' && (end = strchr(l, ']'))) {
+			*end = '\0';
+			found = section_is(trim(l + 1), section);
+		}
+	}
+	if (line)
+		sodium_memzero(line, cap); /* a credentials file's lines hold secrets */
+	free(line);
+	fclose(f);
+	return found;
+}
+
 char *wdn_ini_get(const char *path, const char *section, const char *key)
 {
 	FILE *f = fopen(path, "r");
@@ -85,6 +110,8 @@ char *wdn_ini_get(const char *path, const char *section, const char *key)
 		if (!strcmp(trim(l), key))
 			found = wdn_strdup(trim(eq + 1));
 	}
+	if (line)
+		sodium_memzero(line, cap); /* a credentials file's lines hold secrets */
 	free(line);
 	fclose(f);
 	return found;

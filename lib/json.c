@@ -174,15 +174,23 @@ static void append_cb(void *ctx, const char *s, size_t n)
 	wdn_buf_add(ctx, s, n);
 }
 
-int wdn_json_serialize(wdn_json v, struct wdn_buf *out)
+yajl_gen wdn_gen_into(struct wdn_buf *out)
 {
 	yajl_gen g = yajl_gen_alloc(NULL);
+
+	if (g)
+		yajl_gen_config(g, yajl_gen_print_callback, append_cb, out);
+	return g;
+}
+
+int wdn_json_serialize(wdn_json v, struct wdn_buf *out)
+{
+	yajl_gen g = wdn_gen_into(out);
 	size_t mark = out->len;
 	int rc;
 
 	if (!g)
 		return WDN_ENOMEM;
-	yajl_gen_config(g, yajl_gen_print_callback, append_cb, out);
 	rc = wdn_json_gen(g, v);
 	yajl_gen_free(g);
 	if (rc) {

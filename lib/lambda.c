@@ -136,20 +136,14 @@ static int post(struct wdn_http *http, const char *api, const char *path, const 
 	return rc;
 }
 
-static void to_buf(void *ctx, const char *s, size_t n)
-{
-	wdn_buf_add(ctx, s, n);
-}
-
 /* {"errorMessage":msg,"errorType":type} */
 static void error_body(struct wdn_buf *out, const char *type, const char *msg)
 {
-	yajl_gen g = yajl_gen_alloc(NULL);
+	yajl_gen g = wdn_gen_into(out);
 
 	wdn_buf_reset(out);
 	if (!g)
 		return;
-	yajl_gen_config(g, yajl_gen_print_callback, to_buf, out);
 	yajl_gen_map_open(g);
 	wdn_gen_key(g, "errorMessage");
 	wdn_gen_str(g, msg);
@@ -182,13 +176,12 @@ int wdn_lambda_init_error(const char *type, const char *msg, struct wdn_err *err
 static int sqs_event(struct wdn_delivery *d, wdn_json recs, struct wdn_buf *resp, struct wdn_err *err)
 {
 	struct wdn_buf name = WDN_BUF_INIT;
-	yajl_gen g = yajl_gen_alloc(NULL);
+	yajl_gen g = wdn_gen_into(resp);
 	size_t i;
 	int rc = 0;
 
 	if (!g)
 		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
-	yajl_gen_config(g, yajl_gen_print_callback, to_buf, resp);
 	yajl_gen_map_open(g);
 	wdn_gen_key(g, "batchItemFailures");
 	yajl_gen_array_open(g);

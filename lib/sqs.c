@@ -275,20 +275,6 @@ int wdn_delivery_message(struct wdn_delivery *d, const char *name, const char *b
 
 /* ---- SQS -------------------------------------------------------------------- */
 
-static void to_buf(void *ctx, const char *s, size_t n)
-{
-	wdn_buf_add(ctx, s, n);
-}
-
-static yajl_gen gen_into(struct wdn_buf *b)
-{
-	yajl_gen g = yajl_gen_alloc(NULL);
-
-	if (g)
-		yajl_gen_config(g, yajl_gen_print_callback, to_buf, b);
-	return g;
-}
-
 int wdn_sqs_url_region(const char *queue_url, char out[32])
 {
 	const char *h = strstr(queue_url, "://"), *dot;
@@ -352,7 +338,7 @@ static int delete_batch(struct wdn_delivery *d, const char *base, const char *qu
 			const char *ok, struct wdn_err *err)
 {
 	struct wdn_buf body = WDN_BUF_INIT, resp = WDN_BUF_INIT;
-	yajl_gen g = gen_into(&body);
+	yajl_gen g = wdn_gen_into(&body);
 	wdn_json v, failed;
 	size_t i, n = 0;
 	char id[24];
@@ -416,7 +402,7 @@ static int sqs_batch(struct wdn_delivery *d, const char *base, const char *queue
 {
 	struct wdn_buf body = WDN_BUF_INIT, resp = WDN_BUF_INIT, name = WDN_BUF_INIT;
 	uint64_t want = SQS_BATCH;
-	yajl_gen g = gen_into(&body);
+	yajl_gen g = wdn_gen_into(&body);
 	wdn_json v = NULL, msgs;
 	char *ok = NULL;
 	size_t i;

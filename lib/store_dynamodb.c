@@ -40,20 +40,6 @@ struct ddb_store {
 
 /* ---- JSON building -------------------------------------------------------- */
 
-static void print_buf(void *ctx, const char *s, size_t n)
-{
-	wdn_buf_add(ctx, s, n);
-}
-
-static yajl_gen gen_into(struct wdn_buf *b)
-{
-	yajl_gen g = yajl_gen_alloc(NULL);
-
-	if (g)
-		yajl_gen_config(g, yajl_gen_print_callback, print_buf, b);
-	return g;
-}
-
 /* An attribute: {"S": v}. DynamoDB refused empty strings for years, and
  * emulators still do, so "" is stored as {"BOOL": false} and read back. */
 static void attr_s(yajl_gen g, const char *name, const char *v)
@@ -175,7 +161,7 @@ static int dd_put_issuance(struct wdn_store *st, const struct wdn_issuance *is, 
 	struct ddb_store *s = (struct ddb_store *)st;
 	struct wdn_buf b = WDN_BUF_INIT, pk = WDN_BUF_INIT, sk = WDN_BUF_INIT;
 	char start[24];
-	yajl_gen g = gen_into(&b);
+	yajl_gen g = wdn_gen_into(&b);
 	int rc;
 
 	if (!g)
@@ -230,7 +216,7 @@ static int dd_put_sighting(struct wdn_store *st, const struct wdn_sighting *si, 
 	struct ddb_store *s = (struct ddb_store *)st;
 	struct wdn_buf b = WDN_BUF_INIT, pk = WDN_BUF_INIT, sk = WDN_BUF_INIT;
 	char first[24], last[24];
-	yajl_gen g = gen_into(&b);
+	yajl_gen g = wdn_gen_into(&b);
 	int rc;
 
 	if (!g)
@@ -261,7 +247,7 @@ static int dd_put_change(struct wdn_store *st, const struct wdn_change *c, struc
 	struct ddb_store *s = (struct ddb_store *)st;
 	struct wdn_buf b = WDN_BUF_INIT, pk = WDN_BUF_INIT, sk = WDN_BUF_INIT;
 	char t[24];
-	yajl_gen g = gen_into(&b);
+	yajl_gen g = wdn_gen_into(&b);
 	int rc;
 
 	if (!g)
@@ -347,7 +333,7 @@ static int flush(struct ddb_store *s, struct wdn_err *err)
 			yajl_gen g;
 
 			wdn_buf_init(b, 0);
-			g = gen_into(b);
+			g = wdn_gen_into(b);
 			yajl_gen_map_open(g);
 			wdn_gen_key(g, "RequestItems");
 			yajl_gen_map_open(g);
@@ -441,7 +427,7 @@ static int query(struct ddb_store *s, const char *index, const char *cond, const
 		yajl_val v, items, lek;
 
 		wdn_buf_reset(&body);
-		g = gen_into(&body);
+		g = wdn_gen_into(&body);
 		yajl_gen_map_open(g);
 		wdn_gen_key(g, "TableName");
 		wdn_gen_str(g, s->table);

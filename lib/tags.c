@@ -112,11 +112,6 @@ int wdn_tags_from_json(struct wdn_tags *t, const char *text)
 	return rc;
 }
 
-static void append_cb(void *ctx, const char *s, size_t n)
-{
-	wdn_buf_add(ctx, s, n);
-}
-
 static int cmp_tag(const void *a, const void *b)
 {
 	return strcmp(((const struct wdn_tag *)a)->key, ((const struct wdn_tag *)b)->key);
@@ -145,11 +140,10 @@ void wdn_tags_gen(yajl_gen g, const struct wdn_tags *t, int sorted)
 
 int wdn_tags_to_json(const struct wdn_tags *t, struct wdn_buf *out)
 {
-	yajl_gen g = yajl_gen_alloc(NULL);
+	yajl_gen g = wdn_gen_into(out);
 
 	if (!g)
 		return WDN_ENOMEM;
-	yajl_gen_config(g, yajl_gen_print_callback, append_cb, out);
 	wdn_tags_gen(g, t, 0);
 	yajl_gen_free(g);
 	return 0;
@@ -232,11 +226,10 @@ void wdn_keyset_gen(yajl_gen g, const struct wdn_keyset *k)
 
 int wdn_keyset_to_json(const struct wdn_keyset *k, struct wdn_buf *out)
 {
-	yajl_gen g = yajl_gen_alloc(NULL);
+	yajl_gen g = wdn_gen_into(out);
 
 	if (!g)
 		return WDN_ENOMEM;
-	yajl_gen_config(g, yajl_gen_print_callback, append_cb, out);
 	wdn_keyset_gen(g, k);
 	yajl_gen_free(g);
 	return 0;

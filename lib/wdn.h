@@ -140,6 +140,8 @@ int wdn_json_gen(struct yajl_gen_t *g, wdn_json v);
 int wdn_json_gen_text(struct yajl_gen_t *g, const char *text, size_t len);
 /* Serialize a tree compactly into out (appended). */
 int wdn_json_serialize(wdn_json v, struct wdn_buf *out);
+/* A generator writing compact JSON onto the end of out; free with yajl_gen_free. */
+struct yajl_gen_t *wdn_gen_into(struct wdn_buf *out);
 void wdn_gen_str(struct yajl_gen_t *g, const char *s);  /* null for NULL */
 void wdn_gen_key(struct yajl_gen_t *g, const char *k);
 void wdn_gen_time(struct yajl_gen_t *g, int64_t t);     /* null for WDN_TIME_NONE */
@@ -603,6 +605,7 @@ void wdn_creds_release(struct wdn_creds *c); /* wipes the secret */
  * Sections as the files name them: "default", "profile NAME" (config), "NAME"
  * (credentials), "sso-session NAME". Caller frees. */
 char *wdn_ini_get(const char *path, const char *section, const char *key);
+int wdn_ini_has_section(const char *path, const char *section);
 char *wdn_aws_config_path(void);      /* $AWS_CONFIG_FILE or ~/.aws/config */
 char *wdn_aws_credentials_path(void); /* $AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials */
 
