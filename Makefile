@@ -21,8 +21,8 @@ LDFLAGS ?=
 B ?= build/default
 BIN ?= bin
 
-PKGS = libcurl yajl zlib libsodium sqlite3 expat
-DEBS = libcurl4-openssl-dev libyajl-dev zlib1g-dev libsodium-dev libsqlite3-dev \
+PKGS = libcurl yajl zlib libsodium sqlite3 expat libdeflate
+DEBS = libcurl4-openssl-dev libyajl-dev zlib1g-dev libsodium-dev libsqlite3-dev libdeflate-dev \
        libexpat1-dev pkg-config mandoc jq yajl-tools sqlite3 bc curl binutils zip
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -31,7 +31,7 @@ PKG_LIBS := $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null)
 # The commands link these statically: resolving the symbols of five shared
 # libraries cost a lookup ~40% more instructions than SQLite's own shell
 # takes for 'select 1'. Debian's -dev packages ship the archives.
-CMD_LIBS = -Wl,-Bstatic -lyajl_s -lsodium -lsqlite3 -lexpat -lz -Wl,-Bdynamic -lm -ldl -lpthread
+CMD_LIBS = -Wl,-Bstatic -lyajl_s -lsodium -lsqlite3 -lexpat -ldeflate -lz -Wl,-Bdynamic -lm -ldl -lpthread
 WARN = -Wall -Wextra -Wshadow -Wno-unused-parameter
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -Ilib $(PKG_CFLAGS) $(CFLAGS)
 

@@ -9,7 +9,7 @@
 #include <yajl/yajl_gen.h>
 
 #define CACHE_BUCKETS 8192
-#define CACHE_MAX 65536 /* entries before the cache starts afresh: memory stays bounded */
+#define CACHE_BYTES (8u << 20) /* the cache starts afresh past this: memory stays flat */
 
 struct entry {
 	struct entry *next;
@@ -23,7 +23,7 @@ struct entry {
 struct wdn_enricher {
 	struct wdn_store *store;
 	struct entry *bucket[CACHE_BUCKETS];
-	size_t n;
+	size_t bytes;           /* held by the cache's entries */
 	struct wdn_buf obj;   /* scratch for generating an object */
 	yajl_gen gen;
 	uint64_t lookups, hits;
@@ -54,7 +54,7 @@ static void cache_clear(struct wdn_enricher *e)
 		}
 		e->bucket[i] = NULL;
 	}
-	e->n = 0;
+	e->bytes = 0;
 }
 
 void wdn_enricher_free(struct wdn_enricher *e)
@@ -247,7 +247,7 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 		wdn_answer_gen_whodunnit(g, &a);
 		yajl_gen_free(g);
 	}
-	if (e->n >= CACHE_MAX)
+	if (e->bytes >= CACHE_BYTES)
 		cache_clear(e);
 	if ((x = calloc(1, sizeof(*x))) && (x->text = wdn_strndup(e->obj.ptr, e->obj.len))) {
 		x->hash = h;
@@ -267,7 +267,7 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 		}
 		x->next = e->bucket[h % CACHE_BUCKETS];
 		e->bucket[h % CACHE_BUCKETS] = x;
-		e->n++;
+		e->bytes += sizeof(*x) + x->len + 1;
 		*text = x->text;
 		*len = x->len;
 	} else {

@@ -41,26 +41,28 @@ struct keyname {
 	enum ctx ctx;
 	int key;
 	const char *name;
+	size_t len;
 };
+#define K(ctx, key, name) { ctx, key, name, sizeof(name) - 1 }
 
 static const struct keyname keynames[] = {
-	{ C_EVENT, WDN_F_EVENT_NAME, "eventName" },
-	{ C_EVENT, WDN_F_EVENT_SOURCE, "eventSource" },
-	{ C_EVENT, WDN_F_EVENT_TIME, "eventTime" },
-	{ C_EVENT, WDN_F_EVENT_ID, "eventID" },
-	{ C_EVENT, WDN_F_ERROR_CODE, "errorCode" },
-	{ C_EVENT, WDN_F_RECIPIENT, "recipientAccountId" },
-	{ C_EVENT, WDN_F_REGION, "awsRegion" },
-	{ C_EVENT, WDN_F_SHARED_EVENT_ID, "sharedEventID" },
-	{ C_EVENT, K_USER_IDENTITY, "userIdentity" },
-	{ C_UI, WDN_F_UI_TYPE, "type" },
-	{ C_UI, WDN_F_UI_ARN, "arn" },
-	{ C_UI, WDN_F_UI_ACCOUNT, "accountId" },
-	{ C_UI, WDN_F_UI_KEY, "accessKeyId" },
-	{ C_UI, WDN_F_UI_INVOKED_BY, "invokedBy" },
-	{ C_UI, K_SESSION_CONTEXT, "sessionContext" },
-	{ C_SC, K_SESSION_ISSUER, "sessionIssuer" },
-	{ C_SI, WDN_F_UI_ISSUER_ARN, "arn" },
+	K(C_EVENT, WDN_F_EVENT_NAME, "eventName"),
+	K(C_EVENT, WDN_F_EVENT_SOURCE, "eventSource"),
+	K(C_EVENT, WDN_F_EVENT_TIME, "eventTime"),
+	K(C_EVENT, WDN_F_EVENT_ID, "eventID"),
+	K(C_EVENT, WDN_F_ERROR_CODE, "errorCode"),
+	K(C_EVENT, WDN_F_RECIPIENT, "recipientAccountId"),
+	K(C_EVENT, WDN_F_REGION, "awsRegion"),
+	K(C_EVENT, WDN_F_SHARED_EVENT_ID, "sharedEventID"),
+	K(C_EVENT, K_USER_IDENTITY, "userIdentity"),
+	K(C_UI, WDN_F_UI_TYPE, "type"),
+	K(C_UI, WDN_F_UI_ARN, "arn"),
+	K(C_UI, WDN_F_UI_ACCOUNT, "accountId"),
+	K(C_UI, WDN_F_UI_KEY, "accessKeyId"),
+	K(C_UI, WDN_F_UI_INVOKED_BY, "invokedBy"),
+	K(C_UI, K_SESSION_CONTEXT, "sessionContext"),
+	K(C_SC, K_SESSION_ISSUER, "sessionIssuer"),
+	K(C_SI, WDN_F_UI_ISSUER_ARN, "arn"),
 };
 
 static const char *const field_names[WDN_F_COUNT] = {
@@ -233,8 +235,7 @@ static int lookup_key(enum ctx c, const unsigned char *k, size_t n)
 	}
 	/* memcmp, not strncmp: a key may hold NUL bytes */
 	for (i = 0; i < sizeof(keynames) / sizeof(keynames[0]); i++)
-		if (keynames[i].ctx == c && strlen(keynames[i].name) == n &&
-		    !memcmp(keynames[i].name, k, n))
+		if (keynames[i].len == n && keynames[i].ctx == c && !memcmp(keynames[i].name, k, n))
 			return keynames[i].key;
 	return K_NONE;
 }
