@@ -3,21 +3,43 @@
 # so every figure is a ratio against a baseline measured on the same data in
 # the same run; times are reported, never asserted.
 #
-#   record-cpu   wdn-record CPU (user+sys) vs zcat | json_verify -s, ~100 MB
-#   lookup       wdn-lookup of a 4-deep chain in a store of 1M issuances,
-#                median wall time vs sqlite3 DB 'select 1' on the same DB
-#   record-rss   wdn-record peak RSS at 10 MB, 100 MB, 1 GB of input
+#   record-cpu          wdn-record CPU (user+sys) vs zcat | json_verify -s, ~100 MB
+#   lookup              wdn-lookup of a 4-deep chain in a store of 1M issuances,
+#                       median wall time vs sqlite3 DB 'select 1' on the same DB
+#   lookup-instructions the same two commands' instruction counts under
+#                       callgrind (valgrind), a stable companion to lookup
+#   record-rss          wdn-record peak RSS at 10 MB, 100 MB, 1 GB of input
+#   enrich-cpu-vs-gzip  wdn-enrich -o DIR CPU vs zcat | gzip -1, ~1 GB (quick: ~100 MB)
+#   enrich-cpu-vs-jq    the same vs zcat | jq -c '.Records[]' | gzip -1
+#   enrich-j2           wdn-enrich -j 2 vs -j 1, wall time (throughput ratio);
+#                       with what zcat gains in two halves at once meanwhile,
+#                       the parallelism the machine offers right now
+#   enrich-rss          wdn-enrich peak RSS and MB of input per CPU second at
+#                       10 MB, 100 MB, 1 GB and 5 GB of input
+#   ddb-record          DynamoDB requests per 1000 issuances recorded (protocol
+#                       peers: dynalite behind tests/peers/proxy.js, which
+#                       counts them), ~5000 issuances
+#   ddb-inflight        the most of those requests in flight at once
+#   ddb-resolve         DynamoDB requests per 1000 distinct keys resolved by
+#                       wdn-chain (1000 keys on stdin)
+#   ddb-resolve-enrich  the same by wdn-enrich over the recorded trail
+# wdn-enrich reads a store wdn-record filled from the largest input it enriches.
 #
 # B is the build directory (gentrail), BIN where the commands are.
-# BENCH_QUICK=1 skips the 1 GB input and uses 200k issuances.
+# BENCH_QUICK=1 skips the 1 GB input of record-rss, enriches ~100 MB for the
+# CPU ratios, uses 200k issuances and no 5 GB input; BENCH_SKIP_5G=1 skips
+# only the 5 GB input. No valgrind: no lookup-instructions; no node/npm: no
+# ddb-* figures (each says so).
 # Generated data is cached in build/bench/ and remade only when missing or
 # older than the program that made it.
 set -u
-: "${B:=build/default}" "${BIN:=bin}" "${BENCH_QUICK:=0}"
+: "${B:=build/default}" "${BIN:=bin}" "${BENCH_QUICK:=0}" "${BENCH_SKIP_5G:=0}"
 top=$(pwd)
 gen="$top/$B/tests/gentrail"
 rec="$top/$BIN/wdn-record"
 look="$top/$BIN/wdn-lookup"
+enr="$top/$BIN/wdn-enrich"
+chn="$top/$BIN/wdn-chain"
 cache="$top/build/bench"
 tmp="$cache/tmp.$$"
 failed=0
@@ -25,7 +47,7 @@ failed=0
 say() { printf '%s\n' "$*"; }
 note() { printf 'bench: %s\n' "$*" >&2; }
 
-for f in "$gen" "$rec" "$look"; do
+for f in "$gen" "$rec" "$look" "$enr" "$chn"; do
 	[ -x "$f" ] || { note "missing $f (run make first)"; exit 1; }
 done
 missing=
@@ -42,11 +64,21 @@ if ! [ -x "$TIME" ]; then
 	TIME=
 fi
 mkdir -p "$tmp" || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
+peers= # the protocol peers' directory, once started
+cleanup() {
+	[ -n "$peers" ] && sh "$top/tests/peers/stop.sh" "$peers"
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
 # Measure one build throughout, even if bin/ is rebuilt while we run.
-cp -p "$rec" "$look" "$tmp/" || exit 1
+cp -p "$rec" "$look" "$enr" "$chn" "$tmp/" || exit 1
 rec="$tmp/wdn-record"
 look="$tmp/wdn-lookup"
+enr="$tmp/wdn-enrich"
+chn="$tmp/wdn-chain"
 
 # ---- helpers ----
 
@@ -139,6 +171,36 @@ baseline() {
 	timed "$2" sh -c 'find "$1" -type f -name "*.json.gz" -exec zcat {} + | json_verify -s' sh "$1/AWSLogs"
 }
 
+# record_into DB DIR: records the trail DIR into a new SQLite store DB, kept
+# between runs: one file (WAL checkpointed), dated from when recording began.
+record_into() {
+	rm -f "$1" "$1-wal" "$1-shm" "$1.tmp" "$1.tmp-wal" "$1.tmp-shm"
+	: >"$tmp/stamp" # the store dates from when recording began, not ended
+	if ! timed "$tmp/r" "$rec" -q --store "sqlite:$1.tmp" "$2/AWSLogs"; then
+		rm -f "$1.tmp" "$1.tmp-wal" "$1.tmp-shm"
+		return 1
+	fi
+	note "recorded in $(awk '{ print $1 }' "$tmp/r")s wall, $(cpu_of "$tmp/r")s CPU"
+	# checkpoint the WAL so the store is one file we can rename
+	sqlite3 "$1.tmp" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null 2>&1
+	rm -f "$1.tmp-wal" "$1.tmp-shm"
+	touch -r "$tmp/stamp" "$1.tmp"
+	mv "$1.tmp" "$1"
+}
+
+# irefs CMD...: CMD's instruction count under callgrind ("I refs"), on stdout;
+# nothing when there is none (valgrind's output kept in $tmp/irefs.err)
+irefs() {
+	valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" >/dev/null 2>"$tmp/irefs.err"
+	sed -n 's/.*I *refs: *\([0-9,]*\).*/\1/p' "$tmp/irefs.err" | tr -d , | head -n 1
+}
+
+# median_of FILE: the median of the numbers in FILE, "-" when it has none
+median_of() { if [ -s "$1" ]; then median "$1"; else echo -; fi; }
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+# per1000 N OF: N per 1000 OF
+per1000() { awk -v n="$1" -v d="$2" 'BEGIN { if (d > 0) printf "%.1f", n * 1000 / d; else printf "inf" }'; }
+
 # ---- data: trails of ~10 MB, ~100 MB, ~1 GB (same seed: each a prefix of the next) ----
 
 small="$cache/trail-s1-n1000-f6"
@@ -190,21 +252,12 @@ db="$idir.db"
 
 # build_store: records the issuance trail into $db (kept between runs)
 build_store() {
-	rm -f "$db" "$db-wal" "$db-shm" "$db.tmp" "$db.tmp-wal" "$db.tmp-shm"
 	note "recording $nissued issuances into $db (once; kept for reruns)"
-	: >"$tmp/stamp" # the store dates from when recording began, not ended
-	if ! timed "$tmp/r" "$rec" -q --store "sqlite:$db.tmp" "$idir/AWSLogs"; then
+	if ! record_into "$db" "$idir"; then
 		say "lookup: wdn-record failed building the store"
 		failed=1
-		rm -f "$db.tmp" "$db.tmp-wal" "$db.tmp-shm"
 		return 1
 	fi
-	note "recorded in $(awk '{ print $1 }' "$tmp/r")s wall, $(cpu_of "$tmp/r")s CPU"
-	# checkpoint the WAL so the store is one file we can rename
-	sqlite3 "$db.tmp" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null 2>&1
-	rm -f "$db.tmp-wal" "$db.tmp-shm"
-	touch -r "$tmp/stamp" "$db.tmp"
-	mv "$db.tmp" "$db"
 }
 
 if gen_trail "$idir" -s 2 -i 100 -c 4 -n 10000 -f "$nfiles" --keys "$idir/.keys" --deepest; then
@@ -249,6 +302,25 @@ if gen_trail "$idir" -s 2 -i 100 -c 4 -n 10000 -f "$nfiles" --keys "$idir/.keys"
 			w=$(median "$tmp/wl")
 			b=$(median "$tmp/bl")
 			say "lookup: $(ratio "$w" "$b")x of sqlite3 DB 'select 1' (wdn ${w}ms, baseline ${b}ms; median of 21 batches of $batch; $nissued issuances, key $key, PrincipalChain ${chain:-?} long) [target <= 2x]"
+			# the same two commands' instruction counts: immune to the machine's noise
+			if ! command -v valgrind >/dev/null 2>&1; then
+				say "lookup-instructions: skipped (no valgrind; Debian: apt-get install valgrind)"
+			else
+				: >"$tmp/wi"
+				: >"$tmp/bi"
+				for i in 1 2 3; do
+					irefs "$look" --store "sqlite:$db" "$key" >>"$tmp/wi"
+					irefs sqlite3 "$db" 'select 1' >>"$tmp/bi"
+				done
+				if [ "$(wc -l <"$tmp/wi")" = 3 ] && [ "$(wc -l <"$tmp/bi")" = 3 ]; then
+					w=$(median "$tmp/wi")
+					b=$(median "$tmp/bi")
+					say "lookup-instructions: $(ratio "$w" "$b")x of sqlite3 DB 'select 1' (wdn $w, baseline $b instructions; callgrind I refs, median of 3; same store and key) [target <= 2x]"
+				else
+					say "lookup-instructions: valgrind gave no I refs count: $(head -n 3 "$tmp/irefs.err")"
+					failed=1
+				fi
+			fi
 		fi
 	fi
 else
@@ -279,6 +351,307 @@ else
 		last=$r
 	done
 	[ -n "$first" ] && say "record-rss: $(ratio "$last" "$first")x largest/smallest input ($line) [target ~1x, flat]"
+fi
+
+# ---- d. wdn-enrich: CPU vs zcat | gzip -1 and vs jq, -j 2 vs -j 1, RSS as input grows ----
+
+# The 1 GB trail even in quick mode (the RSS series goes up to it); 5 GB in
+# full mode. The store is recorded from the largest, of which the others are
+# prefixes, so every input resolves alike.
+gig="$cache/trail-s1-n1000-f640"
+huge=
+[ "$BENCH_QUICK" != 1 ] && [ "$BENCH_SKIP_5G" != 1 ] && huge="$cache/trail-s1-n1000-f3200"
+if [ "$BENCH_QUICK" = 1 ]; then emain=$mid; else emain=$gig; fi
+
+# enrich OUT JOBS DIR: wdn-enrich -j JOBS the trail DIR into a fresh $tmp/enr;
+# OUT as timed's. Fails on a non-zero status or any warning, with why in $why.
+enrich() {
+	rm -rf "$tmp/enr"
+	timed "$1" "$enr" -q -j "$2" --store "sqlite:$edb" -o "$tmp/enr" "$3/AWSLogs" 2>"$tmp/enr.err"
+	_rc=$?
+	why="wdn-enrich -j $2 on $3 exited $_rc: $(head -n 3 "$tmp/enr.err")"
+	[ "$_rc" = 0 ] && ! [ -s "$tmp/enr.err" ]
+}
+# enrich_check DIR: $tmp/enr holds every event of the trail DIR, and the store
+# was used (some chains are longer than one)
+enrich_check() {
+	_want=$(sed -n 's/.* files, \([0-9]*\) events.*/\1/p' "$1/.done")
+	read -r _n _w _c <<EOT
+$(find "$tmp/enr" -path '*/account=*' -name '*.json.gz' -exec zcat {} + |
+	awk '/"whodunnit":\{"Principal":/ { w++ } /"PrincipalChain":\["[^"]*","/ { c++ } END { print NR, w + 0, c + 0 }')
+EOT
+	if [ "$_n" != "$_want" ] || [ "$_w" != "$_want" ] || [ "$_c" = 0 ]; then
+		note "enriched output: $_n lines, $_w with a whodunnit, $_c with a chain of 2+; the trail has $_want events"
+		return 1
+	fi
+}
+# zcat_gzip DIR OUT, zcat_jq DIR OUT: the baselines, run like wdn-enrich;
+# /usr/bin/time (or times) counts the CPU of the children sh waits for
+zcat_gzip() {
+	timed "$2" sh -c 'find "$1" -type f -name "*.json.gz" -exec zcat {} + | gzip -1' sh "$1/AWSLogs" 2>"$tmp/base.err" &&
+		! [ -s "$tmp/base.err" ]
+}
+zcat_jq() {
+	timed "$2" sh -c 'find "$1" -type f -name "*.json.gz" -exec zcat {} + | jq -c ".Records[]" | gzip -1' sh "$1/AWSLogs" \
+		2>"$tmp/base.err" && ! [ -s "$tmp/base.err" ]
+}
+# zcat_1 DIR OUT, zcat_2 DIR OUT: zcat (one process) of all the files, and
+# of two halves at once: the speedup the machine itself offers two
+# single-threaded jobs right now, to read enrich-j2 against
+zcat_1() {
+	find "$1/AWSLogs" -type f -name '*.json.gz' | sort >"$tmp/files"
+	awk 'NR % 2' "$tmp/files" >"$tmp/files.1"
+	awk 'NR % 2 == 0' "$tmp/files" >"$tmp/files.2"
+	timed "$2" sh -c 'xargs zcat <"$1"' sh "$tmp/files" 2>"$tmp/base.err" && ! [ -s "$tmp/base.err" ]
+}
+zcat_2() {
+	timed "$2" sh -c 'xargs zcat <"$1" >/dev/null & xargs zcat <"$2" >/dev/null & wait' \
+		sh "$tmp/files.1" "$tmp/files.2" 2>"$tmp/base.err" && ! [ -s "$tmp/base.err" ]
+}
+wall_of() { awk '{ print $1 }' "$1"; }
+
+eok=1
+for d in "$gig" "$huge"; do
+	[ -n "$d" ] || continue
+	gen_trail "$d" -s 1 -n 1000 -f "${d##*-f}" || { say "enrich: generating $d failed"; eok=0; failed=1; }
+done
+elargest=${huge:-$gig}
+edb="$elargest.db"
+if [ "$eok" = 1 ]; then
+	ebuilt=0
+	if ! [ -s "$edb" ] || newer "$rec" "$edb" || newer "$elargest/.done" "$edb"; then
+		note "recording $elargest into $edb for wdn-enrich (once; kept for reruns)"
+		record_into "$edb" "$elargest" && ebuilt=1 || { say "enrich: wdn-record failed building the store"; eok=0; failed=1; }
+	fi
+fi
+if [ "$eok" = 1 ]; then
+	# the smallest input first, checked: a cached store may predate a schema change
+	if ! enrich "$tmp/e" 1 "$small" || ! enrich_check "$small"; then
+		if [ "$ebuilt" = 0 ]; then
+			note "enriching with the cached store failed; rebuilding it"
+			record_into "$edb" "$elargest" || { say "enrich: wdn-record failed building the store"; failed=1; }
+		fi
+		if ! enrich "$tmp/e" 1 "$small"; then
+			say "enrich: $why"
+			eok=0
+			failed=1
+		elif ! enrich_check "$small"; then
+			say "enrich: the enriched output of $small is not what it should be"
+			eok=0
+			failed=1
+		fi
+	fi
+fi
+if [ "$eok" = 1 ]; then
+	# per input size: CPU seconds and RSS of each -j 1 run, in $tmp/ecpu.N, $tmp/erss.N
+	rm -f "$tmp"/ecpu.* "$tmp"/erss.*
+	cpu_of "$tmp/e" >"$tmp/ecpu.$(trail_bytes "$small")"
+	echo >>"$tmp/ecpu.$(trail_bytes "$small")"
+	rss_of "$tmp/e" >"$tmp/erss.$(trail_bytes "$small")"
+
+	# a. the main input: interleaved rounds, median of 3
+	ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?')
+	load=$(cut -d ' ' -f 1 /proc/loadavg 2>/dev/null || echo '?')
+	havejq=0
+	command -v jq >/dev/null 2>&1 && havejq=1
+	nb=$(trail_bytes "$emain")
+	: >"$tmp/gz"
+	: >"$tmp/z1"
+	: >"$tmp/z2"
+	: >"$tmp/jq"
+	: >"$tmp/w1"
+	: >"$tmp/w2"
+	: >"$tmp/c2"
+	: >"$tmp/ecpu.$nb"
+	: >"$tmp/erss.$nb"
+	nparts=
+	for i in 1 2 3; do
+		if zcat_gzip "$emain" "$tmp/b"; then
+			cpu_of "$tmp/b" >>"$tmp/gz" && echo >>"$tmp/gz"
+		else
+			say "enrich: the zcat | gzip -1 baseline failed: $(head -n 3 "$tmp/base.err")"
+			failed=1
+		fi
+		if [ "$havejq" = 1 ]; then
+			if zcat_jq "$emain" "$tmp/b"; then
+				cpu_of "$tmp/b" >>"$tmp/jq" && echo >>"$tmp/jq"
+			else
+				say "enrich: the zcat | jq | gzip -1 baseline failed: $(head -n 3 "$tmp/base.err")"
+				failed=1
+				havejq=0
+			fi
+		fi
+		if zcat_1 "$emain" "$tmp/b" && wall_of "$tmp/b" >>"$tmp/z1" && zcat_2 "$emain" "$tmp/b"; then
+			wall_of "$tmp/b" >>"$tmp/z2"
+		else
+			say "enrich: zcat, whole or in two halves at once, failed: $(head -n 3 "$tmp/base.err")"
+			failed=1
+		fi
+		enrich "$tmp/e" 1 "$emain" || { say "enrich: $why"; failed=1; break; }
+		cpu_of "$tmp/e" >>"$tmp/ecpu.$nb" && echo >>"$tmp/ecpu.$nb"
+		rss_of "$tmp/e" >>"$tmp/erss.$nb"
+		wall_of "$tmp/e" >>"$tmp/w1"
+		n1=$(find "$tmp/enr" -type f -name '*.json.gz' | wc -l)
+		enrich "$tmp/e" 2 "$emain" || { say "enrich: $why"; failed=1; break; }
+		wall_of "$tmp/e" >>"$tmp/w2"
+		cpu_of "$tmp/e" >>"$tmp/c2" && echo >>"$tmp/c2"
+		n2=$(find "$tmp/enr" -type f -name '*.json.gz' | wc -l)
+		if [ "$n1" != "$n2" ]; then
+			note "-j 1 wrote $n1 files, -j 2 $n2"
+			failed=1
+		fi
+		nparts=$n1
+	done
+	rm -rf "$tmp/enr"
+	m=$(mb "$nb")
+	w=$(median_of "$tmp/ecpu.$nb")
+	if [ -s "$tmp/gz" ] && [ "$w" != - ]; then
+		b=$(median "$tmp/gz")
+		say "enrich-cpu-vs-gzip: $(ratio "$w" "$b")x of zcat|gzip -1 (wdn-enrich -o DIR ${w}s, baseline ${b}s CPU; $m MB in, $nparts files out; median of 3) [target <= 1.3x]"
+	fi
+	if ! command -v jq >/dev/null 2>&1; then
+		say "enrich-cpu-vs-jq: skipped (no jq; Debian: apt-get install jq)"
+	elif [ -s "$tmp/jq" ] && [ "$w" != - ]; then
+		b=$(median "$tmp/jq")
+		say "enrich-cpu-vs-jq: $(ratio "$w" "$b")x of zcat|jq -c '.Records[]'|gzip -1 (wdn-enrich ${w}s, baseline ${b}s CPU; $m MB; median of 3) [target <= 0.25x]"
+	fi
+	if [ -s "$tmp/w2" ]; then
+		a=$(median "$tmp/w1")
+		b=$(median "$tmp/w2")
+		par=
+		if [ -s "$tmp/z2" ] && [ "$(wc -l <"$tmp/z1")" = "$(wc -l <"$tmp/z2")" ]; then
+			par="; zcat in two halves at once gave $(ratio "$(median "$tmp/z1")" "$(median "$tmp/z2")")x meanwhile"
+		fi
+		say "enrich-j2: $(ratio "$a" "$b")x the throughput of -j 1 (wall -j 1 ${a}s, -j 2 ${b}s; CPU -j 1 ${w}s, -j 2 $(median "$tmp/c2")s; $m MB; median of 3; $ncpu CPUs, load $load at start$par) [target >= 1.7x]"
+	fi
+
+	# b. the other sizes
+	for d in "$mid" "$gig" "$huge"; do
+		[ -n "$d" ] && [ "$d" != "$emain" ] || continue
+		nb=$(trail_bytes "$d")
+		runs=3
+		[ "$nb" -lt 2000000000 ] || runs=1
+		: >"$tmp/ecpu.$nb"
+		: >"$tmp/erss.$nb"
+		i=0
+		while [ $i -lt $runs ]; do
+			enrich "$tmp/e" 1 "$d" || { say "enrich: $why"; failed=1; break; }
+			cpu_of "$tmp/e" >>"$tmp/ecpu.$nb" && echo >>"$tmp/ecpu.$nb"
+			rss_of "$tmp/e" >>"$tmp/erss.$nb"
+			i=$((i + 1))
+		done
+		rm -rf "$tmp/enr"
+	done
+	nb=$(trail_bytes "$small") # which had one run, checked: two more
+	for i in 2 3; do
+		enrich "$tmp/e" 1 "$small" || { say "enrich: $why"; failed=1; break; }
+		cpu_of "$tmp/e" >>"$tmp/ecpu.$nb" && echo >>"$tmp/ecpu.$nb"
+		rss_of "$tmp/e" >>"$tmp/erss.$nb"
+	done
+	rm -rf "$tmp/enr"
+
+	# c. RSS and throughput by size
+	line='' first='' last='' maxrss=0
+	for d in "$small" "$mid" "$gig" "$huge"; do
+		[ -n "$d" ] || continue
+		nb=$(trail_bytes "$d")
+		c=$(median_of "$tmp/ecpu.$nb")
+		[ "$c" != - ] || continue
+		r=$(sort -n "$tmp/erss.$nb" | tail -n 1) # the most of its runs
+		[ "$r" = - ] && r=0
+		t=$(awk -v b="$nb" -v c="$c" 'BEGIN { if (c > 0) printf "%.1f", b / 1e6 / c; else print "inf" }')
+		line="$line${line:+; }$(mb "$nb") MB: $(mib "$r") MiB, $t MB/CPU-s (${c}s, $(wc -l <"$tmp/erss.$nb" | tr -d ' ') runs)"
+		[ -n "$first" ] || first=$t
+		last=$t
+		[ "$r" -le "$maxrss" ] || maxrss=$r
+	done
+	if [ -n "$first" ]; then
+		if [ -z "$TIME" ]; then
+			say "enrich-rss: no RSS figures (needs /usr/bin/time); throughput $(ratio "$last" "$first")x largest/smallest input ($line) [target ~1x, flat]"
+		else
+			say "enrich-rss: peak $(mib "$maxrss") MiB at most; throughput $(ratio "$last" "$first")x largest/smallest input ($line) [target < 64 MB at every size; throughput ~1x, flat]"
+		fi
+	fi
+fi
+
+# ---- e. DynamoDB requests, counted by the signing proxy in front of dynalite ----
+
+ddir="$cache/issue-s3-i100-n1000-f5"
+if ! command -v curl >/dev/null 2>&1; then
+	say "ddb-record: skipped (no curl to read the proxy's counters; Debian: apt-get install curl)"
+elif ! gen_trail "$ddir" -s 3 -i 100 -n 1000 -f 5 --keys "$ddir/.keys"; then
+	say "ddb-record: generating the trail failed"
+	failed=1
+else
+	peers="$tmp/peers" # set first: an interrupted start is stopped too
+	WDN_PEERS_OWNER=$$ sh "$top/tests/peers/start.sh" "$peers" 2>"$tmp/peers.err"
+	prc=$?
+	if [ "$prc" = 2 ]; then
+		why=$(tail -n 1 "$tmp/peers.err" | sed 's/^start.sh: //')
+		say "ddb-record: skipped (the protocol peers cannot run here: $why)"
+		say "ddb-inflight: skipped (likewise)"
+		say "ddb-resolve: skipped (likewise)"
+		say "ddb-resolve-enrich: skipped (likewise)"
+	elif [ "$prc" != 0 ]; then
+		say "ddb-record: the protocol peers did not start: $(grep -m 3 'start.sh' "$tmp/peers.err")"
+		failed=1
+	else
+		set -a
+		. "$peers/env"
+		set +a
+		admin=$WDN_PROXY_DYNAMODB
+		table=bench
+		stats() { curl -sSf "$admin/__stats" >"$1"; }
+		zero() { curl -sSf -X POST "$admin/__reset" >/dev/null; }
+		stat_of() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" "$2"; }
+		targets() { sed -n 's/.*"byTarget":{\([^}]*\)}.*/\1/p' "$1" | tr -d '"' | sed 's/,/, /g'; }
+		nkeys=$(wc -l <"$ddir/.keys" | tr -d ' ')
+		if ! "$rec" -q --store "dynamodb:$table" --create-table </dev/null 2>"$tmp/ddb.err"; then
+			say "ddb-record: wdn-record --create-table failed: $(head -n 3 "$tmp/ddb.err")"
+			failed=1
+		elif ! zero || ! timed "$tmp/t" "$rec" --store "dynamodb:$table" "$ddir/AWSLogs" 2>"$tmp/ddb.err" ||
+			! stats "$tmp/s"; then
+			say "ddb-record: wdn-record into DynamoDB failed: $(head -n 3 "$tmp/ddb.err")"
+			failed=1
+		else
+			niss=$(sed -n 's/.* events, \([0-9]*\) issuances.*/\1/p' "$tmp/ddb.err")
+			req=$(stat_of requests "$tmp/s")
+			say "ddb-record: $(per1000 "$req" "$niss") requests per 1000 issuances recorded ($req requests: $(targets "$tmp/s"); $niss issuances recorded of $nkeys keys issued in the trail, $(per1000 "$req" "$nkeys") per 1000 keys; $(wall_of "$tmp/t")s wall) [target <= 45]"
+			say "ddb-inflight: $(stat_of maxInFlight "$tmp/s") requests in flight at most while recording [target >= 8]"
+
+			# resolve 1000 distinct keys in bulk: wdn-chain reading them on stdin
+			awk '!seen[$1]++ { print $1 }' "$ddir/.keys" | head -n 1000 >"$tmp/keys"
+			nk=$(wc -l <"$tmp/keys" | tr -d ' ')
+			if ! zero || ! timed "$tmp/t" sh -c '"$1" --store "$2" <"$3" >"$4"' sh "$chn" "dynamodb:$table" "$tmp/keys" "$tmp/chain.out" \
+				2>"$tmp/ddb.err" || ! stats "$tmp/s"; then
+				say "ddb-resolve: wdn-chain on DynamoDB failed: $(head -n 3 "$tmp/ddb.err")"
+				failed=1
+			else
+				found=$(grep -c '"Found":true' "$tmp/chain.out")
+				req=$(stat_of requests "$tmp/s")
+				say "ddb-resolve: $(per1000 "$req" "$nk") requests per 1000 distinct keys resolved (wdn-chain, $nk keys on stdin, $found found; $req requests: $(targets "$tmp/s"); maxInFlight $(stat_of maxInFlight "$tmp/s"); $(wall_of "$tmp/t")s wall) [target <= 15]"
+			fi
+
+			# and wdn-enrich over the trail, whose events use keys of it
+			if ! command -v jq >/dev/null 2>&1; then
+				say "ddb-resolve-enrich: skipped (no jq to count the distinct keys)"
+			else
+				nk=$(find "$ddir/AWSLogs" -type f -name '*.json.gz' -exec zcat {} + |
+					jq -r '.Records[].userIdentity.accessKeyId // empty' | sort -u | wc -l | tr -d ' ')
+				nev=$(sed -n 's/.* files, \([0-9]*\) events.*/\1/p' "$ddir/.done")
+				if ! zero || ! timed "$tmp/t" "$enr" -q --store "dynamodb:$table" "$ddir/AWSLogs" 2>"$tmp/ddb.err" ||
+					[ -s "$tmp/ddb.err" ] || ! stats "$tmp/s"; then
+					say "ddb-resolve-enrich: wdn-enrich on DynamoDB failed: $(head -n 3 "$tmp/ddb.err")"
+					failed=1
+				else
+					req=$(stat_of requests "$tmp/s")
+					say "ddb-resolve-enrich: $(per1000 "$req" "$nk") requests per 1000 distinct keys resolved (wdn-enrich over $nev events using $nk distinct keys; $req requests: $(targets "$tmp/s"); maxInFlight $(stat_of maxInFlight "$tmp/s"); $(wall_of "$tmp/t")s wall) [target <= 15]"
+				fi
+			fi
+		fi
+	fi
+	sh "$top/tests/peers/stop.sh" "$peers"
+	peers=
 fi
 
 exit $failed
