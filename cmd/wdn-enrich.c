@@ -712,6 +712,7 @@ int main(int argc, char **argv)
 	struct wdn_aws *aws = NULL;
 	const char *table = "whodunnit_cloudtrail";
 	struct wdn_buf tmpdir = WDN_BUF_INIT;
+	struct wdn_enrich_cache *cache = NULL;
 	int o, ddl = 0, made_tmp = 0, j;
 	int64_t t;
 	size_t i;
@@ -803,6 +804,10 @@ int main(int argc, char **argv)
 	}
 	if (r.jobs > (int)r.in.n)
 		r.jobs = r.in.n ? (int)r.in.n : 1;
+	if (!(cache = wdn_enrich_cache_new())) {
+		cli_fail(&r.cli, "out of memory");
+		goto out;
+	}
 	for (j = 0; j < r.jobs; j++) {
 		memset(&w[j], 0, sizeof(w[j]));
 		w[j].run = &r;
@@ -818,7 +823,7 @@ int main(int argc, char **argv)
 		/* each worker its own store connection and client: neither is shared */
 		if (cli_open_store(&r.cli, 0, &w[j].store))
 			w[j].store = NULL; /* events still pass through, with what they tell */
-		if (!(w[j].enr = wdn_enricher_new(w[j].store))) {
+		if (!(w[j].enr = wdn_enricher_new(w[j].store, cache))) {
 			cli_fail(&r.cli, "out of memory");
 			goto out;
 		}
@@ -852,6 +857,7 @@ int main(int argc, char **argv)
 		libdeflate_free_compressor(w[j].deflater);
 	}
 out:
+	wdn_enrich_cache_free(cache);
 	if (r.local) {
 		for (i = 0; i < r.in.n; i++) {
 			if (r.local[i])

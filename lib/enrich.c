@@ -4,6 +4,7 @@
  */
 #include "wdn.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_gen.h>
@@ -20,48 +21,81 @@ struct entry {
 	size_t len;
 };
 
+/* Answers by key and window, shared by the workers of one run so a key used
+ * in many inputs is resolved once; the lock is held only to look or insert. */
+struct wdn_enrich_cache {
+	pthread_mutex_t lock;
+	struct entry *bucket[CACHE_BUCKETS];
+	size_t bytes;           /* held by the entries */
+};
+
 struct wdn_enricher {
 	struct wdn_store *store;
-	struct entry *bucket[CACHE_BUCKETS];
-	size_t bytes;           /* held by the cache's entries */
+	struct wdn_enrich_cache *cache;
+	int own_cache;
 	struct wdn_buf obj;   /* scratch for generating an object */
 	yajl_gen gen;
 	uint64_t lookups, hits;
 };
 
-struct wdn_enricher *wdn_enricher_new(struct wdn_store *s)
+struct wdn_enrich_cache *wdn_enrich_cache_new(void)
 {
-	struct wdn_enricher *e = calloc(1, sizeof(*e));
+	struct wdn_enrich_cache *c = calloc(1, sizeof(*c));
 
-	if (!e)
-		return NULL;
-	e->store = s;
-	wdn_buf_init(&e->obj, 0);
-	return e;
+	if (c)
+		pthread_mutex_init(&c->lock, NULL);
+	return c;
 }
 
-static void cache_clear(struct wdn_enricher *e)
+static void cache_clear(struct wdn_enrich_cache *c)
 {
 	size_t i;
 
 	for (i = 0; i < CACHE_BUCKETS; i++) {
-		struct entry *x = e->bucket[i], *next;
+		struct entry *x = c->bucket[i], *next;
 
 		for (; x; x = next) {
 			next = x->next;
 			free(x->text);
 			free(x);
 		}
-		e->bucket[i] = NULL;
+		c->bucket[i] = NULL;
 	}
-	e->bytes = 0;
+	c->bytes = 0;
+}
+
+void wdn_enrich_cache_free(struct wdn_enrich_cache *c)
+{
+	if (!c)
+		return;
+	cache_clear(c);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+struct wdn_enricher *wdn_enricher_new(struct wdn_store *s, struct wdn_enrich_cache *cache)
+{
+	struct wdn_enricher *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	e->store = s;
+	e->cache = cache;
+	if (!cache && !(e->cache = wdn_enrich_cache_new())) {
+		free(e);
+		return NULL;
+	}
+	e->own_cache = !cache;
+	wdn_buf_init(&e->obj, 0);
+	return e;
 }
 
 void wdn_enricher_free(struct wdn_enricher *e)
 {
 	if (!e)
 		return;
-	cache_clear(e);
+	if (e->own_cache)
+		wdn_enrich_cache_free(e->cache);
 	wdn_buf_release(&e->obj);
 	free(e);
 }
@@ -196,10 +230,12 @@ static int from_identity(struct wdn_enricher *e, const struct wdn_event *ev)
 	return 0;
 }
 
-/* The whodunnit object for ev, from the cache or resolved. */
+/* Append the whodunnit object for ev to out: from the cache, or resolved
+ * (outside the lock) and then cached. */
 static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t t,
-		     const char **text, size_t *len, struct wdn_err *err)
+		     struct wdn_buf *out, struct wdn_err *err)
 {
+	struct wdn_enrich_cache *c = e->cache;
 	struct wdn_str key = ev->f[WDN_F_UI_KEY];
 	struct entry *x;
 	struct wdn_answer a;
@@ -210,20 +246,21 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 	if (!key.ptr || !key.len || key.len > 128) {
 		if ((rc = from_identity(e, ev)))
 			return rc;
-		*text = e->obj.ptr;
-		*len = e->obj.len;
-		return 0;
+		return wdn_buf_add(out, e->obj.ptr, e->obj.len);
 	}
 	e->lookups++;
 	h = hash_key(key.ptr, key.len);
-	for (x = e->bucket[h % CACHE_BUCKETS]; x; x = x->next)
+	pthread_mutex_lock(&c->lock);
+	for (x = c->bucket[h % CACHE_BUCKETS]; x; x = x->next)
 		if (x->hash == h && !memcmp(x->key, key.ptr, key.len) && !x->key[key.len] &&
 		    t >= x->lo && t <= x->hi) {
+			/* copied while held: another worker may clear the cache */
+			rc = wdn_buf_add(out, x->text, x->len);
+			pthread_mutex_unlock(&c->lock);
 			e->hits++;
-			*text = x->text;
-			*len = x->len;
-			return 0;
+			return rc;
 		}
+	pthread_mutex_unlock(&c->lock);
 	{
 		char k[129];
 
@@ -236,7 +273,6 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 		wdn_answer_release(&a);
 		if ((rc = from_identity(e, ev)))
 			return rc;
-		a.start = WDN_TIME_NONE;
 		memset(&a, 0, sizeof(a));
 		a.start = a.end = WDN_TIME_NONE;
 	} else {
@@ -247,8 +283,6 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 		wdn_answer_gen_whodunnit(g, &a);
 		yajl_gen_free(g);
 	}
-	if (e->bytes >= CACHE_BYTES)
-		cache_clear(e);
 	if ((x = calloc(1, sizeof(*x))) && (x->text = wdn_strndup(e->obj.ptr, e->obj.len))) {
 		x->hash = h;
 		memcpy(x->key, key.ptr, key.len);
@@ -265,34 +299,31 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 			/* chosen as the latest before t: good for this t only */
 			x->lo = x->hi = t;
 		}
-		x->next = e->bucket[h % CACHE_BUCKETS];
-		e->bucket[h % CACHE_BUCKETS] = x;
-		e->bytes += sizeof(*x) + x->len + 1;
-		*text = x->text;
-		*len = x->len;
+		pthread_mutex_lock(&c->lock);
+		if (c->bytes >= CACHE_BYTES)
+			cache_clear(c);
+		x->next = c->bucket[h % CACHE_BUCKETS];
+		c->bucket[h % CACHE_BUCKETS] = x;
+		c->bytes += sizeof(*x) + x->len + 1;
+		pthread_mutex_unlock(&c->lock);
 	} else {
 		free(x);
-		*text = e->obj.ptr;
-		*len = e->obj.len;
 	}
 	wdn_answer_release(&a);
-	return 0;
+	return wdn_buf_add(out, e->obj.ptr, e->obj.len);
 }
 
 int wdn_enrich_event(struct wdn_enricher *e, const struct wdn_event *ev, struct wdn_buf *out,
 		     struct wdn_err *err)
 {
 	struct wdn_str t = ev->f[WDN_F_EVENT_TIME];
-	const char *text;
-	size_t len, mark = out->len;
+	size_t mark = out->len;
 	int64_t when;
 	int rc;
 
 	if (wdn_time_parse(t.ptr, t.len, &when))
 		return wdn_err_set(err, WDN_EINVAL, "eventTime '%.*s' is not a time",
 				   (int)(t.len > 40 ? 40 : t.len), t.ptr);
-	if ((rc = whodunnit(e, ev, when, &text, &len, err)))
-		return rc;
 	if (wdn_json_is_compact(ev->raw.ptr, ev->raw.len)) {
 		/* the bytes as delivered, the new member before the closing brace */
 		rc = wdn_buf_add(out, ev->raw.ptr, ev->raw.len - 1);
@@ -309,8 +340,11 @@ int wdn_enrich_event(struct wdn_enricher *e, const struct wdn_event *ev, struct 
 	if (!rc)
 		rc = wdn_buf_add(out, ev->raw.len > 2 ? ",\"whodunnit\":" : "\"whodunnit\":",
 				 ev->raw.len > 2 ? 13 : 12);
-	if (!rc)
-		rc = wdn_buf_add(out, text, len);
+	if (!rc && (rc = whodunnit(e, ev, when, out, err))) {
+		out->len = mark;
+		out->ptr[mark] = '\0';
+		return rc; /* err says why */
+	}
 	if (!rc)
 		rc = wdn_buf_add(out, "}\n", 2);
 	if (rc) {

@@ -698,7 +698,11 @@ int wdn_s3_create_bucket(struct wdn_aws *a, const char *bucket, struct wdn_err *
  * few keys cost a few lookups.
  */
 struct wdn_enricher;
-struct wdn_enricher *wdn_enricher_new(struct wdn_store *s);
+struct wdn_enrich_cache; /* answers shared by the enrichers of one run (threads) */
+struct wdn_enrich_cache *wdn_enrich_cache_new(void);
+void wdn_enrich_cache_free(struct wdn_enrich_cache *c);
+/* One per thread, each with its own store connection; cache NULL: its own. */
+struct wdn_enricher *wdn_enricher_new(struct wdn_store *s, struct wdn_enrich_cache *cache);
 void wdn_enricher_free(struct wdn_enricher *e);
 /* Append the enriched line (ending in '\n') for ev to out. */
 int wdn_enrich_event(struct wdn_enricher *e, const struct wdn_event *ev, struct wdn_buf *out,
