@@ -10,7 +10,7 @@
 #include <yajl/yajl_gen.h>
 
 #define CACHE_BUCKETS 8192
-#define CACHE_BYTES (8u << 20) /* the cache starts afresh past this: memory stays flat */
+#define CACHE_BYTES (24u << 20) /* the cache starts afresh past this: memory stays flat */
 
 struct entry {
 	struct entry *next;
