@@ -1201,28 +1201,6 @@ static int stop_second(void *ctx, const char *file)
 	return ++*n == 2 ? 42 : 0;
 }
 
-static void rm_rf(const char *path)
-{
-	struct stat st;
-	DIR *d;
-	struct dirent *e;
-	char sub[1024];
-
-	if (lstat(path, &st))
-		return;
-	if (S_ISDIR(st.st_mode) && (d = opendir(path))) {
-		while ((e = readdir(d)))
-			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-				snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-				rm_rf(sub);
-			}
-		closedir(d);
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
-}
-
 static void test_fd_walk(void)
 {
 	struct wdn_buf b = WDN_BUF_INIT, z = WDN_BUF_INIT, names = WDN_BUF_INIT;

@@ -1,9 +1,12 @@
 /* A minimal TAP producer for unit tests: one "ok N - what" line per check. */
 #ifndef TAP_H
 #define TAP_H
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int tap_n, tap_failed;
 
@@ -65,6 +68,29 @@ static __attribute__((unused)) int tap_is_int(long long got, long long want, con
 static __attribute__((unused)) void skip(const char *why)
 {
 	printf("ok %d # SKIP %s\n", ++tap_n, why);
+}
+
+/* Remove a scratch directory tree a test made. */
+static __attribute__((unused)) void rm_rf(const char *path)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+	char sub[1024];
+
+	if (lstat(path, &st))
+		return;
+	if (S_ISDIR(st.st_mode) && (d = opendir(path))) {
+		while ((e = readdir(d)))
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+				snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+				rm_rf(sub);
+			}
+		closedir(d);
+		rmdir(path);
+	} else {
+		unlink(path);
+	}
 }
 
 static int done_testing(void)
