@@ -31,4 +31,31 @@ function parseCred(s) {
   return [id, { secret, token }];
 }
 
-module.exports = { writePortFile, watchOwner, parseCred };
+
+// Header names in lower case; a repeated header's values joined with ',' as
+// SigV4 canonicalises them (Node's req.headers would join with ', ').
+function headersOf(req) {
+  const h = Object.create(null);
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const n = req.rawHeaders[i].toLowerCase(), v = req.rawHeaders[i + 1];
+    h[n] = n in h ? `${h[n]},${v}` : v;
+  }
+  return h;
+}
+
+// A query or form body decoded once; '+' is a '+' in a URL's query (the
+// signer encodes it again), a space in a form body (plusIsSpace).
+function parseQuery(raw, plusIsSpace = false) {
+  const q = Object.create(null);
+  for (const part of raw.split('&')) {
+    if (!part) continue;
+    const i = part.indexOf('=');
+    const dec = (s) => decodeURIComponent(plusIsSpace ? s.replace(/\+/g, ' ') : s);
+    const k = dec(i < 0 ? part : part.slice(0, i));
+    const v = i < 0 ? '' : dec(part.slice(i + 1));
+    q[k] = k in q ? [].concat(q[k], v) : v;
+  }
+  return q;
+}
+
+module.exports = { writePortFile, watchOwner, parseCred, headersOf, parseQuery };

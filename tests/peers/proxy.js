@@ -24,7 +24,7 @@ const crypto = require('crypto');
 const { parseArgs } = require('util');
 const { SignatureV4 } = require('@smithy/signature-v4');
 const { Sha256 } = require('@aws-crypto/sha256-js');
-const { writePortFile, watchOwner, parseCred } = require('./common');
+const { writePortFile, watchOwner, parseCred, headersOf, parseQuery } = require('./common');
 
 const { values: opt } = parseArgs({
   options: {
@@ -109,30 +109,6 @@ const FAULTS = {
 };
 
 // ---- what arrived -------------------------------------------------------------
-
-// Header names in lower case; a repeated header's values joined with ',' as
-// SigV4 canonicalises them (Node's req.headers would join with ', ').
-function headersOf(req) {
-  const h = Object.create(null);
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const n = req.rawHeaders[i].toLowerCase(), v = req.rawHeaders[i + 1];
-    h[n] = n in h ? `${h[n]},${v}` : v;
-  }
-  return h;
-}
-
-// The query decoded once (the signer encodes it again); '+' stays a '+'.
-function parseQuery(raw) {
-  const q = Object.create(null);
-  for (const part of raw.split('&')) {
-    if (!part) continue;
-    const i = part.indexOf('=');
-    const k = decodeURIComponent(i < 0 ? part : part.slice(0, i));
-    const v = i < 0 ? '' : decodeURIComponent(part.slice(i + 1));
-    q[k] = k in q ? [].concat(q[k], v) : v;
-  }
-  return q;
-}
 
 // The operation a request is, for the counters: X-Amz-Target's for DynamoDB,
 // for S3 from the method, the path and the subresource.

@@ -26,7 +26,7 @@ const crypto = require('crypto');
 const { parseArgs } = require('util');
 const { SignatureV4 } = require('@smithy/signature-v4');
 const { Sha256 } = require('@aws-crypto/sha256-js');
-const { writePortFile, watchOwner, parseCred } = require('./common');
+const { writePortFile, watchOwner, parseCred, headersOf } = require('./common');
 
 const { values: opt } = parseArgs({
   options: {
@@ -187,15 +187,6 @@ const ops = {
 };
 
 // ---- the signature check ------------------------------------------------------------
-
-function headersOf(req) {
-  const h = Object.create(null);
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const n = req.rawHeaders[i].toLowerCase(), v = req.rawHeaders[i + 1];
-    h[n] = n in h ? `${h[n]},${v}` : v;
-  }
-  return h;
-}
 
 // null when the request is signed right, else why not.
 async function check(req, path, h, body) {

@@ -28,7 +28,8 @@
 const http = require('http');
 const crypto = require('crypto');
 const { parseArgs } = require('util');
-const { writePortFile, watchOwner, parseCred } = require('./common');
+const { writePortFile, watchOwner, parseCred, headersOf, parseQuery: parseUrlQuery } = require('./common');
+const parseQuery = (raw) => parseUrlQuery(raw, true); // STS and the SSO portal send forms
 
 let SignatureV4, Sha256;
 try {
@@ -76,25 +77,6 @@ function send(res, status, type, body, extra = {}) {
   res.end(body);
 }
 const json = (res, status, v, extra) => send(res, status, 'application/json', JSON.stringify(v), extra);
-
-function headersOf(req) {
-  const h = Object.create(null);
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const n = req.rawHeaders[i].toLowerCase(), v = req.rawHeaders[i + 1];
-    h[n] = n in h ? `${h[n]},${v}` : v;
-  }
-  return h;
-}
-
-function parseQuery(raw) {
-  const q = Object.create(null);
-  for (const part of raw.split('&')) {
-    if (!part) continue;
-    const i = part.indexOf('=');
-    q[decodeURIComponent(i < 0 ? part : part.slice(0, i))] = i < 0 ? '' : decodeURIComponent(part.slice(i + 1).replace(/\+/g, ' '));
-  }
-  return q;
-}
 
 // null when the request is signed right for service, else why not.
 async function checkSig(req, path, q, h, body, service) {
