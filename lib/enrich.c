@@ -35,7 +35,6 @@ struct wdn_enricher {
 	int own_cache;
 	struct wdn_buf obj;   /* scratch for generating an object */
 	yajl_gen gen;
-	uint64_t lookups, hits;
 };
 
 struct wdn_enrich_cache *wdn_enrich_cache_new(void)
@@ -98,12 +97,6 @@ void wdn_enricher_free(struct wdn_enricher *e)
 		wdn_enrich_cache_free(e->cache);
 	wdn_buf_release(&e->obj);
 	free(e);
-}
-
-void wdn_enricher_counts(const struct wdn_enricher *e, uint64_t *lookups, uint64_t *hits)
-{
-	*lookups = e->lookups;
-	*hits = e->hits;
 }
 
 int wdn_json_is_compact(const char *p, size_t n)
@@ -248,7 +241,6 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 			return rc;
 		return wdn_buf_add(out, e->obj.ptr, e->obj.len);
 	}
-	e->lookups++;
 	h = hash_key(key.ptr, key.len);
 	pthread_mutex_lock(&c->lock);
 	for (x = c->bucket[h % CACHE_BUCKETS]; x; x = x->next)
@@ -257,7 +249,6 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 			/* copied while held: another worker may clear the cache */
 			rc = wdn_buf_add(out, x->text, x->len);
 			pthread_mutex_unlock(&c->lock);
-			e->hits++;
 			return rc;
 		}
 	pthread_mutex_unlock(&c->lock);

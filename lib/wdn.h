@@ -713,7 +713,6 @@ void wdn_answer_gen_whodunnit(struct yajl_gen_t *g, const struct wdn_answer *a);
 int wdn_event_partition(const struct wdn_event *ev, struct wdn_buf *out);
 /* Is this JSON text compact (no whitespace outside strings)? */
 int wdn_json_is_compact(const char *p, size_t n);
-void wdn_enricher_counts(const struct wdn_enricher *e, uint64_t *lookups, uint64_t *hits);
 
 /* ---- delivered events: SQS and Lambda (sqs.c, lambda.c) --------------------- */
 
