@@ -812,24 +812,11 @@ void wdn_answer_gen_identity(yajl_gen g, const struct wdn_answer *a)
 	yajl_gen_map_open(g);
 	wdn_gen_key(g, "Type");
 	wdn_gen_str(g, a->id_type);
-	if (a->id_arn) {
-		wdn_gen_key(g, "Arn");
-		wdn_gen_str(g, a->id_arn);
-	}
-	if (a->id_service) {
-		wdn_gen_key(g, "Service");
-		wdn_gen_str(g, a->id_service);
-	}
-	if (a->id_account) {
-		wdn_gen_key(g, "AccountId");
-		wdn_gen_str(g, a->id_account);
-	}
-	if (a->id_key) {
-		wdn_gen_key(g, "AccessKeyId");
-		wdn_gen_str(g, a->id_key);
-	}
 	{
+		/* the members a root has, in this order; absent ones left out */
 		const char *extra[][2] = {
+			{ "Arn", a->id_arn }, { "Service", a->id_service },
+			{ "AccountId", a->id_account }, { "AccessKeyId", a->id_key },
 			{ "InstanceId", a->id_detail }, { "Provider", a->id_provider },
 			{ "Subject", a->id_subject }, { "Audience", a->id_audience },
 			{ "UserName", a->id_user }, { "UserId", a->id_user_id },

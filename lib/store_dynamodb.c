@@ -143,11 +143,29 @@ static int flush(struct ddb_store *s, struct wdn_err *err);
 
 /* ---- writes ---------------------------------------------------------------- */
 
-static void item_begin(yajl_gen g, const char *pk, const char *sk)
+/* An item's JSON into b, opened with its keys; NULL when out of memory. */
+static yajl_gen item_open(struct wdn_buf *b, const char *pk, const char *sk)
 {
-	yajl_gen_map_open(g);
-	attr_s(g, "pk", pk);
-	attr_s(g, "sk", sk);
+	yajl_gen g = wdn_gen_into(b);
+
+	if (g) {
+		yajl_gen_map_open(g);
+		attr_s(g, "pk", pk);
+		attr_s(g, "sk", sk);
+	}
+	return g;
+}
+
+/* Close an item and queue it for writing. */
+static int item_put(struct ddb_store *s, yajl_gen g, struct wdn_buf *b, struct wdn_err *err)
+{
+	int rc;
+
+	yajl_gen_map_close(g);
+	yajl_gen_free(g);
+	rc = pend(s, b, err);
+	wdn_buf_release(b);
+	return rc;
 }
 
 static void item_ttl(struct ddb_store *s, yajl_gen g, int64_t t)
@@ -161,22 +179,24 @@ static int dd_put_issuance(struct wdn_store *st, const struct wdn_issuance *is, 
 	struct ddb_store *s = (struct ddb_store *)st;
 	struct wdn_buf b = WDN_BUF_INIT, pk = WDN_BUF_INIT, sk = WDN_BUF_INIT;
 	char start[24];
-	yajl_gen g = wdn_gen_into(&b);
-	int rc;
+	yajl_gen g;
 
-	if (!g)
-		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	pad(start, is->start);
 	wdn_buf_addf(&pk, "K#%s", is->key_id);
 	wdn_buf_addf(&sk, "I#%s#%c%s", start, is->caller_key ? '0' : '1', is->event_id ? is->event_id : "");
-	item_begin(g, pk.ptr, sk.ptr);
+	g = item_open(&b, pk.ptr, sk.ptr);
+	wdn_buf_release(&pk);
+	wdn_buf_release(&sk);
+	if (!g)
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	if (is->caller_key) {
-		wdn_buf_reset(&pk);
+		/* the by_caller index's keys */
 		wdn_buf_addf(&pk, "P#%s", is->caller_key);
-		wdn_buf_reset(&sk);
 		wdn_buf_addf(&sk, "%s#%s", start, is->key_id);
 		attr_s(g, "gpk", pk.ptr);
 		attr_s(g, "gsk", sk.ptr);
+		wdn_buf_release(&pk);
+		wdn_buf_release(&sk);
 	}
 	attr_s(g, "key_id", is->key_id);
 	attr_n(g, "start", is->start);
@@ -202,13 +222,7 @@ static int dd_put_issuance(struct wdn_store *st, const struct wdn_issuance *is, 
 	attr_s(g, "audience", is->audience);
 	attr_s(g, "event", is->event);
 	item_ttl(s, g, is->start);
-	yajl_gen_map_close(g);
-	yajl_gen_free(g);
-	wdn_buf_release(&pk);
-	wdn_buf_release(&sk);
-	rc = pend(s, &b, err);
-	wdn_buf_release(&b);
-	return rc;
+	return item_put(s, g, &b, err);
 }
 
 static int dd_put_sighting(struct wdn_store *st, const struct wdn_sighting *si, struct wdn_err *err)
@@ -216,16 +230,17 @@ static int dd_put_sighting(struct wdn_store *st, const struct wdn_sighting *si, 
 	struct ddb_store *s = (struct ddb_store *)st;
 	struct wdn_buf b = WDN_BUF_INIT, pk = WDN_BUF_INIT, sk = WDN_BUF_INIT;
 	char first[24], last[24];
-	yajl_gen g = wdn_gen_into(&b);
-	int rc;
+	yajl_gen g;
 
-	if (!g)
-		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	pad(first, si->first);
 	pad(last, si->last);
 	wdn_buf_addf(&pk, "K#%s", si->key_id);
 	wdn_buf_addf(&sk, "S#%s#%s#%s", si->principal ? si->principal : "", first, last);
-	item_begin(g, pk.ptr, sk.ptr);
+	g = item_open(&b, pk.ptr, sk.ptr);
+	wdn_buf_release(&pk);
+	wdn_buf_release(&sk);
+	if (!g)
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	attr_s(g, "principal", si->principal ? si->principal : "");
 	attr_s(g, "arn", si->arn);
 	attr_s(g, "type", si->type);
@@ -233,13 +248,7 @@ static int dd_put_sighting(struct wdn_store *st, const struct wdn_sighting *si, 
 	attr_n(g, "first", si->first);
 	attr_n(g, "last", si->last);
 	item_ttl(s, g, si->last);
-	yajl_gen_map_close(g);
-	yajl_gen_free(g);
-	wdn_buf_release(&pk);
-	wdn_buf_release(&sk);
-	rc = pend(s, &b, err);
-	wdn_buf_release(&b);
-	return rc;
+	return item_put(s, g, &b, err);
 }
 
 static int dd_put_change(struct wdn_store *st, const struct wdn_change *c, struct wdn_err *err)
@@ -247,26 +256,21 @@ static int dd_put_change(struct wdn_store *st, const struct wdn_change *c, struc
 	struct ddb_store *s = (struct ddb_store *)st;
 	struct wdn_buf b = WDN_BUF_INIT, pk = WDN_BUF_INIT, sk = WDN_BUF_INIT;
 	char t[24];
-	yajl_gen g = wdn_gen_into(&b);
-	int rc;
+	yajl_gen g;
 
-	if (!g)
-		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	pad(t, c->time);
 	wdn_buf_addf(&pk, "C#%s", c->subject);
 	wdn_buf_addf(&sk, "%s#%s#%s", t, c->event_id ? c->event_id : "", c->kind);
-	item_begin(g, pk.ptr, sk.ptr);
+	g = item_open(&b, pk.ptr, sk.ptr);
+	wdn_buf_release(&pk);
+	wdn_buf_release(&sk);
+	if (!g)
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	attr_n(g, "time", c->time);
 	attr_s(g, "event_id", c->event_id ? c->event_id : "");
 	attr_s(g, "kind", c->kind);
 	attr_s(g, "data", c->data);
-	yajl_gen_map_close(g);
-	yajl_gen_free(g);
-	wdn_buf_release(&pk);
-	wdn_buf_release(&sk);
-	rc = pend(s, &b, err);
-	wdn_buf_release(&b);
-	return rc;
+	return item_put(s, g, &b, err);
 }
 
 static int pend(struct ddb_store *s, struct wdn_buf *item, struct wdn_err *err)
