@@ -28,12 +28,13 @@
 # B is the build directory (gentrail), BIN where the commands are.
 # BENCH_QUICK=1 skips the 1 GB input of record-rss, enriches ~100 MB for the
 # CPU ratios, uses 200k issuances and no 5 GB input; BENCH_SKIP_5G=1 skips
-# only the 5 GB input. No valgrind: no lookup-instructions; no node/npm: no
+# only the 5 GB input; BENCH_ONLY=ddb runs only the ddb-* figures. No
+# valgrind: no lookup-instructions; no node/npm: no
 # ddb-* figures (each says so).
 # Generated data is cached in build/bench/ and remade only when missing or
 # older than the program that made it.
 set -u
-: "${B:=build/default}" "${BIN:=bin}" "${BENCH_QUICK:=0}" "${BENCH_SKIP_5G:=0}"
+: "${B:=build/default}" "${BIN:=bin}" "${BENCH_QUICK:=0}" "${BENCH_SKIP_5G:=0}" "${BENCH_ONLY:=}"
 top=$(pwd)
 gen="$top/$B/tests/gentrail"
 rec="$top/$BIN/wdn-record"
@@ -138,6 +139,7 @@ median() { sort -n "$1" | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "inf" }'; }
 cpu_of() { awk '{ printf "%.2f", $2 + $3 }' "$1"; }
 rss_of() { awk '{ print $4 }' "$1"; }
+wall_of() { awk '{ print $1 }' "$1"; }
 mb() { awk -v b="$1" 'BEGIN { printf "%.0f", b / 1e6 }'; }
 
 # gen_trail DIR GENTRAIL-ARGS...: generates DIR unless a complete, current copy
@@ -200,6 +202,93 @@ median_of() { if [ -s "$1" ]; then median "$1"; else echo -; fi; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 # per1000 N OF: N per 1000 OF
 per1000() { awk -v n="$1" -v d="$2" 'BEGIN { if (d > 0) printf "%.1f", n * 1000 / d; else printf "inf" }'; }
+
+# ---- e. DynamoDB requests, counted by the signing proxy in front of dynalite ----
+
+ddb_requests() {
+	ddir="$cache/issue-s3-i100-n1000-f5"
+	if ! command -v curl >/dev/null 2>&1; then
+		say "ddb-record: skipped (no curl to read the proxy's counters; Debian: apt-get install curl)"
+	elif ! gen_trail "$ddir" -s 3 -i 100 -n 1000 -f 5 --keys "$ddir/.keys"; then
+		say "ddb-record: generating the trail failed"
+		failed=1
+	else
+		peers="$tmp/peers" # set first: an interrupted start is stopped too
+		WDN_PEERS_OWNER=$$ sh "$top/tests/peers/start.sh" "$peers" 2>"$tmp/peers.err"
+		prc=$?
+		if [ "$prc" = 2 ]; then
+			why=$(tail -n 1 "$tmp/peers.err" | sed 's/^start.sh: //')
+			say "ddb-record: skipped (the protocol peers cannot run here: $why)"
+			say "ddb-inflight: skipped (likewise)"
+			say "ddb-resolve: skipped (likewise)"
+			say "ddb-resolve-enrich: skipped (likewise)"
+		elif [ "$prc" != 0 ]; then
+			say "ddb-record: the protocol peers did not start: $(grep -m 3 'start.sh' "$tmp/peers.err")"
+			failed=1
+		else
+			set -a
+			. "$peers/env"
+			set +a
+			admin=$WDN_PROXY_DYNAMODB
+			table=bench
+			stats() { curl -sSf "$admin/__stats" >"$1"; }
+			zero() { curl -sSf -X POST "$admin/__reset" >/dev/null; }
+			stat_of() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" "$2"; }
+			targets() { sed -n 's/.*"byTarget":{\([^}]*\)}.*/\1/p' "$1" | tr -d '"' | sed 's/,/, /g'; }
+			nkeys=$(wc -l <"$ddir/.keys" | tr -d ' ')
+			if ! "$rec" -q --store "dynamodb:$table" --create-table </dev/null 2>"$tmp/ddb.err"; then
+				say "ddb-record: wdn-record --create-table failed: $(head -n 3 "$tmp/ddb.err")"
+				failed=1
+			elif ! zero || ! timed "$tmp/t" "$rec" --store "dynamodb:$table" "$ddir/AWSLogs" 2>"$tmp/ddb.err" ||
+				! stats "$tmp/s"; then
+				say "ddb-record: wdn-record into DynamoDB failed: $(head -n 3 "$tmp/ddb.err")"
+				failed=1
+			else
+				niss=$(sed -n 's/.* events, \([0-9]*\) issuances.*/\1/p' "$tmp/ddb.err")
+				req=$(stat_of requests "$tmp/s")
+				say "ddb-record: $(per1000 "$req" "$niss") requests per 1000 issuances recorded ($req requests: $(targets "$tmp/s"); $niss issuances recorded of $nkeys keys issued in the trail, $(per1000 "$req" "$nkeys") per 1000 keys; $(wall_of "$tmp/t")s wall) [target <= 45]"
+				say "ddb-inflight: $(stat_of maxInFlight "$tmp/s") requests in flight at most while recording [target >= 8]"
+
+				# resolve 1000 distinct keys in bulk: wdn-chain reading them on stdin
+				awk '!seen[$1]++ { print $1 }' "$ddir/.keys" | head -n 1000 >"$tmp/keys"
+				nk=$(wc -l <"$tmp/keys" | tr -d ' ')
+				if ! zero || ! timed "$tmp/t" sh -c '"$1" --store "$2" <"$3" >"$4"' sh "$chn" "dynamodb:$table" "$tmp/keys" "$tmp/chain.out" \
+					2>"$tmp/ddb.err" || ! stats "$tmp/s"; then
+					say "ddb-resolve: wdn-chain on DynamoDB failed: $(head -n 3 "$tmp/ddb.err")"
+					failed=1
+				else
+					found=$(grep -c '"Found":true' "$tmp/chain.out")
+					req=$(stat_of requests "$tmp/s")
+					say "ddb-resolve: $(per1000 "$req" "$nk") requests per 1000 distinct keys resolved (wdn-chain, $nk keys on stdin, $found found; $req requests: $(targets "$tmp/s"); maxInFlight $(stat_of maxInFlight "$tmp/s"); $(wall_of "$tmp/t")s wall) [target <= 15]"
+				fi
+
+				# and wdn-enrich over the trail, whose events use keys of it
+				if ! command -v jq >/dev/null 2>&1; then
+					say "ddb-resolve-enrich: skipped (no jq to count the distinct keys)"
+				else
+					nk=$(find "$ddir/AWSLogs" -type f -name '*.json.gz' -exec zcat {} + |
+						jq -r '.Records[].userIdentity.accessKeyId // empty' | sort -u | wc -l | tr -d ' ')
+					nev=$(sed -n 's/.* files, \([0-9]*\) events.*/\1/p' "$ddir/.done")
+					if ! zero || ! timed "$tmp/t" "$enr" -q --store "dynamodb:$table" "$ddir/AWSLogs" 2>"$tmp/ddb.err" ||
+						[ -s "$tmp/ddb.err" ] || ! stats "$tmp/s"; then
+						say "ddb-resolve-enrich: wdn-enrich on DynamoDB failed: $(head -n 3 "$tmp/ddb.err")"
+						failed=1
+					else
+						req=$(stat_of requests "$tmp/s")
+						say "ddb-resolve-enrich: $(per1000 "$req" "$nk") requests per 1000 distinct keys resolved (wdn-enrich over $nev events using $nk distinct keys; $req requests: $(targets "$tmp/s"); maxInFlight $(stat_of maxInFlight "$tmp/s"); $(wall_of "$tmp/t")s wall) [target <= 15]"
+					fi
+				fi
+			fi
+		fi
+		sh "$top/tests/peers/stop.sh" "$peers"
+		peers=
+	fi
+}
+
+if [ "$BENCH_ONLY" = ddb ]; then
+	ddb_requests
+	exit $failed
+fi
 
 # ---- data: trails of ~10 MB, ~100 MB, ~1 GB (same seed: each a prefix of the next) ----
 
@@ -408,7 +497,6 @@ zcat_2() {
 	timed "$2" sh -c 'xargs zcat <"$1" >/dev/null & xargs zcat <"$2" >/dev/null & wait' \
 		sh "$tmp/files.1" "$tmp/files.2" 2>"$tmp/base.err" && ! [ -s "$tmp/base.err" ]
 }
-wall_of() { awk '{ print $1 }' "$1"; }
 
 eok=1
 for d in "$gig" "$huge"; do
@@ -574,84 +662,6 @@ if [ "$eok" = 1 ]; then
 	fi
 fi
 
-# ---- e. DynamoDB requests, counted by the signing proxy in front of dynalite ----
-
-ddir="$cache/issue-s3-i100-n1000-f5"
-if ! command -v curl >/dev/null 2>&1; then
-	say "ddb-record: skipped (no curl to read the proxy's counters; Debian: apt-get install curl)"
-elif ! gen_trail "$ddir" -s 3 -i 100 -n 1000 -f 5 --keys "$ddir/.keys"; then
-	say "ddb-record: generating the trail failed"
-	failed=1
-else
-	peers="$tmp/peers" # set first: an interrupted start is stopped too
-	WDN_PEERS_OWNER=$$ sh "$top/tests/peers/start.sh" "$peers" 2>"$tmp/peers.err"
-	prc=$?
-	if [ "$prc" = 2 ]; then
-		why=$(tail -n 1 "$tmp/peers.err" | sed 's/^start.sh: //')
-		say "ddb-record: skipped (the protocol peers cannot run here: $why)"
-		say "ddb-inflight: skipped (likewise)"
-		say "ddb-resolve: skipped (likewise)"
-		say "ddb-resolve-enrich: skipped (likewise)"
-	elif [ "$prc" != 0 ]; then
-		say "ddb-record: the protocol peers did not start: $(grep -m 3 'start.sh' "$tmp/peers.err")"
-		failed=1
-	else
-		set -a
-		. "$peers/env"
-		set +a
-		admin=$WDN_PROXY_DYNAMODB
-		table=bench
-		stats() { curl -sSf "$admin/__stats" >"$1"; }
-		zero() { curl -sSf -X POST "$admin/__reset" >/dev/null; }
-		stat_of() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" "$2"; }
-		targets() { sed -n 's/.*"byTarget":{\([^}]*\)}.*/\1/p' "$1" | tr -d '"' | sed 's/,/, /g'; }
-		nkeys=$(wc -l <"$ddir/.keys" | tr -d ' ')
-		if ! "$rec" -q --store "dynamodb:$table" --create-table </dev/null 2>"$tmp/ddb.err"; then
-			say "ddb-record: wdn-record --create-table failed: $(head -n 3 "$tmp/ddb.err")"
-			failed=1
-		elif ! zero || ! timed "$tmp/t" "$rec" --store "dynamodb:$table" "$ddir/AWSLogs" 2>"$tmp/ddb.err" ||
-			! stats "$tmp/s"; then
-			say "ddb-record: wdn-record into DynamoDB failed: $(head -n 3 "$tmp/ddb.err")"
-			failed=1
-		else
-			niss=$(sed -n 's/.* events, \([0-9]*\) issuances.*/\1/p' "$tmp/ddb.err")
-			req=$(stat_of requests "$tmp/s")
-			say "ddb-record: $(per1000 "$req" "$niss") requests per 1000 issuances recorded ($req requests: $(targets "$tmp/s"); $niss issuances recorded of $nkeys keys issued in the trail, $(per1000 "$req" "$nkeys") per 1000 keys; $(wall_of "$tmp/t")s wall) [target <= 45]"
-			say "ddb-inflight: $(stat_of maxInFlight "$tmp/s") requests in flight at most while recording [target >= 8]"
-
-			# resolve 1000 distinct keys in bulk: wdn-chain reading them on stdin
-			awk '!seen[$1]++ { print $1 }' "$ddir/.keys" | head -n 1000 >"$tmp/keys"
-			nk=$(wc -l <"$tmp/keys" | tr -d ' ')
-			if ! zero || ! timed "$tmp/t" sh -c '"$1" --store "$2" <"$3" >"$4"' sh "$chn" "dynamodb:$table" "$tmp/keys" "$tmp/chain.out" \
-				2>"$tmp/ddb.err" || ! stats "$tmp/s"; then
-				say "ddb-resolve: wdn-chain on DynamoDB failed: $(head -n 3 "$tmp/ddb.err")"
-				failed=1
-			else
-				found=$(grep -c '"Found":true' "$tmp/chain.out")
-				req=$(stat_of requests "$tmp/s")
-				say "ddb-resolve: $(per1000 "$req" "$nk") requests per 1000 distinct keys resolved (wdn-chain, $nk keys on stdin, $found found; $req requests: $(targets "$tmp/s"); maxInFlight $(stat_of maxInFlight "$tmp/s"); $(wall_of "$tmp/t")s wall) [target <= 15]"
-			fi
-
-			# and wdn-enrich over the trail, whose events use keys of it
-			if ! command -v jq >/dev/null 2>&1; then
-				say "ddb-resolve-enrich: skipped (no jq to count the distinct keys)"
-			else
-				nk=$(find "$ddir/AWSLogs" -type f -name '*.json.gz' -exec zcat {} + |
-					jq -r '.Records[].userIdentity.accessKeyId // empty' | sort -u | wc -l | tr -d ' ')
-				nev=$(sed -n 's/.* files, \([0-9]*\) events.*/\1/p' "$ddir/.done")
-				if ! zero || ! timed "$tmp/t" "$enr" -q --store "dynamodb:$table" "$ddir/AWSLogs" 2>"$tmp/ddb.err" ||
-					[ -s "$tmp/ddb.err" ] || ! stats "$tmp/s"; then
-					say "ddb-resolve-enrich: wdn-enrich on DynamoDB failed: $(head -n 3 "$tmp/ddb.err")"
-					failed=1
-				else
-					req=$(stat_of requests "$tmp/s")
-					say "ddb-resolve-enrich: $(per1000 "$req" "$nk") requests per 1000 distinct keys resolved (wdn-enrich over $nev events using $nk distinct keys; $req requests: $(targets "$tmp/s"); maxInFlight $(stat_of maxInFlight "$tmp/s"); $(wall_of "$tmp/t")s wall) [target <= 15]"
-				fi
-			fi
-		fi
-	fi
-	sh "$top/tests/peers/stop.sh" "$peers"
-	peers=
-fi
+ddb_requests
 
 exit $failed
