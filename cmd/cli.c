@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,13 +214,49 @@ static int is_added(const char *k, const char *const *names)
 	return 0;
 }
 
+/* Standard input, read by hand so that we know whether more is there
+ * already: lines that have arrived are resolved together, and a line that
+ * has not never holds up the answers before it. */
+struct in {
+	char buf[65536];
+	size_t pos, len;
+	int eof;
+};
+
+static int in_getc(struct in *in)
+{
+	if (in->pos == in->len) {
+		ssize_t n;
+
+		if (in->eof)
+			return EOF;
+		while ((n = read(0, in->buf, sizeof(in->buf))) < 0 && errno == EINTR)
+			;
+		if (n <= 0) {
+			in->eof = 1;
+			return EOF;
+		}
+		in->pos = 0;
+		in->len = (size_t)n;
+	}
+	return (unsigned char)in->buf[in->pos++];
+}
+
+/* Can a line be read without waiting for the writer? */
+static int in_ready(struct in *in)
+{
+	struct pollfd p = { 0, POLLIN, 0 };
+
+	return in->pos < in->len || (!in->eof && poll(&p, 1, 0) > 0);
+}
+
 /* Read a line of at most max bytes into b; 0 at EOF, -1 if it was longer. */
-static int read_line(FILE *f, struct wdn_buf *b)
+static int read_line(struct in *in, struct wdn_buf *b)
 {
 	int ch, over = 0;
 
 	wdn_buf_reset(b);
-	while ((ch = getc(f)) != EOF) {
+	while ((ch = in_getc(in)) != EOF) {
 		if (ch == '\n')
 			return over ? -1 : 1;
 		if (!over && wdn_buf_addc(b, (char)ch))
@@ -228,86 +265,155 @@ static int read_line(FILE *f, struct wdn_buf *b)
 	return over ? -1 : b->len > 0;
 }
 
+#define FILTER_BATCH 1000             /* lines resolved together, at most */
+#define FILTER_BATCH_BYTES (16u << 20) /* and their bytes */
+
+/* One input line of a filter, parsed, waiting for its answer. */
+struct filter_line {
+	unsigned long n;
+	struct wdn_buf text;
+	wdn_json v;        /* an object, or NULL for a bare key */
+	const char *key;   /* NULL: nothing to resolve (rejected, or no key) */
+	int64_t when;
+	int skip;          /* rejected or blank: no output */
+};
+
+/* Parse a line: its key and time, or a warning and skip. */
+static void filter_parse(struct cli *c, struct filter_line *l, int r, int64_t at)
+{
+	struct wdn_err err = { 0 };
+	const char *p = l->text.ptr;
+
+	l->v = NULL;
+	l->key = NULL;
+	l->when = at;
+	l->skip = 1;
+	if (r < 0) {
+		cli_warn(c, "-: line %lu: longer than %u bytes", l->n, WDN_MAX_RECORD);
+		cli_status(c, EXIT_REJECTED);
+		return;
+	}
+	while (*p == ' ' || *p == '\t' || *p == '\r')
+		p++;
+	if (!*p)
+		return;
+	if (*p == '{') {
+		const char *t;
+
+		if (!(l->v = wdn_json_parse(l->text.ptr, l->text.len, &err)) || !YAJL_IS_OBJECT(l->v)) {
+			cli_warn(c, "-: line %lu: %s", l->n, l->v ? "not a JSON object" : err.msg);
+			cli_status(c, EXIT_REJECTED);
+			wdn_json_free(l->v);
+			l->v = NULL;
+			return;
+		}
+		/* an event: its caller's key, at its own time */
+		if ((l->key = wdn_json_str(l->v, "userIdentity.accessKeyId")) &&
+		    (t = wdn_json_str(l->v, "eventTime")) && wdn_time_parse(t, strlen(t), &l->when))
+			l->when = at;
+		if (!l->key || !*l->key)
+			l->key = wdn_json_str(l->v, "AccessKeyId");
+	} else {
+		l->text.ptr[strcspn(l->text.ptr, " \t\r")] = '\0';
+		l->key = p;
+	}
+	if (l->key && *l->key && !wdn_key_valid(l->key)) {
+		cli_warn(c, "-: line %lu: '%.40s' is not an access key ID", l->n, l->key);
+		cli_status(c, EXIT_REJECTED);
+		wdn_json_free(l->v);
+		l->v = NULL;
+		l->key = NULL;
+		return;
+	}
+	if (l->key && !*l->key)
+		l->key = NULL;
+	l->skip = 0;
+}
+
+/* Write a line's object: its members, and the answer's unless it has no key. */
+static void filter_answer(struct cli *c, struct wdn_store *s, struct filter_line *l,
+			  cli_add_fn add, const char *const *added_names)
+{
+	struct wdn_answer a;
+	struct wdn_err err = { 0 };
+	yajl_gen g = cli_gen(c, 0);
+	size_t i;
+
+	yajl_gen_map_open(g);
+	if (l->v) {
+		for (i = 0; i < l->v->u.object.len; i++) {
+			if (l->key && is_added(l->v->u.object.keys[i], added_names))
+				continue;
+			wdn_gen_key(g, l->v->u.object.keys[i]);
+			wdn_json_gen(g, l->v->u.object.values[i]);
+		}
+	} else {
+		wdn_gen_key(g, "AccessKeyId");
+		wdn_gen_str(g, l->key);
+	}
+	/* an event made without a key (an AWS service, a console sign-in)
+	 * passes through as it is */
+	if (l->key) {
+		if (wdn_resolve(s, l->key, l->when, &a, &err))
+			cli_fail(c, "-: line %lu: looking up '%s': %s", l->n, l->key, err.msg);
+		else
+			add(g, &a);
+		wdn_answer_release(&a);
+	}
+	yajl_gen_map_close(g);
+	cli_gen_end(c);
+}
+
 void cli_filter(struct cli *c, struct wdn_store *s, int64_t at, cli_add_fn add,
 		const char *const *added_names)
 {
-	struct wdn_buf line;
+	static struct in in;
+	struct filter_line *batch = calloc(FILTER_BATCH, sizeof(*batch));
+	const char **keys = calloc(FILTER_BATCH, sizeof(*keys));
+	int64_t *whens = calloc(FILTER_BATCH, sizeof(*whens));
 	unsigned long n = 0;
-	int r;
+	size_t i, nb = 0, bytes, nk;
+	int r = 1;
 
-	wdn_buf_init(&line, WDN_MAX_RECORD);
-	while ((r = read_line(stdin, &line))) {
-		struct wdn_answer a;
-		struct wdn_err err = { 0 };
-		const char *key = NULL, *p = line.ptr;
-		int64_t when = at;
-		wdn_json v = NULL;
-		yajl_gen g;
-		size_t i;
-
-		n++;
-		if (r < 0) {
-			cli_warn(c, "-: line %lu: longer than %u bytes", n, WDN_MAX_RECORD);
-			cli_status(c, EXIT_REJECTED);
-			continue;
-		}
-		while (*p == ' ' || *p == '\t' || *p == '\r')
-			p++;
-		if (!*p)
-			continue;
-		if (*p == '{') {
-			const char *t;
-
-			if (!(v = wdn_json_parse(line.ptr, line.len, &err)) || !YAJL_IS_OBJECT(v)) {
-				cli_warn(c, "-: line %lu: %s", n, v ? "not a JSON object" : err.msg);
-				cli_status(c, EXIT_REJECTED);
-				wdn_json_free(v);
-				continue;
-			}
-			/* an event: its caller's key, at its own time */
-			if ((key = wdn_json_str(v, "userIdentity.accessKeyId")) &&
-			    (t = wdn_json_str(v, "eventTime")) && wdn_time_parse(t, strlen(t), &when))
-				when = at;
-			if (!key || !*key)
-				key = wdn_json_str(v, "AccessKeyId");
-		} else {
-			line.ptr[strcspn(line.ptr, " \t\r")] = '\0';
-			key = p;
-		}
-		if (key && *key && !wdn_key_valid(key)) {
-			cli_warn(c, "-: line %lu: '%.40s' is not an access key ID", n, key);
-			cli_status(c, EXIT_REJECTED);
-			wdn_json_free(v);
-			continue;
-		}
-		g = cli_gen(c, 0);
-		yajl_gen_map_open(g);
-		if (v) {
-			for (i = 0; i < v->u.object.len; i++) {
-				if (key && *key && is_added(v->u.object.keys[i], added_names))
-					continue;
-				wdn_gen_key(g, v->u.object.keys[i]);
-				wdn_json_gen(g, v->u.object.values[i]);
-			}
-		} else {
-			wdn_gen_key(g, "AccessKeyId");
-			wdn_gen_str(g, key);
-		}
-		/* an event made without a key (an AWS service, a console sign-in)
-		 * passes through as it is */
-		if (key && *key) {
-			if (wdn_resolve(s, key, when, &a, &err))
-				cli_fail(c, "-: line %lu: looking up '%s': %s", n, key, err.msg);
-			else
-				add(g, &a);
-			wdn_answer_release(&a);
-		}
-		yajl_gen_map_close(g);
-		cli_gen_end(c);
-		fflush(stdout);
-		wdn_json_free(v);
+	if (!batch || !keys || !whens) {
+		cli_fail(c, "out of memory");
+		goto out;
 	}
-	wdn_buf_release(&line);
+	for (i = 0; i < FILTER_BATCH; i++)
+		wdn_buf_init(&batch[i].text, WDN_MAX_RECORD);
+	while (r) {
+		/* the lines already there, at least one */
+		for (nb = 0, bytes = 0; nb < FILTER_BATCH && bytes < FILTER_BATCH_BYTES &&
+					(nb == 0 || in_ready(&in)); nb++) {
+			struct filter_line *l = &batch[nb];
+
+			if (!(r = read_line(&in, &l->text)))
+				break;
+			l->n = ++n;
+			bytes += l->text.len;
+			filter_parse(c, l, r, at);
+		}
+		for (i = 0, nk = 0; i < nb; i++)
+			if (!batch[i].skip && batch[i].key) {
+				keys[nk] = batch[i].key;
+				whens[nk++] = batch[i].when;
+			}
+		/* a store failing here is told again, line by line, below */
+		wdn_resolve_prefetch(s, keys, whens, nk, NULL);
+		for (i = 0; i < nb; i++) {
+			if (!batch[i].skip)
+				filter_answer(c, s, &batch[i], add, added_names);
+			wdn_json_free(batch[i].v);
+			batch[i].v = NULL;
+		}
+		fflush(stdout);
+	}
+out:
+	for (i = 0; batch && i < FILTER_BATCH; i++)
+		wdn_buf_release(&batch[i].text);
+	free(batch);
+	free(keys);
+	free(whens);
 }
 
 int cli_aws(struct cli *c, struct wdn_aws **aws)

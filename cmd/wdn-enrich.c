@@ -79,6 +79,18 @@ struct worker {
 	uint64_t events;
 	int error;              /* this input cannot be completed */
 	unsigned id, seq;
+	int bulk;               /* the store reads in bulk: hold events back */
+	struct held *held;      /* HOLD_EVENTS of them */
+	size_t nheld, held_bytes;
+};
+
+#define HOLD_EVENTS 1000        /* events whose keys a bulk store reads together */
+#define HOLD_BYTES (8u << 20)   /* and their bytes, at most */
+
+/* An event held back, its bytes and fields copied out of the reader's. */
+struct held {
+	struct wdn_event ev;
+	char *mem;
 };
 
 /* ---- output files -------------------------------------------------------- */
@@ -400,9 +412,8 @@ static void flush_stdout(struct worker *w)
 	wdn_buf_reset(&w->pbuf);
 }
 
-static int on_event(void *ctx, const struct wdn_event *ev)
+static int enrich_one(struct worker *w, const struct wdn_event *ev)
 {
-	struct worker *w = ctx;
 	struct wdn_err err = { 0 };
 	int rc;
 
@@ -444,6 +455,79 @@ bad:
 	return rc;
 }
 
+/* Enrich the events held back, in order, after reading ahead in a few
+ * batched rounds what resolving their keys needs. */
+static int release_held(struct worker *w)
+{
+	const char *keys[HOLD_EVENTS];
+	int64_t at[HOLD_EVENTS];
+	size_t i, j, n = 0;
+	int rc = 0;
+
+	for (i = 0; i < w->nheld; i++) {
+		const struct wdn_event *ev = &w->held[i].ev;
+		struct wdn_str k = ev->f[WDN_F_UI_KEY], t = ev->f[WDN_F_EVENT_TIME];
+		int64_t when;
+
+		if (!k.ptr || !k.len || k.len > 128 || !t.ptr || wdn_time_parse(t.ptr, t.len, &when) ||
+		    wdn_enricher_knows(w->enr, k.ptr, k.len, when))
+			continue;
+		for (j = 0; j < n && strcmp(keys[j], k.ptr); j++)
+			;
+		if (j == n) {
+			keys[n] = k.ptr; /* held copies end in NUL */
+			at[n++] = when;
+		}
+	}
+	/* a store failing here fails again, and is told, event by event */
+	wdn_resolve_prefetch(w->store, keys, at, n, NULL);
+	for (i = 0; i < w->nheld; i++) {
+		if (!rc)
+			rc = enrich_one(w, &w->held[i].ev);
+		free(w->held[i].mem);
+	}
+	w->nheld = w->held_bytes = 0;
+	return rc;
+}
+
+static int hold(struct worker *w, const struct wdn_event *ev)
+{
+	struct held *h = &w->held[w->nheld];
+	size_t need = ev->raw.len + 1, i;
+	char *p;
+
+	for (i = 0; i < WDN_F_COUNT; i++)
+		need += ev->f[i].ptr ? ev->f[i].len + 1 : 0;
+	if (!(p = h->mem = malloc(need))) {
+		warn_locked(w->run, 1, "out of memory");
+		w->error = 1;
+		return WDN_ENOMEM;
+	}
+	h->ev = *ev;
+	memcpy(p, ev->raw.ptr, ev->raw.len);
+	p[ev->raw.len] = '\0';
+	h->ev.raw.ptr = p;
+	p += ev->raw.len + 1;
+	for (i = 0; i < WDN_F_COUNT; i++) {
+		if (!ev->f[i].ptr)
+			continue;
+		memcpy(p, ev->f[i].ptr, ev->f[i].len);
+		p[ev->f[i].len] = '\0';
+		h->ev.f[i].ptr = p;
+		p += ev->f[i].len + 1;
+	}
+	w->nheld++;
+	w->held_bytes += need;
+	return w->nheld == HOLD_EVENTS || w->held_bytes >= HOLD_BYTES ? release_held(w) : 0;
+}
+
+static int on_event(void *ctx, const struct wdn_event *ev)
+{
+	struct worker *w = ctx;
+
+	return w->bulk ? hold(w, ev) : enrich_one(w, ev);
+}
+
 static void enrich_input(struct worker *w, const struct cli_input *in, const char *local)
 {
 	struct run *r = w->run;
@@ -472,6 +556,8 @@ static void enrich_input(struct worker *w, const struct cli_input *in, const cha
 	}
 	rc = cli_input_read(&r->cli, w->aws, &li, rd, &err);
 	wdn_reader_free(rd);
+	if (w->nheld)
+		release_held(w); /* the good events before any trouble are kept */
 	if (rc && !w->error) {
 		warn_locked(r, 1, "reading '%s': %s", in->name, err.msg);
 		w->error = 1;
@@ -827,6 +913,9 @@ int main(int argc, char **argv)
 			cli_fail(&r.cli, "out of memory");
 			goto out;
 		}
+		/* a store read in round trips: resolve the keys of many events at once */
+		if (w[j].store && w[j].store->ops->gather && (w[j].held = calloc(HOLD_EVENTS, sizeof(*w[j].held))))
+			w[j].bulk = 1;
 		if ((aws || r.out_bucket) && wdn_aws_new(r.cli.profile, r.cli.region, r.cli.endpoint, &w[j].aws, NULL))
 			w[j].aws = NULL;
 		if (!w[j].aws)
@@ -847,6 +936,7 @@ int main(int argc, char **argv)
 			(unsigned long long)r.events);
 	for (j = 0; j < r.jobs; j++) {
 		wdn_enricher_free(w[j].enr);
+		free(w[j].held);
 		wdn_store_close(w[j].store);
 		if (w[j].aws != aws)
 			wdn_aws_free(w[j].aws);

@@ -223,6 +223,29 @@ static int from_identity(struct wdn_enricher *e, const struct wdn_event *ev)
 	return 0;
 }
 
+/* The answer cached for a key at time t; with the lock held. */
+static struct entry *cached_answer(struct wdn_enrich_cache *c, const char *key, size_t len,
+				   uint64_t h, int64_t t)
+{
+	struct entry *x;
+
+	for (x = c->bucket[h % CACHE_BUCKETS]; x; x = x->next)
+		if (x->hash == h && !memcmp(x->key, key, len) && !x->key[len] && t >= x->lo && t <= x->hi)
+			return x;
+	return NULL;
+}
+
+int wdn_enricher_knows(struct wdn_enricher *e, const char *key, size_t len, int64_t t)
+{
+	struct wdn_enrich_cache *c = e->cache;
+	int found;
+
+	pthread_mutex_lock(&c->lock);
+	found = cached_answer(c, key, len, hash_key(key, len), t) != NULL;
+	pthread_mutex_unlock(&c->lock);
+	return found;
+}
+
 /* Append the whodunnit object for ev to out: from the cache, or resolved
  * (outside the lock) and then cached. */
 static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t t,
@@ -243,14 +266,12 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 	}
 	h = hash_key(key.ptr, key.len);
 	pthread_mutex_lock(&c->lock);
-	for (x = c->bucket[h % CACHE_BUCKETS]; x; x = x->next)
-		if (x->hash == h && !memcmp(x->key, key.ptr, key.len) && !x->key[key.len] &&
-		    t >= x->lo && t <= x->hi) {
-			/* copied while held: another worker may clear the cache */
-			rc = wdn_buf_add(out, x->text, x->len);
-			pthread_mutex_unlock(&c->lock);
-			return rc;
-		}
+	if ((x = cached_answer(c, key.ptr, key.len, h, t))) {
+		/* copied while held: another worker may clear the cache */
+		rc = wdn_buf_add(out, x->text, x->len);
+		pthread_mutex_unlock(&c->lock);
+		return rc;
+	}
 	pthread_mutex_unlock(&c->lock);
 	{
 		char k[129];

@@ -723,6 +723,35 @@ int wdn_resolve(struct wdn_store *s, const char *key, int64_t at, struct wdn_ans
 	return rc;
 }
 
+/* Rounds of gathering: each reads one more level of every chain, so the
+ * deepest chain bounds them; a few more cover the roots' logs. */
+#define PREFETCH_ROUNDS (WDN_MAX_CHAIN + 8)
+
+int wdn_resolve_prefetch(struct wdn_store *s, const char *const *keys, const int64_t *at,
+			 size_t n, struct wdn_err *err)
+{
+	int round, rc = 0;
+	size_t i;
+
+	if (!s || !s->ops->gather || n < 2)
+		return 0;
+	for (round = 0; round < PREFETCH_ROUNDS; round++) {
+		if ((rc = s->ops->gather(s, 1, err)))
+			break;
+		/* answers from what is known so far; they only serve to say what
+		 * else is needed, and are thrown away */
+		for (i = 0; i < n; i++) {
+			struct wdn_answer a;
+
+			wdn_resolve(s, keys[i], at ? at[i] : WDN_TIME_MAX, &a, NULL);
+			wdn_answer_release(&a);
+		}
+		if ((rc = s->ops->gather(s, 0, err)) <= 0)
+			break;
+	}
+	return rc < 0 ? rc : 0;
+}
+
 struct desc_walk {
 	struct wdn_answer *a;
 	int64_t from, to;  /* the parent session's window: a recycled key's other lives are not its */

@@ -2,19 +2,29 @@
  * The organisation's store: one DynamoDB table, the same logical records as
  * the SQLite store and the same answers.
  *
- * BatchWriteItem takes no conditions, so writes cannot choose between two
- * copies of a record; instead every copy is its own item and reads choose,
- * by the rule the SQLite store applies on write. That keeps recording
- * idempotent and order-free at 25 items a request.
+ * Reads in bulk are BatchGetItem by fixed keys, so each key ID has one item
+ * that answers for it; writes are BatchWriteItem, 25 items a request, which
+ * takes no conditions, so what lands in that item must not depend on order.
  *
- *   issuance  pk K#<key>      sk I#<start>#<rank><eventID>   gpk P#<caller key>  gsk <start>#<key>
+ *   issuance  pk K#<key>      sk I                           the key's item
+ *             pk K#<key>      sk I#<start>#<rank><eventID>   other copies
+ *             (both with gpk P#<caller key>, gsk <start>#<key> for the index)
  *   sighting  pk K#<key>      sk S#<principal>#<first>#<last>
  *   change    pk C#<subject>  sk <time>#<eventID>#<kind>
+ *             pk C#<subject>  sk H                           "has changes"
  *
- * Times are 12-digit zero-padded seconds so string order is time order; rank
- * is 0 for a copy naming the caller's key, else 1. Access patterns: a key's
- * issuances and sightings (Query pk), a subject's changes up to a time
- * (Query pk, sk <=), a key's children (Query the by_caller index).
+ * The key's item holds the issuance every copy agrees on: the copy naming
+ * the caller's key, or the only copy there is. The copy a cross-account
+ * AssumeRole logs in the role's account names no caller key; it goes to its
+ * own item, read only when the key's item is missing. A key ID issued again
+ * (recycled) in the same run moves both issuances to their own items and
+ * leaves the later in the key's item. Times are 12-digit zero-padded seconds
+ * so string order is time order; rank is 0 for a copy naming the caller's
+ * key, else 1.
+ *
+ * Access patterns: one key (Query pk: its item, copies and sightings); many
+ * keys (BatchGetItem of K#<key>/I and C#<subject>/H, then Query only where
+ * those say there is more); a key's children (Query the by_caller index).
  */
 #include "wdn.h"
 
@@ -28,6 +38,30 @@
 #define IN_FLIGHT 16        /* BatchWriteItem requests sent at once */
 #define PENDING_MAX (BATCH * IN_FLIGHT)
 #define INDEX "by_caller"
+#define GET_BATCH 100       /* keys per BatchGetItem, DynamoDB's limit */
+#define PUT_SLOTS 65536     /* key items this run wrote, remembered (a power of 2) */
+#define CACHE_BUCKETS 4096
+#define CACHE_MAX 200000    /* cached reads kept at most; then forgotten at the next round */
+
+/* A key item this process wrote: to tell a recycled key ID, and a sighting
+ * its issuance already explains. A slot is overwritten by the next key that
+ * hashes there: memory stays bounded, and a forgotten key only costs a write. */
+struct put_slot {
+	uint64_t hash;
+	int64_t start, end;
+};
+
+/* A read remembered: one item (sk set; item NULL when there is none), or a
+ * whole partition (sk NULL). Pending ones are noted while gathering and read
+ * at the end of the round. */
+struct cached {
+	struct cached *next, *next_pending;
+	uint64_t hash;
+	char *pk, *sk;
+	int pending;
+	yajl_val *items;        /* each its own document */
+	size_t nitems;
+};
 
 struct ddb_store {
 	struct wdn_store base;
@@ -36,6 +70,12 @@ struct ddb_store {
 	int ttl_days;
 	char **pending;         /* PutRequest items, JSON */
 	size_t npending;
+	struct put_slot *put;   /* PUT_SLOTS of them, or NULL */
+	struct put_slot *heads; /* subjects whose head item this run wrote */
+	struct cached **cache;  /* CACHE_BUCKETS chains */
+	size_t ncached;
+	struct cached *noted;   /* pending reads, in the order noted */
+	int gathering;
 };
 
 /* ---- JSON building -------------------------------------------------------- */
@@ -174,16 +214,47 @@ static void item_ttl(struct ddb_store *s, yajl_gen g, int64_t t)
 		attr_n(g, "ttl", t + (int64_t)s->ttl_days * 86400);
 }
 
-static int dd_put_issuance(struct wdn_store *st, const struct wdn_issuance *is, struct wdn_err *err)
+static uint64_t hash_str(const char *a, const char *b)
 {
-	struct ddb_store *s = (struct ddb_store *)st;
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *a; a++)
+		h = (h ^ (unsigned char)*a) * 1099511628211ULL;
+	h = (h ^ 0xff) * 1099511628211ULL;
+	for (; b && *b; b++)
+		h = (h ^ (unsigned char)*b) * 1099511628211ULL;
+	return h;
+}
+
+static void cache_clear(struct ddb_store *s);
+
+/* The rank and event ID that order copies of one issuance, as "<rank><eventID>". */
+static void copy_rank(int has_caller_key, const char *event_id, char out[512])
+{
+	snprintf(out, 512, "%c%s", has_caller_key ? '0' : '1', event_id ? event_id : "");
+}
+
+/* A copy the key's item must not hold: a cross-account copy naming no caller
+ * key (the caller's account logs the copy that does). */
+static int side_copy(const struct wdn_issuance *is)
+{
+	return !is->caller_key && is->caller_type && !strcmp(is->caller_type, "AWSAccount");
+}
+
+static int put_issuance_item(struct ddb_store *s, const struct wdn_issuance *is, int its_own,
+			     struct wdn_err *err)
+{
 	struct wdn_buf b = WDN_BUF_INIT, pk = WDN_BUF_INIT, sk = WDN_BUF_INIT;
-	char start[24];
+	char start[24], rank[512];
 	yajl_gen g;
 
 	pad(start, is->start);
+	copy_rank(is->caller_key != NULL, is->event_id, rank);
 	wdn_buf_addf(&pk, "K#%s", is->key_id);
-	wdn_buf_addf(&sk, "I#%s#%c%s", start, is->caller_key ? '0' : '1', is->event_id ? is->event_id : "");
+	if (its_own)
+		wdn_buf_addf(&sk, "I#%s#%s", start, rank);
+	else
+		wdn_buf_adds(&sk, "I");
 	g = item_open(&b, pk.ptr, sk.ptr);
 	wdn_buf_release(&pk);
 	wdn_buf_release(&sk);
@@ -225,13 +296,72 @@ static int dd_put_issuance(struct wdn_store *st, const struct wdn_issuance *is, 
 	return item_put(s, g, &b, err);
 }
 
+static int get_key_item(struct ddb_store *s, const char *key, struct wdn_issuance *out,
+			struct wdn_err *err);
+static void item_issuance(yajl_val it, struct wdn_issuance *is);
+
+/* The key ID was issued again within this run: both issuances get their own
+ * items, and the key's item keeps the later one, whatever order they came in. */
+static int recycled(struct ddb_store *s, const struct wdn_issuance *is, struct put_slot *slot,
+		    struct wdn_err *err)
+{
+	struct wdn_issuance old;
+	int rc, have;
+
+	if ((rc = flush(s, err)) || (have = get_key_item(s, is->key_id, &old, err)) < 0)
+		return rc ? rc : have;
+	rc = have ? put_issuance_item(s, &old, 1, err) : 0;
+	if (!rc)
+		rc = put_issuance_item(s, is, 1, err);
+	if (!rc && (!have || is->start > old.start)) {
+		rc = put_issuance_item(s, is, 0, err);
+		slot->start = is->start;
+		slot->end = is->end;
+	}
+	if (have)
+		wdn_issuance_release(&old);
+	return rc;
+}
+
+static int dd_put_issuance(struct wdn_store *st, const struct wdn_issuance *is, struct wdn_err *err)
+{
+	struct ddb_store *s = (struct ddb_store *)st;
+	uint64_t h = hash_str(is->key_id, NULL);
+	struct put_slot *slot = s->put ? &s->put[h & (PUT_SLOTS - 1)] : NULL;
+	int known = slot && slot->hash == h;
+
+	cache_clear(s);
+	if (side_copy(is)) {
+		/* the key's item, written in this run, is the copy readers choose */
+		if (known && slot->start == is->start)
+			return 0;
+		return put_issuance_item(s, is, 1, err);
+	}
+	if (known && slot->start != is->start)
+		return recycled(s, is, slot, err);
+	if (slot) {
+		slot->hash = h;
+		slot->start = is->start;
+		slot->end = is->end;
+	}
+	return put_issuance_item(s, is, 0, err);
+}
+
 static int dd_put_sighting(struct wdn_store *st, const struct wdn_sighting *si, struct wdn_err *err)
 {
 	struct ddb_store *s = (struct ddb_store *)st;
 	struct wdn_buf b = WDN_BUF_INIT, pk = WDN_BUF_INIT, sk = WDN_BUF_INIT;
+	uint64_t h = hash_str(si->key_id, NULL);
+	struct put_slot *slot = s->put ? &s->put[h & (PUT_SLOTS - 1)] : NULL;
 	char first[24], last[24];
 	yajl_gen g;
 
+	cache_clear(s);
+	/* uses of a session inside the window of the issuance this run wrote
+	 * for it: the issuance already says who, and is what readers choose */
+	if (slot && slot->hash == h && si->first >= slot->start &&
+	    (slot->end == WDN_TIME_NONE || si->last <= slot->end))
+		return 0;
 	pad(first, si->first);
 	pad(last, si->last);
 	wdn_buf_addf(&pk, "K#%s", si->key_id);
@@ -251,26 +381,45 @@ static int dd_put_sighting(struct wdn_store *st, const struct wdn_sighting *si, 
 	return item_put(s, g, &b, err);
 }
 
+#define HEAD_SLOTS 4096
+
 static int dd_put_change(struct wdn_store *st, const struct wdn_change *c, struct wdn_err *err)
 {
 	struct ddb_store *s = (struct ddb_store *)st;
 	struct wdn_buf b = WDN_BUF_INIT, pk = WDN_BUF_INIT, sk = WDN_BUF_INIT;
+	uint64_t h = hash_str(c->subject, NULL);
+	struct put_slot *head = s->heads ? &s->heads[h & (HEAD_SLOTS - 1)] : NULL;
 	char t[24];
 	yajl_gen g;
+	int rc;
 
+	cache_clear(s);
 	pad(t, c->time);
 	wdn_buf_addf(&pk, "C#%s", c->subject);
 	wdn_buf_addf(&sk, "%s#%s#%s", t, c->event_id ? c->event_id : "", c->kind);
 	g = item_open(&b, pk.ptr, sk.ptr);
-	wdn_buf_release(&pk);
 	wdn_buf_release(&sk);
-	if (!g)
+	if (!g) {
+		wdn_buf_release(&pk);
 		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	}
 	attr_n(g, "time", c->time);
 	attr_s(g, "event_id", c->event_id ? c->event_id : "");
 	attr_s(g, "kind", c->kind);
 	attr_s(g, "data", c->data);
-	return item_put(s, g, &b, err);
+	rc = item_put(s, g, &b, err);
+	/* the subject's head, once a run: bulk readers ask for it before its log.
+	 * It never expires, so no reader takes a log for empty. */
+	if (!rc && (!head || head->hash != h)) {
+		if (!(g = item_open(&b, pk.ptr, "H")))
+			rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
+		else
+			rc = item_put(s, g, &b, err);
+		if (!rc && head)
+			head->hash = h;
+	}
+	wdn_buf_release(&pk);
+	return rc;
 }
 
 static int pend(struct ddb_store *s, struct wdn_buf *item, struct wdn_err *err)
@@ -505,11 +654,317 @@ static void item_issuance(yajl_val it, struct wdn_issuance *is)
 	is->event = item_dup(it, "event");
 }
 
+/* ---- the read cache -------------------------------------------------------- */
+
+static struct cached *cache_find(struct ddb_store *s, const char *pk, const char *sk)
+{
+	uint64_t h = hash_str(pk, sk);
+	struct cached *c;
+
+	if (!s->cache)
+		return NULL;
+	for (c = s->cache[h % CACHE_BUCKETS]; c; c = c->next)
+		if (c->hash == h && !strcmp(c->pk, pk) && (sk ? c->sk && !strcmp(c->sk, sk) : !c->sk))
+			return c;
+	return NULL;
+}
+
+static struct cached *cache_add(struct ddb_store *s, const char *pk, const char *sk)
+{
+	uint64_t h = hash_str(pk, sk);
+	struct cached *c;
+
+	if (!s->cache && !(s->cache = calloc(CACHE_BUCKETS, sizeof(*s->cache))))
+		return NULL;
+	if (!(c = calloc(1, sizeof(*c))))
+		return NULL;
+	c->hash = h;
+	c->pk = wdn_strdup(pk);
+	c->sk = sk ? wdn_strdup(sk) : NULL;
+	if (!c->pk || (sk && !c->sk)) {
+		free(c->pk);
+		free(c->sk);
+		free(c);
+		return NULL;
+	}
+	c->next = s->cache[h % CACHE_BUCKETS];
+	s->cache[h % CACHE_BUCKETS] = c;
+	s->ncached++;
+	return c;
+}
+
+static void cache_forget_items(struct cached *c)
+{
+	while (c->nitems)
+		wdn_json_free(c->items[--c->nitems]);
+	free(c->items);
+	c->items = NULL;
+}
+
+static void cache_clear(struct ddb_store *s)
+{
+	size_t i;
+
+	if (!s->ncached)
+		return;
+	for (i = 0; i < CACHE_BUCKETS; i++) {
+		struct cached *c = s->cache[i], *next;
+
+		for (; c; c = next) {
+			next = c->next;
+			cache_forget_items(c);
+			free(c->pk);
+			free(c->sk);
+			free(c);
+		}
+		s->cache[i] = NULL;
+	}
+	s->ncached = 0;
+	s->noted = NULL;
+}
+
+/* Keep a copy of an item (the response it came in is freed). */
+static int cache_keep(struct cached *c, yajl_val item)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+	yajl_val v = NULL, *nv;
+
+	if (!wdn_json_serialize(item, &b))
+		v = wdn_json_parse(b.ptr, b.len, NULL);
+	wdn_buf_release(&b);
+	if (!v || !(nv = realloc(c->items, (c->nitems + 1) * sizeof(*nv)))) {
+		wdn_json_free(v);
+		return WDN_ENOMEM;
+	}
+	c->items = nv;
+	c->items[c->nitems++] = v;
+	return 0;
+}
+
+/* While gathering: a read to make at the end of the round. */
+static void note(struct ddb_store *s, const char *pk, const char *sk)
+{
+	struct cached *c;
+
+	if (cache_find(s, pk, sk) || !(c = cache_add(s, pk, sk)))
+		return; /* out of memory: the final pass reads it alone */
+	c->pending = 1;
+	c->next_pending = s->noted;
+	s->noted = c;
+}
+
+static int keep_cb(void *ctx, yajl_val it)
+{
+	return cache_keep(ctx, it);
+}
+
+/* A whole partition, read now and remembered. */
+static int read_partition(struct ddb_store *s, const char *pk, struct cached **out,
+			  struct wdn_err *err)
+{
+	const char *names[] = { ":pk" }, *vals[1];
+	struct cached *c = cache_find(s, pk, NULL);
+	int rc;
+
+	if (!c) {
+		if (s->ncached > 4 * CACHE_MAX)
+			cache_clear(s);
+		if (!(c = cache_add(s, pk, NULL)))
+			return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	}
+	cache_forget_items(c);
+	vals[0] = pk;
+	if ((rc = query(s, NULL, "pk = :pk", names, vals, 1, 1, keep_cb, c, err))) {
+		cache_forget_items(c);
+		c->pending = 1;
+		return rc;
+	}
+	c->pending = 0;
+	*out = c;
+	return 0;
+}
+
+static void gen_key(yajl_gen g, const struct cached *c)
+{
+	yajl_gen_map_open(g);
+	attr_s(g, "pk", c->pk);
+	attr_s(g, "sk", c->sk);
+	yajl_gen_map_close(g);
+}
+
+/* A BatchGetItem answer: the items asked for are kept, the keys left
+ * unprocessed are to be asked again. */
+static int take_answer(struct ddb_store *s, const char *body, size_t len, struct wdn_err *err)
+{
+	yajl_val r = wdn_json_parse(body, len, err), got, un;
+	size_t j;
+	int rc = 0;
+
+	if (!r)
+		return WDN_EAWS;
+	got = wdn_json_get(wdn_json_get(r, "Responses"), s->table);
+	for (j = 0; !rc && got && YAJL_IS_ARRAY(got) && j < got->u.array.len; j++) {
+		yajl_val it = got->u.array.values[j];
+		const char *pk = item_s(it, "pk"), *sk = item_s(it, "sk");
+		struct cached *c = pk && sk ? cache_find(s, pk, sk) : NULL;
+
+		if (c && c->pending == 2 && !c->nitems && cache_keep(c, it))
+			rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	}
+	un = wdn_json_get(wdn_json_get(wdn_json_get(r, "UnprocessedKeys"), s->table), "Keys");
+	for (j = 0; un && YAJL_IS_ARRAY(un) && j < un->u.array.len; j++) {
+		const char *pk = item_s(un->u.array.values[j], "pk");
+		const char *sk = item_s(un->u.array.values[j], "sk");
+		struct cached *c = pk && sk ? cache_find(s, pk, sk) : NULL;
+
+		if (c && c->pending == 2)
+			c->pending = 1;
+	}
+	wdn_json_free(r);
+	return rc;
+}
+
+/* Read every noted item with BatchGetItem, GET_BATCH keys a request and up
+ * to IN_FLIGHT requests at once; UnprocessedKeys are asked again. */
+static int fetch_items(struct ddb_store *s, struct cached **v, size_t n, struct wdn_err *err)
+{
+	struct wdn_buf target = WDN_BUF_INIT;
+	int rc = 0, round = 0;
+
+	wdn_buf_adds(&target, "X-Amz-Target: DynamoDB_20120810.BatchGetItem");
+	while (!rc && n) {
+		struct wdn_aws_call calls[IN_FLIGHT], *cp[IN_FLIGHT];
+		struct wdn_buf bodies[IN_FLIGHT];
+		size_t ncalls = 0, i = 0, k, left = 0;
+
+		for (; i < n && ncalls < IN_FLIGHT; ncalls++) {
+			yajl_gen g;
+
+			wdn_buf_init(&bodies[ncalls], 0);
+			g = wdn_gen_into(&bodies[ncalls]);
+			yajl_gen_map_open(g);
+			wdn_gen_key(g, "RequestItems");
+			yajl_gen_map_open(g);
+			wdn_gen_key(g, s->table);
+			yajl_gen_map_open(g);
+			wdn_gen_key(g, "Keys");
+			yajl_gen_array_open(g);
+			for (k = 0; k < GET_BATCH && i < n; k++, i++) {
+				gen_key(g, v[i]);
+				v[i]->pending = 2; /* asked: absent unless answered or unprocessed */
+			}
+			yajl_gen_array_close(g);
+			wdn_gen_key(g, "ConsistentRead");
+			yajl_gen_bool(g, 1);
+			yajl_gen_map_close(g);
+			yajl_gen_map_close(g);
+			yajl_gen_map_close(g);
+			yajl_gen_free(g);
+			memset(&calls[ncalls], 0, sizeof(calls[ncalls]));
+			calls[ncalls].service = "dynamodb";
+			calls[ncalls].method = "POST";
+			calls[ncalls].path = "/";
+			calls[ncalls].headers[0] = "Content-Type: application/x-amz-json-1.0";
+			calls[ncalls].headers[1] = target.ptr;
+			calls[ncalls].body = bodies[ncalls].ptr;
+			calls[ncalls].body_len = bodies[ncalls].len;
+			cp[ncalls] = &calls[ncalls];
+		}
+		rc = wdn_aws_perform(s->aws, cp, ncalls);
+		for (k = 0; k < ncalls; k++) {
+			if (calls[k].err.code) {
+				if (err) {
+					*err = calls[k].err;
+					wdn_err_prefix(err, "DynamoDB BatchGetItem on '%s': ", s->table);
+				}
+			} else if (take_answer(s, calls[k].resp.ptr, calls[k].resp.len, err) && !rc) {
+				rc = WDN_EAWS;
+			}
+			wdn_aws_call_release(&calls[k]);
+			wdn_buf_release(&bodies[k]);
+		}
+		/* answered or known absent: done; unprocessed: again, after a pause */
+		for (k = 0; k < n; k++) {
+			if (k < i && v[k]->pending == 2)
+				v[k]->pending = 0;
+			if (v[k]->pending)
+				v[left++] = v[k];
+		}
+		if (!rc && left > n - i && round < 64) {
+			struct timespec ts = { 0, (long)(arc4random_uniform(50u << (round < 6 ? round : 6)) + 10) * 1000000L };
+
+			nanosleep(&ts, NULL);
+			round++;
+		} else if (left > n - i) {
+			rc = rc ? rc : wdn_err_set(err, WDN_EAWS, "DynamoDB BatchGetItem on '%s': keys left unprocessed", s->table);
+		}
+		n = left;
+	}
+	wdn_buf_release(&target);
+	return rc;
+}
+
+/* End of a gathering round: read what it noted. The number of reads made,
+ * 0 when nothing was noted (every answer can now come from the cache). */
+static int fetch_noted(struct ddb_store *s, struct wdn_err *err)
+{
+	struct cached *c, **v = NULL;
+	size_t n = 0, cap = 0, nq = 0;
+	int rc = 0;
+
+	for (c = s->noted; c; c = c->next_pending) {
+		if (!c->pending)
+			continue;
+		if (!c->sk) {
+			/* whole partitions: few (keys with more than their item, logs) */
+			if ((rc = read_partition(s, c->pk, &c, err)))
+				break;
+			nq++;
+			continue;
+		}
+		if (n == cap) {
+			struct cached **nv = realloc(v, (cap = cap ? cap * 2 : 256) * sizeof(*nv));
+
+			if (!nv) {
+				rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
+				break;
+			}
+			v = nv;
+		}
+		v[n++] = c;
+	}
+	s->noted = NULL;
+	if (!rc && n)
+		rc = fetch_items(s, v, n, err);
+	free(v);
+	if (rc) {
+		cache_clear(s); /* nothing half-read is trusted */
+		return rc;
+	}
+	return (int)(n + nq > 0);
+}
+
+static int dd_gather(struct wdn_store *st, int on, struct wdn_err *err)
+{
+	struct ddb_store *s = (struct ddb_store *)st;
+
+	if (on) {
+		if (s->ncached > CACHE_MAX)
+			cache_clear(s);
+		s->gathering = 1;
+		return 0;
+	}
+	s->gathering = 0;
+	return fetch_noted(s, err);
+}
+
+/* ---- reads ------------------------------------------------------------------- */
+
 /* Copies of one issuance: keep the best, as the SQLite store's upsert does. */
 struct pick {
 	int64_t at;
 	struct wdn_issuance within, before; /* best in a window holding at; latest before */
-	char within_sk[512], before_sk[512];
+	char within_rank[512], before_rank[512];
 	int have_within, have_before;
 };
 
@@ -521,75 +976,159 @@ static int whole_issuance(yajl_val it)
 	       item_s(it, "event") && item_n(it, "start") != WDN_TIME_NONE;
 }
 
-static int better(int64_t start, const char *sk, int64_t cur_start, const char *cur_sk, int have)
+static int better(int64_t start, const char *rank, int64_t cur_start, const char *cur_rank, int have)
 {
-	const char *r = strrchr(sk, '#'), *cr = strrchr(cur_sk, '#');
-
 	if (!have || start > cur_start)
 		return 1;
 	/* same start: the lower rank-and-eventID wins */
-	return start == cur_start && r && cr && strcmp(r, cr) < 0;
+	return start == cur_start && strcmp(rank, cur_rank) < 0;
+}
+
+static void item_rank(yajl_val it, char out[512])
+{
+	copy_rank(item_s(it, "caller_key") != NULL, item_s(it, "event_id"), out);
 }
 
 static int pick_cb(void *ctx, yajl_val it)
 {
 	struct pick *p = ctx;
-	const char *sk = item_s(it, "sk");
 	int64_t start = item_n(it, "start"), end = item_n(it, "end");
+	char rank[512];
 
 	if (!whole_issuance(it) || start > p->at)
 		return 0;
+	item_rank(it, rank);
 	if ((end == WDN_TIME_NONE || end >= p->at) &&
-	    better(start, sk, p->within.start, p->within_sk, p->have_within)) {
+	    better(start, rank, p->within.start, p->within_rank, p->have_within)) {
 		wdn_issuance_release(&p->within);
 		item_issuance(it, &p->within);
-		snprintf(p->within_sk, sizeof(p->within_sk), "%s", sk);
+		memcpy(p->within_rank, rank, sizeof(rank));
 		p->have_within = 1;
 	}
-	if (better(start, sk, p->before.start, p->before_sk, p->have_before)) {
+	if (better(start, rank, p->before.start, p->before_rank, p->have_before)) {
 		wdn_issuance_release(&p->before);
 		item_issuance(it, &p->before);
-		snprintf(p->before_sk, sizeof(p->before_sk), "%s", sk);
+		memcpy(p->before_rank, rank, sizeof(rank));
 		p->have_before = 1;
 	}
 	return 0;
+}
+
+/* The issuance of a key at a time, chosen among every item of its partition. */
+static int pick_from(const struct cached *c, int64_t at, struct wdn_issuance *out)
+{
+	struct pick p;
+	size_t i;
+
+	memset(&p, 0, sizeof(p));
+	p.at = at;
+	p.within.start = p.before.start = WDN_TIME_NONE;
+	for (i = 0; i < c->nitems; i++)
+		pick_cb(&p, c->items[i]);
+	if (!p.have_within && !p.have_before)
+		return WDN_ENOTFOUND;
+	*out = p.have_within ? p.within : p.before;
+	wdn_issuance_release(p.have_within ? &p.before : &p.within);
+	return 0;
+}
+
+/* The key's item holds the issuance in use at at: the windows of one key ID
+ * never overlap, and it holds the latest the writers know. */
+static int covers(yajl_val it, int64_t at)
+{
+	int64_t start = item_n(it, "start"), end = item_n(it, "end");
+
+	return at == WDN_TIME_MAX || (start <= at && (end == WDN_TIME_NONE || at <= end));
+}
+
+static int get_key_item(struct ddb_store *s, const char *key, struct wdn_issuance *out,
+			struct wdn_err *err)
+{
+	struct wdn_buf body = WDN_BUF_INIT, resp = WDN_BUF_INIT;
+	yajl_gen g = wdn_gen_into(&body);
+	yajl_val v, it;
+	int rc;
+
+	if (!g)
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	yajl_gen_map_open(g);
+	wdn_gen_key(g, "TableName");
+	wdn_gen_str(g, s->table);
+	wdn_gen_key(g, "Key");
+	yajl_gen_map_open(g);
+	{
+		struct wdn_buf pk = WDN_BUF_INIT;
+
+		wdn_buf_addf(&pk, "K#%s", key);
+		attr_s(g, "pk", pk.ptr);
+		wdn_buf_release(&pk);
+	}
+	attr_s(g, "sk", "I");
+	yajl_gen_map_close(g);
+	wdn_gen_key(g, "ConsistentRead");
+	yajl_gen_bool(g, 1);
+	yajl_gen_map_close(g);
+	yajl_gen_free(g);
+	rc = wdn_ddb_call(s->aws, "GetItem", body.ptr, body.len, &resp, err);
+	wdn_buf_release(&body);
+	if (rc) {
+		wdn_buf_release(&resp);
+		return rc;
+	}
+	v = wdn_json_parse(resp.ptr, resp.len, err);
+	wdn_buf_release(&resp);
+	if (!v)
+		return WDN_EAWS;
+	it = wdn_json_get(v, "Item");
+	rc = it && whole_issuance(it);
+	if (rc)
+		item_issuance(it, out);
+	wdn_json_free(v);
+	return rc;
 }
 
 static int dd_get_issuance(struct wdn_store *st, const char *key, int64_t at,
 			   struct wdn_issuance *out, struct wdn_err *err)
 {
 	struct ddb_store *s = (struct ddb_store *)st;
-	struct wdn_buf pk = WDN_BUF_INIT, hi = WDN_BUF_INIT;
-	struct pick p;
-	const char *names[] = { ":pk", ":lo", ":hi" }, *vals[3];
-	char t[24];
-	int rc;
+	struct wdn_buf pk = WDN_BUF_INIT;
+	struct cached *c;
+	int rc = 0;
 
-	memset(&p, 0, sizeof(p));
-	p.at = at;
-	p.within.start = p.before.start = WDN_TIME_NONE;
 	memset(out, 0, sizeof(*out));
-	wdn_buf_addf(&pk, "K#%s", key);
-	pad(t, at);
-	wdn_buf_addf(&hi, "I#%s#~", at == WDN_TIME_MAX ? "~" : t);
-	vals[0] = pk.ptr;
-	vals[1] = "I#";
-	vals[2] = hi.ptr;
-	rc = query(s, NULL, "pk = :pk AND sk BETWEEN :lo AND :hi", names, vals, 3, 1, pick_cb, &p, err);
-	wdn_buf_release(&pk);
-	wdn_buf_release(&hi);
-	if (!rc && !p.have_within && !p.have_before)
-		rc = WDN_ENOTFOUND;
-	if (!rc) {
-		*out = p.have_within ? p.within : p.before;
-		if (p.have_within)
-			wdn_issuance_release(&p.before);
-		else
-			wdn_issuance_release(&p.within);
-	} else {
-		wdn_issuance_release(&p.within);
-		wdn_issuance_release(&p.before);
+	if (wdn_buf_addf(&pk, "K#%s", key))
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	if (!(c = cache_find(s, pk.ptr, NULL)) || c->pending) {
+		c = cache_find(s, pk.ptr, "I");
+		if (c && !c->pending) {
+			if (c->nitems && whole_issuance(c->items[0]) && covers(c->items[0], at)) {
+				item_issuance(c->items[0], out);
+				goto done;
+			}
+			/* no item: a long-term key has no issuance, for AWS makes
+			 * them only by CreateAccessKey, logged in one account */
+			if (!c->nitems && !strncmp(key, "AKIA", 4)) {
+				rc = WDN_ENOTFOUND;
+				goto done;
+			}
+		} else if (s->gathering) {
+			if (!c)
+				note(s, pk.ptr, "I");
+			rc = WDN_ENOTFOUND;
+			goto done;
+		}
+		/* other copies, or another issuance of a recycled key ID: all of them */
+		if (s->gathering) {
+			note(s, pk.ptr, NULL);
+			rc = WDN_ENOTFOUND;
+			goto done;
+		}
+		if ((rc = read_partition(s, pk.ptr, &c, err)))
+			goto done;
 	}
+	rc = pick_from(c, at, out);
+done:
+	wdn_buf_release(&pk);
 	return rc;
 }
 
@@ -610,12 +1149,12 @@ static void min_str(char **have, const char *v)
 static int fold_cb(void *ctx, yajl_val it)
 {
 	struct fold *f = ctx;
-	const char *principal = item_s(it, "principal");
+	const char *principal = item_s(it, "principal"), *sk = item_s(it, "sk");
 	int64_t first = item_n(it, "first"), last = item_n(it, "last");
 	struct wdn_sighting *si;
 	size_t i;
 
-	if (!principal)
+	if (!principal || !sk || strncmp(sk, "S#", 2))
 		return 0;
 	for (i = 0; i < f->n; i++)
 		if (!strcmp(f->v[i].principal, principal))
@@ -647,16 +1186,28 @@ static int dd_get_sighting(struct wdn_store *st, const char *key, struct wdn_sig
 	struct ddb_store *s = (struct ddb_store *)st;
 	struct wdn_buf pk = WDN_BUF_INIT;
 	struct fold f = { NULL, 0 };
-	const char *names[] = { ":pk", ":s" }, *vals[2];
+	struct cached *c;
 	size_t i, best = 0;
-	int rc;
+	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	wdn_buf_addf(&pk, "K#%s", key);
-	vals[0] = pk.ptr;
-	vals[1] = "S#";
-	rc = query(s, NULL, "pk = :pk AND begins_with(sk, :s)", names, vals, 2, 1, fold_cb, &f, err);
+	if (wdn_buf_addf(&pk, "K#%s", key))
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	if (!(c = cache_find(s, pk.ptr, NULL)) || c->pending) {
+		if (s->gathering) {
+			/* asked because the key's item is not read yet: wait for it */
+			struct cached *item = cache_find(s, pk.ptr, "I");
+
+			if (!c && !(item && item->pending))
+				note(s, pk.ptr, NULL);
+			wdn_buf_release(&pk);
+			return WDN_ENOTFOUND;
+		}
+		rc = read_partition(s, pk.ptr, &c, err);
+	}
 	wdn_buf_release(&pk);
+	for (i = 0; !rc && i < c->nitems; i++)
+		rc = fold_cb(&f, c->items[i]);
 	if (!rc && !f.n)
 		rc = WDN_ENOTFOUND;
 	for (i = 1; !rc && i < f.n; i++)
@@ -675,27 +1226,24 @@ static int dd_get_sighting(struct wdn_store *st, const char *key, struct wdn_sig
 	return rc;
 }
 
-struct change_walk {
-	wdn_change_fn cb;
-	void *ctx;
-	int64_t until;
-};
-
-static int change_cb(void *ctx, yajl_val it)
+/* A subject's log, in the order of its partition (sk order: time order). */
+static int walk_changes(const char *subject, yajl_val *items, size_t n, int64_t until,
+			wdn_change_fn cb, void *ctx)
 {
-	struct change_walk *w = ctx;
-	struct wdn_change c;
-	const char *pk = item_s(it, "pk");
-	int rc;
+	size_t i;
+	int rc = 0;
 
-	c.subject = (char *)(pk ? pk + 2 : "");
-	c.time = item_n(it, "time");
-	c.event_id = (char *)item_s(it, "event_id");
-	c.kind = (char *)item_s(it, "kind");
-	c.data = (char *)item_s(it, "data");
-	if (!c.kind || c.time > w->until)
-		return 0;
-	rc = w->cb(w->ctx, &c);
+	for (i = 0; !rc && i < n; i++) {
+		struct wdn_change ch;
+
+		ch.subject = (char *)subject;
+		ch.time = item_n(items[i], "time");
+		ch.event_id = (char *)item_s(items[i], "event_id");
+		ch.kind = (char *)item_s(items[i], "kind");
+		ch.data = (char *)item_s(items[i], "data");
+		if (ch.kind && ch.time <= until)
+			rc = cb(ctx, &ch);
+	}
 	return rc;
 }
 
@@ -703,26 +1251,35 @@ static int dd_changes(struct wdn_store *st, const char *subject, int64_t until, 
 		      void *ctx, struct wdn_err *err)
 {
 	struct ddb_store *s = (struct ddb_store *)st;
-	struct change_walk w = { cb, ctx, until };
-	struct wdn_buf pk = WDN_BUF_INIT, hi = WDN_BUF_INIT;
-	const char *names[] = { ":pk", ":hi" }, *vals[2];
-	char t[24];
-	int rc;
+	struct wdn_buf pk = WDN_BUF_INIT;
+	struct cached *c, *head;
+	int rc = 0;
 
-	wdn_buf_addf(&pk, "C#%s", subject);
-	pad(t, until);
-	wdn_buf_addf(&hi, "%s#~", until == WDN_TIME_MAX ? "~" : t);
-	vals[0] = pk.ptr;
-	vals[1] = hi.ptr;
-	rc = query(s, NULL, "pk = :pk AND sk <= :hi", names, vals, 2, 1, change_cb, &w, err);
+	if (wdn_buf_addf(&pk, "C#%s", subject))
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	if (!(c = cache_find(s, pk.ptr, NULL)) || c->pending) {
+		head = cache_find(s, pk.ptr, "H");
+		if (head && !head->pending && !head->nitems)
+			goto done; /* no head, no changes */
+		if (s->gathering) {
+			if (!head)
+				note(s, pk.ptr, "H");
+			else if (!head->pending)
+				note(s, pk.ptr, NULL);
+			goto done;
+		}
+		if ((rc = read_partition(s, pk.ptr, &c, err)))
+			goto done;
+	}
+	rc = walk_changes(subject, c->items, c->nitems, until, cb, ctx);
+done:
 	wdn_buf_release(&pk);
-	wdn_buf_release(&hi);
 	return rc;
 }
 
 struct children {
 	struct wdn_issuance *v;
-	char (*sk)[512];
+	char (*rank)[512];
 	size_t n;
 };
 
@@ -730,21 +1287,22 @@ static int child_cb(void *ctx, yajl_val it)
 {
 	struct children *c = ctx;
 	struct wdn_issuance is;
-	const char *sk = item_s(it, "sk");
+	char rank[512];
 	size_t i;
 
 	if (!whole_issuance(it))
 		return 0;
 	item_issuance(it, &is);
+	item_rank(it, rank);
 	for (i = 0; i < c->n; i++)
 		if (c->v[i].start == is.start && !strcmp(c->v[i].key_id, is.key_id))
 			break;
 	if (i < c->n) {
 		/* another copy of the same issuance: keep the one SQLite keeps */
-		if (better(is.start, sk, c->v[i].start, c->sk[i], 1)) {
+		if (better(is.start, rank, c->v[i].start, c->rank[i], 1)) {
 			wdn_issuance_release(&c->v[i]);
 			c->v[i] = is;
-			snprintf(c->sk[i], sizeof(c->sk[i]), "%s", sk);
+			memcpy(c->rank[i], rank, sizeof(rank));
 		} else {
 			wdn_issuance_release(&is);
 		}
@@ -752,19 +1310,19 @@ static int child_cb(void *ctx, yajl_val it)
 	}
 	{
 		struct wdn_issuance *nv = realloc(c->v, (c->n + 1) * sizeof(*nv));
-		char (*nsk)[512] = realloc(c->sk, (c->n + 1) * sizeof(*nsk));
+		char (*nr)[512] = realloc(c->rank, (c->n + 1) * sizeof(*nr));
 
 		if (nv)
 			c->v = nv;
-		if (nsk)
-			c->sk = nsk;
-		if (!nv || !nsk) {
+		if (nr)
+			c->rank = nr;
+		if (!nv || !nr) {
 			wdn_issuance_release(&is);
 			return WDN_ENOMEM;
 		}
 	}
 	c->v[c->n] = is;
-	snprintf(c->sk[c->n], sizeof(c->sk[c->n]), "%s", sk);
+	memcpy(c->rank[c->n], rank, sizeof(rank));
 	c->n++;
 	return 0;
 }
@@ -789,7 +1347,7 @@ static int dd_children(struct wdn_store *st, const char *key, wdn_issuance_fn cb
 		wdn_issuance_release(&c.v[i]);
 	}
 	free(c.v);
-	free(c.sk);
+	free(c.rank);
 	return rc;
 }
 
@@ -801,6 +1359,10 @@ static void dd_close(struct wdn_store *st)
 	for (i = 0; i < s->npending; i++)
 		free(s->pending[i]);
 	free(s->pending);
+	cache_clear(s);
+	free(s->cache);
+	free(s->put);
+	free(s->heads);
 	wdn_aws_free(s->aws);
 	free(s->table);
 	free(s->base.where);
@@ -818,6 +1380,7 @@ static const struct wdn_store_ops dynamodb_ops = {
 	.put_change = dd_put_change,
 	.changes = dd_changes,
 	.children = dd_children,
+	.gather = dd_gather,
 	.close = dd_close,
 };
 
@@ -837,6 +1400,9 @@ int wdn_store_dynamodb_open(const char *table, int flags, const struct wdn_store
 	wdn_buf_addf(&w, "dynamodb:%s", table);
 	s->base.where = wdn_buf_detach(&w, NULL);
 	s->ttl_days = opts ? opts->ttl_days : 0;
+	/* without them every write is still right, only less frugal */
+	s->put = calloc(PUT_SLOTS, sizeof(*s->put));
+	s->heads = calloc(HEAD_SLOTS, sizeof(*s->heads));
 	if ((rc = wdn_aws_new(opts ? opts->profile : NULL, opts ? opts->region : NULL,
 			      opts ? opts->endpoint : NULL, &s->aws, err))) {
 		dd_close(&s->base);

@@ -336,6 +336,11 @@ struct wdn_store_ops {
 	/* Every issuance whose caller key is key, in time order. */
 	int (*children)(struct wdn_store *s, const char *key, wdn_issuance_fn cb, void *ctx,
 			struct wdn_err *err);
+	/* Bulk reading, for a store whose reads are round trips (NULL if not):
+	 * on 1, reads not yet cached are noted and answer "not found"; on 0,
+	 * everything noted is read at once. Returns 1 if it read anything, 0 if
+	 * nothing was noted, or an error. wdn_resolve_prefetch drives it. */
+	int (*gather)(struct wdn_store *s, int on, struct wdn_err *err);
 	void (*close)(struct wdn_store *s);
 };
 
@@ -439,6 +444,11 @@ struct wdn_answer {
 int wdn_resolve(struct wdn_store *s, const char *key, int64_t at, struct wdn_answer *a,
 		struct wdn_err *err);
 void wdn_answer_release(struct wdn_answer *a);
+/* Read ahead what resolving these keys (each at its time; NULL: the latest)
+ * will need, in a few batched rounds, so that wdn_resolve answers them from
+ * the store's cache. A no-op for stores without bulk reads. */
+int wdn_resolve_prefetch(struct wdn_store *s, const char *const *keys, const int64_t *at,
+			 size_t n, struct wdn_err *err);
 /* Every session issued from a's key (within its validity), transitively:
  * the blast radius of a leaked key. Breadth first, capped at WDN_MAX_DESCENDANTS. */
 int wdn_resolve_descendants(struct wdn_store *s, struct wdn_answer *a, struct wdn_err *err);
@@ -704,6 +714,8 @@ void wdn_enrich_cache_free(struct wdn_enrich_cache *c);
 /* One per thread, each with its own store connection; cache NULL: its own. */
 struct wdn_enricher *wdn_enricher_new(struct wdn_store *s, struct wdn_enrich_cache *cache);
 void wdn_enricher_free(struct wdn_enricher *e);
+/* Has the shared cache the answer for this key at time t already? */
+int wdn_enricher_knows(struct wdn_enricher *e, const char *key, size_t len, int64_t t);
 /* Append the enriched line (ending in '\n') for ev to out. */
 int wdn_enrich_event(struct wdn_enricher *e, const struct wdn_event *ev, struct wdn_buf *out,
 		     struct wdn_err *err);

@@ -1,7 +1,8 @@
 /*
- * DynamoDB answers as the store reads them: any bytes as a Query or
- * BatchWriteItem response go through the same item readers and choosers as
- * real ones. The backend's internals are static, so it is compiled in here.
+ * DynamoDB answers as the store reads them: any bytes as a Query,
+ * BatchGetItem or BatchWriteItem response go through the same item readers,
+ * choosers and read cache as real ones. The backend's internals are static,
+ * so it is compiled in here.
  */
 #define wdn_store_dynamodb_open fuzz_dynamodb_open
 #define wdn_store_dynamodb_create fuzz_dynamodb_create
@@ -22,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pick p;
 	struct fold f = { NULL, 0 };
 	struct children c = { NULL, NULL, 0 };
-	struct change_walk w;
+	struct cached part = { 0 }, *asked;
+	struct wdn_issuance is;
 	struct wdn_buf resp;
 	yajl_val v, items;
 	size_t i, n = 0;
@@ -32,16 +34,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&p, 0, sizeof(p));
 	p.at = WDN_TIME_MAX;
 	p.within.start = p.before.start = WDN_TIME_NONE;
-	w.cb = count_change;
-	w.ctx = &n;
-	w.until = WDN_TIME_MAX;
 	items = wdn_json_get(v, "Items");
 	for (i = 0; items && YAJL_IS_ARRAY(items) && i < items->u.array.len; i++) {
 		pick_cb(&p, items->u.array.values[i]);
 		fold_cb(&f, items->u.array.values[i]);
 		child_cb(&c, items->u.array.values[i]);
-		change_cb(&w, items->u.array.values[i]);
+		if (cache_keep(&part, items->u.array.values[i]))
+			break;
 	}
+	/* the same items as a cached partition: changes, and the key's pick */
+	walk_changes("s", part.items, part.nitems, WDN_TIME_MAX, count_change, &n);
+	if (!pick_from(&part, 1600000000, &is))
+		wdn_issuance_release(&is);
+	if (part.nitems && covers(part.items[0], 1600000000) && whole_issuance(part.items[0])) {
+		item_issuance(part.items[0], &is);
+		wdn_issuance_release(&is);
+	}
+	cache_forget_items(&part);
 	wdn_issuance_release(&p.within);
 	wdn_issuance_release(&p.before);
 	for (i = 0; i < f.n; i++)
@@ -50,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < c.n; i++)
 		wdn_issuance_release(&c.v[i]);
 	free(c.v);
-	free(c.sk);
+	free(c.rank);
 	wdn_json_free(v);
 
 	/* an answer's UnprocessedItems go back on the pending list */
@@ -61,5 +70,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < s.npending; i++)
 		free(s.pending[i]);
 	free(s.pending);
+
+	/* and as a BatchGetItem answer to two keys asked */
+	if ((asked = cache_add(&s, "K#A", "I")))
+		asked->pending = 2;
+	if ((asked = cache_add(&s, "C#x", "H")))
+		asked->pending = 2;
+	take_answer(&s, (const char *)data, size, NULL);
+	cache_clear(&s);
+	free(s.cache);
 	return 0;
 }
