@@ -84,8 +84,8 @@ struct worker {
 	size_t nheld, held_bytes;
 };
 
-#define HOLD_EVENTS 1000        /* events whose keys a bulk store reads together */
-#define HOLD_BYTES (8u << 20)   /* and their bytes, at most */
+#define HOLD_EVENTS 10000       /* events whose keys a bulk store reads together */
+#define HOLD_BYTES (16u << 20)  /* and their bytes, at most */
 
 /* An event held back, its bytes and fields copied out of the reader's. */
 struct held {
@@ -459,12 +459,12 @@ bad:
  * batched rounds what resolving their keys needs. */
 static int release_held(struct worker *w)
 {
-	const char *keys[HOLD_EVENTS];
-	int64_t at[HOLD_EVENTS];
+	const char **keys = malloc(w->nheld * sizeof(*keys));
+	int64_t *at = malloc(w->nheld * sizeof(*at));
 	size_t i, j, n = 0;
 	int rc = 0;
 
-	for (i = 0; i < w->nheld; i++) {
+	for (i = 0; keys && at && i < w->nheld; i++) {
 		const struct wdn_event *ev = &w->held[i].ev;
 		struct wdn_str k = ev->f[WDN_F_UI_KEY], t = ev->f[WDN_F_EVENT_TIME];
 		int64_t when;
@@ -472,15 +472,17 @@ static int release_held(struct worker *w)
 		if (!k.ptr || !k.len || k.len > 128 || !t.ptr || wdn_time_parse(t.ptr, t.len, &when) ||
 		    wdn_enricher_knows(w->enr, k.ptr, k.len, when))
 			continue;
-		for (j = 0; j < n && strcmp(keys[j], k.ptr); j++)
+		for (j = n; j > 0 && j + 64 > n && strcmp(keys[j - 1], k.ptr); j--)
 			;
-		if (j == n) {
+		if (j == 0 || j + 64 <= n) {
 			keys[n] = k.ptr; /* held copies end in NUL */
 			at[n++] = when;
 		}
 	}
 	/* a store failing here fails again, and is told, event by event */
 	wdn_resolve_prefetch(w->store, keys, at, n, NULL);
+	free(keys);
+	free(at);
 	for (i = 0; i < w->nheld; i++) {
 		if (!rc)
 			rc = enrich_one(w, &w->held[i].ev);
