@@ -146,6 +146,23 @@ static int64_t item_n(yajl_val item, const char *name)
 
 /* ---- requests -------------------------------------------------------------- */
 
+/* A DynamoDB JSON API request; target is the whole X-Amz-Target header. */
+static struct wdn_aws_call *call_init(struct wdn_aws_call *c, const char *target,
+				      const struct wdn_buf *body)
+{
+	memset(c, 0, sizeof(*c));
+	c->service = "dynamodb";
+	c->method = "POST";
+	c->path = "/";
+	c->headers[0] = "Content-Type: application/x-amz-json-1.0";
+	c->headers[1] = target;
+	if (body) {
+		c->body = body->ptr;
+		c->body_len = body->len;
+	}
+	return c;
+}
+
 int wdn_ddb_call(struct wdn_aws *a, const char *op, const char *body, size_t len,
 		 struct wdn_buf *resp, struct wdn_err *err)
 {
@@ -155,11 +172,7 @@ int wdn_ddb_call(struct wdn_aws *a, const char *op, const char *body, size_t len
 	int rc;
 
 	wdn_buf_addf(&target, "X-Amz-Target: DynamoDB_20120810.%s", op);
-	c.service = "dynamodb";
-	c.method = "POST";
-	c.path = "/";
-	c.headers[0] = "Content-Type: application/x-amz-json-1.0";
-	c.headers[1] = target.ptr;
+	call_init(&c, target.ptr, NULL);
 	c.body = body;
 	c.body_len = len;
 	rc = wdn_aws_perform(a, &cp, 1);
@@ -505,15 +518,7 @@ static int flush(struct ddb_store *s, struct wdn_err *err)
 			yajl_gen_map_close(g);
 			yajl_gen_map_close(g);
 			yajl_gen_free(g);
-			memset(&calls[ncalls], 0, sizeof(calls[ncalls]));
-			calls[ncalls].service = "dynamodb";
-			calls[ncalls].method = "POST";
-			calls[ncalls].path = "/";
-			calls[ncalls].headers[0] = "Content-Type: application/x-amz-json-1.0";
-			calls[ncalls].headers[1] = target.ptr;
-			calls[ncalls].body = b->ptr;
-			calls[ncalls].body_len = b->len;
-			cp[ncalls] = &calls[ncalls];
+			cp[ncalls] = call_init(&calls[ncalls], target.ptr, b);
 		}
 		/* items beyond this round wait for the next */
 		for (; i < nitems; i++) {
@@ -860,15 +865,7 @@ static int fetch_items(struct ddb_store *s, struct cached **v, size_t n, struct 
 			yajl_gen_map_close(g);
 			yajl_gen_map_close(g);
 			yajl_gen_free(g);
-			memset(&calls[ncalls], 0, sizeof(calls[ncalls]));
-			calls[ncalls].service = "dynamodb";
-			calls[ncalls].method = "POST";
-			calls[ncalls].path = "/";
-			calls[ncalls].headers[0] = "Content-Type: application/x-amz-json-1.0";
-			calls[ncalls].headers[1] = target.ptr;
-			calls[ncalls].body = bodies[ncalls].ptr;
-			calls[ncalls].body_len = bodies[ncalls].len;
-			cp[ncalls] = &calls[ncalls];
+			cp[ncalls] = call_init(&calls[ncalls], target.ptr, &bodies[ncalls]);
 		}
 		rc = wdn_aws_perform(s->aws, cp, ncalls);
 		for (k = 0; k < ncalls; k++) {
