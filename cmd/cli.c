@@ -399,7 +399,7 @@ void cli_filter(struct cli *c, struct wdn_store *s, int64_t at, cli_add_fn add,
 				whens[nk++] = batch[i].when;
 			}
 		/* a store failing here is told again, line by line, below */
-		wdn_resolve_prefetch(s, keys, whens, nk, NULL);
+		wdn_resolve_prefetch(s, keys, whens, NULL, nk, NULL);
 		for (i = 0; i < nb; i++) {
 			if (!batch[i].skip)
 				filter_answer(c, s, &batch[i], add, added_names);

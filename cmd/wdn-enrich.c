@@ -459,12 +459,13 @@ bad:
  * batched rounds what resolving their keys needs. */
 static int release_held(struct worker *w)
 {
-	const char **keys = malloc(w->nheld * sizeof(*keys));
-	int64_t *at = malloc(w->nheld * sizeof(*at));
+	const char **keys = calloc(w->nheld, sizeof(*keys));
+	int64_t *at = calloc(w->nheld, sizeof(*at));
+	struct wdn_sighting *seen = calloc(w->nheld, sizeof(*seen));
 	size_t i, j, n = 0;
 	int rc = 0;
 
-	for (i = 0; keys && at && i < w->nheld; i++) {
+	for (i = 0; keys && at && seen && i < w->nheld; i++) {
 		const struct wdn_event *ev = &w->held[i].ev;
 		struct wdn_str k = ev->f[WDN_F_UI_KEY], t = ev->f[WDN_F_EVENT_TIME];
 		int64_t when;
@@ -472,17 +473,21 @@ static int release_held(struct worker *w)
 		if (!k.ptr || !k.len || k.len > 128 || !t.ptr || wdn_time_parse(t.ptr, t.len, &when) ||
 		    wdn_enricher_knows(w->enr, k.ptr, k.len, when))
 			continue;
+		/* a key again among the last few: asked once */
 		for (j = n; j > 0 && j + 64 > n && strcmp(keys[j - 1], k.ptr); j--)
 			;
-		if (j == 0 || j + 64 <= n) {
-			keys[n] = k.ptr; /* held copies end in NUL */
+		if ((j == 0 || j + 64 <= n) && !wdn_event_sighting(ev, when, &seen[n])) {
+			keys[n] = seen[n].key_id;
 			at[n++] = when;
 		}
 	}
 	/* a store failing here fails again, and is told, event by event */
-	wdn_resolve_prefetch(w->store, keys, at, n, NULL);
+	wdn_resolve_prefetch(w->store, keys, at, seen, n, NULL);
+	for (i = 0; i < n; i++)
+		wdn_sighting_release(&seen[i]);
 	free(keys);
 	free(at);
+	free(seen);
 	for (i = 0; i < w->nheld; i++) {
 		if (!rc)
 			rc = enrich_one(w, &w->held[i].ev);

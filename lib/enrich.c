@@ -274,11 +274,15 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 	}
 	pthread_mutex_unlock(&c->lock);
 	{
-		char k[129];
+		/* the event is a sighting of its key: what answers a key whose
+		 * issuance is unknown, without asking the store for others */
+		struct wdn_sighting seen;
 
-		memcpy(k, key.ptr, key.len);
-		k[key.len] = '\0';
-		if ((rc = wdn_resolve(e->store, k, t, &a, err)))
+		if ((rc = wdn_event_sighting(ev, t, &seen)))
+			return rc == WDN_ENOMEM ? wdn_err_set(err, rc, "out of memory") : rc;
+		rc = wdn_resolve_seen(e->store, seen.key_id, t, &seen, &a, err);
+		wdn_sighting_release(&seen);
+		if (rc)
 			return rc;
 	}
 	if (!a.found) {

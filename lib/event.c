@@ -51,6 +51,48 @@ void wdn_sighting_release(struct wdn_sighting *s)
 	memset(s, 0, sizeof(*s));
 }
 
+struct wdn_str wdn_event_principal(const struct wdn_event *ev, char **conv)
+{
+	struct wdn_str principal = ev->f[WDN_F_UI_ISSUER_ARN];
+	char *arn;
+
+	*conv = NULL;
+	if (principal.ptr)
+		return principal;
+	/* an assumed-role ARN without sessionIssuer: name the role */
+	arn = ev->f[WDN_F_UI_ARN].ptr ? wdn_strndup(ev->f[WDN_F_UI_ARN].ptr, ev->f[WDN_F_UI_ARN].len) : NULL;
+	*conv = wdn_principal_of(NULL, arn, NULL);
+	free(arn);
+	return wdn_str_of(*conv);
+}
+
+static char *dup_field(const struct wdn_event *ev, int f)
+{
+	return ev->f[f].ptr ? wdn_strndup(ev->f[f].ptr, ev->f[f].len) : NULL;
+}
+
+int wdn_event_sighting(const struct wdn_event *ev, int64_t t, struct wdn_sighting *out)
+{
+	struct wdn_str p;
+	char *conv;
+
+	memset(out, 0, sizeof(*out));
+	if (!ev->f[WDN_F_UI_KEY].ptr || !ev->f[WDN_F_UI_KEY].len)
+		return WDN_ENOTFOUND;
+	p = wdn_event_principal(ev, &conv);
+	out->principal = conv ? conv : p.ptr ? wdn_strndup(p.ptr, p.len) : NULL;
+	out->key_id = dup_field(ev, WDN_F_UI_KEY);
+	out->arn = dup_field(ev, WDN_F_UI_ARN);
+	out->type = dup_field(ev, WDN_F_UI_TYPE);
+	out->account = dup_field(ev, WDN_F_UI_ACCOUNT);
+	out->first = out->last = t;
+	if (!out->key_id) {
+		wdn_sighting_release(out);
+		return WDN_ENOMEM;
+	}
+	return 0;
+}
+
 static int is_secret_key(const char *k)
 {
 	return !strcmp(k, "sessionToken") || !strcmp(k, "secretAccessKey") ||

@@ -153,22 +153,13 @@ static char *dup(struct wdn_str v)
 /* Fold one use of a key into the sightings of this batch. */
 static int sight(struct wdn_recorder *r, const struct wdn_event *ev, int64_t t, struct wdn_err *err)
 {
-	struct wdn_str key = ev->f[WDN_F_UI_KEY], principal = ev->f[WDN_F_UI_ISSUER_ARN];
+	struct wdn_str key = ev->f[WDN_F_UI_KEY], principal;
 	struct seen *e;
-	char *conv = NULL;
+	char *conv;
 	uint64_t h;
 	size_t b;
 
-	if (!principal.ptr) {
-		/* an assumed-role ARN without sessionIssuer: name the role */
-		char *arn = dup(ev->f[WDN_F_UI_ARN]);
-
-		conv = wdn_principal_of(NULL, arn, NULL);
-		free(arn);
-		principal = wdn_str_of(conv);
-		if (!conv)
-			principal.ptr = NULL;
-	}
+	principal = wdn_event_principal(ev, &conv);
 	h = hash2(key, principal);
 	b = h & (r->nbuckets - 1);
 	for (e = r->table[b]; e; e = e->next)

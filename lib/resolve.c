@@ -436,13 +436,18 @@ static int fold_tags(struct wdn_store *s, struct wdn_answer *a, struct wdn_err *
 	return rc;
 }
 
-static int from_sighting(struct wdn_store *s, struct wdn_answer *a, struct wdn_err *err)
+/* An answer from what a sighting tells: a key whose issuance is unknown. */
+static int from_sighting(struct wdn_store *s, struct wdn_answer *a, const struct wdn_sighting *seen,
+			 struct wdn_err *err)
 {
 	struct wdn_sighting si;
-	int rc = s->ops->get_sighting(s, a->key, &si, err);
+	int rc;
 
-	if (rc)
+	if (seen) {
+		si = *seen; /* borrowed: never released here */
+	} else if ((rc = s->ops->get_sighting(s, a->key, &si, err))) {
 		return rc == WDN_ENOTFOUND ? 0 : rc;
+	}
 	a->found = 1;
 	a->complete = root_type(si.type);
 	if (si.type && !strcmp(si.type, "IAMUser")) {
@@ -468,7 +473,8 @@ static int from_sighting(struct wdn_store *s, struct wdn_answer *a, struct wdn_e
 	a->last_seen = si.last;
 	if (si.account)
 		snprintf(a->account, sizeof(a->account), "%s", si.account);
-	wdn_sighting_release(&si);
+	if (!seen)
+		wdn_sighting_release(&si);
 	return rc;
 }
 
@@ -681,6 +687,12 @@ static int infer_identity_center(struct wdn_store *s, struct wdn_answer *a, stru
 int wdn_resolve(struct wdn_store *s, const char *key, int64_t at, struct wdn_answer *a,
 		struct wdn_err *err)
 {
+	return wdn_resolve_seen(s, key, at, NULL, a, err);
+}
+
+int wdn_resolve_seen(struct wdn_store *s, const char *key, int64_t at, const struct wdn_sighting *seen,
+		     struct wdn_answer *a, struct wdn_err *err)
+{
 	int rc = 0, cut;
 
 	memset(a, 0, sizeof(*a));
@@ -695,7 +707,7 @@ int wdn_resolve(struct wdn_store *s, const char *key, int64_t at, struct wdn_ans
 	if ((cut = walk(s, a, key, at, err)) < 0)
 		return cut;
 	if (!a->nlinks) {
-		rc = from_sighting(s, a, err);
+		rc = from_sighting(s, a, seen, err);
 	} else {
 		a->found = 1;
 		if (!a->id_type && !a->id_arn &&
@@ -728,7 +740,7 @@ int wdn_resolve(struct wdn_store *s, const char *key, int64_t at, struct wdn_ans
 #define PREFETCH_ROUNDS (WDN_MAX_CHAIN + 8)
 
 int wdn_resolve_prefetch(struct wdn_store *s, const char *const *keys, const int64_t *at,
-			 size_t n, struct wdn_err *err)
+			 const struct wdn_sighting *seen, size_t n, struct wdn_err *err)
 {
 	int round, rc = 0;
 	size_t i;
@@ -743,7 +755,8 @@ int wdn_resolve_prefetch(struct wdn_store *s, const char *const *keys, const int
 		for (i = 0; i < n; i++) {
 			struct wdn_answer a;
 
-			wdn_resolve(s, keys[i], at ? at[i] : WDN_TIME_MAX, &a, NULL);
+			wdn_resolve_seen(s, keys[i], at ? at[i] : WDN_TIME_MAX, seen ? &seen[i] : NULL, &a,
+					 NULL);
 			wdn_answer_release(&a);
 		}
 		if ((rc = s->ops->gather(s, 0, err)) <= 0)

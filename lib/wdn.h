@@ -298,6 +298,12 @@ int wdn_event_changes(wdn_json ev, wdn_change_fn cb, void *ctx, struct wdn_err *
 void wdn_issuance_release(struct wdn_issuance *is);
 void wdn_sighting_release(struct wdn_sighting *s);
 
+/* The sighting an event is of its caller's key, at time t (every member
+ * owned); WDN_ENOTFOUND if the event names no key. */
+int wdn_event_sighting(const struct wdn_event *ev, int64_t t, struct wdn_sighting *out);
+/* The caller as a chain entry, from the event's userIdentity: its session
+ * issuer's ARN as is, else a conversion into *conv (to free). */
+struct wdn_str wdn_event_principal(const struct wdn_event *ev, char **conv);
 /* Does this event name (with no errorCode) issue credentials? */
 int wdn_event_issues(struct wdn_str event_name);
 /* Build the issuance of a parsed issuing event: 1 done, 0 not an issuance
@@ -444,11 +450,16 @@ struct wdn_answer {
 int wdn_resolve(struct wdn_store *s, const char *key, int64_t at, struct wdn_answer *a,
 		struct wdn_err *err);
 void wdn_answer_release(struct wdn_answer *a);
-/* Read ahead what resolving these keys (each at its time; NULL: the latest)
- * will need, in a few batched rounds, so that wdn_resolve answers them from
- * the store's cache. A no-op for stores without bulk reads. */
+/* The same, for a key seen in an event: with no issuance in use at at, the
+ * answer is what that sighting tells, not the store's sightings. */
+int wdn_resolve_seen(struct wdn_store *s, const char *key, int64_t at, const struct wdn_sighting *seen,
+		     struct wdn_answer *a, struct wdn_err *err);
+/* Read ahead what resolving these keys (each at its time, at NULL: the
+ * latest; each with its sighting, seen NULL: none) will need, in a few
+ * batched rounds, so that wdn_resolve answers them from the store's cache.
+ * A no-op for stores without bulk reads. */
 int wdn_resolve_prefetch(struct wdn_store *s, const char *const *keys, const int64_t *at,
-			 size_t n, struct wdn_err *err);
+			 const struct wdn_sighting *seen, size_t n, struct wdn_err *err);
 /* Every session issued from a's key (within its validity), transitively:
  * the blast radius of a leaked key. Breadth first, capped at WDN_MAX_DESCENDANTS. */
 int wdn_resolve_descendants(struct wdn_store *s, struct wdn_answer *a, struct wdn_err *err);

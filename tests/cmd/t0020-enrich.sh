@@ -112,6 +112,15 @@ if have_testdata invictus-ir-aws_dataset/CloudTrail; then
 	ok "three shards together write every line exactly once"
 fi
 
+# a key with no issuance is answered from the event that uses it, not from
+# the store's other sightings of the key
+ui='{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/NAME","accountId":"111122223333","accessKeyId":"AKIAEXAMPLEKEYSEEN01"}'
+use() { printf '{"eventVersion":"1.08","userIdentity":%s,"eventTime":"%s","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","eventID":"%s"}\n' "$(echo "$ui" | sed "s/NAME/$1/")" "$2" "$3"; }
+use alice 2021-01-01T00:00:00Z s1 >"$T/seen1.json"
+wdn-record -q --store "$T/seen.db" "$T/seen1.json"
+use bob 2021-02-01T00:00:00Z s2 | wdn-enrich -q --store "$T/seen.db" | jq -c '[.whodunnit.Principal, .whodunnit.Identity.AccountId, .whodunnit.Complete]' >"$T/seen.out"
+is "$(cat "$T/seen.out")" '["arn:aws:iam::111122223333:user/bob","111122223333",true]' "a key with no issuance: the event's own user, account and completeness"
+
 wdn-enrich --athena-ddl -o s3://enriched/trail/ >"$T/ddl"
 grep -q "CREATE EXTERNAL TABLE IF NOT EXISTS whodunnit_cloudtrail" "$T/ddl" &&
 	grep -q "'projection.account.type' = 'injected'" "$T/ddl" &&
