@@ -41,7 +41,7 @@
 #define GET_BATCH 100       /* keys per BatchGetItem, DynamoDB's limit */
 #define PUT_SLOTS 65536     /* key items this run wrote, remembered (a power of 2) */
 #define CACHE_BUCKETS 4096
-#define CACHE_MAX 200000    /* cached reads kept at most; then forgotten at the next round */
+#define CACHE_BYTES (16u << 20) /* items cached, as text; past it, forgotten at the next round */
 
 /* A key item this process wrote: to tell a recycled key ID, and a sighting
  * its issuance already explains. A slot is overwritten by the next key that
@@ -73,7 +73,7 @@ struct ddb_store {
 	struct put_slot *put;   /* PUT_SLOTS of them, or NULL */
 	struct put_slot *heads; /* subjects whose head item this run wrote */
 	struct cached **cache;  /* CACHE_BUCKETS chains */
-	size_t ncached;
+	size_t ncached, cached_bytes;
 	struct cached *noted;   /* pending reads, in the order noted */
 	int gathering;
 };
@@ -724,18 +724,20 @@ static void cache_clear(struct ddb_store *s)
 		}
 		s->cache[i] = NULL;
 	}
-	s->ncached = 0;
+	s->ncached = s->cached_bytes = 0;
 	s->noted = NULL;
 }
 
-/* Keep a copy of an item (the response it came in is freed). */
-static int cache_keep(struct cached *c, yajl_val item)
+/* Keep a copy of an item (the response it came in is freed); *bytes counts
+ * what the cache holds. */
+static int cache_keep(struct cached *c, yajl_val item, size_t *bytes)
 {
 	struct wdn_buf b = WDN_BUF_INIT;
 	yajl_val v = NULL, *nv;
 
 	if (!wdn_json_serialize(item, &b))
 		v = wdn_json_parse(b.ptr, b.len, NULL);
+	*bytes += b.len;
 	wdn_buf_release(&b);
 	if (!v || !(nv = realloc(c->items, (c->nitems + 1) * sizeof(*nv)))) {
 		wdn_json_free(v);
@@ -758,9 +760,16 @@ static void note(struct ddb_store *s, const char *pk, const char *sk)
 	s->noted = c;
 }
 
+struct keep {
+	struct cached *c;
+	size_t *bytes;
+};
+
 static int keep_cb(void *ctx, yajl_val it)
 {
-	return cache_keep(ctx, it);
+	struct keep *k = ctx;
+
+	return cache_keep(k->c, it, k->bytes);
 }
 
 /* A whole partition, read now and remembered. */
@@ -769,17 +778,20 @@ static int read_partition(struct ddb_store *s, const char *pk, struct cached **o
 {
 	const char *names[] = { ":pk" }, *vals[1];
 	struct cached *c = cache_find(s, pk, NULL);
+	struct keep k;
 	int rc;
 
 	if (!c) {
-		if (s->ncached > 4 * CACHE_MAX)
+		if (s->cached_bytes > 4 * CACHE_BYTES)
 			cache_clear(s);
 		if (!(c = cache_add(s, pk, NULL)))
 			return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	}
 	cache_forget_items(c);
 	vals[0] = pk;
-	if ((rc = query(s, NULL, "pk = :pk", names, vals, 1, 1, keep_cb, c, err))) {
+	k.c = c;
+	k.bytes = &s->cached_bytes;
+	if ((rc = query(s, NULL, "pk = :pk", names, vals, 1, 1, keep_cb, &k, err))) {
 		cache_forget_items(c);
 		c->pending = 1;
 		return rc;
@@ -813,7 +825,7 @@ static int take_answer(struct ddb_store *s, const char *body, size_t len, struct
 		const char *pk = item_s(it, "pk"), *sk = item_s(it, "sk");
 		struct cached *c = pk && sk ? cache_find(s, pk, sk) : NULL;
 
-		if (c && c->pending == 2 && !c->nitems && cache_keep(c, it))
+		if (c && c->pending == 2 && !c->nitems && cache_keep(c, it, &s->cached_bytes))
 			rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	}
 	un = wdn_json_get(wdn_json_get(wdn_json_get(r, "UnprocessedKeys"), s->table), "Keys");
@@ -946,7 +958,7 @@ static int dd_gather(struct wdn_store *st, int on, struct wdn_err *err)
 	struct ddb_store *s = (struct ddb_store *)st;
 
 	if (on) {
-		if (s->ncached > CACHE_MAX)
+		if (s->cached_bytes > CACHE_BYTES)
 			cache_clear(s);
 		s->gathering = 1;
 		return 0;

@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pick_cb(&p, items->u.array.values[i]);
 		fold_cb(&f, items->u.array.values[i]);
 		child_cb(&c, items->u.array.values[i]);
-		if (cache_keep(&part, items->u.array.values[i]))
+		if (cache_keep(&part, items->u.array.values[i], &s.cached_bytes))
 			break;
 	}
 	/* the same items as a cached partition: changes, and the key's pick */
