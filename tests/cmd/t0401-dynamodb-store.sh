@@ -93,9 +93,10 @@ wdn-record -q --store dynamodb:rec3 --create-table "$T/old.json"
 wdn-record -q --store dynamodb:rec3 "$T/new.json"
 is "$(recycled rec3 | sed -n '2p;4p;6p' | sort -u)" "arn:aws:iam::607481580000:role/New" "in two runs, the later is found at its time and as the latest"
 
-# 30% of requests throttled, failed or dropped: every record lands exactly once
+# 30% of requests throttled, failed, dropped or half done (the rest of a
+# batch answered as unprocessed): every record lands exactly once
 wdn-record -q --store dynamodb:faulty --create-table </dev/null
-curl -s -X POST -d '{"rate":0.3,"kinds":["throttle","500","503","drop"],"seed":7}' "$admin/__faults" >/dev/null
+curl -s -X POST -d '{"rate":0.3,"kinds":["throttle","500","503","drop","unprocessed"],"seed":7}' "$admin/__faults" >/dev/null
 # shellcheck disable=SC2086
 AWS_MAX_ATTEMPTS=12 wdn-record -q --store dynamodb:faulty $inputs 2>"$T/err"
 st=$?
@@ -108,6 +109,15 @@ ok "recording through faults succeeds" || sed 's/^/# /' "$T/err" | head -5
 wdn-lookup --store dynamodb:faulty --descendants <"$T/keys" >"$T/f" 2>/dev/null
 cmp -s "$T/a" "$T/f"
 ok "and the store answers as if there had been none"
+# reading in bulk while half of every batch of keys comes back unprocessed
+curl -s -X POST -d '{"rate":1,"kinds":["unprocessed"],"ops":["BatchGetItem"]}' "$admin/__faults" >/dev/null
+wdn-chain --store dynamodb:faulty <"$T/keys" | wdn-tags --store dynamodb:faulty >"$T/g"
+# shellcheck disable=SC2086
+wdn-enrich -q --store dynamodb:faulty $inputs >"$T/e3" 2>/dev/null
+injected=$(curl -s "$admin/__stats" | jq .injected)
+curl -s -X POST -d '{}' "$admin/__faults" >/dev/null
+cmp -s "$T/d" "$T/g" && cmp -s "$T/e1" "$T/e3"
+ok "BatchGetItem answering half of each batch unprocessed ($injected times): the same answers"
 
 # a store that stays down: a clear error and exit 1, never a hang
 curl -s -X POST -d '{"rate":1,"kinds":["503"]}' "$admin/__faults" >/dev/null

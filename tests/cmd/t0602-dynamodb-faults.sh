@@ -1,6 +1,6 @@
 #!/bin/sh
 # DynamoDB under faults: 10 000 issuances recorded while 30% of requests are
-# throttled, fail or drop land exactly once; kill -9 of wdn-record mid-run and
+# throttled, fail, drop or come back half done land exactly once; kill -9 of wdn-record mid-run and
 # a rerun give the same table as a clean run.
 . tests/cmd/lib.sh
 gen="$WDN_BUILD/tests/gentrail"
@@ -44,7 +44,7 @@ others=$(grep -c '"sk":{"S":"I#' "$T/clean")
 ok "$others items for other copies, of $side role-side copies, none naming a caller key"
 
 curl -s -X POST "$admin/__reset" >/dev/null
-curl -s -X POST -d '{"rate":0.3,"kinds":["throttle","throughput","500","503","drop"],"seed":99}' "$admin/__faults" >/dev/null
+curl -s -X POST -d '{"rate":0.3,"kinds":["throttle","throughput","500","503","drop","unprocessed"],"seed":99}' "$admin/__faults" >/dev/null
 wdn-record -q --store dynamodb:faulty --create-table "$T/trail" 2>"$T/err"
 st=$?
 curl -s -X POST -d '{}' "$admin/__faults" >/dev/null

@@ -19,6 +19,9 @@
 //   GET  /__faults  the fault settings
 //   POST /__faults  {"rate":0.3,"kinds":["throttle","500","503","drop"],"seed":1,
 //                    "count":N, "ops":["PutItem"]}   (all optional)
+// The "unprocessed" kind (DynamoDB) forwards only part of a BatchWriteItem or
+// BatchGetItem and answers the rest as UnprocessedItems / UnprocessedKeys, as
+// DynamoDB does when a batch meets throttling; other operations go through.
 const http = require('http');
 const crypto = require('crypto');
 const { parseArgs } = require('util');
@@ -106,6 +109,7 @@ const FAULTS = {
   503: [503, ddb + 'ServiceUnavailable', 'Service unavailable',
     503, 'ServiceUnavailable', 'Service is unable to handle request.'],
   drop: null, // the socket is destroyed without an answer
+  unprocessed: null, // a batch half done: see partial()
 };
 
 // ---- what arrived -------------------------------------------------------------
@@ -316,7 +320,35 @@ resetStats();
 
 const agent = new http.Agent({ keepAlive: true });
 
-function forward(req, res, body) {
+// "unprocessed": the first half (rounded up) of each table's batch goes on;
+// the rest comes back as unprocessed, merged into the upstream's answer.
+const BATCH_PARTS = { BatchWriteItem: ['UnprocessedItems'], BatchGetItem: ['UnprocessedKeys', 'Keys'] };
+function partial(req, res, body, op) {
+  const [member, list] = BATCH_PARTS[op];
+  const asked = JSON.parse(body);
+  const held = {};
+  for (const [table, v] of Object.entries(asked.RequestItems || {})) {
+    const items = list ? v[list] : v;
+    if (!Array.isArray(items) || items.length < 2) continue;
+    const keep = Math.ceil(items.length / 2);
+    held[table] = list ? { ...v, [list]: items.slice(keep) } : items.slice(keep);
+    if (list) v[list] = items.slice(0, keep);
+    else asked.RequestItems[table] = items.slice(0, keep);
+  }
+  forward(req, res, Buffer.from(JSON.stringify(asked)), (status, answer) => {
+    if (status !== 200) return answer;
+    const a = JSON.parse(answer);
+    a[member] = a[member] || {};
+    for (const [table, rest] of Object.entries(held)) {
+      const had = a[member][table];
+      a[member][table] = !had ? rest : list ? { ...had, [list]: [...had[list], ...rest[list]] } : [...had, ...rest];
+    }
+    return Buffer.from(JSON.stringify(a));
+  });
+}
+
+// Sends the request upstream; edit, if given, may rewrite a whole answer.
+function forward(req, res, body, edit = null) {
   const headers = { ...req.headers };
   // Hop-by-hop headers stay here; the body was read whole, so its length is known.
   for (const n of ['connection', 'keep-alive', 'expect', 'transfer-encoding']) delete headers[n];
@@ -327,8 +359,20 @@ function forward(req, res, body) {
       const rh = { ...ur.headers };
       delete rh.connection;
       delete rh['keep-alive'];
-      res.writeHead(ur.statusCode, rh);
-      ur.pipe(res);
+      if (!edit) {
+        res.writeHead(ur.statusCode, rh);
+        return ur.pipe(res);
+      }
+      const got = [];
+      ur.on('data', (c) => got.push(c));
+      ur.on('end', () => {
+        const out = edit(ur.statusCode, Buffer.concat(got));
+        delete rh['content-encoding'];
+        delete rh['x-amz-crc32']; // the body changed
+        rh['content-length'] = out.length;
+        res.writeHead(ur.statusCode, rh);
+        res.end(out);
+      });
     },
   );
   up.on('error', (e) => {
@@ -397,6 +441,12 @@ async function handle(req, res) {
   }
 
   const fault = pickFault(op);
+  if (fault === 'unprocessed') {
+    if (S3 || !BATCH_PARTS[op]) return forward(req, res, body);
+    stats.injected++;
+    log(`${req.method} ${req.url} ${op}: injected ${fault}`);
+    return partial(req, res, body, op);
+  }
   if (fault) {
     stats.injected++;
     log(`${req.method} ${req.url} ${op}: injected ${fault}`);
