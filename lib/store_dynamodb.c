@@ -254,10 +254,11 @@ static int side_copy(const struct wdn_issuance *is)
 	return !is->caller_key && is->caller_type && !strcmp(is->caller_type, "AWSAccount");
 }
 
-static int put_issuance_item(struct ddb_store *s, const struct wdn_issuance *is, int its_own,
-			     struct wdn_err *err)
+/* An issuance's item, as JSON into b: the key's item, or its own. */
+static int issuance_item(struct ddb_store *s, const struct wdn_issuance *is, int its_own,
+			 struct wdn_buf *b)
 {
-	struct wdn_buf b = WDN_BUF_INIT, pk = WDN_BUF_INIT, sk = WDN_BUF_INIT;
+	struct wdn_buf pk = WDN_BUF_INIT, sk = WDN_BUF_INIT;
 	char start[24], rank[512];
 	yajl_gen g;
 
@@ -268,11 +269,11 @@ static int put_issuance_item(struct ddb_store *s, const struct wdn_issuance *is,
 		wdn_buf_addf(&sk, "I#%s#%s", start, rank);
 	else
 		wdn_buf_adds(&sk, "I");
-	g = item_open(&b, pk.ptr, sk.ptr);
+	g = item_open(b, pk.ptr, sk.ptr);
 	wdn_buf_release(&pk);
 	wdn_buf_release(&sk);
 	if (!g)
-		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+		return WDN_ENOMEM;
 	if (is->caller_key) {
 		/* the by_caller index's keys */
 		wdn_buf_addf(&pk, "P#%s", is->caller_key);
@@ -306,7 +307,65 @@ static int put_issuance_item(struct ddb_store *s, const struct wdn_issuance *is,
 	attr_s(g, "audience", is->audience);
 	attr_s(g, "event", is->event);
 	item_ttl(s, g, is->start);
-	return item_put(s, g, &b, err);
+	yajl_gen_map_close(g);
+	yajl_gen_free(g);
+	return 0;
+}
+
+static int put_issuance_item(struct ddb_store *s, const struct wdn_issuance *is, int its_own,
+			     struct wdn_err *err)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+	int rc = issuance_item(s, is, its_own, &b);
+
+	rc = rc ? wdn_err_set(err, rc, "out of memory") : pend(s, &b, err);
+	wdn_buf_release(&b);
+	return rc;
+}
+
+/* PutItem of a key item, only if it is later than the one there: with
+ * another writer repairing the same key ID, the key item only moves forward. */
+static int put_key_item_if_later(struct ddb_store *s, const struct wdn_issuance *is,
+				 struct wdn_err *err)
+{
+	struct wdn_buf item = WDN_BUF_INIT, body = WDN_BUF_INIT;
+	yajl_gen g;
+	int rc;
+
+	if (issuance_item(s, is, 0, &item) || !(g = wdn_gen_into(&body))) {
+		wdn_buf_release(&item);
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	}
+	yajl_gen_map_open(g);
+	wdn_gen_key(g, "TableName");
+	wdn_gen_str(g, s->table);
+	wdn_gen_key(g, "Item");
+	wdn_json_gen_text(g, item.ptr, item.len);
+	wdn_gen_key(g, "ConditionExpression");
+	wdn_gen_str(g, "attribute_not_exists(pk) OR #start < :start");
+	wdn_gen_key(g, "ExpressionAttributeNames");
+	yajl_gen_map_open(g);
+	wdn_gen_key(g, "#start");
+	wdn_gen_str(g, "start");
+	yajl_gen_map_close(g);
+	wdn_gen_key(g, "ExpressionAttributeValues");
+	yajl_gen_map_open(g);
+	attr_n(g, ":start", is->start);
+	yajl_gen_map_close(g);
+	yajl_gen_map_close(g);
+	yajl_gen_free(g);
+	{
+		struct wdn_err e = { 0 };
+
+		rc = wdn_ddb_call(s->aws, "PutItem", body.ptr, body.len, NULL, &e);
+		if (rc && !strcmp(e.aws_type, "ConditionalCheckFailedException"))
+			rc = 0; /* a later one is there already */
+		else if (rc && err)
+			*err = e;
+	}
+	wdn_buf_release(&item);
+	wdn_buf_release(&body);
+	return rc;
 }
 
 static int get_key_item(struct ddb_store *s, const char *key, struct wdn_issuance *out,
@@ -327,7 +386,7 @@ static int recycled(struct ddb_store *s, const struct wdn_issuance *is, struct p
 	if (!rc)
 		rc = put_issuance_item(s, is, 1, err);
 	if (!rc && (!have || is->start > old.start)) {
-		rc = put_issuance_item(s, is, 0, err);
+		rc = put_key_item_if_later(s, is, err);
 		slot->start = is->start;
 		slot->end = is->end;
 	}

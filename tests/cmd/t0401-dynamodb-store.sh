@@ -83,7 +83,11 @@ recycled() { # table, then what each lookup names
 		wdn-chain --store "dynamodb:$1" | jq -r .Principal
 }
 want=$(printf '%s\n' Old New Old New Old New | sed 's,^,arn:aws:iam::607481580000:role/,')
-wdn-record -q --store dynamodb:rec1 --create-table "$T/old.json" "$T/new.json"
+wdn-record -q --store dynamodb:rec1 --create-table </dev/null
+curl -s -X POST "$admin/__reset" >/dev/null
+wdn-record -q --store dynamodb:rec1 "$T/old.json" "$T/new.json"
+is "$(curl -s "$admin/__stats" | jq -c '[.byTarget.GetItem, .byTarget.PutItem]')" "[1,1]" \
+	"a key ID seen issued again: its key item read once (GetItem) and moved forward once (conditional PutItem)"
 is "$(recycled rec1)" "$want" "a recycled key ID recorded in time order, in one run"
 wdn-record -q --store dynamodb:rec2 --create-table "$T/new.json" "$T/old.json"
 is "$(recycled rec2)" "$want" "in reverse order, in one run"
