@@ -707,7 +707,17 @@ int wdn_resolve_seen(struct wdn_store *s, const char *key, int64_t at, const str
 	if ((cut = walk(s, a, key, at, err)) < 0)
 		return cut;
 	if (!a->nlinks) {
-		rc = from_sighting(s, a, seen, err);
+		struct wdn_issuance later;
+
+		/* a key issued only after at did not exist yet: its sightings
+		 * are the uses of those sessions, not an answer for at */
+		rc = at == WDN_TIME_MAX ? WDN_ENOTFOUND : s->ops->get_issuance(s, key, WDN_TIME_MAX, &later, err);
+		if (!rc)
+			wdn_issuance_release(&later);
+		else if (rc == WDN_ENOTFOUND)
+			rc = from_sighting(s, a, seen, err);
+		else
+			return rc;
 	} else {
 		a->found = 1;
 		if (!a->id_type && !a->id_arn &&
