@@ -659,6 +659,9 @@ static int record_all(struct run *r, struct wdn_store *s, struct wdn_aws *aws, c
 
 	if (!k.rec || !(r->local = calloc(r->in.n, sizeof(*r->local))))
 		return -1;
+	/* as wdn-record does: DynamoDB is paid per item, a key's uses fold over the run */
+	if (!strcmp(s->ops->kind, "dynamodb"))
+		wdn_recorder_hold_sightings(k.rec, 1);
 	for (i = 0; !rc && i < r->in.n; i++) {
 		const struct cli_input *in = &r->in.v[i];
 
@@ -690,6 +693,9 @@ static int record_all(struct run *r, struct wdn_store *s, struct wdn_aws *aws, c
 		if (rc)
 			warn_locked(r, 1, "recording '%s': %s", in->name, err.msg);
 	}
+	wdn_recorder_hold_sightings(k.rec, 0);
+	if (!rc && (rc = wdn_recorder_flush(k.rec, &err)))
+		warn_locked(r, 1, "recording: %s", err.msg);
 	wdn_recorder_free(k.rec);
 	return rc;
 }

@@ -274,10 +274,22 @@ int main(int argc, char **argv)
 		deliver(&r, lambda, queue, max);
 		goto summary;
 	}
+	/* DynamoDB is paid per item: a key's uses are folded over the whole run */
+	if (!strcmp(r.store->ops->kind, "dynamodb"))
+		wdn_recorder_hold_sightings(r.rec, 1);
 	cli_inputs_collect(&r.cli, &r.aws, argv + optind, argc - optind, &sel, &in);
 	r.progress.total = in.n;
 	for (i = 0; i < in.n && !r.failed; i++)
 		record_input(&r, &in.v[i]);
+	wdn_recorder_hold_sightings(r.rec, 0);
+	if (!r.failed) {
+		struct wdn_err err = { 0 };
+
+		if (wdn_recorder_flush(r.rec, &err)) {
+			cli_fail(&r.cli, "%s", err.msg);
+			r.failed = 1;
+		}
+	}
 	cli_progress_end(&r.cli, &r.progress);
 	cli_inputs_release(&in);
 summary:

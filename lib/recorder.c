@@ -20,6 +20,7 @@ struct seen {
 struct wdn_recorder {
 	struct wdn_store *store;
 	int in_txn;
+	int hold;                 /* sightings wait for a flush with hold off */
 	struct seen **table;
 	size_t nbuckets, nseen;
 	struct wdn_issuance last; /* the issuance of the last event, for the result */
@@ -115,11 +116,16 @@ static int write_seen(struct wdn_recorder *r, struct wdn_err *err)
 	return 0;
 }
 
+void wdn_recorder_hold_sightings(struct wdn_recorder *r, int on)
+{
+	r->hold = on;
+}
+
 int wdn_recorder_flush(struct wdn_recorder *r, struct wdn_err *err)
 {
 	int rc;
 
-	if ((rc = write_seen(r, err)))
+	if (!r->hold && (rc = write_seen(r, err)))
 		return rc;
 	if (!r->in_txn)
 		return 0;

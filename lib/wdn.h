@@ -393,6 +393,11 @@ struct wdn_recorder *wdn_recorder_new(struct wdn_store *s);
 int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 		       struct wdn_record_result *res, struct wdn_err *err);
 int wdn_recorder_flush(struct wdn_recorder *r, struct wdn_err *err); /* commit */
+/* Keep sightings folded across flushes until one with hold off (or until
+ * too many): a key used in many inputs is written once. Flushes still commit
+ * issuances and changes; sightings held are lost if the process dies, and a
+ * rerun writes them, so only for runs over inputs that can be read again. */
+void wdn_recorder_hold_sightings(struct wdn_recorder *r, int on);
 void wdn_recorder_free(struct wdn_recorder *r); /* does not flush */
 void wdn_recorder_counts(const struct wdn_recorder *r, uint64_t *issuances, uint64_t *sightings,
 			 uint64_t *changes);

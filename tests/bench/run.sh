@@ -20,6 +20,8 @@
 #                       peers: dynalite behind tests/peers/proxy.js, which
 #                       counts them), ~5000 issuances
 #   ddb-inflight        the most of those requests in flight at once
+#   ddb-record-mixed    the same on a trail where 3% of events issue (sightings
+#                       of the other keys included), no target
 #   ddb-resolve         DynamoDB requests per 1000 distinct keys resolved by
 #                       wdn-chain (1000 keys on stdin)
 #   ddb-resolve-enrich  the same by wdn-enrich over the recorded trail
@@ -248,6 +250,19 @@ ddb_requests() {
 				req=$(stat_of requests "$tmp/s")
 				say "ddb-record: $(per1000 "$req" "$niss") requests per 1000 issuances recorded ($req requests: $(targets "$tmp/s"); $niss issuances recorded of $nkeys keys issued in the trail, $(per1000 "$req" "$nkeys") per 1000 keys; $(wall_of "$tmp/t")s wall) [target <= 45]"
 				say "ddb-inflight: $(stat_of maxInFlight "$tmp/s") requests in flight at most while recording [target >= 8]"
+
+				# the same on a trail like a real one, 3% of events issuing: the
+				# sightings of the other 97% are written too
+				mdir="$cache/trail-s1-n1000-f6"
+				if gen_trail "$mdir" -s 1 -n 1000 -f 6 && zero &&
+					"$rec" -q --store "dynamodb:mixed" --create-table </dev/null 2>/dev/null && zero &&
+					"$rec" --store "dynamodb:mixed" "$mdir/AWSLogs" 2>"$tmp/mixed.err" >/dev/null && stats "$tmp/s"; then
+					mi=$(sed -n 's/.* events, \([0-9]*\) issuances.*/\1/p' "$tmp/mixed.err")
+					ms=$(sed -n 's/.* \([0-9]*\) keys seen.*/\1/p' "$tmp/mixed.err")
+					say "ddb-record-mixed: $(per1000 "$(stat_of requests "$tmp/s")" "$mi") requests per 1000 issuances on a trail with 3% of events issuing ($(stat_of requests "$tmp/s") requests: $(targets "$tmp/s"); $mi issuances, $ms keys seen) [no target: sightings of keys the run did not issue add items]"
+				else
+					say "ddb-record-mixed: recording the 3% trail failed: $(head -n 3 "$tmp/mixed.err" 2>/dev/null)"
+				fi
 
 				# resolve 1000 distinct keys in bulk: wdn-chain reading them on stdin
 				awk '!seen[$1]++ { print $1 }' "$ddir/.keys" | head -n 1000 >"$tmp/keys"
