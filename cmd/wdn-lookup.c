@@ -256,6 +256,15 @@ int main(int argc, char **argv)
 		r.store = NULL;
 	}
 	if (optind < argc) {
+		int64_t *at = calloc((size_t)(argc - optind), sizeof(*at));
+
+		/* many keys: a store read in round trips reads them together */
+		for (i = 0; at && i < argc - optind; i++)
+			at[i] = r.at;
+		if (at)
+			wdn_resolve_prefetch(r.store, (const char *const *)argv + optind, at, NULL,
+					     (size_t)(argc - optind), NULL);
+		free(at);
 		for (i = optind; i < argc; i++)
 			lookup(&r, argv[i]);
 	} else {

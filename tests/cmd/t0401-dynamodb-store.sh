@@ -76,6 +76,15 @@ ok "wdn-enrich writes the same $(wc -l <"$T/e1" | tr -d ' ') lines from SQLite a
 [ "$(echo "$st" | jq '.byTarget.BatchGetItem // 0')" -gt 0 ]
 ok "reading keys in bulk ($(echo "$st" | jq -c .byTarget))"
 
+# wdn-lookup with many keys as operands reads them together too
+set -- $(head -n 200 "$T/keys")
+wdn-lookup --store "$T/s.db" "$@" >"$T/l1" 2>/dev/null
+curl -s -X POST "$admin/__reset" >/dev/null
+wdn-lookup --store dynamodb:wdn "$@" >"$T/l2" 2>/dev/null
+gets=$(curl -s "$admin/__stats" | jq '.byTarget.BatchGetItem // 0')
+cmp -s "$T/l1" "$T/l2" && [ "$gets" -gt 0 ]
+ok "wdn-lookup of $# keys as operands: the same answers, read with $gets BatchGetItem"
+
 # a recycled key ID: whichever order its issuances come in, in one run or
 # two, each is found at its time and the later is the latest
 ev=$(jq -c '.Records[0]' "$FIX/seed-example.json")
