@@ -449,15 +449,6 @@ static int add_input(struct cli_inputs *in, const char *name, const char *bucket
 	return 0;
 }
 
-static uint64_t name_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 struct collect {
 	struct cli_inputs *out;
 	const struct cli_select *sel;
@@ -466,7 +457,7 @@ struct collect {
 
 static int selected(const struct cli_select *sel, const char *name)
 {
-	return !sel || sel->nshards <= 1 || name_hash(name) % sel->nshards == sel->shard;
+	return !sel || sel->nshards <= 1 || wdn_hash_str(name) % sel->nshards == sel->shard;
 }
 
 static int collect_file(void *ctx, const char *path)

@@ -95,15 +95,6 @@ struct held {
 
 /* ---- output files -------------------------------------------------------- */
 
-static uint64_t fnv(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 /* An output file is named after its input: "x.json.gz" for x.json[.gz]. */
 static void output_name(const struct cli_input *in, struct wdn_buf *b)
 {
@@ -131,7 +122,7 @@ static void marker_name(const struct cli_input *in, struct wdn_buf *b)
 {
 	wdn_buf_adds(b, "_whodunnit/done/");
 	output_name(in, b);
-	wdn_buf_addf(b, ".%016llx", (unsigned long long)fnv(in->name));
+	wdn_buf_addf(b, ".%016llx", (unsigned long long)wdn_hash_str(in->name));
 }
 
 static int mkdirs(const char *path)

@@ -464,3 +464,42 @@ int wdn_aws_perform(struct wdn_aws *a, struct wdn_aws_call **calls, size_t n)
 	free(xs);
 	return rc;
 }
+
+struct wdn_aws_call *wdn_aws_json_init(struct wdn_aws_call *c, const char *service,
+				       const char *target, const void *body, size_t len)
+{
+	memset(c, 0, sizeof(*c));
+	c->service = service;
+	c->method = "POST";
+	c->path = "/";
+	c->headers[0] = "Content-Type: application/x-amz-json-1.0";
+	c->headers[1] = target;
+	c->body = body;
+	c->body_len = len;
+	return c;
+}
+
+int wdn_aws_json_call(struct wdn_aws *a, const char *service, const char *url_base,
+		      const char *target_prefix, const char *op, const void *body, size_t len,
+		      struct wdn_buf *resp, struct wdn_err *err)
+{
+	struct wdn_aws_call c, *cp = &c;
+	struct wdn_buf target = WDN_BUF_INIT;
+	int rc;
+
+	wdn_buf_addf(&target, "X-Amz-Target: %s.%s", target_prefix, op);
+	wdn_aws_json_init(&c, service, target.ptr, body, len);
+	c.url_base = url_base;
+	rc = wdn_aws_perform(a, &cp, 1);
+	if (rc) {
+		if (err)
+			*err = c.err;
+	} else if (resp) {
+		wdn_buf_release(resp);
+		*resp = c.resp;
+		wdn_buf_init(&c.resp, 0);
+	}
+	wdn_aws_call_release(&c);
+	wdn_buf_release(&target);
+	return rc;
+}

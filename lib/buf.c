@@ -194,3 +194,18 @@ int wdn_utf8_valid(const char *s, size_t n)
 	}
 	return 1;
 }
+
+uint64_t wdn_hash(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return h;
+}
+
+uint64_t wdn_hash_str(const char *s)
+{
+	return wdn_hash(WDN_HASH_INIT, s, s ? strlen(s) : 0);
+}

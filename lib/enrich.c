@@ -160,16 +160,6 @@ void wdn_answer_gen_whodunnit(yajl_gen g, const struct wdn_answer *a)
 	yajl_gen_map_close(g);
 }
 
-static uint64_t hash_key(const char *k, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ (unsigned char)k[i]) * 1099511628211ULL;
-	return h;
-}
-
 /* Serialize into e->obj. */
 static yajl_gen begin_obj(struct wdn_enricher *e)
 {
@@ -241,7 +231,7 @@ int wdn_enricher_knows(struct wdn_enricher *e, const char *key, size_t len, int6
 	int found;
 
 	pthread_mutex_lock(&c->lock);
-	found = cached_answer(c, key, len, hash_key(key, len), t) != NULL;
+	found = cached_answer(c, key, len, wdn_hash(WDN_HASH_INIT, key, len), t) != NULL;
 	pthread_mutex_unlock(&c->lock);
 	return found;
 }
@@ -264,7 +254,7 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 			return rc;
 		return wdn_buf_add(out, e->obj.ptr, e->obj.len);
 	}
-	h = hash_key(key.ptr, key.len);
+	h = wdn_hash(WDN_HASH_INIT, key.ptr, key.len);
 	pthread_mutex_lock(&c->lock);
 	if ((x = cached_answer(c, key.ptr, key.len, h, t))) {
 		/* copied while held: another worker may clear the cache */

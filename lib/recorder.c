@@ -133,19 +133,6 @@ int wdn_recorder_flush(struct wdn_recorder *r, struct wdn_err *err)
 	return r->store->ops->commit(r->store, err);
 }
 
-static uint64_t hash2(struct wdn_str a, struct wdn_str b)
-{
-	uint64_t h = 1469598103934665603ULL;
-	size_t i;
-
-	for (i = 0; i < a.len; i++)
-		h = (h ^ (unsigned char)a.ptr[i]) * 1099511628211ULL;
-	h = (h ^ 0xff) * 1099511628211ULL;
-	for (i = 0; i < b.len; i++)
-		h = (h ^ (unsigned char)b.ptr[i]) * 1099511628211ULL;
-	return h;
-}
-
 static int str_is(const char *s, struct wdn_str v)
 {
 	return s ? (v.ptr && strlen(s) == v.len && !memcmp(s, v.ptr, v.len)) : !v.ptr;
@@ -166,7 +153,8 @@ static int sight(struct wdn_recorder *r, const struct wdn_event *ev, int64_t t, 
 	size_t b;
 
 	principal = wdn_event_principal(ev, &conv);
-	h = hash2(key, principal);
+	h = wdn_hash(wdn_hash(wdn_hash(WDN_HASH_INIT, key.ptr, key.len), "\xff", 1), principal.ptr,
+		     principal.len);
 	b = h & (r->nbuckets - 1);
 	for (e = r->table[b]; e; e = e->next)
 		if (e->hash == h && str_is(e->s.key_id, key) && str_is(e->s.principal, principal))

@@ -298,32 +298,10 @@ int wdn_sqs_url_region(const char *queue_url, char out[32])
 static int sqs_call(struct wdn_aws *a, const char *base, const char *op, const struct wdn_buf *body,
 		    struct wdn_buf *resp, struct wdn_err *err)
 {
-	struct wdn_aws_call c = { 0 };
-	struct wdn_aws_call *cp = &c;
-	struct wdn_buf target = WDN_BUF_INIT;
-	int rc;
+	int rc = wdn_aws_json_call(a, "sqs", base, "AmazonSQS", op, body->ptr, body->len, resp, err);
 
-	wdn_buf_addf(&target, "X-Amz-Target: AmazonSQS.%s", op);
-	c.service = "sqs";
-	c.method = "POST";
-	c.url_base = base;
-	c.path = "/";
-	c.headers[0] = "Content-Type: application/x-amz-json-1.0";
-	c.headers[1] = target.ptr;
-	c.body = body->ptr;
-	c.body_len = body->len;
-	rc = wdn_aws_perform(a, &cp, 1);
-	if (rc) {
-		if (err)
-			*err = c.err;
+	if (rc)
 		wdn_err_prefix(err, "SQS %s: ", op);
-	} else {
-		wdn_buf_release(resp);
-		*resp = c.resp;
-		wdn_buf_init(&c.resp, 0);
-	}
-	wdn_aws_call_release(&c);
-	wdn_buf_release(&target);
 	return rc;
 }
 

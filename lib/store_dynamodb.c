@@ -40,6 +40,7 @@
 #define INDEX "by_caller"
 #define GET_BATCH 100       /* keys per BatchGetItem, DynamoDB's limit */
 #define PUT_SLOTS 65536     /* key items this run wrote, remembered (a power of 2) */
+#define HEAD_SLOTS 4096     /* subjects whose head this run wrote (a power of 2) */
 #define CACHE_BUCKETS 4096
 #define CACHE_BYTES (16u << 20) /* items cached, as text; past it, forgotten at the next round */
 
@@ -146,47 +147,13 @@ static int64_t item_n(yajl_val item, const char *name)
 
 /* ---- requests -------------------------------------------------------------- */
 
-/* A DynamoDB JSON API request; target is the whole X-Amz-Target header. */
-static struct wdn_aws_call *call_init(struct wdn_aws_call *c, const char *target,
-				      const struct wdn_buf *body)
-{
-	memset(c, 0, sizeof(*c));
-	c->service = "dynamodb";
-	c->method = "POST";
-	c->path = "/";
-	c->headers[0] = "Content-Type: application/x-amz-json-1.0";
-	c->headers[1] = target;
-	if (body) {
-		c->body = body->ptr;
-		c->body_len = body->len;
-	}
-	return c;
-}
-
 int wdn_ddb_call(struct wdn_aws *a, const char *op, const char *body, size_t len,
 		 struct wdn_buf *resp, struct wdn_err *err)
 {
-	struct wdn_aws_call c = { 0 };
-	struct wdn_aws_call *cp = &c;
-	struct wdn_buf target = WDN_BUF_INIT;
-	int rc;
+	int rc = wdn_aws_json_call(a, "dynamodb", NULL, "DynamoDB_20120810", op, body, len, resp, err);
 
-	wdn_buf_addf(&target, "X-Amz-Target: DynamoDB_20120810.%s", op);
-	call_init(&c, target.ptr, NULL);
-	c.body = body;
-	c.body_len = len;
-	rc = wdn_aws_perform(a, &cp, 1);
-	if (rc) {
-		if (err)
-			*err = c.err;
+	if (rc)
 		wdn_err_prefix(err, "DynamoDB %s: ", op);
-	} else if (resp) {
-		wdn_buf_release(resp);
-		*resp = c.resp;
-		wdn_buf_init(&c.resp, 0);
-	}
-	wdn_aws_call_release(&c);
-	wdn_buf_release(&target);
 	return rc;
 }
 
@@ -227,16 +194,12 @@ static void item_ttl(struct ddb_store *s, yajl_gen g, int64_t t)
 		attr_n(g, "ttl", t + (int64_t)s->ttl_days * 86400);
 }
 
-static uint64_t hash_str(const char *a, const char *b)
+/* A cache entry's hash: partition key, a separator, sort key (if any). */
+static uint64_t hash_keys(const char *pk, const char *sk)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = wdn_hash(wdn_hash_str(pk), "\xff", 1);
 
-	for (; *a; a++)
-		h = (h ^ (unsigned char)*a) * 1099511628211ULL;
-	h = (h ^ 0xff) * 1099511628211ULL;
-	for (; b && *b; b++)
-		h = (h ^ (unsigned char)*b) * 1099511628211ULL;
-	return h;
+	return sk ? wdn_hash(h, sk, strlen(sk)) : h;
 }
 
 static void cache_clear(struct ddb_store *s);
@@ -398,7 +361,7 @@ static int recycled(struct ddb_store *s, const struct wdn_issuance *is, struct p
 static int dd_put_issuance(struct wdn_store *st, const struct wdn_issuance *is, struct wdn_err *err)
 {
 	struct ddb_store *s = (struct ddb_store *)st;
-	uint64_t h = hash_str(is->key_id, NULL);
+	uint64_t h = wdn_hash_str(is->key_id);
 	struct put_slot *slot = s->put ? &s->put[h & (PUT_SLOTS - 1)] : NULL;
 	int known = slot && slot->hash == h;
 
@@ -423,7 +386,7 @@ static int dd_put_sighting(struct wdn_store *st, const struct wdn_sighting *si, 
 {
 	struct ddb_store *s = (struct ddb_store *)st;
 	struct wdn_buf b = WDN_BUF_INIT, pk = WDN_BUF_INIT, sk = WDN_BUF_INIT;
-	uint64_t h = hash_str(si->key_id, NULL);
+	uint64_t h = wdn_hash_str(si->key_id);
 	struct put_slot *slot = s->put ? &s->put[h & (PUT_SLOTS - 1)] : NULL;
 	char first[24], last[24];
 	yajl_gen g;
@@ -453,13 +416,11 @@ static int dd_put_sighting(struct wdn_store *st, const struct wdn_sighting *si, 
 	return item_put(s, g, &b, err);
 }
 
-#define HEAD_SLOTS 4096
-
 static int dd_put_change(struct wdn_store *st, const struct wdn_change *c, struct wdn_err *err)
 {
 	struct ddb_store *s = (struct ddb_store *)st;
 	struct wdn_buf b = WDN_BUF_INIT, pk = WDN_BUF_INIT, sk = WDN_BUF_INIT;
-	uint64_t h = hash_str(c->subject, NULL);
+	uint64_t h = wdn_hash_str(c->subject);
 	struct put_slot *head = s->heads ? &s->heads[h & (HEAD_SLOTS - 1)] : NULL;
 	char t[24];
 	yajl_gen g;
@@ -577,7 +538,7 @@ static int flush(struct ddb_store *s, struct wdn_err *err)
 			yajl_gen_map_close(g);
 			yajl_gen_map_close(g);
 			yajl_gen_free(g);
-			cp[ncalls] = call_init(&calls[ncalls], target.ptr, b);
+			cp[ncalls] = wdn_aws_json_init(&calls[ncalls], "dynamodb", target.ptr, b->ptr, b->len);
 		}
 		/* items beyond this round wait for the next */
 		for (; i < nitems; i++) {
@@ -722,7 +683,7 @@ static void item_issuance(yajl_val it, struct wdn_issuance *is)
 
 static struct cached *cache_find(struct ddb_store *s, const char *pk, const char *sk)
 {
-	uint64_t h = hash_str(pk, sk);
+	uint64_t h = hash_keys(pk, sk);
 	struct cached *c;
 
 	if (!s->cache)
@@ -735,7 +696,7 @@ static struct cached *cache_find(struct ddb_store *s, const char *pk, const char
 
 static struct cached *cache_add(struct ddb_store *s, const char *pk, const char *sk)
 {
-	uint64_t h = hash_str(pk, sk);
+	uint64_t h = hash_keys(pk, sk);
 	struct cached *c;
 
 	if (!s->cache && !(s->cache = calloc(CACHE_BUCKETS, sizeof(*s->cache))))
@@ -936,7 +897,8 @@ static int fetch_items(struct ddb_store *s, struct cached **v, size_t n, struct 
 			yajl_gen_map_close(g);
 			yajl_gen_map_close(g);
 			yajl_gen_free(g);
-			cp[ncalls] = call_init(&calls[ncalls], target.ptr, &bodies[ncalls]);
+			cp[ncalls] = wdn_aws_json_init(&calls[ncalls], "dynamodb", target.ptr, bodies[ncalls].ptr,
+						       bodies[ncalls].len);
 		}
 		rc = wdn_aws_perform(s->aws, cp, ncalls);
 		for (k = 0; k < ncalls; k++) {

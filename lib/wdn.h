@@ -96,6 +96,12 @@ int wdn_str_eq(struct wdn_str a, const char *lit);
 char *wdn_strndup(const char *p, size_t n); /* NULL only on ENOMEM or p == NULL */
 /* Strict UTF-8: no overlong forms, surrogates, or code points past U+10FFFF. */
 int wdn_utf8_valid(const char *p, size_t n);
+/* FNV-1a over n bytes, going on from h (WDN_HASH_INIT to start): hashing in
+ * pieces gives the hash of the whole. For tables and shard choice, not for
+ * secrets; shard and file names depend on its values, so they never change. */
+#define WDN_HASH_INIT 1469598103934665603ULL
+uint64_t wdn_hash(uint64_t h, const void *p, size_t n);
+uint64_t wdn_hash_str(const char *s); /* of a whole string, from WDN_HASH_INIT */
 char *wdn_strdup(const char *s);            /* NULL for NULL */
 
 /* ---- time (time.c) -------------------------------------------------------- */
@@ -681,6 +687,15 @@ struct wdn_aws_call {
 	int attempts;
 };
 void wdn_aws_call_release(struct wdn_aws_call *c);
+/* A call to an AWS JSON-protocol API (DynamoDB, SQS): POST / with the
+ * X-Amz-Target header target ("X-Amz-Target: Service.Op") and body. */
+struct wdn_aws_call *wdn_aws_json_init(struct wdn_aws_call *c, const char *service,
+				       const char *target, const void *body, size_t len);
+/* One such call made: target_prefix.op at url_base (NULL: the service's
+ * endpoint); the answer's body into resp (may be NULL). */
+int wdn_aws_json_call(struct wdn_aws *a, const char *service, const char *url_base,
+		      const char *target_prefix, const char *op, const void *body, size_t len,
+		      struct wdn_buf *resp, struct wdn_err *err);
 /* Perform n calls concurrently, each retried with backoff and jitter on
  * throttling, 5xx and connection errors, up to AWS_MAX_ATTEMPTS. Returns 0
  * when every call got a 2xx answer, else the first failing call's code. */
