@@ -880,21 +880,40 @@ static void test_deep(void)
 	wdn_buf_release(&b);
 }
 
-static void test_utf8_nul(void)
+/* EV[0], one bad line, EV[1]: the bad line rejected as line 2, record 2,
+ * the next delivered exact as record 3, and the same fed byte by byte. */
+static void bad_middle_line(const char *bad, size_t n, const char *what)
 {
 	struct wdn_buf b = WDN_BUF_INIT;
 	struct got g, h;
 
-	wdn_buf_addf(&b, "%s\n{\"eventName\":\"Assume\xff\xfeRole\",\"eventSource\":\"sts.amazonaws.com\","
-		     "\"eventTime\":\"2021-07-03T23:12:09Z\"}\n%s\n", EV[0], EV[1]);
+	wdn_buf_addf(&b, "%s\n", EV[0]);
+	wdn_buf_add(&b, bad, n);
+	wdn_buf_addf(&b, "\n%s\n", EV[1]);
 	run(b.ptr, b.len, 0, &g);
-	ok(g.rc == 0 && g.nev == 2 && g.nrej == 1, "invalid UTF-8 in a string: rejected, good lines delivered");
-	ok(g.nrej == 1 && g.rej[0].line == 2 && g.rej[0].record == 2, "invalid UTF-8: line 2, record 2");
-	ok(g.nev == 2 && !strcmp(g.ev[1].raw, EV[1]) && g.ev[1].record == 3, "invalid UTF-8: line 3 exact");
+	ok(g.rc == 0 && g.nev == 2 && g.nrej == 1, "%s: rejected, good lines delivered", what);
+	ok(g.nrej == 1 && g.rej[0].line == 2 && g.rej[0].record == 2, "%s: line 2, record 2", what);
+	ok(g.nev == 2 && g.ev[1].record == 3 && !strcmp(g.ev[1].raw, EV[1]), "%s: the line after, record 3, exact",
+	   what);
 	run(b.ptr, b.len, 1, &h);
-	ok(same(&g, &h), "invalid UTF-8 byte by byte: the same");
+	ok(same(&g, &h), "%s byte by byte: the same", what);
 	got_release(&h);
 	got_release(&g);
+	wdn_buf_release(&b);
+}
+
+static void test_utf8_nul(void)
+{
+	static const char bad_utf8[] = "{\"eventName\":\"Assume\xff\xfeRole\",\"eventSource\":\"sts.amazonaws.com\","
+				       "\"eventTime\":\"2021-07-03T23:12:09Z\"}";
+	static const char nul_rec[] = "{\"eventName\":\"a\0b\",\"eventSource\":\"sts.amazonaws.com\","
+				      "\"eventTime\":\"2021-07-03T23:12:09Z\"}";
+	struct wdn_buf b = WDN_BUF_INIT;
+	struct got g;
+
+	bad_middle_line(bad_utf8, sizeof(bad_utf8) - 1, "invalid UTF-8 in a string");
+	bad_middle_line(nul_rec, sizeof(nul_rec) - 1, "a NUL byte in a string");
+	bad_middle_line("\0\0\0", 3, "a line of NUL bytes");
 
 	/* a lone continuation byte */
 	wdn_buf_reset(&b);
@@ -909,39 +928,6 @@ static void test_utf8_nul(void)
 	run(b.ptr, b.len, 0, &g);
 	ok(g.nev == 1 && g.nrej == 1 && !strcmp(g.ev[0].raw, EV[2]),
 	   "an overlong UTF-8 sequence (C0 AF): rejected, not delivered as an event");
-	got_release(&g);
-
-	/* a NUL byte inside a string */
-	wdn_buf_reset(&b);
-	wdn_buf_addf(&b, "%s\n", EV[0]);
-	{
-		static const char nul_rec[] = "{\"eventName\":\"a\0b\",\"eventSource\":\"sts.amazonaws.com\","
-					      "\"eventTime\":\"2021-07-03T23:12:09Z\"}\n";
-
-		wdn_buf_add(&b, nul_rec, sizeof(nul_rec) - 1);
-	}
-	wdn_buf_addf(&b, "%s\n", EV[1]);
-	run(b.ptr, b.len, 0, &g);
-	ok(g.rc == 0 && g.nev == 2 && g.nrej == 1, "a NUL byte in a string: rejected, good lines delivered");
-	ok(g.nrej == 1 && g.rej[0].line == 2 && g.rej[0].record == 2, "NUL in a string: line 2, record 2");
-	ok(g.nev == 2 && g.ev[1].record == 3 && !strcmp(g.ev[1].raw, EV[1]), "the line after: record 3, exact");
-	run(b.ptr, b.len, 1, &h);
-	ok(same(&g, &h), "NUL in a string byte by byte: the same");
-	got_release(&h);
-	got_release(&g);
-
-	/* a line of NUL bytes */
-	wdn_buf_reset(&b);
-	wdn_buf_addf(&b, "%s\n", EV[0]);
-	wdn_buf_add(&b, "\0\0\0\n", 4);
-	wdn_buf_addf(&b, "%s\n", EV[1]);
-	run(b.ptr, b.len, 0, &g);
-	ok(g.rc == 0 && g.nev == 2 && g.nrej == 1, "a line of NUL bytes: rejected, good lines delivered");
-	ok(g.nrej == 1 && g.rej[0].line == 2 && g.rej[0].record == 2, "NUL line: line 2, record 2");
-	ok(g.nev == 2 && g.ev[1].record == 3 && !strcmp(g.ev[1].raw, EV[1]), "the line after the NULs: record 3, exact");
-	run(b.ptr, b.len, 1, &h);
-	ok(same(&g, &h), "NUL line byte by byte: the same");
-	got_release(&h);
 	got_release(&g);
 
 	/* a file that starts with NUL bytes (a zeroed block) */
