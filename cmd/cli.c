@@ -405,6 +405,10 @@ void cli_filter(struct cli *c, struct wdn_store *s, int64_t at, cli_add_fn add,
 				filter_answer(c, s, &batch[i], add, added_names);
 			wdn_json_free(batch[i].v);
 			batch[i].v = NULL;
+			/* a long line's room is not kept for the next batch: 1000 of
+			 * them could hold gigabytes */
+			if (batch[i].text.cap > (64u << 10))
+				wdn_buf_release(&batch[i].text);
 		}
 		fflush(stdout);
 	}
