@@ -12,13 +12,9 @@ if ! command -v node >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1; then
 fi
 command -v sqlite3 >/dev/null || { skip "sqlite3 missing"; done_testing; exit; }
 
-node "$WDN_TOP/tests/peers/lambda-runtime.js" --port-file "$T/rt.port" --owner $$ >"$T/rt.log" 2>&1 &
-rt=$!
-trap 'kill "$rt" 2>/dev/null; rm -rf "$T"' EXIT
-i=0
-while [ ! -s "$T/rt.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ -s "$T/rt.port" ]
-ok "the Runtime API stand-in starts" || { sed 's/^/#   /' "$T/rt.log"; done_testing; exit; }
+. tests/cmd/live.sh
+trap 'kill "$stand_in_pid" 2>/dev/null; rm -rf "$T"' EXIT
+stand_in rt "the Runtime API stand-in" lambda-runtime.js || { done_testing; exit; }
 RT=http://127.0.0.1:$(cat "$T/rt.port")
 AWS_LAMBDA_RUNTIME_API="127.0.0.1:$(cat "$T/rt.port")"
 export AWS_LAMBDA_RUNTIME_API
@@ -32,15 +28,6 @@ run() {
 	n=$1
 	shift
 	timeout 120 wdn-record --lambda --store "$T/l.db" --max-messages "$n" "$@" >"$T/out" 2>"$T/err"
-}
-dump() { sqlite3 "$1" 'SELECT * FROM issuance ORDER BY key_id, start; SELECT * FROM sighting ORDER BY key_id, principal; SELECT * FROM change ORDER BY subject, event_id, kind;'; }
-# envelope: each CloudTrail event on stdin (a log file or an event) as the
-# EventBridge event that carries it, one per line
-envelope() {
-	jq -c '(if type == "object" and has("Records") then .Records[] else . end) |
-		{version: "0", id: ("eb-" + .eventID), "detail-type": "AWS API Call via CloudTrail",
-		 source: ("aws." + (.eventSource | split(".")[0])), account: (.recipientAccountId // .userIdentity.accountId),
-		 time: .eventTime, region: .awsRegion, resources: [], detail: .}'
 }
 
 inputs="$FIX/seed-example.json"

@@ -10,12 +10,9 @@ peers_up || { done_testing; exit; }
 ddb=$(peers_admin dynamodb)
 s3=$(peers_admin s3)
 
-node "$WDN_TOP/tests/peers/lambda-runtime.js" --port-file "$T/rt.port" --owner $$ >"$T/rt.log" 2>&1 &
-echo "$!" >>"$PEERS/pids" # stopped with the peers
-i=0
-while [ ! -s "$T/rt.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ -s "$T/rt.port" ]
-ok "the Runtime API stand-in starts" || { sed 's/^/#   /' "$T/rt.log"; done_testing; exit; }
+. tests/cmd/live.sh
+stand_in rt "the Runtime API stand-in" lambda-runtime.js || { done_testing; exit; }
+echo "$stand_in_pid" >>"$PEERS/pids" # stopped with the peers
 RT=http://127.0.0.1:$(cat "$T/rt.port")
 AWS_LAMBDA_RUNTIME_API="127.0.0.1:$(cat "$T/rt.port")"
 export AWS_LAMBDA_RUNTIME_API
@@ -26,12 +23,6 @@ run() { # run STORE N [OPTIONS...]
 	store=$1 n=$2
 	shift 2
 	timeout 120 wdn-record --lambda --store "$store" --max-messages "$n" "$@" >"$T/out" 2>"$T/err"
-}
-envelope() {
-	jq -c '(if type == "object" and has("Records") then .Records[] else . end) |
-		{version: "0", id: ("eb-" + .eventID), "detail-type": "AWS API Call via CloudTrail",
-		 source: ("aws." + (.eventSource | split(".")[0])), account: (.recipientAccountId // .userIdentity.accountId),
-		 time: .eventTime, region: .awsRegion, resources: [], detail: .}'
 }
 # items TABLE: how many items the table holds
 items() {

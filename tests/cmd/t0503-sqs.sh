@@ -9,13 +9,10 @@
 . tests/peers/use.sh
 peers_up || { done_testing; exit; }
 
-WDN_PEERS_CREDS="$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
-	node "$WDN_TOP/tests/peers/sqs.js" --port-file "$T/sqs.port" --owner $$ >"$T/sqs.log" 2>&1 &
-echo "$!" >>"$PEERS/pids" # stopped with the peers
-i=0
-while [ ! -s "$T/sqs.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ -s "$T/sqs.port" ]
-ok "the SQS stand-in starts" || { sed 's/^/#   /' "$T/sqs.log"; done_testing; exit; }
+. tests/cmd/live.sh
+export WDN_PEERS_CREDS="$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" # the keys the stand-in takes
+stand_in sqs "the SQS stand-in" sqs.js || { done_testing; exit; }
+echo "$stand_in_pid" >>"$PEERS/pids" # stopped with the peers
 SQS=http://127.0.0.1:$(cat "$T/sqs.port")
 export AWS_ENDPOINT_URL_SQS="$SQS"
 
@@ -27,13 +24,6 @@ sqs() {
 send() { curl -sSf -X POST --data-binary @"$2" "$SQS/__send?queue=$1" | jq -r .MessageId; }
 state() { curl -sSf "$SQS/__queue?queue=$1"; }
 rec() { timeout 120 wdn-record --sqs "$q" --store "$T/q.db" "$@" >"$T/out" 2>"$T/err"; }
-dump() { sqlite3 "$1" 'SELECT * FROM issuance ORDER BY key_id, start; SELECT * FROM sighting ORDER BY key_id, principal; SELECT * FROM change ORDER BY subject, event_id, kind;'; }
-envelope() {
-	jq -c '(if type == "object" and has("Records") then .Records[] else . end) |
-		{version: "0", id: ("eb-" + .eventID), "detail-type": "AWS API Call via CloudTrail",
-		 source: ("aws." + (.eventSource | split(".")[0])), account: (.recipientAccountId // .userIdentity.accountId),
-		 time: .eventTime, region: .awsRegion, resources: [], detail: .}'
-}
 
 q=$(sqs CreateQueue '{"QueueName":"trail","Attributes":{"VisibilityTimeout":"1","RedrivePolicy":"{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:trail-dlq\",\"maxReceiveCount\":\"2\"}"}}' | jq -r .QueueUrl)
 case $q in "$SQS/000000000000/trail") pass "a queue with a dead-letter queue is created (signed by curl)" ;;
