@@ -58,4 +58,11 @@ function parseQuery(raw, plusIsSpace = false) {
   return q;
 }
 
-module.exports = { writePortFile, watchOwner, parseCred, headersOf, parseQuery };
+// A request's whole body, as one Buffer.
+async function readBody(req) {
+  const chunks = [];
+  for await (const c of req) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+
+module.exports = { writePortFile, watchOwner, parseCred, headersOf, parseQuery, readBody };

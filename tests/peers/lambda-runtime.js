@@ -21,7 +21,7 @@
 const http = require('http');
 const crypto = require('crypto');
 const { parseArgs } = require('util');
-const { writePortFile, watchOwner } = require('./common');
+const { writePortFile, watchOwner, readBody } = require('./common');
 
 const { values: opt } = parseArgs({
   options: {
@@ -78,9 +78,7 @@ function answer(res, id, kind, body, errorType) {
 }
 
 async function handle(req, res) {
-  const chunks = [];
-  for await (const c of req) chunks.push(c);
-  const body = Buffer.concat(chunks);
+  const body = await readBody(req);
   const url = new URL(req.url, 'http://localhost');
   const path = url.pathname;
   let m;

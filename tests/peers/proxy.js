@@ -27,7 +27,7 @@ const crypto = require('crypto');
 const { parseArgs } = require('util');
 const { SignatureV4 } = require('@smithy/signature-v4');
 const { Sha256 } = require('@aws-crypto/sha256-js');
-const { writePortFile, watchOwner, parseCred, headersOf, parseQuery } = require('./common');
+const { writePortFile, watchOwner, parseCred, headersOf, parseQuery, readBody } = require('./common');
 
 const { values: opt } = parseArgs({
   options: {
@@ -410,9 +410,7 @@ function admin(req, res, path, body) {
 }
 
 async function handle(req, res) {
-  const chunks = [];
-  for await (const c of req) chunks.push(c);
-  const body = Buffer.concat(chunks);
+  const body = await readBody(req);
   const qi = req.url.indexOf('?');
   const path = qi < 0 ? req.url : req.url.slice(0, qi);
   if (path.startsWith('/__')) return admin(req, res, path, body);

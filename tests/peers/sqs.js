@@ -26,7 +26,7 @@ const crypto = require('crypto');
 const { parseArgs } = require('util');
 const { SignatureV4 } = require('@smithy/signature-v4');
 const { Sha256 } = require('@aws-crypto/sha256-js');
-const { writePortFile, watchOwner, parseCred, headersOf } = require('./common');
+const { writePortFile, watchOwner, parseCred, headersOf, readBody } = require('./common');
 
 const { values: opt } = parseArgs({
   options: {
@@ -247,9 +247,7 @@ function awsError(res, status, code, message) {
 }
 
 async function handle(req, res) {
-  const chunks = [];
-  for await (const c of req) chunks.push(c);
-  const body = Buffer.concat(chunks);
+  const body = await readBody(req);
   const url = new URL(req.url, 'http://localhost');
   const path = url.pathname;
 

@@ -28,7 +28,7 @@
 const http = require('http');
 const crypto = require('crypto');
 const { parseArgs } = require('util');
-const { writePortFile, watchOwner, parseCred, headersOf, parseQuery: parseUrlQuery } = require('./common');
+const { writePortFile, watchOwner, parseCred, headersOf, parseQuery: parseUrlQuery, readBody } = require('./common');
 const parseQuery = (raw) => parseUrlQuery(raw, true); // STS and the SSO portal send forms
 
 let SignatureV4, Sha256;
@@ -133,9 +133,7 @@ const roleUser = (arn, session) => {
 };
 
 async function handle(req, res) {
-  const chunks = [];
-  for await (const c of req) chunks.push(c);
-  const body = Buffer.concat(chunks);
+  const body = await readBody(req);
   const qi = req.url.indexOf('?');
   const path = qi < 0 ? req.url : req.url.slice(0, qi);
   const q = parseQuery(qi < 0 ? '' : req.url.slice(qi + 1));
