@@ -948,14 +948,20 @@ static void ssm_get(buf *b, const actor *ac, int a, int reg, int64_t t)
 	ev_tail(b, ac, 1, a, NULL, "ssm", REGION[reg]);
 }
 
+/* "REGION:ACCOUNT", the middle of a regional ARN */
+static void region_account(buf *b, int reg, int a)
+{
+	str(b, REGION[reg]);
+	chr(b, ':');
+	str(b, acct_id[a]);
+}
+
 static void secret_get(buf *b, const actor *ac, int a, int reg, int64_t t)
 {
 	unsigned i = rn(3);
 	ev_head(b, ac, t, "secretsmanager.amazonaws.com", "GetSecretValue", REGION[reg]);
 	LIT(b, ",\"requestParameters\":{\"secretId\":\"arn:aws:secretsmanager:");
-	str(b, REGION[reg]);
-	chr(b, ':');
-	str(b, acct_id[a]);
+	region_account(b, reg, a);
 	LIT(b, ":secret:");
 	str(b, SECRETS[i]);
 	chr(b, '-');
@@ -999,9 +1005,7 @@ static void ddb_get(buf *b, const actor *ac, int a, int reg, int64_t t)
 	LIT(b, ",\"resources\":[{\"accountId\":\"");
 	str(b, acct_id[a]);
 	LIT(b, "\",\"type\":\"AWS::DynamoDB::Table\",\"ARN\":\"arn:aws:dynamodb:");
-	str(b, REGION[reg]);
-	chr(b, ':');
-	str(b, acct_id[a]);
+	region_account(b, reg, a);
 	LIT(b, ":table/");
 	str(b, tb);
 	LIT(b, "\"}]");
@@ -1013,16 +1017,12 @@ static void lambda_invoke(buf *b, const actor *ac, int a, int reg, int64_t t)
 	const char *fn = PICK(FUNCS);
 	ev_head(b, ac, t, "lambda.amazonaws.com", "Invoke", REGION[reg]);
 	LIT(b, ",\"requestParameters\":{\"functionName\":\"arn:aws:lambda:");
-	str(b, REGION[reg]);
-	chr(b, ':');
-	str(b, acct_id[a]);
+	region_account(b, reg, a);
 	LIT(b, ":function:");
 	str(b, fn);
 	LIT(b, "\",\"invocationType\":\"RequestResponse\"},\"responseElements\":null,"
 	       "\"additionalEventData\":{\"functionVersion\":\"arn:aws:lambda:");
-	str(b, REGION[reg]);
-	chr(b, ':');
-	str(b, acct_id[a]);
+	region_account(b, reg, a);
 	LIT(b, ":function:");
 	str(b, fn);
 	LIT(b, ":$LATEST\"}");
@@ -1030,9 +1030,7 @@ static void lambda_invoke(buf *b, const actor *ac, int a, int reg, int64_t t)
 	LIT(b, ",\"resources\":[{\"accountId\":\"");
 	str(b, acct_id[a]);
 	LIT(b, "\",\"type\":\"AWS::Lambda::Function\",\"ARN\":\"arn:aws:lambda:");
-	str(b, REGION[reg]);
-	chr(b, ':');
-	str(b, acct_id[a]);
+	region_account(b, reg, a);
 	LIT(b, ":function:");
 	str(b, fn);
 	LIT(b, "\"}]");
