@@ -650,9 +650,8 @@ static int record_all(struct run *r, struct wdn_store *s, struct wdn_aws *aws, c
 
 	if (!k.rec || !(r->local = calloc(r->in.n, sizeof(*r->local))))
 		return -1;
-	/* as wdn-record does: DynamoDB is paid per item, a key's uses fold over the run */
-	if (!strcmp(s->ops->kind, "dynamodb"))
-		wdn_recorder_hold_sightings(k.rec, 1);
+	/* as wdn-record does: a key's uses may fold over the whole run */
+	wdn_recorder_hold_sightings(k.rec, 1);
 	for (i = 0; !rc && i < r->in.n; i++) {
 		const struct cli_input *in = &r->in.v[i];
 

@@ -274,9 +274,8 @@ int main(int argc, char **argv)
 		deliver(&r, lambda, queue, max);
 		goto summary;
 	}
-	/* DynamoDB is paid per item: a key's uses are folded over the whole run */
-	if (!strcmp(r.store->ops->kind, "dynamodb"))
-		wdn_recorder_hold_sightings(r.rec, 1);
+	/* inputs that can be read again: a key's uses may fold over the whole run */
+	wdn_recorder_hold_sightings(r.rec, 1);
 	cli_inputs_collect(&r.cli, &r.aws, argv + optind, argc - optind, &sel, &in);
 	r.progress.total = in.n;
 	for (i = 0; i < in.n && !r.failed; i++)

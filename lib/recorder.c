@@ -118,7 +118,7 @@ static int write_seen(struct wdn_recorder *r, struct wdn_err *err)
 
 void wdn_recorder_hold_sightings(struct wdn_recorder *r, int on)
 {
-	r->hold = on;
+	r->hold = on && r->store->ops->fold_sightings;
 }
 
 int wdn_recorder_flush(struct wdn_recorder *r, struct wdn_err *err)

@@ -328,6 +328,7 @@ typedef int (*wdn_issuance_fn)(void *ctx, const struct wdn_issuance *is);
 
 struct wdn_store_ops {
 	const char *kind;
+	int fold_sightings; /* writes are paid per item: a run's sightings are best written once */
 	int (*begin)(struct wdn_store *s, struct wdn_err *err);
 	int (*commit)(struct wdn_store *s, struct wdn_err *err);
 	/* Idempotent: the same issuance twice, or its cross-account copy, is one row. */
@@ -399,10 +400,11 @@ struct wdn_recorder *wdn_recorder_new(struct wdn_store *s);
 int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 		       struct wdn_record_result *res, struct wdn_err *err);
 int wdn_recorder_flush(struct wdn_recorder *r, struct wdn_err *err); /* commit */
-/* Keep sightings folded across flushes until one with hold off (or until
- * too many): a key used in many inputs is written once. Flushes still commit
- * issuances and changes; sightings held are lost if the process dies, and a
- * rerun writes them, so only for runs over inputs that can be read again. */
+/* For a run over inputs that can be read again, and a store that asks for it
+ * (fold_sightings): keep sightings folded across flushes until one with hold
+ * off (or until too many), so a key used in many inputs is written once.
+ * Flushes still commit issuances and changes; sightings held are lost if the
+ * process dies, and a rerun writes them. */
 void wdn_recorder_hold_sightings(struct wdn_recorder *r, int on);
 void wdn_recorder_free(struct wdn_recorder *r); /* does not flush */
 void wdn_recorder_counts(const struct wdn_recorder *r, uint64_t *issuances, uint64_t *sightings,
