@@ -52,14 +52,20 @@ struct put_slot {
 	int64_t start, end;
 };
 
-/* A read remembered: one item (sk set; item NULL when there is none), or a
- * whole partition (sk NULL). Pending ones are noted while gathering and read
- * at the end of the round. */
+/* A read remembered: one item (sk set; no items when there is none), or a
+ * whole partition (sk NULL). Reads noted while gathering are made at the end
+ * of the round. */
+enum read_state {
+	READ_DONE,   /* its items are here */
+	READ_NOTED,  /* to be read */
+	READ_ASKED,  /* in a BatchGetItem: absent unless answered or unprocessed */
+};
+
 struct cached {
 	struct cached *next, *next_pending;
 	uint64_t hash;
 	char *pk, *sk;
-	int pending;
+	enum read_state pending;
 	yajl_val *items;        /* each its own document */
 	size_t nitems;
 };
@@ -72,7 +78,7 @@ struct ddb_store {
 	char **pending;         /* PutRequest items, JSON */
 	size_t npending;
 	struct put_slot *put;   /* PUT_SLOTS of them, or NULL */
-	struct put_slot *heads; /* subjects whose head item this run wrote */
+	uint64_t *heads;        /* hashes of subjects whose head item this run wrote */
 	struct cached **cache;  /* CACHE_BUCKETS chains */
 	size_t ncached, cached_bytes;
 	struct cached *noted;   /* pending reads, in the order noted */
@@ -421,7 +427,7 @@ static int dd_put_change(struct wdn_store *st, const struct wdn_change *c, struc
 	struct ddb_store *s = (struct ddb_store *)st;
 	struct wdn_buf b = WDN_BUF_INIT, pk = WDN_BUF_INIT, sk = WDN_BUF_INIT;
 	uint64_t h = wdn_hash_str(c->subject);
-	struct put_slot *head = s->heads ? &s->heads[h & (HEAD_SLOTS - 1)] : NULL;
+	uint64_t *head = s->heads ? &s->heads[h & (HEAD_SLOTS - 1)] : NULL;
 	char t[24];
 	yajl_gen g;
 	int rc;
@@ -443,13 +449,13 @@ static int dd_put_change(struct wdn_store *st, const struct wdn_change *c, struc
 	rc = item_put(s, g, &b, err);
 	/* the subject's head, once a run: bulk readers ask for it before its log.
 	 * It never expires, so no reader takes a log for empty. */
-	if (!rc && (!head || head->hash != h)) {
+	if (!rc && (!head || *head != h)) {
 		if (!(g = item_open(&b, pk.ptr, "H")))
 			rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
 		else
 			rc = item_put(s, g, &b, err);
 		if (!rc && head)
-			head->hash = h;
+			*head = h;
 	}
 	wdn_buf_release(&pk);
 	return rc;
@@ -775,7 +781,7 @@ static void note(struct ddb_store *s, const char *pk, const char *sk)
 
 	if (cache_find(s, pk, sk) || !(c = cache_add(s, pk, sk)))
 		return; /* out of memory: the final pass reads it alone */
-	c->pending = 1;
+	c->pending = READ_NOTED;
 	c->next_pending = s->noted;
 	s->noted = c;
 }
@@ -813,10 +819,10 @@ static int read_partition(struct ddb_store *s, const char *pk, struct cached **o
 	k.bytes = &s->cached_bytes;
 	if ((rc = query(s, NULL, "pk = :pk", names, vals, 1, 1, keep_cb, &k, err))) {
 		cache_forget_items(c);
-		c->pending = 1;
+		c->pending = READ_NOTED;
 		return rc;
 	}
-	c->pending = 0;
+	c->pending = READ_DONE;
 	*out = c;
 	return 0;
 }
@@ -845,7 +851,7 @@ static int take_answer(struct ddb_store *s, const char *body, size_t len, struct
 		const char *pk = item_s(it, "pk"), *sk = item_s(it, "sk");
 		struct cached *c = pk && sk ? cache_find(s, pk, sk) : NULL;
 
-		if (c && c->pending == 2 && !c->nitems && cache_keep(c, it, &s->cached_bytes))
+		if (c && c->pending == READ_ASKED && !c->nitems && cache_keep(c, it, &s->cached_bytes))
 			rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	}
 	un = wdn_json_get(wdn_json_get(wdn_json_get(r, "UnprocessedKeys"), s->table), "Keys");
@@ -854,8 +860,8 @@ static int take_answer(struct ddb_store *s, const char *body, size_t len, struct
 		const char *sk = item_s(un->u.array.values[j], "sk");
 		struct cached *c = pk && sk ? cache_find(s, pk, sk) : NULL;
 
-		if (c && c->pending == 2)
-			c->pending = 1;
+		if (c && c->pending == READ_ASKED)
+			c->pending = READ_NOTED;
 	}
 	wdn_json_free(r);
 	return rc;
@@ -888,7 +894,7 @@ static int fetch_items(struct ddb_store *s, struct cached **v, size_t n, struct 
 			yajl_gen_array_open(g);
 			for (k = 0; k < GET_BATCH && i < n; k++, i++) {
 				gen_key(g, v[i]);
-				v[i]->pending = 2; /* asked: absent unless answered or unprocessed */
+				v[i]->pending = READ_ASKED;
 			}
 			yajl_gen_array_close(g);
 			wdn_gen_key(g, "ConsistentRead");
@@ -915,8 +921,8 @@ static int fetch_items(struct ddb_store *s, struct cached **v, size_t n, struct 
 		}
 		/* answered or known absent: done; unprocessed: again, after a pause */
 		for (k = 0; k < n; k++) {
-			if (k < i && v[k]->pending == 2)
-				v[k]->pending = 0;
+			if (k < i && v[k]->pending == READ_ASKED)
+				v[k]->pending = READ_DONE;
 			if (v[k]->pending)
 				v[left++] = v[k];
 		}
@@ -1401,6 +1407,7 @@ static void dd_close(struct wdn_store *st)
 
 static const struct wdn_store_ops dynamodb_ops = {
 	.kind = "dynamodb",
+	.fold_sightings = 1,
 	.begin = dd_begin,
 	.commit = dd_commit,
 	.put_issuance = dd_put_issuance,

@@ -73,9 +73,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* and as a BatchGetItem answer to two keys asked */
 	if ((asked = cache_add(&s, "K#A", "I")))
-		asked->pending = 2;
+		asked->pending = READ_ASKED;
 	if ((asked = cache_add(&s, "C#x", "H")))
-		asked->pending = 2;
+		asked->pending = READ_ASKED;
 	take_answer(&s, (const char *)data, size, NULL);
 	cache_clear(&s);
 	free(s.cache);
