@@ -268,19 +268,22 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 		 * issuance is unknown, without asking the store for others */
 		struct wdn_sighting seen;
 
-		if ((rc = wdn_event_sighting(ev, t, &seen)))
-			return rc == WDN_ENOMEM ? wdn_err_set(err, rc, "out of memory") : rc;
+		if (wdn_event_sighting(ev, t, &seen)) /* the key is there: only memory can fail */
+			return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 		rc = wdn_resolve_seen(e->store, seen.key_id, t, &seen, &a, err);
 		wdn_sighting_release(&seen);
 		if (rc)
 			return rc;
 	}
 	if (!a.found) {
+		int64_t later = a.issued_later;
+
 		wdn_answer_release(&a);
 		if ((rc = from_identity(e, ev)))
 			return rc;
 		memset(&a, 0, sizeof(a));
 		a.start = a.end = WDN_TIME_NONE;
+		a.issued_later = later;
 	} else {
 		if (!(g = begin_obj(e))) {
 			wdn_answer_release(&a);
@@ -297,6 +300,8 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 		if (a.found && a.nlinks) {
 			x->lo = a.start;
 			x->hi = a.end == WDN_TIME_NONE ? WDN_TIME_MAX : a.end;
+		} else if (a.issued_later != WDN_TIME_NONE) {
+			x->lo = x->hi = t; /* the key is issued later: not found holds for now only */
 		} else {
 			x->lo = INT64_MIN;
 			x->hi = WDN_TIME_MAX;

@@ -696,7 +696,7 @@ int wdn_resolve_seen(struct wdn_store *s, const char *key, int64_t at, const str
 	int rc = 0, cut;
 
 	memset(a, 0, sizeof(*a));
-	a->start = a->end = a->first_seen = a->last_seen = WDN_TIME_NONE;
+	a->start = a->end = a->first_seen = a->last_seen = a->issued_later = WDN_TIME_NONE;
 	snprintf(a->key, sizeof(a->key), "%s", key);
 	a->at = at;
 	a->key_type = wdn_key_type(key);
@@ -712,8 +712,10 @@ int wdn_resolve_seen(struct wdn_store *s, const char *key, int64_t at, const str
 		/* a key issued only after at did not exist yet: its sightings
 		 * are the uses of those sessions, not an answer for at */
 		rc = at == WDN_TIME_MAX ? WDN_ENOTFOUND : s->ops->get_issuance(s, key, WDN_TIME_MAX, &later, err);
-		if (!rc)
+		if (!rc) {
+			a->issued_later = later.start;
 			wdn_issuance_release(&later);
+		}
 		else if (rc == WDN_ENOTFOUND)
 			rc = from_sighting(s, a, seen, err);
 		else

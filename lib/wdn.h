@@ -429,6 +429,7 @@ struct wdn_answer {
 	int source_identity_changed;
 	int64_t start, end;
 	int64_t first_seen, last_seen; /* from a sighting, when no issuance is known */
+	int64_t issued_later;   /* none yet at at: when the key's latest issuance began */
 	struct wdn_link *links; /* leaf first */
 	size_t nlinks;
 	char **chain;           /* PrincipalChain, leaf first */

@@ -121,6 +121,19 @@ wdn-record -q --store "$T/seen.db" "$T/seen1.json"
 use bob 2021-02-01T00:00:00Z s2 | wdn-enrich -q --store "$T/seen.db" | jq -c '[.whodunnit.Principal, .whodunnit.Identity.AccountId, .whodunnit.Complete]' >"$T/seen.out"
 is "$(cat "$T/seen.out")" '["arn:aws:iam::111122223333:user/bob","111122223333",true]' "a key with no issuance: the event's own user, account and completeness"
 
+# a key used a moment before its issuance's time (clocks differ): that event
+# is not found, and the session's own events after it still are
+jq -c '.Records[0]' "$seed" >"$T/issue.json"
+k=$(jq -r '.responseElements.credentials.accessKeyId' "$T/issue.json")
+t=$(jq -r '.eventTime' "$T/issue.json")
+wdn-record -q --store "$T/early.db" "$T/issue.json"
+ui='{"type":"AssumedRole","arn":"arn:aws:sts::607481580000:assumed-role/whodunnit-e2e-Initial/s","accountId":"607481580000","accessKeyId":"'"$k"'"}'
+{
+	printf '{"eventVersion":"1.08","userIdentity":%s,"eventTime":"2021-07-03T23:00:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","eventID":"x1"}\n' "$ui"
+	printf '{"eventVersion":"1.08","userIdentity":%s,"eventTime":"%s","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","eventID":"x2"}\n' "$ui" "$t"
+} | wdn-enrich -q --store "$T/early.db" | jq -c '.whodunnit.Start' >"$T/early.out"
+is "$(tr '\n' ' ' <"$T/early.out")" "null \"$t\" " "a use before the issuance is not found; the next use, inside it, is"
+
 wdn-enrich --athena-ddl -o s3://enriched/trail/ >"$T/ddl"
 grep -q "CREATE EXTERNAL TABLE IF NOT EXISTS whodunnit_cloudtrail" "$T/ddl" &&
 	grep -q "'projection.account.type' = 'injected'" "$T/ddl" &&
