@@ -1,5 +1,6 @@
 /* What every wdn-* command shares: common options, JSON output on stdout,
- * warnings and rejected input on stderr, exit statuses (DESIGN.md section 6). */
+ * warnings and rejected input on stderr, and the exit statuses: 0 ok, 1 runtime
+ * failure or not found, 2 usage, 3 some input rejected, 4 integrity. */
 #ifndef WDN_CLI_H
 #define WDN_CLI_H
 

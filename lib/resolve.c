@@ -366,7 +366,8 @@ static int own_tags(struct wdn_store *s, const struct wdn_issuance *is, int64_t 
 	return principal_tags(s, is->principal, is->start, t, err);
 }
 
-/* Tags along the chain, root to leaf (DESIGN.md section 5). */
+/* Tags along the chain, root to leaf: users' and roles' tags as of each
+ * hop's start, then that hop's session tags; a later hop wins. */
 static int fold_tags(struct wdn_store *s, struct wdn_answer *a, struct wdn_err *err)
 {
 	struct wdn_tags inherited = { 0 }; /* transitive tags a session passes on */

@@ -189,8 +189,9 @@ void wdn_keyset_gen(struct yajl_gen_t *g, const struct wdn_keyset *k);
 
 /*
  * A push reader: feed it an input's bytes as they arrive (a file, stdin, an S3
- * body), gzip or plain (told by magic bytes), holding any of the forms of
- * DESIGN.md section 4. It calls on_event with each CloudTrail event's raw
+ * body), gzip or plain (told by magic bytes), holding a CloudTrail log file
+ * {"Records":[...]}, a JSON array of events, JSON lines, a single event or
+ * EventBridge envelopes. It calls on_event with each CloudTrail event's raw
  * bytes and a few fields pulled out while streaming, and on_reject for
  * anything that is not a good event, then carries on with the rest of the
  * input. Memory stays bounded by the largest record, not the input.

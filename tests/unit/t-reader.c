@@ -1,5 +1,6 @@
 /*
- * The CloudTrail reader (reader.c): every input form of DESIGN.md section 4,
+ * The CloudTrail reader (reader.c): every input form (log file,
+ * array, JSON lines, single event, EventBridge envelope),
  * plain and gzip, fed whole and in every chunking down to one byte at a
  * time; the fields pulled out while streaming; raw spans that are exactly
  * the event's bytes; record and line numbers in rejects; and hostile input
