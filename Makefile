@@ -7,6 +7,7 @@
 #   make fuzz       run every libFuzzer target for FUZZTIME seconds (clang)
 #   make bench      benchmarks over generated trails (figures as ratios)
 #   make install    PREFIX=/usr/local DESTDIR=
+#   V=1             show the full compiler commands
 
 PREFIX ?= /usr/local
 BINDIR_INSTALL = $(PREFIX)/bin
@@ -35,6 +36,15 @@ CMD_LIBS = -Wl,-Bstatic -lyajl_s -lsodium -lsqlite3 -lexpat -ldeflate -lz -Wl,-B
 WARN = -Wall -Wextra -Wshadow -Wno-unused-parameter
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -Ilib $(PKG_CFLAGS) $(CFLAGS)
 
+# Quiet build lines ("CC lib/aws.o") unless V=1 asks for the full commands.
+ifeq ($(V),1)
+Q =
+say = @true
+else
+Q = @
+say = @printf '  %-6s %s\n'
+endif
+
 SOVERSION = 0
 LIB_SRC := $(sort $(wildcard lib/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
@@ -54,39 +64,47 @@ all: $(B)/libwdn.a $(B)/libwdn.so.$(SOVERSION) $(B)/wdn.pc $(CMD_BIN)
 
 $(B)/%.o: %.c lib/wdn.h $(wildcard lib/*.h cmd/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(say) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/libwdn.a: $(LIB_OBJ)
-	rm -f $@
-	ar rcs $@ $^
+	$(say) AR $@
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
 
 $(B)/libwdn.so.$(SOVERSION): $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libwdn.so.$(SOVERSION) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
-	ln -sf libwdn.so.$(SOVERSION) $(B)/libwdn.so
+	$(say) LD $@
+	$(Q)$(CC) -shared -Wl,-soname,libwdn.so.$(SOVERSION) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)ln -sf libwdn.so.$(SOVERSION) $(B)/libwdn.so
 
 # libcurl is opened at run time, not required at link time
 PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^\#define WDN_VERSION "\(.*\)"/\1/p' lib/wdn.h)|' \
 	-e 's|@REQUIRES@|$(filter-out libcurl,$(PKGS))|' lib/wdn.pc.in
 $(B)/wdn.pc: lib/wdn.pc.in Makefile lib/wdn.h
-	$(PC_SED) > $@
+	$(say) GEN $@
+	$(Q)$(PC_SED) > $@
 
 # Commands link the static library so bin/ runs in-tree with no LD_LIBRARY_PATH.
 $(BIN)/%: $(B)/cmd/%.o $(CLI_OBJ) $(B)/libwdn.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CLI_OBJ) $(B)/libwdn.a $(CMD_LIBS)
+	$(say) LD $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CLI_OBJ) $(B)/libwdn.a $(CMD_LIBS)
 
 $(B)/tests/%: tests/unit/%.c tests/unit/tap.h $(B)/libwdn.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(B)/libwdn.a $(PKG_LIBS) -lm
+	$(say) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(B)/libwdn.a $(PKG_LIBS) -lm
 
 # Fuzz targets replay their corpora in every check through a plain main().
 $(B)/tests/replay-%: tests/fuzz/%.c tests/fuzz/replay.c $(B)/libwdn.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(B)/libwdn.a $(PKG_LIBS) -lm
+	$(say) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(B)/libwdn.a $(PKG_LIBS) -lm
 
 $(B)/tests/gentrail: tests/bench/gentrail.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
+	$(say) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
 
 tools: $(UNIT_BIN) $(REPLAY_BIN) $(TOOL_BIN)
 
@@ -110,7 +128,8 @@ lambda: $(LAMBDA_ZIP)
 
 $(B)/lambda/wdn-record: $(B)/cmd/wdn-record.o $(CLI_OBJ) $(B)/libwdn.a deploy/glibc-compat.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -s -o $@ $< deploy/glibc-compat.c $(CLI_OBJ) $(B)/libwdn.a $(CMD_LIBS)
+	$(say) LD $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -s -o $@ $< deploy/glibc-compat.c $(CLI_OBJ) $(B)/libwdn.a $(CMD_LIBS)
 
 $(LAMBDA_ZIP): $(B)/lambda/wdn-record deploy/bootstrap deploy/package.sh
 	sh deploy/package.sh $@ $(B)/lambda/wdn-record deploy/bootstrap
