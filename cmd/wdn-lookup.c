@@ -8,10 +8,14 @@
 static const char synopsis[] =
 	"usage: wdn-lookup [-q] [--store URL] [--at TIME] [--no-trails] [--descendants]\n"
 	"                  [--format json|text] [--profile NAME] [--region REGION]\n"
-	"                  [--endpoint-url URL] [KEY ...]\n";
+	"                  [--endpoint-url URL] [KEY ...]\n"
+	"       wdn-lookup --lambda [-q] [--store URL] [--max-messages N] [--profile NAME]\n"
+	"                  [--region REGION] [--endpoint-url URL]\n";
 
-enum { OPT_AT = CLI_OPT_CMD, OPT_NO_TRAILS, OPT_DESCENDANTS, OPT_FORMAT };
+enum { OPT_AT = CLI_OPT_CMD, OPT_NO_TRAILS, OPT_DESCENDANTS, OPT_FORMAT, OPT_LAMBDA, OPT_MAX };
 static const struct option options[] = {
+	{ "lambda", no_argument, NULL, OPT_LAMBDA },
+	{ "max-messages", required_argument, NULL, OPT_MAX },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "at", required_argument, NULL, OPT_AT },
 	{ "no-trails", no_argument, NULL, OPT_NO_TRAILS },
@@ -224,10 +228,38 @@ static void lookup_line(struct run *r, char *line, unsigned long n)
 	wdn_json_free(v);
 }
 
+/* --lambda: the lookup API, one invocation at a time (lib/api.c). */
+static int api_handle(void *ctx, const char *request_id, const char *payload, size_t len,
+		      struct wdn_buf *resp, const char **type, struct wdn_err *err)
+{
+	int rc = wdn_api_handle(ctx, payload, len, resp, err);
+
+	if (rc)
+		*type = rc == WDN_EINVAL ? "whodunnit.BadRequest" : "whodunnit.StoreFailed";
+	return rc;
+}
+
+static void serve(struct run *r, uint64_t max)
+{
+	struct wdn_lambda_handler h = { api_handle, NULL, NULL, NULL, max, 0 };
+	struct wdn_err err = { 0 };
+
+	if (cli_open_store(&r->cli, 0, &r->store)) {
+		wdn_lambda_init_error("whodunnit.StoreFailed", "cannot open the store", NULL);
+		return;
+	}
+	h.ctx = r->store;
+	if (wdn_lambda_serve(&h, &err))
+		cli_fail(&r->cli, "%s", err.msg);
+	wdn_store_close(r->store);
+}
+
 int main(int argc, char **argv)
 {
 	struct run r = { 0 };
-	int o, i;
+	int o, i, lambda = 0, other = 0;
+	unsigned long long max = 0;
+	char *end;
 
 	cli_init(&r.cli, "wdn-lookup", synopsis);
 	r.colour = r.cli.stdout_tty && !getenv("NO_COLOR");
@@ -240,11 +272,27 @@ int main(int argc, char **argv)
 			r.flags &= ~WDN_ANS_TRAILS;
 		if (o == OPT_DESCENDANTS)
 			r.flags |= WDN_ANS_DESCENDANTS;
+		if (o == OPT_LAMBDA)
+			lambda = 1;
+		if (o == OPT_MAX && (*optarg < '0' || *optarg > '9' || (max = strtoull(optarg, &end, 10)) < 1 ||
+				     *end))
+			cli_usage_error(&r.cli, "--max-messages: '%s' is not a number", optarg);
+		if (o == OPT_AT || o == OPT_NO_TRAILS || o == OPT_DESCENDANTS || o == OPT_FORMAT)
+			other = 1;
 		if (o == OPT_FORMAT) {
 			if (strcmp(optarg, "json") && strcmp(optarg, "text"))
 				cli_usage_error(&r.cli, "--format: '%s' is neither json nor text", optarg);
 			r.text = !strcmp(optarg, "text");
 		}
+	}
+	if (lambda && (optind < argc || other))
+		cli_usage_error(&r.cli, "--lambda takes no KEY, --at, --no-trails, --descendants or --format: "
+				"each request says its own");
+	if (max && !lambda)
+		cli_usage_error(&r.cli, "--max-messages is for --lambda");
+	if (lambda) {
+		serve(&r, max);
+		return cli_exit(&r.cli);
 	}
 	for (i = optind; i < argc; i++)
 		if (!wdn_key_valid(argv[i]))

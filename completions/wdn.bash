@@ -8,7 +8,7 @@
 #               name        operands  options beyond the common ones
 _wdn_commands=(
 	'wdn-record  files     --reject:file --since:date --until:date --create-table --ttl-days:number --lambda --sqs:url --max-messages:number'
-	'wdn-lookup  none      --at:time --no-trails --descendants --format:format'
+	'wdn-lookup  none      --at:time --no-trails --descendants --format:format --lambda --max-messages:number'
 	'wdn-chain   none      --at:time'
 	'wdn-tags    none      --at:time'
 	'wdn-enrich  files     -o:output --output:output --record -j:number --jobs:number --shard:shard --since:date --until:date --reject:file --athena-ddl --table:name'

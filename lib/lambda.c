@@ -301,7 +301,7 @@ static const char *error_type(const struct wdn_delivery *d, int rc)
 	return rc == WDN_EINVAL ? "whodunnit.Rejected" : "whodunnit.Failed";
 }
 
-int wdn_lambda_run(struct wdn_delivery *d, struct wdn_err *err)
+int wdn_lambda_serve(struct wdn_lambda_handler *h, struct wdn_err *err)
 {
 	const char *api = getenv("AWS_LAMBDA_RUNTIME_API");
 	struct wdn_http *http;
@@ -315,19 +315,20 @@ int wdn_lambda_run(struct wdn_delivery *d, struct wdn_err *err)
 		return wdn_err_set(err, WDN_ENOMEM, "cannot load libcurl");
 	memset(&nx, 0, sizeof(nx));
 	wdn_buf_init(&nx.payload, MAX_PAYLOAD);
-	while (!(d->stop && *d->stop) && !(d->max && d->invocations >= d->max)) {
+	while (!(h->stop && *h->stop) && !(h->max && h->invocations >= h->max)) {
 		struct wdn_err e = { 0 };
+		const char *type = NULL;
 
 		if ((rc = next(http, api, &nx, err)))
 			break;
-		hrc = wdn_lambda_handle(d, nx.id, nx.payload.ptr, nx.payload.len, &resp, &e);
-		d->invocations++;
+		hrc = h->handle(h->ctx, nx.id, nx.payload.ptr, nx.payload.len, &resp, &type, &e);
+		h->invocations++;
 		wdn_buf_reset(&path);
 		wdn_buf_adds(&path, API "/invocation/");
 		wdn_sigv4_uri_encode(&path, nx.id, strlen(nx.id), 1);
 		if (hrc) {
-			const char *type = error_type(d, hrc);
-
+			if (!type)
+				type = hrc == WDN_EINVAL ? "whodunnit.Rejected" : "whodunnit.Failed";
 			error_body(&resp, type, e.msg);
 			wdn_buf_adds(&path, "/error");
 			rc = post(http, api, path.ptr, resp.ptr, resp.len, type, err);
@@ -337,8 +338,8 @@ int wdn_lambda_run(struct wdn_delivery *d, struct wdn_err *err)
 		}
 		if (rc)
 			break;
-		if (d->store_failed) {
-			/* answered as failed; a fresh runtime gets a fresh store */
+		if (h->fatal && h->fatal(h->ctx)) {
+			/* answered as failed; a fresh runtime starts afresh */
 			if (err)
 				*err = e;
 			rc = hrc;
@@ -349,5 +350,31 @@ int wdn_lambda_run(struct wdn_delivery *d, struct wdn_err *err)
 	wdn_buf_release(&resp);
 	wdn_buf_release(&path);
 	wdn_http_free(http);
+	return rc;
+}
+
+static int delivery_handle(void *ctx, const char *request_id, const char *payload, size_t len,
+			   struct wdn_buf *resp, const char **type, struct wdn_err *err)
+{
+	struct wdn_delivery *d = ctx;
+	int rc = wdn_lambda_handle(d, request_id, payload, len, resp, err);
+
+	if (rc)
+		*type = error_type(d, rc);
+	return rc;
+}
+
+/* The store failed: nothing since its last flush can be trusted. */
+static int delivery_fatal(void *ctx)
+{
+	return ((struct wdn_delivery *)ctx)->store_failed;
+}
+
+int wdn_lambda_run(struct wdn_delivery *d, struct wdn_err *err)
+{
+	struct wdn_lambda_handler h = { delivery_handle, delivery_fatal, d, d->stop, d->max, d->invocations };
+	int rc = wdn_lambda_serve(&h, err);
+
+	d->invocations = h.invocations;
 	return rc;
 }

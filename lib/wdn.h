@@ -823,4 +823,38 @@ int wdn_lambda_handle(struct wdn_delivery *d, const char *request_id, const char
 /* Tell the Runtime API that initialisation failed (POST .../init/error). */
 int wdn_lambda_init_error(const char *type, const char *msg, struct wdn_err *err);
 
+/* The Runtime API loop for any function: handle gets each invocation's
+ * payload and puts the answer in resp; a non-zero return answers the
+ * invocation as an error (err's message, type or a default errorType).
+ * After each answer, fatal (optional) may end the loop: the runtime exits
+ * and Lambda starts a fresh one. invocations counts the answered ones. */
+struct wdn_lambda_handler {
+	int (*handle)(void *ctx, const char *request_id, const char *payload, size_t len,
+		      struct wdn_buf *resp, const char **type, struct wdn_err *err);
+	int (*fatal)(void *ctx);
+	void *ctx;
+	const volatile int *stop;  /* stop before the next invocation once set */
+	uint64_t max;              /* stop after this many invocations; 0: never */
+	uint64_t invocations;
+};
+int wdn_lambda_serve(struct wdn_lambda_handler *h, struct wdn_err *err);
+
+/* ---- the lookup API (api.c) ----------------------------------------------- */
+
+/*
+ * One invocation of the lookup function. A direct payload is
+ * {"AccessKeyId": KEY} (answer: the object wdn-lookup KEY prints) or
+ * {"AccessKeyIds": [KEY...]} (an array of them, at most 1000), with the
+ * options "At" (a time, or "now"), "Descendants" and "NoTrails" (booleans);
+ * a bad one returns WDN_EINVAL with err. An HTTP request (function URL or
+ * HTTP API, payload format 2.0) GET /keys/KEY?at=&descendants=0|1&trails=0|1
+ * gets an HTTP response object: 200 with the answer, 404 with the not-found
+ * answer, 400 (a bad key, time, path or parameter), 405 (not GET) or 500
+ * (the store failed), each with a JSON body; it returns 0. A store failure
+ * of a direct payload returns the store's error.
+ */
+#define WDN_API_MAX_PAYLOAD (256 * 1024)
+int wdn_api_handle(struct wdn_store *s, const char *payload, size_t len, struct wdn_buf *resp,
+		   struct wdn_err *err);
+
 #endif

@@ -15,7 +15,8 @@
 // Admin:
 //   POST /__invoke[?id=ID]   queue the body as an invocation payload; answers {"id"}.
 //                            The same ID twice is a redelivery, as Lambda retries.
-//   GET  /__results          [{id, kind: "response"|"error", body, errorType}...] in answer order
+//   GET  /__results          [{id, kind: "response"|"error", body, raw, errorType}...] in answer
+//                            order (body parsed when it is JSON, raw the bytes as text)
 //   GET  /__init-errors      [{body, errorType}...]
 //   GET  /__stats            {queued, handedOut, answered, nextCalls}
 const http = require('http');
@@ -72,7 +73,7 @@ function answer(res, id, kind, body, errorType) {
   } catch {
     // kept as text: the test says what it thinks of that
   }
-  results.push({ id, kind, body: parsed, errorType });
+  results.push({ id, kind, body: parsed, raw: body.toString(), errorType });
   log(`${kind} <- ${id}: ${body.toString().slice(0, 200)}`);
   json(res, 202, { status: 'OK' });
 }
