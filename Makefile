@@ -120,19 +120,21 @@ demo: deps
 	$(BIN)/wdn-lookup --store build/demo.db ASIATJVZAAAARRT5X7PR
 
 # The AWS Lambda package for the provided.al2023 runtime: bootstrap (which
-# runs wdn-record --lambda) and wdn-record, linked with deploy/glibc-compat.c
-# so that it needs no glibc newer than AL2023's; deploy/package.sh checks.
+# runs wdn-record --lambda or wdn-lookup --lambda, as the function's handler
+# says) and the two commands, linked with deploy/glibc-compat.c so that they
+# need no glibc newer than AL2023's; deploy/package.sh checks.
 LAMBDA_ZIP = $(B)/lambda/whodunnit-lambda.zip
+LAMBDA_BIN = $(B)/lambda/wdn-record $(B)/lambda/wdn-lookup
 .PHONY: lambda
 lambda: $(LAMBDA_ZIP)
 
-$(B)/lambda/wdn-record: $(B)/cmd/wdn-record.o $(CLI_OBJ) $(B)/libwdn.a deploy/glibc-compat.c
+$(B)/lambda/%: $(B)/cmd/%.o $(CLI_OBJ) $(B)/libwdn.a deploy/glibc-compat.c
 	@mkdir -p $(@D)
 	$(say) LD $@
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -s -o $@ $< deploy/glibc-compat.c $(CLI_OBJ) $(B)/libwdn.a $(CMD_LIBS)
 
-$(LAMBDA_ZIP): $(B)/lambda/wdn-record deploy/bootstrap deploy/package.sh
-	sh deploy/package.sh $@ $(B)/lambda/wdn-record deploy/bootstrap
+$(LAMBDA_ZIP): $(LAMBDA_BIN) deploy/bootstrap deploy/package.sh
+	sh deploy/package.sh $@ deploy/bootstrap $(LAMBDA_BIN)
 
 check: deps
 	@$(MAKE) --no-print-directory all tools

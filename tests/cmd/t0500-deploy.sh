@@ -104,8 +104,8 @@ is "$(jq -c '.Resources.Table.Properties.TimeToLiveSpecification | [.AttributeNa
 # least privilege: the function's role names its resources, no wildcard actions
 st='.Resources.FunctionRole.Properties.Policies[].PolicyDocument.Statement[] | (."Fn::If"[1] // .)'
 is "$(jq -r "[$st | .Action] | flatten | sort | join(\" \")" "$T/central.json")" \
-	"dynamodb:BatchWriteItem dynamodb:Query logs:CreateLogStream logs:PutLogEvents s3:GetObject sqs:SendMessage" \
-	"the function may write and query the store, read the trail, send dead letters, log"
+	"dynamodb:BatchGetItem dynamodb:BatchWriteItem dynamodb:GetItem dynamodb:PutItem dynamodb:Query logs:CreateLogStream logs:PutLogEvents s3:GetObject sqs:SendMessage" \
+	"the function may read, write and query the store, read the trail, send dead letters, log"
 is "$(jq -c "[$st | select(.Action | tostring | test(\"dynamodb\")) | .Resource[] | (.\"Fn::GetAtt\" // .\"Fn::Sub\")]" "$T/central.json")" \
 	'[["Table","Arn"],"${Table.Arn}/index/by_caller"]' "on the table and its index only"
 is "$(jq -c "[$st | select(.Action == \"s3:GetObject\") | .Resource.\"Fn::Sub\"]" "$T/central.json")" \
@@ -130,8 +130,9 @@ make -s -C "$WDN_TOP" lambda B="$WDN_BUILD" >"$T/make.out" 2>&1
 ok "make lambda" || sed 's/^/#   /' "$T/make.out"
 zipf="$WDN_BUILD/lambda/whodunnit-lambda.zip"
 if command -v unzip >/dev/null 2>&1; then
-	is "$(unzip -Z "$zipf" | awk '/^-/ { print $1, $NF }' | tr '\n' ' ')" "-rwxr-xr-x bootstrap -rwxr-xr-x wdn-record " \
-		"the zip holds bootstrap and wdn-record, both executable"
+	is "$(unzip -Z "$zipf" | awk '/^-/ { print $1, $NF }' | tr '\n' ' ')" \
+		"-rwxr-xr-x bootstrap -rwxr-xr-x wdn-record -rwxr-xr-x wdn-lookup " \
+		"the zip holds bootstrap, wdn-record and wdn-lookup, all executable"
 	mkdir -p "$T/task" && (cd "$T/task" && unzip -q "$zipf")
 else
 	skip "unzip not installed: the zip is not opened"
