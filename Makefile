@@ -24,7 +24,7 @@ BIN ?= bin
 
 PKGS = libcurl yajl zlib libsodium sqlite3 expat libdeflate
 DEBS = libcurl4-openssl-dev libyajl-dev zlib1g-dev libsodium-dev libsqlite3-dev libdeflate-dev \
-       libexpat1-dev pkg-config mandoc jq yajl-tools sqlite3 bc curl binutils zip
+       libexpat1-dev pkg-config mandoc jq yajl-tools sqlite3 bc curl binutils zip graphviz cmark-gfm
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libcurl is not linked: lib/http.c opens it on first use (startup speed)

@@ -7,8 +7,8 @@
 
 static const char synopsis[] =
 	"usage: wdn-lookup [-q] [--store URL] [--at TIME] [--no-trails] [--descendants]\n"
-	"                  [--format json|text] [--profile NAME] [--region REGION]\n"
-	"                  [--endpoint-url URL] [KEY ...]\n"
+	"                  [--format json|text|markdown|dot] [--profile NAME]\n"
+	"                  [--region REGION] [--endpoint-url URL] [KEY ...]\n"
 	"       wdn-lookup --lambda [-q] [--store URL] [--max-messages N] [--profile NAME]\n"
 	"                  [--region REGION] [--endpoint-url URL]\n";
 
@@ -28,7 +28,7 @@ struct run {
 	struct wdn_store *store;
 	int64_t at;
 	int flags;
-	int text;       /* --format text */
+	enum { FORMAT_JSON, FORMAT_TEXT, FORMAT_MARKDOWN, FORMAT_DOT } format;
 	int colour;     /* on a terminal, and NO_COLOR unset */
 };
 
@@ -181,8 +181,18 @@ static void lookup(struct run *r, const char *key)
 		wdn_answer_release(&a);
 		return;
 	}
-	if (r->text) {
+	if (r->format == FORMAT_TEXT) {
 		print_text(r, &a);
+	} else if (r->format == FORMAT_MARKDOWN || r->format == FORMAT_DOT) {
+		struct wdn_buf out = WDN_BUF_INIT;
+
+		if (r->format == FORMAT_DOT ? wdn_answer_dot(&a, &out) : wdn_answer_markdown(&a, &out))
+			cli_fail(&r->cli, "%s: out of memory", key);
+		/* one document per key: Markdown sections follow each other */
+		fwrite(out.ptr, 1, out.len, stdout);
+		if (r->format == FORMAT_MARKDOWN)
+			fputc('\n', stdout);
+		wdn_buf_release(&out);
 	} else {
 		g = cli_gen(&r->cli, r->cli.stdout_tty);
 		yajl_gen_map_open(g);
@@ -280,9 +290,14 @@ int main(int argc, char **argv)
 		if (o == OPT_AT || o == OPT_NO_TRAILS || o == OPT_DESCENDANTS || o == OPT_FORMAT)
 			other = 1;
 		if (o == OPT_FORMAT) {
-			if (strcmp(optarg, "json") && strcmp(optarg, "text"))
-				cli_usage_error(&r.cli, "--format: '%s' is neither json nor text", optarg);
-			r.text = !strcmp(optarg, "text");
+			static const char *const formats[] = { "json", "text", "markdown", "dot" };
+			size_t f;
+
+			for (f = 0; f < 4 && strcmp(optarg, formats[f]); f++)
+				;
+			if (f == 4)
+				cli_usage_error(&r.cli, "--format: '%s' is not json, text, markdown or dot", optarg);
+			r.format = f;
 		}
 	}
 	if (lambda && (optind < argc || other))

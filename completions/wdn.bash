@@ -101,7 +101,7 @@ _wdn_arg() {
 	profile) compgen -W "$(_wdn_profiles)" -- "$2" ;;
 	region) compgen -W "$_wdn_regions" -- "$2" ;;
 	time) compgen -W 'now' -- "$2" ;;
-	format) compgen -W 'json text' -- "$2" ;;
+	format) compgen -W 'json text markdown dot' -- "$2" ;;
 	url) compgen -W 'http:// https://' -- "$2" ;;
 	date | number | shard | name) ;; # typed, nothing to offer
 	esac

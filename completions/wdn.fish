@@ -77,7 +77,7 @@ function __wdn_complete --argument-names cmd --description 'Register the complet
             complete -c $cmd -l at -x -a now -d 'The key as in use at a time (ISO 8601)'
             complete -c $cmd -l no-trails -d 'Leave out the issuing events'
             complete -c $cmd -l descendants -d 'Add every session issued from the key'
-            complete -c $cmd -l format -x -a 'json text' -d 'Output format'
+            complete -c $cmd -l format -x -a 'json text markdown dot' -d 'Output format'
             complete -c $cmd -l lambda -d 'Run as the runtime of the lookup API function'
             complete -c $cmd -l max-messages -x -d 'Stop after N invocations'
         case wdn-chain wdn-tags

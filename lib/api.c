@@ -17,25 +17,31 @@
 struct ask {
 	int64_t at;
 	int flags;
+	enum { AS_JSON, AS_MARKDOWN, AS_DOT } format;
 };
 
-/* The answer object for key, appended to out as wdn-lookup prints it.
- * Returns 0 (found or not: *found says), or the store's error. */
+/* The answer for key as wdn-lookup prints it: a JSON object into g, or
+ * (g NULL) Markdown or DOT onto out. Returns 0 (found or not: *found
+ * says), or the store's error. */
 static int answer(struct wdn_store *s, const char *key, const struct ask *q, yajl_gen g,
-		  int *found, struct wdn_err *err)
+		  struct wdn_buf *out, int *found, struct wdn_err *err)
 {
 	struct wdn_answer a;
 	int rc = wdn_resolve(s, key, q->at, &a, err);
 
 	if (!rc && (q->flags & WDN_ANS_DESCENDANTS))
 		rc = wdn_resolve_descendants(s, &a, err);
-	if (!rc) {
+	if (!rc && g) {
 		yajl_gen_map_open(g);
 		wdn_answer_gen_lookup(g, &a, q->flags);
 		yajl_gen_map_close(g);
-		if (found)
-			*found = a.found;
+	} else if (!rc) {
+		rc = q->format == AS_DOT ? wdn_answer_dot(&a, out) : wdn_answer_markdown(&a, out);
+		if (rc)
+			wdn_err_set(err, rc, "out of memory");
 	}
+	if (!rc && found)
+		*found = a.found;
 	wdn_answer_release(&a);
 	return rc;
 }
@@ -78,6 +84,7 @@ static int direct_options(wdn_json v, struct ask *q, struct wdn_err *err)
 
 	q->at = WDN_TIME_MAX;
 	q->flags = WDN_ANS_TRAILS;
+	q->format = AS_JSON;
 	if (at && !YAJL_IS_NULL(at)) {
 		if (!YAJL_IS_STRING(at))
 			return bad(err, "At must be a time string", NULL);
@@ -133,7 +140,7 @@ static int direct_bulk(struct wdn_store *s, wdn_json keys, const struct ask *q, 
 	wdn_resolve_prefetch(s, v, at, NULL, n, NULL); /* best effort: resolve says what fails */
 	yajl_gen_array_open(g);
 	for (i = 0; i < n && !rc; i++)
-		rc = answer(s, v[i], q, g, NULL, err);
+		rc = answer(s, v[i], q, g, NULL, NULL, err);
 	yajl_gen_array_close(g);
 	free(v);
 	free(at);
@@ -153,7 +160,7 @@ static int direct(struct wdn_store *s, wdn_json v, struct wdn_buf *resp, struct 
 		return WDN_EINVAL;
 	if (!(g = wdn_gen_into(resp)))
 		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
-	rc = key ? answer(s, YAJL_GET_STRING(key), &q, g, NULL, err) : direct_bulk(s, keys, &q, g, err);
+	rc = key ? answer(s, YAJL_GET_STRING(key), &q, g, NULL, NULL, err) : direct_bulk(s, keys, &q, g, err);
 	yajl_gen_free(g);
 	return rc;
 }
@@ -210,6 +217,7 @@ static int http_options(wdn_json query, struct ask *q, struct wdn_err *err)
 
 	q->at = WDN_TIME_MAX;
 	q->flags = WDN_ANS_TRAILS;
+	q->format = AS_JSON;
 	if (query && YAJL_IS_OBJECT(query))
 		for (i = 0; i < query->u.object.len; i++) {
 			const char *k = query->u.object.keys[i];
@@ -228,10 +236,20 @@ static int http_options(wdn_json query, struct ask *q, struct wdn_err *err)
 		return bad(err, "trails must be 0 or 1", trails);
 	if (trails && !strcmp(trails, "0"))
 		q->flags &= ~WDN_ANS_TRAILS;
-	if (format && strcmp(format, "json"))
-		return bad(err, "format not available (json is)", format);
+	if (format && !strcmp(format, "markdown"))
+		q->format = AS_MARKDOWN;
+	else if (format && !strcmp(format, "dot"))
+		q->format = AS_DOT;
+	else if (format && strcmp(format, "json"))
+		return bad(err, "format is none of json, markdown, dot", format);
 	return 0;
 }
+
+static const char *const content_types[] = {
+	[AS_JSON] = "application/json",
+	[AS_MARKDOWN] = "text/markdown; charset=utf-8",
+	[AS_DOT] = "text/vnd.graphviz; charset=utf-8",
+};
 
 /* GET /keys/{id}: 200 found, 404 not found, 400 a bad request, 500 the store failed. */
 static int http(struct wdn_store *s, wdn_json v, struct wdn_buf *resp)
@@ -241,7 +259,7 @@ static int http(struct wdn_store *s, wdn_json v, struct wdn_buf *resp)
 	struct wdn_err e = { 0 };
 	struct wdn_buf body = WDN_BUF_INIT;
 	struct ask q;
-	yajl_gen g;
+	yajl_gen g = NULL;
 	int found = 0;
 
 	if (!path)
@@ -259,15 +277,16 @@ static int http(struct wdn_store *s, wdn_json v, struct wdn_buf *resp)
 		http_error(resp, 400, e.msg);
 		return 0;
 	}
-	if (!(g = wdn_gen_into(&body))) {
+	if (q.format == AS_JSON && !(g = wdn_gen_into(&body))) {
 		http_error(resp, 500, "out of memory");
 		return 0;
 	}
-	if (answer(s, path + 6, &q, g, &found, &e))
+	if (answer(s, path + 6, &q, q.format == AS_JSON ? g : NULL, &body, &found, &e))
 		http_error(resp, 500, e.msg);
 	else
-		http_response(resp, found ? 200 : 404, "application/json", body.ptr, body.len);
-	yajl_gen_free(g);
+		http_response(resp, found ? 200 : 404, content_types[q.format], body.ptr, body.len);
+	if (q.format == AS_JSON)
+		yajl_gen_free(g);
 	wdn_buf_release(&body);
 	return 0;
 }

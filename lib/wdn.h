@@ -485,6 +485,13 @@ void wdn_answer_gen_chain(struct yajl_gen_t *g, const struct wdn_answer *a);
 void wdn_answer_gen_tags(struct yajl_gen_t *g, const struct wdn_answer *a);
 /* The Identity member: the chain's root. */
 void wdn_answer_gen_identity(struct yajl_gen_t *g, const struct wdn_answer *a);
+/* For people (render.c), appended to out: Graphviz DOT of the chain from
+ * its root to the key, with the descendants when resolved; a Markdown
+ * section for an incident report (the answer in words, a table of hops,
+ * the chain as a Mermaid diagram). Every string from an event is escaped
+ * for the format, controls shown as codes. 0, or WDN_ENOMEM. */
+int wdn_answer_dot(const struct wdn_answer *a, struct wdn_buf *out);
+int wdn_answer_markdown(const struct wdn_answer *a, struct wdn_buf *out);
 /* An issuance's summary members (key, principal, session, caller, event,
  * validity): the Links, the Descendants, and wdn-record's output lines. */
 void wdn_issuance_gen_summary(struct yajl_gen_t *g, const struct wdn_issuance *is);
@@ -848,7 +855,7 @@ int wdn_lambda_serve(struct wdn_lambda_handler *h, struct wdn_err *err);
  * options "At" (a time, or "now"), "Descendants" and "NoTrails" (booleans);
  * a bad one returns WDN_EINVAL with err. An HTTP request (function URL or
  * HTTP API, payload format 2.0) GET /keys/KEY?at=&descendants=0|1&trails=0|1
- * gets an HTTP response object: 200 with the answer, 404 with the not-found
+ * &format=json|markdown|dot gets an HTTP response object: 200 with the answer, 404 with the not-found
  * answer, 400 (a bad key, time, path or parameter), 405 (not GET) or 500
  * (the store failed), each with a JSON body; it returns 0. A store failure
  * of a direct payload returns the store's error.

@@ -85,7 +85,9 @@ set -- $keys
 jq -cn --arg k "$1" --arg at "$at" '{AccessKeyId: $k, At: $at, NoTrails: true, Descendants: true}' | invoke o1
 url "$1" "{\"at\":\"$at\",\"trails\":\"0\",\"descendants\":\"1\"}" | invoke o2
 printf '%s\n' $keys | jq -R . | jq -cs '{AccessKeyIds: .}' | invoke bulk
-serve 3
+url "$1" '{"format":"markdown","descendants":"1"}' | invoke md
+url "$1" '{"format":"dot"}' | invoke dot
+serve 5
 wdn-lookup --store "$T/s.db" --at "$at" --no-trails --descendants "$1" >"$T/want"
 printf '%s' "$(cat "$T/want")" >"$T/want.bytes"
 raw o1 >"$T/got"
@@ -99,6 +101,18 @@ wdn-lookup --store "$T/s.db" $keys | tr -d '\n' | sed 's/}{/},{/g; s/^/[/; s/$/]
 raw bulk >"$T/got"
 cmp -s "$T/want" "$T/got"
 ok "AccessKeyIds answers the array of what wdn-lookup KEY... prints" || { head -c 300 "$T/got"; echo; } | sed 's/^/#   /'
+for f in markdown dot; do
+	case $f in markdown) o=md ;; *) o=$f ;; esac
+	d=; [ $f = markdown ] && d=--descendants
+	# shellcheck disable=SC2086
+	printf '%s' "$(wdn-lookup --store "$T/s.db" --format $f $d "$1")" >"$T/want"
+	result $o | jq -j .body.body >"$T/got"
+	printf '%s' "$(cat "$T/got")" >"$T/got.trim"
+	cmp -s "$T/want" "$T/got.trim"
+	ok "?format=$f answers what --format $f prints" || diff "$T/want" "$T/got.trim" | head -5 | sed 's/^/#   /'
+	is "$(result $o | jq -r '.body.headers["content-type"]')" \
+		"$([ $f = dot ] && echo 'text/vnd.graphviz; charset=utf-8' || echo 'text/markdown; charset=utf-8')" "with its content type"
+done
 
 # ---- malformed payloads: an error answer each, and the loop goes on --------
 good=$1

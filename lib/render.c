@@ -1,0 +1,427 @@
+/*
+ * Answers as pictures and prose for people: Graphviz (the chain from root
+ * to key, and the sessions the key begat) and a Markdown section for an
+ * incident report (the answer in words, a table of hops, the chain as a
+ * Mermaid diagram). Every string in an answer came from an event, so each
+ * output's own escaping is applied to all of it: a principal named with
+ * quotes, pipes, backticks, brackets or terminal controls renders as text
+ * and cannot end a label, a table cell or a code block.
+ */
+#include "wdn.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- escaping ------------------------------------------------------------ */
+
+/* The length of the valid UTF-8 sequence at p (1 to 4), or 0. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	size_t k = p[0] < 0x80 ? 1 : p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 && p[0] <= 0xef ? 3
+		 : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
+
+	return k && k <= n && wdn_utf8_valid((const char *)p, k) ? k : 0;
+}
+
+/* A C0, DEL or C1 control, as one byte or as U+0080..U+009F in UTF-8. */
+static int is_control(const unsigned char *p, size_t k)
+{
+	return (k == 1 && (p[0] < 0x20 || p[0] == 0x7f)) || (k == 2 && p[0] == 0xc2 && p[1] < 0xa0);
+}
+
+/* Shown in place of a control or a byte that is not UTF-8: its code, as text. */
+static void add_code(struct wdn_buf *out, const unsigned char *p, size_t k, const char *backslash)
+{
+	unsigned c = k == 2 ? (unsigned)((p[0] & 0x1f) << 6 | (p[1] & 0x3f)) : p[0];
+
+	wdn_buf_addf(out, "%sx%02x", backslash, c);
+}
+
+/* DOT, inside a double-quoted string: \ and " escaped, controls and bad
+ * bytes shown as \xNN (a backslash escaped in turn). */
+static void dot_str(struct wdn_buf *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "-");
+	size_t n = strlen((const char *)p), k;
+
+	for (; n; p += k, n -= k) {
+		k = utf8_len(p, n);
+		if (!k || is_control(p, k)) {
+			add_code(out, p, k ? k : 1, "\\\\");
+			k = k ? k : 1;
+		} else if (*p == '"' || *p == '\\') {
+			wdn_buf_addc(out, '\\');
+			wdn_buf_addc(out, (char)*p);
+		} else {
+			wdn_buf_add(out, p, k);
+		}
+	}
+}
+
+/* Markdown text in mid-line (a paragraph or a table cell): a backslash
+ * before every character that can start markup, end a cell or open a code
+ * span or HTML, so none of it is read as anything but text. */
+static void md_str(struct wdn_buf *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "-");
+	size_t n = strlen((const char *)p), k;
+
+	for (; n; p += k, n -= k) {
+		k = utf8_len(p, n);
+		if (!k || is_control(p, k)) {
+			add_code(out, p, k ? k : 1, "\\\\");
+			k = k ? k : 1;
+		} else if (k == 1 && strchr("\\`*_[]<>|&~{}!#$", *p)) {
+			wdn_buf_addc(out, '\\');
+			wdn_buf_addc(out, (char)*p);
+		} else {
+			wdn_buf_add(out, p, k);
+		}
+	}
+}
+
+/* Mermaid, inside a quoted node or edge label: its own entity codes
+ * (#NN;) for everything but letters, digits, spaces and a few safe marks. */
+static void mermaid_str(struct wdn_buf *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "-");
+	size_t n = strlen((const char *)p), k;
+
+	for (; n; p += k, n -= k) {
+		k = utf8_len(p, n);
+		if (!k || is_control(p, k)) {
+			add_code(out, p, k ? k : 1, "#92;");
+			k = k ? k : 1;
+		} else if (k == 1 && !strchr(" .,@=/-:_+", *p) && !(
+				       (*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') ||
+				       (*p >= 'a' && *p <= 'z'))) {
+			wdn_buf_addf(out, "#%u;", *p);
+		} else {
+			wdn_buf_add(out, p, k);
+		}
+	}
+}
+
+/* "arn:aws:iam::123:role/x" -> "role/x"; other names as they are. */
+static const char *short_name(const char *arn)
+{
+	const char *p = arn;
+	int colons = 0;
+
+	if (!arn || strncmp(arn, "arn:", 4))
+		return arn;
+	for (; *p && colons < 5; p++)
+		if (*p == ':')
+			colons++;
+	return colons == 5 && *p ? p : arn;
+}
+
+static const char *root_name(const struct wdn_answer *a)
+{
+	return a->id_service ? a->id_service : a->id_arn ? a->id_arn : a->id_provider ? a->id_provider
+		: a->id_key;
+}
+
+/* The hops drawn: issuances but a long-term key's CreateAccessKey, whose
+ * key the root itself stands for. */
+static int drawn(const struct wdn_issuance *is)
+{
+	return !(is->event_name && !strcmp(is->event_name, "CreateAccessKey"));
+}
+
+static void span(struct wdn_buf *out, int64_t start, int64_t end, const char *arrow)
+{
+	char a[32], b[32];
+
+	if (start == WDN_TIME_NONE)
+		return;
+	wdn_time_format(start, a);
+	if (end == WDN_TIME_NONE)
+		snprintf(b, sizeof(b), "(no end)");
+	else
+		wdn_time_format(end, b);
+	wdn_buf_addf(out, "%s%s%s", a, arrow, b);
+}
+
+/* ---- Graphviz -------------------------------------------------------------- */
+
+/* A session's node label: principal, session, account, validity. */
+static void dot_session(struct wdn_buf *out, const struct wdn_issuance *is)
+{
+	struct wdn_buf t = WDN_BUF_INIT;
+
+	dot_str(out, short_name(is->principal));
+	if (is->session_name) {
+		wdn_buf_adds(out, "\\nsession ");
+		dot_str(out, is->session_name);
+	}
+	if (is->account) {
+		wdn_buf_adds(out, "\\naccount ");
+		dot_str(out, is->account);
+	}
+	span(&t, is->start, is->end, " to ");
+	if (t.len) {
+		wdn_buf_adds(out, "\\n");
+		dot_str(out, t.ptr);
+	}
+	wdn_buf_adds(out, "\\nkey ");
+	dot_str(out, is->key_id);
+	wdn_buf_release(&t);
+}
+
+static void dot_edge(struct wdn_buf *out, const char *from, const char *to, const char *event, int inferred)
+{
+	wdn_buf_addf(out, "  %s -> %s [label=\"", from, to);
+	dot_str(out, event);
+	wdn_buf_adds(out, inferred ? " (inferred)\", style=dotted" : "\", style=solid");
+	wdn_buf_adds(out, "];\n");
+}
+
+int wdn_answer_dot(const struct wdn_answer *a, struct wdn_buf *out)
+{
+	size_t i;
+	char from[32], to[32];
+	int have_prev = 0;
+
+	wdn_buf_adds(out, "digraph whodunnit {\n"
+		     "  graph [rankdir=TB, fontname=\"Helvetica\", labelloc=t, label=\"");
+	dot_str(out, a->key);
+	wdn_buf_adds(out, a->found ? (a->complete ? "" : " (incomplete chain)") : " (not found)");
+	wdn_buf_adds(out, "\"];\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n"
+		     "  edge [fontname=\"Helvetica\", fontsize=10];\n");
+	if (!a->found) {
+		wdn_buf_adds(out, "  key [label=\"");
+		dot_str(out, a->key);
+		if (a->account[0]) {
+			wdn_buf_adds(out, "\\naccount ");
+			dot_str(out, a->account);
+		}
+		wdn_buf_adds(out, "\\nnot found\", style=dashed];\n}\n");
+		return out->len ? 0 : WDN_ENOMEM;
+	}
+	/* the root: who or what is behind the whole chain */
+	wdn_buf_adds(out, "  root [shape=ellipse, label=\"");
+	dot_str(out, a->id_type ? a->id_type : "caller");
+	wdn_buf_adds(out, "\\n");
+	dot_str(out, short_name(root_name(a)));
+	if (a->id_subject) {
+		wdn_buf_adds(out, "\\nsubject ");
+		dot_str(out, a->id_subject);
+	}
+	if (a->id_account) {
+		wdn_buf_adds(out, "\\naccount ");
+		dot_str(out, a->id_account);
+	}
+	wdn_buf_adds(out, a->complete ? "\"];\n" : "\", style=dashed];\n");
+	snprintf(from, sizeof(from), "root");
+	/* sessions, root-most first */
+	for (i = a->nlinks; i-- > 0;) {
+		const struct wdn_issuance *is = &a->links[i].is;
+
+		if (!drawn(is))
+			continue;
+		snprintf(to, sizeof(to), "s%zu", i);
+		wdn_buf_addf(out, "  %s [label=\"", to);
+		dot_session(out, is);
+		wdn_buf_adds(out, i == 0 ? "\", penwidth=2];\n" : "\"];\n");
+		dot_edge(out, from, to, is->event_name, !have_prev && a->inferred.data);
+		snprintf(from, sizeof(from), "%s", to);
+		have_prev = 1;
+	}
+	/* the blast radius: each descendant under the session that issued it */
+	for (i = 0; i < a->ndesc; i++) {
+		const struct wdn_issuance *is = &a->desc[i].is;
+		const char *parent = from; /* the key's own node */
+		char pid[32];
+		size_t j;
+
+		for (j = 0; j < i; j++)
+			if (is->caller_key && a->desc[j].is.key_id && !strcmp(is->caller_key, a->desc[j].is.key_id)) {
+				snprintf(pid, sizeof(pid), "d%zu", j);
+				parent = pid;
+			}
+		wdn_buf_addf(out, "  d%zu [style=\"rounded,dashed\", label=\"", i);
+		dot_session(out, is);
+		wdn_buf_adds(out, "\"];\n");
+		snprintf(to, sizeof(to), "d%zu", i);
+		dot_edge(out, parent, to, is->event_name, 0);
+	}
+	wdn_buf_adds(out, "}\n");
+	return 0;
+}
+
+/* ---- Markdown ------------------------------------------------------------ */
+
+static int by_key(const void *a, const void *b)
+{
+	return strcmp((*(const struct wdn_tag *const *)a)->key, (*(const struct wdn_tag *const *)b)->key);
+}
+
+/* "k = v, ..." sorted by key, as the JSON answer has them */
+static void md_tags(struct wdn_buf *out, const struct wdn_tags *t)
+{
+	const struct wdn_tag **v = t->n ? malloc(t->n * sizeof(*v)) : NULL;
+	size_t i;
+
+	if (!v) {
+		wdn_buf_adds(out, t->n ? "(out of memory)" : "none");
+		return;
+	}
+	for (i = 0; i < t->n; i++)
+		v[i] = &t->v[i];
+	qsort(v, t->n, sizeof(*v), by_key);
+	for (i = 0; i < t->n; i++) {
+		if (i)
+			wdn_buf_adds(out, ", ");
+		md_str(out, v[i]->key);
+		wdn_buf_adds(out, " = ");
+		md_str(out, v[i]->value);
+	}
+	free(v);
+}
+
+static void md_words(struct wdn_buf *out, const struct wdn_answer *a)
+{
+	size_t i, sessions = 0;
+	struct wdn_buf t = WDN_BUF_INIT;
+
+	for (i = 0; i < a->nlinks; i++)
+		sessions += drawn(&a->links[i].is);
+	wdn_buf_adds(out, "**Answer.** ");
+	if (!a->found) {
+		wdn_buf_adds(out, "No issuance or use of this key is recorded");
+		if (a->at != WDN_TIME_MAX) {
+			char at[32];
+
+			wdn_time_format(a->at, at);
+			wdn_buf_addf(out, " as of %s", at);
+		}
+		wdn_buf_addf(out, ". The key is %s", a->key_type ? a->key_type : "of an unknown type");
+		if (a->account[0]) {
+			wdn_buf_adds(out, " and belongs to account ");
+			md_str(out, a->account);
+		}
+		wdn_buf_adds(out, ". Not found is not proof that it was never used: check the coverage of "
+			     "the trails recorded.\n\n");
+		return;
+	}
+	wdn_buf_adds(out, "The key acts as ");
+	md_str(out, short_name(a->principal));
+	if (a->session_name) {
+		wdn_buf_adds(out, " (session ");
+		md_str(out, a->session_name);
+		wdn_buf_adds(out, ")");
+	}
+	span(&t, a->start, a->end, " to ");
+	if (t.len) {
+		wdn_buf_adds(out, ", valid ");
+		md_str(out, t.ptr);
+	}
+	wdn_buf_addf(out, ". Behind it: %s ", a->id_type ? a->id_type : "a caller");
+	md_str(out, root_name(a));
+	if (a->id_subject) {
+		wdn_buf_adds(out, " (subject ");
+		md_str(out, a->id_subject);
+		wdn_buf_adds(out, ")");
+	}
+	if (a->id_account) {
+		wdn_buf_adds(out, " in account ");
+		md_str(out, a->id_account);
+	}
+	wdn_buf_addf(out, ", through %zu session%s. ", sessions, sessions == 1 ? "" : "s");
+	wdn_buf_adds(out, a->complete ? "The chain is complete"
+				      : "The chain is **incomplete**: a parent issuance was not recorded");
+	if (a->inferred.data)
+		wdn_buf_adds(out, "; one link is **inferred**, not logged");
+	wdn_buf_adds(out, ".\n\nTags IAM evaluated for the session: ");
+	md_tags(out, &a->tags);
+	if (a->source_identity) {
+		wdn_buf_adds(out, ". Source identity: ");
+		md_str(out, a->source_identity);
+		if (a->source_identity_changed)
+			wdn_buf_adds(out, " (**changed along the chain**)");
+	}
+	wdn_buf_adds(out, ".\n\n");
+	wdn_buf_release(&t);
+}
+
+static void md_row(struct wdn_buf *out, size_t n, const struct wdn_issuance *is)
+{
+	struct wdn_buf t = WDN_BUF_INIT;
+
+	wdn_buf_addf(out, "| %zu | ", n);
+	md_str(out, is->key_id);
+	wdn_buf_adds(out, " | ");
+	md_str(out, short_name(is->principal));
+	wdn_buf_adds(out, " | ");
+	md_str(out, is->session_name);
+	wdn_buf_adds(out, " | ");
+	md_str(out, is->event_name);
+	wdn_buf_adds(out, " | ");
+	md_str(out, is->event_id);
+	wdn_buf_adds(out, " | ");
+	span(&t, is->start, is->end, " to ");
+	md_str(out, t.len ? t.ptr : NULL);
+	wdn_buf_adds(out, " |\n");
+	wdn_buf_release(&t);
+}
+
+static void md_mermaid(struct wdn_buf *out, const struct wdn_answer *a)
+{
+	size_t i;
+	char from[32] = "root";
+	int first = 1;
+
+	wdn_buf_adds(out, "```mermaid\nflowchart TD\n  root([\"");
+	mermaid_str(out, a->id_type ? a->id_type : "caller");
+	wdn_buf_adds(out, ": ");
+	mermaid_str(out, short_name(root_name(a)));
+	wdn_buf_adds(out, "\"])\n");
+	for (i = a->nlinks; i-- > 0;) {
+		const struct wdn_issuance *is = &a->links[i].is;
+
+		if (!drawn(is))
+			continue;
+		wdn_buf_addf(out, "  s%zu[\"", i);
+		mermaid_str(out, short_name(is->principal));
+		if (is->session_name) {
+			wdn_buf_adds(out, "<br/>session ");
+			mermaid_str(out, is->session_name);
+		}
+		wdn_buf_adds(out, "<br/>");
+		mermaid_str(out, is->key_id);
+		wdn_buf_addf(out, "\"]\n  %s %s|\"", from, first && a->inferred.data ? "-.->" : "-->");
+		mermaid_str(out, is->event_name);
+		wdn_buf_addf(out, "\"| s%zu\n", i);
+		snprintf(from, sizeof(from), "s%zu", i);
+		first = 0;
+	}
+	wdn_buf_adds(out, "```\n");
+}
+
+int wdn_answer_markdown(const struct wdn_answer *a, struct wdn_buf *out)
+{
+	size_t i, n = 0;
+
+	wdn_buf_adds(out, "## Access key ");
+	md_str(out, a->key);
+	wdn_buf_adds(out, "\n\n");
+	md_words(out, a);
+	if (!a->found)
+		return 0;
+	wdn_buf_adds(out, "| # | Key | Principal | Session | Event | Event ID | Valid |\n"
+		     "|---|-----|-----------|---------|-------|----------|-------|\n");
+	for (i = a->nlinks; i-- > 0;)
+		md_row(out, ++n, &a->links[i].is);
+	wdn_buf_adds(out, "\nHops are listed from the root-most session to the key itself.\n\n");
+	md_mermaid(out, a);
+	if (a->ndesc) {
+		wdn_buf_addf(out, "\n%zu session%s issued from this key (its blast radius):\n\n", a->ndesc,
+			     a->ndesc == 1 ? " was" : "s were");
+		wdn_buf_adds(out, "| # | Key | Principal | Session | Event | Event ID | Valid |\n"
+			     "|---|-----|-----------|---------|-------|----------|-------|\n");
+		for (i = 0; i < a->ndesc; i++)
+			md_row(out, i + 1, &a->desc[i].is);
+	}
+	return 0;
+}
