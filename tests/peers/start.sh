@@ -23,35 +23,8 @@ secret=${WDN_PEERS_SECRET:-wdnTestSecretKey/NotReal+0000000000000001}
 region=us-east-1
 owner=${WDN_PEERS_OWNER:-$PPID}
 
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-	echo "start.sh: node and npm are not installed" >&2
-	exit 2
-fi
-if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
-	echo "start.sh: node $(node --version) is too old: dynalite needs node >= 20" >&2
-	exit 2
-fi
-
-# npm ci when node_modules is missing or was installed from another lock file
-# (a copy of the one installed from is kept in it). No install scripts: the
-# one package that has one (classic-level) ships prebuilt binaries.
-stamp=$here/node_modules/.wdn-installed-lock.json
-if ! cmp -s "$here/package-lock.json" "$stamp"; then
-	echo "start.sh: npm ci --prefix $here" >&2
-	if ! npm ci --prefix "$here" --ignore-scripts --no-audit --no-fund --no-update-notifier \
-		--fetch-timeout=60000 --fetch-retries=1 >"$dir/npm.log" 2>&1; then
-		if grep -Eq 'ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ECONNRESET|ENETUNREACH|EHOSTUNREACH|network' \
-			"$dir/npm.log"; then
-			echo "start.sh: npm ci cannot reach the npm registry:" \
-				"$(grep -m 1 -E 'code E|E[A-Z]+' "$dir/npm.log" | sed 's/^npm error //')" >&2
-			exit 2
-		fi
-		echo "start.sh: npm ci failed:" >&2
-		tail -n 20 "$dir/npm.log" >&2
-		exit 1
-	fi
-	cp "$here/package-lock.json" "$stamp"
-fi
+# dynalite needs node >= 20; the packages are installed on first use
+sh "$here/npm-ci.sh" "$here" "$dir/npm.log" || exit $?
 
 # Peers of an earlier start in this DIR go first.
 [ -s "$dir/pids" ] && sh "$here/stop.sh" "$dir"

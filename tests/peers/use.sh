@@ -24,7 +24,7 @@ peers_up() {
 		set +a
 		;;
 	2)
-		skip "protocol peers: $(tail -n 1 "$T/peers.err" | sed 's/^start.sh: //')"
+		skip "protocol peers: $(tail -n 1 "$T/peers.err" | sed 's/^[a-z-]*[.]sh: //')"
 		return 1
 		;;
 	*)
