@@ -254,12 +254,13 @@ static int prepare(struct wdn_aws *a, struct attempt *at, struct wdn_err *err)
 	struct wdn_sigv4_req r;
 	struct wdn_sigv4_sig sig;
 	struct wdn_sigv4_header hv[12];
-	struct wdn_buf hostb = WDN_BUF_INIT, line = WDN_BUF_INIT;
+	struct wdn_buf hostb = WDN_BUF_INIT, line;
 	const char *host, *slash;
 	size_t nh = 0, i;
 	int custom, rc;
 	char range[64];
 
+	wdn_buf_init_secret(&line, 0); /* it holds the session token */
 	if ((rc = wdn_aws_creds(a, &cr, err)))
 		return rc;
 	wdn_buf_reset(&at->url);

@@ -1,6 +1,7 @@
 /* The growable buffer every module shares, and borrowed string slices. */
 #include "wdn.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,15 +12,53 @@ void wdn_buf_init(struct wdn_buf *b, size_t max)
 	b->ptr = wdn_buf_empty;
 	b->len = b->cap = 0;
 	b->max = max;
+	b->failed = 0;
+	b->secret = 0;
+}
+
+void wdn_buf_init_secret(struct wdn_buf *b, size_t max)
+{
+	wdn_buf_init(b, max);
+	b->secret = 1;
 }
 
 void wdn_buf_release(struct wdn_buf *b)
 {
 	size_t max = b->max;
+	int secret = b->secret;
 
-	if (b->cap)
+	if (b->cap) {
+		if (secret)
+			sodium_memzero(b->ptr, b->cap);
 		free(b->ptr);
+	}
 	wdn_buf_init(b, max);
+	b->secret = secret;
+}
+
+/* The first failure is kept: later appends report it and change nothing. */
+static int fail(struct wdn_buf *b, int rc)
+{
+	if (!b->failed)
+		b->failed = rc;
+	return b->failed;
+}
+
+/* A secret's old memory is wiped, never left behind by realloc. */
+static char *resize(struct wdn_buf *b, size_t cap)
+{
+	char *p;
+
+	if (!b->secret)
+		return realloc(b->cap ? b->ptr : NULL, cap);
+	if (!(p = malloc(cap)))
+		return NULL;
+	if (b->cap) {
+		memcpy(p, b->ptr, b->len + 1);
+		sodium_memzero(b->ptr, b->cap);
+		free(b->ptr);
+	}
+	return p;
 }
 
 int wdn_buf_grow(struct wdn_buf *b, size_t extra)
@@ -28,21 +67,31 @@ int wdn_buf_grow(struct wdn_buf *b, size_t extra)
 	size_t want, cap;
 	char *p;
 
+	if (b->failed)
+		return b->failed;
 	if (extra > max || b->len > max - extra)
-		return WDN_ETOOBIG;
+		return fail(b, WDN_ETOOBIG);
 	want = b->len + extra + 1;
 	if (want <= b->cap)
 		return 0;
 	cap = b->cap ? b->cap : 64;
 	while (cap < want)
 		cap = cap > SIZE_MAX / 2 ? want : cap * 2;
-	p = realloc(b->cap ? b->ptr : NULL, cap);
-	if (!p)
-		return WDN_ENOMEM;
+	if (!(p = resize(b, cap)))
+		return fail(b, WDN_ENOMEM);
 	if (!b->cap)
 		p[0] = '\0';
 	b->ptr = p;
 	b->cap = cap;
+	return 0;
+}
+
+int wdn_buf_setlen(struct wdn_buf *b, size_t len)
+{
+	if (len && len >= b->cap)
+		return WDN_EINVAL;
+	b->len = len;
+	b->ptr[len] = '\0';
 	return 0;
 }
 
@@ -74,11 +123,15 @@ int wdn_buf_vaddf(struct wdn_buf *b, const char *fmt, va_list ap)
 	va_list cp;
 	int n, rc;
 
+	if (b->failed)
+		return b->failed;
 	va_copy(cp, ap);
 	n = vsnprintf(b->ptr + b->len, b->cap ? b->cap - b->len : 0, fmt, cp);
 	va_end(cp);
-	if (n < 0)
-		return WDN_EINVAL;
+	if (n < 0) {
+		b->ptr[b->len] = '\0';
+		return fail(b, WDN_EINVAL);
+	}
 	if (b->cap && (size_t)n < b->cap - b->len) {
 		b->len += n;
 		return 0;
@@ -105,28 +158,46 @@ int wdn_buf_addf(struct wdn_buf *b, const char *fmt, ...)
 
 void wdn_buf_reset(struct wdn_buf *b)
 {
+	if (b->secret && b->cap)
+		sodium_memzero(b->ptr, b->len);
 	b->len = 0;
 	b->ptr[0] = '\0';
+	b->failed = 0;
 }
 
 void wdn_buf_consume(struct wdn_buf *b, size_t n)
 {
+	int failed = b->failed;
+
 	if (n >= b->len) {
 		wdn_buf_reset(b);
+		b->failed = failed; /* what is left is still not all there was */
 		return;
 	}
 	memmove(b->ptr, b->ptr + n, b->len - n);
+	if (b->secret)
+		sodium_memzero(b->ptr + b->len - n, n); /* the tail left behind */
 	b->len -= n;
 	b->ptr[b->len] = '\0';
 }
 
 char *wdn_buf_detach(struct wdn_buf *b, size_t *len)
 {
-	char *p = b->cap ? b->ptr : calloc(1, 1);
+	char *p;
+	int secret;
 
+	if (b->failed) {
+		wdn_buf_release(b);
+		if (len)
+			*len = 0;
+		return NULL;
+	}
+	p = b->cap ? b->ptr : calloc(1, 1);
 	if (len)
-		*len = b->len;
+		*len = p ? b->len : 0;
+	secret = b->secret;
 	wdn_buf_init(b, b->max);
+	b->secret = secret;
 	return p;
 }
 

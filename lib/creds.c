@@ -43,7 +43,6 @@
 
 #define MAX_CHAIN 16          /* source_profile hops */
 #define ANSWER_MAX (1u << 20) /* any credentials answer or token file */
-#define ANSWER_PREALLOC 16384 /* answers fit without a realloc leaving copies */
 #define STS_ATTEMPTS 3
 #define CONTAINER_ATTEMPTS 3
 #define CONTAINER_TIMEOUT_MS 2000 /* botocore's */
@@ -68,14 +67,6 @@ static const char *env(const char *name)
 	const char *v = getenv(name);
 
 	return v && *v ? v : NULL;
-}
-
-/* Wipe a buffer's whole allocation (earlier contents may lie past len), then free it. */
-static void buf_wipe(struct wdn_buf *b)
-{
-	if (b->cap)
-		sodium_memzero(b->ptr, b->cap);
-	wdn_buf_release(b);
 }
 
 static void str_wipe(char *s)
@@ -167,8 +158,7 @@ static int read_small(const char *path, struct wdn_buf *out, struct wdn_err *err
 		return wdn_err_set(err, WDN_ETOOBIG, "'%s' is not a small regular file", path);
 	}
 	while (out->len + 1 < out->cap && (n = read(fd, out->ptr + out->len, out->cap - out->len - 1)) > 0)
-		out->len += (size_t)n;
-	out->ptr[out->len] = '\0';
+		wdn_buf_setlen(out, out->len + (size_t)n);
 	close(fd);
 	return 0;
 }
@@ -412,13 +402,12 @@ static int base_headers(struct curl_slist **l)
 static void xfer_init(struct wdn_http_xfer *x)
 {
 	memset(x, 0, sizeof(*x));
-	wdn_buf_init(&x->body, ANSWER_MAX);
-	wdn_buf_grow(&x->body, ANSWER_PREALLOC);
+	wdn_buf_init_secret(&x->body, ANSWER_MAX); /* answers hold credentials */
 }
 
 static void xfer_release(struct wdn_http_xfer *x)
 {
-	buf_wipe(&x->body);
+	wdn_buf_release(&x->body);
 }
 
 /* One exchange; x->body holds the answer whatever its status. */
@@ -570,10 +559,11 @@ static int sts_sign(struct chain *ch, const struct wdn_creds *cr, const char *ur
 	struct wdn_sigv4_req r;
 	struct wdn_sigv4_sig sig;
 	struct wdn_sigv4_header hv[2];
-	struct wdn_buf line = WDN_BUF_INIT;
+	struct wdn_buf line;
 	const char *path;
 	int rc;
 
+	wdn_buf_init_secret(&line, 0); /* it holds the session token */
 	wdn_sigv4_req_init(&r, "sts");
 	url_parts(url, &hv[0].value, &path);
 	hv[0].name = WDN_STR("host");
@@ -593,7 +583,6 @@ static int sts_sign(struct chain *ch, const struct wdn_creds *cr, const char *ur
 	r.creds.token = cr->token;
 	wdn_sigv4_sig_init(&sig);
 	if (!(rc = wdn_sigv4_sign(&r, &sig, err))) {
-		wdn_buf_grow(&line, 64 + (cr->token ? strlen(cr->token) : 0) + sig.authorization.len);
 		wdn_buf_addf(&line, "X-Amz-Date: %s", sig.amz_date);
 		rc = add_header(hdrs, line.ptr);
 		if (!rc && cr->token) {
@@ -609,7 +598,7 @@ static int sts_sign(struct chain *ch, const struct wdn_creds *cr, const char *ur
 		if (rc)
 			rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	}
-	buf_wipe(&line);
+	wdn_buf_release(&line);
 	wdn_sigv4_sig_release(&sig);
 	return rc;
 }
@@ -622,18 +611,18 @@ static int sts_sign(struct chain *ch, const struct wdn_creds *cr, const char *ur
 static int sts_call(struct chain *ch, const struct wdn_creds *signer, const char *action,
 		    const struct wdn_buf *params, struct wdn_creds *out, struct wdn_err *err)
 {
-	struct wdn_buf url = WDN_BUF_INIT, form = WDN_BUF_INIT;
+	struct wdn_buf url = WDN_BUF_INIT, form;
 	struct wdn_http_xfer x;
 	int attempt, rc = 0;
 
+	wdn_buf_init_secret(&form, 0); /* it may hold a web identity token */
 	sts_endpoint(ch, &url);
-	/* sized once: the form may hold a web identity token */
-	if (wdn_buf_grow(&form, params->len + 64)) {
+	wdn_buf_addf(&form, "Action=%s&Version=2011-06-15", action);
+	if (wdn_buf_add(&form, params->ptr, params->len)) {
 		wdn_buf_release(&url);
+		wdn_buf_release(&form);
 		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	}
-	wdn_buf_addf(&form, "Action=%s&Version=2011-06-15", action);
-	wdn_buf_add(&form, params->ptr, params->len);
 	xfer_init(&x);
 	for (attempt = 1;; attempt++) {
 		struct curl_slist *hdrs = NULL;
@@ -670,7 +659,7 @@ static int sts_call(struct chain *ch, const struct wdn_creds *signer, const char
 	if (rc)
 		wdn_err_prefix(err, "STS %s at %.*s: ", action, (int)url.len - 1, url.ptr);
 	xfer_release(&x);
-	buf_wipe(&form);
+	wdn_buf_release(&form);
 	wdn_buf_release(&url);
 	return rc;
 }
@@ -752,8 +741,7 @@ static int from_process(struct chain *ch, const char *profile, struct wdn_creds 
 
 	if (!cmd)
 		return WDN_ENOTFOUND;
-	wdn_buf_init(&out, ANSWER_MAX);
-	wdn_buf_grow(&out, ANSWER_PREALLOC);
+	wdn_buf_init_secret(&out, ANSWER_MAX);
 	if (!(p = popen(cmd, "r"))) {
 		rc = wdn_err_set(err, WDN_ECRED, "profile '%s': credential_process could not be started",
 				 profile);
@@ -796,7 +784,7 @@ done:
 	}
 	if (rc)
 		wdn_creds_release(c);
-	buf_wipe(&out);
+	wdn_buf_release(&out);
 	free(cmd);
 	return rc;
 }
@@ -838,11 +826,13 @@ static int from_container(struct chain *ch, struct wdn_creds *c, struct wdn_err 
 	const char *full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
 	const char *tfile = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
 	const char *tenv = env("AWS_CONTAINER_AUTHORIZATION_TOKEN");
-	struct wdn_buf url = WDN_BUF_INIT, tok = WDN_BUF_INIT, line = WDN_BUF_INIT;
+	struct wdn_buf url = WDN_BUF_INIT, tok, line;
 	struct wdn_http_xfer x;
 	const char *where;
 	int attempt, rc = 0;
 
+	wdn_buf_init_secret(&tok, 0);
+	wdn_buf_init_secret(&line, 0);
 	if (!rel && !full) {
 		say(why, whyn, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI unset");
 		return WDN_ENOTFOUND;
@@ -874,7 +864,6 @@ static int from_container(struct chain *ch, struct wdn_creds *c, struct wdn_err 
 		}
 		trim_end(&tok);
 	} else if (tenv) {
-		wdn_buf_grow(&tok, strlen(tenv) + 1);
 		wdn_buf_adds(&tok, tenv);
 	}
 	if (strpbrk(tok.ptr, "\r\n")) {
@@ -890,7 +879,6 @@ static int from_container(struct chain *ch, struct wdn_creds *c, struct wdn_err 
 
 		rc = base_headers(&hdrs) || add_header(&hdrs, "Accept: application/json");
 		if (!rc && tok.len) {
-			wdn_buf_grow(&line, tok.len + 32);
 			wdn_buf_reset(&line);
 			wdn_buf_addf(&line, "Authorization: %s", tok.ptr);
 			rc = add_header(&hdrs, line.ptr);
@@ -924,8 +912,8 @@ done:
 	if (rc)
 		wdn_err_prefix(err, "container credentials at %s: ", where);
 	xfer_release(&x);
-	buf_wipe(&tok);
-	buf_wipe(&line);
+	wdn_buf_release(&tok);
+	wdn_buf_release(&line);
 	wdn_buf_release(&url);
 	return rc;
 }
@@ -951,11 +939,12 @@ static int from_imds(struct chain *ch, struct wdn_creds *c, struct wdn_err *err,
 {
 	const char *v = env("AWS_EC2_METADATA_DISABLED"), *base;
 	char *conf_ep = NULL, *conf_mode = NULL, *role = NULL;
-	struct wdn_buf url = WDN_BUF_INIT, hdr = WDN_BUF_INIT;
+	struct wdn_buf url = WDN_BUF_INIT, hdr;
 	struct wdn_http_xfer x;
 	int timeout = IMDS_TIMEOUT_MS, rc = WDN_ENOTFOUND;
 	size_t n;
 
+	wdn_buf_init_secret(&hdr, 0); /* the session token */
 	if (v && !strcasecmp(v, "true")) {
 		say(why, whyn, "AWS_EC2_METADATA_DISABLED=true");
 		return WDN_ENOTFOUND;
@@ -997,7 +986,6 @@ static int from_imds(struct chain *ch, struct wdn_creds *c, struct wdn_err *err,
 		goto done;
 	}
 	trim_end(&x.body);
-	wdn_buf_grow(&hdr, x.body.len + 64);
 	wdn_buf_addf(&hdr, "X-aws-ec2-metadata-token: %s", x.body.ptr);
 
 	wdn_buf_reset(&url);
@@ -1051,7 +1039,7 @@ static int from_imds(struct chain *ch, struct wdn_creds *c, struct wdn_err *err,
 		snprintf(c->source, sizeof(c->source), "instance metadata (%s)", role);
 done:
 	xfer_release(&x);
-	buf_wipe(&hdr);
+	wdn_buf_release(&hdr);
 	wdn_buf_release(&url);
 	free(role);
 	free(conf_ep);
@@ -1188,9 +1176,11 @@ static int from_web_identity(struct chain *ch, const char *profile, int use_env,
 {
 	char *file = wi_get(ch, profile, use_env, "AWS_WEB_IDENTITY_TOKEN_FILE", "web_identity_token_file");
 	char *role = NULL, *sname = NULL, name[64];
-	struct wdn_buf tok = WDN_BUF_INIT, params = WDN_BUF_INIT;
+	struct wdn_buf tok, params;
 	int rc;
 
+	wdn_buf_init_secret(&tok, 0);
+	wdn_buf_init_secret(&params, 0); /* it holds the token */
 	if (!file)
 		return WDN_ENOTFOUND;
 	role = wi_get(ch, profile, use_env, "AWS_ROLE_ARN", "role_arn");
@@ -1212,7 +1202,6 @@ static int from_web_identity(struct chain *ch, const char *profile, int use_env,
 		goto done;
 	}
 	session_name(sname, name);
-	wdn_buf_grow(&params, 3 * tok.len + strlen(role) * 3 + 256); /* sized once: it holds the token */
 	form_param(&params, "RoleArn", role);
 	form_param(&params, "RoleSessionName", name);
 	form_param(&params, "WebIdentityToken", tok.ptr);
@@ -1221,8 +1210,8 @@ static int from_web_identity(struct chain *ch, const char *profile, int use_env,
 	else
 		snprintf(c->source, sizeof(c->source), "web identity");
 done:
-	buf_wipe(&tok);
-	buf_wipe(&params);
+	wdn_buf_release(&tok);
+	wdn_buf_release(&params);
 	free(file);
 	free(role);
 	free(sname);
@@ -1237,14 +1226,16 @@ static int from_sso(struct chain *ch, const char *profile, struct wdn_creds *c, 
 	char *rname = prof_get(ch, profile, "sso_role_name");
 	char *session = prof_get(ch, profile, "sso_session");
 	char *start = NULL, *region = NULL, hash[41], p1[256];
-	struct wdn_buf sec = WDN_BUF_INIT, path = WDN_BUF_INIT, file = WDN_BUF_INIT;
-	struct wdn_buf url = WDN_BUF_INIT, hdr = WDN_BUF_INIT, missing = WDN_BUF_INIT;
+	struct wdn_buf sec = WDN_BUF_INIT, path = WDN_BUF_INIT, file;
+	struct wdn_buf url = WDN_BUF_INIT, hdr, missing = WDN_BUF_INIT;
 	struct wdn_http_xfer x;
 	wdn_json v = NULL;
 	const char *home = env("HOME"), *ep, *tok, *exp;
 	int64_t expires;
 	int rc = 0;
 
+	wdn_buf_init_secret(&file, 0); /* the cached SSO token */
+	wdn_buf_init_secret(&hdr, 0);
 	xfer_init(&x);
 	if (!account && !rname) {
 		rc = WDN_ENOTFOUND;
@@ -1331,7 +1322,6 @@ static int from_sso(struct chain *ch, const char *profile, struct wdn_creds *c, 
 	wdn_sigv4_uri_encode(&url, account, strlen(account), 1);
 	wdn_buf_adds(&url, "&role_name=");
 	wdn_sigv4_uri_encode(&url, rname, strlen(rname), 1);
-	wdn_buf_grow(&hdr, strlen(tok) + 64);
 	wdn_buf_addf(&hdr, "x-amz-sso_bearer_token: %s", tok);
 	{
 		struct curl_slist *hdrs = NULL;
@@ -1392,8 +1382,8 @@ done:
 	}
 	wdn_json_free(v);
 	xfer_release(&x);
-	buf_wipe(&file);
-	buf_wipe(&hdr);
+	wdn_buf_release(&file);
+	wdn_buf_release(&hdr);
 	wdn_buf_release(&url);
 	wdn_buf_release(&path);
 	wdn_buf_release(&sec);

@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 #include <dlfcn.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <strings.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,8 +87,15 @@ struct curl_slist *wdn_http_header(struct curl_slist *list, const char *line)
 
 void wdn_http_headers_free(struct curl_slist *list)
 {
-	if (list && curl_loaded())
-		cu.slist_free_all(list);
+	struct curl_slist *l;
+
+	if (!list || !curl_loaded())
+		return;
+	/* header lines carry tokens and signatures: none is left in freed memory */
+	for (l = list; l; l = l->next)
+		if (l->data)
+			sodium_memzero(l->data, strlen(l->data));
+	cu.slist_free_all(list);
 }
 
 struct wdn_http {

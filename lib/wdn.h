@@ -55,28 +55,49 @@ const char *wdn_strerror(int code);
  * A growable byte buffer. Invariants (as git's strbuf): ptr is never NULL and
  * ptr[len] == '\0'. max caps the length (0 = WDN_BUF_DEFAULT_MAX) so hostile
  * input cannot grow it without bound: growing past it fails with WDN_ETOOBIG.
- * wdn_buf_detach is the only way to take the memory.
+ * wdn_buf_detach is the only way to take the memory, wdn_buf_setlen the only
+ * way to change len by hand.
+ *
+ * A failure is sticky: once an append fails (too big, out of memory), the
+ * content stays as it was, every later append fails with the same code and
+ * changes nothing, wdn_buf_failed says so, and wdn_buf_detach gives NULL, so
+ * a cut-short string is never taken for a whole one. A run of appends is
+ * checked once, where the result is used. wdn_buf_reset and wdn_buf_release
+ * start afresh.
+ *
+ * A secret buffer (wdn_buf_init_secret) wipes every copy it leaves behind:
+ * the old memory when it grows, the content when reset or released.
  */
 struct wdn_buf {
 	char *ptr;
 	size_t len, cap, max;
+	int failed;     /* the first failure's code, or 0 */
+	int secret;
 };
 
 #define WDN_BUF_DEFAULT_MAX ((size_t)1 << 30)
-#define WDN_BUF_INIT { wdn_buf_empty, 0, 0, 0 }
+#define WDN_BUF_INIT { wdn_buf_empty, 0, 0, 0, 0, 0 }
 extern char wdn_buf_empty[1];
 
+#define WDN_MUST_CHECK __attribute__((warn_unused_result))
+
 void wdn_buf_init(struct wdn_buf *b, size_t max);
+void wdn_buf_init_secret(struct wdn_buf *b, size_t max);
 void wdn_buf_release(struct wdn_buf *b);          /* free contents, back to init state */
-int wdn_buf_grow(struct wdn_buf *b, size_t extra); /* room for extra more bytes */
+int wdn_buf_grow(struct wdn_buf *b, size_t extra) WDN_MUST_CHECK; /* room for extra more bytes */
 int wdn_buf_add(struct wdn_buf *b, const void *p, size_t n);
 int wdn_buf_adds(struct wdn_buf *b, const char *s);
 int wdn_buf_addc(struct wdn_buf *b, char c);
 int wdn_buf_addf(struct wdn_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int wdn_buf_vaddf(struct wdn_buf *b, const char *fmt, va_list ap);
-void wdn_buf_reset(struct wdn_buf *b);           /* len = 0, keeps memory */
+static inline int wdn_buf_failed(const struct wdn_buf *b) { return b->failed; }
+/* Set len: at most cap - 1 (the bytes up to it written by hand after a
+ * wdn_buf_grow), or 0; terminates it. Anything longer fails with WDN_EINVAL. */
+int wdn_buf_setlen(struct wdn_buf *b, size_t len);
+void wdn_buf_reset(struct wdn_buf *b);           /* len = 0, keeps memory, clears a failure */
 void wdn_buf_consume(struct wdn_buf *b, size_t n); /* drop the first n bytes */
-char *wdn_buf_detach(struct wdn_buf *b, size_t *len);
+/* The memory, the caller's to free; NULL (and *len 0) after a failure. */
+char *wdn_buf_detach(struct wdn_buf *b, size_t *len) WDN_MUST_CHECK;
 
 /* A borrowed slice: never owns its bytes, not necessarily NUL-terminated. */
 struct wdn_str {

@@ -245,6 +245,90 @@ static void test_err(void)
 	ok(wdn_strerror(12345) != NULL, "wdn_strerror of an unknown code");
 }
 
+/* A failure sticks: later appends change nothing, detach gives NULL, and
+ * only reset or release start afresh. */
+static void test_sticky(void)
+{
+	struct wdn_buf b;
+	size_t len = 7;
+	char *p;
+
+	wdn_buf_init(&b, 8);
+	is_int(wdn_buf_adds(&b, "abcdef"), 0, "sticky: six bytes fit");
+	is_int(wdn_buf_adds(&b, "ghi"), WDN_ETOOBIG, "sticky: three more do not");
+	is_int(wdn_buf_failed(&b), WDN_ETOOBIG, "sticky: wdn_buf_failed says why");
+	is_int(wdn_buf_addc(&b, 'g'), WDN_ETOOBIG, "sticky: a byte that would fit fails too");
+	is_int(wdn_buf_addf(&b, "%d", 1), WDN_ETOOBIG, "sticky: addf fails too");
+	is_int(wdn_buf_add(&b, "", 0), WDN_ETOOBIG, "sticky: even adding nothing reports it");
+	is_str(b.ptr, "abcdef", "sticky: nothing was added after the failure");
+	wdn_buf_consume(&b, 2);
+	is_int(wdn_buf_failed(&b), WDN_ETOOBIG, "sticky: consuming keeps the failure");
+	p = wdn_buf_detach(&b, &len);
+	ok(p == NULL && len == 0, "sticky: detach gives NULL and length 0, never a cut-short string");
+	ok(sane(&b) && !wdn_buf_failed(&b) && b.len == 0, "sticky: detach leaves an empty, usable buffer");
+	is_int(wdn_buf_adds(&b, "xy"), 0, "sticky: appends work again after detach");
+	wdn_buf_adds(&b, "0123456789");
+	wdn_buf_reset(&b);
+	ok(!wdn_buf_failed(&b) && b.len == 0, "sticky: reset clears the failure");
+	is_int(wdn_buf_adds(&b, "ok"), 0, "sticky: and appends work again");
+	wdn_buf_adds(&b, "0123456789");
+	wdn_buf_release(&b);
+	ok(!wdn_buf_failed(&b) && b.max == 8, "sticky: release clears it, keeps max");
+	wdn_buf_release(&b);
+}
+
+static void test_setlen(void)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+
+	is_int(wdn_buf_setlen(&b, 0), 0, "setlen 0 on an unallocated buffer");
+	ok(sane(&b), "and it stays sane");
+	is_int(wdn_buf_setlen(&b, 1), WDN_EINVAL, "setlen past an unallocated buffer: WDN_EINVAL");
+	wdn_buf_adds(&b, "hello");
+	is_int(wdn_buf_setlen(&b, 2), 0, "setlen shrinks");
+	ok(sane(&b) && !strcmp(b.ptr, "he"), "to 'he', terminated");
+	if (!wdn_buf_grow(&b, 10)) {
+		memcpy(b.ptr + b.len, "llo world", 9);
+		is_int(wdn_buf_setlen(&b, b.len + 9), 0, "setlen over bytes written after grow");
+		is_str(b.ptr, "hello world", "and they are the content");
+	}
+	is_int(wdn_buf_setlen(&b, b.cap), WDN_EINVAL, "setlen to cap: no room for the terminator");
+	is_int(wdn_buf_setlen(&b, (size_t)-1), WDN_EINVAL, "setlen to SIZE_MAX");
+	is_str(b.ptr, "hello world", "a refused setlen changes nothing");
+	wdn_buf_release(&b);
+}
+
+/* A secret buffer holds the same as any other; its wiping is seen through
+ * what it leaves behind in memory it still owns. */
+static void test_secret(void)
+{
+	struct wdn_buf b;
+	size_t i, clean = 1, len;
+	char *p;
+
+	wdn_buf_init_secret(&b, 0);
+	for (i = 0; i < 200; i++)
+		wdn_buf_addc(&b, 'S');
+	is_int((int)b.len, 200, "secret: grows like any buffer");
+	ok(!wdn_buf_failed(&b) && b.ptr[199] == 'S' && sane(&b), "secret: content intact after growing");
+	wdn_buf_consume(&b, 150);
+	for (i = b.len + 1; i < 200; i++)
+		clean &= b.ptr[i] == '\0';
+	ok(clean && b.len == 50, "secret: consume wipes the tail it leaves behind");
+	wdn_buf_reset(&b);
+	clean = 1;
+	for (i = 0; i < 50; i++)
+		clean &= b.ptr[i] == '\0';
+	ok(clean, "secret: reset wipes the content");
+	wdn_buf_adds(&b, "token");
+	p = wdn_buf_detach(&b, &len);
+	ok(p && len == 5 && !strcmp(p, "token"), "secret: detach hands the memory over");
+	free(p);
+	ok(b.secret, "secret: the buffer stays secret after detach");
+	wdn_buf_release(&b);
+	ok(b.secret, "secret: and after release");
+}
+
 int main(void)
 {
 	(void)skip;
@@ -254,6 +338,9 @@ int main(void)
 	test_max();
 	test_consume();
 	test_detach();
+	test_sticky();
+	test_setlen();
+	test_secret();
 	test_str();
 	test_err();
 	return done_testing();
