@@ -207,9 +207,7 @@ int wdn_sigv4_uri_encode(struct wdn_buf *out, const void *p, size_t n, int encod
 			*w++ = hex_upper[s[i] & 15];
 		}
 	}
-	out->len = (size_t)(w - out->ptr);
-	out->ptr[out->len] = '\0';
-	return 0;
+	return wdn_buf_setlen(out, (size_t)(w - out->ptr));
 }
 
 /* Percent-decode; a '%' not followed by two hex digits stays literal, and '+'
@@ -232,9 +230,7 @@ static int uri_decode(struct wdn_buf *out, const char *p, size_t n)
 			*w++ = p[i];
 		}
 	}
-	out->len = (size_t)(w - out->ptr);
-	out->ptr[out->len] = '\0';
-	return 0;
+	return wdn_buf_setlen(out, (size_t)(w - out->ptr));
 }
 
 /* ---- canonical URI -------------------------------------------------------- */
@@ -254,12 +250,13 @@ static int normalize_path(struct wdn_buf *out, const char *p, size_t n)
 		if (len == 0 || (len == 1 && p[start] == '.')) {
 			trailing = 1;
 		} else if (len == 2 && p[start] == '.' && p[start + 1] == '.') {
-			while (out->len && out->ptr[out->len - 1] != '/')
-				out->len--;
-			if (out->len)
-				out->len--; /* the '/' before the dropped segment */
-			if (out->cap)
-				out->ptr[out->len] = '\0';
+			size_t keep = out->len;
+
+			while (keep && out->ptr[keep - 1] != '/')
+				keep--;
+			if (keep)
+				keep--; /* the '/' before the dropped segment */
+			wdn_buf_setlen(out, keep);
 			trailing = 1;
 		} else {
 			if ((rc = wdn_buf_addc(out, '/')) || (rc = wdn_buf_add(out, p + start, len)))
@@ -506,8 +503,7 @@ static int hlist_add(struct hlist *h, const char *name, size_t nl, const char *v
 		any = 1;
 	}
 	e->vlen = (size_t)(w - h->text.ptr) - e->voff;
-	h->text.len = (size_t)(w - h->text.ptr);
-	h->text.ptr[h->text.len] = '\0';
+	wdn_buf_setlen(&h->text, (size_t)(w - h->text.ptr));
 	h->n++;
 	return 0;
 }

@@ -38,8 +38,7 @@ static void on_end(void *ud, const XML_Char *name)
 	}
 	wdn_buf_reset(&w->text);
 	slash = strrchr(w->path.ptr, '/');
-	w->path.len = slash ? (size_t)(slash - w->path.ptr) : 0;
-	w->path.ptr[w->path.len] = '\0';
+	wdn_buf_setlen(&w->path, slash ? (size_t)(slash - w->path.ptr) : 0);
 }
 
 static void on_text(void *ud, const XML_Char *s, int len)
