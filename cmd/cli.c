@@ -545,6 +545,7 @@ void cli_keyline_parse(struct cli *c, struct cli_keyline *l, int r, int64_t at, 
 	if (p == end)
 		return; /* blank */
 	if (*p != '{') {
+		p[strcspn(p, " \t")] = '\0'; /* a bare key: the rest of the line is a comment */
 		if (!wdn_key_valid(p)) {
 			keyline_reject(c, l, "'%.40s' is not an access key ID", p);
 			return;
