@@ -436,23 +436,24 @@ static int is_added(const char *k, const char *const *names)
 /* Standard input, read by hand so that we know whether more is there
  * already: lines that have arrived are resolved together, and a line that
  * has not never holds up the answers before it. */
-static int in_getc(struct cli_lines *in)
+/* More bytes into the buffer once it is used up; 0 at the end. */
+static int in_fill(struct cli_lines *in)
 {
-	if (in->pos == in->len) {
-		ssize_t n;
+	ssize_t n;
 
-		if (in->eof)
-			return EOF;
-		while ((n = read(0, in->buf, sizeof(in->buf))) < 0 && errno == EINTR)
-			;
-		if (n <= 0) {
-			in->eof = 1;
-			return EOF;
-		}
-		in->pos = 0;
-		in->len = (size_t)n;
+	if (in->pos < in->len)
+		return 1;
+	if (in->eof)
+		return 0;
+	while ((n = read(0, in->buf, sizeof(in->buf))) < 0 && errno == EINTR)
+		;
+	if (n <= 0) {
+		in->eof = 1;
+		return 0;
 	}
-	return (unsigned char)in->buf[in->pos++];
+	in->pos = 0;
+	in->len = (size_t)n;
+	return 1;
 }
 
 int cli_lines_ready(struct cli_lines *in)
@@ -464,14 +465,19 @@ int cli_lines_ready(struct cli_lines *in)
 
 int cli_lines_read(struct cli_lines *in, struct wdn_buf *b)
 {
-	int ch, over = 0;
+	int over = 0;
 
 	wdn_buf_reset(b);
-	while ((ch = in_getc(in)) != EOF) {
-		if (ch == '\n')
-			return over ? -1 : 1;
-		if (!over && wdn_buf_addc(b, (char)ch))
+	while (in_fill(in)) {
+		char *p = in->buf + in->pos, *nl = memchr(p, '\n', in->len - in->pos);
+		size_t n = nl ? (size_t)(nl - p) : in->len - in->pos;
+
+		/* past the cap the rest of the line is read and dropped */
+		if (!over && wdn_buf_add(b, p, n))
 			over = 1;
+		in->pos += n + (nl != NULL);
+		if (nl)
+			return over ? -1 : 1;
 	}
 	return over ? -1 : b->len > 0;
 }
