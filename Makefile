@@ -95,11 +95,12 @@ $(B)/tests/%: tests/unit/%.c tests/unit/tap.h $(B)/libwdn.a
 	$(say) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(B)/libwdn.a $(PKG_LIBS) -lm
 
-# Fuzz targets replay their corpora in every check through a plain main().
-$(B)/tests/replay-%: tests/fuzz/%.c tests/fuzz/replay.c $(B)/libwdn.a
+# Fuzz targets replay their corpora in every check through a plain main();
+# the command layer's parsers (fuzz-cli) come with cli.o.
+$(B)/tests/replay-%: tests/fuzz/%.c tests/fuzz/replay.c $(CLI_OBJ) $(B)/libwdn.a
 	@mkdir -p $(@D)
 	$(say) CC $@
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(B)/libwdn.a $(PKG_LIBS) -lm
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(CLI_OBJ) $(B)/libwdn.a $(PKG_LIBS) -lm
 
 $(B)/tests/gentrail: tests/bench/gentrail.c
 	@mkdir -p $(@D)

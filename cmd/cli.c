@@ -12,6 +12,111 @@
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
+/* ---- text for people ------------------------------------------------------ */
+
+static int text_utf8; /* the locale's character set is UTF-8: set by cli_init */
+
+static int locale_utf8(void)
+{
+	const char *v = getenv("LC_ALL");
+
+	if (!v || !*v)
+		v = getenv("LC_CTYPE");
+	if (!v || !*v)
+		v = getenv("LANG");
+	return v && (strcasestr(v, "UTF-8") || strcasestr(v, "UTF8"));
+}
+
+/* The strict UTF-8 character at p (n bytes left): its length and code
+ * point, or 0 when it is none (overlong, a surrogate, past U+10FFFF, cut). */
+static size_t utf8_char(const unsigned char *p, size_t n, uint32_t *cp)
+{
+	size_t len, i;
+	uint32_t c;
+
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2, c = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, c = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, c = p[0] & 0x07;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/* Characters that reorder what a reader sees (U+202E shows "gpj.exe" as "exe.jpg"). */
+static int bidi_control(uint32_t c)
+{
+	return c == 0x061c || c == 0x200e || c == 0x200f || (c >= 0x202a && c <= 0x202e) ||
+	       (c >= 0x2066 && c <= 0x2069);
+}
+
+int cli_text_escape(struct wdn_buf *out, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, len;
+	uint32_t c;
+	int rc = 0;
+
+	while (i < n && !rc) {
+		if (!(len = utf8_char(p + i, n - i, &c)))
+			rc = wdn_buf_addf(out, "\\x%02x", p[i]), len = 1;
+		else if (c == '\\')
+			rc = wdn_buf_add(out, "\\\\", 2);
+		else if (c < 0x20 || c == 0x7f)
+			rc = wdn_buf_addf(out, "\\x%02x", (unsigned)c);
+		else if (c < 0x80 || (text_utf8 && c > 0x9f && !bidi_control(c)))
+			rc = wdn_buf_add(out, p + i, len);
+		else
+			rc = wdn_buf_addf(out, c > 0xffff ? "\\U%08x" : "\\u%04x", (unsigned)c);
+		i += len;
+	}
+	return rc;
+}
+
+void cli_text_put(FILE *f, const char *s)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+
+	if (!s)
+		return;
+	if (cli_text_escape(&b, s, strlen(s)))
+		fputs("(?)", f); /* out of memory: nothing rather than the raw bytes */
+	else
+		fwrite(b.ptr, 1, b.len, f);
+	wdn_buf_release(&b);
+}
+
+/* Every diagnostic: the message (which quotes data) escaped, as one write. */
+static void vwarn(struct cli *c, const char *fmt, va_list ap)
+{
+	struct wdn_buf msg = WDN_BUF_INIT, line = WDN_BUF_INIT;
+
+	if (wdn_buf_vaddf(&msg, fmt, ap) || wdn_buf_addf(&line, "%s: ", c->prog) ||
+	    cli_text_escape(&line, msg.ptr, msg.len) || wdn_buf_addc(&line, '\n'))
+		fprintf(stderr, "%s: out of memory writing a message\n", c->prog);
+	else
+		fwrite(line.ptr, 1, line.len, stderr);
+	wdn_buf_release(&msg);
+	wdn_buf_release(&line);
+}
+
 void cli_init(struct cli *c, const char *prog, const char *synopsis)
 {
 	memset(c, 0, sizeof(*c));
@@ -19,6 +124,7 @@ void cli_init(struct cli *c, const char *prog, const char *synopsis)
 	c->synopsis = synopsis;
 	c->stdout_tty = isatty(1);
 	c->stderr_tty = isatty(2);
+	text_utf8 = locale_utf8();
 }
 
 /* Severity, least first: ok, some input rejected, a failure, a usage error. */
@@ -31,13 +137,6 @@ void cli_status(struct cli *c, int status)
 {
 	if (severity(status) > severity(c->status))
 		c->status = status;
-}
-
-static void vwarn(struct cli *c, const char *fmt, va_list ap)
-{
-	fprintf(stderr, "%s: ", c->prog);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
 }
 
 void cli_warn(struct cli *c, const char *fmt, ...)
@@ -70,6 +169,58 @@ void cli_usage_error(struct cli *c, const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
+static long long strtonum_n(const char *s, size_t n, long long min, long long max, const char **errstr)
+{
+	unsigned long long v = 0;
+	size_t i;
+
+	*errstr = "invalid";
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	if (!n)
+		return 0;
+	*errstr = "too large";
+	if (n > 19)
+		return 0;
+	for (i = 0; i < n; i++)
+		v = v * 10 + (unsigned)(s[i] - '0'); /* 19 digits fit in 64 bits */
+	*errstr = NULL;
+	if (v < (unsigned long long)(min < 0 ? 0 : min))
+		*errstr = "too small";
+	else if (v > (unsigned long long)max)
+		*errstr = "too large";
+	return *errstr ? 0 : (long long)v;
+}
+
+long long cli_strtonum(const char *s, long long min, long long max, const char **errstr)
+{
+	return strtonum_n(s, strlen(s), min, max, errstr);
+}
+
+long long cli_number(struct cli *c, const char *opt, const char *s, long long min, long long max)
+{
+	const char *why;
+	long long v = cli_strtonum(s, min, max, &why);
+
+	if (why)
+		cli_usage_error(c, "%s: '%s' is %s (a whole number from %lld to %lld)", opt, s, why, min, max);
+	return v;
+}
+
+void cli_parse_shard(struct cli *c, const char *s, struct cli_select *sel)
+{
+	const char *slash = strchr(s, '/'), *why = "invalid";
+	long long k = 0, n = 0;
+
+	if (slash && (n = strtonum_n(slash + 1, strlen(slash + 1), 1, CLI_MAX_SHARDS, &why), !why))
+		k = strtonum_n(s, (size_t)(slash - s), 1, n, &why);
+	if (why)
+		cli_usage_error(c, "--shard: '%s' is %s (K/N with 1 <= K <= N <= %d)", s, why, CLI_MAX_SHARDS);
+	sel->shard = (unsigned)k - 1;
+	sel->nshards = (unsigned)n;
+}
+
 static const struct option common[] = {
 	{ "store", required_argument, NULL, CLI_OPT_STORE },
 	{ "profile", required_argument, NULL, CLI_OPT_PROFILE },
@@ -81,21 +232,39 @@ static const struct option common[] = {
 };
 #define NCOMMON (sizeof(common) / sizeof(common[0]))
 
+/* getopt's own message would quote the argument raw: ours goes through vwarn. */
+static void __attribute__((noreturn)) bad_option(struct cli *c, char **argv, int o, int before)
+{
+	/* a long option, or the last of a cluster, has been stepped over */
+	const char *arg = argv[optind > before ? optind - 1 : optind];
+	int n = (int)strcspn(arg, "=");
+
+	if (strncmp(arg, "--", 2))
+		cli_usage_error(c, o == ':' ? "option requires an argument -- '%c'" :
+			"invalid option -- '%c'", optopt);
+	if (o == ':')
+		cli_usage_error(c, "option '%.*s' requires an argument", n, arg);
+	if (optopt && arg[n])
+		cli_usage_error(c, "option '%.*s' doesn't allow an argument", n, arg);
+	cli_usage_error(c, "unrecognized option '%.*s'", n, arg);
+}
+
 int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
 	       const struct option *extra)
 {
 	static struct option all[64];
 	static char shorts[64];
 	size_t n = 0, i;
-	int o;
+	int o, before = optind;
 
-	argv[0] = (char *)c->prog; /* getopt names the command in its messages */
+	argv[0] = (char *)c->prog;
+	opterr = 0;
 	if (!all[0].name) {
 		for (i = 0; i < NCOMMON; i++)
 			all[n++] = common[i];
 		for (i = 0; extra && extra[i].name && n < 63; i++)
 			all[n++] = extra[i];
-		snprintf(shorts, sizeof(shorts), "qhV%s", shortopts ? shortopts : "");
+		snprintf(shorts, sizeof(shorts), ":qhV%s", shortopts ? shortopts : "");
 	}
 	while ((o = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
 		switch (o) {
@@ -111,19 +280,40 @@ int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
 			printf("%s (whodunnit) %s\n", c->prog, WDN_VERSION);
 			exit(EXIT_OK);
 		case '?':
-			fprintf(stderr, "%s", c->synopsis);
-			exit(EXIT_USAGE);
+		case ':':
+			bad_option(c, argv, o, before);
 		default:
 			return o;
 		}
+		before = optind;
 	}
 	return -1;
 }
 
+/*
+ * Rejected records are raw input, session tokens and all: the file is the
+ * user's own and private. Made 0600 whatever the umask; an existing regular
+ * file of ours that others could read is narrowed to 0600; one another user
+ * owns is refused. Anything else (/dev/stderr, a pipe) is used as it is.
+ */
 int cli_open_reject(struct cli *c, const char *path)
 {
-	if (!(c->reject = fopen(path, "a"))) {
-		cli_fail(c, "cannot open '%s': %s", path, strerror(errno));
+	struct stat st;
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	const char *why = NULL;
+
+	if (fd < 0 || fstat(fd, &st))
+		why = strerror(errno);
+	else if (S_ISREG(st.st_mode) && st.st_uid != geteuid())
+		why = "it belongs to another user, and rejected records hold tokens";
+	else if (S_ISREG(st.st_mode) && (st.st_mode & 077) && fchmod(fd, st.st_mode & 0700))
+		why = strerror(errno);
+	else if (!(c->reject = fdopen(fd, "a")))
+		why = strerror(errno);
+	if (why) {
+		cli_fail(c, "cannot use '%s' for rejected records: %s", path, why);
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	return 0;
@@ -144,9 +334,37 @@ void cli_reject(struct cli *c, const struct wdn_reject *rej)
 	cli_status(c, EXIT_REJECTED);
 }
 
+/*
+ * JSON allows DEL and C1 controls raw in strings, and yajl writes a lone
+ * surrogate from the input (\udc80) as bytes that are not UTF-8: a terminal
+ * showing the JSON would act on them. Each is written as the \u escape that
+ * means the same (other bytes that are not UTF-8 as U+FFFD), so the output
+ * is UTF-8 with no control but the newlines between lines. They can only be
+ * inside strings: yajl writes the rest in ASCII, and never splits a
+ * character between two calls.
+ */
 static void print_stdout(void *ctx, const char *s, size_t n)
 {
-	fwrite(s, 1, n, stdout);
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i, len, from = 0;
+	uint32_t c;
+	char esc[8];
+
+	(void)ctx;
+	for (i = 0; i < n; i += len) {
+		len = 1;
+		if (p[i] < 0x7f || ((len = utf8_char(p + i, n - i, &c)) && c > 0x9f))
+			continue;
+		if (!len && p[i] == 0xed && n - i >= 3 && (p[i + 1] & 0xe0) == 0xa0 && (p[i + 2] & 0xc0) == 0x80)
+			c = 0xd000 | (uint32_t)(p[i + 1] & 0x3f) << 6 | (p[i + 2] & 0x3f), len = 3;
+		else if (!len)
+			c = 0xfffd, len = 1;
+		fwrite(s + from, 1, i - from, stdout);
+		snprintf(esc, sizeof(esc), "\\u%04X", (unsigned)c);
+		fputs(esc, stdout);
+		from = i + len;
+	}
+	fwrite(s + from, 1, n - from, stdout);
 }
 
 yajl_gen cli_gen(struct cli *c, int pretty)
@@ -161,6 +379,7 @@ yajl_gen cli_gen(struct cli *c, int pretty)
 			yajl_gen_config(c->gen, yajl_gen_beautify, 1);
 			yajl_gen_config(c->gen, yajl_gen_indent_string, "  ");
 		}
+		c->pretty = pretty;
 	}
 	return c->gen;
 }
@@ -169,7 +388,7 @@ void cli_gen_end(struct cli *c)
 {
 	yajl_gen_reset(c->gen, NULL);
 	/* yajl ends a beautified document with a newline already */
-	if (!c->stdout_tty || !c->gen)
+	if (!c->pretty)
 		fputc('\n', stdout);
 }
 
@@ -217,121 +436,174 @@ static int is_added(const char *k, const char *const *names)
 /* Standard input, read by hand so that we know whether more is there
  * already: lines that have arrived are resolved together, and a line that
  * has not never holds up the answers before it. */
-struct in {
-	char buf[65536];
-	size_t pos, len;
-	int eof;
-};
-
-static int in_getc(struct in *in)
+/* More bytes into the buffer once it is used up; 0 at the end. */
+static int in_fill(struct cli_lines *in)
 {
-	if (in->pos == in->len) {
-		ssize_t n;
+	ssize_t n;
 
-		if (in->eof)
-			return EOF;
-		while ((n = read(0, in->buf, sizeof(in->buf))) < 0 && errno == EINTR)
-			;
-		if (n <= 0) {
-			in->eof = 1;
-			return EOF;
-		}
-		in->pos = 0;
-		in->len = (size_t)n;
+	if (in->pos < in->len)
+		return 1;
+	if (in->eof)
+		return 0;
+	while ((n = read(0, in->buf, sizeof(in->buf))) < 0 && errno == EINTR)
+		;
+	if (n <= 0) {
+		in->eof = 1;
+		return 0;
 	}
-	return (unsigned char)in->buf[in->pos++];
+	in->pos = 0;
+	in->len = (size_t)n;
+	return 1;
 }
 
-/* Can a line be read without waiting for the writer? */
-static int in_ready(struct in *in)
+int cli_lines_ready(struct cli_lines *in)
 {
 	struct pollfd p = { 0, POLLIN, 0 };
 
 	return in->pos < in->len || (!in->eof && poll(&p, 1, 0) > 0);
 }
 
-/* Read a line of at most max bytes into b; 0 at EOF, -1 if it was longer. */
-static int read_line(struct in *in, struct wdn_buf *b)
+int cli_lines_read(struct cli_lines *in, struct wdn_buf *b)
 {
-	int ch, over = 0;
+	int over = 0;
 
 	wdn_buf_reset(b);
-	while ((ch = in_getc(in)) != EOF) {
-		if (ch == '\n')
-			return over ? -1 : 1;
-		if (!over && wdn_buf_addc(b, (char)ch))
+	while (in_fill(in)) {
+		char *p = in->buf + in->pos, *nl = memchr(p, '\n', in->len - in->pos);
+		size_t n = nl ? (size_t)(nl - p) : in->len - in->pos;
+
+		/* past the cap the rest of the line is read and dropped */
+		if (!over && wdn_buf_add(b, p, n))
 			over = 1;
+		in->pos += n + (nl != NULL);
+		if (nl)
+			return over ? -1 : 1;
 	}
 	return over ? -1 : b->len > 0;
 }
 
-#define FILTER_BATCH 1000             /* lines resolved together, at most */
-#define FILTER_BATCH_BYTES (16u << 20) /* and their bytes */
+/* How many values and member names a JSON text holds, near enough: what
+ * its tree costs (about 130 bytes each) whatever its length in bytes.
+ * Brackets, commas and colons outside strings, and one. */
+static size_t json_values(const char *p, size_t n)
+{
+	const char *end = p + n;
+	size_t v = 1;
+	int in_string = 0;
 
-/* One input line of a filter, parsed, waiting for its answer. */
-struct filter_line {
-	unsigned long n;
-	struct wdn_buf text;
-	wdn_json v;        /* an object, or NULL for a bare key */
-	const char *key;   /* NULL: nothing to resolve (rejected, or no key) */
-	int64_t when;
-	int skip;          /* rejected or blank: no output */
-};
+	for (; p < end; p++) {
+		if (in_string) {
+			if (*p == '\\')
+				p++;
+			else if (*p == '"')
+				in_string = 0;
+		} else if (*p == '"') {
+			in_string = 1;
+		} else if (*p == '{' || *p == '[' || *p == ',' || *p == ':') {
+			v++;
+		}
+	}
+	return v;
+}
 
-/* Parse a line: its key and time, or a warning and skip. */
-static void filter_parse(struct cli *c, struct filter_line *l, int r, int64_t at)
+static void keyline_reject(struct cli *c, struct cli_keyline *l, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void keyline_reject(struct cli *c, struct cli_keyline *l, const char *fmt, ...)
+{
+	struct wdn_buf why = WDN_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	wdn_buf_vaddf(&why, fmt, ap);
+	va_end(ap);
+	cli_warn(c, "-: line %lu: %s", l->n, why.ptr);
+	cli_status(c, EXIT_REJECTED);
+	wdn_buf_release(&why);
+	wdn_json_free(l->v);
+	l->v = NULL;
+	l->key = NULL;
+	l->skip = 1;
+}
+
+void cli_keyline_parse(struct cli *c, struct cli_keyline *l, int r, int64_t at, int flags)
 {
 	struct wdn_err err = { 0 };
-	const char *p = l->text.ptr;
+	char *p = l->text.ptr, *end = p + l->text.len;
+	const char *t;
 
 	l->v = NULL;
 	l->key = NULL;
 	l->when = at;
+	l->values = 0;
 	l->skip = 1;
 	if (r < 0) {
-		cli_warn(c, "-: line %lu: longer than %u bytes", l->n, WDN_MAX_RECORD);
-		cli_status(c, EXIT_REJECTED);
+		keyline_reject(c, l, "longer than %u bytes", WDN_MAX_RECORD);
 		return;
 	}
-	while (*p == ' ' || *p == '\t' || *p == '\r')
-		p++;
-	if (!*p)
+	if (memchr(p, '\0', l->text.len)) {
+		keyline_reject(c, l, "holds a NUL byte");
 		return;
-	if (*p == '{') {
-		const char *t;
-
-		if (!(l->v = wdn_json_parse(l->text.ptr, l->text.len, &err)) || !YAJL_IS_OBJECT(l->v)) {
-			cli_warn(c, "-: line %lu: %s", l->n, l->v ? "not a JSON object" : err.msg);
-			cli_status(c, EXIT_REJECTED);
-			wdn_json_free(l->v);
-			l->v = NULL;
+	}
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+		p++;
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		*--end = '\0';
+	if (p == end)
+		return; /* blank */
+	if (*p != '{') {
+		p[strcspn(p, " \t")] = '\0'; /* a bare key: the rest of the line is a comment */
+		if (!wdn_key_valid(p)) {
+			keyline_reject(c, l, "'%.40s' is not an access key ID", p);
 			return;
 		}
-		/* an event: its caller's key, at its own time */
-		if ((l->key = wdn_json_str(l->v, "userIdentity.accessKeyId")) &&
-		    (t = wdn_json_str(l->v, "eventTime")) && wdn_time_parse(t, strlen(t), &l->when))
-			l->when = at;
-		if (!l->key || !*l->key)
-			l->key = wdn_json_str(l->v, "AccessKeyId");
-	} else {
-		l->text.ptr[strcspn(l->text.ptr, " \t\r")] = '\0';
 		l->key = p;
-	}
-	if (l->key && *l->key && !wdn_key_valid(l->key)) {
-		cli_warn(c, "-: line %lu: '%.40s' is not an access key ID", l->n, l->key);
-		cli_status(c, EXIT_REJECTED);
-		wdn_json_free(l->v);
-		l->v = NULL;
-		l->key = NULL;
+		l->skip = 0;
 		return;
 	}
+	/* a tree costs per value: 8 MB of [0,0,...] would take 500 MB */
+	if ((l->values = json_values(p, (size_t)(end - p))) > CLI_MAX_VALUES) {
+		keyline_reject(c, l, "more than %u values", CLI_MAX_VALUES);
+		return;
+	}
+	if (!(l->v = wdn_json_parse(p, (size_t)(end - p), &err)) || !YAJL_IS_OBJECT(l->v)) {
+		keyline_reject(c, l, "%s", l->v ? "not a JSON object" : err.msg);
+		return;
+	}
+	/* an event: its caller's key, at its own time */
+	if ((flags & CLI_KEYLINE_EVENTS) && (l->key = wdn_json_str(l->v, "userIdentity.accessKeyId")) &&
+	    (t = wdn_json_str(l->v, "eventTime")) && wdn_time_parse(t, strlen(t), &l->when))
+		l->when = at;
+	if (!l->key || !*l->key)
+		l->key = wdn_json_str(l->v, "AccessKeyId");
 	if (l->key && !*l->key)
 		l->key = NULL;
+	if (l->key && !wdn_key_valid(l->key)) {
+		keyline_reject(c, l, "'%.40s' is not an access key ID", l->key);
+		return;
+	}
+	/* a filter passes an object without a key through; a lookup has nothing to do */
+	if (!l->key && !(flags & CLI_KEYLINE_EVENTS)) {
+		keyline_reject(c, l, "no AccessKeyId");
+		return;
+	}
 	l->skip = 0;
 }
 
+void cli_keyline_clear(struct cli_keyline *l)
+{
+	wdn_json_free(l->v);
+	l->v = NULL;
+	l->key = NULL;
+	if (l->text.cap > (64u << 10))
+		wdn_buf_release(&l->text);
+}
+
+#define FILTER_BATCH 1000               /* lines resolved together, at most */
+#define FILTER_BATCH_BYTES (16u << 20)  /* and their bytes */
+#define FILTER_BATCH_VALUES CLI_MAX_VALUES /* and their trees' values */
+
 /* Write a line's object: its members, and the answer's unless it has no key. */
-static void filter_answer(struct cli *c, struct wdn_store *s, struct filter_line *l,
+static void filter_answer(struct cli *c, struct wdn_store *s, struct cli_keyline *l,
 			  cli_add_fn add, const char *const *added_names)
 {
 	struct wdn_answer a;
@@ -367,12 +639,12 @@ static void filter_answer(struct cli *c, struct wdn_store *s, struct filter_line
 void cli_filter(struct cli *c, struct wdn_store *s, int64_t at, cli_add_fn add,
 		const char *const *added_names)
 {
-	static struct in in;
-	struct filter_line *batch = calloc(FILTER_BATCH, sizeof(*batch));
+	static struct cli_lines in;
+	struct cli_keyline *batch = calloc(FILTER_BATCH, sizeof(*batch));
 	const char **keys = calloc(FILTER_BATCH, sizeof(*keys));
 	int64_t *whens = calloc(FILTER_BATCH, sizeof(*whens));
 	unsigned long n = 0;
-	size_t i, nb = 0, bytes, nk;
+	size_t i, nb = 0, bytes, values, nk;
 	int r = 1;
 
 	if (!batch || !keys || !whens) {
@@ -383,15 +655,16 @@ void cli_filter(struct cli *c, struct wdn_store *s, int64_t at, cli_add_fn add,
 		wdn_buf_init(&batch[i].text, WDN_MAX_RECORD);
 	while (r) {
 		/* the lines already there, at least one */
-		for (nb = 0, bytes = 0; nb < FILTER_BATCH && bytes < FILTER_BATCH_BYTES &&
-					(nb == 0 || in_ready(&in)); nb++) {
-			struct filter_line *l = &batch[nb];
+		for (nb = 0, bytes = 0, values = 0; nb < FILTER_BATCH && bytes < FILTER_BATCH_BYTES &&
+		     values < FILTER_BATCH_VALUES && (nb == 0 || cli_lines_ready(&in)); nb++) {
+			struct cli_keyline *l = &batch[nb];
 
-			if (!(r = read_line(&in, &l->text)))
+			if (!(r = cli_lines_read(&in, &l->text)))
 				break;
 			l->n = ++n;
 			bytes += l->text.len;
-			filter_parse(c, l, r, at);
+			cli_keyline_parse(c, l, r, at, CLI_KEYLINE_EVENTS);
+			values += l->values;
 		}
 		for (i = 0, nk = 0; i < nb; i++)
 			if (!batch[i].skip && batch[i].key) {
@@ -403,12 +676,7 @@ void cli_filter(struct cli *c, struct wdn_store *s, int64_t at, cli_add_fn add,
 		for (i = 0; i < nb; i++) {
 			if (!batch[i].skip)
 				filter_answer(c, s, &batch[i], add, added_names);
-			wdn_json_free(batch[i].v);
-			batch[i].v = NULL;
-			/* a long line's room is not kept for the next batch: 1000 of
-			 * them could hold gigabytes */
-			if (batch[i].text.cap > (64u << 10))
-				wdn_buf_release(&batch[i].text);
+			cli_keyline_clear(&batch[i]);
 		}
 		fflush(stdout);
 	}

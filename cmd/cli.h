@@ -25,6 +25,7 @@ struct cli {
 	int status;              /* worst exit status so far */
 	FILE *reject;            /* --reject FILE */
 	yajl_gen gen;
+	int pretty;              /* gen indents, and ends each document with a newline itself */
 };
 
 /* Set up c and parse options. Returns each command-specific option (its val)
@@ -34,6 +35,29 @@ void cli_init(struct cli *c, const char *prog, const char *synopsis);
 int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
 	       const struct option *extra);
 void cli_usage_error(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+
+/*
+ * Numbers on the command line, as OpenBSD's strtonum(3) but stricter about
+ * the form: decimal digits only (no sign, space, base prefix, fraction or
+ * trailing text), from min to max. On failure 0, and *errstr says why
+ * ("invalid", "too small", "too large"); NULL on success.
+ */
+long long cli_strtonum(const char *s, long long min, long long max, const char **errstr);
+/* The same for an option's value; anything else is a usage error naming opt. */
+long long cli_number(struct cli *c, const char *opt, const char *s, long long min, long long max);
+
+/*
+ * Text for people (every diagnostic, wdn-lookup --format text) quotes data:
+ * event strings, file names, key lines, AWS messages. cli_text_escape
+ * appends s to out so that no terminal acts on it: C0 controls, DEL and
+ * bytes that are not UTF-8 as \xNN, a backslash as \\, C1 controls
+ * (U+0080-U+009F) and bidirectional formatting controls as \uNNNN, and any
+ * other non-ASCII character as \uNNNN (\UNNNNNNNN past U+FFFF) unless the
+ * locale (LC_ALL, LC_CTYPE, LANG) is UTF-8. cli_warn and the rest escape
+ * their whole message; JSON output escapes DEL and C1 as \u007F-\u009F.
+ */
+int cli_text_escape(struct wdn_buf *out, const char *s, size_t n);
+void cli_text_put(FILE *f, const char *s); /* s escaped; NULL writes nothing */
 
 void cli_warn(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A failure that does not stop the run: warn and make the exit status 1. */
@@ -55,6 +79,44 @@ int cli_parse_time(const char *s, int64_t *out);
 int cli_open_store(struct cli *c, int flags, struct wdn_store **out);
 
 #endif
+
+/*
+ * Standard input line by line, read by hand: a caller can tell whether
+ * another line has arrived already (cli_lines_ready) without waiting, and a
+ * line longer than WDN_MAX_RECORD is skipped to its end, never held.
+ */
+struct cli_lines {
+	char buf[65536];
+	size_t pos, len;
+	int eof;
+};
+/* The next line into b (its max is the cap): 1, 0 at the end, -1 if it was longer. */
+int cli_lines_read(struct cli_lines *in, struct wdn_buf *b);
+int cli_lines_ready(struct cli_lines *in);
+
+/*
+ * One line of keys, as wdn-lookup, wdn-chain and wdn-tags read them: blank,
+ * a bare access key ID, or a JSON object with AccessKeyId; with
+ * CLI_KEYLINE_EVENTS also a CloudTrail event (its caller's key, looked up at
+ * its eventTime) or an object with no key at all (passed through). A line
+ * over WDN_MAX_RECORD bytes or CLI_MAX_VALUES JSON values, or that is none
+ * of these, is rejected: a warning names its line number, status 3.
+ */
+#define CLI_MAX_VALUES (1u << 18) /* a CloudTrail event (256 KB at most) holds fewer */
+enum { CLI_KEYLINE_EVENTS = 1 };
+struct cli_keyline {
+	unsigned long n;      /* line number, from 1 */
+	struct wdn_buf text;  /* the line; init with max WDN_MAX_RECORD */
+	wdn_json v;           /* the object, or NULL for a bare key */
+	const char *key;      /* NULL: nothing to look up */
+	int64_t when;         /* look the key up as of this time */
+	size_t values;        /* JSON values in the line: what its tree costs */
+	int skip;             /* blank or rejected: no output */
+};
+/* Parse l->text as read (r from cli_lines_read); at is --at. */
+void cli_keyline_parse(struct cli *c, struct cli_keyline *l, int r, int64_t at, int flags);
+/* Free the tree, and the room of a long line (1000 held could be gigabytes). */
+void cli_keyline_clear(struct cli_keyline *l);
 
 /*
  * The filter loop wdn-chain and wdn-tags share: each input line is a bare
@@ -86,6 +148,9 @@ struct cli_select {
 	unsigned shard, nshards; /* keep inputs whose name hashes to shard (0-based) of nshards */
 	const char *since, *until; /* S3 keys: YYYY/MM/DD bounds on the date in the key */
 };
+#define CLI_MAX_SHARDS 1000000
+/* --shard K/N, 1 <= K <= N <= CLI_MAX_SHARDS, strictly; else a usage error. */
+void cli_parse_shard(struct cli *c, const char *s, struct cli_select *sel);
 /* Expand operands (none: stdin); failures warn and set the status. */
 void cli_inputs_collect(struct cli *c, struct wdn_aws **aws, char **operands, int n,
 			const struct cli_select *sel, struct cli_inputs *out);

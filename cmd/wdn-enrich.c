@@ -816,9 +816,7 @@ int main(int argc, char **argv)
 			r.out = optarg;
 			break;
 		case 'j':
-			r.jobs = (int)strtol(optarg, NULL, 10);
-			if (r.jobs < 1 || r.jobs > MAX_JOBS)
-				cli_usage_error(&r.cli, "-j: '%s' is not a number of jobs (1-%d)", optarg, MAX_JOBS);
+			r.jobs = (int)cli_number(&r.cli, "-j", optarg, 1, MAX_JOBS);
 			break;
 		case OPT_RECORD: r.record = 1; break;
 		case OPT_DDL: ddl = 1; break;
@@ -828,10 +826,7 @@ int main(int argc, char **argv)
 				return cli_exit(&r.cli);
 			break;
 		case OPT_SHARD:
-			if (sscanf(optarg, "%u/%u", &sel.shard, &sel.nshards) != 2 || !sel.nshards ||
-			    !sel.shard || sel.shard > sel.nshards)
-				cli_usage_error(&r.cli, "--shard: '%s' is not K/N with 1 <= K <= N", optarg);
-			sel.shard--;
+			cli_parse_shard(&r.cli, optarg, &sel);
 			break;
 		case OPT_SINCE:
 		case OPT_UNTIL:

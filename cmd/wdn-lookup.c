@@ -1,6 +1,7 @@
 /* wdn-lookup: who is behind an access key. */
 #include "cli.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_tree.h>
@@ -34,6 +35,13 @@ struct run {
 
 /* ---- --format text: the chain as a tree, root first ----------------------- */
 
+/* Every string from the data goes through put: escaped (cli_text_escape),
+ * so that no event can retitle, clear or write to the reader's terminal. */
+static void put(const char *s)
+{
+	cli_text_put(stdout, s);
+}
+
 static const char *paint(const struct run *r, const char *code)
 {
 	return r->colour ? code : "";
@@ -57,9 +65,17 @@ static void print_principal(const struct run *r, const char *arn)
 			if ((acct = strchr(acct, ':')))
 				acct++;
 	}
-	printf("%s%s%s", BOLD(r), res ? res : arn ? arn : "?", RESET(r));
-	if (acct && *acct != ':')
-		printf(" %s(%.*s)%s", DIM(r), (int)strcspn(acct, ":"), acct, RESET(r));
+	printf("%s", BOLD(r));
+	put(res ? res : arn ? arn : "?");
+	printf("%s", RESET(r));
+	if (acct && *acct != ':') {
+		char *a = wdn_strndup(acct, strcspn(acct, ":"));
+
+		printf(" %s(", DIM(r));
+		put(a ? a : "?");
+		printf(")%s", RESET(r));
+		free(a);
+	}
 }
 
 static int by_key(const void *a, const void *b)
@@ -82,8 +98,12 @@ static void print_tags(const char *label, const struct wdn_tags *t)
 	for (i = 0; i < t->n; i++)
 		v[i] = &t->v[i];
 	qsort(v, t->n, sizeof(*v), by_key);
-	for (i = 0; i < t->n; i++)
-		printf(" %s=%s", v[i]->key, v[i]->value);
+	for (i = 0; i < t->n; i++) {
+		printf(" ");
+		put(v[i]->key);
+		printf("=");
+		put(v[i]->value);
+	}
 	free(v);
 }
 
@@ -105,9 +125,13 @@ static void print_text(const struct run *r, const struct wdn_answer *a)
 {
 	size_t i, depth = 0;
 
-	printf("%s%s%s  %s key", BOLD(r), a->key, RESET(r), a->key_type ? a->key_type : "unknown");
-	if (a->account[0])
-		printf(", account %s", a->account);
+	printf("%s", BOLD(r));
+	put(a->key);
+	printf("%s  %s key", RESET(r), a->key_type ? a->key_type : "unknown");
+	if (a->account[0]) {
+		printf(", account ");
+		put(a->account);
+	}
 	if (!a->found) {
 		printf("  %snot found%s\n\n", WARN(r), RESET(r));
 		return;
@@ -118,14 +142,22 @@ static void print_text(const struct run *r, const struct wdn_answer *a)
 		printf("  %s(inferred link)%s", WARN(r), RESET(r));
 	printf("\n");
 	/* the root */
-	printf("%s: ", a->id_type ? a->id_type : "caller");
+	put(a->id_type ? a->id_type : "caller");
+	printf(": ");
 	print_principal(r, a->id_service ? a->id_service : a->id_arn ? a->id_arn : a->id_provider);
-	if (a->id_subject)
-		printf("  subject %s", a->id_subject);
-	if (a->id_user && (!a->id_subject || strcmp(a->id_user, a->id_subject)))
-		printf("  user %s", a->id_user);
-	if (a->id_key)
-		printf("  %skey %s%s", DIM(r), a->id_key, RESET(r));
+	if (a->id_subject) {
+		printf("  subject ");
+		put(a->id_subject);
+	}
+	if (a->id_user && (!a->id_subject || strcmp(a->id_user, a->id_subject))) {
+		printf("  user ");
+		put(a->id_user);
+	}
+	if (a->id_key) {
+		printf("  %skey ", DIM(r));
+		put(a->id_key);
+		printf("%s", RESET(r));
+	}
 	printf("\n");
 	/* each session, root-most first, one level deeper */
 	for (i = a->nlinks; i-- > 0; depth++) {
@@ -136,10 +168,15 @@ static void print_text(const struct run *r, const struct wdn_answer *a)
 			continue; /* the root line shows the user's key */
 		printf("%*s└─ ", (int)(depth * 3), "");
 		print_principal(r, is->principal);
-		if (is->session_name)
-			printf("  session %s", is->session_name);
+		if (is->session_name) {
+			printf("  session ");
+			put(is->session_name);
+		}
 		print_span(r, is->start, is->end);
-		printf("\n%*s   %s%s%s %s", (int)(depth * 3), "", DIM(r), is->event_name, RESET(r), is->key_id);
+		printf("\n%*s   %s", (int)(depth * 3), "", DIM(r));
+		put(is->event_name);
+		printf("%s ", RESET(r));
+		put(is->key_id);
 		wdn_tags_from_json(&st, is->session_tags);
 		if (st.n)
 			print_tags("  session tags", &st);
@@ -150,17 +187,23 @@ static void print_text(const struct run *r, const struct wdn_answer *a)
 	printf("   transitive");
 	if (!a->transitive.n)
 		printf(" -");
-	for (i = 0; i < a->transitive.n; i++)
-		printf(" %s", a->transitive.v[i]);
-	if (a->source_identity)
-		printf("   source identity %s%s", a->source_identity,
-		       a->source_identity_changed ? " (changed along the chain)" : "");
-	if (a->status)
-		printf("   status %s", a->status);
+	for (i = 0; i < a->transitive.n; i++) {
+		printf(" ");
+		put(a->transitive.v[i]);
+	}
+	if (a->source_identity) {
+		printf("   source identity ");
+		put(a->source_identity);
+		printf("%s", a->source_identity_changed ? " (changed along the chain)" : "");
+	}
+	if (a->status) {
+		printf("   status ");
+		put(a->status);
+	}
 	printf("\n");
 	for (i = 0; i < a->ndesc; i++) {
-		printf("%s%*s+ %s", i ? "" : "descendants:\n", (int)(a->desc[i].depth * 2), "",
-		       a->desc[i].is.key_id);
+		printf("%s%*s+ ", i ? "" : "descendants:\n", (int)(a->desc[i].depth * 2), "");
+		put(a->desc[i].is.key_id);
 		printf("  ");
 		print_principal(r, a->desc[i].is.principal);
 		print_span(r, a->desc[i].is.start, a->desc[i].is.end);
@@ -206,36 +249,23 @@ static void lookup(struct run *r, const char *key)
 	wdn_answer_release(&a);
 }
 
-/* A stdin line: a bare key or an object with AccessKeyId. */
-static void lookup_line(struct run *r, char *line, unsigned long n)
+/* Keys on standard input, one line each (cli_keyline_parse): an answer per
+ * line as it comes, for pipelines. */
+static void lookup_stdin(struct run *r)
 {
-	char *p = line, *end;
-	yajl_val v;
+	static struct cli_lines in;
+	struct cli_keyline l = { 0 };
+	int rc;
 
-	while (*p == ' ' || *p == '\t')
-		p++;
-	end = p + strlen(p);
-	while (end > p && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
-		*--end = '\0';
-	if (!*p)
-		return;
-	if (*p != '{') {
-		if (!wdn_key_valid(p)) {
-			cli_warn(&r->cli, "-: line %lu: '%.40s' is not an access key ID", n, p);
-			cli_status(&r->cli, EXIT_REJECTED);
-			return;
-		}
-		lookup(r, p);
-		return;
+	wdn_buf_init(&l.text, WDN_MAX_RECORD);
+	while ((rc = cli_lines_read(&in, &l.text))) {
+		l.n++;
+		cli_keyline_parse(&r->cli, &l, rc, r->at, 0);
+		if (!l.skip)
+			lookup(r, l.key);
+		cli_keyline_clear(&l);
 	}
-	v = wdn_json_parse(p, strlen(p), NULL);
-	if (!v || !wdn_json_str(v, "AccessKeyId") || !wdn_key_valid(wdn_json_str(v, "AccessKeyId"))) {
-		cli_warn(&r->cli, "-: line %lu: no valid AccessKeyId", n);
-		cli_status(&r->cli, EXIT_REJECTED);
-	} else {
-		lookup(r, wdn_json_str(v, "AccessKeyId"));
-	}
-	wdn_json_free(v);
+	wdn_buf_release(&l.text);
 }
 
 /* --lambda: the lookup API, one invocation at a time (lib/api.c). */
@@ -268,8 +298,7 @@ int main(int argc, char **argv)
 {
 	struct run r = { 0 };
 	int o, i, lambda = 0, other = 0;
-	unsigned long long max = 0;
-	char *end;
+	uint64_t max = 0;
 
 	cli_init(&r.cli, "wdn-lookup", synopsis);
 	r.colour = r.cli.stdout_tty && !getenv("NO_COLOR");
@@ -284,9 +313,8 @@ int main(int argc, char **argv)
 			r.flags |= WDN_ANS_DESCENDANTS;
 		if (o == OPT_LAMBDA)
 			lambda = 1;
-		if (o == OPT_MAX && (*optarg < '0' || *optarg > '9' || (max = strtoull(optarg, &end, 10)) < 1 ||
-				     *end))
-			cli_usage_error(&r.cli, "--max-messages: '%s' is not a number", optarg);
+		if (o == OPT_MAX)
+			max = (uint64_t)cli_number(&r.cli, "--max-messages", optarg, 1, LLONG_MAX);
 		if (o == OPT_AT || o == OPT_NO_TRAILS || o == OPT_DESCENDANTS || o == OPT_FORMAT)
 			other = 1;
 		if (o == OPT_FORMAT) {
@@ -331,13 +359,7 @@ int main(int argc, char **argv)
 		for (i = optind; i < argc; i++)
 			lookup(&r, argv[i]);
 	} else {
-		char *line = NULL;
-		size_t cap = 0;
-		unsigned long n = 0;
-
-		while (getline(&line, &cap, stdin) > 0)
-			lookup_line(&r, line, ++n);
-		free(line);
+		lookup_stdin(&r);
 	}
 	wdn_store_close(r.store);
 	return cli_exit(&r.cli);

@@ -41,6 +41,8 @@ struct run {
 	const char *what; /* what the summary counts: inputs, or messages */
 };
 
+#define MAX_TTL_DAYS 36500 /* a hundred years: keep for good by not asking */
+
 static volatile sig_atomic_t stop; /* --sqs: SIGTERM or SIGINT, finish the batch */
 
 static void on_reject(void *ctx, const struct wdn_reject *rej)
@@ -218,7 +220,6 @@ int main(int argc, char **argv)
 	int o, create = 0, ttl_days = 0, lambda = 0;
 	const char *queue = NULL;
 	uint64_t max = 0;
-	char *end;
 
 	cli_init(&r.cli, "wdn-record", synopsis);
 	while ((o = cli_getopt(&r.cli, argc, argv, "", options)) != -1) {
@@ -230,8 +231,8 @@ int main(int argc, char **argv)
 					o == OPT_SINCE ? "since" : "until", optarg);
 		if (o == OPT_CREATE)
 			create = 1;
-		if (o == OPT_TTL && ((ttl_days = (int)strtol(optarg, &end, 10)) < 1 || *end))
-			cli_usage_error(&r.cli, "--ttl-days: '%s' is not a number of days", optarg);
+		if (o == OPT_TTL)
+			ttl_days = (int)cli_number(&r.cli, "--ttl-days", optarg, 1, MAX_TTL_DAYS);
 		if (o == OPT_SINCE)
 			sel.since = optarg;
 		if (o == OPT_UNTIL)
@@ -240,8 +241,8 @@ int main(int argc, char **argv)
 			lambda = 1;
 		if (o == OPT_SQS)
 			queue = optarg;
-		if (o == OPT_MAX && ((max = strtoull(optarg, &end, 10)) < 1 || *end || *optarg == '-'))
-			cli_usage_error(&r.cli, "--max-messages: '%s' is not a number", optarg);
+		if (o == OPT_MAX)
+			max = (uint64_t)cli_number(&r.cli, "--max-messages", optarg, 1, INT64_MAX);
 	}
 	if ((lambda || queue) && (optind < argc || (lambda && queue)))
 		cli_usage_error(&r.cli, "--lambda and --sqs take no INPUT, and not each other");
