@@ -22,7 +22,7 @@ static const char synopsis[] =
 	"                  [--shard K/N] [--since DATE] [--until DATE] [--reject FILE]\n"
 	"                  [--profile NAME] [--region REGION] [--endpoint-url URL] [INPUT ...]\n"
 	"       wdn-enrich --athena-ddl [-o DIR|s3://BUCKET/PREFIX] [--table NAME]\n"
-	"       wdn-enrich --athena-consolidate DAY [-o DIR|s3://BUCKET/PREFIX] [--table NAME]\n";
+	"       wdn-enrich --athena-consolidate DATE [-o DIR|s3://BUCKET/PREFIX] [--table NAME]\n";
 
 enum { OPT_RECORD = CLI_OPT_CMD, OPT_DDL, OPT_SHARD, OPT_REJECT, OPT_SINCE, OPT_UNTIL, OPT_TABLE,
        OPT_CONSOLIDATE };
@@ -695,7 +695,7 @@ static int record_all(struct run *r, struct wdn_store *s, struct wdn_aws *aws, c
 
 /* ---- Athena ---------------------------------------------------------------- */
 
-/* --athena-ddl, --athena-consolidate DAY: the statements for the output's
+/* --athena-ddl, --athena-consolidate DATE: the statements for the output's
  * accounts and regions, read from the output itself. */
 static void athena_ddl(struct run *r, const char *table, const char *day)
 {
@@ -712,6 +712,8 @@ static void athena_ddl(struct run *r, const char *table, const char *day)
 	while (loc.len > 5 && loc.ptr[loc.len - 1] == '/')
 		loc.ptr[--loc.len] = '\0';
 	a.location = loc.ptr;
+	if (wdn_athena_check(&a, NULL, &err))
+		cli_usage_error(&r->cli, "%s", err.msg);
 	if (r->out && !strncmp(r->out, "s3://", 5)) {
 		if (wdn_s3_parse_url(r->out, &r->out_bucket, &r->out_prefix, &err))
 			cli_usage_error(&r->cli, "-o: %s", err.msg);

@@ -346,7 +346,7 @@ static void gen_view(struct text *out, const struct wdn_athena *a, const char *c
 }
 
 /* Names and locations go into SQL text as they are: only tame ones. */
-static int check(const struct wdn_athena *a, const char *run, struct wdn_err *err)
+int wdn_athena_check(const struct wdn_athena *a, const char *run, struct wdn_err *err)
 {
 	const char *p;
 
@@ -370,7 +370,7 @@ int wdn_athena_ddl(struct wdn_buf *b, struct wdn_athena *a, struct wdn_err *err)
 {
 	struct text t = { b, 0 }, *out = &t;
 
-	if (check(a, NULL, err))
+	if (wdn_athena_check(a, NULL, err))
 		return WDN_EINVAL;
 	put(out, "CREATE EXTERNAL TABLE IF NOT EXISTS %s_json (\n", a->table);
 	gen_columns(out);
@@ -414,7 +414,7 @@ int wdn_athena_consolidate(struct wdn_buf *b, struct wdn_athena *a, const char *
 
 	if (strlen(day) != 10 || wdn_time_parse(day, 10, &when) || day[4] != '-' || day[7] != '-')
 		return wdn_err_set(err, WDN_EINVAL, "'%s' is not a day (YYYY-MM-DD)", day);
-	if (check(a, run, err))
+	if (wdn_athena_check(a, run, err))
 		return WDN_EINVAL;
 	wdn_time_format(when + 86400, next);
 	next[10] = '\0';

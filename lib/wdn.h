@@ -807,6 +807,9 @@ int wdn_athena_add_path(struct wdn_athena *a, const char *path, size_t len);
 int wdn_athena_scan_dir(struct wdn_athena *a, const char *dir, struct wdn_err *err);
 int wdn_athena_scan_s3(struct wdn_athena *a, struct wdn_aws *aws, const char *bucket,
 		       const char *prefix, struct wdn_err *err);
+/* WDN_EINVAL unless the table name, the location and run (may be NULL) are
+ * tame enough to stand in SQL text as they are. */
+int wdn_athena_check(const struct wdn_athena *a, const char *run, struct wdn_err *err);
 /* Append the tables, the projection values and the view. */
 int wdn_athena_ddl(struct wdn_buf *out, struct wdn_athena *a, struct wdn_err *err);
 /* Append the daily step for a finished day (YYYY-MM-DD): the projection
