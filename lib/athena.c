@@ -227,8 +227,17 @@ int wdn_athena_scan_s3(struct wdn_athena *a, struct wdn_aws *aws, const char *bu
 			wdn_buf_add(&from, s.first, (size_t)(slash - s.first));
 			wdn_buf_addc(&from, '0');
 		} else if (rc == WDN_EINVAL) {
-			rc = 0; /* not a partition of ours: step over this key alone */
-			wdn_buf_adds(&from, s.first);
+			/* not a partition of ours: step over its directory two levels
+			 * down, or over this key alone, not over each object under it */
+			const char *s1 = strchr(rel, '/'), *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
+
+			rc = 0;
+			if (s2) {
+				wdn_buf_add(&from, s.first, (size_t)(s2 - s.first));
+				wdn_buf_addc(&from, '0');
+			} else {
+				wdn_buf_adds(&from, s.first);
+			}
 		} else {
 			wdn_err_set(err, rc, "%s", wdn_strerror(rc));
 		}

@@ -213,7 +213,10 @@ if peers_up; then
 	wdn-enrich -q --store "$T/org.db" -o s3://enriched/trail/ "$seed" "$FIX/paths" "$T/in/org.json"
 	is "$?" 0 "the organisation's trail is enriched into S3"
 	echo x >"$T/x"
-	s3put enriched "trail/account=5555'6666/region=us-east-1/day=2026-11-20/x.json.gz" "$T/x"
+	for k in 1 2 3 4 5; do
+		s3put enriched "trail/account=5555'6666/region=us-east-1/day=2026-11-2$k/x.json.gz" "$T/x"
+		s3put enriched "trail/account=4444/regions/$k.json.gz" "$T/x"
+	done
 	s3put enriched "trail/account=7777/elsewhere.json.gz" "$T/x"
 	s3put enriched "trail/account=8888/region=us-west-2/day=2026-11-20/y.json.gz" "$T/x"
 	s3put enriched "other/account=9999/region=us-west-2/day=2026-11-20/y.json.gz" "$T/x"
