@@ -425,10 +425,10 @@ int cli_open_store(struct cli *c, int flags, struct wdn_store **out)
 	return rc;
 }
 
-static int is_added(const char *k, const char *const *names)
+static int is_added(const char *k, const struct wdn_member *m)
 {
-	for (; *names; names++)
-		if (!strcmp(k, *names))
+	for (; m->name; m++)
+		if (!strcmp(k, m->name))
 			return 1;
 	return 0;
 }
@@ -604,7 +604,7 @@ void cli_keyline_clear(struct cli_keyline *l)
 
 /* Write a line's object: its members, and the answer's unless it has no key. */
 static void filter_answer(struct cli *c, struct wdn_store *s, struct cli_keyline *l,
-			  cli_add_fn add, const char *const *added_names)
+			  cli_add_fn add, const struct wdn_member *added)
 {
 	struct wdn_answer a;
 	struct wdn_err err = { 0 };
@@ -614,7 +614,7 @@ static void filter_answer(struct cli *c, struct wdn_store *s, struct cli_keyline
 	yajl_gen_map_open(g);
 	if (l->v) {
 		for (i = 0; i < l->v->u.object.len; i++) {
-			if (l->key && is_added(l->v->u.object.keys[i], added_names))
+			if (l->key && is_added(l->v->u.object.keys[i], added))
 				continue;
 			wdn_gen_key(g, l->v->u.object.keys[i]);
 			wdn_json_gen(g, l->v->u.object.values[i]);
@@ -637,7 +637,7 @@ static void filter_answer(struct cli *c, struct wdn_store *s, struct cli_keyline
 }
 
 void cli_filter(struct cli *c, struct wdn_store *s, int64_t at, cli_add_fn add,
-		const char *const *added_names)
+		const struct wdn_member *added)
 {
 	static struct cli_lines in;
 	struct cli_keyline *batch = calloc(FILTER_BATCH, sizeof(*batch));
@@ -675,7 +675,7 @@ void cli_filter(struct cli *c, struct wdn_store *s, int64_t at, cli_add_fn add,
 		wdn_resolve_prefetch(s, keys, whens, NULL, nk, NULL);
 		for (i = 0; i < nb; i++) {
 			if (!batch[i].skip)
-				filter_answer(c, s, &batch[i], add, added_names);
+				filter_answer(c, s, &batch[i], add, added);
 			cli_keyline_clear(&batch[i]);
 		}
 		fflush(stdout);
@@ -902,7 +902,7 @@ void cli_progress_end(struct cli *c, struct cli_progress *p)
 }
 
 int cli_filter_main(int argc, char **argv, const char *prog, const char *synopsis, cli_add_fn add,
-		    const char *const *added_names)
+		    const struct wdn_member *added)
 {
 	static const struct option options[] = {
 		{ "at", required_argument, NULL, CLI_OPT_CMD },
@@ -921,7 +921,7 @@ int cli_filter_main(int argc, char **argv, const char *prog, const char *synopsi
 		cli_usage_error(&c, "unexpected operand '%s' (keys come on standard input)", argv[optind]);
 	if (cli_open_store(&c, 0, &s))
 		cli_status(&c, EXIT_FAIL); /* still pass every line through */
-	cli_filter(&c, s, at, add, added_names);
+	cli_filter(&c, s, at, add, added);
 	wdn_store_close(s);
 	return cli_exit(&c);
 }

@@ -127,10 +127,10 @@ void cli_keyline_clear(struct cli_keyline *l);
  */
 typedef void (*cli_add_fn)(yajl_gen g, const struct wdn_answer *a);
 void cli_filter(struct cli *c, struct wdn_store *s, int64_t at, cli_add_fn add,
-		const char *const *added_names);
+		const struct wdn_member *added);
 /* The whole of a filter command (--at, the common options, stdin to stdout). */
 int cli_filter_main(int argc, char **argv, const char *prog, const char *synopsis, cli_add_fn add,
-		    const char *const *added_names);
+		    const struct wdn_member *added);
 
 /* Inputs as wdn-record and wdn-enrich take them: files, directories
  * (recursively), "-" for stdin, s3://bucket/prefix (every object under it,

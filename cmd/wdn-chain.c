@@ -5,14 +5,8 @@ static const char synopsis[] =
 	"usage: wdn-chain [-q] [--store URL] [--at TIME] [--profile NAME] [--region REGION]\n"
 	"                 [--endpoint-url URL]\n";
 
-/* what wdn_answer_gen_chain writes, replaced if the input has them */
-static const char *const added[] = {
-	"Principal", "PrincipalChain", "Identity", "Complete", "Start", "End", "AccountId",
-	"KeyType", "SessionName", "FirstSeen", "LastSeen", "Status", "StatusHistory", "Inferred",
-	"Found", "Links", NULL,
-};
-
 int main(int argc, char **argv)
 {
-	return cli_filter_main(argc, argv, "wdn-chain", synopsis, wdn_answer_gen_chain, added);
+	return cli_filter_main(argc, argv, "wdn-chain", synopsis, wdn_answer_gen_chain,
+			       wdn_chain_members /* replaced where the input has them */);
 }

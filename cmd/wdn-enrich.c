@@ -21,14 +21,17 @@ static const char synopsis[] =
 	"usage: wdn-enrich [-q] [--store URL] [-o DIR|s3://BUCKET/PREFIX] [--record] [-j N]\n"
 	"                  [--shard K/N] [--since DATE] [--until DATE] [--reject FILE]\n"
 	"                  [--profile NAME] [--region REGION] [--endpoint-url URL] [INPUT ...]\n"
-	"       wdn-enrich --athena-ddl [-o s3://BUCKET/PREFIX] [--table NAME]\n";
+	"       wdn-enrich --athena-ddl [-o DIR|s3://BUCKET/PREFIX] [--table NAME]\n"
+	"       wdn-enrich --athena-consolidate DATE [-o DIR|s3://BUCKET/PREFIX] [--table NAME]\n";
 
-enum { OPT_RECORD = CLI_OPT_CMD, OPT_DDL, OPT_SHARD, OPT_REJECT, OPT_SINCE, OPT_UNTIL, OPT_TABLE };
+enum { OPT_RECORD = CLI_OPT_CMD, OPT_DDL, OPT_SHARD, OPT_REJECT, OPT_SINCE, OPT_UNTIL, OPT_TABLE,
+       OPT_CONSOLIDATE };
 static const struct option options[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "record", no_argument, NULL, OPT_RECORD },
 	{ "athena-ddl", no_argument, NULL, OPT_DDL },
+	{ "athena-consolidate", required_argument, NULL, OPT_CONSOLIDATE },
 	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "reject", required_argument, NULL, OPT_REJECT },
 	{ "since", required_argument, NULL, OPT_SINCE },
@@ -692,81 +695,56 @@ static int record_all(struct run *r, struct wdn_store *s, struct wdn_aws *aws, c
 
 /* ---- Athena ---------------------------------------------------------------- */
 
-static void athena_ddl(const char *out, const char *table)
+/* --athena-ddl, --athena-consolidate DATE: the statements for the output's
+ * accounts and regions, read from the output itself. */
+static void athena_ddl(struct run *r, const char *table, const char *day)
 {
-	static const char *const regions =
-		"af-south-1,ap-east-1,ap-northeast-1,ap-northeast-2,ap-northeast-3,ap-south-1,"
-		"ap-south-2,ap-southeast-1,ap-southeast-2,ap-southeast-3,ap-southeast-4,"
-		"ap-southeast-5,ap-southeast-7,ca-central-1,ca-west-1,eu-central-1,eu-central-2,"
-		"eu-north-1,eu-south-1,eu-south-2,eu-west-1,eu-west-2,eu-west-3,il-central-1,"
-		"me-central-1,me-south-1,mx-central-1,sa-east-1,us-east-1,us-east-2,us-west-1,"
-		"us-west-2,cn-north-1,cn-northwest-1,us-gov-east-1,us-gov-west-1,global,unknown";
-	char loc[1024];
-	size_t n;
+	struct wdn_athena a;
+	struct wdn_err err = { 0 };
+	struct wdn_buf loc = WDN_BUF_INIT, sql = WDN_BUF_INIT;
+	struct wdn_aws *aws = NULL;
+	char now[32], run[32];
+	int rc = 0;
 
-	snprintf(loc, sizeof(loc), "%s", out && !strncmp(out, "s3://", 5) ? out : "s3://BUCKET/PREFIX");
-	n = strlen(loc);
-	while (n && loc[n - 1] == '/')
-		loc[--n] = '\0';
-	printf("CREATE EXTERNAL TABLE IF NOT EXISTS %s (\n"
-	       "  eventversion STRING,\n"
-	       "  useridentity STRUCT<type: STRING, principalid: STRING, arn: STRING,\n"
-	       "    accountid: STRING, invokedby: STRING, accesskeyid: STRING, username: STRING,\n"
-	       "    sessioncontext: STRUCT<attributes: STRUCT<mfaauthenticated: STRING,\n"
-	       "      creationdate: STRING>, sessionissuer: STRUCT<type: STRING, principalid: STRING,\n"
-	       "      arn: STRING, accountid: STRING, username: STRING>, sourceidentity: STRING>>,\n"
-	       "  eventtime STRING,\n"
-	       "  eventsource STRING,\n"
-	       "  eventname STRING,\n"
-	       "  awsregion STRING,\n"
-	       "  sourceipaddress STRING,\n"
-	       "  useragent STRING,\n"
-	       "  errorcode STRING,\n"
-	       "  errormessage STRING,\n"
-	       "  requestparameters STRING,\n"
-	       "  responseelements STRING,\n"
-	       "  additionaleventdata STRING,\n"
-	       "  requestid STRING,\n"
-	       "  eventid STRING,\n"
-	       "  readonly STRING,\n"
-	       "  resources ARRAY<STRUCT<arn: STRING, accountid: STRING, type: STRING>>,\n"
-	       "  eventtype STRING,\n"
-	       "  apiversion STRING,\n"
-	       "  managementevent BOOLEAN,\n"
-	       "  recipientaccountid STRING,\n"
-	       "  sharedeventid STRING,\n"
-	       "  vpcendpointid STRING,\n"
-	       "  eventcategory STRING,\n"
-	       "  tlsdetails STRUCT<tlsversion: STRING, ciphersuite: STRING,\n"
-	       "    clientprovidedhostheader: STRING>,\n"
-	       "  whodunnit STRUCT<\n"
-	       "    principal: STRING,\n"
-	       "    principalchain: ARRAY<STRING>,\n"
-	       "    identity: STRUCT<type: STRING, arn: STRING, service: STRING, accountid: STRING,\n"
-	       "      accesskeyid: STRING, subject: STRING, provider: STRING, username: STRING>,\n"
-	       "    tags: MAP<STRING, STRING>,\n"
-	       "    transitivetags: ARRAY<STRING>,\n"
-	       "    sourceidentity: STRING,\n"
-	       "    `start`: STRING,\n"
-	       "    `end`: STRING,\n"
-	       "    complete: BOOLEAN>\n"
-	       ")\n"
-	       "PARTITIONED BY (account STRING, region STRING, day STRING)\n"
-	       "ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'\n"
-	       "WITH SERDEPROPERTIES ('ignore.malformed.json' = 'true', 'case.insensitive' = 'true')\n"
-	       "LOCATION '%s/'\n"
-	       "TBLPROPERTIES (\n"
-	       "  'projection.enabled' = 'true',\n"
-	       "  'projection.account.type' = 'injected',\n"
-	       "  'projection.region.type' = 'enum',\n"
-	       "  'projection.region.values' = '%s',\n"
-	       "  'projection.day.type' = 'date',\n"
-	       "  'projection.day.format' = 'yyyy-MM-dd',\n"
-	       "  'projection.day.range' = '2013-11-01,NOW',\n"
-	       "  'projection.day.interval' = '1',\n"
-	       "  'projection.day.interval.unit' = 'DAYS',\n"
-	       "  'storage.location.template' = '%s/account=${account}/region=${region}/day=${day}'\n"
-	       ");\n", table, loc, regions, loc);
+	wdn_athena_init(&a);
+	a.table = table;
+	wdn_buf_adds(&loc, r->out && !strncmp(r->out, "s3://", 5) ? r->out : "s3://BUCKET/PREFIX");
+	while (loc.len > 5 && loc.ptr[loc.len - 1] == '/')
+		loc.ptr[--loc.len] = '\0';
+	a.location = loc.ptr;
+	if (wdn_athena_check(&a, NULL, &err))
+		cli_usage_error(&r->cli, "%s", err.msg);
+	if (r->out && !strncmp(r->out, "s3://", 5)) {
+		if (wdn_s3_parse_url(r->out, &r->out_bucket, &r->out_prefix, &err))
+			cli_usage_error(&r->cli, "-o: %s", err.msg);
+		if (cli_aws(&r->cli, &aws))
+			goto out;
+		rc = wdn_athena_scan_s3(&a, aws, r->out_bucket, r->out_prefix, &err);
+	} else if (r->out) {
+		rc = wdn_athena_scan_dir(&a, r->out, &err);
+	}
+	if (!rc && day) {
+		int64_t t = wdn_time_now();
+
+		/* a run of its own: a failed one leaves nothing a later one reads */
+		wdn_time_format(t, now);
+		snprintf(run, sizeof(run), "%.4s%.2s%.2sT%.2s%.2s%.2sZ", now, now + 5, now + 8,
+			 now + 11, now + 14, now + 17);
+		rc = wdn_athena_consolidate(&sql, &a, day, run, &err);
+	} else if (!rc) {
+		rc = wdn_athena_ddl(&sql, &a, &err);
+	}
+	if (rc == WDN_EINVAL && !sql.len)
+		cli_usage_error(&r->cli, "%s", err.msg);
+	if (rc)
+		cli_fail(&r->cli, "%s", err.msg);
+	else
+		fwrite(sql.ptr, 1, sql.len, stdout);
+out:
+	wdn_aws_free(aws);
+	wdn_athena_release(&a);
+	wdn_buf_release(&sql);
+	wdn_buf_release(&loc);
 }
 
 /* ---- main ------------------------------------------------------------------ */
@@ -799,7 +777,7 @@ int main(int argc, char **argv)
 	struct worker w[MAX_JOBS];
 	pthread_t tid[MAX_JOBS];
 	struct wdn_aws *aws = NULL;
-	const char *table = "whodunnit_cloudtrail";
+	const char *table = "whodunnit_cloudtrail", *day = NULL;
 	struct wdn_buf tmpdir = WDN_BUF_INIT;
 	struct wdn_enrich_cache *cache = NULL;
 	int o, ddl = 0, made_tmp = 0, j;
@@ -821,6 +799,17 @@ int main(int argc, char **argv)
 		case OPT_RECORD: r.record = 1; break;
 		case OPT_DDL: ddl = 1; break;
 		case OPT_TABLE: table = optarg; break;
+		case OPT_CONSOLIDATE:
+			/* a day is done when late deliveries have landed too */
+			if (strlen(optarg) != 10 || optarg[4] != '-' || optarg[7] != '-' ||
+			    wdn_time_parse(optarg, 10, &t))
+				cli_usage_error(&r.cli, "--athena-consolidate: '%s' is not a date (YYYY-MM-DD)",
+						optarg);
+			if (t > wdn_time_now() - 2 * 86400)
+				cli_usage_error(&r.cli, "--athena-consolidate: '%s' is not over for a day yet",
+						optarg);
+			day = optarg;
+			break;
 		case OPT_REJECT:
 			if (cli_open_reject(&r.cli, optarg))
 				return cli_exit(&r.cli);
@@ -837,8 +826,10 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	if (ddl) {
-		athena_ddl(r.out, table);
+	if (ddl || day) {
+		athena_ddl(&r, table, day);
+		free(r.out_bucket);
+		free(r.out_prefix);
 		return cli_exit(&r.cli);
 	}
 	if (r.out && !strncmp(r.out, "s3://", 5)) {

@@ -5,12 +5,8 @@ static const char synopsis[] =
 	"usage: wdn-tags [-q] [--store URL] [--at TIME] [--profile NAME] [--region REGION]\n"
 	"                [--endpoint-url URL]\n";
 
-/* what wdn_answer_gen_tags writes, replaced if the input has them */
-static const char *const added[] = {
-	"Tags", "TransitiveTags", "ChainTags", "SourceIdentity", "SourceIdentityChanged", NULL,
-};
-
 int main(int argc, char **argv)
 {
-	return cli_filter_main(argc, argv, "wdn-tags", synopsis, wdn_answer_gen_tags, added);
+	return cli_filter_main(argc, argv, "wdn-tags", synopsis, wdn_answer_gen_tags,
+			       wdn_tags_members /* replaced where the input has them */);
 }

@@ -92,8 +92,9 @@ function __wdn_complete --argument-names cmd --description 'Register the complet
             complete -c $cmd -l since -x -d 'Leave out S3 objects of the days before a date (YYYY-MM-DD)'
             complete -c $cmd -l until -x -d 'Leave out S3 objects of the days after a date (YYYY-MM-DD)'
             complete -c $cmd -l reject -r -d 'Append rejected records to a file'
-            complete -c $cmd -l athena-ddl -d 'Print the Athena table for the output and exit'
-            complete -c $cmd -l table -x -d 'Table name for --athena-ddl'
+            complete -c $cmd -l athena-ddl -d 'Print the Athena tables and view for the output and exit'
+            complete -c $cmd -l athena-consolidate -x -d 'Print the daily step that rewrites a day (YYYY-MM-DD) as Parquet'
+            complete -c $cmd -l table -x -d 'View name for --athena-ddl and --athena-consolidate'
     end
     complete -c $cmd -s q -l quiet -d $quiet
     complete -c $cmd -s h -l help -d 'Print the usage and exit'

@@ -137,6 +137,21 @@ static void gen_strs(yajl_gen g, char *const *v, size_t n)
 	yajl_gen_array_close(g);
 }
 
+/* Every member wdn_answer_gen_whodunnit writes, in its order, with its type
+ * in the Athena table (--athena-ddl prints this). */
+const struct wdn_member wdn_whodunnit_members[] = {
+	{ "Principal", "STRING", NULL },
+	{ "PrincipalChain", "ARRAY<STRING>", NULL },
+	{ "Identity", NULL, wdn_identity_members },
+	{ "Tags", "MAP<STRING, STRING>", NULL },
+	{ "TransitiveTags", "ARRAY<STRING>", NULL },
+	{ "SourceIdentity", "STRING", NULL },
+	{ "Start", "STRING", NULL },
+	{ "End", "STRING", NULL },
+	{ "Complete", "BOOLEAN", NULL },
+	{ NULL, NULL, NULL },
+};
+
 void wdn_answer_gen_whodunnit(yajl_gen g, const struct wdn_answer *a)
 {
 	yajl_gen_map_open(g);
@@ -379,6 +394,40 @@ static int safe_value(struct wdn_buf *b, struct wdn_str v, const char *none)
 		wdn_buf_addc(b, (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 			     c == '-' || c == '_' ? c : '_');
 	}
+	return 0;
+}
+
+/* One "NAME=VALUE/" segment of a partition path; its value in v. */
+static int segment(const char **p, const char *end, const char *name, struct wdn_str *v)
+{
+	size_t n = strlen(name);
+	const char *s = *p, *q;
+
+	if ((size_t)(end - s) <= n || memcmp(s, name, n) || s[n] != '=')
+		return WDN_EINVAL;
+	s += n + 1;
+	for (q = s; q < end && *q != '/'; q++) {
+		char c = *q;
+
+		/* only what safe_value writes: the values reach SQL text */
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_'))
+			return WDN_EINVAL;
+	}
+	if (q == end || q == s || q - s > 64)
+		return WDN_EINVAL;
+	v->ptr = s;
+	v->len = (size_t)(q - s);
+	*p = q + 1;
+	return 0;
+}
+
+int wdn_partition_parse(const char *path, size_t len, struct wdn_str *account, struct wdn_str *region)
+{
+	const char *p = path, *end = path + len;
+
+	if (segment(&p, end, "account", account) || segment(&p, end, "region", region))
+		return WDN_EINVAL;
 	return 0;
 }
 

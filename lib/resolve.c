@@ -857,6 +857,26 @@ static void gen_chain_list(yajl_gen g, const struct wdn_answer *a)
 	yajl_gen_array_close(g);
 }
 
+static const struct wdn_member inferred_members[] = {
+	{ "EventName", "STRING", NULL }, { "EventID", "STRING", NULL },
+	{ "EventTime", "STRING", NULL }, { "StackName", "STRING", NULL },
+	{ "Principal", "STRING", NULL }, { "AccessKeyId", "STRING", NULL },
+	{ NULL, NULL, NULL },
+};
+
+/* Every member wdn_answer_gen_identity may write, in its order. */
+const struct wdn_member wdn_identity_members[] = {
+	{ "Type", "STRING", NULL }, { "Arn", "STRING", NULL }, { "Service", "STRING", NULL },
+	{ "AccountId", "STRING", NULL }, { "AccessKeyId", "STRING", NULL },
+	{ "InstanceId", "STRING", NULL }, { "Provider", "STRING", NULL },
+	{ "Subject", "STRING", NULL }, { "Audience", "STRING", NULL },
+	{ "UserName", "STRING", NULL }, { "UserId", "STRING", NULL },
+	{ "IdentityStoreArn", "STRING", NULL },
+	{ "ProviderTags", "MAP<STRING, STRING>", NULL },
+	{ "InferredFrom", NULL, inferred_members },
+	{ NULL, NULL, NULL },
+};
+
 void wdn_answer_gen_identity(yajl_gen g, const struct wdn_answer *a)
 {
 	wdn_gen_key(g, "Identity");
@@ -1061,6 +1081,23 @@ void wdn_answer_gen_lookup(yajl_gen g, const struct wdn_answer *a, int flags)
 	gen_links(g, a);
 }
 
+/* Every member wdn_answer_gen_chain may write: wdn-chain replaces these in
+ * its input objects. */
+const struct wdn_member wdn_chain_members[] = {
+	{ "Principal", "STRING", NULL }, { "PrincipalChain", "ARRAY<STRING>", NULL },
+	{ "Identity", NULL, wdn_identity_members }, { "Complete", "BOOLEAN", NULL },
+	{ "Start", "STRING", NULL }, { "End", "STRING", NULL },
+	{ "AccountId", "STRING", NULL }, { "KeyType", "STRING", NULL },
+	{ "SessionName", "STRING", NULL }, { "FirstSeen", "STRING", NULL },
+	{ "LastSeen", "STRING", NULL }, { "Status", "STRING", NULL },
+	{ "StatusHistory", "ARRAY<STRUCT<time: STRING, status: STRING, eventid: STRING>>", NULL },
+	{ "Inferred", "BOOLEAN", NULL }, { "Found", "BOOLEAN", NULL },
+	{ "Links", "ARRAY<STRUCT<accesskeyid: STRING, principal: STRING, sessionname: STRING, "
+		   "calleraccesskeyid: STRING, eventname: STRING, eventid: STRING, "
+		   "`start`: STRING, `end`: STRING>>", NULL },
+	{ NULL, NULL, NULL },
+};
+
 void wdn_answer_gen_chain(yajl_gen g, const struct wdn_answer *a)
 {
 	wdn_gen_key(g, "Principal");
@@ -1073,6 +1110,14 @@ void wdn_answer_gen_chain(yajl_gen g, const struct wdn_answer *a)
 	gen_key_facts(g, a);
 	gen_links(g, a);
 }
+
+/* Every member wdn_answer_gen_tags may write: wdn-tags replaces these. */
+const struct wdn_member wdn_tags_members[] = {
+	{ "Tags", "MAP<STRING, STRING>", NULL }, { "TransitiveTags", "ARRAY<STRING>", NULL },
+	{ "ChainTags", "MAP<STRING, STRING>", NULL }, { "SourceIdentity", "STRING", NULL },
+	{ "SourceIdentityChanged", "BOOLEAN", NULL },
+	{ NULL, NULL, NULL },
+};
 
 void wdn_answer_gen_tags(yajl_gen g, const struct wdn_answer *a)
 {

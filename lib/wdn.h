@@ -513,6 +513,19 @@ void wdn_answer_gen_identity(struct yajl_gen_t *g, const struct wdn_answer *a);
  * for the format, controls shown as codes. 0, or WDN_ENOMEM. */
 int wdn_answer_dot(const struct wdn_answer *a, struct wdn_buf *out);
 int wdn_answer_markdown(const struct wdn_answer *a, struct wdn_buf *out);
+
+/* A JSON member a generator may write, with its Amazon Athena (Hive DDL)
+ * type, or sub: it is a structure of those members. Each list sits beside
+ * the generator it describes, ends with a NULL name, and a test checks that
+ * the two agree: the Athena DDL and wdn-chain/wdn-tags are built from them. */
+struct wdn_member {
+	const char *name;
+	const char *type;
+	const struct wdn_member *sub;
+};
+extern const struct wdn_member wdn_identity_members[];   /* wdn_answer_gen_identity */
+extern const struct wdn_member wdn_chain_members[];      /* wdn_answer_gen_chain */
+extern const struct wdn_member wdn_tags_members[];       /* wdn_answer_gen_tags */
 /* An issuance's summary members (key, principal, session, caller, event,
  * validity): the Links, the Descendants, and wdn-record's output lines. */
 void wdn_issuance_gen_summary(struct yajl_gen_t *g, const struct wdn_issuance *is);
@@ -784,10 +797,55 @@ int wdn_enrich_event(struct wdn_enricher *e, const struct wdn_event *ev, struct 
 		     struct wdn_err *err);
 /* The whodunnit object alone, for an answer (members as the enrich output). */
 void wdn_answer_gen_whodunnit(struct yajl_gen_t *g, const struct wdn_answer *a);
+extern const struct wdn_member wdn_whodunnit_members[];  /* wdn_answer_gen_whodunnit */
 /* Hive-style partition of an event: "account=A/region=R/day=YYYY-MM-DD". */
 int wdn_event_partition(const struct wdn_event *ev, struct wdn_buf *out);
+/* The same layout as an Athena storage.location.template. */
+#define WDN_PARTITION_TEMPLATE "account=${account}/region=${region}/day=${day}"
+/* The account and region of a path under the output ("account=A/region=R/..."),
+ * each a value wdn_event_partition writes; WDN_EINVAL for anything else. */
+int wdn_partition_parse(const char *path, size_t len, struct wdn_str *account, struct wdn_str *region);
 /* Is this JSON text compact (no whitespace outside strings)? */
 int wdn_json_is_compact(const char *p, size_t n);
+
+/* ---- Athena (athena.c) ------------------------------------------------------ */
+
+/*
+ * The Amazon Athena statements for partitioned output: a JSON table over what
+ * wdn-enrich writes (TABLE_json), a Parquet table of consolidated days
+ * (TABLE_parquet, under LOCATION/parquet/), and the view TABLE over both.
+ * The JSON table projects account and region as enums of the values the
+ * output holds, read from it by the scan functions.
+ */
+#define WDN_ATHENA_PARQUET "parquet"
+struct wdn_athena_values {
+	char **v;
+	size_t n, cap;
+};
+struct wdn_athena {
+	const char *table;       /* borrowed */
+	const char *location;    /* s3://bucket/prefix without a trailing '/', borrowed */
+	struct wdn_athena_values accounts, regions; /* owned */
+};
+void wdn_athena_init(struct wdn_athena *a);
+void wdn_athena_release(struct wdn_athena *a);
+/* Note the account and region of a path under the output; WDN_EINVAL when it
+ * is not "account=A/region=R/...". */
+int wdn_athena_add_path(struct wdn_athena *a, const char *path, size_t len);
+/* Note every account=A/region=R written into a directory, or under an S3 prefix. */
+int wdn_athena_scan_dir(struct wdn_athena *a, const char *dir, struct wdn_err *err);
+int wdn_athena_scan_s3(struct wdn_athena *a, struct wdn_aws *aws, const char *bucket,
+		       const char *prefix, struct wdn_err *err);
+/* WDN_EINVAL unless the table name, the location and run (may be NULL) are
+ * tame enough to stand in SQL text as they are. */
+int wdn_athena_check(const struct wdn_athena *a, const char *run, struct wdn_err *err);
+/* Append the tables, the projection values and the view. */
+int wdn_athena_ddl(struct wdn_buf *out, struct wdn_athena *a, struct wdn_err *err);
+/* Append the daily step for a finished day (YYYY-MM-DD): the projection
+ * values, the day as Parquet under a location of this run's own, the
+ * partition pointed at it, and the view's cutoff moved past the day. */
+int wdn_athena_consolidate(struct wdn_buf *out, struct wdn_athena *a, const char *day,
+			   const char *run, struct wdn_err *err);
 
 /* ---- delivered events: SQS and Lambda (sqs.c, lambda.c) --------------------- */
 

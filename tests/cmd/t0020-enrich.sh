@@ -134,10 +134,10 @@ ui='{"type":"AssumedRole","arn":"arn:aws:sts::607481580000:assumed-role/whodunni
 } | wdn-enrich -q --store "$T/early.db" | jq -c '.whodunnit.Start' >"$T/early.out"
 is "$(tr '\n' ' ' <"$T/early.out")" "null \"$t\" " "a use before the issuance is not found; the next use, inside it, is"
 
-wdn-enrich --athena-ddl -o s3://enriched/trail/ >"$T/ddl"
-grep -q "CREATE EXTERNAL TABLE IF NOT EXISTS whodunnit_cloudtrail" "$T/ddl" &&
-	grep -q "'projection.account.type' = 'injected'" "$T/ddl" &&
-	grep -q "'storage.location.template' = 's3://enriched/trail/account=\${account}/region=\${region}/day=\${day}'" "$T/ddl" &&
+wdn-enrich --athena-ddl >"$T/ddl"
+grep -q "CREATE EXTERNAL TABLE IF NOT EXISTS whodunnit_cloudtrail_json" "$T/ddl" &&
+	grep -q "'projection.account.type' = 'enum'" "$T/ddl" &&
+	grep -q "'storage.location.template' = 's3://BUCKET/PREFIX/account=\${account}/region=\${region}/day=\${day}'" "$T/ddl" &&
 	grep -q "whodunnit STRUCT<" "$T/ddl"
 ok "--athena-ddl prints the table with partition projection for the layout"
 wdn-enrich --shard 4/3 "$seed" >/dev/null 2>&1
