@@ -112,6 +112,7 @@ struct wdn_reader {
 	int digest;            /* input is a CloudTrail digest file */
 	int refuse_env;        /* refuse EventBridge envelopes (wdn_reader_refuse_envelopes) */
 	int env_seen;          /* the top-level object in progress has an envelope's member */
+	int ev_env;            /* so has the event in progress itself (one in an array) */
 	int skipping;          /* after an error: dropping bytes until a line starts a value */
 	int done;              /* nothing more of this input is read */
 	int lines_mode;        /* 1: JSON lines, so a record never spans lines; -1: not */
@@ -194,6 +195,7 @@ static void begin_event(struct wdn_reader *r, uint64_t at, int depth)
 {
 	r->ev_depth = depth;
 	r->ev_start = at;
+	r->ev_env = 0;
 	wdn_buf_reset(&r->scratch);
 	memset(r->f, 0, sizeof(r->f));
 	r->type_error = -1;
@@ -213,7 +215,7 @@ static int finish_event(struct wdn_reader *r, uint64_t end)
 		ev.f[i].len = r->f[i].len;
 	}
 	r->ev_depth = 0;
-	if (r->refuse_env && r->env_seen) {
+	if (r->refuse_env && (r->env_seen || r->ev_env)) {
 		refuse(r, ev.record, r->ev_start, end,
 		       "refused: an EventBridge envelope among other records (it must be a message of its own)");
 	} else if (!wdn_utf8_valid(ev.raw.ptr, ev.raw.len)) {
@@ -363,8 +365,12 @@ static int cb_key(void *c, const unsigned char *k, size_t n)
 	r->tok_end = pos_now(r);
 	if (cx == C_TOP_OBJ || cx == C_EVENT || cx == C_UI || cx == C_SC || cx == C_SI)
 		r->pending = lookup_key(cx, k, n);
-	if (cx == C_TOP_OBJ && ((n == 6 && !memcmp(k, "detail", 6)) || (n == 11 && !memcmp(k, "detail-type", 11))))
-		r->env_seen = 1;
+	if ((n == 6 && !memcmp(k, "detail", 6)) || (n == 11 && !memcmp(k, "detail-type", 11))) {
+		if (cx == C_TOP_OBJ)
+			r->env_seen = 1;
+		else if (cx == C_EVENT && r->depth == r->ev_depth)
+			r->ev_env = 1; /* an envelope as a record of an array: never unwrapped, never trusted */
+	}
 	if (cx == C_TOP_OBJ && n == 15 && !memcmp(k, "digestStartTime", 15)) {
 		r->digest = 1; /* CloudTrail-Digest files vouch for logs; they hold no events */
 		snprintf(r->why, sizeof(r->why), "digest");

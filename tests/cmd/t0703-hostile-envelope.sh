@@ -228,10 +228,21 @@ invoke "$T/two.jsonl" two >/dev/null
 jq -Rs . "$T/two.jsonl" | sqs_batch >"$T/two-batch.json"
 invoke "$T/two-batch.json" two-batch >/dev/null
 invoke "$T/log.json" log >/dev/null
-lrun 3
+# envelopes as the records of an array or a log file, their event's fields beside
+fev 11 | wrap custom.app "$ACCT" | jq -c '. + .detail' >"$T/flat1"
+fev 12 | wrap aws.iam 999999999999 | jq -c '. + .detail' >"$T/flat2"
+jq -cs . "$T/flat1" "$T/flat2" >"$T/array.json"
+jq -cs '{Records: .}' "$T/flat1" "$T/flat2" >"$T/records.json"
+invoke "$T/array.json" array >/dev/null
+invoke "$T/records.json" records >/dev/null
+lrun 5
 is "$(answer two | jq -c '[.kind, .body.refused]')" '["response",2]' "two envelopes in one payload: both refused"
 is "$(answer two-batch | jq -c .body)" '{"batchItemFailures":[]}' "and in one SQS message"
 is "$(answer log | jq -c .body)" '{"messages":1,"events":2}' "a log file (no envelope) is read as before"
+is "$(answer array | jq -c .body)/$(answer records | jq -c .body)" \
+	'{"messages":1,"events":0,"refused":2}/{"messages":1,"events":0,"refused":2}' \
+	"envelopes as records of an array or a log file: refused, never read as bare events"
+is "$(lookups "$T/l.db" | sed 1,2d)" "$(fkey 10)" "(only the log file's bare forged event got in)"
 
 # ---- --sqs: the same forgeries through a queue ------------------------------------
 export AWS_ACCESS_KEY_ID=AKIDENVELOPETEST AWS_SECRET_ACCESS_KEY=envelope-test-secret AWS_REGION=us-east-1
