@@ -66,7 +66,7 @@ int wdn_s3_check_bucket(const char *bucket, struct wdn_err *err)
 	}
 	if (!why)
 		return 0;
-	/* the name is hostile: quoted as JSON would, so it cannot forge a line */
+	/* the name may be hostile: bytes that could forge or garble a line escaped */
 	{
 		char shown[80];
 		size_t o = 0;
