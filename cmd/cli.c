@@ -805,10 +805,8 @@ void cli_inputs_collect(struct cli *c, struct wdn_aws **aws, char **operands, in
 		} else if (!strncmp(operands[i], "s3://", 5)) {
 			char *bucket, *prefix;
 
-			if (wdn_s3_parse_url(operands[i], &bucket, &prefix, &err)) {
-				cli_fail(c, "%s", err.msg);
-				continue;
-			}
+			if (wdn_s3_parse_url(operands[i], &bucket, &prefix, &err))
+				cli_usage_error(c, "%s", err.msg); /* a bucket S3 cannot have: a typo, or worse */
 			k.bucket = bucket;
 			if (!cli_aws(c, aws) && wdn_s3_list(*aws, bucket, prefix, NULL, collect_object, &k, &err))
 				cli_fail(c, "%s", err.msg);

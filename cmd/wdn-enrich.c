@@ -437,7 +437,7 @@ static int enrich_one(struct worker *w, const struct wdn_event *ev)
 	return 0;
 bad:
 	if (rc == WDN_EINVAL) {
-		struct wdn_reject rej = { ev->input, ev->record, 0, ev->raw, err.msg };
+		struct wdn_reject rej = { ev->input, ev->record, 0, ev->raw, err.msg, 0 };
 
 		/* kept out of the output, like any bad record */
 		w->events--;

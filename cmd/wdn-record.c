@@ -36,7 +36,7 @@ struct run {
 	const char *input;
 	struct wdn_aws *aws;
 	struct cli_progress progress;
-	uint64_t inputs, events, rejected;
+	uint64_t inputs, events, rejected, refused;
 	int failed;     /* the store failed: stop */
 	const char *what; /* what the summary counts: inputs, or messages */
 };
@@ -49,7 +49,10 @@ static void on_reject(void *ctx, const struct wdn_reject *rej)
 {
 	struct run *r = ctx;
 
-	r->rejected++;
+	if (rej->untrusted)
+		r->refused++;
+	else
+		r->rejected++;
 	cli_reject(&r->cli, rej);
 }
 
@@ -107,7 +110,7 @@ static int on_event(void *ctx, const struct wdn_event *ev)
 		cli_progress(&r->cli, &r->progress, 0);
 	if (rc == WDN_EINVAL) {
 		/* a malformed issuing event: reject it, keep the rest */
-		struct wdn_reject rej = { ev->input, ev->record, 0, ev->raw, err.msg };
+		struct wdn_reject rej = { ev->input, ev->record, 0, ev->raw, err.msg, 0 };
 
 		on_reject(r, &rej);
 		return 0;
@@ -296,10 +299,10 @@ summary:
 	wdn_recorder_counts(r.rec, &issuances, &sightings, &changes);
 	if (!r.cli.quiet)
 		fprintf(stderr, "wdn-record: %llu %s, %llu events, %llu issuances, "
-			"%llu changes, %llu keys seen, %llu rejected\n", (unsigned long long)r.inputs, r.what,
-			(unsigned long long)r.events, (unsigned long long)issuances,
+			"%llu changes, %llu keys seen, %llu rejected, %llu refused\n", (unsigned long long)r.inputs,
+			r.what, (unsigned long long)r.events, (unsigned long long)issuances,
 			(unsigned long long)changes, (unsigned long long)sightings,
-			(unsigned long long)r.rejected);
+			(unsigned long long)r.rejected, (unsigned long long)r.refused);
 out:
 	wdn_recorder_free(r.rec);
 	wdn_store_close(r.store);

@@ -268,6 +268,8 @@ int wdn_http_run(struct wdn_http *h, struct wdn_http_xfer **xs, size_t n)
 		cu.easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
 		cu.easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 60L);
 		cu.easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+		/* an S3 key's "." and ".." segments are its own, signed as they are */
+		cu.easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
 		if (!strcmp(x->method, "HEAD"))
 			cu.easy_setopt(e, CURLOPT_NOBODY, 1L);
 		if (x->body_len || !strcmp(x->method, "POST") || !strcmp(x->method, "PUT")) {

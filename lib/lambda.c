@@ -257,7 +257,7 @@ int wdn_lambda_handle(struct wdn_delivery *d, const char *request_id, const char
 	struct wdn_buf name = WDN_BUF_INIT;
 	wdn_json v = NULL, recs = NULL;
 	const char *src = NULL;
-	uint64_t messages = d->messages, events = d->events;
+	uint64_t messages = d->messages, events = d->events, refused = d->refused;
 	int rc, frc;
 	struct wdn_err ferr = { 0 };
 
@@ -287,10 +287,15 @@ int wdn_lambda_handle(struct wdn_delivery *d, const char *request_id, const char
 			*err = ferr;
 		rc = frc;
 	}
-	if (!rc && !resp->len)
-		wdn_buf_addf(resp, "{\"messages\":%llu,\"events\":%llu}",
+	if (!rc && !resp->len) {
+		wdn_buf_addf(resp, "{\"messages\":%llu,\"events\":%llu",
 			     (unsigned long long)(d->messages - messages),
 			     (unsigned long long)(d->events - events));
+		/* refused envelopes are answered, not failed: retries would refuse them again */
+		if (d->refused != refused)
+			wdn_buf_addf(resp, ",\"refused\":%llu", (unsigned long long)(d->refused - refused));
+		wdn_buf_addc(resp, '}');
+	}
 	return rc;
 }
 

@@ -110,6 +110,9 @@ struct wdn_reader {
 	char why[160];         /* why a callback cancelled the parse */
 	int stop_code;         /* on_event asked to stop with this code */
 	int digest;            /* input is a CloudTrail digest file */
+	int refuse_env;        /* refuse EventBridge envelopes (wdn_reader_refuse_envelopes) */
+	int env_seen;          /* the top-level object in progress has an envelope's member */
+	int ev_env;            /* so has the event in progress itself (one in an array) */
 	int skipping;          /* after an error: dropping bytes until a line starts a value */
 	int done;              /* nothing more of this input is read */
 	int lines_mode;        /* 1: JSON lines, so a record never spans lines; -1: not */
@@ -139,18 +142,13 @@ static uint64_t line_of(struct wdn_reader *r, uint64_t off)
 	return n;
 }
 
-static void reject(struct wdn_reader *r, uint64_t record, uint64_t from, uint64_t to,
-		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void reject(struct wdn_reader *r, uint64_t record, uint64_t from, uint64_t to,
-		   const char *fmt, ...)
+static void reject_v(struct wdn_reader *r, int untrusted, uint64_t record, uint64_t from,
+		     uint64_t to, const char *fmt, va_list ap)
 {
 	struct wdn_reject rej;
 	char msg[256];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	if (from < r->base)
 		from = r->base;
 	if (to > r->base + r->win.len)
@@ -163,15 +161,41 @@ static void reject(struct wdn_reader *r, uint64_t record, uint64_t from, uint64_
 	rej.raw.ptr = r->win.ptr + (from - r->base);
 	rej.raw.len = (size_t)(to - from);
 	rej.msg = msg;
+	rej.untrusted = untrusted;
 	r->rejected++;
 	if (r->on_reject)
 		r->on_reject(r->cbctx, &rej);
+}
+
+static void reject(struct wdn_reader *r, uint64_t record, uint64_t from, uint64_t to,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void reject(struct wdn_reader *r, uint64_t record, uint64_t from, uint64_t to,
+		   const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	reject_v(r, 0, record, from, to, fmt, ap);
+	va_end(ap);
+}
+
+static void refuse(struct wdn_reader *r, uint64_t record, uint64_t from, uint64_t to,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void refuse(struct wdn_reader *r, uint64_t record, uint64_t from, uint64_t to,
+		   const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	reject_v(r, 1, record, from, to, fmt, ap);
+	va_end(ap);
 }
 
 static void begin_event(struct wdn_reader *r, uint64_t at, int depth)
 {
 	r->ev_depth = depth;
 	r->ev_start = at;
+	r->ev_env = 0;
 	wdn_buf_reset(&r->scratch);
 	memset(r->f, 0, sizeof(r->f));
 	r->type_error = -1;
@@ -191,7 +215,10 @@ static int finish_event(struct wdn_reader *r, uint64_t end)
 		ev.f[i].len = r->f[i].len;
 	}
 	r->ev_depth = 0;
-	if (!wdn_utf8_valid(ev.raw.ptr, ev.raw.len)) {
+	if (r->refuse_env && (r->env_seen || r->ev_env)) {
+		refuse(r, ev.record, r->ev_start, end,
+		       "refused: an EventBridge envelope among other records (it must be a message of its own)");
+	} else if (!wdn_utf8_valid(ev.raw.ptr, ev.raw.len)) {
 		reject(r, ev.record, r->ev_start, end, "invalid UTF-8");
 	} else if (r->type_error >= 0) {
 		reject(r, ev.record, r->ev_start, end, "field '%s' is not a string",
@@ -277,6 +304,7 @@ static int enter(struct wdn_reader *r, int is_map)
 	if (d == 1) {
 		r->ctx[d] = C_TOP_OBJ;
 		r->record++;
+		r->env_seen = 0;
 		begin_event(r, at, d);
 	} else if (parent == C_TOP_ARRAY || parent == C_RECORDS) {
 		r->ctx[d] = C_EVENT;
@@ -337,6 +365,12 @@ static int cb_key(void *c, const unsigned char *k, size_t n)
 	r->tok_end = pos_now(r);
 	if (cx == C_TOP_OBJ || cx == C_EVENT || cx == C_UI || cx == C_SC || cx == C_SI)
 		r->pending = lookup_key(cx, k, n);
+	if ((n == 6 && !memcmp(k, "detail", 6)) || (n == 11 && !memcmp(k, "detail-type", 11))) {
+		if (cx == C_TOP_OBJ)
+			r->env_seen = 1;
+		else if (cx == C_EVENT && r->depth == r->ev_depth)
+			r->ev_env = 1; /* an envelope as a record of an array: never unwrapped, never trusted */
+	}
 	if (cx == C_TOP_OBJ && n == 15 && !memcmp(k, "digestStartTime", 15)) {
 		r->digest = 1; /* CloudTrail-Digest files vouch for logs; they hold no events */
 		snprintf(r->why, sizeof(r->why), "digest");
@@ -422,6 +456,11 @@ struct wdn_reader *wdn_reader_new(const char *name, wdn_event_fn on_event,
 		return NULL;
 	}
 	return r;
+}
+
+void wdn_reader_refuse_envelopes(struct wdn_reader *r)
+{
+	r->refuse_env = 1;
 }
 
 void wdn_reader_free(struct wdn_reader *r)

@@ -5,9 +5,108 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Reserved by S3 for other kinds of names (access point aliases, directory
+ * and table buckets, Multi-Region Access Points), never a bucket's own. */
+static const char *const reserved_prefixes[] = { "xn--", "sthree-", "amzn-s3-demo-" };
+static const char *const reserved_suffixes[] = { "-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3" };
+
+static int is_alnum_lc(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* Four dot-separated decimal numbers, as S3 forbids names to look. */
+static int looks_like_ipv4(const char *s, size_t n)
+{
+	size_t i, digits = 0;
+	int dots = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '.') {
+			if (!digits)
+				return 0;
+			dots++;
+			digits = 0;
+		} else if (s[i] >= '0' && s[i] <= '9') {
+			digits++;
+		} else {
+			return 0;
+		}
+	}
+	return dots == 3 && digits;
+}
+
+int wdn_s3_check_bucket(const char *bucket, struct wdn_err *err)
+{
+	size_t n = bucket ? strlen(bucket) : 0, i, k;
+	const char *why = NULL;
+
+	if (n < 3 || n > 63)
+		why = "not 3 to 63 characters long";
+	for (i = 0; !why && i < n; i++) {
+		char c = bucket[i];
+
+		if (!is_alnum_lc(c) && c != '.' && c != '-')
+			why = "not only lowercase letters, digits, dots and hyphens";
+		else if (c == '.' && i + 1 < n && bucket[i + 1] == '.')
+			why = "two adjacent dots";
+	}
+	if (!why && (!is_alnum_lc(bucket[0]) || !is_alnum_lc(bucket[n - 1])))
+		why = "not beginning and ending with a letter or digit";
+	if (!why && looks_like_ipv4(bucket, n))
+		why = "formatted as an IP address";
+	for (k = 0; !why && k < sizeof(reserved_prefixes) / sizeof(reserved_prefixes[0]); k++)
+		if (!strncmp(bucket, reserved_prefixes[k], strlen(reserved_prefixes[k])))
+			why = "a reserved prefix";
+	for (k = 0; !why && k < sizeof(reserved_suffixes) / sizeof(reserved_suffixes[0]); k++) {
+		size_t sl = strlen(reserved_suffixes[k]);
+
+		if (n > sl && !memcmp(bucket + n - sl, reserved_suffixes[k], sl))
+			why = "a reserved suffix";
+	}
+	if (!why)
+		return 0;
+	/* the name may be hostile: bytes that could forge or garble a line escaped */
+	{
+		char shown[80];
+		size_t o = 0;
+
+		for (i = 0; bucket && bucket[i] && o + 5 < sizeof(shown); i++) {
+			unsigned char c = (unsigned char)bucket[i];
+
+			if (c < 0x20 || c >= 0x7f || c == '\\' || c == '\'') {
+				snprintf(shown + o, sizeof(shown) - o, "\\x%02x", c);
+				o += 4;
+			} else {
+				shown[o++] = (char)c;
+			}
+		}
+		shown[o] = '\0';
+		return wdn_err_set(err, WDN_EINVAL, "'%s%s' is not a valid S3 bucket name (%s)", shown,
+				   bucket && bucket[i] ? "..." : "", why);
+	}
+}
+
+int wdn_s3_check_key(const char *key, size_t len, struct wdn_err *err)
+{
+	size_t i;
+
+	if (!len || len > WDN_S3_MAX_KEY)
+		return wdn_err_set(err, WDN_EINVAL, "an S3 object key of %zu bytes (1 to %d allowed)", len,
+				   WDN_S3_MAX_KEY);
+	if (!wdn_utf8_valid(key, len))
+		return wdn_err_set(err, WDN_EINVAL, "an S3 object key that is not UTF-8");
+	for (i = 0; i < len; i++)
+		if ((unsigned char)key[i] < 0x20 || key[i] == 0x7f)
+			return wdn_err_set(err, WDN_EINVAL,
+					   "an S3 object key with a control character (byte %zu)", i + 1);
+	return 0;
+}
+
 int wdn_s3_parse_url(const char *url, char **bucket, char **prefix, struct wdn_err *err)
 {
 	const char *b, *slash;
+	int rc;
 
 	*bucket = *prefix = NULL;
 	if (strncmp(url, "s3://", 5) || !url[5] || url[5] == '/')
@@ -15,18 +114,29 @@ int wdn_s3_parse_url(const char *url, char **bucket, char **prefix, struct wdn_e
 	b = url + 5;
 	slash = strchr(b, '/');
 	*bucket = slash ? wdn_strndup(b, (size_t)(slash - b)) : wdn_strdup(b);
+	if (!*bucket)
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	if ((rc = wdn_s3_check_bucket(*bucket, err))) {
+		free(*bucket);
+		*bucket = NULL;
+		return rc;
+	}
 	*prefix = wdn_strdup(slash ? slash + 1 : "");
 	return 0;
 }
 
-/* Fill base URL and path for an object: bucket in the path or in the host. */
+/* Fill base URL and path for an object: bucket in the path or in the host.
+ * Only a valid bucket name is ever placed, and in the host only one of
+ * lowercase letters, digits and hyphens: nothing in it can end the host. */
 static int locate(struct wdn_aws *a, const char *bucket, const char *key, struct wdn_buf *base,
-		  struct wdn_buf *path)
+		  struct wdn_buf *path, struct wdn_err *err)
 {
 	int custom, rc;
 
-	if ((rc = wdn_aws_endpoint(a, "s3", base, &custom)))
+	if ((rc = wdn_s3_check_bucket(bucket, err)))
 		return rc;
+	if ((rc = wdn_aws_endpoint(a, "s3", base, &custom)))
+		return wdn_err_set(err, rc, "out of memory");
 	if (custom || strchr(bucket, '.')) {
 		wdn_buf_addc(path, '/');
 		wdn_sigv4_uri_encode(path, bucket, strlen(bucket), 1);
@@ -102,7 +212,12 @@ int wdn_s3_list(struct wdn_aws *a, const char *bucket, const char *prefix,
 
 		p.next = NULL;
 		p.truncated = 0;
-		locate(a, bucket, NULL, &base, &path);
+		if ((rc = locate(a, bucket, NULL, &base, &path, err))) {
+			wdn_buf_release(&base);
+			wdn_buf_release(&path);
+			free(token);
+			break;
+		}
 		/* parameters in sorted order, as the canonical query has them */
 		query_param(&q, "continuation-token", token);
 		query_param(&q, "list-type", "2");
@@ -139,7 +254,13 @@ static int object_call(struct wdn_aws *a, const char *method, const char *bucket
 	struct wdn_aws_call *cp = c;
 	int rc;
 
-	locate(a, bucket, key, &base, &path);
+	if ((rc = locate(a, bucket, key, &base, &path, &c->err))) {
+		if (err)
+			*err = c->err;
+		wdn_buf_release(&base);
+		wdn_buf_release(&path);
+		return rc;
+	}
 	c->service = "s3";
 	c->method = method;
 	c->url_base = base.ptr;

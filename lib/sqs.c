@@ -4,6 +4,11 @@
  * notification wraps another message, and anything else goes to the reader
  * as CloudTrail input (EventBridge envelopes are one of its forms). The
  * poller deletes a message only once what it recorded is flushed.
+ *
+ * What a message claims is checked before it is used: an EventBridge
+ * envelope is refused unless it comes from AWS (source aws.*) and its event
+ * belongs to the account it names, and a bucket or key it names is used only
+ * if S3 could have it, so no message can steer a request elsewhere.
  */
 #include "wdn.h"
 
@@ -19,7 +24,8 @@
 /* One message in progress. */
 struct msg {
 	struct wdn_delivery *d;
-	uint64_t rejected;
+	uint64_t rejected;      /* records that are no good event: the message failed */
+	uint64_t refused;       /* envelopes refused as untrusted: reported, not retried */
 	char why[300];          /* the first rejection */
 	int store_rc;           /* the store failed: this, with store_err */
 	struct wdn_err store_err;
@@ -29,7 +35,11 @@ static void msg_reject(void *ctx, const struct wdn_reject *rej)
 {
 	struct msg *m = ctx;
 
-	if (!m->rejected++) {
+	if (rej->untrusted) {
+		/* delivered again it would be refused again: acknowledged, reported */
+		m->refused++;
+		m->d->refused++;
+	} else if (!m->rejected++) {
 		if (rej->record)
 			snprintf(m->why, sizeof(m->why), "'%s': record %llu: %s", rej->input,
 				 (unsigned long long)rej->record, rej->msg);
@@ -50,7 +60,7 @@ static int msg_event(void *ctx, const struct wdn_event *ev)
 
 	if (rc == WDN_EINVAL) {
 		/* a malformed issuing event: rejected, as wdn-record rejects it */
-		struct wdn_reject rej = { ev->input, ev->record, 0, ev->raw, err.msg };
+		struct wdn_reject rej = { ev->input, ev->record, 0, ev->raw, err.msg, 0 };
 
 		msg_reject(m, &rej);
 		return 0;
@@ -67,7 +77,10 @@ static int msg_event(void *ctx, const struct wdn_event *ev)
 	return 0;
 }
 
-static int read_bytes(struct msg *m, const char *name, const char *p, size_t n,
+/* Record a message's bytes. Unless the message was an envelope checked
+ * whole (trusted), an envelope the reader meets in it is refused: one
+ * among other records could not have been checked before reading. */
+static int read_bytes(struct msg *m, const char *name, const char *p, size_t n, int trusted,
 		      struct wdn_err *err)
 {
 	struct wdn_reader *r = wdn_reader_new(name, msg_event, msg_reject, m);
@@ -75,6 +88,8 @@ static int read_bytes(struct msg *m, const char *name, const char *p, size_t n,
 
 	if (!r)
 		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	if (!trusted)
+		wdn_reader_refuse_envelopes(r);
 	rc = wdn_reader_feed(r, p, n);
 	if (!rc)
 		rc = wdn_reader_finish(r);
@@ -91,14 +106,18 @@ static int feed(void *ctx, const void *p, size_t n)
 	return wdn_reader_feed(ctx, p, n);
 }
 
-/* Read and record one S3 object, as wdn-record s3://BUCKET/KEY would. */
-static int read_object(struct msg *m, const char *bucket, const char *key, struct wdn_err *err)
+/* Read and record one S3 object, as wdn-record s3://BUCKET/KEY would. The
+ * bucket and key come from a message: nothing is asked of S3 unless S3
+ * could have them (the S3 client checks the bucket again). */
+static int read_object(struct msg *m, const char *bucket, const char *key, size_t kl,
+		       struct wdn_err *err)
 {
 	struct wdn_buf name = WDN_BUF_INIT;
 	struct wdn_reader *r;
-	size_t kl = strlen(key);
 	int rc;
 
+	if ((rc = wdn_s3_check_bucket(bucket, err)) || (rc = wdn_s3_check_key(key, kl, err)))
+		return rc;
 	/* digests vouch for logs and hold no events; "folders" hold nothing */
 	if (strstr(key, "CloudTrail-Digest") || !kl || key[kl - 1] == '/')
 		return 0;
@@ -131,25 +150,29 @@ static int hexval(char c)
 	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
-/* S3 notifications give keys URL-encoded, a space as '+'. Caller frees. */
-static char *key_decode(const char *s)
+/* S3 notifications give keys URL-encoded, a space as '+': decoded into out
+ * (which may then hold any byte, NUL too: check it by its length). A '%'
+ * that starts no escape is no key S3 encoded: WDN_EINVAL. */
+static int key_decode(const char *s, struct wdn_buf *out, struct wdn_err *err)
 {
-	char *out = malloc(strlen(s) + 1), *o = out;
+	char c;
 
-	if (!out)
-		return NULL;
 	for (; *s; s++) {
 		if (*s == '+') {
-			*o++ = ' ';
-		} else if (*s == '%' && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
-			*o++ = (char)(hexval(s[1]) << 4 | hexval(s[2]));
+			c = ' ';
+		} else if (*s != '%') {
+			c = *s;
+		} else if (hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
+			c = (char)(hexval(s[1]) << 4 | hexval(s[2]));
 			s += 2;
 		} else {
-			*o++ = *s;
+			return wdn_err_set(err, WDN_EINVAL, "an S3 object key with a bad %%-escape");
 		}
+		if (wdn_buf_addc(out, c))
+			return wdn_err_set(err, WDN_EINVAL, "an S3 object key longer than %d bytes",
+					   WDN_S3_MAX_KEY);
 	}
-	*o = '\0';
-	return out;
+	return 0;
 }
 
 /* {"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put",
@@ -164,22 +187,20 @@ static int s3_notification(struct msg *m, wdn_json recs, struct wdn_err *err)
 		const char *ev = wdn_json_str(rec, "eventName");
 		const char *bucket = wdn_json_str(rec, "s3.bucket.name");
 		const char *raw = wdn_json_str(rec, "s3.object.key");
-		char *key;
+		struct wdn_err e = { 0 };
+		struct wdn_buf key;
 
 		if (ev && strncmp(ev, "ObjectCreated:", 14))
 			continue; /* a removal, a restore...: nothing to read */
-		if (!bucket || !*bucket || !raw) {
-			rc = wdn_err_set(err, WDN_EINVAL, "S3 notification record %zu names no bucket or key",
-					 i + 1);
-		} else if (!(key = key_decode(raw))) {
-			rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
-		} else {
-			struct wdn_err e = { 0 };
-
-			rc = read_object(m, bucket, key, &e);
-			free(key);
-			if (rc && err && !first)
-				*err = e;
+		wdn_buf_init(&key, WDN_S3_MAX_KEY + 1);
+		if (!bucket || !*bucket || !raw)
+			rc = wdn_err_set(&e, WDN_EINVAL, "it names no bucket or key");
+		else if (!(rc = key_decode(raw, &key, &e)))
+			rc = read_object(m, bucket, key.ptr, key.len, &e);
+		wdn_buf_release(&key);
+		if (rc && err && !first) {
+			*err = e;
+			wdn_err_prefix(err, "S3 notification record %zu: ", i + 1);
 		}
 		if (rc && !first)
 			first = rc;
@@ -203,7 +224,7 @@ static int trail_notification(struct msg *m, const char *bucket, wdn_json keys, 
 		if (!YAJL_IS_STRING(k))
 			rc = wdn_err_set(&e, WDN_EINVAL, "s3ObjectKey %zu is not a string", i + 1);
 		else
-			rc = read_object(m, bucket, k->u.string, &e);
+			rc = read_object(m, bucket, k->u.string, strlen(k->u.string), &e);
 		if (rc && !first) {
 			first = rc;
 			if (err)
@@ -213,6 +234,158 @@ static int trail_notification(struct msg *m, const char *bucket, wdn_json keys, 
 			return m->store_rc;
 	}
 	return first;
+}
+
+/* ---- EventBridge envelopes --------------------------------------------------- */
+
+/* How many members of object o are named k (JSON allows a name twice; the
+ * tree answers the first, the reader the last: a check of one would not be
+ * a check of the other). */
+static size_t members(wdn_json o, const char *k)
+{
+	size_t i, n = 0;
+
+	for (i = 0; o && YAJL_IS_OBJECT(o) && i < o->u.object.len; i++)
+		n += !strcmp(o->u.object.keys[i], k);
+	return n;
+}
+
+/* A hostile value for a message: at most 64 printable ASCII characters. */
+static const char *shown(const char *s, char out[72])
+{
+	size_t i;
+
+	for (i = 0; s[i] && i < 64; i++)
+		out[i] = s[i] >= 0x20 && s[i] < 0x7f && s[i] != '\'' ? s[i] : '?';
+	snprintf(out + i, 72 - i, "%s", s[i] ? "..." : "");
+	return out;
+}
+
+/* EventBridge's own sources: "aws." and a service name, case and all as
+ * EventBridge compares them. PutEvents refuses custom events this prefix,
+ * so only AWS can have sent one; partner sources (aws.partner/...) are no
+ * service and hold a '/'. */
+static int aws_source(const char *s)
+{
+	size_t i;
+
+	if (strncmp(s, "aws.", 4) || !s[4])
+		return 0;
+	for (i = 4; s[i]; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
+		      s[i] == '-' || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+static int twelve_digits(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 12; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return !s[12];
+}
+
+/* Why the envelope v is not to be trusted (into why), or 0 when it may be
+ * read. Checked: one of each member; a source of AWS's own; a detail-type;
+ * a detail object; and, when the detail is a CloudTrail event, an account
+ * of 12 digits that is the event's recipientAccountId: AWS delivers a
+ * CloudTrail event only to the account that recorded it, and EventBridge
+ * writes the account of whoever put the event. The region is not compared:
+ * it only says which bus received the event. */
+static int envelope_distrust(wdn_json v, char *why, size_t n)
+{
+	static const char *const once[] = { "detail", "detail-type", "source", "account", "region" };
+	wdn_json detail = wdn_json_get(v, "detail");
+	const char *src = wdn_json_str(v, "source"), *acct = wdn_json_str(v, "account");
+	const char *recip;
+	char a[72], b[72];
+	size_t i;
+
+	for (i = 0; i < sizeof(once) / sizeof(once[0]); i++)
+		if (members(v, once[i]) > 1)
+			return snprintf(why, n, "an EventBridge envelope with '%s' twice", once[i]), 1;
+	if (!src)
+		return snprintf(why, n, "an EventBridge envelope without a source string"), 1;
+	if (!aws_source(src))
+		return snprintf(why, n, "an EventBridge event from source '%s', not from AWS (aws.*)",
+				shown(src, a)), 1;
+	if (!wdn_json_str(v, "detail-type"))
+		return snprintf(why, n, "an EventBridge envelope without a detail-type string"), 1;
+	if (!detail || !YAJL_IS_OBJECT(detail))
+		return snprintf(why, n, "an EventBridge envelope whose detail is not an object"), 1;
+	if (wdn_json_get(v, "Records") || wdn_json_get(v, "s3Bucket"))
+		return snprintf(why, n, "an EventBridge envelope that holds a notification too"), 1;
+	if (!wdn_json_get(detail, "eventSource") && !wdn_json_get(detail, "eventName"))
+		return 0; /* no CloudTrail event: the reader says what it is not */
+	if (!acct || !twelve_digits(acct))
+		return snprintf(why, n, "an EventBridge envelope without a 12-digit account"), 1;
+	if (members(detail, "recipientAccountId") > 1)
+		return snprintf(why, n, "an event with 'recipientAccountId' twice"), 1;
+	if (!(recip = wdn_json_str(detail, "recipientAccountId")))
+		return snprintf(why, n, "an event in account %s that names no recipientAccountId", acct), 1;
+	if (strcmp(recip, acct))
+		return snprintf(why, n, "an EventBridge event of account %s holding an event of account '%s'",
+				acct, shown(recip, b)), 1;
+	return 0;
+}
+
+/* Refuse a whole message as untrusted: reported as a rejected record is
+ * (warning, --reject), but acknowledged, since it would be refused again. */
+static void refuse(struct msg *m, const char *name, const char *body, size_t len, const char *why)
+{
+	struct wdn_reject rej = { 0 };
+	char msg[400];
+
+	snprintf(msg, sizeof(msg), "refused: %s", why);
+	rej.input = name;
+	rej.record = 1;
+	rej.line = 1;
+	rej.raw.ptr = body;
+	rej.raw.len = len;
+	rej.msg = msg;
+	rej.untrusted = 1;
+	msg_reject(m, &rej);
+}
+
+/* S3's own EventBridge event of a new object (not URL-encoded, unlike its
+ * notifications): read it as an S3 notification would have it read. */
+static int is_object_created(wdn_json v)
+{
+	const char *src = wdn_json_str(v, "source"), *type = wdn_json_str(v, "detail-type");
+
+	return src && type && !strcmp(src, "aws.s3") && !strcmp(type, "Object Created");
+}
+
+static int object_created(struct msg *m, wdn_json detail, struct wdn_err *err)
+{
+	const char *bucket = wdn_json_str(detail, "bucket.name");
+	const char *key = wdn_json_str(detail, "object.key");
+
+	if (!bucket || !key)
+		return wdn_err_set(err, WDN_EINVAL, "an S3 Object Created event that names no bucket or key");
+	return read_object(m, bucket, key, strlen(key), err);
+}
+
+static int envelope(struct msg *m, const char *name, const char *body, size_t len, wdn_json v,
+		    struct wdn_err *err)
+{
+	char why[300];
+
+	if (envelope_distrust(v, why, sizeof(why))) {
+		refuse(m, name, body, len, why);
+		return 0;
+	}
+	if (is_object_created(v))
+		return object_created(m, wdn_json_get(v, "detail"), err);
+	return read_bytes(m, name, body, len, 1, err);
+}
+
+static int is_envelope(wdn_json v)
+{
+	return wdn_json_get(v, "detail") || wdn_json_get(v, "detail-type");
 }
 
 static int message(struct msg *m, const char *name, const char *body, size_t len, int wrap,
@@ -230,12 +403,14 @@ static int message(struct msg *m, const char *name, const char *body, size_t len
 	if (body[i] == '{' && wrap < MAX_WRAP)
 		v = wdn_json_parse(body, len, NULL); /* refuses hostile nesting */
 	if (!v || !YAJL_IS_OBJECT(v)) {
-		rc = read_bytes(m, name, body, len, err); /* the reader says what is wrong */
+		rc = read_bytes(m, name, body, len, 0, err); /* the reader says what is wrong */
 	} else if ((s = wdn_json_str(v, "Type")) && !strcmp(s, "Notification") &&
 		   (s = wdn_json_str(v, "Message"))) {
 		rc = message(m, name, s, strlen(s), wrap + 1, err); /* SNS */
 	} else if ((s = wdn_json_str(v, "Event")) && !strcmp(s, "s3:TestEvent")) {
 		rc = 0; /* S3 checks a new notification target with this */
+	} else if (is_envelope(v)) {
+		rc = envelope(m, name, body, len, v, err);
 	} else if ((recs = wdn_json_get(v, "Records")) && YAJL_IS_ARRAY(recs) && recs->u.array.len &&
 		   (((s = wdn_json_str(recs->u.array.values[0], "eventSource")) && !strcmp(s, "aws:s3")) ||
 		    YAJL_IS_OBJECT(wdn_json_get(recs->u.array.values[0], "s3")))) {
@@ -244,7 +419,7 @@ static int message(struct msg *m, const char *name, const char *body, size_t len
 		   YAJL_IS_ARRAY(keys)) {
 		rc = trail_notification(m, bucket, keys, err);
 	} else {
-		rc = read_bytes(m, name, body, len, err);
+		rc = read_bytes(m, name, body, len, 0, err);
 	}
 	wdn_json_free(v);
 	return rc;

@@ -238,6 +238,8 @@ struct wdn_reject {
 	uint64_t line;              /* line the record starts on */
 	struct wdn_str raw;         /* what was read of it (may be partial) */
 	const char *msg;
+	int untrusted;              /* refused for what it claims (an EventBridge envelope
+				     * that fails the checks), not for being malformed */
 };
 
 /* on_event returns 0 to go on, or a WDN_E* code to stop reading (the code is
@@ -257,6 +259,10 @@ void wdn_reader_free(struct wdn_reader *r);
 /* Counts so far: events delivered, records rejected; digest: input was a digest file. */
 void wdn_reader_counts(const struct wdn_reader *r, uint64_t *events, uint64_t *rejected,
 		       int *digest);
+/* From now on refuse (reject, untrusted) every EventBridge envelope, that is
+ * every top-level object with a "detail" or "detail-type" member: for input
+ * whose envelopes could not be checked before reading (wdn_delivery). */
+void wdn_reader_refuse_envelopes(struct wdn_reader *r);
 /* Read a whole file descriptor through a reader; WDN_EIO with err on read failure. */
 int wdn_reader_read_fd(struct wdn_reader *r, int fd, struct wdn_err *err);
 
@@ -755,8 +761,18 @@ void wdn_aws_parse_error(long status, const char *type_header, const char *body,
 
 /* ---- S3 (s3.c) ------------------------------------------------------------- */
 
-/* "s3://bucket/prefix" -> bucket and prefix (both owned by the caller). */
+/* "s3://bucket/prefix" -> bucket and prefix (both owned by the caller);
+ * WDN_EINVAL when the bucket is not a valid name (wdn_s3_check_bucket). */
 int wdn_s3_parse_url(const char *url, char **bucket, char **prefix, struct wdn_err *err);
+/* Is this a bucket name S3 can have (its naming rules for general purpose
+ * buckets: 3 to 63 of a-z 0-9 . -, alphanumeric at both ends, no "..", not an
+ * IPv4 address, no reserved prefix or suffix)? 0, or WDN_EINVAL saying why.
+ * Every S3 call checks its bucket so, whatever the caller checked. */
+int wdn_s3_check_bucket(const char *bucket, struct wdn_err *err);
+/* Is this an object key to ask S3 for: 1 to WDN_S3_MAX_KEY bytes of UTF-8
+ * without C0 control characters or DEL? 0, or WDN_EINVAL saying why. */
+#define WDN_S3_MAX_KEY 1024
+int wdn_s3_check_key(const char *key, size_t len, struct wdn_err *err);
 struct wdn_s3_object {
 	const char *key;
 	uint64_t size;
@@ -854,8 +870,12 @@ int wdn_athena_consolidate(struct wdn_buf *out, struct wdn_athena *a, const char
  * EventBridge event (a CloudTrail event in its "detail"), any other form the
  * reader takes, an S3 object-created notification (each object it names is
  * read from S3 and recorded), CloudTrail's own notification of a delivered
- * log file, or an SNS notification holding one of these. A message is
- * recorded whole or reported failed; it is acknowledged (deleted from its
+ * log file, S3's EventBridge event of a new object, or an SNS notification
+ * holding one of these. An EventBridge envelope is refused unless its source
+ * is AWS's own (aws.*) and, for a CloudTrail event, its account is the
+ * event's recipientAccountId; a bucket or object key named is used only if
+ * S3 could have it (wdn_s3_check_bucket, wdn_s3_check_key). A message is
+ * recorded whole, refused, or reported failed; it is acknowledged (deleted from its
  * queue, answered to Lambda) only after the recorder has flushed, and since
  * recording is idempotent a message delivered twice records nothing new.
  *
@@ -872,8 +892,10 @@ struct wdn_delivery {
 	void *ctx;
 	const volatile int *stop;  /* a sig_atomic_t a signal handler sets: stop after the batch in hand */
 	uint64_t max;              /* stop after this many SQS messages or Lambda invocations; 0: never */
-	/* counts */
-	uint64_t messages, invocations, events, objects, failed;
+	/* counts; refused: envelopes refused as untrusted (reported through
+	 * on_reject with untrusted set, yet acknowledged: they would only be
+	 * refused again) */
+	uint64_t messages, invocations, events, objects, failed, refused;
 	int store_failed;          /* the store failed: nothing since the last flush is safe to acknowledge */
 };
 

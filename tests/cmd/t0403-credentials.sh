@@ -1,5 +1,5 @@
 #!/bin/sh
-# Every credential source, end to end: wdn-record lists s3://b/ at a local stub
+# Every credential source, end to end: wdn-record lists s3://bkt/ at a local stub
 # (tests/peers/stub.js) that also plays STS, the SSO portal, the container
 # endpoint and IMDSv2, and the stub tells which access key signed the listing.
 # The stub checks each SigV4 signature with AWS's own signer when the peers'
@@ -46,11 +46,11 @@ mkdir -p "$T/aws" "$HOME/.aws/sso/cache"
 stublog() { curl -sf "$STUB/__log"; }
 # the access key that signed the last listing the stub accepted
 listed_with() { stublog | jq -r '[.[] | select(.op == "ListObjectsV2" and .ok)] | last | .key // "none"'; }
-# record RUN-NAME [ARGS]: wdn-record s3://b/, its stderr kept (and gathered for the leak check)
+# record RUN-NAME [ARGS]: wdn-record s3://bkt/, its stderr kept (and gathered for the leak check)
 record() {
 	_name=$1
 	shift
-	wdn-record "$@" s3://b/ >"$T/$_name.out" 2>"$T/$_name.err"
+	wdn-record "$@" s3://bkt/ >"$T/$_name.out" 2>"$T/$_name.err"
 	_rc=$?
 	cat "$T/$_name.err" >>"$T/all.err"
 	cat "$T/$_name.out" >>"$T/all.err"
@@ -63,7 +63,7 @@ creds_file() { printf '%s\n' "$@" >"$AWS_SHARED_CREDENTIALS_FILE"; }
 if grep -q 'signatures checked' "$T/stub.log"; then
 	is "$(curl -s -o /dev/null -w '%{http_code}' --aws-sigv4 "aws:amz:us-east-1:s3" --user "$STATIC_ID:not-the-secret" \
 		-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
-		"$STUB/b?list-type=2")" 403 "the stub refuses a listing signed with the wrong secret"
+		"$STUB/bkt?list-type=2")" 403 "the stub refuses a listing signed with the wrong secret"
 else
 	skip "the stub cannot check signatures (no @smithy/signature-v4 in tests/peers/node_modules)"
 fi
@@ -73,7 +73,7 @@ first=$(curl -sf "$STUB/__log" | jq length)
 creds_file "[base]" "aws_access_key_id = $STATIC_ID" "aws_secret_access_key = $STATIC_SECRET"
 config "[profile base]" "region = us-east-1"
 record static --profile base
-ok "static keys: wdn-record s3://b/ exits 0" || sed 's/^/#   /' "$T/static.err"
+ok "static keys: wdn-record s3://bkt/ exits 0" || sed 's/^/#   /' "$T/static.err"
 is "$(listed_with)" "$STATIC_ID" "the listing was signed with the profile's key"
 
 AWS_ACCESS_KEY_ID=$ENV_ID AWS_SECRET_ACCESS_KEY=$ENV_SECRET AWS_PROFILE=base record env

@@ -151,7 +151,7 @@ echo "$!" >>"$PEERS/pids"
 i=0
 while [ ! -s "$T/rt.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 RT=http://127.0.0.1:$(cat "$T/rt.port")
-jq -c '.Records[] | {version: "0", "detail-type": "AWS API Call via CloudTrail", source: "aws.sts", detail: .}' \
+jq -c '.Records[] | {version: "0", "detail-type": "AWS API Call via CloudTrail", source: "aws.sts", account: .recipientAccountId, detail: .}' \
 	"$FIX/seed-example.json" | while IFS= read -r e; do
 	printf '%s' "$e" | curl -sSf -X POST --data-binary @- "$RT/__invoke" >/dev/null
 done
