@@ -135,6 +135,10 @@ typedef struct yajl_val_s *wdn_json;
 
 /* Parse a complete document; NULL on error with err filled. Free with wdn_json_free. */
 wdn_json wdn_json_parse(const char *text, size_t len, struct wdn_err *err);
+/* The same, refusing (WDN_ETOOBIG) a text of more than max_elements values and
+ * keys (0: no bound) before building its tree: for hostile input. */
+wdn_json wdn_json_parse_bounded(const char *text, size_t len, size_t max_elements,
+				struct wdn_err *err);
 void wdn_json_free(wdn_json v);
 /* Member by dotted path ("userIdentity.sessionContext.sessionIssuer.arn"); NULL if absent. */
 wdn_json wdn_json_get(wdn_json v, const char *path);
