@@ -404,6 +404,9 @@ struct wdn_recorder *wdn_recorder_new(struct wdn_store *s);
 int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 		       struct wdn_record_result *res, struct wdn_err *err);
 int wdn_recorder_flush(struct wdn_recorder *r, struct wdn_err *err); /* commit */
+/* Drop everything since the last flush (an input not read whole): its
+ * sightings, and the store's transaction (rolled back). */
+int wdn_recorder_discard(struct wdn_recorder *r, struct wdn_err *err);
 /* For a run over inputs that can be read again, and a store that asks for it
  * (fold_sightings): keep sightings folded across flushes until one with hold
  * off (or until too many), so a key used in many inputs is written once.
