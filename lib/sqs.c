@@ -50,7 +50,7 @@ static int msg_event(void *ctx, const struct wdn_event *ev)
 
 	if (rc == WDN_EINVAL) {
 		/* a malformed issuing event: rejected, as wdn-record rejects it */
-		struct wdn_reject rej = { ev->input, ev->record, 0, ev->raw, err.msg };
+		struct wdn_reject rej = { ev->input, ev->record, ev->line, ev->raw, err.msg };
 
 		msg_reject(m, &rej);
 		return 0;
@@ -77,11 +77,15 @@ static int read_bytes(struct msg *m, const char *name, const char *p, size_t n,
 		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	rc = wdn_reader_feed(r, p, n);
 	if (!rc)
-		rc = wdn_reader_finish(r);
+		rc = wdn_reader_finish(r, err);
 	wdn_reader_free(r);
 	if (m->store_rc) {
 		*err = m->store_err;
 		return m->store_rc;
+	}
+	if (rc == WDN_EIO) { /* not read whole: the reader said why */
+		wdn_err_prefix(err, "reading '%s': ", name);
+		return rc;
 	}
 	return rc ? wdn_err_set(err, rc, "reading '%s': %s", name, wdn_strerror(rc)) : 0;
 }
@@ -111,7 +115,7 @@ static int read_object(struct msg *m, const char *bucket, const char *key, struc
 	}
 	rc = wdn_s3_get(m->d->aws, bucket, key, feed, r, err);
 	if (!rc)
-		rc = wdn_reader_finish(r);
+		rc = wdn_reader_finish(r, err);
 	wdn_reader_free(r);
 	if (m->store_rc) {
 		*err = m->store_err;
