@@ -238,7 +238,13 @@ if peers_up; then
 		wdn-enrich -q -o "$T/so" "s3://cut-trail/$key" 2>"$T/err"
 		is "$?:$(outputs "$T/so")/$(markers "$T/so")" "1:0/0" "and wdn-enrich -o: exit 1, no part, no marker"
 	done
+	# into DynamoDB: the cut input's items are never sent
+	wdn-record -q --store dynamodb:cut --create-table </dev/null
+	WDN_STORE=dynamodb:cut wdn-record -q "s3://cut-trail/$key" "$FIX/paths/iam-access-keys.json" 2>"$T/err"
+	is "$?:$(WDN_STORE=dynamodb:cut found)" "1:0" "into DynamoDB: exit 1, nothing of the cut object recorded"
 	s3put cut-trail "$key" "$T/trail.json.gz"
+	WDN_STORE=dynamodb:cut wdn-record -q "s3://cut-trail/$key" 2>"$T/err"
+	is "$?:$(WDN_STORE=dynamodb:cut found)" "0:$N" "into DynamoDB, the whole object: all $N recorded"
 	wdn-record -q "s3://cut-trail/$key" 2>"$T/err"
 	is "$?:$(found)" "0:$N" "the whole object: exit 0, all $N recorded"
 	wdn-enrich -q -o "$T/so" "s3://cut-trail/$key" 2>"$T/err"
