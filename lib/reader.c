@@ -417,7 +417,8 @@ static int cb_key(void *c, const unsigned char *k, size_t n)
 	if (cx == C_TOP_OBJ && r->pending >= 0 && r->pending <= K_USER_IDENTITY)
 		r->top_kind |= TK_EVENT;
 	if (cx == C_TOP_OBJ && n == 15 && !memcmp(k, "digestStartTime", 15)) {
-		if (r->values == 1 && r->ev_depth == 1 && !(r->top_kind & TK_CONTAINER)) {
+		if (r->values == 1 && r->record == 1 && r->ev_depth == 1 &&
+		    !(r->top_kind & TK_CONTAINER)) {
 			/* CloudTrail-Digest files vouch for logs and hold no events:
 			 * the first value is no record, and nothing after it is hidden */
 			r->digest = 1;
@@ -868,7 +869,7 @@ int wdn_reader_finish(struct wdn_reader *r, struct wdn_err *err)
 		if (st != yajl_status_ok && (r->depth || r->ev_depth || r->last_ink > r->tok_end))
 			fail(r, "truncated input: it ends inside record %llu (line %llu)",
 			     (unsigned long long)(r->depth || r->ev_depth ? r->record : r->record + 1),
-			     (unsigned long long)line_of(r, r->depth ? r->val_start : r->tok_end));
+			     (unsigned long long)line_of(r, r->depth ? r->val_start : r->last_ink - 1));
 	}
 	if (r->failed)
 		return wdn_err_set(err, WDN_EIO, "%s", r->failmsg);

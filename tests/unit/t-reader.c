@@ -1517,6 +1517,19 @@ static void test_digest_position(void)
 	ok(g.nev == 1 && g.nrej == 1 && g.rej[0].line == 1, "a first value both digest and event: rejected");
 	got_release(&g);
 
+	/* a digest after a rejected first line or a scalar is no digest file */
+	wdn_buf_reset(&b);
+	wdn_buf_addf(&b, "garbage\n%s\n%s\n", digest_value, EV[0]);
+	run(b.ptr, b.len, 0, &g);
+	ok(!g.digest && g.nev == 1 && g.nrej == 2 && g.rej[1].line == 2 && has_msg(&g, 1, "digest"),
+	   "a digest after a bad first line: rejected, line 2");
+	got_release(&g);
+	wdn_buf_reset(&b);
+	wdn_buf_addf(&b, "42 %s\n%s\n", digest_value, EV[0]);
+	run(b.ptr, b.len, 0, &g);
+	ok(!g.digest && g.nev == 1 && g.nrej == 2, "a digest after a scalar: rejected");
+	got_release(&g);
+
 	/* Records in a later line, and an event that also holds Records */
 	wdn_buf_reset(&b);
 	wdn_buf_addf(&b, "%s\n{\"Records\":[%s,%s]}\n%s\n", EV[0], EV[1], EV[2], EV[3]);
