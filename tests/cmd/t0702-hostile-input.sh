@@ -222,6 +222,12 @@ if peers_up; then
 			-H "x-amz-content-sha256: $(sha256sum <"$3" | cut -d' ' -f1)" \
 			-T "$3" "$AWS_ENDPOINT_URL_S3/$1/$2" >/dev/null
 	}
+	s3keys() { # s3keys PREFIX: how many objects of cut-trail are under PREFIX
+		curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+			-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
+			"$AWS_ENDPOINT_URL_S3/cut-trail?list-type=2&prefix=$(echo "$1" | sed 's|/|%2F|g')" |
+			grep -o '<Key>' | wc -l | tr -d ' '
+	}
 	curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
 		-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
 		-X PUT "$AWS_ENDPOINT_URL_S3/cut-trail" >/dev/null
@@ -237,6 +243,8 @@ if peers_up; then
 		rm -rf "$T/so"
 		wdn-enrich -q -o "$T/so" "s3://cut-trail/$key" 2>"$T/err"
 		is "$?:$(outputs "$T/so")/$(markers "$T/so")" "1:0/0" "and wdn-enrich -o: exit 1, no part, no marker"
+		wdn-enrich -q -o s3://cut-trail/enriched/ "s3://cut-trail/$key" 2>"$T/err"
+		is "$?:$(s3keys enriched/)" "1:0" "and wdn-enrich -o s3://: exit 1, no object written, no marker"
 	done
 	# into DynamoDB: the cut input's items are never sent
 	wdn-record -q --store dynamodb:cut --create-table </dev/null
@@ -249,6 +257,8 @@ if peers_up; then
 	is "$?:$(found)" "0:$N" "the whole object: exit 0, all $N recorded"
 	wdn-enrich -q -o "$T/so" "s3://cut-trail/$key" 2>"$T/err"
 	is "$?:$(markers "$T/so")" "0:1" "and enriched and marked done"
+	wdn-enrich -q -o s3://cut-trail/enriched/ "s3://cut-trail/$key" 2>"$T/err"
+	is "$?:$(s3keys enriched/_whodunnit/done/)" "0:1" "and enriched to s3:// and marked done there"
 
 	if stand_in rt "the Runtime API stand-in" lambda-runtime.js; then
 		echo "$stand_in_pid" >>"$PEERS/pids" # stopped with the peers
