@@ -845,7 +845,7 @@ int cli_input_read(struct cli *c, struct wdn_aws *aws, const struct cli_input *i
 	if (in->bucket) {
 		if ((rc = wdn_s3_get(aws, in->bucket, in->key, feed_reader, r, err)))
 			return rc;
-		return wdn_reader_finish(r);
+		return wdn_reader_finish(r, err);
 	}
 	if (!strcmp(in->name, "-"))
 		return wdn_reader_read_fd(r, 0, err);

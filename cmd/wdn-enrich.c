@@ -437,7 +437,7 @@ static int enrich_one(struct worker *w, const struct wdn_event *ev)
 	return 0;
 bad:
 	if (rc == WDN_EINVAL) {
-		struct wdn_reject rej = { ev->input, ev->record, 0, ev->raw, err.msg, 0 };
+		struct wdn_reject rej = { ev->input, ev->record, ev->line, ev->raw, err.msg, 0 };
 
 		/* kept out of the output, like any bad record */
 		w->events--;
@@ -674,7 +674,7 @@ static int record_all(struct run *r, struct wdn_store *s, struct wdn_aws *aws, c
 			else
 				rc = tee_fd(&k, 0, &err);
 			if (!rc)
-				rc = wdn_reader_finish(k.rd);
+				rc = wdn_reader_finish(k.rd, &err);
 			if (k.fd >= 0 && close(k.fd) && !rc)
 				rc = wdn_err_set(&err, WDN_EIO, "writing '%s'", r->local[i]);
 		} else {

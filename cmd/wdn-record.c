@@ -110,7 +110,7 @@ static int on_event(void *ctx, const struct wdn_event *ev)
 		cli_progress(&r->cli, &r->progress, 0);
 	if (rc == WDN_EINVAL) {
 		/* a malformed issuing event: reject it, keep the rest */
-		struct wdn_reject rej = { ev->input, ev->record, 0, ev->raw, err.msg, 0 };
+		struct wdn_reject rej = { ev->input, ev->record, ev->line, ev->raw, err.msg, 0 };
 
 		on_reject(r, &rej);
 		return 0;
@@ -143,9 +143,16 @@ static void record_input(struct run *r, const struct cli_input *in)
 	r->inputs++;
 	r->progress.done++;
 	cli_progress(&r->cli, &r->progress, 0);
-	if (rc && !r->failed)
+	if (rc && !r->failed) {
+		/* one transaction per input: an input not read whole keeps nothing,
+		 * so a rerun once it is whole records it all */
 		cli_fail(&r->cli, "reading '%s': %s", in->name, err.msg);
-	/* one transaction per input: what was read of it is kept */
+		if (wdn_recorder_discard(r->rec, &err)) {
+			cli_fail(&r->cli, "%s", err.msg);
+			r->failed = 1;
+		}
+		return;
+	}
 	if (!r->failed && wdn_recorder_flush(r->rec, &err)) {
 		cli_fail(&r->cli, "%s", err.msg);
 		r->failed = 1;

@@ -9,11 +9,13 @@
 #include <yajl/yajl_tree.h>
 
 /* Deepest nesting of brackets outside strings: yajl's tree is freed (and
- * ours walked) recursively, so a hostile depth must not reach it. */
-static size_t nesting(const char *p, size_t n)
+ * ours walked) recursively, so a hostile depth must not reach it. Also an
+ * upper estimate of the tree's elements (values and keys): one per bracket,
+ * comma and colon, plus one. */
+static size_t nesting(const char *p, size_t n, size_t *elements)
 {
 	const char *end = p + n;
-	size_t depth = 0, max = 0;
+	size_t depth = 0, max = 0, count = 1;
 	int in_string = 0;
 
 	for (; p < end; p++) {
@@ -25,23 +27,33 @@ static size_t nesting(const char *p, size_t n)
 		} else if (*p == '"') {
 			in_string = 1;
 		} else if (*p == '{' || *p == '[') {
+			count++;
 			if (++depth > max)
 				max = depth;
 		} else if ((*p == '}' || *p == ']') && depth) {
 			depth--;
+		} else if (*p == ',' || *p == ':') {
+			count++;
 		}
 	}
+	*elements = count;
 	return max;
 }
 
-wdn_json wdn_json_parse(const char *text, size_t len, struct wdn_err *err)
+wdn_json wdn_json_parse_bounded(const char *text, size_t len, size_t max_elements,
+				struct wdn_err *err)
 {
 	char ebuf[256] = "";
 	char *copy;
 	yajl_val v;
+	size_t elements;
 
-	if (nesting(text, len) > WDN_MAX_DEPTH) {
+	if (nesting(text, len, &elements) > WDN_MAX_DEPTH) {
 		wdn_err_set(err, WDN_EINVAL, "nested deeper than %d levels", WDN_MAX_DEPTH);
+		return NULL;
+	}
+	if (max_elements && elements > max_elements) {
+		wdn_err_set(err, WDN_ETOOBIG, "more than %zu values and keys", max_elements);
 		return NULL;
 	}
 	/* yajl_tree_parse wants a NUL-terminated text */
@@ -59,6 +71,11 @@ wdn_json wdn_json_parse(const char *text, size_t len, struct wdn_err *err)
 		wdn_err_set(err, WDN_EINVAL, "invalid JSON: %s", ebuf[0] ? ebuf : "parse error");
 	}
 	return v;
+}
+
+wdn_json wdn_json_parse(const char *text, size_t len, struct wdn_err *err)
+{
+	return wdn_json_parse_bounded(text, len, 0, err);
 }
 
 void wdn_json_free(wdn_json v)

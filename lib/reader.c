@@ -9,6 +9,13 @@
  * wants the whole tree. After a syntax error the reader skips to the next
  * line that starts a new top-level value, so one bad line in a JSON-lines file
  * costs that line only.
+ *
+ * Two verdicts differ: a bad record is rejected and reading goes on, but an
+ * input that ends early (a gzip stream before its trailer, a document inside
+ * an open value) or whose gzip data is damaged was not read whole: that is a
+ * failure of the input, so its consumer keeps nothing of it. No one record
+ * changes how the rest of an input is read: only the first top-level value
+ * can make the input a digest file.
  */
 #include "wdn.h"
 
@@ -72,6 +79,9 @@ static const char *const field_names[WDN_F_COUNT] = {
 	"userIdentity.sessionContext.sessionIssuer.arn",
 };
 
+/* What a top-level object showed itself to be, to refuse one that is two. */
+enum { TK_EVENT = 1, TK_CONTAINER = 2 /* Records */, TK_DIGEST = 4 };
+
 #define ZCHUNK (64 * 1024)
 #define PIECE (64 * 1024)
 
@@ -86,7 +96,9 @@ struct wdn_reader {
 	unsigned char head[2];
 	size_t nhead;
 	z_stream z;
-	int z_live, z_done;
+	int z_live, z_done;    /* z_live 2: between members (or none begun past its magic) */
+	unsigned char z_first; /* first byte after a member's end */
+	uint64_t z_before;     /* compressed bytes of the members before this one */
 	unsigned char *zout;
 
 	/* parsing */
@@ -113,6 +125,13 @@ struct wdn_reader {
 	int refuse_env;        /* refuse EventBridge envelopes (wdn_reader_refuse_envelopes) */
 	int env_seen;          /* the top-level object in progress has an envelope's member */
 	int ev_env;            /* so has the event in progress itself (one in an array) */
+	uint64_t values;       /* top-level values begun */
+	int top_kind;          /* TK_* seen in the top-level value in progress */
+	uint64_t ev_elems;     /* values and keys in the event in progress */
+	int ev_over;           /* ... more than WDN_MAX_ELEMENTS of them */
+	uint64_t lc_off, lc_line; /* line cursor: lc_off starts line lc_line */
+	int failed;            /* the input was not read whole: failmsg says why */
+	char failmsg[200];
 	int skipping;          /* after an error: dropping bytes until a line starts a value */
 	int done;              /* nothing more of this input is read */
 	int lines_mode;        /* 1: JSON lines, so a record never spans lines; -1: not */
@@ -127,6 +146,8 @@ static uint64_t pos_now(struct wdn_reader *r)
 	return r->chunk_base + yajl_get_bytes_consumed(r->h);
 }
 
+/* Line of the byte at off. A cursor makes asking in input order cost each
+ * byte once, not once per event in the window. */
 static uint64_t line_of(struct wdn_reader *r, uint64_t off)
 {
 	uint64_t n = r->lines + 1;
@@ -134,12 +155,42 @@ static uint64_t line_of(struct wdn_reader *r, uint64_t off)
 
 	if (off < r->base)
 		return 0;
-	end = r->win.ptr + (off - r->base < r->win.len ? off - r->base : r->win.len);
+	if (off - r->base > r->win.len)
+		off = r->base + r->win.len;
+	if (r->lc_line && r->lc_off >= r->base && r->lc_off <= off) {
+		p = r->win.ptr + (r->lc_off - r->base);
+		n = r->lc_line;
+	}
+	end = r->win.ptr + (off - r->base);
 	while ((p = memchr(p, '\n', (size_t)(end - p)))) {
 		n++;
 		p++;
 	}
+	r->lc_off = off;
+	r->lc_line = n;
 	return n;
+}
+
+/* The input cannot be read whole: nothing more of it is read. */
+static void fail(struct wdn_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(struct wdn_reader *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->failed)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->failmsg, sizeof(r->failmsg), fmt, ap);
+	va_end(ap);
+	r->failed = 1;
+	r->done = 1;
+}
+
+/* One more value or key in the event in progress. */
+static void count_elem(struct wdn_reader *r)
+{
+	if (r->ev_depth && ++r->ev_elems > WDN_MAX_ELEMENTS)
+		r->ev_over = 1;
 }
 
 static void reject_v(struct wdn_reader *r, int untrusted, uint64_t record, uint64_t from,
@@ -199,6 +250,8 @@ static void begin_event(struct wdn_reader *r, uint64_t at, int depth)
 	wdn_buf_reset(&r->scratch);
 	memset(r->f, 0, sizeof(r->f));
 	r->type_error = -1;
+	r->ev_elems = 0;
+	r->ev_over = 0;
 }
 
 static int finish_event(struct wdn_reader *r, uint64_t end)
@@ -208,6 +261,7 @@ static int finish_event(struct wdn_reader *r, uint64_t end)
 
 	ev.input = r->name;
 	ev.record = r->record;
+	ev.line = line_of(r, r->ev_start);
 	ev.raw.ptr = r->win.ptr + (r->ev_start - r->base);
 	ev.raw.len = (size_t)(end - r->ev_start);
 	for (i = 0; i < WDN_F_COUNT; i++) {
@@ -218,6 +272,12 @@ static int finish_event(struct wdn_reader *r, uint64_t end)
 	if (r->refuse_env && (r->env_seen || r->ev_env)) {
 		refuse(r, ev.record, r->ev_start, end,
 		       "refused: an EventBridge envelope among other records (it must be a message of its own)");
+	} else if (r->ev_over) {
+		reject(r, ev.record, r->ev_start, end, "more than %u values and keys in one record",
+		       WDN_MAX_ELEMENTS);
+	} else if (r->top_kind & TK_DIGEST && r->depth == 1) {
+		reject(r, ev.record, r->ev_start, end,
+		       "a CloudTrail digest among events (only a first value makes a digest file)");
 	} else if (!wdn_utf8_valid(ev.raw.ptr, ev.raw.len)) {
 		reject(r, ev.record, r->ev_start, end, "invalid UTF-8");
 	} else if (r->type_error >= 0) {
@@ -284,7 +344,10 @@ static int enter(struct wdn_reader *r, int is_map)
 	if (d == 1) {
 		r->val_start = at;
 		r->val_multiline = 0;
+		r->values++;
+		r->top_kind = 0;
 	}
+	count_elem(r);
 	r->ctx[d] = C_NONE;
 	if (key >= 0 && key < WDN_F_COUNT && r->type_error < 0)
 		r->type_error = key;
@@ -293,8 +356,11 @@ static int enter(struct wdn_reader *r, int is_map)
 			r->ctx[d] = C_TOP_ARRAY;
 		} else if (parent == C_TOP_OBJ && key == K_RECORDS) {
 			r->ctx[d] = C_RECORDS; /* a log file: the object itself is no event */
-			r->ev_depth = 0;
-			r->record--;
+			if (r->ev_depth == 1) {
+				r->ev_depth = 0;
+				r->record--;
+			}
+			r->top_kind |= TK_CONTAINER;
 		} else if (parent == C_TOP_ARRAY || parent == C_RECORDS) {
 			r->record++;
 			reject(r, r->record, at, at + 1, "record is an array, not an event object");
@@ -312,7 +378,10 @@ static int enter(struct wdn_reader *r, int is_map)
 		begin_event(r, at, d);
 	} else if (parent == C_TOP_OBJ && key == K_DETAIL) {
 		r->ctx[d] = C_EVENT; /* an EventBridge envelope: the event is its detail */
+		if (r->ev_depth != 1)
+			r->record++; /* the envelope stopped being the record in progress */
 		begin_event(r, at, d);
+		count_elem(r);
 	} else if ((parent == C_EVENT || parent == C_TOP_OBJ) && key == K_USER_IDENTITY) {
 		r->ctx[d] = C_UI;
 	} else if (parent == C_UI && key == K_SESSION_CONTEXT) {
@@ -330,11 +399,18 @@ static int tok_end_ok(const struct wdn_reader *r)
 
 static int leave(struct wdn_reader *r)
 {
-	int ok = 1;
+	int ok = 1, was_event = r->depth == r->ev_depth, k = r->top_kind;
 
 	r->tok_end = pos_now(r);
-	if (r->depth == r->ev_depth)
+	if (was_event)
 		ok = finish_event(r, r->tok_end);
+	if (ok && r->depth == 1 && !was_event &&
+	    ((k & TK_CONTAINER && k & (TK_EVENT | TK_DIGEST)) || (k & TK_DIGEST && k & TK_EVENT))) {
+		/* what was read of it stays read; what it would hide is named */
+		reject(r, ++r->record, r->val_start, r->tok_end, "a %s that is also %s",
+		       k & TK_CONTAINER ? "log file" : "digest",
+		       k & TK_EVENT ? "an event" : "a digest");
+	}
 	r->depth--;
 	if (r->depth == 0 && !r->lines_mode) {
 		/* a first record on one line makes this JSON lines; trim() has
@@ -363,6 +439,7 @@ static int cb_key(void *c, const unsigned char *k, size_t n)
 
 	r->pending = K_NONE;
 	r->tok_end = pos_now(r);
+	count_elem(r);
 	if (cx == C_TOP_OBJ || cx == C_EVENT || cx == C_UI || cx == C_SC || cx == C_SI)
 		r->pending = lookup_key(cx, k, n);
 	if ((n == 6 && !memcmp(k, "detail", 6)) || (n == 11 && !memcmp(k, "detail-type", 11))) {
@@ -371,10 +448,20 @@ static int cb_key(void *c, const unsigned char *k, size_t n)
 		else if (cx == C_EVENT && r->depth == r->ev_depth)
 			r->ev_env = 1; /* an envelope as a record of an array: never unwrapped, never trusted */
 	}
+	if (cx == C_TOP_OBJ && r->pending >= 0 && r->pending <= K_USER_IDENTITY)
+		r->top_kind |= TK_EVENT;
 	if (cx == C_TOP_OBJ && n == 15 && !memcmp(k, "digestStartTime", 15)) {
-		r->digest = 1; /* CloudTrail-Digest files vouch for logs; they hold no events */
-		snprintf(r->why, sizeof(r->why), "digest");
-		return 0;
+		if (r->values == 1 && r->record == 1 && r->ev_depth == 1 &&
+		    !(r->top_kind & TK_CONTAINER)) {
+			/* CloudTrail-Digest files vouch for logs and hold no events:
+			 * the first value is no record, and nothing after it is hidden */
+			r->digest = 1;
+			r->ev_depth = 0;
+			r->record--;
+			r->top_kind |= TK_DIGEST;
+		} else {
+			r->top_kind |= TK_DIGEST; /* one record, rejected at its end */
+		}
 	}
 	return 1;
 }
@@ -388,6 +475,7 @@ static int scalar(struct wdn_reader *r, const unsigned char *s, size_t n, int is
 
 	r->pending = K_NONE;
 	r->tok_end = pos_now(r);
+	count_elem(r);
 	if (r->depth == 0 || parent == C_TOP_ARRAY || parent == C_RECORDS) {
 		uint64_t at = pos_now(r);
 
@@ -613,12 +701,6 @@ static int parse_window(struct wdn_reader *r, size_t off)
 		if (st == yajl_status_client_canceled) {
 			if (r->stop_code)
 				return r->stop_code;
-			if (r->digest) {
-				r->done = 1; /* a digest file vouches for logs and holds no events */
-				r->record = 0;
-				wdn_buf_reset(&r->win);
-				return 0;
-			}
 			snprintf(msg, sizeof(msg), "%s", r->why);
 		} else {
 			unsigned char *e = yajl_get_error(r->h, 0, NULL, 0);
@@ -703,12 +785,22 @@ static int parse_plain(struct wdn_reader *r, const unsigned char *p, size_t n)
 	return 0;
 }
 
+/*
+ * Damage inside a gzip member loses the rest of the input: a failure of the
+ * input. Bytes after a whole member that are no gzip (padding, junk) cost
+ * only themselves: rejected, the members before them kept.
+ */
 static int gz_error(struct wdn_reader *r, const char *what)
 {
 	uint64_t end = r->base + r->win.len;
 
-	reject(r, r->ev_depth || r->depth ? r->record : 0,
-	       r->ev_depth ? r->ev_start : r->depth ? r->val_start : end, end, "%s", what);
+	if (r->z_live == 2 && r->z.total_in <= 2) /* no gzip magic where a member would begin */
+		reject(r, r->ev_depth || r->depth ? r->record : 0,
+		       r->ev_depth ? r->ev_start : r->depth ? r->val_start : end, end,
+		       "%s after the end of a gzip member", what);
+	else
+		fail(r, "%s at compressed byte %llu", what,
+		     (unsigned long long)(r->z_before + r->z.total_in));
 	r->z_done = 1;
 	r->skipping = 1; /* nothing more can be decoded */
 	r->last = 0;
@@ -734,6 +826,8 @@ static int parse_gzip(struct wdn_reader *r, const unsigned char *p, size_t n)
 	do {
 		r->z.next_out = r->zout;
 		r->z.avail_out = ZCHUNK;
+		if (r->z_live == 2 && !r->z.total_in && r->z.avail_in)
+			r->z_first = *r->z.next_in;
 		zrc = inflate(&r->z, Z_NO_FLUSH);
 		/* what was decoded before any damage is good input */
 		if ((rc = parse_plain(r, r->zout, ZCHUNK - r->z.avail_out)))
@@ -742,11 +836,12 @@ static int parse_gzip(struct wdn_reader *r, const unsigned char *p, size_t n)
 			return gz_error(r, "corrupt gzip data");
 		if (zrc == Z_STREAM_END) {
 			/* concatenated gzip members are one stream */
+			r->z_before += r->z.total_in;
 			if (inflateReset(&r->z) != Z_OK)
 				return gz_error(r, "corrupt gzip data");
 			r->z_live = 2; /* between members: the input may end here */
-		} else if (r->z.total_in) {
-			r->z_live = 1;
+		} else if (r->z.total_in >= 2) {
+			r->z_live = 1; /* zlib checks the magic on two bytes: a member began */
 		}
 		if (zrc == Z_BUF_ERROR && r->z.avail_out == ZCHUNK)
 			break; /* no progress possible without more input */
@@ -781,31 +876,42 @@ int wdn_reader_feed(struct wdn_reader *r, const void *bytes, size_t len)
 	return r->mode == 2 ? parse_gzip(r, p, len) : parse_plain(r, p, len);
 }
 
-int wdn_reader_finish(struct wdn_reader *r)
+int wdn_reader_finish(struct wdn_reader *r, struct wdn_err *err)
 {
 	yajl_status st;
 	int rc;
 
-	if (!r->mode && r->nhead) {
+	if (!r->mode && r->nhead == 1 && r->head[0] == 0x1f)
+		fail(r, "truncated input: the gzip stream ends in its header");
+	if (!r->mode && r->nhead && !r->failed) {
 		/* a one-byte input */
 		r->mode = 1;
 		if ((rc = parse_plain(r, r->head, r->nhead)))
 			return rc;
 	}
 	if (r->mode == 2 && !r->z_done && r->z_live == 1)
-		return gz_error(r, "truncated gzip data");
-	if (r->skipping || r->done || !r->mode)
-		return 0;
-	r->chunk_base = r->base + r->win.len;
-	st = yajl_complete_parse(r->h);
-	if (st == yajl_status_client_canceled && r->stop_code)
-		return r->stop_code;
-	if (st != yajl_status_ok && (r->depth || r->ev_depth)) {
-		uint64_t end = r->base + r->win.len;
-
-		reject(r, r->record, r->ev_depth ? r->ev_start : r->val_start, end,
-		       "truncated input: the record is not complete");
+		fail(r, "truncated input: the gzip stream ends before its trailer");
+	if (r->mode == 2 && !r->z_done && r->z_live == 2 && r->z.total_in == 1) {
+		/* one byte after a member: a next one cut in its magic, or junk */
+		if (r->z_first == 0x1f)
+			fail(r, "truncated input: the gzip stream ends in a member's header");
+		else
+			reject(r, 0, r->base + r->win.len, r->base + r->win.len,
+			       "a stray byte after the end of a gzip member");
 	}
+	if (!r->skipping && !r->done && r->mode) {
+		r->chunk_base = r->base + r->win.len;
+		st = yajl_complete_parse(r->h);
+		if (st == yajl_status_client_canceled && r->stop_code)
+			return r->stop_code;
+		/* the parser wanted more: the input ends inside a value */
+		if (st != yajl_status_ok && (r->depth || r->ev_depth || r->last_ink > r->tok_end))
+			fail(r, "truncated input: it ends inside record %llu (line %llu)",
+			     (unsigned long long)(r->depth || r->ev_depth ? r->record : r->record + 1),
+			     (unsigned long long)line_of(r, r->depth ? r->val_start : r->last_ink - 1));
+	}
+	if (r->failed)
+		return wdn_err_set(err, WDN_EIO, "%s", r->failmsg);
 	return 0;
 }
 
@@ -825,6 +931,8 @@ int wdn_reader_read_fd(struct wdn_reader *r, int fd, struct wdn_err *err)
 			break;
 		if ((rc = wdn_reader_feed(r, buf, (size_t)n)))
 			return rc;
+		if (r->failed)
+			break; /* nothing more of it can be read */
 	}
-	return wdn_reader_finish(r);
+	return wdn_reader_finish(r, err);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #define SIGHTINGS_MAX 65536 /* flush early past this many distinct sightings */
+#define NBUCKETS 4096
 
 struct seen {
 	struct seen *next;
@@ -17,12 +18,18 @@ struct seen {
 	struct wdn_sighting s;
 };
 
+/*
+ * Sightings since the last flush (table) are kept apart from those held over
+ * earlier flushes (held), so wdn_recorder_discard drops the one input's and
+ * no more. A flush folds table into held, and writes held unless holding.
+ */
 struct wdn_recorder {
 	struct wdn_store *store;
 	int in_txn;
 	int hold;                 /* sightings wait for a flush with hold off */
-	struct seen **table;
-	size_t nbuckets, nseen;
+	struct seen **table, **held;
+	size_t nseen, nheld;
+	uint64_t txn_issuances, txn_changes, txn_sightings; /* since the last flush */
 	struct wdn_issuance last; /* the issuance of the last event, for the result */
 	struct wdn_err *cerr;     /* where put_change reports */
 	struct wdn_change last_changes[4]; /* the changes of the last event, for the result */
@@ -37,8 +44,9 @@ struct wdn_recorder *wdn_recorder_new(struct wdn_store *s)
 	if (!r)
 		return NULL;
 	r->store = s;
-	r->nbuckets = 4096;
-	if (!(r->table = calloc(r->nbuckets, sizeof(*r->table)))) {
+	if (!(r->table = calloc(NBUCKETS, sizeof(*r->table))) ||
+	    !(r->held = calloc(NBUCKETS, sizeof(*r->held)))) {
+		free(r->table);
 		free(r);
 		return NULL;
 	}
@@ -46,29 +54,31 @@ struct wdn_recorder *wdn_recorder_new(struct wdn_store *s)
 	return r;
 }
 
-static void drop_seen(struct wdn_recorder *r)
+static void drop_seen(struct seen **table, size_t *n)
 {
 	size_t i;
 
-	for (i = 0; i < r->nbuckets; i++) {
-		struct seen *e = r->table[i], *next;
+	for (i = 0; i < NBUCKETS; i++) {
+		struct seen *e = table[i], *next;
 
 		for (; e; e = next) {
 			next = e->next;
 			wdn_sighting_release(&e->s);
 			free(e);
 		}
-		r->table[i] = NULL;
+		table[i] = NULL;
 	}
-	r->nseen = 0;
+	*n = 0;
 }
 
 void wdn_recorder_free(struct wdn_recorder *r)
 {
 	if (!r)
 		return;
-	drop_seen(r);
+	drop_seen(r->table, &r->nseen);
+	drop_seen(r->held, &r->nheld);
 	free(r->table);
+	free(r->held);
 	while (r->nlast_changes)
 		wdn_change_release(&r->last_changes[--r->nlast_changes]);
 	wdn_issuance_release(&r->last);
@@ -98,22 +108,73 @@ static int begin(struct wdn_recorder *r, struct wdn_err *err)
 	return 0;
 }
 
-static int write_seen(struct wdn_recorder *r, struct wdn_err *err)
+static int write_seen(struct wdn_recorder *r, struct seen **table, size_t *n,
+		      struct wdn_err *err)
 {
 	size_t i;
 	struct seen *e;
 	int rc;
 
-	if (!r->nseen)
+	if (!*n)
 		return 0;
 	if ((rc = begin(r, err)))
 		return rc;
-	for (i = 0; i < r->nbuckets; i++)
-		for (e = r->table[i]; e; e = e->next)
+	for (i = 0; i < NBUCKETS; i++)
+		for (e = table[i]; e; e = e->next)
 			if ((rc = r->store->ops->put_sighting(r->store, &e->s, err)))
 				return rc;
-	drop_seen(r);
+	drop_seen(table, n);
 	return 0;
+}
+
+static int str_is(const char *s, struct wdn_str v)
+{
+	return s ? (v.ptr && strlen(s) == v.len && !memcmp(s, v.ptr, v.len)) : !v.ptr;
+}
+
+static struct seen *find(struct seen **table, uint64_t h, struct wdn_str key, struct wdn_str principal)
+{
+	struct seen *e;
+
+	for (e = table[h & (NBUCKETS - 1)]; e; e = e->next)
+		if (e->hash == h && str_is(e->s.key_id, key) && str_is(e->s.principal, principal))
+			return e;
+	return NULL;
+}
+
+static struct wdn_str str_of(const char *s)
+{
+	struct wdn_str v = { s, s ? strlen(s) : 0 };
+
+	return v;
+}
+
+/* Fold the sightings since the last flush into those held. */
+static void fold_into_held(struct wdn_recorder *r)
+{
+	size_t i;
+
+	for (i = 0; i < NBUCKETS; i++) {
+		struct seen *e = r->table[i], *next, *h;
+
+		for (; e; e = next) {
+			next = e->next;
+			if ((h = find(r->held, e->hash, str_of(e->s.key_id), str_of(e->s.principal)))) {
+				if (e->s.first < h->s.first)
+					h->s.first = e->s.first;
+				if (e->s.last > h->s.last)
+					h->s.last = e->s.last;
+				wdn_sighting_release(&e->s);
+				free(e);
+			} else {
+				e->next = r->held[e->hash & (NBUCKETS - 1)];
+				r->held[e->hash & (NBUCKETS - 1)] = e;
+				r->nheld++;
+			}
+		}
+		r->table[i] = NULL;
+	}
+	r->nseen = 0;
 }
 
 void wdn_recorder_hold_sightings(struct wdn_recorder *r, int on)
@@ -125,17 +186,27 @@ int wdn_recorder_flush(struct wdn_recorder *r, struct wdn_err *err)
 {
 	int rc;
 
-	if (!r->hold && (rc = write_seen(r, err)))
+	fold_into_held(r);
+	if ((!r->hold || r->nheld >= SIGHTINGS_MAX) && (rc = write_seen(r, r->held, &r->nheld, err)))
 		return rc;
+	r->txn_issuances = r->txn_changes = r->txn_sightings = 0;
 	if (!r->in_txn)
 		return 0;
 	r->in_txn = 0;
 	return r->store->ops->commit(r->store, err);
 }
 
-static int str_is(const char *s, struct wdn_str v)
+int wdn_recorder_discard(struct wdn_recorder *r, struct wdn_err *err)
 {
-	return s ? (v.ptr && strlen(s) == v.len && !memcmp(s, v.ptr, v.len)) : !v.ptr;
+	drop_seen(r->table, &r->nseen);
+	r->issuances -= r->txn_issuances;
+	r->changes -= r->txn_changes;
+	r->sightings -= r->txn_sightings;
+	r->txn_issuances = r->txn_changes = r->txn_sightings = 0;
+	if (!r->in_txn)
+		return 0;
+	r->in_txn = 0;
+	return r->store->ops->rollback ? r->store->ops->rollback(r->store, err) : 0;
 }
 
 static char *dup(struct wdn_str v)
@@ -155,11 +226,8 @@ static int sight(struct wdn_recorder *r, const struct wdn_event *ev, int64_t t, 
 	principal = wdn_event_principal(ev, &conv);
 	h = wdn_hash(wdn_hash(wdn_hash(WDN_HASH_INIT, key.ptr, key.len), "\xff", 1), principal.ptr,
 		     principal.len);
-	b = h & (r->nbuckets - 1);
-	for (e = r->table[b]; e; e = e->next)
-		if (e->hash == h && str_is(e->s.key_id, key) && str_is(e->s.principal, principal))
-			break;
-	if (e) {
+	b = h & (NBUCKETS - 1);
+	if ((e = find(r->table, h, key, principal))) {
 		if (t < e->s.first)
 			e->s.first = t;
 		if (t > e->s.last)
@@ -180,9 +248,12 @@ static int sight(struct wdn_recorder *r, const struct wdn_event *ev, int64_t t, 
 	e->s.first = e->s.last = t;
 	e->next = r->table[b];
 	r->table[b] = e;
-	r->sightings++;
+	if (!find(r->held, h, key, principal)) {
+		r->sightings++;
+		r->txn_sightings++;
+	}
 	if (++r->nseen >= SIGHTINGS_MAX)
-		return write_seen(r, err);
+		return write_seen(r, r->table, &r->nseen, err); /* within the input's transaction */
 	return 0;
 }
 
@@ -194,6 +265,7 @@ static int put_change(void *ctx, const struct wdn_change *c)
 	if (rc)
 		return rc;
 	r->changes++;
+	r->txn_changes++;
 	if (r->nlast_changes < sizeof(r->last_changes) / sizeof(r->last_changes[0])) {
 		struct wdn_change *k = &r->last_changes[r->nlast_changes++];
 
@@ -232,8 +304,8 @@ int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 	changes = wdn_event_changes_anything(ev->f[WDN_F_EVENT_NAME]);
 	if (!issues && !changes)
 		return 0;
-	if (!(tree = wdn_json_parse(ev->raw.ptr, ev->raw.len, err)))
-		return err ? err->code : WDN_EINVAL;
+	if (!(tree = wdn_json_parse_bounded(ev->raw.ptr, ev->raw.len, WDN_MAX_ELEMENTS, err)))
+		return err && err->code == WDN_ENOMEM ? WDN_ENOMEM : WDN_EINVAL; /* a bad record */
 	if (changes) {
 		r->cerr = err;
 		if ((rc = begin(r, err)) || (rc = wdn_event_changes(tree, put_change, r, err))) {
@@ -251,6 +323,7 @@ int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 	if ((rc = begin(r, err)) || (rc = r->store->ops->put_issuance(r->store, &r->last, err)))
 		return rc;
 	r->issuances++;
+	r->txn_issuances++;
 	if (res)
 		res->issuance = &r->last;
 	return 0;

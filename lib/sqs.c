@@ -60,7 +60,7 @@ static int msg_event(void *ctx, const struct wdn_event *ev)
 
 	if (rc == WDN_EINVAL) {
 		/* a malformed issuing event: rejected, as wdn-record rejects it */
-		struct wdn_reject rej = { ev->input, ev->record, 0, ev->raw, err.msg, 0 };
+		struct wdn_reject rej = { ev->input, ev->record, ev->line, ev->raw, err.msg, 0 };
 
 		msg_reject(m, &rej);
 		return 0;
@@ -92,11 +92,15 @@ static int read_bytes(struct msg *m, const char *name, const char *p, size_t n, 
 		wdn_reader_refuse_envelopes(r);
 	rc = wdn_reader_feed(r, p, n);
 	if (!rc)
-		rc = wdn_reader_finish(r);
+		rc = wdn_reader_finish(r, err);
 	wdn_reader_free(r);
 	if (m->store_rc) {
 		*err = m->store_err;
 		return m->store_rc;
+	}
+	if (rc == WDN_EIO) { /* not read whole: the reader said why */
+		wdn_err_prefix(err, "reading '%s': ", name);
+		return rc;
 	}
 	return rc ? wdn_err_set(err, rc, "reading '%s': %s", name, wdn_strerror(rc)) : 0;
 }
@@ -130,7 +134,7 @@ static int read_object(struct msg *m, const char *bucket, const char *key, size_
 	}
 	rc = wdn_s3_get(m->d->aws, bucket, key, feed, r, err);
 	if (!rc)
-		rc = wdn_reader_finish(r);
+		rc = wdn_reader_finish(r, err);
 	wdn_reader_free(r);
 	if (m->store_rc) {
 		*err = m->store_err;

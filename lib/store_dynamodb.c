@@ -593,6 +593,25 @@ static int dd_commit(struct wdn_store *st, struct wdn_err *err)
 	return flush((struct ddb_store *)st, err);
 }
 
+/* Items not yet sent are dropped. What this run remembers having written
+ * goes too, since some of it may be among them: later writes repeat it. */
+static int dd_rollback(struct wdn_store *st, struct wdn_err *err)
+{
+	struct ddb_store *s = (struct ddb_store *)st;
+	size_t i;
+
+	(void)err;
+	for (i = 0; i < s->npending; i++)
+		free(s->pending[i]);
+	s->npending = 0;
+	if (s->put)
+		memset(s->put, 0, PUT_SLOTS * sizeof(*s->put));
+	if (s->heads)
+		memset(s->heads, 0, HEAD_SLOTS * sizeof(*s->heads));
+	cache_clear(s);
+	return 0;
+}
+
 /* ---- reads ------------------------------------------------------------------- */
 
 typedef int (*item_fn)(void *ctx, yajl_val item);
@@ -1410,6 +1429,7 @@ static const struct wdn_store_ops dynamodb_ops = {
 	.fold_sightings = 1,
 	.begin = dd_begin,
 	.commit = dd_commit,
+	.rollback = dd_rollback,
 	.put_issuance = dd_put_issuance,
 	.put_sighting = dd_put_sighting,
 	.get_issuance = dd_get_issuance,

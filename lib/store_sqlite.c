@@ -200,6 +200,11 @@ static int sq_commit(struct wdn_store *st, struct wdn_err *err)
 	return exec((struct sqlite_store *)st, "COMMIT", err);
 }
 
+static int sq_rollback(struct wdn_store *st, struct wdn_err *err)
+{
+	return exec((struct sqlite_store *)st, "ROLLBACK", err);
+}
+
 static int sq_put_issuance(struct wdn_store *st, const struct wdn_issuance *is, struct wdn_err *err)
 {
 	struct sqlite_store *s = (struct sqlite_store *)st;
@@ -424,6 +429,7 @@ static const struct wdn_store_ops sqlite_ops = {
 	.kind = "sqlite",
 	.begin = sq_begin,
 	.commit = sq_commit,
+	.rollback = sq_rollback,
 	.put_issuance = sq_put_issuance,
 	.put_sighting = sq_put_sighting,
 	.get_issuance = sq_get_issuance,

@@ -156,6 +156,10 @@ typedef struct yajl_val_s *wdn_json;
 
 /* Parse a complete document; NULL on error with err filled. Free with wdn_json_free. */
 wdn_json wdn_json_parse(const char *text, size_t len, struct wdn_err *err);
+/* The same, refusing (WDN_ETOOBIG) a text of more than max_elements values and
+ * keys (0: no bound) before building its tree: for hostile input. */
+wdn_json wdn_json_parse_bounded(const char *text, size_t len, size_t max_elements,
+				struct wdn_err *err);
 void wdn_json_free(wdn_json v);
 /* Member by dotted path ("userIdentity.sessionContext.sessionIssuer.arn"); NULL if absent. */
 wdn_json wdn_json_get(wdn_json v, const char *path);
@@ -216,6 +220,14 @@ void wdn_keyset_gen(struct yajl_gen_t *g, const struct wdn_keyset *k);
  * bytes and a few fields pulled out while streaming, and on_reject for
  * anything that is not a good event, then carries on with the rest of the
  * input. Memory stays bounded by the largest record, not the input.
+ *
+ * An input that was not read whole is a failure, not a rejection:
+ * wdn_reader_finish returns WDN_EIO with err saying why when the input ends
+ * early (a gzip stream before its trailer, a document inside an open value,
+ * a last JSON line cut short) or its gzip data is damaged; whoever consumes
+ * the events then keeps nothing of that input. An input is a digest file only
+ * when its first top-level value is one; a digest-like record later is
+ * rejected like any other bad record.
  */
 enum wdn_field {
 	WDN_F_EVENT_NAME, WDN_F_EVENT_SOURCE, WDN_F_EVENT_TIME, WDN_F_EVENT_ID,
@@ -228,6 +240,7 @@ enum wdn_field {
 struct wdn_event {
 	const char *input;          /* input name, as given to wdn_reader_new */
 	uint64_t record;            /* 1-based record number within the input */
+	uint64_t line;              /* line the event starts on */
 	struct wdn_str raw;         /* the event's bytes as read (valid during the callback) */
 	struct wdn_str f[WDN_F_COUNT]; /* fields pulled out; ptr NULL when absent */
 };
@@ -249,12 +262,18 @@ typedef void (*wdn_reject_fn)(void *ctx, const struct wdn_reject *rej);
 
 #define WDN_MAX_RECORD (8u << 20) /* CloudTrail caps events at 256 KB; be generous */
 #define WDN_MAX_DEPTH 96 /* yajl_gen nests 128 deep; output embeds events 3 levels down */
+/* Values and keys in one record (or one message parsed whole): a tree costs
+ * about 100 bytes per element, so 8 MB of "[0,0,..." would take 400 MB;
+ * CloudTrail's 256 KB events hold a few thousand at most. */
+#define WDN_MAX_ELEMENTS 65536u
 
 struct wdn_reader;
 struct wdn_reader *wdn_reader_new(const char *name, wdn_event_fn on_event,
 				  wdn_reject_fn on_reject, void *ctx);
 int wdn_reader_feed(struct wdn_reader *r, const void *bytes, size_t len);
-int wdn_reader_finish(struct wdn_reader *r); /* end of input */
+/* End of input: 0, a stop code of on_event, or WDN_EIO with err when the
+ * input was not read whole (see above). */
+int wdn_reader_finish(struct wdn_reader *r, struct wdn_err *err);
 void wdn_reader_free(struct wdn_reader *r);
 /* Counts so far: events delivered, records rejected; digest: input was a digest file. */
 void wdn_reader_counts(const struct wdn_reader *r, uint64_t *events, uint64_t *rejected,
@@ -263,7 +282,8 @@ void wdn_reader_counts(const struct wdn_reader *r, uint64_t *events, uint64_t *r
  * every top-level object with a "detail" or "detail-type" member: for input
  * whose envelopes could not be checked before reading (wdn_delivery). */
 void wdn_reader_refuse_envelopes(struct wdn_reader *r);
-/* Read a whole file descriptor through a reader; WDN_EIO with err on read failure. */
+/* Read a whole file descriptor through a reader and finish it; WDN_EIO with
+ * err on read failure or an input not read whole. */
 int wdn_reader_read_fd(struct wdn_reader *r, int fd, struct wdn_err *err);
 
 /* Expand an operand (file, or directory walked recursively in name order)
@@ -359,6 +379,10 @@ struct wdn_store_ops {
 	int fold_sightings; /* writes are paid per item: a run's sightings are best written once */
 	int (*begin)(struct wdn_store *s, struct wdn_err *err);
 	int (*commit)(struct wdn_store *s, struct wdn_err *err);
+	/* Drop what was written since begin, as far as the store can: an input
+	 * that was not read whole keeps nothing (DynamoDB: what a full batch
+	 * already sent stays, idempotent). */
+	int (*rollback)(struct wdn_store *s, struct wdn_err *err);
 	/* Idempotent: the same issuance twice, or its cross-account copy, is one row. */
 	int (*put_issuance)(struct wdn_store *s, const struct wdn_issuance *is, struct wdn_err *err);
 	int (*put_sighting)(struct wdn_store *s, const struct wdn_sighting *si, struct wdn_err *err);
@@ -428,6 +452,9 @@ struct wdn_recorder *wdn_recorder_new(struct wdn_store *s);
 int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 		       struct wdn_record_result *res, struct wdn_err *err);
 int wdn_recorder_flush(struct wdn_recorder *r, struct wdn_err *err); /* commit */
+/* Drop everything since the last flush (an input not read whole): its
+ * sightings, and the store's transaction (rolled back). */
+int wdn_recorder_discard(struct wdn_recorder *r, struct wdn_err *err);
 /* For a run over inputs that can be read again, and a store that asks for it
  * (fold_sightings): keep sightings folded across flushes until one with hold
  * off (or until too many), so a key used in many inputs is written once.

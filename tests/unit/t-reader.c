@@ -24,7 +24,7 @@
 /* ---- collecting what a reader delivers ------------------------------------ */
 
 struct got_ev {
-	uint64_t record;
+	uint64_t record, line;
 	char *raw;
 	size_t rawlen;
 	char *f[WDN_F_COUNT];
@@ -43,6 +43,7 @@ struct got {
 	struct got_rej *rej;
 	size_t nrej;
 	int rc;              /* first nonzero feed/finish result */
+	char err[512];       /* what finish said of a failure */
 	uint64_t events, rejected;
 	int digest;
 	int stop_at;         /* on_event returns WDN_EIO at this event (1-based), 0 never */
@@ -73,6 +74,7 @@ static int on_event(void *ctx, const struct wdn_event *ev)
 		g->ev = realloc(g->ev, (g->nev ? 2 * g->nev : 1) * sizeof(*g->ev));
 	e = &g->ev[g->nev++];
 	e->record = ev->record;
+	e->line = ev->line;
 	e->raw = dupmem(ev->raw.ptr, ev->raw.len);
 	e->rawlen = ev->raw.len;
 	for (i = 0; i < WDN_F_COUNT; i++)
@@ -141,8 +143,13 @@ static void run(const void *data, size_t len, size_t chunk, struct got *g)
 		g->rc = wdn_reader_feed(r, p + off, n);
 		off += n;
 	}
-	if (!g->rc && (rc = wdn_reader_finish(r)))
-		g->rc = rc;
+	if (!g->rc) {
+		struct wdn_err e = { 0 };
+
+		if ((rc = wdn_reader_finish(r, &e)))
+			g->rc = rc;
+		snprintf(g->err, sizeof(g->err), "%s", e.msg);
+	}
 	wdn_reader_counts(r, &g->events, &g->rejected, &g->digest);
 	wdn_reader_free(r);
 }
@@ -151,7 +158,8 @@ static void dump(const struct got *g)
 {
 	size_t i;
 
-	printf("#   rc %d, %zu events, %zu rejects%s\n", g->rc, g->nev, g->nrej, g->digest ? ", digest" : "");
+	printf("#   rc %d (%s), %zu events, %zu rejects%s\n", g->rc, g->err, g->nev, g->nrej,
+	       g->digest ? ", digest" : "");
 	for (i = 0; i < g->nev && i < 10; i++)
 		printf("#   event record %llu: %.80s\n", (unsigned long long)g->ev[i].record, g->ev[i].raw);
 	for (i = 0; i < g->nrej && i < 10; i++)
@@ -165,7 +173,8 @@ static int same(const struct got *a, const struct got *b)
 	size_t i;
 	int k;
 
-	if (a->nev != b->nev || a->nrej != b->nrej || a->rc != b->rc || a->digest != b->digest)
+	if (a->nev != b->nev || a->nrej != b->nrej || a->rc != b->rc || a->digest != b->digest ||
+	    strcmp(a->err, b->err))
 		return 0;
 	for (i = 0; i < a->nev; i++) {
 		if (a->ev[i].record != b->ev[i].record || a->ev[i].rawlen != b->ev[i].rawlen ||
@@ -643,10 +652,12 @@ static void test_bad_line(void)
 	wdn_buf_reset(&b);
 	wdn_buf_addf(&b, "{{{\n%s\n%s\n{\"a\":", EV[2], EV[3]);
 	run(b.ptr, b.len, 0, &g);
-	ok(g.nev == 2 && g.nrej == 2, "bad first line and truncated last line: 2 events, 2 rejects");
-	if (g.nrej == 2 && g.nev == 2) {
+	ok(g.nev == 2 && g.nrej == 1 && g.rc == WDN_EIO,
+	   "bad first line and a last line cut short: 2 events, 1 reject, the input fails");
+	if (g.nrej == 1 && g.nev == 2) {
 		ok(g.rej[0].record == 1 && g.rej[0].line == 1, "first reject: record 1, line 1");
-		ok(g.rej[1].record == 4 && g.rej[1].line == 4, "last reject: record 4, line 4");
+		ok(strstr(g.err, "truncated") && strstr(g.err, "record 4 (line 4)"),
+		   "the failure names the cut record 4, line 4: %s", g.err);
 		ok(g.ev[0].record == 2 && g.ev[1].record == 3, "events: records 2 and 3");
 	} else {
 		dump(&g);
@@ -702,17 +713,15 @@ static void test_records_rejects(void)
 	got_release(&h);
 	got_release(&g);
 
-	/* truncated plain input: the complete record is delivered, the cut one rejected */
+	/* truncated plain input: a failure of the input, not a rejected record */
 	wdn_buf_reset(&b);
 	records_file(&b, 0, 2);
 	b.len -= strlen(EV[1]) / 2 + 2;
 	b.ptr[b.len] = '\0';
 	run(b.ptr, b.len, 0, &g);
-	ok(g.nev == 1 && g.nrej == 1 && !strcmp(g.ev[0].raw, EV[0]), "truncated log file: first event delivered");
-	ok(g.nrej == 1 && g.rej[0].record == 2 && has_msg(&g, 0, "truncated"),
-	   "truncated log file: the cut record is rejected as record 2");
-	ok(g.nrej == 1 && g.rej[0].rawlen > 0 && !strncmp(g.rej[0].raw, EV[1], g.rej[0].rawlen),
-	   "truncated log file: the reject's raw is what was read of the record");
+	ok(g.nev == 1 && !strcmp(g.ev[0].raw, EV[0]), "truncated log file: the whole first event is read");
+	ok(g.rc == WDN_EIO && g.nrej == 0 && strstr(g.err, "truncated input") && strstr(g.err, "record 2"),
+	   "truncated log file: the input fails, naming record 2 (%s)", g.err);
 	got_release(&g);
 
 	/* a top-level object that is no event */
@@ -745,11 +754,11 @@ static void test_truncated_gzip(void)
 	gz_member(&z, plain.ptr, plain.len, 6);
 	z.len = cut + (z.len - cut) / 2; /* half the second member */
 	run(z.ptr, z.len, 0, &g);
-	is_int(g.rc, 0, "truncated gzip: not an error of the call");
+	is_int(g.rc, WDN_EIO, "truncated gzip: the input fails");
 	ok(g.nev >= 2 && g.nev < 4 && !strcmp(g.ev[0].raw, EV[0]) && !strcmp(g.ev[1].raw, EV[1]) &&
 	   g.ev[0].record == 1 && g.ev[1].record == 2, "truncated gzip: the first member's events delivered");
-	is_int(g.nrej, 1, "truncated gzip: exactly one reject");
-	ok(has_msg(&g, 0, "truncated gzip"), "truncated gzip: says so (%s)", g.nrej ? g.rej[0].msg : "");
+	is_int(g.nrej, 0, "truncated gzip: no record rejected");
+	ok(strstr(g.err, "truncated") && strstr(g.err, "trailer"), "truncated gzip: says so (%s)", g.err);
 	run(z.ptr, z.len, 1, &h);
 	ok(same(&g, &h), "truncated gzip byte by byte: the same");
 	got_release(&h);
@@ -757,14 +766,14 @@ static void test_truncated_gzip(void)
 
 	/* only the gzip header */
 	run(z.ptr, 6, 0, &g);
-	ok(g.rc == 0 && g.nev == 0 && g.nrej == 1 && has_msg(&g, 0, "truncated gzip"),
-	   "six bytes of gzip: one reject, truncated");
+	ok(g.rc == WDN_EIO && g.nev == 0 && g.nrej == 0 && strstr(g.err, "truncated"),
+	   "six bytes of gzip: the input fails, truncated");
 	got_release(&g);
 
 	/* damage a gzip made of stored (level 0) blocks in the second block's
 	 * header: inflate fails there at once, so exactly the first block's bytes
 	 * are good. Whatever the feeding, the complete events in them are
-	 * delivered, and the damage is one reject, not one per later feed call. */
+	 * delivered, and the damage fails the input: the rest cannot be read. */
 	wdn_buf_reset(&z);
 	wdn_buf_reset(&plain);
 	{
@@ -792,8 +801,9 @@ static void test_truncated_gzip(void)
 			for (k = 0; k < g.nev; k++)
 				if (strcmp(g.ev[k].raw, EV[k % NEV]) || g.ev[k].record != k + 1)
 					exact = 0;
-			if (gzrej[i] != 1 || g.nrej != 1) {
-				printf("#   fed in chunks of %zu: %zu rejects, %zu of them gzip\n", cc[i], g.nrej, gzrej[i]);
+			if (gzrej[i] || g.nrej || g.rc != WDN_EIO || !strstr(g.err, "corrupt gzip")) {
+				printf("#   fed in chunks of %zu: %zu rejects, %zu of them gzip, rc %d (%s)\n",
+				       cc[i], g.nrej, gzrej[i], g.rc, g.err);
 				all_one = 0;
 			}
 			if (nev[i] != want) {
@@ -804,7 +814,7 @@ static void test_truncated_gzip(void)
 		}
 		ok(exact, "damaged gzip: the events delivered are exact");
 		ok(same_events, "damaged gzip: every event before the damage delivered, whatever the feeding");
-		ok(all_one, "damaged gzip: exactly one reject, whatever the feeding");
+		ok(all_one, "damaged gzip: the input fails as corrupt, whatever the feeding");
 	}
 	wdn_buf_release(&z);
 	wdn_buf_release(&plain);
@@ -1104,7 +1114,7 @@ static void test_empty_digest(void)
 	ok(g.rc == 0 && g.nev == 0 && g.nrej == 0, "whitespace only: nothing");
 	got_release(&g);
 	run("{", 1, 0, &g);
-	ok(g.rc == 0 && g.nev == 0 && g.nrej == 1, "a one-byte file '{': one reject");
+	ok(g.rc == WDN_EIO && g.nev == 0 && g.nrej == 0, "a one-byte file '{': the input fails, cut short");
 	got_release(&g);
 	gz_member(&z, "", 0, 6);
 	run(z.ptr, z.len, 0, &g);
@@ -1332,6 +1342,299 @@ static void test_real(void)
 	ok(files > 0 && !bad, "%d real CloudTrail files, %zu events: every record delivered whole and in order", files, total);
 }
 
+
+/* ---- verdicts: an input not read whole fails; one record never hides the rest */
+
+/* Cut input at every offset from 1 to its length less one, fed whole and in
+ * 7-byte pieces: a cut inside a value fails the input (WDN_EIO, "truncated"),
+ * a cut at a value's end does not; no cut is ever a rejected record. Returns
+ * how many cuts went wrong. */
+static int cuts(const char *what, const char *in, size_t len, int is_boundary(const char *, size_t))
+{
+	struct got g;
+	size_t n;
+	int bad = 0, k;
+
+	for (n = 1; n < len; n++) {
+		int want_fail = !is_boundary(in, n);
+
+		for (k = 0; k < 2; k++) {
+			run(in, n, k ? 7 : 0, &g);
+			if (g.nrej || (want_fail ? g.rc != WDN_EIO || !strstr(g.err, "truncated") : g.rc != 0)) {
+				if (bad++ < 3) {
+					printf("#   %s cut at %zu of %zu (%s):\n", what, n, len,
+					       want_fail ? "want a failure" : "want none");
+					dump(&g);
+				}
+			}
+			got_release(&g);
+		}
+	}
+	return bad;
+}
+
+/* JSON lines: a cut just after a line's closing brace or its newline is a
+ * whole input of fewer lines. */
+static int lines_boundary(const char *p, size_t n)
+{
+	return p[n - 1] == '\n' || (p[n - 1] == '}' && p[n] == '\n');
+}
+
+/* One document: only its end (or trailing white space) is whole. */
+static size_t doc_end;
+static int doc_boundary(const char *p, size_t n)
+{
+	(void)p;
+	return n >= doc_end;
+}
+
+/* gzip: no cut short of the whole stream is whole. */
+static int never_boundary(const char *p, size_t n)
+{
+	(void)p;
+	(void)n;
+	return 0;
+}
+
+static void test_truncation(void)
+{
+	struct wdn_buf b = WDN_BUF_INIT, z = WDN_BUF_INIT;
+	struct got g;
+	size_t i;
+
+	json_lines(&b, 0, 3, "\n");
+	is_int(cuts("JSON lines", b.ptr, b.len, lines_boundary), 0,
+	       "JSON lines cut at each of %zu offsets: inside a line fails the input, between lines not", b.len);
+	wdn_buf_reset(&b);
+	records_file(&b, 0, 3);
+	wdn_buf_adds(&b, "\n");
+	doc_end = b.len - 1;
+	is_int(cuts("log file", b.ptr, b.len, doc_boundary), 0,
+	       "a log file cut at each of %zu offsets (in a string, after a comma, in Records): fails", b.len);
+	wdn_buf_reset(&b);
+	wdn_buf_adds(&b, "[\n  ");
+	wdn_buf_adds(&b, EV[4]);
+	wdn_buf_adds(&b, ",\n  ");
+	wdn_buf_adds(&b, EV[5]);
+	wdn_buf_adds(&b, "\n]");
+	doc_end = b.len;
+	is_int(cuts("pretty array", b.ptr, b.len, doc_boundary), 0,
+	       "a pretty array of events cut at each of %zu offsets: fails", b.len);
+
+	/* gzip: in the header, in the deflate body, before the trailer */
+	wdn_buf_reset(&b);
+	json_lines(&b, 0, 4, "\n");
+	gz_member(&z, b.ptr, b.len, 6);
+	is_int(cuts("gzip", z.ptr, z.len, never_boundary), 0,
+	       "gzip cut at each of %zu offsets (header, body, trailer): fails", z.len);
+	run(z.ptr, z.len - 4, 0, &g);
+	ok(g.rc == WDN_EIO && g.nev == 4 && strstr(g.err, "trailer"),
+	   "gzip without the last 4 bytes: every event decoded, still a failure (%s)", g.err);
+	got_release(&g);
+	run(z.ptr, z.len, 0, &g);
+	ok(g.rc == 0 && g.nev == 4 && g.nrej == 0, "the whole gzip: 4 events, no failure");
+	got_release(&g);
+
+	/* a bad record in the middle is still a rejection, and the rest goes on */
+	wdn_buf_reset(&b);
+	wdn_buf_addf(&b, "%s\n{\"eventName\":\"x\",\n%s\n{\"a\":[1,2}\n%s", EV[0], EV[1], EV[2]);
+	run(b.ptr, b.len, 0, &g);
+	ok(g.rc == 0 && g.nev == 3 && g.nrej == 2, "bad lines in the middle: rejected, not a failure");
+	got_release(&g);
+
+	/* trailing junk after a whole gzip member: rejected, the member kept */
+	wdn_buf_reset(&z);
+	wdn_buf_reset(&b);
+	json_lines(&b, 0, 2, "\n");
+	gz_member(&z, b.ptr, b.len, 6);
+	for (i = 0; i < 8; i++)
+		wdn_buf_addc(&z, "junk\0\0\0\0"[i]);
+	run(z.ptr, z.len, 0, &g);
+	ok(g.rc == 0 && g.nev == 2 && g.nrej == 1, "junk after a whole gzip member: rejected, not a failure");
+	got_release(&g);
+	z.len -= 8;
+	wdn_buf_addc(&z, '\n');
+	run(z.ptr, z.len, 0, &g);
+	ok(g.rc == 0 && g.nev == 2 && g.nrej == 1, "one stray byte after a gzip member: rejected");
+	got_release(&g);
+	z.ptr[z.len - 1] = 0x1f;
+	run(z.ptr, z.len, 1, &g);
+	ok(g.rc == WDN_EIO && g.nev == 2 && g.nrej == 0, "a next member cut after its first byte: fails (%s)",
+	   g.err);
+	got_release(&g);
+	wdn_buf_release(&b);
+	wdn_buf_release(&z);
+}
+
+static const char digest_value[] =
+	"{\"awsAccountId\":\"111122223333\",\"digestStartTime\":\"2021-07-03T22:00:00Z\","
+	"\"digestEndTime\":\"2021-07-03T23:00:00Z\",\"logFiles\":[]}";
+
+static void test_digest_position(void)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+	struct got g;
+	int pos;
+
+	/* first: a digest file; what follows it is still read */
+	wdn_buf_addf(&b, "%s\n%s\n%s\n", digest_value, EV[0], EV[1]);
+	run(b.ptr, b.len, 0, &g);
+	ok(g.digest && g.nrej == 0 && g.nev == 2 && g.ev[0].record == 1 && g.ev[1].line == 3,
+	   "a digest first: a digest file, the events after it still delivered");
+	got_release(&g);
+
+	/* at line 2, in the middle, last: one rejected record, nothing hidden */
+	for (pos = 1; pos <= 3; pos++) {
+		int i, n = 0;
+
+		wdn_buf_reset(&b);
+		for (i = 0; i < 4; i++) {
+			if (i == pos)
+				wdn_buf_addf(&b, "%s\n", digest_value);
+			else
+				wdn_buf_addf(&b, "%s\n", EV[n++]);
+		}
+		run(b.ptr, b.len, pos == 2 ? 1 : 0, &g);
+		ok(!g.digest && g.nev == 3 && g.nrej == 1 && g.rej[0].record == (uint64_t)pos + 1 &&
+		   g.rej[0].line == (uint64_t)pos + 1 && has_msg(&g, 0, "digest"),
+		   "a digest-like record at line %d of 4: rejected as record/line %d, 3 events kept",
+		   pos + 1, pos + 1);
+		if (g.nev != 3 || g.nrej != 1)
+			dump(&g);
+		got_release(&g);
+	}
+
+	/* an event with a digest member, and a digest carrying event members */
+	wdn_buf_reset(&b);
+	wdn_buf_addf(&b, "%s\n{\"eventName\":\"AssumeRole\",\"digestStartTime\":\"x\",\"eventSource\":"
+		     "\"sts.amazonaws.com\",\"eventTime\":\"2021-07-03T23:12:09Z\"}\n%s\n", EV[0], EV[1]);
+	run(b.ptr, b.len, 0, &g);
+	ok(g.nev == 2 && g.nrej == 1 && g.rej[0].line == 2 && !g.digest,
+	   "an event with a digestStartTime member at line 2: rejected, the next line kept");
+	got_release(&g);
+	wdn_buf_reset(&b);
+	wdn_buf_addf(&b, "{\"digestStartTime\":\"x\",\"eventName\":\"AssumeRole\"}\n%s\n", EV[0]);
+	run(b.ptr, b.len, 0, &g);
+	ok(g.nev == 1 && g.nrej == 1 && g.rej[0].line == 1, "a first value both digest and event: rejected");
+	got_release(&g);
+
+	/* a digest after a rejected first line or a scalar is no digest file */
+	wdn_buf_reset(&b);
+	wdn_buf_addf(&b, "garbage\n%s\n%s\n", digest_value, EV[0]);
+	run(b.ptr, b.len, 0, &g);
+	ok(!g.digest && g.nev == 1 && g.nrej == 2 && g.rej[1].line == 2 && has_msg(&g, 1, "digest"),
+	   "a digest after a bad first line: rejected, line 2");
+	got_release(&g);
+	wdn_buf_reset(&b);
+	wdn_buf_addf(&b, "42 %s\n%s\n", digest_value, EV[0]);
+	run(b.ptr, b.len, 0, &g);
+	ok(!g.digest && g.nev == 1 && g.nrej == 2, "a digest after a scalar: rejected");
+	got_release(&g);
+
+	/* Records in a later line, and an event that also holds Records */
+	wdn_buf_reset(&b);
+	wdn_buf_addf(&b, "%s\n{\"Records\":[%s,%s]}\n%s\n", EV[0], EV[1], EV[2], EV[3]);
+	run(b.ptr, b.len, 0, &g);
+	ok(g.rc == 0 && g.nev == 4 && g.nrej == 0 && g.ev[3].line == 3,
+	   "a log file on line 2 of JSON lines: its events and the line after it");
+	got_release(&g);
+	wdn_buf_reset(&b);
+	wdn_buf_addf(&b, "%s\n{\"eventName\":\"AssumeRole\",\"Records\":[%s]}\n%s\n", EV[0], EV[1], EV[2]);
+	run(b.ptr, b.len, 0, &g);
+	ok(g.nev == 3 && g.nrej == 1 && g.rej[0].line == 2 && has_msg(&g, 0, "also an event"),
+	   "an event that also holds Records: named as rejected, nothing else lost");
+	if (g.nev != 3 || g.nrej != 1)
+		dump(&g);
+	got_release(&g);
+	wdn_buf_release(&b);
+}
+
+/* An event whose requestParameters hold n more elements, as an array or object. */
+static void big_event(struct wdn_buf *b, size_t n, int object)
+{
+	size_t i;
+
+	wdn_buf_adds(b, "{\"eventName\":\"AssumeRole\",\"eventSource\":\"sts.amazonaws.com\","
+		     "\"eventTime\":\"2021-07-03T23:12:09Z\",\"requestParameters\":");
+	wdn_buf_addc(b, object ? '{' : '[');
+	for (i = 0; i < n; i++) {
+		if (i)
+			wdn_buf_addc(b, ',');
+		if (object)
+			wdn_buf_addf(b, "\"k%zu\":0", i);
+		else
+			wdn_buf_addc(b, '0');
+	}
+	wdn_buf_adds(b, object ? "}}" : "]}");
+}
+
+static void test_element_cap(void)
+{
+	static const struct { size_t n; int object, over; const char *what; } cases[] = {
+		{ WDN_MAX_ELEMENTS - 100, 0, 0, "an array just under the bound" },
+		{ WDN_MAX_ELEMENTS, 0, 1, "an array of exactly the bound (plus the event's own)" },
+		{ 4 * WDN_MAX_ELEMENTS, 0, 1, "an array of four times the bound" },
+		{ WDN_MAX_ELEMENTS / 2 - 100, 1, 0, "an object just under the bound (keys count)" },
+		{ WDN_MAX_ELEMENTS / 2 + 10, 1, 1, "an object just over the bound (keys count)" },
+	};
+	struct wdn_buf b = WDN_BUF_INIT;
+	struct got g, h;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		wdn_buf_reset(&b);
+		wdn_buf_addf(&b, "%s\n", EV[0]);
+		big_event(&b, cases[i].n, cases[i].object);
+		wdn_buf_addf(&b, "\n%s\n", EV[1]);
+		run(b.ptr, b.len, 0, &g);
+		if (cases[i].over)
+			ok(g.rc == 0 && g.nev == 2 && g.nrej == 1 && g.rej[0].record == 2 && g.rej[0].line == 2 &&
+			   has_msg(&g, 0, "values and keys"),
+			   "%s: rejected as record 2, line 2, its neighbours kept", cases[i].what);
+		else
+			ok(g.rc == 0 && g.nev == 3 && g.nrej == 0, "%s: delivered", cases[i].what);
+		if (i == 2) {
+			run(b.ptr, b.len, 4096, &h);
+			ok(same(&g, &h), "%s, fed 4 KB at a time: the same", cases[i].what);
+			got_release(&h);
+		}
+		got_release(&g);
+	}
+	/* the tree parser refuses the same shapes before building anything */
+	wdn_buf_reset(&b);
+	big_event(&b, 4 * WDN_MAX_ELEMENTS, 0);
+	{
+		struct wdn_err e = { 0 };
+		wdn_json v = wdn_json_parse_bounded(b.ptr, b.len, WDN_MAX_ELEMENTS, &e);
+
+		ok(!v && e.code == WDN_ETOOBIG, "wdn_json_parse_bounded refuses 4x the bound: %s", e.msg);
+		wdn_json_free(v);
+		v = wdn_json_parse_bounded(EV[0], strlen(EV[0]), WDN_MAX_ELEMENTS, &e);
+		ok(v != NULL, "and takes a real event");
+		wdn_json_free(v);
+	}
+	wdn_buf_release(&b);
+}
+
+/* Events carry the line they start on, in every form. */
+static void test_event_lines(void)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+	struct got g;
+
+	wdn_buf_addf(&b, "\n\n%s\n\n%s\n%s\n", EV[0], EV[1], EV[2]);
+	run(b.ptr, b.len, 1, &g);
+	ok(g.nev == 3 && g.ev[0].line == 3 && g.ev[1].line == 5 && g.ev[2].line == 6,
+	   "JSON lines with blank lines: events on lines 3, 5, 6");
+	got_release(&g);
+	wdn_buf_reset(&b);
+	wdn_buf_addf(&b, "{\n  \"Records\": [\n    %s,\n\n    %s\n  ]\n}\n", EV[0], EV[1]);
+	run(b.ptr, b.len, 0, &g);
+	ok(g.nev == 2 && g.ev[0].line == 3 && g.ev[1].line == 5, "a pretty log file: events on lines 3 and 5");
+	got_release(&g);
+	wdn_buf_release(&b);
+}
+
 int main(void)
 {
 	int i;
@@ -1355,6 +1658,10 @@ int main(void)
 	test_stop();
 	test_fd_walk();
 	test_real();
+	test_truncation();
+	test_digest_position();
+	test_element_cap();
+	test_event_lines();
 	for (i = 0; i < NEV; i++)
 		free(EV[i]);
 	return done_testing();

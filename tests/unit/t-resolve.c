@@ -79,7 +79,7 @@ static int record(struct wdn_store *s, const char *text, size_t len)
 	int code;
 
 	memset(&err, 0, sizeof(err));
-	if ((code = wdn_reader_feed(r, text, len)) || (code = wdn_reader_finish(r)) ||
+	if ((code = wdn_reader_feed(r, text, len)) || (code = wdn_reader_finish(r, NULL)) ||
 	    (code = wdn_recorder_flush(rc.r, &err)))
 		rc.bad++;
 	wdn_reader_free(r);
