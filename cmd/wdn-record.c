@@ -357,7 +357,8 @@ int main(int argc, char **argv)
 	int64_t t;
 	size_t i;
 	int o, create = 0, ttl_days = 0, lambda = 0;
-	const char *queue = NULL;
+	const char *queue = NULL, *keys[64];
+	size_t nkeys = 0;
 	uint64_t max = 0;
 	char *end;
 
@@ -383,9 +384,14 @@ int main(int argc, char **argv)
 			queue = optarg;
 		if (o == OPT_MAX && ((max = strtoull(optarg, &end, 10)) < 1 || *end || *optarg == '-'))
 			cli_usage_error(&r.cli, "--max-messages: '%s' is not a number", optarg);
-		if (o == OPT_KEYS)
-			load_keys(&r, optarg);
+		if (o == OPT_KEYS && nkeys < sizeof(keys) / sizeof(keys[0]))
+			keys[nkeys++] = optarg;
+		else if (o == OPT_KEYS)
+			cli_usage_error(&r.cli, "--public-keys: at most %zu files", sizeof(keys) / sizeof(keys[0]));
 	}
+	/* after the options: --help and usage errors come first */
+	for (i = 0; i < nkeys; i++)
+		load_keys(&r, keys[i]);
 	if ((lambda || queue) && (optind < argc || (lambda && queue)))
 		cli_usage_error(&r.cli, "--lambda and --sqs take no INPUT, and not each other");
 	if (max && !lambda && !queue)
