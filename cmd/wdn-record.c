@@ -133,7 +133,7 @@ static void record_input(struct run *r, const struct cli_input *in)
 	struct wdn_reader *rd = wdn_reader_new(in->name, on_event, on_reject, r);
 	uint64_t events;
 	uint8_t sha[32];
-	int rc, hash = r->sha && strcmp(in->name, "-");
+	int rc, hash = r->sha && strcmp(in->name, "-") && wdn_verifier_expects(r->verifier, in->name, in->key);
 
 	if (!rd) {
 		cli_fail(&r->cli, "out of memory");
@@ -467,6 +467,7 @@ summary:
 		uint64_t nd, v, tm, u;
 
 		wdn_verifier_counts(r.verifier, &nd, &v, &tm, &u);
+		u = r.inputs - v - tm; /* and those no digest lists: never hashed */
 		fprintf(stderr, "wdn-record: %llu digests; log files %llu verified, %llu tampered, "
 			"%llu unverified\n", (unsigned long long)nd, (unsigned long long)v,
 			(unsigned long long)tm, (unsigned long long)u);

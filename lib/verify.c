@@ -40,6 +40,9 @@ struct entry {
 
 struct wdn_verifier {
 	struct wdn_pubkeys keys;
+	const char **listed;         /* base names of the log files digests list, sorted */
+	size_t nlisted;
+	int indexed;
 	struct vdig **digs;
 	size_t ndigs, capdigs;
 	struct vlog *logs;
@@ -96,6 +99,7 @@ void wdn_verifier_free(struct wdn_verifier *v)
 		free(v->logs[i].key);
 	}
 	free(v->logs);
+	free(v->listed);
 	wdn_pubkeys_release(&v->keys);
 	free(v);
 }
@@ -197,6 +201,31 @@ int wdn_verifier_add_log(struct wdn_verifier *v, const char *source, const char 
 	if (!l->source || (bucket && !l->bucket) || (key && !l->key))
 		return WDN_ENOMEM;
 	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int wdn_verifier_expects(struct wdn_verifier *v, const char *source, const char *key)
+{
+	const char *base = base_name(key ? key : source);
+	size_t i, j, n = 0;
+
+	if (!v->indexed) {
+		for (i = 0; i < v->ndigs; i++)
+			n += v->digs[i]->d.nlogs;
+		if (n && !(v->listed = malloc(n * sizeof(*v->listed))))
+			return 1; /* cannot tell: hash it */
+		for (i = 0; i < v->ndigs; i++)
+			for (j = 0; j < v->digs[i]->d.nlogs; j++)
+				v->listed[v->nlisted++] = base_name(v->digs[i]->d.logs[j].object);
+		if (v->nlisted)
+			qsort(v->listed, v->nlisted, sizeof(*v->listed), cmp_str);
+		v->indexed = 1;
+	}
+	return v->nlisted && bsearch(&base, v->listed, v->nlisted, sizeof(*v->listed), cmp_str) != NULL;
 }
 
 /* The region in a digest's object key: .../CloudTrail-Digest/REGION/... */

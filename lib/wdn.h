@@ -792,6 +792,9 @@ int wdn_verifier_add_keys(struct wdn_verifier *v, const char *json, size_t len, 
 int wdn_verifier_add_digest(struct wdn_verifier *v, const char *source, const char *bucket,
 			    const char *key, const void *text, size_t len, const char *sig_hex,
 			    const char *sig_alg);
+/* Does a digest list a log file of this name (key, else source)? Only
+ * those need hashing: asked once every digest is in. */
+int wdn_verifier_expects(struct wdn_verifier *v, const char *source, const char *key);
 /* A log file read: its source, S3 location (NULL local), SHA-256 of its uncompressed bytes. */
 int wdn_verifier_add_log(struct wdn_verifier *v, const char *source, const char *bucket,
 			 const char *key, const uint8_t sha[32]);

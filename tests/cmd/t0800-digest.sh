@@ -108,6 +108,14 @@ is "$?" 1 "a --public-keys file that is no key list: exit 1"
 grep -q "public-keys: .*PublicKeyList\[0\] has no Fingerprint and Value" "$T/bad.err"
 ok "saying why" || show "$T/bad.err"
 
+# a log file no digest lists (delivered before validation began): unverified
+cp -r "$T/tr" "$T/t7"
+put_log "$T/t7" 03 20210703T1955Z early001 "$(event 0 2021-07-03T19:50:00Z | jq -c '.eventID = "early-1"')"
+run early --public-keys "$T/keys-v2.json" "$T/t7"
+is "$(cat "$T/early.rc")" 0 "a log file no digest lists: nothing reported"
+is "$(counts --public-keys "$T/keys-v2.json" "$T/t7")" "6 digests; log files 4 verified, 0 tampered, 3 unverified" \
+	"and counted unverified"
+
 # the logs only, no digests: nothing is verified, nothing is hashed
 run logs --public-keys "$T/keys-v2.json" "$T/tr/$LOGS"
 is "$(cat "$T/logs.rc")" 0 "logs without digests: exit 0"

@@ -367,6 +367,8 @@ static void test_verify(void)
 		wdn_verifier_add_log(v, "x/log-11.json.gz", NULL, NULL, lh[1]);
 		wdn_verifier_add_log(v, "x/log-11_backfill.json.gz", NULL, NULL, lh[3]);
 		wdn_verifier_add_log(v, "x/other.json.gz", NULL, NULL, lh[2]);
+		ok(wdn_verifier_expects(v, "x/log-10.json.gz", NULL) && !wdn_verifier_expects(v, "x/other.json.gz", NULL) &&
+		   wdn_verifier_expects(v, "s3://b/k", "k/log-11.json.gz"), "it knows which logs a digest lists (by name)");
 		wdn_verifier_finish(v, on_finding, &s);
 		is_int(s.kinds[1] + s.kinds[2] + s.kinds[3] + s.kinds[4], 0, "offline, %s key: nothing reported (%s)",
 		       i ? "SPKI" : "PKCS #1", s.last);
