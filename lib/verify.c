@@ -455,7 +455,7 @@ static void decide_log(struct vlog *l, struct entry *es, size_t ne)
 {
 	const char *base = base_name(l->key ? l->key : l->source);
 	struct entry probe = { NULL, NULL, base, 0 };
-	struct entry *e = bsearch(&probe, es, ne, sizeof(*es), cmp_entry);
+	struct entry *e = ne ? bsearch(&probe, es, ne, sizeof(*es), cmp_entry) : NULL;
 	const struct entry *verified = NULL, *bad = NULL, *mismatch = NULL, *other = NULL;
 
 	while (e && e > es && !strcmp(e[-1].base, base))

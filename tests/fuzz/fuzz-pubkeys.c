@@ -16,6 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (wdn_pubkeys_parse(&k, (const char *)data, size, NULL)) {
 		if (k.n)
 			abort(); /* a refused list adds nothing */
+		wdn_pubkeys_release(&k);
 		return 0;
 	}
 	for (i = 0; i < k.n; i++) {

@@ -424,6 +424,16 @@ static void test_verify(void)
 	is_int(s.kinds[WDN_FINDING_DIGEST], 1, "a digest file that is no digest: reported");
 	wdn_verifier_free(v);
 
+	/* only an empty digest: a log read is listed by none */
+	v = wdn_verifier_new();
+	memset(&s, 0, sizeof(s));
+	wdn_verifier_add_keys(v, keys.ptr, keys.len, &err);
+	wdn_verifier_add_digest(v, "d12", NULL, NULL, d[2], strlen(d[2]), NULL, NULL);
+	wdn_verifier_add_log(v, "x/log-10.json.gz", NULL, NULL, lh[0]);
+	is_int(wdn_verifier_finish(v, on_finding, &s), 0, "an empty digest and a log: decided");
+	is_str(wdn_integrity_name(wdn_verifier_status(v, "x/log-10.json.gz", NULL)), "unverified", "the log unverified");
+	wdn_verifier_free(v);
+
 	for (i = 0; i < 4; i++)
 		free(d[i]);
 	wdn_buf_release(&keys);
