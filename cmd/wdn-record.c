@@ -396,6 +396,8 @@ int main(int argc, char **argv)
 		cli_usage_error(&r.cli, "--lambda and --sqs take no INPUT, and not each other");
 	if (max && !lambda && !queue)
 		cli_usage_error(&r.cli, "--max-messages is for --lambda and --sqs");
+	if (nkeys && (lambda || queue))
+		cli_usage_error(&r.cli, "--public-keys is for INPUTs, not --lambda or --sqs");
 	if (create || ttl_days) {
 		const char *url = r.cli.store ? r.cli.store : getenv("WDN_STORE");
 		struct wdn_store_opts so = { r.cli.profile, r.cli.region, r.cli.endpoint, ttl_days };

@@ -116,6 +116,9 @@ is "$(cat "$T/early.rc")" 0 "a log file no digest lists: nothing reported"
 is "$(counts --public-keys "$T/keys-v2.json" "$T/t7")" "6 digests; log files 4 verified, 0 tampered, 3 unverified" \
 	"and counted unverified"
 
+wdn-record --lambda --public-keys "$T/keys-v2.json" </dev/null >/dev/null 2>"$T/lam.err"
+is "$?" 2 "--public-keys with --lambda: a usage error" || show "$T/lam.err"
+
 # the logs only, no digests: nothing is verified, nothing is hashed
 run logs --public-keys "$T/keys-v2.json" "$T/tr/$LOGS"
 is "$(cat "$T/logs.rc")" 0 "logs without digests: exit 0"
