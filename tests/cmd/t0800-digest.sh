@@ -52,6 +52,15 @@ gzip -dc "$hop2" | gzip -9 >"$T/t2/${hop2#"$T/tr/"}"
 run regz --public-keys "$T/keys-v2.json" "$T/t2"
 is "$(cat "$T/regz.rc")" 0 "a log compressed anew (same content) still verifies: the hash is of the uncompressed bytes"
 
+# events appended as a second gzip member: readers take every member, so the
+# hash must cover them too (a hash of the first member alone would pass)
+cp -r "$T/tr" "$T/t8"
+event 0 2021-07-03T21:30:00Z | jq -c '{Records: [.eventID = "forged-1"]}' | gzip -n >>"$T/t8/${hop2#"$T/tr/"}"
+run member --public-keys "$T/keys-v2.json" "$T/t8"
+is "$(cat "$T/member.rc")" 4 "a gzip member appended to a log: exit 4"
+grep -q "hop2bbbb.json.gz': tampered" "$T/member.err"
+ok "named as tampered" || show "$T/member.err"
+
 # a listed log deleted
 cp -r "$T/tr" "$T/t3"
 rm "$T/t3/${hop3#"$T/tr/"}"
