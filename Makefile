@@ -22,9 +22,9 @@ LDFLAGS ?=
 B ?= build/default
 BIN ?= bin
 
-PKGS = libcurl yajl zlib libsodium sqlite3 expat libdeflate
+PKGS = libcurl yajl zlib libsodium sqlite3 expat libdeflate libcrypto
 DEBS = libcurl4-openssl-dev libyajl-dev zlib1g-dev libsodium-dev libsqlite3-dev libdeflate-dev \
-       libexpat1-dev pkg-config mandoc jq yajl-tools sqlite3 bc curl binutils zip graphviz cmark-gfm
+       libexpat1-dev libssl-dev pkg-config mandoc jq yajl-tools sqlite3 bc curl binutils zip graphviz cmark-gfm
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libcurl is not linked: lib/http.c opens it on first use (startup speed)
@@ -32,7 +32,9 @@ PKG_LIBS := $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null)
 # The commands link these statically: resolving the symbols of five shared
 # libraries cost a lookup ~40% more instructions than SQLite's own shell
 # takes for 'select 1'. Debian's -dev packages ship the archives.
-CMD_LIBS = -Wl,-Bstatic -lyajl_s -lsodium -lsqlite3 -lexpat -ldeflate -lz -Wl,-Bdynamic -lm -ldl -lpthread
+# libcrypto (digest signatures, lib/digest.c) too: statically, only the
+# commands that verify digests pull it in, and wdn-lookup stays as it was.
+CMD_LIBS = -Wl,-Bstatic -lyajl_s -lsodium -lsqlite3 -lexpat -ldeflate -lcrypto -lz -Wl,-Bdynamic -lm -ldl -lpthread
 WARN = -Wall -Wextra -Wshadow -Wno-unused-parameter
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -Ilib $(PKG_CFLAGS) $(CFLAGS)
 

@@ -127,10 +127,12 @@ void cli_init(struct cli *c, const char *prog, const char *synopsis)
 	text_utf8 = locale_utf8();
 }
 
-/* Severity, least first: ok, some input rejected, a failure, a usage error. */
+/* Severity, least first: ok, some input rejected, an integrity finding, a
+ * failure, a usage error. */
 static int severity(int status)
 {
-	return status == EXIT_OK ? 0 : status == EXIT_REJECTED ? 1 : status == EXIT_FAIL ? 2 : 3;
+	return status == EXIT_OK ? 0 : status == EXIT_REJECTED ? 1 : status == EXIT_INTEGRITY ? 2 :
+	       status == EXIT_FAIL ? 3 : 4;
 }
 
 void cli_status(struct cli *c, int status)
@@ -717,6 +719,8 @@ static int add_input(struct cli_inputs *in, const char *name, const char *bucket
 	in->v[in->n].bucket = wdn_strdup(bucket);
 	in->v[in->n].key = wdn_strdup(key);
 	in->v[in->n].size = size;
+	in->v[in->n].digest = strstr(name, "CloudTrail-Digest/") != NULL;
+	in->v[in->n].integrity = WDN_INTEGRITY_UNVERIFIED;
 	in->n++;
 	return 0;
 }
@@ -742,12 +746,16 @@ static int collect_file(void *ctx, const char *path)
 	return add_input(k->out, path, NULL, NULL, stat(path, &st) ? 0 : (uint64_t)st.st_size);
 }
 
-/* The date in a CloudTrail object key: .../CloudTrail/REGION/YYYY/MM/DD/... as "YYYY/MM/DD". */
+/* The date in a CloudTrail object key: .../CloudTrail[-Digest]/REGION/YYYY/MM/DD/... as "YYYY/MM/DD". */
 static int key_date(const char *key, char out[11])
 {
-	const char *p = strstr(key, "/CloudTrail/");
+	const char *p = strstr(key, "/CloudTrail/"), *q = strstr(key, "/CloudTrail-Digest/");
 
-	if (!p || !(p = strchr(p + 12, '/')))
+	if (p)
+		p += 12;
+	else if (q)
+		p = q + 19;
+	if (!p || !(p = strchr(p, '/')))
 		return -1;
 	p++;
 	if (strlen(p) < 10 || p[4] != '/' || p[7] != '/')
@@ -767,21 +775,31 @@ static void bound(const char *b, char out[11])
 	out[i] = '\0';
 }
 
+int cli_key_selected(const struct cli_select *sel, const char *key)
+{
+	char d[11], b[11];
+
+	if (!sel || (!sel->since && !sel->until) || key_date(key, d))
+		return 1;
+	if (sel->since && (bound(sel->since, b), strcmp(d, b) < 0))
+		return 0;
+	if (sel->until && (bound(sel->until, b), strcmp(d, b) > 0))
+		return 0;
+	return 1;
+}
+
 static int collect_object(void *ctx, const struct wdn_s3_object *o)
 {
 	struct collect *k = ctx;
 	struct wdn_buf name = WDN_BUF_INIT;
-	char d[11], b[11];
 	int rc = 0;
 
-	if (strstr(o->key, "CloudTrail-Digest") || (o->key[0] && o->key[strlen(o->key) - 1] == '/'))
-		return 0; /* digests vouch for logs and hold no events; "folders" hold nothing */
-	if (k->sel && (k->sel->since || k->sel->until) && !key_date(o->key, d)) {
-		if (k->sel->since && (bound(k->sel->since, b), strcmp(d, b) < 0))
-			return 0;
-		if (k->sel->until && (bound(k->sel->until, b), strcmp(d, b) > 0))
-			return 0;
-	}
+	/* digests vouch for logs and hold no events: only a verifier wants them */
+	if ((strstr(o->key, "CloudTrail-Digest") && !(k->sel && k->sel->digests)) ||
+	    (o->key[0] && o->key[strlen(o->key) - 1] == '/'))
+		return 0; /* "folders" hold nothing */
+	if (!cli_key_selected(k->sel, o->key))
+		return 0;
 	wdn_buf_addf(&name, "s3://%s/%s", k->bucket, o->key);
 	if (selected(k->sel, name.ptr))
 		rc = add_input(k->out, name.ptr, k->bucket, o->key, o->size);

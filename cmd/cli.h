@@ -10,7 +10,7 @@
 
 #include "wdn.h"
 
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_REJECTED = 3 };
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_REJECTED = 3, EXIT_INTEGRITY = 4 };
 
 /* Option codes of the common long-only options; commands number theirs from CLI_OPT_CMD. */
 enum { CLI_OPT_STORE = 256, CLI_OPT_PROFILE, CLI_OPT_REGION, CLI_OPT_ENDPOINT, CLI_OPT_CMD = 300 };
@@ -139,6 +139,8 @@ struct cli_input {
 	char *name;            /* path, "-", or s3://bucket/key: for messages */
 	char *bucket, *key;    /* set for S3 objects */
 	uint64_t size;
+	int digest;            /* in a CloudTrail-Digest/ folder (collected with sel->digests) */
+	int integrity;         /* WDN_INTEGRITY_*, once a verifier decided it */
 };
 struct cli_inputs {
 	struct cli_input *v;
@@ -147,10 +149,13 @@ struct cli_inputs {
 struct cli_select {
 	unsigned shard, nshards; /* keep inputs whose name hashes to shard (0-based) of nshards */
 	const char *since, *until; /* S3 keys: YYYY/MM/DD bounds on the date in the key */
+	int digests;             /* keep S3 digest objects too (marked digest) */
 };
 #define CLI_MAX_SHARDS 1000000
 /* --shard K/N, 1 <= K <= N <= CLI_MAX_SHARDS, strictly; else a usage error. */
 void cli_parse_shard(struct cli *c, const char *s, struct cli_select *sel);
+/* Is an S3 key within sel's --since/--until (a key with no date is)? */
+int cli_key_selected(const struct cli_select *sel, const char *key);
 /* Expand operands (none: stdin); failures warn and set the status. */
 void cli_inputs_collect(struct cli *c, struct wdn_aws **aws, char **operands, int n,
 			const struct cli_select *sel, struct cli_inputs *out);

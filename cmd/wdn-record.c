@@ -1,14 +1,17 @@
 /* wdn-record: store the credential-issuing CloudTrail events of its inputs. */
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char synopsis[] =
 	"usage: wdn-record [-q] [--store URL] [--reject FILE] [--since DATE] [--until DATE]\n"
-	"                  [--create-table] [--ttl-days N] [--profile NAME] [--region REGION]\n"
-	"                  [--endpoint-url URL] [INPUT ...]\n"
+	"                  [--public-keys FILE] [--create-table] [--ttl-days N]\n"
+	"                  [--profile NAME] [--region REGION] [--endpoint-url URL] [INPUT ...]\n"
 	"       wdn-record --lambda [-q] [--store URL] [--reject FILE] [--ttl-days N]\n"
 	"                  [--max-messages N]\n"
 	"       wdn-record --sqs QUEUE_URL [-q] [--store URL] [--reject FILE] [--ttl-days N]\n"
@@ -16,7 +19,7 @@ static const char synopsis[] =
 	"                  [--endpoint-url URL]\n";
 
 enum { OPT_REJECT = CLI_OPT_CMD, OPT_SINCE, OPT_UNTIL, OPT_CREATE, OPT_TTL, OPT_LAMBDA, OPT_SQS,
-       OPT_MAX };
+       OPT_MAX, OPT_KEYS };
 static const struct option options[] = {
 	{ "lambda", no_argument, NULL, OPT_LAMBDA },
 	{ "sqs", required_argument, NULL, OPT_SQS },
@@ -26,6 +29,7 @@ static const struct option options[] = {
 	{ "reject", required_argument, NULL, OPT_REJECT },
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "until", required_argument, NULL, OPT_UNTIL },
+	{ "public-keys", required_argument, NULL, OPT_KEYS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -39,6 +43,10 @@ struct run {
 	uint64_t inputs, events, rejected, refused;
 	int failed;     /* the store failed: stop */
 	const char *what; /* what the summary counts: inputs, or messages */
+	struct wdn_verifier *verifier;    /* when the inputs hold digest files */
+	struct wdn_sha256_stream *sha;    /* hashes each log file as it is read */
+	int keys_given;                   /* --public-keys: never ask ListPublicKeys */
+	const struct cli_select *sel;
 };
 
 #define MAX_TTL_DAYS 36500 /* a hundred years: keep for good by not asking */
@@ -129,14 +137,22 @@ static void record_input(struct run *r, const struct cli_input *in)
 	struct wdn_err err = { 0 };
 	struct wdn_reader *rd = wdn_reader_new(in->name, on_event, on_reject, r);
 	uint64_t events;
-	int rc;
+	uint8_t sha[32];
+	int rc, hash = r->sha && strcmp(in->name, "-") && wdn_verifier_expects(r->verifier, in->name, in->key);
 
 	if (!rd) {
 		cli_fail(&r->cli, "out of memory");
 		r->failed = 1;
 		return;
 	}
+	if (hash) /* the bytes read for events are the bytes hashed: one reading */
+		wdn_reader_tee(rd, wdn_sha256_stream_add, r->sha);
 	rc = cli_input_read(&r->cli, r->aws, in, rd, &err);
+	if (hash && (wdn_sha256_stream_end(r->sha, sha) ||
+		     (!rc && wdn_verifier_add_log(r->verifier, in->name, in->bucket, in->key, sha)))) {
+		cli_fail(&r->cli, "out of memory");
+		r->failed = 1;
+	}
 	wdn_reader_counts(rd, &events, NULL, NULL);
 	wdn_reader_free(rd);
 	r->events += events;
@@ -157,6 +173,131 @@ static void record_input(struct run *r, const struct cli_input *in)
 		cli_fail(&r->cli, "%s", err.msg);
 		r->failed = 1;
 	}
+}
+
+static int add_bytes(void *ctx, const void *p, size_t n)
+{
+	return wdn_buf_add(ctx, p, n);
+}
+
+/* A digest file: read whole (they are small), kept by the verifier. */
+static void read_digest(struct run *r, const struct cli_input *in)
+{
+	struct wdn_buf raw, text, meta;
+	struct wdn_err err = { 0 };
+	char *sig = NULL, *alg = NULL;
+	int rc, fd;
+
+	wdn_buf_init(&raw, WDN_DIGEST_FILE_MAX);
+	wdn_buf_init(&text, WDN_DIGEST_FILE_MAX);
+	wdn_buf_init(&meta, 64 << 10);
+	if (in->bucket) {
+		rc = wdn_s3_get_meta(r->aws, in->bucket, in->key, add_bytes, &raw, &meta, &err);
+		sig = wdn_s3_meta_get(&meta, "signature");
+		alg = wdn_s3_meta_get(&meta, "signature-algorithm");
+	} else if ((fd = open(in->name, O_RDONLY | O_CLOEXEC)) < 0) {
+		rc = wdn_err_set(&err, WDN_EIO, "%s", strerror(errno));
+	} else {
+		char buf[64 << 10];
+		ssize_t n;
+
+		rc = 0;
+		while (!rc && (n = read(fd, buf, sizeof(buf))) != 0)
+			if (n < 0 && errno != EINTR)
+				rc = wdn_err_set(&err, WDN_EIO, "%s", strerror(errno));
+			else if (n > 0 && wdn_buf_add(&raw, buf, (size_t)n))
+				rc = wdn_err_set(&err, WDN_ETOOBIG, "larger than %u bytes", WDN_DIGEST_FILE_MAX);
+		close(fd);
+	}
+	if (rc) {
+		cli_fail(&r->cli, "reading digest '%s': %s", in->name, err.msg);
+	} else {
+		/* a digest that does not inflate is kept as it is: it fails as a digest */
+		if (wdn_gunzip(raw.ptr, raw.len, &text, &err)) {
+			wdn_buf_reset(&text);
+			wdn_buf_add(&text, raw.ptr, raw.len);
+		}
+		if (wdn_verifier_add_digest(r->verifier, in->name, in->bucket, in->key, text.ptr, text.len,
+					    sig, alg)) {
+			cli_fail(&r->cli, "out of memory");
+			r->failed = 1;
+		}
+	}
+	r->progress.done++;
+	free(sig);
+	free(alg);
+	wdn_buf_release(&raw);
+	wdn_buf_release(&text);
+	wdn_buf_release(&meta);
+}
+
+static void on_finding(void *ctx, const struct wdn_finding *f)
+{
+	struct run *r = ctx;
+
+	switch (f->kind) {
+	case WDN_FINDING_TAMPERED:
+		cli_warn(&r->cli, "'%s': tampered: %s", f->source, f->why);
+		break;
+	case WDN_FINDING_DIGEST:
+		cli_warn(&r->cli, "tampered %s", f->why);
+		break;
+	case WDN_FINDING_MISSING:
+		if (!cli_key_selected(r->sel, f->key))
+			return; /* outside --since/--until: not read on purpose */
+		cli_warn(&r->cli, "'s3://%s/%s': missing: %s", f->bucket, f->key, f->why);
+		break;
+	default:
+		if (f->key)
+			cli_warn(&r->cli, "digest chain broken: %s (s3://%s/%s)", f->why, f->bucket, f->key);
+		else
+			cli_warn(&r->cli, "digest chain broken: %s", f->why);
+	}
+	cli_status(&r->cli, EXIT_INTEGRITY);
+}
+
+/* Once every input is read: keys, then each log file's integrity. */
+static void verify(struct run *r, struct cli_inputs *in)
+{
+	struct wdn_err err = { 0 };
+	size_t i;
+
+	if (!r->keys_given && wdn_verifier_fetch_keys(r->verifier, r->cli.profile, r->cli.endpoint, &err))
+		cli_fail(&r->cli, "cannot fetch CloudTrail's public keys: %s (digests not verified)", err.msg);
+	if (wdn_verifier_finish(r->verifier, on_finding, r)) {
+		cli_fail(&r->cli, "out of memory");
+		return;
+	}
+	for (i = 0; i < in->n; i++)
+		if (!in->v[i].digest)
+			in->v[i].integrity = wdn_verifier_status(r->verifier, in->v[i].name, NULL);
+}
+
+/* Read --public-keys FILE into the verifier; exits on failure. */
+static void load_keys(struct run *r, const char *path)
+{
+	struct wdn_buf b;
+	struct wdn_err err = { 0 };
+	FILE *f = fopen(path, "r");
+	char buf[8192];
+	size_t n;
+
+	wdn_buf_init(&b, 16 << 20);
+	if (!f) {
+		cli_fail(&r->cli, "--public-keys: cannot open '%s': %s", path, strerror(errno));
+		exit(cli_exit(&r->cli));
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		if (wdn_buf_add(&b, buf, n))
+			break;
+	fclose(f);
+	if ((!r->verifier && !(r->verifier = wdn_verifier_new())) ||
+	    wdn_verifier_add_keys(r->verifier, b.ptr, b.len, &err)) {
+		cli_fail(&r->cli, "--public-keys: '%s': %s", path, r->verifier ? err.msg : "out of memory");
+		exit(cli_exit(&r->cli));
+	}
+	r->keys_given = 1;
+	wdn_buf_release(&b);
 }
 
 static void on_delivered(void *ctx, const struct wdn_event *ev, const struct wdn_record_result *res)
@@ -228,7 +369,8 @@ int main(int argc, char **argv)
 	int64_t t;
 	size_t i;
 	int o, create = 0, ttl_days = 0, lambda = 0;
-	const char *queue = NULL;
+	const char *queue = NULL, *keys[64];
+	size_t nkeys = 0;
 	uint64_t max = 0;
 
 	cli_init(&r.cli, "wdn-record", synopsis);
@@ -253,11 +395,20 @@ int main(int argc, char **argv)
 			queue = optarg;
 		if (o == OPT_MAX)
 			max = (uint64_t)cli_number(&r.cli, "--max-messages", optarg, 1, INT64_MAX);
+		if (o == OPT_KEYS && nkeys < sizeof(keys) / sizeof(keys[0]))
+			keys[nkeys++] = optarg;
+		else if (o == OPT_KEYS)
+			cli_usage_error(&r.cli, "--public-keys: at most %zu files", sizeof(keys) / sizeof(keys[0]));
 	}
+	/* after the options: --help and usage errors come first */
+	for (i = 0; i < nkeys; i++)
+		load_keys(&r, keys[i]);
 	if ((lambda || queue) && (optind < argc || (lambda && queue)))
 		cli_usage_error(&r.cli, "--lambda and --sqs take no INPUT, and not each other");
 	if (max && !lambda && !queue)
 		cli_usage_error(&r.cli, "--max-messages is for --lambda and --sqs");
+	if (nkeys && (lambda || queue))
+		cli_usage_error(&r.cli, "--public-keys is for INPUTs, not --lambda or --sqs");
 	if (create || ttl_days) {
 		const char *url = r.cli.store ? r.cli.store : getenv("WDN_STORE");
 		struct wdn_store_opts so = { r.cli.profile, r.cli.region, r.cli.endpoint, ttl_days };
@@ -287,10 +438,23 @@ int main(int argc, char **argv)
 	}
 	/* inputs that can be read again: a key's uses may fold over the whole run */
 	wdn_recorder_hold_sightings(r.rec, 1);
+	sel.digests = 1;
+	r.sel = &sel;
 	cli_inputs_collect(&r.cli, &r.aws, argv + optind, argc - optind, &sel, &in);
 	r.progress.total = in.n;
 	for (i = 0; i < in.n && !r.failed; i++)
-		record_input(&r, &in.v[i]);
+		if (in.v[i].digest && ((!r.verifier && !(r.verifier = wdn_verifier_new())) ||
+				       (!r.sha && !(r.sha = wdn_sha256_stream_new())))) {
+			cli_fail(&r.cli, "out of memory");
+			r.failed = 1;
+		}
+	/* digests first: they are few and small, and say which logs to hash */
+	for (i = 0; i < in.n && !r.failed; i++)
+		if (in.v[i].digest)
+			read_digest(&r, &in.v[i]);
+	for (i = 0; i < in.n && !r.failed; i++)
+		if (!in.v[i].digest)
+			record_input(&r, &in.v[i]);
 	wdn_recorder_hold_sightings(r.rec, 0);
 	if (!r.failed) {
 		struct wdn_err err = { 0 };
@@ -301,6 +465,8 @@ int main(int argc, char **argv)
 		}
 	}
 	cli_progress_end(&r.cli, &r.progress);
+	if (!r.failed && r.sha)
+		verify(&r, &in);
 	cli_inputs_release(&in);
 summary:
 	wdn_recorder_counts(r.rec, &issuances, &sightings, &changes);
@@ -310,9 +476,20 @@ summary:
 			r.what, (unsigned long long)r.events, (unsigned long long)issuances,
 			(unsigned long long)changes, (unsigned long long)sightings,
 			(unsigned long long)r.rejected, (unsigned long long)r.refused);
+	if (!r.cli.quiet && r.sha) {
+		uint64_t nd, v, tm, u;
+
+		wdn_verifier_counts(r.verifier, &nd, &v, &tm, &u);
+		u = r.inputs - v - tm; /* and those no digest lists: never hashed */
+		fprintf(stderr, "wdn-record: %llu digests; log files %llu verified, %llu tampered, "
+			"%llu unverified\n", (unsigned long long)nd, (unsigned long long)v,
+			(unsigned long long)tm, (unsigned long long)u);
+	}
 out:
 	wdn_recorder_free(r.rec);
 	wdn_store_close(r.store);
 	wdn_aws_free(r.aws);
+	wdn_verifier_free(r.verifier);
+	wdn_sha256_stream_free(r.sha);
 	return cli_exit(&r.cli);
 }

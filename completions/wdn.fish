@@ -66,6 +66,7 @@ function __wdn_complete --argument-names cmd --description 'Register the complet
             complete -c $cmd -l reject -r -d 'Append rejected records to a file'
             complete -c $cmd -l since -x -d 'Leave out S3 objects of the days before a date (YYYY-MM-DD)'
             complete -c $cmd -l until -x -d 'Leave out S3 objects of the days after a date (YYYY-MM-DD)'
+            complete -c $cmd -l public-keys -r -d 'CloudTrail public keys to verify digest files with'
             complete -c $cmd -l create-table -d 'Create the DynamoDB table first'
             complete -c $cmd -l ttl-days -x -d 'Let DynamoDB items expire after N days'
             complete -c $cmd -l lambda -d "Run as an AWS Lambda function's runtime"

@@ -353,6 +353,7 @@ static int prepare(struct wdn_aws *a, struct attempt *at, struct wdn_err *err)
 	at->x.body_len = c->body_len;
 	at->x.on_body = c->on_body;
 	at->x.ctx = c->ctx;
+	at->x.meta = c->meta;
 	return at->hdrs ? 0 : wdn_err_set(err, WDN_ENOMEM, "out of memory");
 }
 

@@ -188,6 +188,30 @@ static size_t on_write(char *p, size_t size, size_t n, void *ctx)
 	return len;
 }
 
+/* An x-amz-meta-NAME header (p at NAME) as a "name: value" line in x->meta. */
+static int keep_meta(struct wdn_http_xfer *x, const char *p, size_t len)
+{
+	const char *colon = memchr(p, ':', len), *v;
+	size_t i, vl;
+
+	if (!colon)
+		return 0;
+	for (i = 0; p + i < colon; i++)
+		if (wdn_buf_addc(x->meta, (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i])))
+			return -1;
+	v = colon + 1;
+	vl = len - (size_t)(v - p);
+	while (vl && (*v == ' ' || *v == '\t')) {
+		v++;
+		vl--;
+	}
+	while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+		vl--;
+	if (wdn_buf_add(x->meta, ": ", 2) || wdn_buf_add(x->meta, v, vl) || wdn_buf_addc(x->meta, '\n'))
+		return -1;
+	return 0;
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *ctx)
 {
 	struct wdn_http_xfer *x = ctx;
@@ -198,6 +222,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
 	size_t room = sizeof(x->request_id);
 	const char *v = NULL;
 
+	if (x->meta && len > 11 && !strncasecmp(p, "x-amz-meta-", 11))
+		return keep_meta(x, p + 11, len - 11) ? 0 : len;
 	if (len > sizeof(rid) - 1 && !strncasecmp(p, rid, sizeof(rid) - 1))
 		v = p + sizeof(rid) - 1;
 	else if (len > sizeof(rid2) - 1 && !strncasecmp(p, rid2, sizeof(rid2) - 1))
@@ -246,6 +272,8 @@ int wdn_http_run(struct wdn_http *h, struct wdn_http_xfer **xs, size_t n)
 		x->aborted = 0;
 		x->error_type[0] = '\0';
 		x->header_value[0] = '\0';
+		if (x->meta)
+			wdn_buf_reset(x->meta); /* each attempt's own answer */
 		x->curl_code = 0;
 		x->error[0] = '\0';
 		wdn_buf_reset(&x->body);

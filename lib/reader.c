@@ -90,6 +90,8 @@ struct wdn_reader {
 	wdn_event_fn on_event;
 	wdn_reject_fn on_reject;
 	void *cbctx;
+	int (*tee)(void *ctx, const void *p, size_t n); /* every decoded byte, too */
+	void *tee_ctx;
 
 	/* decoding: 0 undecided, 1 plain, 2 gzip */
 	int mode;
@@ -785,6 +787,22 @@ static int parse_plain(struct wdn_reader *r, const unsigned char *p, size_t n)
 	return 0;
 }
 
+/* Decoded bytes: to the tee, then to the parse (unless it is done). */
+static int decoded(struct wdn_reader *r, const unsigned char *p, size_t n)
+{
+	int rc;
+
+	if (r->tee && n && (rc = r->tee(r->tee_ctx, p, n)))
+		return rc;
+	return r->done ? 0 : parse_plain(r, p, n);
+}
+
+void wdn_reader_tee(struct wdn_reader *r, int (*fn)(void *ctx, const void *p, size_t n), void *ctx)
+{
+	r->tee = fn;
+	r->tee_ctx = ctx;
+}
+
 /*
  * Damage inside a gzip member loses the rest of the input: a failure of the
  * input. Bytes after a whole member that are no gzip (padding, junk) cost
@@ -830,7 +848,7 @@ static int parse_gzip(struct wdn_reader *r, const unsigned char *p, size_t n)
 			r->z_first = *r->z.next_in;
 		zrc = inflate(&r->z, Z_NO_FLUSH);
 		/* what was decoded before any damage is good input */
-		if ((rc = parse_plain(r, r->zout, ZCHUNK - r->z.avail_out)))
+		if ((rc = decoded(r, r->zout, ZCHUNK - r->z.avail_out)))
 			return rc;
 		if (zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR)
 			return gz_error(r, "corrupt gzip data");
@@ -845,7 +863,7 @@ static int parse_gzip(struct wdn_reader *r, const unsigned char *p, size_t n)
 		}
 		if (zrc == Z_BUF_ERROR && r->z.avail_out == ZCHUNK)
 			break; /* no progress possible without more input */
-	} while (!r->z_done && !r->done && (r->z.avail_in || r->z.avail_out == 0));
+	} while (!r->z_done && (!r->done || r->tee) && (r->z.avail_in || r->z.avail_out == 0));
 	return 0;
 }
 
@@ -865,7 +883,7 @@ int wdn_reader_feed(struct wdn_reader *r, const void *bytes, size_t len)
 			return 0;
 		r->mode = r->head[0] == 0x1f && r->head[1] == 0x8b ? 2 : 1;
 		{
-			int rc = r->mode == 2 ? parse_gzip(r, r->head, 2) : parse_plain(r, r->head, 2);
+			int rc = r->mode == 2 ? parse_gzip(r, r->head, 2) : decoded(r, r->head, 2);
 
 			if (rc)
 				return rc;
@@ -873,7 +891,7 @@ int wdn_reader_feed(struct wdn_reader *r, const void *bytes, size_t len)
 	}
 	if (!len)
 		return 0;
-	return r->mode == 2 ? parse_gzip(r, p, len) : parse_plain(r, p, len);
+	return r->mode == 2 ? parse_gzip(r, p, len) : decoded(r, p, len);
 }
 
 int wdn_reader_finish(struct wdn_reader *r, struct wdn_err *err)
@@ -886,7 +904,7 @@ int wdn_reader_finish(struct wdn_reader *r, struct wdn_err *err)
 	if (!r->mode && r->nhead && !r->failed) {
 		/* a one-byte input */
 		r->mode = 1;
-		if ((rc = parse_plain(r, r->head, r->nhead)))
+		if ((rc = decoded(r, r->head, r->nhead)))
 			return rc;
 	}
 	if (r->mode == 2 && !r->z_done && r->z_live == 1)

@@ -288,6 +288,35 @@ int wdn_s3_get(struct wdn_aws *a, const char *bucket, const char *key,
 	return rc;
 }
 
+int wdn_s3_get_meta(struct wdn_aws *a, const char *bucket, const char *key,
+		    int (*on_body)(void *ctx, const void *p, size_t n), void *ctx,
+		    struct wdn_buf *meta, struct wdn_err *err)
+{
+	struct wdn_aws_call c = { 0 };
+	int rc;
+
+	c.on_body = on_body;
+	c.ctx = ctx;
+	c.meta = meta;
+	rc = object_call(a, "GET", bucket, key, &c, err);
+	wdn_aws_call_release(&c);
+	return rc;
+}
+
+char *wdn_s3_meta_get(const struct wdn_buf *meta, const char *name)
+{
+	const char *p = meta->ptr, *end = meta->ptr + meta->len, *nl;
+	size_t n = strlen(name);
+
+	for (; p < end; p = nl + 1) {
+		if (!(nl = memchr(p, '\n', (size_t)(end - p))))
+			break;
+		if ((size_t)(nl - p) >= n + 2 && !memcmp(p, name, n) && p[n] == ':' && p[n + 1] == ' ')
+			return wdn_strndup(p + n + 2, (size_t)(nl - p) - n - 2);
+	}
+	return NULL;
+}
+
 int wdn_s3_put(struct wdn_aws *a, const char *bucket, const char *key, const void *body,
 	       size_t len, const char *content_type, struct wdn_err *err)
 {

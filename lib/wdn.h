@@ -285,6 +285,10 @@ void wdn_reader_refuse_envelopes(struct wdn_reader *r);
 /* Read a whole file descriptor through a reader and finish it; WDN_EIO with
  * err on read failure or an input not read whole. */
 int wdn_reader_read_fd(struct wdn_reader *r, int fd, struct wdn_err *err);
+/* Hand every decoded (uncompressed) byte of the input to fn as well, whatever
+ * the parse makes of it: so a log file is hashed from the one reading of it.
+ * A nonzero return stops reading with that code. */
+void wdn_reader_tee(struct wdn_reader *r, int (*fn)(void *ctx, const void *p, size_t n), void *ctx);
 
 /* Expand an operand (file, or directory walked recursively in name order)
  * into files; cb returns nonzero to stop. */
@@ -670,6 +674,7 @@ struct wdn_http_xfer {
 	void *ctx;
 	uint64_t skip;        /* body bytes still to drop (a resume the server sent whole) */
 	const char *want_header; /* a response header to keep in header_value, or NULL */
+	struct wdn_buf *meta;  /* x-amz-meta-* headers as "name: value" lines, or NULL */
 	int long_poll;        /* waits without a stall limit (Lambda's next invocation) */
 	int started;          /* the body of this run has begun */
 	/* results */
@@ -757,6 +762,7 @@ struct wdn_aws_call {
 	int unsigned_payload;     /* S3: do not hash the body */
 	int (*on_body)(void *ctx, const void *p, size_t n); /* stream a 2xx body */
 	void *ctx;
+	struct wdn_buf *meta;     /* keep x-amz-meta-* response headers here (or NULL) */
 	/* results */
 	long status;
 	struct wdn_buf resp;      /* the body, when not streamed */
@@ -811,11 +817,101 @@ int wdn_s3_list(struct wdn_aws *a, const char *bucket, const char *prefix,
 /* GetObject, its body streamed to on_body (a broken transfer resumes by Range). */
 int wdn_s3_get(struct wdn_aws *a, const char *bucket, const char *key,
 	       int (*on_body)(void *ctx, const void *p, size_t n), void *ctx, struct wdn_err *err);
+/* The same, keeping the object's user metadata: "name: value" lines, one per
+ * x-amz-meta-NAME header (NAME lowercase), in meta. */
+int wdn_s3_get_meta(struct wdn_aws *a, const char *bucket, const char *key,
+		    int (*on_body)(void *ctx, const void *p, size_t n), void *ctx,
+		    struct wdn_buf *meta, struct wdn_err *err);
+/* A value from such metadata lines into out, or NULL. Caller frees. */
+char *wdn_s3_meta_get(const struct wdn_buf *meta, const char *name);
 int wdn_s3_put(struct wdn_aws *a, const char *bucket, const char *key, const void *body,
 	       size_t len, const char *content_type, struct wdn_err *err);
 /* 1 if the object exists, 0 if not, or a WDN_E* code. */
 int wdn_s3_exists(struct wdn_aws *a, const char *bucket, const char *key, struct wdn_err *err);
 int wdn_s3_create_bucket(struct wdn_aws *a, const char *bucket, struct wdn_err *err);
+
+/* ---- CloudTrail log file integrity (digest.c) ---------------------------- */
+
+/*
+ * CloudTrail's digest files list each log file delivered with its SHA-256,
+ * chain to the previous digest by its hash and signature, and are signed
+ * SHA256withRSA with a regional key (libcrypto's EVP checks it). The
+ * verifier collects the digests and the hashes of the log files a run read,
+ * then decides each log file's integrity:
+ *   verified    its hash matches a digest whose signature verified and
+ *               whose chain is intact;
+ *   tampered    its hash differs, or its digest fails its signature or chain;
+ *   unverified  no digest lists it, or its digest cannot be checked (no
+ *               signature: the newest digest of local copies; no key).
+ * A digest's signature is the S3 object's x-amz-meta-signature when it was
+ * read from S3, else the next digest's previousDigestSignature. Log files are
+ * matched to what digests list by bucket and key (S3 inputs) or by file name
+ * (local copies: CloudTrail's names are unique).
+ *
+ * Ownership: the verifier copies what it is given.
+ */
+#define WDN_DIGEST_FILE_MAX (64u << 20) /* a digest file's bytes, compressed or not */
+enum { WDN_INTEGRITY_UNVERIFIED = 0, WDN_INTEGRITY_VERIFIED = 1, WDN_INTEGRITY_TAMPERED = 2 };
+const char *wdn_integrity_name(int status); /* "unverified", "verified", "tampered" */
+/* The weaker of two statuses: tampered, then unverified, then verified. */
+int wdn_integrity_weakest(int a, int b);
+
+/* Streaming SHA-256 (libcrypto: the CPU's SHA instructions where it has them). */
+struct wdn_sha256_stream;
+struct wdn_sha256_stream *wdn_sha256_stream_new(void);
+int wdn_sha256_stream_add(void *s, const void *p, size_t n); /* a wdn_reader_tee fn */
+int wdn_sha256_stream_end(struct wdn_sha256_stream *s, uint8_t out[32]); /* and starts over */
+void wdn_sha256_stream_free(struct wdn_sha256_stream *s);
+/* Gzip (detected by magic) inflated, or plain bytes copied, onto out (capped by out->max). */
+int wdn_gunzip(const void *p, size_t n, struct wdn_buf *out, struct wdn_err *err);
+
+struct wdn_verifier;
+struct wdn_verifier *wdn_verifier_new(void);
+void wdn_verifier_free(struct wdn_verifier *v);
+/* Public keys: a ListPublicKeys answer or `aws cloudtrail list-public-keys` output. */
+int wdn_verifier_add_keys(struct wdn_verifier *v, const char *json, size_t len, struct wdn_err *err);
+/* A digest file read from source (path or s3:// URI): its uncompressed text,
+ * its S3 location (NULL for a local copy) and S3 metadata signature (hex) and
+ * algorithm (NULL when none). A text that is no digest is kept, tampered.
+ * Fails only for lack of memory. */
+int wdn_verifier_add_digest(struct wdn_verifier *v, const char *source, const char *bucket,
+			    const char *key, const void *text, size_t len, const char *sig_hex,
+			    const char *sig_alg);
+/* Does a digest list a log file of this name (key, else source)? Only
+ * those need hashing: asked once every digest is in. */
+int wdn_verifier_expects(struct wdn_verifier *v, const char *source, const char *key);
+/* A log file read: its source, S3 location (NULL local), SHA-256 of its uncompressed bytes. */
+int wdn_verifier_add_log(struct wdn_verifier *v, const char *source, const char *bucket,
+			 const char *key, const uint8_t sha[32]);
+/* For each region whose digests name a key fingerprint the verifier has no
+ * key for: cb with the region (from the digest's object key) and the span
+ * of their end times, to ask ListPublicKeys. */
+int wdn_verifier_key_needs(struct wdn_verifier *v,
+			   int (*cb)(void *ctx, const char *region, int64_t from, int64_t to), void *ctx);
+/* Fetch keys for what wdn_verifier_key_needs reports, through CloudTrail's
+ * ListPublicKeys in each region (SigV4, JSON protocol; endpoint as for the
+ * service "cloudtrail": AWS_ENDPOINT_URL_CLOUDTRAIL...). */
+int wdn_verifier_fetch_keys(struct wdn_verifier *v, const char *profile, const char *endpoint,
+			    struct wdn_err *err);
+
+/* What finish reports: each is a reason for wdn-record's exit status 4. */
+enum { WDN_FINDING_TAMPERED = 1, /* a log file read: hash differs, or its digest failed */
+       WDN_FINDING_DIGEST,       /* a digest file failed (signature, format, location) */
+       WDN_FINDING_MISSING,      /* a log file a digest lists was not among the inputs */
+       WDN_FINDING_CHAIN };      /* the digest chain is broken (a digest missing or replaced) */
+struct wdn_finding {
+	int kind;
+	const char *source;         /* the file read (TAMPERED, DIGEST, CHAIN), else NULL */
+	const char *bucket, *key;   /* MISSING: the object listed; CHAIN: the digest missing, if any */
+	const char *why;
+};
+typedef void (*wdn_finding_fn)(void *ctx, const struct wdn_finding *f);
+/* Decide every status (once every input was added); cb for each finding. */
+int wdn_verifier_finish(struct wdn_verifier *v, wdn_finding_fn cb, void *ctx);
+/* A log file's status after finish (unverified for a source never added); why may be NULL. */
+int wdn_verifier_status(const struct wdn_verifier *v, const char *source, const char **why);
+void wdn_verifier_counts(const struct wdn_verifier *v, uint64_t *digests, uint64_t *verified,
+			 uint64_t *tampered, uint64_t *unverified);
 
 /* ---- enrichment (enrich.c) --------------------------------------------------- */
 

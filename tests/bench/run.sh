@@ -4,6 +4,9 @@
 # the same run; times are reported, never asserted.
 #
 #   record-cpu          wdn-record CPU (user+sys) vs zcat | json_verify -s, ~100 MB
+#   record-digests      wdn-record CPU on the same trail with CloudTrail digest
+#                       files (tests/bench/digests.sh signs them) and
+#                       --public-keys, vs without digests: what verifying costs
 #   lookup              wdn-lookup of a 4-deep chain in a store of 1M issuances,
 #                       median wall time vs sqlite3 DB 'select 1' on the same DB
 #   lookup-instructions the same two commands' instruction counts under
@@ -344,6 +347,33 @@ if [ -s "$tmp/wcpu" ] && [ -s "$tmp/bcpu" ] && [ "$failed" = 0 ]; then
 	w=$(median "$tmp/wcpu")
 	b=$(median "$tmp/bcpu")
 	say "record-cpu: $(ratio "$w" "$b")x of zcat|json_verify -s (wdn ${w}s, baseline ${b}s; $(mb "$(trail_bytes "$mid")") MB, median of 3) [target <= 1.5x]"
+fi
+
+# ---- a2. record CPU with digests (hashing every log, checking signatures) vs without ----
+
+dig="$mid-digests"
+if ! command -v openssl >/dev/null 2>&1 || ! command -v jq >/dev/null 2>&1; then
+	say "record-digests: skipped (needs openssl and jq)"
+elif { [ -f "$dig/.done" ] && ! newer "$mid/.done" "$dig/.done"; } ||
+	{ note "signing digests for $mid"; sh "$top/tests/bench/digests.sh" "$mid" "$dig" && : >"$dig/.done"; }; then
+	: >"$tmp/dcpu"
+	: >"$tmp/ncpu"
+	for i in 1 2 3; do # interleaved, median of 3
+		fresh_store
+		timed "$tmp/d" "$rec" -q --store "sqlite:$tmp/store.db" --public-keys "$dig/keys.json" "$dig/AWSLogs" ||
+			{ say "record-digests: wdn-record with digests failed (or found them wrong)"; failed=1; break; }
+		cpu_of "$tmp/d" >>"$tmp/dcpu" && echo >>"$tmp/dcpu"
+		record "$mid" "$tmp/n" || { failed=1; break; }
+		cpu_of "$tmp/n" >>"$tmp/ncpu" && echo >>"$tmp/ncpu"
+	done
+	if [ -s "$tmp/dcpu" ] && [ -s "$tmp/ncpu" ]; then
+		w=$(median "$tmp/dcpu")
+		b=$(median "$tmp/ncpu")
+		say "record-digests: $(ratio "$w" "$b")x the CPU of recording without digests (with ${w}s, without ${b}s; $(find "$dig/AWSLogs" -path '*CloudTrail-Digest*' -type f | wc -l | tr -d ' ') digests over $(mb "$(trail_bytes "$mid")") MB, every log hashed; median of 3) [target <= 1.10x]"
+	fi
+else
+	say "record-digests: signing the digests failed"
+	failed=1
 fi
 
 # ---- b. lookup of a 4-deep chain among 1M issuances vs sqlite3 'select 1' ----
