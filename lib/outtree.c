@@ -52,7 +52,7 @@ static int out_write_all(int fd, const void *p, size_t n)
 /* ---- the tree ------------------------------------------------------------ */
 
 #define OUT_CHUNK (1u << 20)        /* a partition's output is compressed this much at a time */
-#define OUT_PENDING (16u << 20)     /* and all of them hold at most this much uncompressed */
+#define OUT_HELD (16u << 20)        /* and all of them hold at most this much memory */
 #define OUT_OPEN 8                  /* temp files held open at once, per writer */
 #define OUT_STEM 64                 /* bytes of the input's name kept in its output names */
 #define OUT_ID 32                   /* hex digits of a run id and of a name's hash */
@@ -84,7 +84,8 @@ struct wdn_outtree_writer {
 	size_t nparts, cap;
 	uint32_t *index;            /* parts by name hash, open addressing; 0 = empty */
 	size_t nindex;
-	size_t pending, open, evict;
+	size_t held;                /* bytes of memory the parts' chunks hold */
+	size_t open, evict;
 	struct libdeflate_compressor *deflater;
 	struct wdn_buf zout;
 };
@@ -189,8 +190,11 @@ static int out_private_dir(struct wdn_outtree *t, int at, const char *name, cons
 					   "refusing to follow it", t->where, sub);
 		return out_errno(err, "cannot create", t, sub, "");
 	}
-	if (out_check_owner(t, *fd, sub, err))
+	if (out_check_owner(t, *fd, sub, err)) {
+		close(*fd);
+		*fd = -1;
 		return WDN_EIO;
+	}
 	fchmod(*fd, 0700); /* trees made before private ones: now private */
 	return 0;
 }
@@ -286,7 +290,7 @@ static void out_clean_stale(struct wdn_outtree *t)
 static int out_open_local(struct wdn_outtree *t, struct wdn_err *err)
 {
 	struct stat st;
-	int wfd;
+	int wfd, rc;
 
 	if (out_mkdirs(t->where) && errno != EEXIST)
 		return out_errno(err, "cannot create", t, "", "");
@@ -299,13 +303,10 @@ static int out_open_local(struct wdn_outtree *t, struct wdn_err *err)
 	if (out_check_owner(t, t->dirfd, "", err) ||
 	    out_private_dir(t, t->dirfd, "_whodunnit", "_whodunnit", &wfd, err))
 		return WDN_EIO;
-	if (out_private_dir(t, wfd, "tmp", "_whodunnit/tmp", &t->tmpfd, err) ||
-	    out_private_dir(t, wfd, "done", "_whodunnit/done", &t->donefd, err)) {
-		close(wfd);
-		return WDN_EIO;
-	}
+	rc = out_private_dir(t, wfd, "tmp", "_whodunnit/tmp", &t->tmpfd, err) ||
+	     out_private_dir(t, wfd, "done", "_whodunnit/done", &t->donefd, err) || out_lock(t, err);
 	close(wfd);
-	if (out_lock(t, err))
+	if (rc)
 		return WDN_EIO;
 	out_clean_stale(t);
 	return 0;
@@ -341,6 +342,10 @@ int wdn_outtree_open(const char *where, struct wdn_outtree **out, struct wdn_err
 	int rc;
 
 	*out = NULL;
+	if (!*where) {
+		free(t);
+		return wdn_err_set(err, WDN_EINVAL, "no output directory named");
+	}
 	if (!t || !(t->where = wdn_strdup(where))) {
 		free(t);
 		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
@@ -489,7 +494,6 @@ static int out_part_flush(struct wdn_outtree_writer *w, struct outpart *p, struc
 	got = libdeflate_gzip_compress(w->deflater, p->chunk.ptr, p->chunk.len, w->zout.ptr, bound);
 	if (!got)
 		return wdn_err_set(err, WDN_EIO, "cannot compress");
-	w->pending -= p->chunk.len;
 	wdn_buf_reset(&p->chunk);
 	if (w->tree->bucket)
 		return wdn_buf_add(&p->mem, w->zout.ptr, got) ? wdn_err_set(err, WDN_ENOMEM, "out of memory") : 0;
@@ -559,28 +563,33 @@ oom:
 }
 
 /* Append one output line to a partition of the input. Memory stays bounded
- * however many partitions: past OUT_PENDING, the largest part spills. */
+ * however many partitions: past OUT_HELD, the part holding the most spills
+ * and lets its memory go (a part alone keeps its buffer: no churn). */
 int wdn_outtree_write(struct wdn_outtree_writer *w, const char *part, const void *line, size_t n,
-			   struct wdn_err *err)
+		      struct wdn_err *err)
 {
 	struct outpart *p = out_part(w, part, err);
+	size_t cap;
 
 	if (!p)
 		return WDN_ENOMEM;
+	cap = p->chunk.cap;
 	if (wdn_buf_add(&p->chunk, line, n))
 		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
-	w->pending += n;
-	if (p->chunk.len >= OUT_CHUNK)
-		return out_part_flush(w, p, err);
-	while (w->pending > OUT_PENDING) {
+	w->held += p->chunk.cap - cap;
+	if (p->chunk.len >= OUT_CHUNK && out_part_flush(w, p, err))
+		return WDN_EIO;
+	while (w->held > OUT_HELD) {
 		struct outpart *big = p;
 		size_t i;
 
 		for (i = 0; i < w->nparts; i++)
-			if (w->parts[i]->chunk.len > big->chunk.len)
+			if (w->parts[i]->chunk.cap > big->chunk.cap)
 				big = w->parts[i];
 		if (out_part_flush(w, big, err))
 			return WDN_EIO;
+		w->held -= big->chunk.cap;
+		wdn_buf_release(&big->chunk);
 	}
 	return 0;
 }
@@ -707,7 +716,7 @@ void wdn_outtree_drop(struct wdn_outtree_writer *w)
 		free(p->name);
 		free(p);
 	}
-	w->nparts = w->pending = w->open = w->evict = 0;
+	w->nparts = w->held = w->open = w->evict = 0;
 	if (w->index)
 		memset(w->index, 0, w->nindex * sizeof(*w->index));
 }

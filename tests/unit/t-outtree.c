@@ -153,14 +153,30 @@ static int open_fds(void)
 	return count_dir("/proc/self/fd");
 }
 
-/* 2000 partitions, 20 MB: spills, few files open, every line in its file */
+/* resident memory, MiB */
+static long rss_mib(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	long size = 0, res = 0;
+
+	if (f) {
+		if (fscanf(f, "%ld %ld", &size, &res) != 2)
+			res = 0;
+		fclose(f);
+	}
+	return res * (sysconf(_SC_PAGESIZE) / 1024) / 1024;
+}
+
+/* 300 partitions, 60 MB: spills, bounded memory, few files open, every
+ * line in its file */
 static void spill(void)
 {
 	struct wdn_outtree *t = open_tree(path("spill", ""));
 	struct wdn_outtree_writer *w = t ? wdn_outtree_writer_new(t, NULL) : NULL;
 	struct wdn_err err = { 0 };
-	char part[64], line[1100];
+	char part[64], line[4000];
 	int i, j, rc = 0, base = open_fds(), most = 0, bad = 0;
+	long rss = rss_mib(), grew = 0;
 	char *name;
 
 	if (!w) {
@@ -171,25 +187,28 @@ static void spill(void)
 	name = strdup(wdn_outtree_name(w));
 	memset(line, 'x', sizeof(line));
 	line[sizeof(line) - 1] = '\n';
-	for (j = 0; !rc && j < 10; j++)
-		for (i = 0; !rc && i < 2000; i++) {
+	for (j = 0; !rc && j < 50; j++)
+		for (i = 0; !rc && i < 300; i++) {
 			snprintf(part, sizeof(part), "account=1/region=r/day=%04d", i);
 			memcpy(line, strstr(part, "day=") + 4, 4);
 			rc = wdn_outtree_write(w, part, line, sizeof(line), &err);
 			if (i % 97 == 0 && open_fds() - base > most)
 				most = open_fds() - base;
+			if (i % 101 == 0 && rss_mib() - rss > grew)
+				grew = rss_mib() - rss;
 		}
-	is_int(rc, 0, "20 MB over 2000 partitions written %s", err.msg);
+	is_int(rc, 0, "60 MB over 300 partitions written %s", err.msg);
+	ok(grew < 40, "holding at most a few tens of MiB (grew %ld MiB)", grew);
 	ok(most <= 8, "with at most 8 files open at once (%d)", most);
 	ok(count_dir(path("spill/_whodunnit/tmp", "")) > 1, "spilled to temp files before the commit");
 	is_int(wdn_outtree_commit(w, &err), 0, "and committed %s", err.msg);
-	is_int(count_dir(path("spill/account=1/region=r", "")), 2000, "one directory per partition");
-	for (i = 0; i < 2000; i += 111) {
+	is_int(count_dir(path("spill/account=1/region=r", "")), 300, "one directory per partition");
+	for (i = 0; i < 300; i += 11) {
 		char f[128], *z;
 
 		snprintf(f, sizeof(f), "spill/account=1/region=r/day=%04d/%s.json.gz", i, name);
 		z = gunzip(path("%s", f));
-		if (!z || strlen(z) != 10 * sizeof(line) || memcmp(z, strstr(f, "day=") + 4, 4))
+		if (!z || strlen(z) != 50 * sizeof(line) || memcmp(z, strstr(f, "day=") + 4, 4))
 			bad++;
 		free(z);
 	}
