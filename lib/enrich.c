@@ -398,6 +398,8 @@ int wdn_event_partition(const struct wdn_event *ev, struct wdn_buf *out)
 	/* the UTC date of the time, whatever its zone or format; a time that
 	 * cannot be read goes to day=unknown, never to a day it does not name */
 	if (t.ptr && !wdn_time_parse(t.ptr, t.len, &when)) {
+		if (t.ptr[t.len - 1] == 'Z') /* UTC already, as CloudTrail writes it */
+			return wdn_buf_add(out, t.ptr, 10);
 		wdn_time_format(when, iso);
 		return wdn_buf_add(out, iso, 10);
 	}

@@ -80,7 +80,7 @@ struct wdn_outtree_writer {
 	struct wdn_aws *aws;
 	char *input;                /* as read, in the marker */
 	struct wdn_buf id;          /* stem.HASH: names its files and marker */
-	struct outpart **parts;
+	struct outpart **parts, *last; /* last: the part written last */
 	size_t nparts, cap;
 	uint32_t *index;            /* parts by name hash, open addressing; 0 = empty */
 	size_t nindex;
@@ -525,14 +525,18 @@ static int out_index_grow(struct wdn_outtree_writer *w)
 
 static struct outpart *out_part(struct wdn_outtree_writer *w, const char *name, struct wdn_err *err)
 {
-	uint64_t h = wdn_hash_str(name);
+	uint64_t h;
 	struct outpart *p;
 	size_t j;
 
+	/* most events go where the one before went */
+	if (w->last && !strcmp(w->last->name, name))
+		return w->last;
+	h = wdn_hash_str(name);
 	if (w->nindex)
 		for (j = h & (w->nindex - 1); w->index[j]; j = (j + 1) & (w->nindex - 1))
 			if (w->parts[w->index[j] - 1]->hash == h && !strcmp(w->parts[w->index[j] - 1]->name, name))
-				return w->parts[w->index[j] - 1];
+				return w->last = w->parts[w->index[j] - 1];
 	if ((w->nparts + 1) * 2 > w->nindex && out_index_grow(w))
 		goto oom;
 	if (w->nparts == w->cap) {
@@ -556,7 +560,7 @@ static struct outpart *out_part(struct wdn_outtree_writer *w, const char *name, 
 		;
 	w->index[j] = (uint32_t)w->nparts + 1;
 	w->parts[w->nparts++] = p;
-	return p;
+	return w->last = p;
 oom:
 	wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	return NULL;
@@ -717,6 +721,7 @@ void wdn_outtree_drop(struct wdn_outtree_writer *w)
 		free(p);
 	}
 	w->nparts = w->held = w->open = w->evict = 0;
+	w->last = NULL;
 	if (w->index)
 		memset(w->index, 0, w->nindex * sizeof(*w->index));
 }
