@@ -4,18 +4,16 @@
  * output file written whole or not at all.
  */
 #include "cli.h"
+#include "outtree.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <libdeflate.h>
 
 static const char synopsis[] =
 	"usage: wdn-enrich [-q] [--store URL] [-o DIR|s3://BUCKET/PREFIX] [--record] [-j N]\n"
@@ -41,14 +39,14 @@ static const struct option options[] = {
 };
 
 #define MAX_JOBS 64
-#define MAX_PARTS 1024      /* partitions one input may spread over */
 #define FLUSH_AT (256 << 10) /* stdout lines are written in blocks this big */
 
 struct run {
 	struct cli cli;
 	pthread_mutex_t lock;   /* stdout, stderr, the reject file, the counters */
 	const char *out;        /* -o: a directory or s3://bucket/prefix */
-	char *out_bucket, *out_prefix;
+	int out_s3;             /* -o is s3:// */
+	struct wdn_outtree *tree;   /* -o */
 	int record, jobs;
 	struct cli_inputs in;
 	char **local;           /* --record: where each S3 input was downloaded */
@@ -56,15 +54,6 @@ struct run {
 	uint64_t done, skipped, events, bytes;
 	struct cli_progress progress;
 	int failed;
-};
-
-struct part {
-	char *name;             /* account=…/region=…/day=… */
-	struct wdn_buf chunk;   /* output not yet compressed */
-	int fd;                 /* local: the temporary file */
-	char *tmp;
-	struct wdn_buf mem;     /* S3: the compressed object */
-	uint64_t events;
 };
 
 struct worker {
@@ -75,13 +64,10 @@ struct worker {
 	struct wdn_aws *aws;
 	const struct cli_input *input;
 	struct wdn_buf line, pbuf, zbuf;
-	struct part **parts;
-	struct libdeflate_compressor *deflater;
-	struct wdn_buf zout;    /* a compressed chunk */
-	size_t nparts;
+	struct wdn_outtree_writer *out;  /* -o: the input's output */
 	uint64_t events;
 	int error;              /* this input cannot be completed */
-	unsigned id, seq;
+	unsigned id;
 	int bulk;               /* the store reads in bulk: hold events back */
 	struct held *held;      /* HOLD_EVENTS of them */
 	size_t nheld, held_bytes;
@@ -96,56 +82,7 @@ struct held {
 	char *mem;
 };
 
-/* ---- output files -------------------------------------------------------- */
-
-/* An output file is named after its input: "x.json.gz" for x.json[.gz]. */
-static void output_name(const struct cli_input *in, struct wdn_buf *b)
-{
-	const char *base = strrchr(in->name, '/');
-	size_t n;
-
-	base = base ? base + 1 : in->name;
-	if (!strcmp(in->name, "-")) {
-		/* standard input has no name to rerun by: each run writes its own file */
-		wdn_buf_addf(b, "stdin-%lld-%ld.json.gz", (long long)wdn_time_now(), (long)getpid());
-		return;
-	}
-	n = strlen(base);
-	if (n > 3 && !strcmp(base + n - 3, ".gz"))
-		n -= 3;
-	wdn_buf_add(b, base, n);
-	if (n < 5 || strncmp(base + n - 5, ".json", 5))
-		wdn_buf_adds(b, ".json");
-	wdn_buf_adds(b, ".gz");
-}
-
-/* Where the run notes that an input is done: under _whodunnit/, which
- * Athena skips (names starting with "_"). */
-static void marker_name(const struct cli_input *in, struct wdn_buf *b)
-{
-	wdn_buf_adds(b, "_whodunnit/done/");
-	output_name(in, b);
-	wdn_buf_addf(b, ".%016llx", (unsigned long long)wdn_hash_str(in->name));
-}
-
-static int mkdirs(const char *path)
-{
-	char *p = wdn_strdup(path), *s;
-	int rc = 0;
-
-	if (!p)
-		return -1;
-	for (s = p + 1; !rc && (s = strchr(s, '/')); s++) {
-		*s = '\0';
-		if (mkdir(p, 0755) && errno != EEXIST)
-			rc = -1;
-		*s = '/';
-	}
-	if (!rc && mkdir(p, 0755) && errno != EEXIST)
-		rc = -1;
-	free(p);
-	return rc;
-}
+/* ---- helpers -------------------------------------------------------------- */
 
 static int write_all(int fd, const void *p, size_t n)
 {
@@ -180,208 +117,6 @@ static void warn_locked(struct run *r, int fail, const char *fmt, ...)
 	else
 		cli_warn(&r->cli, "%s", msg);
 	pthread_mutex_unlock(&r->lock);
-}
-
-/*
- * Output is compressed a chunk at a time, each chunk a gzip member of its
- * own: concatenated members are one gzip stream to every reader, memory stays
- * bounded by the chunk, and libdeflate (whole buffers only) compresses at
- * level 1 in well under half of zlib's time, the bulk of enrichment's cost.
- */
-#define CHUNK (1u << 20)
-
-static int part_write(struct worker *w, struct part *p, const void *data, size_t n, int flush)
-{
-	size_t bound, got;
-
-	if (n && wdn_buf_add(&p->chunk, data, n))
-		return -1;
-	if (p->chunk.len < CHUNK && !(flush && p->chunk.len))
-		return 0;
-	bound = libdeflate_gzip_compress_bound(w->deflater, p->chunk.len);
-	wdn_buf_reset(&w->zout);
-	if (wdn_buf_grow(&w->zout, bound))
-		return -1;
-	got = libdeflate_gzip_compress(w->deflater, p->chunk.ptr, p->chunk.len, w->zout.ptr, bound);
-	if (!got)
-		return -1;
-	wdn_buf_reset(&p->chunk);
-	return p->fd >= 0 ? write_all(p->fd, w->zout.ptr, got) : wdn_buf_add(&p->mem, w->zout.ptr, got);
-}
-
-static struct part *part_for(struct worker *w, const char *name)
-{
-	struct run *r = w->run;
-	struct part *p;
-	size_t i;
-
-	struct part **np;
-
-	for (i = 0; i < w->nparts; i++)
-		if (!strcmp(w->parts[i]->name, name))
-			return w->parts[i];
-	if (w->nparts == MAX_PARTS)
-		return NULL;
-	if (!(np = realloc(w->parts, (w->nparts + 1) * sizeof(*np))))
-		return NULL;
-	w->parts = np;
-	if (!(p = calloc(1, sizeof(*p))))
-		return NULL;
-	p->fd = -1;
-	wdn_buf_init(&p->mem, 0);
-	wdn_buf_init(&p->chunk, 0);
-	if (!(p->name = wdn_strdup(name))) {
-		free(p);
-		return NULL;
-	}
-	if (!r->out_bucket) {
-		struct wdn_buf t = WDN_BUF_INIT;
-
-		/* temporary files live outside the partitions, renamed in when whole */
-		wdn_buf_addf(&t, "%s/_whodunnit/tmp/%ld.%u.%u", r->out, (long)getpid(), w->id, w->seq++);
-		p->tmp = wdn_buf_detach(&t, NULL);
-		p->fd = open(p->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (p->fd < 0) {
-			warn_locked(r, 1, "cannot create '%s': %s", p->tmp, strerror(errno));
-			free(p->name);
-			free(p->tmp);
-			free(p);
-			return NULL;
-		}
-	}
-	w->parts[w->nparts++] = p;
-	return p;
-}
-
-static void parts_drop(struct worker *w)
-{
-	size_t i;
-
-	for (i = 0; i < w->nparts; i++) {
-		struct part *p = w->parts[i];
-
-		wdn_buf_release(&p->chunk);
-		if (p->fd >= 0)
-			close(p->fd);
-		if (p->tmp)
-			unlink(p->tmp);
-		free(p->tmp);
-		free(p->name);
-		wdn_buf_release(&p->mem);
-		free(p);
-	}
-	free(w->parts);
-	w->parts = NULL;
-	w->nparts = 0;
-}
-
-/* Finish every part of the input and put it in place; then the marker. */
-static int parts_commit(struct worker *w)
-{
-	struct run *r = w->run;
-	struct wdn_buf dest = WDN_BUF_INIT, name = WDN_BUF_INIT;
-	struct wdn_err err = { 0 };
-	size_t i;
-	int rc = 0;
-
-	output_name(w->input, &name);
-	for (i = 0; !rc && i < w->nparts; i++) {
-		struct part *p = w->parts[i];
-
-		wdn_buf_reset(&dest);
-		if (part_write(w, p, NULL, 0, 1)) {
-			rc = -1;
-			break;
-		}
-		if (r->out_bucket) {
-			wdn_buf_addf(&dest, "%s%s%s/%s", r->out_prefix,
-				     *r->out_prefix && r->out_prefix[strlen(r->out_prefix) - 1] != '/' ? "/" : "",
-				     p->name, name.ptr);
-			/* one PutObject of the whole file: an object is there whole or not at all */
-			if ((rc = wdn_s3_put(w->aws, r->out_bucket, dest.ptr, p->mem.ptr, p->mem.len,
-					     "application/gzip", &err)))
-				warn_locked(r, 1, "%s", err.msg);
-			continue;
-		}
-		wdn_buf_addf(&dest, "%s/%s", r->out, p->name);
-		if (mkdirs(dest.ptr)) {
-			warn_locked(r, 1, "cannot create '%s': %s", dest.ptr, strerror(errno));
-			rc = -1;
-			break;
-		}
-		wdn_buf_addf(&dest, "/%s", name.ptr);
-		if (fsync(p->fd) || close(p->fd)) {
-			p->fd = -1;
-			warn_locked(r, 1, "writing '%s': %s", p->tmp, strerror(errno));
-			rc = -1;
-			break;
-		}
-		p->fd = -1;
-		if (rename(p->tmp, dest.ptr)) {
-			warn_locked(r, 1, "cannot rename into '%s': %s", dest.ptr, strerror(errno));
-			rc = -1;
-			break;
-		}
-		free(p->tmp);
-		p->tmp = NULL;
-	}
-	if (!rc && strcmp(w->input->name, "-")) {
-		/* the marker goes last: a rerun skips only inputs wholly written */
-		wdn_buf_reset(&dest);
-		wdn_buf_reset(&name);
-		marker_name(w->input, &name);
-		wdn_buf_addf(&name, "\n");
-		if (r->out_bucket) {
-			wdn_buf_addf(&dest, "%s%s", r->out_prefix,
-				     *r->out_prefix && r->out_prefix[strlen(r->out_prefix) - 1] != '/' ? "/" : "");
-			marker_name(w->input, &dest);
-			if ((rc = wdn_s3_put(w->aws, r->out_bucket, dest.ptr, w->input->name,
-					     strlen(w->input->name), "text/plain", &err)))
-				warn_locked(r, 1, "%s", err.msg);
-		} else {
-			struct wdn_buf tmp = WDN_BUF_INIT;
-			int fd;
-
-			wdn_buf_addf(&dest, "%s/", r->out);
-			marker_name(w->input, &dest);
-			wdn_buf_addf(&tmp, "%s/_whodunnit/tmp/%ld.%u.%u", r->out, (long)getpid(), w->id, w->seq++);
-			fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-			if (fd < 0 || write_all(fd, w->input->name, strlen(w->input->name)) ||
-			    close(fd) || rename(tmp.ptr, dest.ptr)) {
-				warn_locked(r, 1, "cannot write '%s': %s", dest.ptr, strerror(errno));
-				rc = -1;
-			}
-			wdn_buf_release(&tmp);
-		}
-	}
-	wdn_buf_release(&dest);
-	wdn_buf_release(&name);
-	return rc;
-}
-
-static int already_done(struct worker *w)
-{
-	struct run *r = w->run;
-	struct wdn_buf m = WDN_BUF_INIT;
-	struct wdn_err err = { 0 };
-	int done;
-
-	if (r->out_bucket) {
-		wdn_buf_addf(&m, "%s%s", r->out_prefix,
-			     *r->out_prefix && r->out_prefix[strlen(r->out_prefix) - 1] != '/' ? "/" : "");
-		marker_name(w->input, &m);
-		done = wdn_s3_exists(w->aws, r->out_bucket, m.ptr, &err);
-		if (done < 0) {
-			warn_locked(r, 1, "%s", err.msg);
-			done = 0;
-		}
-	} else {
-		wdn_buf_addf(&m, "%s/", r->out);
-		marker_name(w->input, &m);
-		done = access(m.ptr, F_OK) == 0;
-	}
-	wdn_buf_release(&m);
-	return done;
 }
 
 /* ---- the event loop ------------------------------------------------------- */
@@ -422,17 +157,12 @@ static int enrich_one(struct worker *w, const struct wdn_event *ev)
 	wdn_buf_reset(&w->line);
 	if ((rc = wdn_enrich_event(w->enr, ev, &w->line, &err)))
 		goto bad;
-	{
-		struct part *p;
-
-		wdn_buf_reset(&w->zbuf);
-		wdn_event_partition(ev, &w->zbuf);
-		if (!(p = part_for(w, w->zbuf.ptr)) || part_write(w, p, w->line.ptr, w->line.len, 0)) {
-			warn_locked(w->run, 1, "'%s': cannot write output", w->input->name);
-			w->error = 1;
-			return WDN_EIO;
-		}
-		p->events++;
+	wdn_buf_reset(&w->zbuf);
+	wdn_event_partition(ev, &w->zbuf);
+	if ((rc = wdn_outtree_write(w->out, w->zbuf.ptr, w->line.ptr, w->line.len, &err))) {
+		warn_locked(w->run, 1, "'%s': %s", w->input->name, err.msg);
+		w->error = 1;
+		return rc;
 	}
 	return 0;
 bad:
@@ -535,12 +265,18 @@ static void enrich_input(struct worker *w, const struct cli_input *in, const cha
 	struct wdn_err err = { 0 };
 	struct cli_input li = *in;
 	struct wdn_reader *rd;
-	int rc;
+	int rc = 0;
 
 	w->input = in;
 	w->events = 0;
 	w->error = 0;
-	if (r->out && strcmp(in->name, "-") && already_done(w)) {
+	if (r->out && (rc = wdn_outtree_begin(w->out, in->name, &err))) {
+		warn_locked(r, 1, "'%s': %s", in->name, err.msg);
+		return;
+	}
+	if (r->out && (rc = wdn_outtree_done(w->out, &err)) < 0)
+		warn_locked(r, 1, "%s", err.msg); /* not known to be done: written again */
+	if (r->out && rc > 0) {
 		pthread_mutex_lock(&r->lock);
 		r->skipped++;
 		pthread_mutex_unlock(&r->lock);
@@ -563,11 +299,17 @@ static void enrich_input(struct worker *w, const struct cli_input *in, const cha
 		warn_locked(r, 1, "reading '%s': %s", in->name, err.msg);
 		w->error = 1;
 	}
-	if (!r->out)
+	if (!r->out) {
 		flush_stdout(w);
-	else if (!w->error)
-		w->error = parts_commit(w) != 0;
-	parts_drop(w);
+	} else {
+		/* the one place an input's output is decided: all of it committed
+		 * with its marker, or none of it */
+		if (!w->error && (rc = wdn_outtree_commit(w->out, &err))) {
+			warn_locked(r, 1, "'%s': %s", in->name, err.msg);
+			w->error = 1;
+		}
+		wdn_outtree_drop(w->out);
+	}
 	pthread_mutex_lock(&r->lock);
 	r->done++;
 	r->events += w->events;
@@ -703,6 +445,7 @@ static void athena_ddl(struct run *r, const char *table, const char *day)
 	struct wdn_err err = { 0 };
 	struct wdn_buf loc = WDN_BUF_INIT, sql = WDN_BUF_INIT;
 	struct wdn_aws *aws = NULL;
+	char *bucket = NULL, *prefix = NULL;
 	char now[32], run[32];
 	int rc = 0;
 
@@ -710,16 +453,16 @@ static void athena_ddl(struct run *r, const char *table, const char *day)
 	a.table = table;
 	wdn_buf_adds(&loc, r->out && !strncmp(r->out, "s3://", 5) ? r->out : "s3://BUCKET/PREFIX");
 	while (loc.len > 5 && loc.ptr[loc.len - 1] == '/')
-		loc.ptr[--loc.len] = '\0';
+		wdn_buf_setlen(&loc, loc.len - 1);
 	a.location = loc.ptr;
 	if (wdn_athena_check(&a, NULL, &err))
 		cli_usage_error(&r->cli, "%s", err.msg);
 	if (r->out && !strncmp(r->out, "s3://", 5)) {
-		if (wdn_s3_parse_url(r->out, &r->out_bucket, &r->out_prefix, &err))
+		if (wdn_s3_parse_url(r->out, &bucket, &prefix, &err))
 			cli_usage_error(&r->cli, "-o: %s", err.msg);
 		if (cli_aws(&r->cli, &aws))
 			goto out;
-		rc = wdn_athena_scan_s3(&a, aws, r->out_bucket, r->out_prefix, &err);
+		rc = wdn_athena_scan_s3(&a, aws, bucket, prefix, &err);
 	} else if (r->out) {
 		rc = wdn_athena_scan_dir(&a, r->out, &err);
 	}
@@ -741,6 +484,8 @@ static void athena_ddl(struct run *r, const char *table, const char *day)
 	else
 		fwrite(sql.ptr, 1, sql.len, stdout);
 out:
+	free(bucket);
+	free(prefix);
 	wdn_aws_free(aws);
 	wdn_athena_release(&a);
 	wdn_buf_release(&sql);
@@ -748,27 +493,6 @@ out:
 }
 
 /* ---- main ------------------------------------------------------------------ */
-
-/* Remove temporary files that runs killed midway left behind. */
-static void clean_stale(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		long pid = strtol(e->d_name, NULL, 10);
-		struct wdn_buf p = WDN_BUF_INIT;
-
-		if (pid <= 0 || (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
-			continue;
-		wdn_buf_addf(&p, "%s/%s", dir, e->d_name);
-		unlink(p.ptr);
-		wdn_buf_release(&p);
-	}
-	closedir(d);
-}
 
 int main(int argc, char **argv)
 {
@@ -828,30 +552,23 @@ int main(int argc, char **argv)
 	}
 	if (ddl || day) {
 		athena_ddl(&r, table, day);
-		free(r.out_bucket);
-		free(r.out_prefix);
 		return cli_exit(&r.cli);
 	}
-	if (r.out && !strncmp(r.out, "s3://", 5)) {
+	if (r.out) {
 		struct wdn_err err = { 0 };
+		int rc = wdn_outtree_open(r.out, &r.tree, &err);
 
-		if (wdn_s3_parse_url(r.out, &r.out_bucket, &r.out_prefix, &err))
+		r.out_s3 = !strncmp(r.out, "s3://", 5);
+		if (rc && r.out_s3)
 			cli_usage_error(&r.cli, "-o: %s", err.msg);
-		if (cli_aws(&r.cli, &aws))
-			return cli_exit(&r.cli);
-	} else if (r.out) {
-		struct wdn_buf d = WDN_BUF_INIT;
-
-		wdn_buf_addf(&d, "%s/_whodunnit/tmp", r.out);
-		if (mkdirs(d.ptr) || (wdn_buf_reset(&d), wdn_buf_addf(&d, "%s/_whodunnit/done", r.out), mkdirs(d.ptr))) {
-			cli_fail(&r.cli, "cannot create '%s': %s", d.ptr, strerror(errno));
-			wdn_buf_release(&d);
+		if (rc) {
+			cli_fail(&r.cli, "-o: %s", err.msg);
 			return cli_exit(&r.cli);
 		}
-		wdn_buf_reset(&d);
-		wdn_buf_addf(&d, "%s/_whodunnit/tmp", r.out);
-		clean_stale(d.ptr);
-		wdn_buf_release(&d);
+		if (r.out_s3 && cli_aws(&r.cli, &aws)) {
+			wdn_outtree_close(r.tree);
+			return cli_exit(&r.cli);
+		}
 	}
 	cli_inputs_collect(&r.cli, &aws, argv + optind, argc - optind, &sel, &r.in);
 	if (r.jobs > 1 && r.in.n)
@@ -890,11 +607,6 @@ int main(int argc, char **argv)
 		wdn_buf_init(&w[j].line, 0);
 		wdn_buf_init(&w[j].pbuf, 0);
 		wdn_buf_init(&w[j].zbuf, 0);
-		wdn_buf_init(&w[j].zout, 0);
-		if (!(w[j].deflater = libdeflate_alloc_compressor(1))) {
-			cli_fail(&r.cli, "out of memory");
-			goto out;
-		}
 		/* each worker its own store connection and client: neither is shared */
 		if (cli_open_store(&r.cli, 0, &w[j].store))
 			w[j].store = NULL; /* events still pass through, with what they tell */
@@ -905,10 +617,14 @@ int main(int argc, char **argv)
 		/* a store read in round trips: resolve the keys of many events at once */
 		if (w[j].store && w[j].store->ops->gather && (w[j].held = calloc(HOLD_EVENTS, sizeof(*w[j].held))))
 			w[j].bulk = 1;
-		if ((aws || r.out_bucket) && wdn_aws_new(r.cli.profile, r.cli.region, r.cli.endpoint, &w[j].aws, NULL))
+		if ((aws || r.out_s3) && wdn_aws_new(r.cli.profile, r.cli.region, r.cli.endpoint, &w[j].aws, NULL))
 			w[j].aws = NULL;
 		if (!w[j].aws)
 			w[j].aws = aws; /* one worker: the collecting client will do */
+		if (r.tree && !(w[j].out = wdn_outtree_writer_new(r.tree, w[j].aws))) {
+			cli_fail(&r.cli, "out of memory");
+			goto out;
+		}
 	}
 	if (r.jobs == 1) {
 		work(&w[0]);
@@ -932,8 +648,7 @@ int main(int argc, char **argv)
 		wdn_buf_release(&w[j].line);
 		wdn_buf_release(&w[j].pbuf);
 		wdn_buf_release(&w[j].zbuf);
-		wdn_buf_release(&w[j].zout);
-		libdeflate_free_compressor(w[j].deflater);
+		wdn_outtree_writer_free(w[j].out);
 	}
 out:
 	wdn_enrich_cache_free(cache);
@@ -950,7 +665,6 @@ out:
 	wdn_buf_release(&tmpdir);
 	cli_inputs_release(&r.in);
 	wdn_aws_free(aws);
-	free(r.out_bucket);
-	free(r.out_prefix);
+	wdn_outtree_close(r.tree);
 	return cli_exit(&r.cli);
 }

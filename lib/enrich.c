@@ -434,6 +434,8 @@ int wdn_partition_parse(const char *path, size_t len, struct wdn_str *account, s
 int wdn_event_partition(const struct wdn_event *ev, struct wdn_buf *out)
 {
 	struct wdn_str acct = ev->f[WDN_F_RECIPIENT], t = ev->f[WDN_F_EVENT_TIME];
+	char iso[32];
+	int64_t when;
 
 	if (!acct.ptr)
 		acct = ev->f[WDN_F_UI_ACCOUNT];
@@ -442,9 +444,13 @@ int wdn_event_partition(const struct wdn_event *ev, struct wdn_buf *out)
 	wdn_buf_adds(out, "/region=");
 	safe_value(out, ev->f[WDN_F_REGION], "unknown");
 	wdn_buf_adds(out, "/day=");
-	if (t.len >= 10)
-		safe_value(out, (struct wdn_str){ t.ptr, 10 }, "unknown");
-	else
-		wdn_buf_adds(out, "unknown");
-	return 0;
+	/* the UTC date of the time, whatever its zone or format; a time that
+	 * cannot be read goes to day=unknown, never to a day it does not name */
+	if (t.ptr && !wdn_time_parse(t.ptr, t.len, &when)) {
+		if (t.ptr[t.len - 1] == 'Z') /* UTC already, as CloudTrail writes it */
+			return wdn_buf_add(out, t.ptr, 10);
+		wdn_time_format(when, iso);
+		return wdn_buf_add(out, iso, 10);
+	}
+	return wdn_buf_adds(out, "unknown");
 }

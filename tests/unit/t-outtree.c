@@ -1,0 +1,341 @@
+/*
+ * The output tree (outtree.c): every input owns its names (same base names,
+ * suffixes, long names, paths given two ways), trees others can change are
+ * refused, no link is followed, any number of partitions with bounded memory
+ * and open files (spill), stale temp files removed and live ones kept.
+ */
+#include "tap.h"
+#include "outtree.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static char top[256];
+
+static char *path(const char *fmt, const char *a)
+{
+	static char p[4][1024];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(p[i], sizeof(p[i]), "%s/", top);
+	snprintf(p[i] + strlen(p[i]), sizeof(p[i]) - strlen(p[i]), fmt, a);
+	return p[i];
+}
+
+static void touch(const char *p)
+{
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	if (fd >= 0)
+		close(fd);
+}
+
+static int count_dir(const char *p)
+{
+	DIR *d = opendir(p);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* the whole (multi-member) gzip file, or NULL */
+static char *gunzip(const char *p)
+{
+	gzFile g = gzopen(p, "rb");
+	struct wdn_buf b = WDN_BUF_INIT;
+	char buf[65536];
+	int n;
+
+	if (!g)
+		return NULL;
+	while ((n = gzread(g, buf, sizeof(buf))) > 0)
+		wdn_buf_add(&b, buf, (size_t)n);
+	gzclose(g);
+	return wdn_buf_detach(&b, NULL);
+}
+
+static struct wdn_outtree *open_tree(const char *dir)
+{
+	struct wdn_outtree *t = NULL;
+	struct wdn_err err = { 0 };
+
+	if (wdn_outtree_open(dir, &t, &err))
+		printf("#   %s\n", err.msg);
+	return t;
+}
+
+/* the name an input gets */
+static char *name_of(struct wdn_outtree_writer *w, const char *input)
+{
+	struct wdn_err err = { 0 };
+
+	if (wdn_outtree_begin(w, input, &err))
+		return NULL;
+	return strdup(wdn_outtree_name(w));
+}
+
+static void names(struct wdn_outtree_writer *w)
+{
+	char *a, *b, *c, *d, *e, *f, *g, *h, *in;
+	char longname[1100];
+	int uniq = 1;
+
+	mkdir(path("a", ""), 0755);
+	mkdir(path("b", ""), 0755);
+	touch(path("a/events.json", ""));
+	touch(path("b/events.json", ""));
+	a = name_of(w, path("a/events.json", ""));
+	b = name_of(w, path("b/events.json", ""));
+	ok(a && b && strcmp(a, b), "a/events.json and b/events.json get their own names");
+	ok(a && !strncmp(a, "events.", 7) && strlen(a) == 7 + 32, "named STEM.HASH (%s)", a ? a : "");
+	c = name_of(w, path("a/x", ""));
+	d = name_of(w, path("a/x.json", ""));
+	e = name_of(w, path("a/x.json.gz", ""));
+	ok(c && d && e && strcmp(c, d) && strcmp(d, e) && strcmp(c, e), "x, x.json and x.json.gz get their own names");
+	ok(c && d && !strncmp(c, "x.", 2) && !strncmp(d, "x.", 2), "with the stem x");
+	in = path("a/../b/./events.json", "");
+	f = name_of(w, in);
+	is_str(f, b, "a path given another way names the same input");
+	memset(longname, 'q', sizeof(longname) - 1);
+	memcpy(longname, "s3://bucket/", 12);
+	longname[sizeof(longname) - 1] = '\0';
+	g = name_of(w, longname);
+	ok(g && strlen(g) <= 64 + 1 + 32, "a 1100-character name gives a bounded one (%zu)", g ? strlen(g) : 0);
+	h = name_of(w, "s3://bucket/_hidden.json");
+	ok(h && h[0] == '-', "a name Athena would skip does not start with '_' (%s)", h ? h : "");
+	free(g);
+	g = name_of(w, "s3://other/_hidden.json");
+	ok(g && h && strcmp(g, h), "two buckets, one key: two names");
+	free(g);
+	g = name_of(w, "-");
+	free(h);
+	h = name_of(w, "-");
+	ok(g && h && strcmp(g, h) && !strncmp(g, "stdin-", 6), "standard input gets a name of its own each time");
+	uniq = a && c && strcmp(a, c);
+	ok(uniq, "different stems differ");
+	free(a), free(b), free(c), free(d), free(e), free(f), free(g), free(h);
+}
+
+static void refusals(void)
+{
+	struct wdn_outtree *t = NULL;
+	struct wdn_err err = { 0 };
+	int rc;
+
+	mkdir(path("open", ""), 0777);
+	chmod(path("open", ""), 0777);
+	rc = wdn_outtree_open(path("open", ""), &t, &err);
+	ok(rc && !t && strstr(err.msg, "writable by others"), "a tree others can write is refused: %s", err.msg);
+	is_int(count_dir(path("open", "")), 0, "and nothing is made in it");
+	mkdir(path("linked", ""), 0755);
+	mkdir(path("elsewhere", ""), 0755);
+	symlink(path("elsewhere", ""), path("linked/_whodunnit", ""));
+	memset(&err, 0, sizeof(err));
+	rc = wdn_outtree_open(path("linked", ""), &t, &err);
+	ok(rc && !t && strstr(err.msg, "symbolic link"), "_whodunnit as a link is refused: %s", err.msg);
+	is_int(count_dir(path("elsewhere", "")), 0, "and nothing is made where it points");
+}
+
+static int open_fds(void)
+{
+	return count_dir("/proc/self/fd");
+}
+
+/* resident memory, MiB */
+static long rss_mib(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	long size = 0, res = 0;
+
+	if (f) {
+		if (fscanf(f, "%ld %ld", &size, &res) != 2)
+			res = 0;
+		fclose(f);
+	}
+	return res * (sysconf(_SC_PAGESIZE) / 1024) / 1024;
+}
+
+/* 300 partitions, 60 MB: spills, bounded memory, few files open, every
+ * line in its file */
+static void spill(void)
+{
+	struct wdn_outtree *t = open_tree(path("spill", ""));
+	struct wdn_outtree_writer *w = t ? wdn_outtree_writer_new(t, NULL) : NULL;
+	struct wdn_err err = { 0 };
+	char part[64], line[4000];
+	int i, j, rc = 0, base = open_fds(), most = 0, bad = 0;
+	long rss = rss_mib(), grew = 0;
+	char *name;
+
+	if (!w) {
+		ok(0, "a tree and a writer for the spill test");
+		return;
+	}
+	wdn_outtree_begin(w, path("spill-input.json", ""), &err);
+	name = strdup(wdn_outtree_name(w));
+	memset(line, 'x', sizeof(line));
+	line[sizeof(line) - 1] = '\n';
+	for (j = 0; !rc && j < 50; j++)
+		for (i = 0; !rc && i < 300; i++) {
+			snprintf(part, sizeof(part), "account=1/region=r/day=%04d", i);
+			memcpy(line, strstr(part, "day=") + 4, 4);
+			rc = wdn_outtree_write(w, part, line, sizeof(line), &err);
+			if (i % 97 == 0 && open_fds() - base > most)
+				most = open_fds() - base;
+			if (i % 101 == 0 && rss_mib() - rss > grew)
+				grew = rss_mib() - rss;
+		}
+	is_int(rc, 0, "60 MB over 300 partitions written %s", err.msg);
+#ifdef __SANITIZE_ADDRESS__
+	skip("resident memory under AddressSanitizer keeps what was freed");
+#else
+	ok(grew < 40, "holding at most a few tens of MiB (grew %ld MiB)", grew);
+#endif
+	ok(most <= 8, "with at most 8 files open at once (%d)", most);
+	ok(count_dir(path("spill/_whodunnit/tmp", "")) > 1, "spilled to temp files before the commit");
+	is_int(wdn_outtree_commit(w, &err), 0, "and committed %s", err.msg);
+	is_int(count_dir(path("spill/account=1/region=r", "")), 300, "one directory per partition");
+	for (i = 0; i < 300; i += 11) {
+		char f[128], *z;
+
+		snprintf(f, sizeof(f), "spill/account=1/region=r/day=%04d/%s.json.gz", i, name);
+		z = gunzip(path("%s", f));
+		if (!z || strlen(z) != 50 * sizeof(line) || memcmp(z, strstr(f, "day=") + 4, 4))
+			bad++;
+		free(z);
+	}
+	is_int(bad, 0, "each file holds its partition's lines, whole");
+	wdn_outtree_drop(w);
+	is_int(count_dir(path("spill/_whodunnit/tmp", "")), 1, "no temp file is left but the run's lock");
+	wdn_outtree_begin(w, path("spill-input.json", ""), &err);
+	is_int(wdn_outtree_done(w, &err), 1, "the input is done");
+	wdn_outtree_writer_free(w);
+	wdn_outtree_close(t);
+	is_int(count_dir(path("spill/_whodunnit/tmp", "")), 0, "closing removes the lock");
+	free(name);
+}
+
+/* two inputs of one base name into one partition; a link where a
+ * partition directory goes; a marker that is a link */
+static void collide_and_links(void)
+{
+	struct wdn_outtree *t = open_tree(path("c", ""));
+	struct wdn_outtree_writer *w = t ? wdn_outtree_writer_new(t, NULL) : NULL;
+	struct wdn_err err = { 0 };
+	char *na, *nb, *za, *zb, f[512];
+
+	if (!w) {
+		ok(0, "a tree and a writer");
+		return;
+	}
+	wdn_outtree_begin(w, path("a/events.json", ""), &err);
+	na = strdup(wdn_outtree_name(w));
+	wdn_outtree_write(w, "account=1/region=r/day=d", "A\n", 2, &err);
+	is_int(wdn_outtree_commit(w, &err), 0, "a/events.json committed");
+	wdn_outtree_drop(w);
+	wdn_outtree_begin(w, path("b/events.json", ""), &err);
+	nb = strdup(wdn_outtree_name(w));
+	wdn_outtree_write(w, "account=1/region=r/day=d", "B\n", 2, &err);
+	is_int(wdn_outtree_commit(w, &err), 0, "b/events.json committed");
+	wdn_outtree_drop(w);
+	snprintf(f, sizeof(f), "c/account=1/region=r/day=d/%s.json.gz", na);
+	za = gunzip(path("%s", f));
+	snprintf(f, sizeof(f), "c/account=1/region=r/day=d/%s.json.gz", nb);
+	zb = gunzip(path("%s", f));
+	is_str(za, "A\n", "the first input's file holds its events");
+	is_str(zb, "B\n", "the second input's too");
+	free(za), free(zb);
+
+	mkdir(path("else", ""), 0755);
+	symlink(path("else", ""), path("c/account=2", ""));
+	wdn_outtree_begin(w, path("x.json", ""), &err);
+	wdn_outtree_write(w, "account=2/region=r/day=d", "X\n", 2, &err);
+	memset(&err, 0, sizeof(err));
+	ok(wdn_outtree_commit(w, &err) && strstr(err.msg, "account=2"),
+	   "a partition directory that is a link fails the commit: %s", err.msg);
+	wdn_outtree_drop(w);
+	is_int(count_dir(path("else", "")), 0, "nothing is written where it points");
+	is_int(wdn_outtree_done(w, &err), 0, "and the input is not done");
+	is_int(count_dir(path("c/_whodunnit/tmp", "")), 1, "its temp files are removed");
+
+	unlink(path("c/_whodunnit/done/%s", na));
+	symlink("/etc/hostname", path("c/_whodunnit/done/%s", na));
+	wdn_outtree_begin(w, path("a/events.json", ""), &err);
+	is_int(wdn_outtree_done(w, &err), 0, "a marker that is a link does not mark the input done");
+	wdn_outtree_writer_free(w);
+	wdn_outtree_close(t);
+	free(na), free(nb);
+}
+
+/* other runs' temp files: the stale removed, the live and the foreign kept */
+static void stale(void)
+{
+	static const char live[] = "11111111111111111111111111111111", dead[] = "22222222222222222222222222222222";
+	struct wdn_outtree *t = open_tree(path("st", ""));
+	int fd;
+
+	wdn_outtree_close(t); /* made the tree */
+	touch(path("st/_whodunnit/tmp/%s.lock", live));
+	touch(path("st/_whodunnit/tmp/%s.0", live));
+	touch(path("st/_whodunnit/tmp/%s.lock", dead));
+	touch(path("st/_whodunnit/tmp/%s.0", dead));
+	touch(path("st/_whodunnit/tmp/%s.7", dead));
+	touch(path("st/_whodunnit/tmp/33333333333333333333333333333333.1", "")); /* its lock gone */
+	touch(path("st/_whodunnit/tmp/4000000.0.0", ""));                          /* not ours */
+	fd = open(path("st/_whodunnit/tmp/%s.lock", live), O_RDONLY);
+	ok(fd >= 0 && !flock(fd, LOCK_EX), "another run's lock held");
+	t = open_tree(path("st", ""));
+	ok(t != NULL, "the tree opens beside them");
+	ok(!access(path("st/_whodunnit/tmp/%s.lock", live), F_OK) && !access(path("st/_whodunnit/tmp/%s.0", live), F_OK),
+	   "a live run's lock and temp file are kept");
+	ok(access(path("st/_whodunnit/tmp/%s.lock", dead), F_OK) && access(path("st/_whodunnit/tmp/%s.0", dead), F_OK) &&
+	   access(path("st/_whodunnit/tmp/%s.7", dead), F_OK), "a dead run's lock and temp files are removed");
+	ok(access(path("st/_whodunnit/tmp/33333333333333333333333333333333.1", ""), F_OK),
+	   "a temp file whose run's lock is gone is removed");
+	ok(!access(path("st/_whodunnit/tmp/4000000.0.0", ""), F_OK), "a file of another shape is left alone");
+	wdn_outtree_close(t);
+	close(fd);
+	t = open_tree(path("st", ""));
+	ok(access(path("st/_whodunnit/tmp/%s.0", live), F_OK), "once its lock is released, the run is stale");
+	wdn_outtree_close(t);
+}
+
+int main(void)
+{
+	struct wdn_outtree *t;
+	struct wdn_outtree_writer *w;
+	const char *tmp = getenv("TMPDIR");
+
+	umask(022);
+	snprintf(top, sizeof(top), "%s/t-outtree.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(top)) {
+		ok(0, "a scratch directory");
+		return done_testing();
+	}
+	chmod(top, 0755);
+	t = open_tree(path("names", ""));
+	w = t ? wdn_outtree_writer_new(t, NULL) : NULL;
+	ok(w != NULL, "a fresh tree opens");
+	if (w)
+		names(w);
+	wdn_outtree_writer_free(w);
+	wdn_outtree_close(t);
+	refusals();
+	spill();
+	collide_and_links();
+	stale();
+	rm_rf(top);
+	return done_testing();
+}
