@@ -338,8 +338,13 @@ struct wdn_store_ops {
 	 * whose window holds at, else the latest before it. WDN_ENOTFOUND if none. */
 	int (*get_issuance)(struct wdn_store *s, const char *key, int64_t at,
 			    struct wdn_issuance *out, struct wdn_err *err);
-	/* The principal most recently seen using key; WDN_ENOTFOUND if never. */
-	int (*get_sighting)(struct wdn_store *s, const char *key, struct wdn_sighting *out,
+	/* The start of key's first issuance after time after; WDN_ENOTFOUND if
+	 * none. Says until when an issuance chosen by get_issuance stays chosen. */
+	int (*next_issuance)(struct wdn_store *s, const char *key, int64_t after, int64_t *start,
+			     struct wdn_err *err);
+	/* The principal seen using key as of at (WDN_TIME_MAX: the latest), as
+	 * wdn_sighting_prefer chooses among its principals; WDN_ENOTFOUND if never. */
+	int (*get_sighting)(struct wdn_store *s, const char *key, int64_t at, struct wdn_sighting *out,
 			    struct wdn_err *err);
 	/* Idempotent: a change is keyed by (subject, event ID, kind). */
 	int (*put_change)(struct wdn_store *s, const struct wdn_change *c, struct wdn_err *err);
@@ -380,6 +385,11 @@ int wdn_store_dynamodb_open(const char *table, int flags, const struct wdn_store
 int wdn_store_dynamodb_create(const char *table, const struct wdn_store_opts *opts,
 			      struct wdn_err *err);
 void wdn_store_close(struct wdn_store *s);
+/* Of two sightings of one key (folded per principal), is a the one in use at
+ * at rather than b? The one whose [first, last] holds at, the latest to
+ * begin; else the one last seen before at, the latest; else the first seen
+ * after it; ties to the smaller principal. Both stores choose by it. */
+int wdn_sighting_prefer(const struct wdn_sighting *a, const struct wdn_sighting *b, int64_t at);
 char *wdn_store_default_path(void);
 int wdn_store_sqlite_open(const char *path, int flags, struct wdn_store **out,
 			  struct wdn_err *err);
