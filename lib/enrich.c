@@ -1,6 +1,8 @@
 /*
  * Enrichment: each event with a "whodunnit" member added. The hot path is a
- * cache lookup and a copy; resolving a key happens once per key and window.
+ * cache lookup and a copy; resolving a key happens once per key and for as
+ * long as nothing its answer depends on changes, so an event's answer is the
+ * lookup at its own time whatever else shares the run.
  */
 #include "wdn.h"
 
@@ -17,6 +19,8 @@ struct entry {
 	uint64_t hash;
 	char key[129];
 	int64_t lo, hi;   /* times this answer holds for */
+	char *who;        /* told by the event's own userIdentity: that (who_add), else NULL */
+	size_t who_len;
 	char *text;       /* the whodunnit object */
 	size_t len;
 };
@@ -29,12 +33,160 @@ struct wdn_enrich_cache {
 	size_t bytes;           /* held by the entries */
 };
 
+/*
+ * The store as one resolve sees it. An answer depends on the time asked
+ * about only through the reads made as of that time: the issuance in use
+ * then, and the logs (tags, names, key status) folded up to then. Each such
+ * read also learns around that time the interval over which its result
+ * stays the same, and the answer is cached for where all of them hold.
+ */
+struct timed_store {
+	struct wdn_store base;
+	struct wdn_store *real;
+	int64_t at;       /* the time asked about */
+	int64_t lo, hi;   /* the answer is the same for every time in [lo, hi] */
+};
+
 struct wdn_enricher {
 	struct wdn_store *store;
+	struct timed_store view;
 	struct wdn_enrich_cache *cache;
 	int own_cache;
 	struct wdn_buf obj;   /* scratch for generating an object */
+	struct wdn_buf who;   /* scratch for an event's userIdentity */
 	yajl_gen gen;
+};
+
+/* ---- the store, as of a time ---------------------------------------------- */
+
+static void narrow(struct timed_store *v, int64_t lo, int64_t hi)
+{
+	if (lo > v->lo)
+		v->lo = lo;
+	if (hi < v->hi)
+		v->hi = hi;
+}
+
+/* The issuance get_issuance chose at v->at (NULL: none had begun by then)
+ * stays chosen until the key's next issuance begins: the window in use from
+ * its own start, the latest before from v->at on. */
+static void bound_issuance(struct timed_store *v, const char *key, const struct wdn_issuance *is)
+{
+	int64_t after = v->at, next;
+	int rc;
+
+	if (is && is->end != WDN_TIME_NONE && v->at > is->end) {
+		narrow(v, v->at, WDN_TIME_MAX);
+	} else if (is) {
+		after = is->start;
+		narrow(v, is->start, is->end == WDN_TIME_NONE ? WDN_TIME_MAX : is->end);
+	}
+	rc = v->real->ops->next_issuance(v->real, key, after, &next, NULL);
+	if (rc == WDN_ENOTFOUND)
+		return;
+	if (rc || next <= v->at) {
+		/* a window begun inside the one in use and ended before v->at: this time only */
+		narrow(v, v->at, v->at);
+		return;
+	}
+	narrow(v, INT64_MIN, next - 1);
+}
+
+static int ts_get_issuance(struct wdn_store *st, const char *key, int64_t at,
+			   struct wdn_issuance *out, struct wdn_err *err)
+{
+	struct timed_store *v = (struct timed_store *)st;
+	int rc = v->real->ops->get_issuance(v->real, key, at, out, err);
+
+	if (at == v->at && (!rc || rc == WDN_ENOTFOUND))
+		bound_issuance(v, key, rc ? NULL : out);
+	return rc;
+}
+
+static int ts_next_issuance(struct wdn_store *st, const char *key, int64_t after, int64_t *start,
+			    struct wdn_err *err)
+{
+	struct timed_store *v = (struct timed_store *)st;
+
+	return v->real->ops->next_issuance(v->real, key, after, start, err);
+}
+
+static int ts_get_sighting(struct wdn_store *st, const char *key, int64_t at, struct wdn_sighting *out,
+			   struct wdn_err *err)
+{
+	struct timed_store *v = (struct timed_store *)st;
+
+	if (at == v->at)
+		narrow(v, at, at); /* not asked by enrichment, which has the event's own */
+	return v->real->ops->get_sighting(v->real, key, at, out, err);
+}
+
+struct as_of {
+	struct timed_store *v;
+	wdn_change_fn cb;
+	void *ctx;
+};
+
+#define PAST_AT 0x7eed /* a callback's return: the log has gone past v->at */
+
+/* A log read as of v->at: what is in it up to then decides the answer from
+ * just after the change before v->at (or from v->at, if one is then) to
+ * just before the next; once the reader stops early, later ones do not count. */
+static int as_of_cb(void *ctx, const struct wdn_change *c)
+{
+	struct as_of *o = ctx;
+
+	if (c->time > o->v->at) {
+		narrow(o->v, INT64_MIN, c->time - 1);
+		return PAST_AT;
+	}
+	narrow(o->v, c->time < o->v->at ? c->time + 1 : o->v->at, WDN_TIME_MAX);
+	return o->cb(o->ctx, c);
+}
+
+static int ts_changes(struct wdn_store *st, const char *subject, int64_t until, wdn_change_fn cb,
+		      void *ctx, struct wdn_err *err)
+{
+	struct timed_store *v = (struct timed_store *)st;
+	struct as_of o = { v, cb, ctx };
+	int rc;
+
+	if (until != v->at)
+		return v->real->ops->changes(v->real, subject, until, cb, ctx, err);
+	rc = v->real->ops->changes(v->real, subject, WDN_TIME_MAX, as_of_cb, &o, err);
+	return rc == PAST_AT ? 0 : rc;
+}
+
+static int ts_children(struct wdn_store *st, const char *key, wdn_issuance_fn cb, void *ctx,
+		       struct wdn_err *err)
+{
+	struct timed_store *v = (struct timed_store *)st;
+
+	return v->real->ops->children(v->real, key, cb, ctx, err);
+}
+
+static int ts_gather(struct wdn_store *st, int on, struct wdn_err *err)
+{
+	struct timed_store *v = (struct timed_store *)st;
+
+	return v->real->ops->gather ? v->real->ops->gather(v->real, on, err) : 0;
+}
+
+static void ts_close(struct wdn_store *st)
+{
+	(void)st; /* a view: the enricher's store is closed by its owner */
+}
+
+/* Only what resolving reads; writing through a view is not needed. */
+static const struct wdn_store_ops timed_ops = {
+	.kind = "as-of",
+	.get_issuance = ts_get_issuance,
+	.next_issuance = ts_next_issuance,
+	.get_sighting = ts_get_sighting,
+	.changes = ts_changes,
+	.children = ts_children,
+	.gather = ts_gather,
+	.close = ts_close,
 };
 
 struct wdn_enrich_cache *wdn_enrich_cache_new(void)
@@ -55,6 +207,7 @@ static void cache_clear(struct wdn_enrich_cache *c)
 
 		for (; x; x = next) {
 			next = x->next;
+			free(x->who);
 			free(x->text);
 			free(x);
 		}
@@ -79,6 +232,9 @@ struct wdn_enricher *wdn_enricher_new(struct wdn_store *s, struct wdn_enrich_cac
 	if (!e)
 		return NULL;
 	e->store = s;
+	e->view.base.ops = &timed_ops;
+	e->view.base.where = s ? s->where : NULL;
+	e->view.real = s;
 	e->cache = cache;
 	if (!cache && !(e->cache = wdn_enrich_cache_new())) {
 		free(e);
@@ -86,6 +242,7 @@ struct wdn_enricher *wdn_enricher_new(struct wdn_store *s, struct wdn_enrich_cac
 	}
 	e->own_cache = !cache;
 	wdn_buf_init(&e->obj, 0);
+	wdn_buf_init(&e->who, 0);
 	return e;
 }
 
@@ -96,6 +253,7 @@ void wdn_enricher_free(struct wdn_enricher *e)
 	if (e->own_cache)
 		wdn_enrich_cache_free(e->cache);
 	wdn_buf_release(&e->obj);
+	wdn_buf_release(&e->who);
 	free(e);
 }
 
@@ -213,25 +371,76 @@ static int from_identity(struct wdn_enricher *e, const struct wdn_event *ev)
 	return 0;
 }
 
-/* The answer cached for a key at time t; with the lock held. */
+/* The userIdentity members an answer told by the event itself comes from. */
+static const enum wdn_field who_fields[] = {
+	WDN_F_UI_TYPE, WDN_F_UI_ARN, WDN_F_UI_ACCOUNT, WDN_F_UI_INVOKED_BY, WDN_F_UI_ISSUER_ARN,
+};
+#define NWHO (sizeof(who_fields) / sizeof(who_fields[0]))
+
+/* Each member as a presence byte, its length and its bytes. */
+static int who_add(struct wdn_buf *b, const struct wdn_event *ev)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; !rc && i < NWHO; i++) {
+		struct wdn_str f = ev->f[who_fields[i]];
+
+		rc = wdn_buf_addc(b, f.ptr ? 1 : 0);
+		if (!rc && f.ptr && !(rc = wdn_buf_add(b, &f.len, sizeof(f.len))))
+			rc = wdn_buf_add(b, f.ptr, f.len);
+	}
+	return rc;
+}
+
+/* Is who (from who_add) this event's userIdentity? Compared in place. */
+static int same_who(const char *who, size_t n, const struct wdn_event *ev)
+{
+	const char *end = who + n;
+	size_t i, len;
+
+	for (i = 0; i < NWHO; i++) {
+		struct wdn_str f = ev->f[who_fields[i]];
+
+		if (who == end || *who++ != (f.ptr ? 1 : 0))
+			return 0;
+		if (!f.ptr)
+			continue;
+		if ((size_t)(end - who) < sizeof(len))
+			return 0;
+		memcpy(&len, who, sizeof(len));
+		who += sizeof(len);
+		if (len != f.len || (size_t)(end - who) < len || memcmp(who, f.ptr, len))
+			return 0;
+		who += len;
+	}
+	return who == end;
+}
+
+/* The answer cached for a key at time t, for ev (NULL: only answers that
+ * hold for any event); with the lock held. */
 static struct entry *cached_answer(struct wdn_enrich_cache *c, const char *key, size_t len,
-				   uint64_t h, int64_t t)
+				   uint64_t h, int64_t t, const struct wdn_event *ev)
 {
 	struct entry *x;
 
 	for (x = c->bucket[h % CACHE_BUCKETS]; x; x = x->next)
-		if (x->hash == h && !memcmp(x->key, key, len) && !x->key[len] && t >= x->lo && t <= x->hi)
+		if (x->hash == h && !memcmp(x->key, key, len) && !x->key[len] && t >= x->lo && t <= x->hi &&
+		    (!x->who || (ev && same_who(x->who, x->who_len, ev))))
 			return x;
 	return NULL;
 }
 
-int wdn_enricher_knows(struct wdn_enricher *e, const char *key, size_t len, int64_t t)
+int wdn_enricher_knows(struct wdn_enricher *e, const struct wdn_event *ev, int64_t t)
 {
 	struct wdn_enrich_cache *c = e->cache;
+	struct wdn_str key = ev->f[WDN_F_UI_KEY];
 	int found;
 
+	if (!key.ptr || !key.len || key.len > 128)
+		return 0;
 	pthread_mutex_lock(&c->lock);
-	found = cached_answer(c, key, len, wdn_hash(WDN_HASH_INIT, key, len), t) != NULL;
+	found = cached_answer(c, key.ptr, key.len, wdn_hash(WDN_HASH_INIT, key.ptr, key.len), t, ev) != NULL;
 	pthread_mutex_unlock(&c->lock);
 	return found;
 }
@@ -256,7 +465,7 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 	}
 	h = wdn_hash(WDN_HASH_INIT, key.ptr, key.len);
 	pthread_mutex_lock(&c->lock);
-	if ((x = cached_answer(c, key.ptr, key.len, h, t))) {
+	if ((x = cached_answer(c, key.ptr, key.len, h, t, ev))) {
 		/* copied while held: another worker may clear the cache */
 		rc = wdn_buf_add(out, x->text, x->len);
 		pthread_mutex_unlock(&c->lock);
@@ -270,20 +479,18 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 
 		if (wdn_event_sighting(ev, t, &seen)) /* the key is there: only memory can fail */
 			return wdn_err_set(err, WDN_ENOMEM, "out of memory");
-		rc = wdn_resolve_seen(e->store, seen.key_id, t, &seen, &a, err);
+		e->view.at = t;
+		e->view.lo = INT64_MIN;
+		e->view.hi = WDN_TIME_MAX;
+		rc = wdn_resolve_seen(e->store ? &e->view.base : NULL, seen.key_id, t, &seen, &a, err);
 		wdn_sighting_release(&seen);
 		if (rc)
 			return rc;
 	}
 	if (!a.found) {
-		int64_t later = a.issued_later;
-
-		wdn_answer_release(&a);
+		wdn_answer_release(&a); /* nlinks 0: what the event tells, below */
 		if ((rc = from_identity(e, ev)))
 			return rc;
-		memset(&a, 0, sizeof(a));
-		a.start = a.end = WDN_TIME_NONE;
-		a.issued_later = later;
 	} else {
 		if (!(g = begin_obj(e))) {
 			wdn_answer_release(&a);
@@ -292,32 +499,26 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 		wdn_answer_gen_whodunnit(g, &a);
 		yajl_gen_free(g);
 	}
-	if ((x = calloc(1, sizeof(*x))) && (x->text = wdn_strndup(e->obj.ptr, e->obj.len))) {
+	wdn_buf_reset(&e->who);
+	if ((x = calloc(1, sizeof(*x))) && (x->text = wdn_strndup(e->obj.ptr, e->obj.len)) &&
+	    /* no issuance: the answer is what the event's userIdentity tells */
+	    (a.nlinks || (!who_add(&e->who, ev) && (x->who = wdn_strndup(e->who.ptr, e->who.len))))) {
 		x->hash = h;
 		memcpy(x->key, key.ptr, key.len);
 		x->len = e->obj.len;
-		/* the answer holds while the same issuance is the one in use */
-		if (a.found && a.nlinks) {
-			x->lo = a.start;
-			x->hi = a.end == WDN_TIME_NONE ? WDN_TIME_MAX : a.end;
-		} else if (a.issued_later != WDN_TIME_NONE) {
-			x->lo = x->hi = t; /* the key is issued later: not found holds for now only */
-		} else {
-			x->lo = INT64_MIN;
-			x->hi = WDN_TIME_MAX;
-		}
-		if (t < x->lo || t > x->hi) {
-			/* chosen as the latest before t: good for this t only */
-			x->lo = x->hi = t;
-		}
+		x->who_len = x->who ? e->who.len : 0;
+		/* for as long as nothing the answer read as of t changes */
+		x->lo = e->store ? e->view.lo : INT64_MIN;
+		x->hi = e->store ? e->view.hi : WDN_TIME_MAX;
 		pthread_mutex_lock(&c->lock);
 		if (c->bytes >= CACHE_BYTES)
 			cache_clear(c);
 		x->next = c->bucket[h % CACHE_BUCKETS];
 		c->bucket[h % CACHE_BUCKETS] = x;
-		c->bytes += sizeof(*x) + x->len + 1;
+		c->bytes += sizeof(*x) + x->len + 1 + x->who_len;
 		pthread_mutex_unlock(&c->lock);
-	} else {
+	} else if (x) {
+		free(x->text);
 		free(x);
 	}
 	wdn_answer_release(&a);

@@ -747,9 +747,13 @@ int wdn_s3_create_bucket(struct wdn_aws *a, const char *bucket, struct wdn_err *
 /*
  * Events in, enriched JSON lines out: each event unchanged (its bytes as read
  * when compact, else re-serialized compactly with every member in order) with
- * a "whodunnit" member added, resolved at the event's own time. Answers are
- * cached per key and validity window, so a trail's thousands of uses of a
- * few keys cost a few lookups.
+ * a "whodunnit" member added, resolved at the event's own time: the answer
+ * wdn_resolve gives for its key at its eventTime, whatever else is enriched
+ * in the run. Answers are cached per key for as long as nothing they were
+ * made of changes (the issuance in use, the tag, name and key status logs
+ * folded up to that time; for keys with no issuance, the event's own
+ * userIdentity), so a trail's thousands of uses of a few keys cost a few
+ * lookups.
  */
 struct wdn_enricher;
 struct wdn_enrich_cache; /* answers shared by the enrichers of one run (threads) */
@@ -758,8 +762,8 @@ void wdn_enrich_cache_free(struct wdn_enrich_cache *c);
 /* One per thread, each with its own store connection; cache NULL: its own. */
 struct wdn_enricher *wdn_enricher_new(struct wdn_store *s, struct wdn_enrich_cache *cache);
 void wdn_enricher_free(struct wdn_enricher *e);
-/* Has the shared cache the answer for this key at time t already? */
-int wdn_enricher_knows(struct wdn_enricher *e, const char *key, size_t len, int64_t t);
+/* Has the shared cache the answer for ev's key at time t already? */
+int wdn_enricher_knows(struct wdn_enricher *e, const struct wdn_event *ev, int64_t t);
 /* Append the enriched line (ending in '\n') for ev to out. */
 int wdn_enrich_event(struct wdn_enricher *e, const struct wdn_event *ev, struct wdn_buf *out,
 		     struct wdn_err *err);
