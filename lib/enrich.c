@@ -371,21 +371,31 @@ static int from_identity(struct wdn_enricher *e, const struct wdn_event *ev)
 	return 0;
 }
 
-/* The userIdentity members an answer told by the event itself comes from. */
-static const enum wdn_field who_fields[] = {
-	WDN_F_UI_TYPE, WDN_F_UI_ARN, WDN_F_UI_ACCOUNT, WDN_F_UI_INVOKED_BY, WDN_F_UI_ISSUER_ARN,
+/* The userIdentity members an answer told by the event itself comes from:
+ * a sighting of its key (WHO_SEEN), or, with no store answer at all, what
+ * from_identity reads (WHO_TOLD). */
+enum { WHO_SEEN = 1, WHO_TOLD = 2 };
+static const struct {
+	enum wdn_field f;
+	int sets;
+} who_fields[] = {
+	{ WDN_F_UI_TYPE, WHO_SEEN | WHO_TOLD }, { WDN_F_UI_ARN, WHO_SEEN | WHO_TOLD },
+	{ WDN_F_UI_ISSUER_ARN, WHO_SEEN | WHO_TOLD }, { WDN_F_UI_ACCOUNT, WHO_SEEN },
+	{ WDN_F_UI_INVOKED_BY, WHO_TOLD },
 };
 #define NWHO (sizeof(who_fields) / sizeof(who_fields[0]))
 
-/* Each member as a presence byte, its length and its bytes. */
-static int who_add(struct wdn_buf *b, const struct wdn_event *ev)
+/* The set, then each member of it as a presence byte, its length and its bytes. */
+static int who_add(struct wdn_buf *b, const struct wdn_event *ev, int set)
 {
 	size_t i;
-	int rc = 0;
+	int rc = wdn_buf_addc(b, (char)set);
 
 	for (i = 0; !rc && i < NWHO; i++) {
-		struct wdn_str f = ev->f[who_fields[i]];
+		struct wdn_str f = ev->f[who_fields[i].f];
 
+		if (!(who_fields[i].sets & set))
+			continue;
 		rc = wdn_buf_addc(b, f.ptr ? 1 : 0);
 		if (!rc && f.ptr && !(rc = wdn_buf_add(b, &f.len, sizeof(f.len))))
 			rc = wdn_buf_add(b, f.ptr, f.len);
@@ -393,15 +403,18 @@ static int who_add(struct wdn_buf *b, const struct wdn_event *ev)
 	return rc;
 }
 
-/* Is who (from who_add) this event's userIdentity? Compared in place. */
+/* Are the members who (from who_add) holds this event's? Compared in place. */
 static int same_who(const char *who, size_t n, const struct wdn_event *ev)
 {
 	const char *end = who + n;
 	size_t i, len;
+	int set = *who++;
 
 	for (i = 0; i < NWHO; i++) {
-		struct wdn_str f = ev->f[who_fields[i]];
+		struct wdn_str f = ev->f[who_fields[i].f];
 
+		if (!(who_fields[i].sets & set))
+			continue;
 		if (who == end || *who++ != (f.ptr ? 1 : 0))
 			return 0;
 		if (!f.ptr)
@@ -502,7 +515,8 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 	wdn_buf_reset(&e->who);
 	if ((x = calloc(1, sizeof(*x))) && (x->text = wdn_strndup(e->obj.ptr, e->obj.len)) &&
 	    /* no issuance: the answer is what the event's userIdentity tells */
-	    (a.nlinks || (!who_add(&e->who, ev) && (x->who = wdn_strndup(e->who.ptr, e->who.len))))) {
+	    (a.nlinks || (!who_add(&e->who, ev, a.found ? WHO_SEEN : WHO_TOLD) &&
+			  (x->who = wdn_strndup(e->who.ptr, e->who.len))))) {
 		x->hash = h;
 		memcpy(x->key, key.ptr, key.len);
 		x->len = e->obj.len;
