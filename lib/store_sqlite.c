@@ -84,7 +84,7 @@ static const char sql_get_before[] =
 static const char sql_children[] =
 	"SELECT " ISSUANCE_COLUMNS " FROM issuance WHERE caller_key=?1 ORDER BY start, key_id";
 static const char sql_next_start[] =
-	"SELECT MIN(start) FROM issuance WHERE key_id=?1 AND start>?2";
+	"SELECT start FROM issuance WHERE key_id=?1 AND start>?2 ORDER BY start LIMIT 1";
 /* every principal of the key: which one is in use at a time is chosen in C,
  * by the rule the DynamoDB store shares */
 static const char sql_get_sighting[] =
@@ -297,11 +297,10 @@ static int sq_next_issuance(struct wdn_store *st, const char *key, int64_t after
 	bind_text(q, 1, key);
 	sqlite3_bind_int64(q, 2, after);
 	rc = sqlite3_step(q);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(q);
+	if (rc == SQLITE_ROW)
+		*start = col_time(q, 0);
+	else if (rc != SQLITE_DONE)
 		return db_error(s, err, "looking up an issuance");
-	}
-	*start = col_time(q, 0);
 	sqlite3_reset(q);
 	return *start == WDN_TIME_NONE ? WDN_ENOTFOUND : 0;
 }
