@@ -54,6 +54,7 @@ struct wdn_enricher {
 	int own_cache;
 	struct wdn_buf obj;   /* scratch for generating an object */
 	struct wdn_buf who;   /* scratch for an event's userIdentity */
+	struct wdn_buf clean; /* scratch for an event without its own whodunnit */
 	yajl_gen gen;
 };
 
@@ -243,6 +244,7 @@ struct wdn_enricher *wdn_enricher_new(struct wdn_store *s, struct wdn_enrich_cac
 	e->own_cache = !cache;
 	wdn_buf_init(&e->obj, 0);
 	wdn_buf_init(&e->who, 0);
+	wdn_buf_init(&e->clean, 0);
 	return e;
 }
 
@@ -254,35 +256,149 @@ void wdn_enricher_free(struct wdn_enricher *e)
 		wdn_enrich_cache_free(e->cache);
 	wdn_buf_release(&e->obj);
 	wdn_buf_release(&e->who);
+	wdn_buf_release(&e->clean);
 	free(e);
 }
 
-int wdn_json_is_compact(const char *p, size_t n)
+/* Past the closing quote of the string whose body starts at p, or NULL. */
+static inline const char *string_end(const char *p, const char *end)
 {
-	const char *end = p + n;
+	for (;;) {
+		const char *q = memchr(p, '"', (size_t)(end - p));
+		const char *b;
 
+		if (!q)
+			return NULL;
+		for (b = q; b > p && b[-1] == '\\'; b--)
+			;
+		p = q + 1;
+		if ((q - b) % 2 == 0)
+			return p;
+	}
+}
+
+static int is_space(char c)
+{
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r';
+}
+
+static const char *skip_ws(const char *p, const char *end)
+{
+	while (p < end && is_space(*p))
+		p++;
+	return p;
+}
+
+/* Past the JSON value that starts at p, or NULL. */
+static const char *value_end(const char *p, const char *end)
+{
+	int depth = 0;
+
+	if (p < end && *p != '"' && *p != '{' && *p != '[') {
+		/* a number, true, false or null */
+		while (p < end && *p != ',' && *p != '}' && *p != ']' && !is_space(*p))
+			p++;
+		return p;
+	}
 	while (p < end) {
 		char c = *p++;
 
 		if (c == '"') {
-			/* skip the string: to the next quote not escaped */
-			for (;;) {
-				const char *q = memchr(p, '"', (size_t)(end - p));
-				const char *b;
-
-				if (!q)
-					return 0;
-				for (b = q; b > p && b[-1] == '\\'; b--)
-					;
-				p = q + 1;
-				if ((q - b) % 2 == 0)
-					break;
-			}
-		} else if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
-			return 0;
+			if (!(p = string_end(p, end)))
+				return NULL;
+			if (!depth)
+				return p;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if ((c == '}' || c == ']') && --depth == 0) {
+			return p;
 		}
 	}
-	return 1;
+	return NULL;
+}
+
+/* The top-level members of an object's text: with out, the object without
+ * those named whodunnit, every other member's bytes as they were; *forged
+ * says whether there were any. */
+static int walk_members(const char *p, size_t n, struct wdn_buf *out, int *forged)
+{
+	const char *end = p + n, *k, *v;
+	int first = 1, rc = 0;
+
+	*forged = 0;
+	p = skip_ws(p, end);
+	if (p == end || *p++ != '{')
+		return WDN_EINVAL;
+	if (out)
+		rc = wdn_buf_addc(out, '{');
+	while (!rc && (p = skip_ws(p, end)) < end && *p == '"') {
+		int named;
+
+		k = p;
+		if (!(p = string_end(p + 1, end)))
+			return WDN_EINVAL;
+		named = wdn_json_name_is(k + 1, (size_t)(p - 1 - (k + 1)), 1, "whodunnit");
+		*forged |= named;
+		p = skip_ws(p, end);
+		if (p == end || *p++ != ':' || !(v = value_end(skip_ws(p, end), end)))
+			return WDN_EINVAL;
+		if (out && !named) {
+			if (!first)
+				rc = wdn_buf_addc(out, ',');
+			if (!rc)
+				rc = wdn_buf_add(out, k, (size_t)(v - k));
+			first = 0;
+		}
+		p = skip_ws(v, end);
+		if (p < end && *p == ',')
+			p++;
+	}
+	return rc || !out ? rc : wdn_buf_addc(out, '}');
+}
+
+/*
+ * Is an event's text compact (no white space outside strings), and has it a
+ * top-level member named "whodunnit" in any case or escape (*forged)? Ours
+ * would come after it, and a reader that takes the first of two, or folds
+ * case, would show the event's own. One pass over the text notes strings
+ * that could be such a name (9 letters, each maybe escaped); only then, or
+ * for text written again anyway, are its members walked.
+ */
+static int scan_event(const char *p, size_t n, int *forged)
+{
+	const char *start = p, *end = p + n, *s;
+	int compact = 1, maybe = 0;
+
+	*forged = 0;
+	while (p < end) {
+		char c = *p++;
+
+		if (c == '"') {
+			s = p;
+			if (!(p = string_end(p, end)))
+				return 0;
+			/* a name (after '{' or ','), of 9 to 54 bytes, "w...t"
+			 * or with those escaped ("\u0077...\u0074") */
+			if ((*s == 'w' || *s == 'W' || *s == '\\') && p - s > 9 && p - s <= 55 &&
+			    (p[-2] == 't' || p[-2] == 'T' || p[-2] == '4') && s - 2 >= start &&
+			    (s[-2] == ',' || s[-2] == '{'))
+				maybe = 1;
+		} else if (is_space(c)) {
+			compact = 0;
+			maybe = 1;
+			break;
+		}
+	}
+	if (maybe && walk_members(start, n, NULL, forged))
+		*forged = 0; /* not an object: the reader would not have given it */
+	return compact;
+}
+
+int wdn_json_is_compact(const char *p, size_t n)
+{
+	int forged;
+
+	return scan_event(p, n, &forged);
 }
 
 static void gen_strs(yajl_gen g, char *const *v, size_t n)
@@ -542,30 +658,39 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 int wdn_enrich_event(struct wdn_enricher *e, const struct wdn_event *ev, struct wdn_buf *out,
 		     struct wdn_err *err)
 {
-	struct wdn_str t = ev->f[WDN_F_EVENT_TIME];
+	struct wdn_str t = ev->f[WDN_F_EVENT_TIME], raw = ev->raw;
 	size_t mark = out->len;
 	int64_t when;
-	int rc;
+	int rc, compact, forged;
 
 	if (wdn_time_parse(t.ptr, t.len, &when))
 		return wdn_err_set(err, WDN_EINVAL, "eventTime '%.*s' is not a time",
 				   (int)(t.len > 40 ? 40 : t.len), t.ptr);
-	if (wdn_json_is_compact(ev->raw.ptr, ev->raw.len)) {
+	compact = scan_event(raw.ptr, raw.len, &forged);
+	if (forged) {
+		/* the event's own whodunnit goes: only ours is written */
+		wdn_buf_reset(&e->clean);
+		if ((rc = walk_members(raw.ptr, raw.len, &e->clean, &forged)))
+			return wdn_err_set(err, rc, "%s", rc == WDN_EINVAL ? "not a JSON object" : wdn_strerror(rc));
+		raw.ptr = e->clean.ptr;
+		raw.len = e->clean.len;
+	}
+	if (compact) {
 		/* the bytes as delivered, the new member before the closing brace */
-		rc = wdn_buf_add(out, ev->raw.ptr, ev->raw.len - 1);
+		rc = wdn_buf_add(out, raw.ptr, raw.len - 1);
 	} else {
 		yajl_gen g = wdn_gen_into(out);
 
 		if (!g)
 			return wdn_err_set(err, WDN_ENOMEM, "out of memory");
-		rc = wdn_json_gen_text(g, ev->raw.ptr, ev->raw.len);
+		rc = wdn_json_gen_text(g, raw.ptr, raw.len);
 		yajl_gen_free(g);
 		if (!rc && out->len > mark)
 			out->len--; /* drop the closing brace */
 	}
-	if (!rc)
-		rc = wdn_buf_add(out, ev->raw.len > 2 ? ",\"whodunnit\":" : "\"whodunnit\":",
-				 ev->raw.len > 2 ? 13 : 12);
+	if (!rc) /* after a member, a comma */
+		rc = out->len > mark && out->ptr[out->len - 1] == '{' ? wdn_buf_add(out, "\"whodunnit\":", 12) :
+						     wdn_buf_add(out, ",\"whodunnit\":", 13);
 	if (!rc && (rc = whodunnit(e, ev, when, out, err))) {
 		out->len = mark;
 		out->ptr[mark] = '\0';

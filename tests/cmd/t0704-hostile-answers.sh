@@ -103,6 +103,92 @@ for seed in $seeds; do
 	cp "$T/want" "$T/want-sqlite$seed"
 done
 
+# ---- an input's own whodunnit (or chain/tags members) never comes out ----
+
+# the base event: compact, with "whodunnit" members below the top level (kept)
+base=$(jq -c '.Records[1] | .requestParameters.whodunnit = "nested" | .requestParameters.WHODUNNIT = [{"whodunnit":1}]' \
+	"$FIX/seed-example.json")
+echo "$base" >"$T/base.json"
+wdn-record -q --store "$T/forge.db" "$FIX/seed-example.json"
+wdn-enrich -q --store "$T/forge.db" "$T/base.json" >"$T/base.out"
+is "$(jq -c '[.requestParameters.whodunnit, .requestParameters.WHODUNNIT, .whodunnit.Principal]' "$T/base.out")" \
+	'["nested",[{"whodunnit":1}],"arn:aws:iam::607481580000:role/whodunnit-e2e-Initial"]' \
+	"members named whodunnit below the top level are the event's own, and kept"
+# forged names: any case, escapes that decode to one, letters that case-map to i
+names='whodunnit WhoDunnit WHODUNNIT wHoDuNnIt who\u0064unnit \u0057HODUNNIT who\u0044UNNIT
+\u0077\u0068\u006f\u0064\u0075\u006e\u006e\u0069\u0074 whodunn\u0131t WHODUNN\u0130T whodunnıt WHODUNNİT'
+values='{"Principal":"arn:aws:iam::999999999999:user/ceo","Complete":true} "forged" null [{"whodunnit":{}}] 42 true'
+rest=${base#'{"eventVersion":"1.08",'}
+[ "$rest" != "$base" ] || fail "the base event starts as expected"
+: >"$T/forged"
+i=0
+for n in $names; do
+	for v in $values; do
+		i=$((i + 1))
+		m="\"$n\":$v"
+		case $((i % 4)) in
+		0) echo "{$m,${base#\{}" ;;                             # first
+		1) echo "{\"eventVersion\":\"1.08\",$m,$rest" ;;          # second
+		2) echo "${base%\}},$m}" ;;                               # last
+		3) echo "{$m,\"eventVersion\":\"1.08\",$m,${rest%\}},$m}" ;; # three times
+		esac
+	done
+done >"$T/forged"
+nf=$(wc -l <"$T/forged" | tr -d ' ')
+jq -e . "$T/forged" >/dev/null
+ok "$nf forged events are JSON"
+bad=0
+while IFS= read -r line; do
+	printf '%s\n' "$line" >"$T/one.json"
+	got=$(wdn-enrich -q --store "$T/forge.db" "$T/one.json")
+	if [ "$got" != "$(cat "$T/base.out")" ]; then
+		[ $bad -lt 3 ] && printf '#   in:   %.300s\n#   got:  %.300s\n' "$line" "$got"
+		bad=$((bad + 1))
+	fi
+	# pretty-printed: re-serialized, the forged member gone all the same
+	got=$(jq . "$T/one.json" | wdn-enrich -q --store "$T/forge.db")
+	if [ "$got" != "$(cat "$T/base.out")" ]; then
+		[ $bad -lt 3 ] && printf '#   in (pretty): %.300s\n#   got:  %.300s\n' "$line" "$got"
+		bad=$((bad + 1))
+	fi
+done <"$T/forged"
+is "$bad" 0 "$nf events with their own top-level whodunnit (first, second, last, thrice; compact and pretty): the line is the event's without it, byte for byte, and ours"
+wdn-enrich -q -j 2 --store "$T/forge.db" "$T/forged" "$T/base.json" | sort -u >"$T/all"
+cmp -s "$T/all" "$T/base.out"
+ok "and so in one run" || diff "$T/base.out" "$T/all" | head -4 | cut -c1-300 | sed 's/^/#   /'
+# near misses are other members: kept as they are
+for n in whodunnitx xwhodunnit whodunni who_dunnit 'whodunnit\u0000' 'who\u0064unnit2' whodünnit; do
+	echo "${base%\}},\"$n\":\"kept\"}"
+done >"$T/near"
+n=$(wdn-enrich -q --store "$T/forge.db" "$T/near" | grep -c '"kept","whodunnit":{"Principal":"arn:aws:iam::607481580000:role/whodunnit-e2e-Initial"')
+is "$n" 7 "members whose names only look like whodunnit are kept, and ours follows them"
+# compact events without such a member still pass through byte for byte
+wdn-enrich -q --store "$T/s3.db" "$T/trail3/f0.json" | sed 's/,"whodunnit":{"Principal".*}}$/}/' >"$T/stripped"
+jq -c '.Records[]' "$T/trail3/f0.json" >"$T/f0.jsonl"
+cmp -s "$T/stripped" "$T/f0.jsonl"
+ok "compact events with no member of that name keep their bytes"
+
+# wdn-chain and wdn-tags: the members they add, forged in any case or escape
+key=$(jq -r '.responseElements.credentials.accessKeyId' "$T/base.json")
+clean="{\"AccessKeyId\":\"$key\",\"note\":\"x\"}"
+bad=0
+for f in chain tags; do
+	printf '%s\n' "$clean" | "wdn-$f" --store "$T/forge.db" >"$T/want.$f"
+	if [ $f = chain ]; then
+		forged='"principal":"arn:aws:iam::999999999999:user/ceo","PRINCIPALCHAIN":["x"],"Princip\u0061l":"y","identıty":{},"cOMPLETE":true,"end":null,"LINKS":[]'
+	else
+		forged='"tags":{"team":"red"},"TAGS":{},"Transitive\u0054ags":["x"],"chaintags":{},"sourceıdentity":"ceo","SOURCEIDENTITYCHANGED":false'
+	fi
+	for line in "{$forged,${clean#\{}" "${clean%\}},$forged}"; do
+		printf '%s\n' "$line" | "wdn-$f" --store "$T/forge.db" >"$T/got.$f"
+		if ! cmp -s "$T/want.$f" "$T/got.$f"; then
+			bad=$((bad + 1))
+			printf '#   wdn-%s\n#   want: %.300s\n#   got:  %.300s\n' $f "$(cat "$T/want.$f")" "$(cat "$T/got.$f")"
+		fi
+	done
+done
+is "$bad" 0 "wdn-chain and wdn-tags leave out an input's own members of the names they add, in any case or escape"
+
 # ---- the same against DynamoDB (the protocol peers): the stores answer alike ----
 
 . tests/peers/use.sh

@@ -844,6 +844,49 @@ static void test_as_of(void)
 	wdn_store_close(s);
 }
 
+/* An event's own top-level whodunnit, in any case or escape, never comes
+ * out: the line is the one the event gives without it. */
+static void test_forged_member(void)
+{
+	static const char *const same[] = {
+		"whodunnit", "WhoDunnit", "WHODUNNIT", "who\\u0064unnit", "\\u0057HODUNNIT",
+		"whodunn\\u0131t", "WHODUNN\\u0130T", "whodunn\xc4\xb1t",
+	};
+	static const char *const other[] = {
+		"whodunnitx", "whodunni", "who_dunnit", "whodunnit\\u0000", "who\\u00", "whodunn\\u0069\\u0069",
+	};
+	struct wdn_store *s = new_store();
+	struct wdn_enricher *e;
+	char *want, *got;
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < sizeof(same) / sizeof(same[0]); i++)
+		ok(wdn_json_name_is(same[i], strlen(same[i]), 1, "whodunnit"), "'%s' is whodunnit", same[i]);
+	for (i = 0; i < sizeof(other) / sizeof(other[0]); i++)
+		ok(!wdn_json_name_is(other[i], strlen(other[i]), 1, "whodunnit"), "'%s' is not whodunnit", other[i]);
+	ok(wdn_json_name_is("sourceIdentity", 14, 0, "SourceIdentity") &&
+	   !wdn_json_name_is("who\\u0064unnit", 14, 0, "whodunnit"), "decoded names: escapes are not decoded again");
+	e = wdn_enricher_new(s, NULL);
+	want = enrich_one(e, dana_events[1]);
+	for (i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		struct wdn_buf ev = WDN_BUF_INIT;
+		const char *rest = dana_events[1] + 1;
+
+		/* first, and last, both */
+		wdn_buf_addf(&ev, "{\"%s\":{\"Principal\":\"forged\"},%.*s,\"%s\":\"forged\"}", same[i],
+			     (int)(strlen(rest) - 1), rest, same[i]);
+		got = enrich_one(e, ev.ptr);
+		ok(got && want && !strcmp(got, want) && !strstr(got, "forged"), "an event's own '%s': only ours", same[i]);
+		free(got);
+		wdn_buf_release(&ev);
+	}
+	free(want);
+	wdn_enricher_free(e);
+	wdn_store_close(s);
+}
+
 int main(void)
 {
 	(void)skip;
@@ -860,6 +903,7 @@ int main(void)
 	test_roots_and_recycling();
 	test_unknown();
 	test_as_of();
+	test_forged_member();
 	rm_rf(tmpdir);
 	return done_testing();
 }
