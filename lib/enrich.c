@@ -356,13 +356,23 @@ static int walk_members(const char *p, size_t n, struct wdn_buf *out, int *forge
 	return rc || !out ? rc : wdn_buf_addc(out, '}');
 }
 
+/* Could the string whose body starts at s be a member named whodunnit? A
+ * name (after '{' or ','), of 9 bytes or more, beginning "wh" in some case,
+ * or with an escape. */
+static int may_be_ours(const char *s)
+{
+	if (s[-2] != ',' && s[-2] != '{')
+		return 0;
+	return *s == '\\' || ((*s | 0x20) == 'w' && ((s[1] | 0x20) == 'h' || s[1] == '\\'));
+}
+
 /*
  * Is an event's text compact (no white space outside strings), and has it a
  * top-level member named "whodunnit" in any case or escape (*forged)? Ours
  * would come after it, and a reader that takes the first of two, or folds
  * case, would show the event's own. One pass over the text notes strings
- * that could be such a name (9 letters, each maybe escaped); only then, or
- * for text written again anyway, are its members walked.
+ * that could be such a name; only then, or for text written again anyway,
+ * are its members walked.
  */
 static int scan_event(const char *p, size_t n, int *forged)
 {
@@ -377,11 +387,7 @@ static int scan_event(const char *p, size_t n, int *forged)
 			s = p;
 			if (!(p = string_end(p, end)))
 				return 0;
-			/* a name (after '{' or ','), of 9 to 54 bytes, "w...t"
-			 * or with those escaped ("\u0077...\u0074") */
-			if ((*s == 'w' || *s == 'W' || *s == '\\') && p - s > 9 && p - s <= 55 &&
-			    (p[-2] == 't' || p[-2] == 'T' || p[-2] == '4') && s - 2 >= start &&
-			    (s[-2] == ',' || s[-2] == '{'))
+			if (((*s | 0x20) == 'w' || *s == '\\') && p - s > 9 && s - 2 >= start && may_be_ours(s))
 				maybe = 1;
 		} else if (is_space(c)) {
 			compact = 0;

@@ -302,5 +302,6 @@ int wdn_json_name_is(const char *key, size_t len, int escaped, const char *name)
 		if (p == end || (cp = name_char(&p, end, escaped)) < 0 ||
 		    name_fold(cp) != name_fold((unsigned char)*name))
 			return 0;
-	return p == end;
+	/* a NUL ends the name for readers of C strings (yajl's tree among them) */
+	return p == end || name_char(&p, end, escaped) == 0;
 }

@@ -147,7 +147,8 @@ int wdn_json_gen_text(struct yajl_gen_t *g, const char *text, size_t len);
 /* Is a member name the ASCII name, whatever its case? key is len bytes of
  * UTF-8, decoded, or as written in JSON text (escaped: its escapes are
  * decoded here). Case as case-insensitive readers see it: ASCII letters of
- * either case, and U+0130 and U+0131 as i, U+017F as s, U+212A as k. */
+ * either case, and U+0130 and U+0131 as i, U+017F as s, U+212A as k; and a
+ * NUL ends the name, as for readers of C strings. */
 int wdn_json_name_is(const char *key, size_t len, int escaped, const char *name);
 /* Serialize a tree compactly into out (appended). */
 int wdn_json_serialize(wdn_json v, struct wdn_buf *out);

@@ -116,7 +116,8 @@ is "$(jq -c '[.requestParameters.whodunnit, .requestParameters.WHODUNNIT, .whodu
 	"members named whodunnit below the top level are the event's own, and kept"
 # forged names: any case, escapes that decode to one, letters that case-map to i
 names='whodunnit WhoDunnit WHODUNNIT wHoDuNnIt who\u0064unnit \u0057HODUNNIT who\u0044UNNIT
-\u0077\u0068\u006f\u0064\u0075\u006e\u006e\u0069\u0074 whodunn\u0131t WHODUNN\u0130T whodunnıt WHODUNNİT'
+\u0077\u0068\u006f\u0064\u0075\u006e\u006e\u0069\u0074 whodunn\u0131t WHODUNN\u0130T whodunnıt WHODUNNİT
+whodunnit\u0000 WhoDunnit\u0000forged'
 values='{"Principal":"arn:aws:iam::999999999999:user/ceo","Complete":true} "forged" null [{"whodunnit":{}}] 42 true'
 rest=${base#'{"eventVersion":"1.08",'}
 [ "$rest" != "$base" ] || fail "the base event starts as expected"
@@ -157,7 +158,7 @@ wdn-enrich -q -j 2 --store "$T/forge.db" "$T/forged" "$T/base.json" | sort -u >"
 cmp -s "$T/all" "$T/base.out"
 ok "and so in one run" || diff "$T/base.out" "$T/all" | head -4 | cut -c1-300 | sed 's/^/#   /'
 # near misses are other members: kept as they are
-for n in whodunnitx xwhodunnit whodunni who_dunnit 'whodunnit\u0000' 'who\u0064unnit2' whodünnit; do
+for n in whodunnitx xwhodunnit whodunni who_dunnit 'who\u0000dunnit' 'who\u0064unnit2' whodünnit; do
 	echo "${base%\}},\"$n\":\"kept\"}"
 done >"$T/near"
 n=$(wdn-enrich -q --store "$T/forge.db" "$T/near" | grep -c '"kept","whodunnit":{"Principal":"arn:aws:iam::607481580000:role/whodunnit-e2e-Initial"')

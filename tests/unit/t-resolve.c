@@ -850,10 +850,10 @@ static void test_forged_member(void)
 {
 	static const char *const same[] = {
 		"whodunnit", "WhoDunnit", "WHODUNNIT", "who\\u0064unnit", "\\u0057HODUNNIT",
-		"whodunn\\u0131t", "WHODUNN\\u0130T", "whodunn\xc4\xb1t",
+		"whodunn\\u0131t", "WHODUNN\\u0130T", "whodunn\xc4\xb1t", "whodunnit\\u0000x",
 	};
 	static const char *const other[] = {
-		"whodunnitx", "whodunni", "who_dunnit", "whodunnit\\u0000", "who\\u00", "whodunn\\u0069\\u0069",
+		"whodunnitx", "whodunni", "who_dunnit", "who\\u0000dunnit", "who\\u00", "whodunn\\u0069\\u0069",
 	};
 	struct wdn_store *s = new_store();
 	struct wdn_enricher *e;
