@@ -277,9 +277,10 @@ static inline const char *string_end(const char *p, const char *end)
 	}
 }
 
+/* White space as the reader (yajl) takes it: JSON's, and \f and \v. */
 static int is_space(char c)
 {
-	return c == ' ' || c == '\n' || c == '\t' || c == '\r';
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
 static const char *skip_ws(const char *p, const char *end)
