@@ -195,7 +195,7 @@ static int release_held(struct worker *w)
 		int64_t when;
 
 		if (!k.ptr || !k.len || k.len > 128 || !t.ptr || wdn_time_parse(t.ptr, t.len, &when) ||
-		    wdn_enricher_knows(w->enr, k.ptr, k.len, when))
+		    wdn_enricher_knows(w->enr, ev, when))
 			continue;
 		/* a key again among the last few: asked once */
 		for (j = n; j > 0 && j + 64 > n && strcmp(keys[j - 1], k.ptr); j--)

@@ -1,6 +1,8 @@
 /*
  * Enrichment: each event with a "whodunnit" member added. The hot path is a
- * cache lookup and a copy; resolving a key happens once per key and window.
+ * cache lookup and a copy; resolving a key happens once per key and for as
+ * long as nothing its answer depends on changes, so an event's answer is the
+ * lookup at its own time whatever else shares the run.
  */
 #include "wdn.h"
 
@@ -17,6 +19,8 @@ struct entry {
 	uint64_t hash;
 	char key[129];
 	int64_t lo, hi;   /* times this answer holds for */
+	char *who;        /* told by the event's own userIdentity: that (who_add), else NULL */
+	size_t who_len;
 	char *text;       /* the whodunnit object */
 	size_t len;
 };
@@ -29,12 +33,161 @@ struct wdn_enrich_cache {
 	size_t bytes;           /* held by the entries */
 };
 
+/*
+ * The store as one resolve sees it. An answer depends on the time asked
+ * about only through the reads made as of that time: the issuance in use
+ * then, and the logs (tags, names, key status) folded up to then. Each such
+ * read also learns around that time the interval over which its result
+ * stays the same, and the answer is cached for where all of them hold.
+ */
+struct timed_store {
+	struct wdn_store base;
+	struct wdn_store *real;
+	int64_t at;       /* the time asked about */
+	int64_t lo, hi;   /* the answer is the same for every time in [lo, hi] */
+};
+
 struct wdn_enricher {
 	struct wdn_store *store;
+	struct timed_store view;
 	struct wdn_enrich_cache *cache;
 	int own_cache;
 	struct wdn_buf obj;   /* scratch for generating an object */
+	struct wdn_buf who;   /* scratch for an event's userIdentity */
+	struct wdn_buf clean; /* scratch for an event without its own whodunnit */
 	yajl_gen gen;
+};
+
+/* ---- the store, as of a time ---------------------------------------------- */
+
+static void narrow(struct timed_store *v, int64_t lo, int64_t hi)
+{
+	if (lo > v->lo)
+		v->lo = lo;
+	if (hi < v->hi)
+		v->hi = hi;
+}
+
+/* The issuance get_issuance chose at v->at (NULL: none had begun by then)
+ * stays chosen until the key's next issuance begins: the window in use from
+ * its own start, the latest before from v->at on. */
+static void bound_issuance(struct timed_store *v, const char *key, const struct wdn_issuance *is)
+{
+	int64_t after = v->at, next;
+	int rc;
+
+	if (is && is->end != WDN_TIME_NONE && v->at > is->end) {
+		narrow(v, v->at, WDN_TIME_MAX);
+	} else if (is) {
+		after = is->start;
+		narrow(v, is->start, is->end == WDN_TIME_NONE ? WDN_TIME_MAX : is->end);
+	}
+	rc = v->real->ops->next_issuance(v->real, key, after, &next, NULL);
+	if (rc == WDN_ENOTFOUND)
+		return;
+	if (rc || next <= v->at) {
+		/* a window begun inside the one in use and ended before v->at: this time only */
+		narrow(v, v->at, v->at);
+		return;
+	}
+	narrow(v, INT64_MIN, next - 1);
+}
+
+static int ts_get_issuance(struct wdn_store *st, const char *key, int64_t at,
+			   struct wdn_issuance *out, struct wdn_err *err)
+{
+	struct timed_store *v = (struct timed_store *)st;
+	int rc = v->real->ops->get_issuance(v->real, key, at, out, err);
+
+	if (at == v->at && (!rc || rc == WDN_ENOTFOUND))
+		bound_issuance(v, key, rc ? NULL : out);
+	return rc;
+}
+
+static int ts_next_issuance(struct wdn_store *st, const char *key, int64_t after, int64_t *start,
+			    struct wdn_err *err)
+{
+	struct timed_store *v = (struct timed_store *)st;
+
+	return v->real->ops->next_issuance(v->real, key, after, start, err);
+}
+
+static int ts_get_sighting(struct wdn_store *st, const char *key, int64_t at, struct wdn_sighting *out,
+			   struct wdn_err *err)
+{
+	struct timed_store *v = (struct timed_store *)st;
+
+	if (at == v->at)
+		narrow(v, at, at); /* not asked by enrichment, which has the event's own */
+	return v->real->ops->get_sighting(v->real, key, at, out, err);
+}
+
+struct as_of {
+	struct timed_store *v;
+	wdn_change_fn cb;
+	void *ctx;
+};
+
+#define PAST_AT 0x7eed /* a callback's return: the log has gone past v->at */
+
+/* A log read as of v->at: what is in it up to then decides the answer from
+ * just after the change before v->at (or from v->at, if one is then) to
+ * just before the next; once the reader stops early, later ones do not count. */
+static int as_of_cb(void *ctx, const struct wdn_change *c)
+{
+	struct as_of *o = ctx;
+
+	if (c->time > o->v->at) {
+		narrow(o->v, INT64_MIN, c->time - 1);
+		return PAST_AT;
+	}
+	narrow(o->v, c->time < o->v->at ? c->time + 1 : o->v->at, WDN_TIME_MAX);
+	return o->cb(o->ctx, c);
+}
+
+static int ts_changes(struct wdn_store *st, const char *subject, int64_t until, wdn_change_fn cb,
+		      void *ctx, struct wdn_err *err)
+{
+	struct timed_store *v = (struct timed_store *)st;
+	struct as_of o = { v, cb, ctx };
+	int rc;
+
+	if (until != v->at)
+		return v->real->ops->changes(v->real, subject, until, cb, ctx, err);
+	rc = v->real->ops->changes(v->real, subject, WDN_TIME_MAX, as_of_cb, &o, err);
+	return rc == PAST_AT ? 0 : rc;
+}
+
+static int ts_children(struct wdn_store *st, const char *key, wdn_issuance_fn cb, void *ctx,
+		       struct wdn_err *err)
+{
+	struct timed_store *v = (struct timed_store *)st;
+
+	return v->real->ops->children(v->real, key, cb, ctx, err);
+}
+
+static int ts_gather(struct wdn_store *st, int on, struct wdn_err *err)
+{
+	struct timed_store *v = (struct timed_store *)st;
+
+	return v->real->ops->gather ? v->real->ops->gather(v->real, on, err) : 0;
+}
+
+static void ts_close(struct wdn_store *st)
+{
+	(void)st; /* a view: the enricher's store is closed by its owner */
+}
+
+/* Only what resolving reads; writing through a view is not needed. */
+static const struct wdn_store_ops timed_ops = {
+	.kind = "as-of",
+	.get_issuance = ts_get_issuance,
+	.next_issuance = ts_next_issuance,
+	.get_sighting = ts_get_sighting,
+	.changes = ts_changes,
+	.children = ts_children,
+	.gather = ts_gather,
+	.close = ts_close,
 };
 
 struct wdn_enrich_cache *wdn_enrich_cache_new(void)
@@ -55,6 +208,7 @@ static void cache_clear(struct wdn_enrich_cache *c)
 
 		for (; x; x = next) {
 			next = x->next;
+			free(x->who);
 			free(x->text);
 			free(x);
 		}
@@ -79,6 +233,9 @@ struct wdn_enricher *wdn_enricher_new(struct wdn_store *s, struct wdn_enrich_cac
 	if (!e)
 		return NULL;
 	e->store = s;
+	e->view.base.ops = &timed_ops;
+	e->view.base.where = s ? s->where : NULL;
+	e->view.real = s;
 	e->cache = cache;
 	if (!cache && !(e->cache = wdn_enrich_cache_new())) {
 		free(e);
@@ -86,6 +243,8 @@ struct wdn_enricher *wdn_enricher_new(struct wdn_store *s, struct wdn_enrich_cac
 	}
 	e->own_cache = !cache;
 	wdn_buf_init(&e->obj, 0);
+	wdn_buf_init(&e->who, 0);
+	wdn_buf_init(&e->clean, 0);
 	return e;
 }
 
@@ -96,35 +255,157 @@ void wdn_enricher_free(struct wdn_enricher *e)
 	if (e->own_cache)
 		wdn_enrich_cache_free(e->cache);
 	wdn_buf_release(&e->obj);
+	wdn_buf_release(&e->who);
+	wdn_buf_release(&e->clean);
 	free(e);
 }
 
-int wdn_json_is_compact(const char *p, size_t n)
+/* Past the closing quote of the string whose body starts at p, or NULL. */
+static inline const char *string_end(const char *p, const char *end)
 {
-	const char *end = p + n;
+	for (;;) {
+		const char *q = memchr(p, '"', (size_t)(end - p));
+		const char *b;
 
+		if (!q)
+			return NULL;
+		for (b = q; b > p && b[-1] == '\\'; b--)
+			;
+		p = q + 1;
+		if ((q - b) % 2 == 0)
+			return p;
+	}
+}
+
+/* White space as the reader (yajl) takes it: JSON's, and \f and \v. */
+static int is_space(char c)
+{
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static const char *skip_ws(const char *p, const char *end)
+{
+	while (p < end && is_space(*p))
+		p++;
+	return p;
+}
+
+/* Past the JSON value that starts at p, or NULL. */
+static const char *value_end(const char *p, const char *end)
+{
+	int depth = 0;
+
+	if (p < end && *p != '"' && *p != '{' && *p != '[') {
+		/* a number, true, false or null */
+		while (p < end && *p != ',' && *p != '}' && *p != ']' && !is_space(*p))
+			p++;
+		return p;
+	}
 	while (p < end) {
 		char c = *p++;
 
 		if (c == '"') {
-			/* skip the string: to the next quote not escaped */
-			for (;;) {
-				const char *q = memchr(p, '"', (size_t)(end - p));
-				const char *b;
-
-				if (!q)
-					return 0;
-				for (b = q; b > p && b[-1] == '\\'; b--)
-					;
-				p = q + 1;
-				if ((q - b) % 2 == 0)
-					break;
-			}
-		} else if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
-			return 0;
+			if (!(p = string_end(p, end)))
+				return NULL;
+			if (!depth)
+				return p;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if ((c == '}' || c == ']') && --depth == 0) {
+			return p;
 		}
 	}
-	return 1;
+	return NULL;
+}
+
+/* The top-level members of an object's text: with out, the object without
+ * those named whodunnit, every other member's bytes as they were; *forged
+ * says whether there were any. */
+static int walk_members(const char *p, size_t n, struct wdn_buf *out, int *forged)
+{
+	const char *end = p + n, *k, *v;
+	int first = 1, rc = 0;
+
+	*forged = 0;
+	p = skip_ws(p, end);
+	if (p == end || *p++ != '{')
+		return WDN_EINVAL;
+	if (out)
+		rc = wdn_buf_addc(out, '{');
+	while (!rc && (p = skip_ws(p, end)) < end && *p == '"') {
+		int named;
+
+		k = p;
+		if (!(p = string_end(p + 1, end)))
+			return WDN_EINVAL;
+		named = wdn_json_name_is(k + 1, (size_t)(p - 1 - (k + 1)), 1, "whodunnit");
+		*forged |= named;
+		p = skip_ws(p, end);
+		if (p == end || *p++ != ':' || !(v = value_end(skip_ws(p, end), end)))
+			return WDN_EINVAL;
+		if (out && !named) {
+			if (!first)
+				rc = wdn_buf_addc(out, ',');
+			if (!rc)
+				rc = wdn_buf_add(out, k, (size_t)(v - k));
+			first = 0;
+		}
+		p = skip_ws(v, end);
+		if (p < end && *p == ',')
+			p++;
+	}
+	return rc || !out ? rc : wdn_buf_addc(out, '}');
+}
+
+/* Could the string whose body starts at s be a member named whodunnit? A
+ * name (after '{' or ','), of 9 bytes or more, beginning "wh" in some case,
+ * or with an escape. */
+static int may_be_ours(const char *s)
+{
+	if (s[-2] != ',' && s[-2] != '{')
+		return 0;
+	return *s == '\\' || ((*s | 0x20) == 'w' && ((s[1] | 0x20) == 'h' || s[1] == '\\'));
+}
+
+/*
+ * Is an event's text compact (no white space outside strings), and has it a
+ * top-level member named "whodunnit" in any case or escape (*forged)? Ours
+ * would come after it, and a reader that takes the first of two, or folds
+ * case, would show the event's own. One pass over the text notes strings
+ * that could be such a name; only then, or for text written again anyway,
+ * are its members walked.
+ */
+static int scan_event(const char *p, size_t n, int *forged)
+{
+	const char *start = p, *end = p + n, *s;
+	int compact = 1, maybe = 0;
+
+	*forged = 0;
+	while (p < end) {
+		char c = *p++;
+
+		if (c == '"') {
+			s = p;
+			if (!(p = string_end(p, end)))
+				return 0;
+			if (((*s | 0x20) == 'w' || *s == '\\') && p - s > 9 && s - 2 >= start && may_be_ours(s))
+				maybe = 1;
+		} else if (is_space(c)) {
+			compact = 0;
+			maybe = 1;
+			break;
+		}
+	}
+	if (maybe && walk_members(start, n, NULL, forged))
+		*forged = 0; /* not an object: the reader would not have given it */
+	return compact;
+}
+
+int wdn_json_is_compact(const char *p, size_t n)
+{
+	int forged;
+
+	return scan_event(p, n, &forged);
 }
 
 static void gen_strs(yajl_gen g, char *const *v, size_t n)
@@ -228,25 +509,89 @@ static int from_identity(struct wdn_enricher *e, const struct wdn_event *ev)
 	return 0;
 }
 
-/* The answer cached for a key at time t; with the lock held. */
+/* The userIdentity members an answer told by the event itself comes from:
+ * a sighting of its key (WHO_SEEN), or, with no store answer at all, what
+ * from_identity reads (WHO_TOLD). */
+enum { WHO_SEEN = 1, WHO_TOLD = 2 };
+static const struct {
+	enum wdn_field f;
+	int sets;
+} who_fields[] = {
+	{ WDN_F_UI_TYPE, WHO_SEEN | WHO_TOLD }, { WDN_F_UI_ARN, WHO_SEEN | WHO_TOLD },
+	{ WDN_F_UI_ISSUER_ARN, WHO_SEEN | WHO_TOLD }, { WDN_F_UI_ACCOUNT, WHO_SEEN },
+	{ WDN_F_UI_INVOKED_BY, WHO_TOLD },
+};
+#define NWHO (sizeof(who_fields) / sizeof(who_fields[0]))
+
+/* The set, then each member of it as a presence byte, its length and its bytes. */
+static int who_add(struct wdn_buf *b, const struct wdn_event *ev, int set)
+{
+	size_t i;
+	int rc = wdn_buf_addc(b, (char)set);
+
+	for (i = 0; !rc && i < NWHO; i++) {
+		struct wdn_str f = ev->f[who_fields[i].f];
+
+		if (!(who_fields[i].sets & set))
+			continue;
+		rc = wdn_buf_addc(b, f.ptr ? 1 : 0);
+		if (!rc && f.ptr && !(rc = wdn_buf_add(b, &f.len, sizeof(f.len))))
+			rc = wdn_buf_add(b, f.ptr, f.len);
+	}
+	return rc;
+}
+
+/* Are the members who (from who_add) holds this event's? Compared in place. */
+static int same_who(const char *who, size_t n, const struct wdn_event *ev)
+{
+	const char *end = who + n;
+	size_t i, len;
+	int set = *who++;
+
+	for (i = 0; i < NWHO; i++) {
+		struct wdn_str f = ev->f[who_fields[i].f];
+
+		if (!(who_fields[i].sets & set))
+			continue;
+		if (who == end || *who++ != (f.ptr ? 1 : 0))
+			return 0;
+		if (!f.ptr)
+			continue;
+		if ((size_t)(end - who) < sizeof(len))
+			return 0;
+		memcpy(&len, who, sizeof(len));
+		who += sizeof(len);
+		if (len != f.len || (size_t)(end - who) < len || memcmp(who, f.ptr, len))
+			return 0;
+		who += len;
+	}
+	return who == end;
+}
+
+/* The answer cached for a key at time t, for ev (NULL: only answers that
+ * hold for any event); with the lock held. */
 static struct entry *cached_answer(struct wdn_enrich_cache *c, const char *key, size_t len,
-				   uint64_t h, int64_t t)
+				   uint64_t h, int64_t t, const struct wdn_event *ev)
 {
 	struct entry *x;
 
 	for (x = c->bucket[h % CACHE_BUCKETS]; x; x = x->next)
-		if (x->hash == h && !memcmp(x->key, key, len) && !x->key[len] && t >= x->lo && t <= x->hi)
+		if (x->hash == h && !memcmp(x->key, key, len) && !x->key[len] && t >= x->lo && t <= x->hi &&
+		    (!x->who || (ev && same_who(x->who, x->who_len, ev))))
 			return x;
 	return NULL;
 }
 
-int wdn_enricher_knows(struct wdn_enricher *e, const char *key, size_t len, int64_t t)
+int wdn_enricher_knows(struct wdn_enricher *e, const struct wdn_event *ev, int64_t t)
 {
 	struct wdn_enrich_cache *c = e->cache;
+	struct wdn_str key = ev->f[WDN_F_UI_KEY];
 	int found;
 
+	if (!key.ptr || !key.len || key.len > 128)
+		return 0;
 	pthread_mutex_lock(&c->lock);
-	found = cached_answer(c, key, len, wdn_hash(WDN_HASH_INIT, key, len), t) != NULL;
+	found = cached_answer(c, key.ptr, key.len, wdn_hash(WDN_HASH_INIT, key.ptr, key.len), t, ev) != NULL;
 	pthread_mutex_unlock(&c->lock);
 	return found;
 }
@@ -271,7 +616,7 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 	}
 	h = wdn_hash(WDN_HASH_INIT, key.ptr, key.len);
 	pthread_mutex_lock(&c->lock);
-	if ((x = cached_answer(c, key.ptr, key.len, h, t))) {
+	if ((x = cached_answer(c, key.ptr, key.len, h, t, ev))) {
 		/* copied while held: another worker may clear the cache */
 		rc = wdn_buf_add(out, x->text, x->len);
 		pthread_mutex_unlock(&c->lock);
@@ -285,20 +630,18 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 
 		if (wdn_event_sighting(ev, t, &seen)) /* the key is there: only memory can fail */
 			return wdn_err_set(err, WDN_ENOMEM, "out of memory");
-		rc = wdn_resolve_seen(e->store, seen.key_id, t, &seen, &a, err);
+		e->view.at = t;
+		e->view.lo = INT64_MIN;
+		e->view.hi = WDN_TIME_MAX;
+		rc = wdn_resolve_seen(e->store ? &e->view.base : NULL, seen.key_id, t, &seen, &a, err);
 		wdn_sighting_release(&seen);
 		if (rc)
 			return rc;
 	}
 	if (!a.found) {
-		int64_t later = a.issued_later;
-
-		wdn_answer_release(&a);
+		wdn_answer_release(&a); /* nlinks 0: what the event tells, below */
 		if ((rc = from_identity(e, ev)))
 			return rc;
-		memset(&a, 0, sizeof(a));
-		a.start = a.end = WDN_TIME_NONE;
-		a.issued_later = later;
 	} else {
 		if (!(g = begin_obj(e))) {
 			wdn_answer_release(&a);
@@ -307,32 +650,27 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 		wdn_answer_gen_whodunnit(g, &a);
 		yajl_gen_free(g);
 	}
-	if ((x = calloc(1, sizeof(*x))) && (x->text = wdn_strndup(e->obj.ptr, e->obj.len))) {
+	wdn_buf_reset(&e->who);
+	if ((x = calloc(1, sizeof(*x))) && (x->text = wdn_strndup(e->obj.ptr, e->obj.len)) &&
+	    /* no issuance: the answer is what the event's userIdentity tells */
+	    (a.nlinks || (!who_add(&e->who, ev, a.found ? WHO_SEEN : WHO_TOLD) &&
+			  (x->who = wdn_strndup(e->who.ptr, e->who.len))))) {
 		x->hash = h;
 		memcpy(x->key, key.ptr, key.len);
 		x->len = e->obj.len;
-		/* the answer holds while the same issuance is the one in use */
-		if (a.found && a.nlinks) {
-			x->lo = a.start;
-			x->hi = a.end == WDN_TIME_NONE ? WDN_TIME_MAX : a.end;
-		} else if (a.issued_later != WDN_TIME_NONE) {
-			x->lo = x->hi = t; /* the key is issued later: not found holds for now only */
-		} else {
-			x->lo = INT64_MIN;
-			x->hi = WDN_TIME_MAX;
-		}
-		if (t < x->lo || t > x->hi) {
-			/* chosen as the latest before t: good for this t only */
-			x->lo = x->hi = t;
-		}
+		x->who_len = x->who ? e->who.len : 0;
+		/* for as long as nothing the answer read as of t changes */
+		x->lo = e->store ? e->view.lo : INT64_MIN;
+		x->hi = e->store ? e->view.hi : WDN_TIME_MAX;
 		pthread_mutex_lock(&c->lock);
 		if (c->bytes >= CACHE_BYTES)
 			cache_clear(c);
 		x->next = c->bucket[h % CACHE_BUCKETS];
 		c->bucket[h % CACHE_BUCKETS] = x;
-		c->bytes += sizeof(*x) + x->len + 1;
+		c->bytes += sizeof(*x) + x->len + 1 + x->who_len;
 		pthread_mutex_unlock(&c->lock);
-	} else {
+	} else if (x) {
+		free(x->text);
 		free(x);
 	}
 	wdn_answer_release(&a);
@@ -342,30 +680,39 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 int wdn_enrich_event(struct wdn_enricher *e, const struct wdn_event *ev, struct wdn_buf *out,
 		     struct wdn_err *err)
 {
-	struct wdn_str t = ev->f[WDN_F_EVENT_TIME];
+	struct wdn_str t = ev->f[WDN_F_EVENT_TIME], raw = ev->raw;
 	size_t mark = out->len;
 	int64_t when;
-	int rc;
+	int rc, compact, forged;
 
 	if (wdn_time_parse(t.ptr, t.len, &when))
 		return wdn_err_set(err, WDN_EINVAL, "eventTime '%.*s' is not a time",
 				   (int)(t.len > 40 ? 40 : t.len), t.ptr);
-	if (wdn_json_is_compact(ev->raw.ptr, ev->raw.len)) {
+	compact = scan_event(raw.ptr, raw.len, &forged);
+	if (forged) {
+		/* the event's own whodunnit goes: only ours is written */
+		wdn_buf_reset(&e->clean);
+		if ((rc = walk_members(raw.ptr, raw.len, &e->clean, &forged)))
+			return wdn_err_set(err, rc, "%s", rc == WDN_EINVAL ? "not a JSON object" : wdn_strerror(rc));
+		raw.ptr = e->clean.ptr;
+		raw.len = e->clean.len;
+	}
+	if (compact) {
 		/* the bytes as delivered, the new member before the closing brace */
-		rc = wdn_buf_add(out, ev->raw.ptr, ev->raw.len - 1);
+		rc = wdn_buf_add(out, raw.ptr, raw.len - 1);
 	} else {
 		yajl_gen g = wdn_gen_into(out);
 
 		if (!g)
 			return wdn_err_set(err, WDN_ENOMEM, "out of memory");
-		rc = wdn_json_gen_text(g, ev->raw.ptr, ev->raw.len);
+		rc = wdn_json_gen_text(g, raw.ptr, raw.len);
 		yajl_gen_free(g);
 		if (!rc && out->len > mark)
 			out->len--; /* drop the closing brace */
 	}
-	if (!rc)
-		rc = wdn_buf_add(out, ev->raw.len > 2 ? ",\"whodunnit\":" : "\"whodunnit\":",
-				 ev->raw.len > 2 ? 13 : 12);
+	if (!rc) /* after a member, a comma */
+		rc = out->len > mark && out->ptr[out->len - 1] == '{' ? wdn_buf_add(out, "\"whodunnit\":", 12) :
+						     wdn_buf_add(out, ",\"whodunnit\":", 13);
 	if (!rc && (rc = whodunnit(e, ev, when, out, err))) {
 		out->len = mark;
 		out->ptr[mark] = '\0';

@@ -241,3 +241,84 @@ void wdn_gen_time(yajl_gen g, int64_t t)
 	wdn_time_format(t, b);
 	wdn_gen_str(g, b);
 }
+
+/* The next character of a member name as a code point: an escape (when the
+ * name is as written in JSON text) or a UTF-8 sequence; -1 if malformed. */
+static long name_char(const unsigned char **pp, const unsigned char *end, int escaped)
+{
+	static const char simple[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
+	const unsigned char *p = *pp;
+	const char *s;
+	long cp = 0;
+	int n, i;
+
+	if (escaped && *p == '\\') {
+		if (end - p < 2)
+			return -1;
+		if (p[1] != 'u') {
+			for (s = simple; *s && *s != (char)p[1]; s += 2)
+				;
+			*pp = p + 2;
+			return *s ? (unsigned char)s[1] : -1;
+		}
+		if (end - p < 6)
+			return -1;
+		for (i = 2; i < 6; i++) {
+			int c = p[i], d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+				c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+
+			if (d < 0)
+				return -1;
+			cp = cp * 16 + d;
+		}
+		*pp = p + 6;
+		return cp; /* a surrogate stays one: it never stands for a letter */
+	}
+	if (*p < 0x80) {
+		*pp = p + 1;
+		return *p;
+	}
+	n = *p >= 0xf0 ? 3 : *p >= 0xe0 ? 2 : *p >= 0xc0 ? 1 : -1;
+	if (n < 0 || end - p <= n)
+		return -1;
+	cp = *p & (0x3f >> n);
+	for (i = 1; i <= n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return -1;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	*pp = p + n + 1;
+	return cp;
+}
+
+/* A letter as case-insensitive readers take it: ASCII lowercased, and the
+ * letters whose case mapping lands on an ASCII one (Java's equalsIgnoreCase,
+ * Unicode's folding) taken for it. */
+static long name_fold(long cp)
+{
+	if (cp >= 'A' && cp <= 'Z')
+		return cp + ('a' - 'A');
+	switch (cp) {
+	case 0x130: /* capital I with dot above */
+	case 0x131: /* dotless i */
+		return 'i';
+	case 0x17f: /* long s */
+		return 's';
+	case 0x212a: /* Kelvin sign */
+		return 'k';
+	}
+	return cp;
+}
+
+int wdn_json_name_is(const char *key, size_t len, int escaped, const char *name)
+{
+	const unsigned char *p = (const unsigned char *)key, *end = p + len;
+	long cp;
+
+	for (; *name; name++)
+		if (p == end || (cp = name_char(&p, end, escaped)) < 0 ||
+		    name_fold(cp) != name_fold((unsigned char)*name))
+			return 0;
+	/* a NUL ends the name for readers of C strings (yajl's tree among them) */
+	return p == end || name_char(&p, end, escaped) == 0;
+}

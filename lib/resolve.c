@@ -446,7 +446,7 @@ static int from_sighting(struct wdn_store *s, struct wdn_answer *a, const struct
 
 	if (seen) {
 		si = *seen; /* borrowed: never released here */
-	} else if ((rc = s->ops->get_sighting(s, a->key, &si, err))) {
+	} else if ((rc = s->ops->get_sighting(s, a->key, a->at, &si, err))) {
 		return rc == WDN_ENOTFOUND ? 0 : rc;
 	}
 	a->found = 1;

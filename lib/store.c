@@ -71,3 +71,29 @@ void wdn_store_close(struct wdn_store *s)
 	if (s)
 		s->ops->close(s);
 }
+
+/* Where a sighting stands to a time: 0 in use (its window holds at), 1 seen
+ * before it, 2 seen only after it. */
+static int sighting_class(const struct wdn_sighting *s, int64_t at)
+{
+	if (s->first <= at && at <= s->last)
+		return 0;
+	return s->last < at ? 1 : 2;
+}
+
+int wdn_sighting_prefer(const struct wdn_sighting *a, const struct wdn_sighting *b, int64_t at)
+{
+	int ca = sighting_class(a, at), cb = sighting_class(b, at);
+
+	if (ca != cb)
+		return ca < cb;
+	/* in use: the latest to begin (a name used again inside another's
+	 * window is the one in use); before: the latest; after: the first */
+	if (ca == 0 && a->first != b->first)
+		return a->first > b->first;
+	if (ca == 1 && a->last != b->last)
+		return a->last > b->last;
+	if (ca == 2 && a->first != b->first)
+		return a->first < b->first;
+	return strcmp(a->principal ? a->principal : "", b->principal ? b->principal : "") < 0;
+}

@@ -1187,6 +1187,56 @@ done:
 	return rc;
 }
 
+/* The first issuance of a key after a time, among every item of its
+ * partition; the key's item alone says there is none when it began by then,
+ * for it holds the latest issuance the writers know. */
+static int dd_next_issuance(struct wdn_store *st, const char *key, int64_t after, int64_t *start,
+			    struct wdn_err *err)
+{
+	struct ddb_store *s = (struct ddb_store *)st;
+	struct wdn_buf pk = WDN_BUF_INIT;
+	struct cached *c, *item;
+	size_t i;
+	int rc = 0;
+
+	*start = WDN_TIME_NONE;
+	if (wdn_buf_addf(&pk, "K#%s", key))
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	if (!(c = cache_find(s, pk.ptr, NULL)) || c->pending) {
+		item = cache_find(s, pk.ptr, "I");
+		if (item && !item->pending) {
+			if ((item->nitems && whole_issuance(item->items[0]) &&
+			     item_n(item->items[0], "start") <= after) ||
+			    (!item->nitems && !strncmp(key, "AKIA", 4))) {
+				rc = WDN_ENOTFOUND;
+				goto done;
+			}
+		} else if (s->gathering) {
+			if (!item)
+				note(s, pk.ptr, "I");
+			rc = WDN_ENOTFOUND;
+			goto done;
+		}
+		if (s->gathering) {
+			note(s, pk.ptr, NULL);
+			rc = WDN_ENOTFOUND;
+			goto done;
+		}
+		if ((rc = read_partition(s, pk.ptr, &c, err)))
+			goto done;
+	}
+	for (i = 0; i < c->nitems; i++) {
+		int64_t t = item_n(c->items[i], "start");
+
+		if (whole_issuance(c->items[i]) && t > after && (*start == WDN_TIME_NONE || t < *start))
+			*start = t;
+	}
+	rc = *start == WDN_TIME_NONE ? WDN_ENOTFOUND : 0;
+done:
+	wdn_buf_release(&pk);
+	return rc;
+}
+
 /* Sightings of a key folded per principal: earliest first, latest last. */
 struct fold {
 	struct wdn_sighting *v;
@@ -1235,7 +1285,7 @@ static int fold_cb(void *ctx, yajl_val it)
 	return 0;
 }
 
-static int dd_get_sighting(struct wdn_store *st, const char *key, struct wdn_sighting *out,
+static int dd_get_sighting(struct wdn_store *st, const char *key, int64_t at, struct wdn_sighting *out,
 			   struct wdn_err *err)
 {
 	struct ddb_store *s = (struct ddb_store *)st;
@@ -1266,8 +1316,7 @@ static int dd_get_sighting(struct wdn_store *st, const char *key, struct wdn_sig
 	if (!rc && !f.n)
 		rc = WDN_ENOTFOUND;
 	for (i = 1; !rc && i < f.n; i++)
-		if (f.v[i].last > f.v[best].last ||
-		    (f.v[i].last == f.v[best].last && strcmp(f.v[i].principal, f.v[best].principal) < 0))
+		if (wdn_sighting_prefer(&f.v[i], &f.v[best], at))
 			best = i;
 	for (i = 0; i < f.n; i++) {
 		if (!rc && i == best) {
@@ -1433,6 +1482,7 @@ static const struct wdn_store_ops dynamodb_ops = {
 	.put_issuance = dd_put_issuance,
 	.put_sighting = dd_put_sighting,
 	.get_issuance = dd_get_issuance,
+	.next_issuance = dd_next_issuance,
 	.get_sighting = dd_get_sighting,
 	.put_change = dd_put_change,
 	.changes = dd_changes,

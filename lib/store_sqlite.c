@@ -83,9 +83,13 @@ static const char sql_get_before[] =
 	" ORDER BY start DESC LIMIT 1";
 static const char sql_children[] =
 	"SELECT " ISSUANCE_COLUMNS " FROM issuance WHERE caller_key=?1 ORDER BY start, key_id";
+static const char sql_next_start[] =
+	"SELECT start FROM issuance WHERE key_id=?1 AND start>?2 ORDER BY start LIMIT 1";
+/* every principal of the key: which one is in use at a time is chosen in C,
+ * by the rule the DynamoDB store shares */
 static const char sql_get_sighting[] =
 	"SELECT key_id, principal, arn, type, account, first_seen, last_seen FROM sighting"
-	" WHERE key_id=?1 ORDER BY last_seen DESC, principal LIMIT 1";
+	" WHERE key_id=?1";
 
 static const char sql_put_change[] =
 	"INSERT INTO change (subject, time, event_id, kind, data) VALUES (?1,?2,?3,?4,?5)"
@@ -95,10 +99,10 @@ static const char sql_changes[] =
 	" ORDER BY time, event_id, kind";
 
 enum { PUT_ISSUANCE, PUT_SIGHTING, GET_WITHIN, GET_BEFORE, CHILDREN, GET_SIGHTING, PUT_CHANGE,
-       CHANGES, NSTMT };
+       CHANGES, NEXT_START, NSTMT };
 static const char *const sql[NSTMT] = {
 	sql_put_issuance, sql_put_sighting, sql_get_within, sql_get_before, sql_children,
-	sql_get_sighting, sql_put_change, sql_changes,
+	sql_get_sighting, sql_put_change, sql_changes, sql_next_start,
 };
 
 struct sqlite_store {
@@ -285,31 +289,61 @@ static int sq_get_issuance(struct wdn_store *st, const char *key, int64_t at,
 	return WDN_ENOTFOUND;
 }
 
-static int sq_get_sighting(struct wdn_store *st, const char *key, struct wdn_sighting *out,
+static int sq_next_issuance(struct wdn_store *st, const char *key, int64_t after, int64_t *start,
+			    struct wdn_err *err)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st;
+	sqlite3_stmt *q = stmt(s, NEXT_START, err);
+	int rc;
+
+	*start = WDN_TIME_NONE;
+	if (!q)
+		return WDN_ESTORE;
+	bind_text(q, 1, key);
+	sqlite3_bind_int64(q, 2, after);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*start = col_time(q, 0);
+	else if (rc != SQLITE_DONE)
+		return db_error(s, err, "looking up an issuance");
+	sqlite3_reset(q);
+	return *start == WDN_TIME_NONE ? WDN_ENOTFOUND : 0;
+}
+
+static int sq_get_sighting(struct wdn_store *st, const char *key, int64_t at, struct wdn_sighting *out,
 			   struct wdn_err *err)
 {
 	struct sqlite_store *s = (struct sqlite_store *)st;
 	sqlite3_stmt *q = stmt(s, GET_SIGHTING, err);
-	int rc;
+	struct wdn_sighting row;
+	int rc, have = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (!q)
 		return WDN_ESTORE;
 	bind_text(q, 1, key);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_DONE)
-		return WDN_ENOTFOUND;
-	if (rc != SQLITE_ROW)
-		return db_error(s, err, "looking up a sighting");
-	out->key_id = col_text(q, 0);
-	out->principal = col_text(q, 1);
-	out->arn = col_text(q, 2);
-	out->type = col_text(q, 3);
-	out->account = col_text(q, 4);
-	out->first = col_time(q, 5);
-	out->last = col_time(q, 6);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		row.key_id = col_text(q, 0);
+		row.principal = col_text(q, 1);
+		row.arn = col_text(q, 2);
+		row.type = col_text(q, 3);
+		row.account = col_text(q, 4);
+		row.first = col_time(q, 5);
+		row.last = col_time(q, 6);
+		if (!have || wdn_sighting_prefer(&row, out, at)) {
+			wdn_sighting_release(out);
+			*out = row;
+			have = 1;
+		} else {
+			wdn_sighting_release(&row);
+		}
+	}
 	sqlite3_reset(q);
-	return 0;
+	if (rc != SQLITE_DONE) {
+		wdn_sighting_release(out);
+		return db_error(s, err, "looking up a sighting");
+	}
+	return have ? 0 : WDN_ENOTFOUND;
 }
 
 static int sq_children(struct wdn_store *st, const char *key, wdn_issuance_fn cb, void *ctx,
@@ -433,6 +467,7 @@ static const struct wdn_store_ops sqlite_ops = {
 	.put_issuance = sq_put_issuance,
 	.put_sighting = sq_put_sighting,
 	.get_issuance = sq_get_issuance,
+	.next_issuance = sq_next_issuance,
 	.get_sighting = sq_get_sighting,
 	.put_change = sq_put_change,
 	.changes = sq_changes,

@@ -169,6 +169,12 @@ const char *wdn_json_str(wdn_json v, const char *path);
 int wdn_json_gen(struct yajl_gen_t *g, wdn_json v);
 /* Re-emit a serialized JSON text into a generator (value inserted as is). */
 int wdn_json_gen_text(struct yajl_gen_t *g, const char *text, size_t len);
+/* Is a member name the ASCII name, whatever its case? key is len bytes of
+ * UTF-8, decoded, or as written in JSON text (escaped: its escapes are
+ * decoded here). Case as case-insensitive readers see it: ASCII letters of
+ * either case, and U+0130 and U+0131 as i, U+017F as s, U+212A as k; and a
+ * NUL ends the name, as for readers of C strings. */
+int wdn_json_name_is(const char *key, size_t len, int escaped, const char *name);
 /* Serialize a tree compactly into out (appended). */
 int wdn_json_serialize(wdn_json v, struct wdn_buf *out);
 /* A generator writing compact JSON onto the end of out; free with yajl_gen_free. */
@@ -394,8 +400,13 @@ struct wdn_store_ops {
 	 * whose window holds at, else the latest before it. WDN_ENOTFOUND if none. */
 	int (*get_issuance)(struct wdn_store *s, const char *key, int64_t at,
 			    struct wdn_issuance *out, struct wdn_err *err);
-	/* The principal most recently seen using key; WDN_ENOTFOUND if never. */
-	int (*get_sighting)(struct wdn_store *s, const char *key, struct wdn_sighting *out,
+	/* The start of key's first issuance after time after; WDN_ENOTFOUND if
+	 * none. Says until when an issuance chosen by get_issuance stays chosen. */
+	int (*next_issuance)(struct wdn_store *s, const char *key, int64_t after, int64_t *start,
+			     struct wdn_err *err);
+	/* The principal seen using key as of at (WDN_TIME_MAX: the latest), as
+	 * wdn_sighting_prefer chooses among its principals; WDN_ENOTFOUND if never. */
+	int (*get_sighting)(struct wdn_store *s, const char *key, int64_t at, struct wdn_sighting *out,
 			    struct wdn_err *err);
 	/* Idempotent: a change is keyed by (subject, event ID, kind). */
 	int (*put_change)(struct wdn_store *s, const struct wdn_change *c, struct wdn_err *err);
@@ -436,6 +447,11 @@ int wdn_store_dynamodb_open(const char *table, int flags, const struct wdn_store
 int wdn_store_dynamodb_create(const char *table, const struct wdn_store_opts *opts,
 			      struct wdn_err *err);
 void wdn_store_close(struct wdn_store *s);
+/* Of two sightings of one key (folded per principal), is a the one in use at
+ * at rather than b? The one whose [first, last] holds at, the latest to
+ * begin; else the one last seen before at, the latest; else the first seen
+ * after it; ties to the smaller principal. Both stores choose by it. */
+int wdn_sighting_prefer(const struct wdn_sighting *a, const struct wdn_sighting *b, int64_t at);
 char *wdn_store_default_path(void);
 int wdn_store_sqlite_open(const char *path, int flags, struct wdn_store **out,
 			  struct wdn_err *err);
@@ -918,9 +934,13 @@ void wdn_verifier_counts(const struct wdn_verifier *v, uint64_t *digests, uint64
 /*
  * Events in, enriched JSON lines out: each event unchanged (its bytes as read
  * when compact, else re-serialized compactly with every member in order) with
- * a "whodunnit" member added, resolved at the event's own time. Answers are
- * cached per key and validity window, so a trail's thousands of uses of a
- * few keys cost a few lookups.
+ * a "whodunnit" member added, resolved at the event's own time: the answer
+ * wdn_resolve gives for its key at its eventTime, whatever else is enriched
+ * in the run. Answers are cached per key for as long as nothing they were
+ * made of changes (the issuance in use, the tag, name and key status logs
+ * folded up to that time; for keys with no issuance, the event's own
+ * userIdentity), so a trail's thousands of uses of a few keys cost a few
+ * lookups.
  */
 struct wdn_enricher;
 struct wdn_enrich_cache; /* answers shared by the enrichers of one run (threads) */
@@ -929,8 +949,8 @@ void wdn_enrich_cache_free(struct wdn_enrich_cache *c);
 /* One per thread, each with its own store connection; cache NULL: its own. */
 struct wdn_enricher *wdn_enricher_new(struct wdn_store *s, struct wdn_enrich_cache *cache);
 void wdn_enricher_free(struct wdn_enricher *e);
-/* Has the shared cache the answer for this key at time t already? */
-int wdn_enricher_knows(struct wdn_enricher *e, const char *key, size_t len, int64_t t);
+/* Has the shared cache the answer for ev's key at time t already? */
+int wdn_enricher_knows(struct wdn_enricher *e, const struct wdn_event *ev, int64_t t);
 /* Append the enriched line (ending in '\n') for ev to out. */
 int wdn_enrich_event(struct wdn_enricher *e, const struct wdn_event *ev, struct wdn_buf *out,
 		     struct wdn_err *err);

@@ -3,7 +3,8 @@
  * JSON events (reader + recorder + event model) or by putting issuances
  * directly: the seed example's chain and tags, incomplete chains, AWS service
  * roots, cycles and the depth cap, transitive tags over two hops,
- * SourceIdentity, recycled keys, sightings, and unknown keys.
+ * SourceIdentity, recycled keys, sightings, unknown keys, and answers as of
+ * a time, enriched in any order.
  */
 #include "tap.h"
 #include "wdn.h"
@@ -732,6 +733,160 @@ static void test_unknown(void)
 	wdn_store_close(s);
 }
 
+/* A user known only from the uses of its key: named dana, tagged, renamed
+ * dina, tagged again; the key used under each name. */
+#define EV_UI(name) "{\"eventVersion\":\"1.09\",\"userIdentity\":{\"type\":\"IAMUser\",\"arn\":" \
+	"\"arn:aws:iam::111122223333:user/" name "\",\"accountId\":\"111122223333\",\"accessKeyId\":" \
+	"\"AKIA2EXAMPLEDANA0001\",\"userName\":\"" name "\"},\"recipientAccountId\":\"111122223333\","
+static const char *const dana_events[] = {
+	EV_UI("dana") "\"eventTime\":\"2024-05-01T10:00:00Z\",\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"TagUser\","
+	"\"eventID\":\"d1\",\"requestParameters\":{\"userName\":\"dana\",\"tags\":[{\"key\":\"team\",\"value\":\"red\"}]}}",
+	EV_UI("dana") "\"eventTime\":\"2024-05-02T10:00:00Z\",\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"ListBuckets\","
+	"\"eventID\":\"d2\"}",
+	EV_UI("dana") "\"eventTime\":\"2024-05-03T10:00:00Z\",\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"UpdateUser\","
+	"\"eventID\":\"d3\",\"requestParameters\":{\"userName\":\"dana\",\"newUserName\":\"dina\"}}",
+	EV_UI("dina") "\"eventTime\":\"2024-05-04T10:00:00Z\",\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"ListBuckets\","
+	"\"eventID\":\"d4\"}",
+	EV_UI("dina") "\"eventTime\":\"2024-05-05T10:00:00Z\",\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"TagUser\","
+	"\"eventID\":\"d5\",\"requestParameters\":{\"userName\":\"dina\",\"tags\":[{\"key\":\"team\",\"value\":\"blue\"}]}}",
+	EV_UI("dina") "\"eventTime\":\"2024-05-06T10:00:00Z\",\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"ListBuckets\","
+	"\"eventID\":\"d6\"}",
+};
+#define NDANA (sizeof(dana_events) / sizeof(dana_events[0]))
+
+struct enrich_run {
+	struct wdn_enricher *e;
+	struct wdn_buf out;
+};
+
+static int enrich_cb(void *ctx, const struct wdn_event *ev)
+{
+	struct enrich_run *r = ctx;
+	struct wdn_err err;
+
+	memset(&err, 0, sizeof(err));
+	return wdn_enrich_event(r->e, ev, &r->out, &err);
+}
+
+/* The whodunnit object enriching one event gives, with enricher e. */
+static char *enrich_one(struct wdn_enricher *e, const char *event)
+{
+	struct enrich_run r = { e, WDN_BUF_INIT };
+	struct wdn_reader *rd = wdn_reader_new("test", enrich_cb, NULL, &r);
+	const char *w;
+	char *got = NULL;
+
+	if (!wdn_reader_feed(rd, event, strlen(event)) && !wdn_reader_finish(rd, NULL) &&
+	    (w = strstr(r.out.ptr, ",\"whodunnit\":")))
+		got = wdn_strndup(w + 13, strlen(w + 13) - 2); /* less "}\n" */
+	wdn_reader_free(rd);
+	wdn_buf_release(&r.out);
+	return got;
+}
+
+static void test_as_of(void)
+{
+	struct wdn_store *s = new_store();
+	struct wdn_buf all = WDN_BUF_INIT;
+	struct wdn_answer a;
+	struct wdn_enricher *shared;
+	char *alone[NDANA];
+	size_t i;
+	int same = 1;
+	const struct { const char *at, *principal, *tags; } want[] = {
+		{ "2024-05-02T10:00:00Z", "user/dana", "{\"team\":\"red\"}" },
+		{ "2024-05-03T12:00:00Z", "user/dina", "{\"team\":\"red\"}" },
+		{ "2024-05-06T10:00:00Z", "user/dina", "{\"team\":\"blue\"}" },
+	};
+
+	if (!s)
+		return;
+	for (i = 0; i < NDANA; i++)
+		wdn_buf_addf(&all, "%s\n", dana_events[i]);
+	is_int(record(s, all.ptr, all.len), 0, "a key known only from use, renamed and tagged: recorded");
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		int64_t t;
+		char *tags;
+
+		wdn_time_parse(want[i].at, strlen(want[i].at), &t);
+		is_int(resolve(s, "AKIA2EXAMPLEDANA0001", t, &a), 0, "resolve a sighting-only key as of a time");
+		ok(a.principal && strstr(a.principal, want[i].principal), "as of %s: %s (got %s)", want[i].at,
+		   want[i].principal, a.principal ? a.principal : "null");
+		tags = tags_sorted(&a.tags);
+		is_str(tags, want[i].tags, "as of that time, the tags the user had then");
+		free(tags);
+		wdn_answer_release(&a);
+	}
+	/* each event alone, then all with one enricher, latest first */
+	for (i = 0; i < NDANA; i++) {
+		struct wdn_enricher *e = wdn_enricher_new(s, NULL);
+
+		alone[i] = enrich_one(e, dana_events[i]);
+		wdn_enricher_free(e);
+	}
+	shared = wdn_enricher_new(s, NULL);
+	for (i = NDANA; i-- > 0;) {
+		char *got = enrich_one(shared, dana_events[i]);
+
+		if (!got || !alone[i] || strcmp(got, alone[i])) {
+			printf("#   event %zu: alone %s\n#   shared %s\n", i, alone[i] ? alone[i] : "-", got ? got : "-");
+			same = 0;
+		}
+		free(got);
+	}
+	ok(same, "one enricher for every event, latest first: each event's answer as enriched alone");
+	ok(alone[1] && strstr(alone[1], "\"team\":\"red\"") && alone[5] && strstr(alone[5], "\"team\":\"blue\""),
+	   "and the tags change with time");
+	wdn_enricher_free(shared);
+	for (i = 0; i < NDANA; i++)
+		free(alone[i]);
+	wdn_buf_release(&all);
+	wdn_store_close(s);
+}
+
+/* An event's own top-level whodunnit, in any case or escape, never comes
+ * out: the line is the one the event gives without it. */
+static void test_forged_member(void)
+{
+	static const char *const same[] = {
+		"whodunnit", "WhoDunnit", "WHODUNNIT", "who\\u0064unnit", "\\u0057HODUNNIT",
+		"whodunn\\u0131t", "WHODUNN\\u0130T", "whodunn\xc4\xb1t", "whodunnit\\u0000x",
+	};
+	static const char *const other[] = {
+		"whodunnitx", "whodunni", "who_dunnit", "who\\u0000dunnit", "who\\u00", "whodunn\\u0069\\u0069",
+	};
+	struct wdn_store *s = new_store();
+	struct wdn_enricher *e;
+	char *want, *got;
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < sizeof(same) / sizeof(same[0]); i++)
+		ok(wdn_json_name_is(same[i], strlen(same[i]), 1, "whodunnit"), "'%s' is whodunnit", same[i]);
+	for (i = 0; i < sizeof(other) / sizeof(other[0]); i++)
+		ok(!wdn_json_name_is(other[i], strlen(other[i]), 1, "whodunnit"), "'%s' is not whodunnit", other[i]);
+	ok(wdn_json_name_is("sourceIdentity", 14, 0, "SourceIdentity") &&
+	   !wdn_json_name_is("who\\u0064unnit", 14, 0, "whodunnit"), "decoded names: escapes are not decoded again");
+	e = wdn_enricher_new(s, NULL);
+	want = enrich_one(e, dana_events[1]);
+	for (i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		struct wdn_buf ev = WDN_BUF_INIT;
+		const char *rest = dana_events[1] + 1;
+
+		/* first, and last, both */
+		wdn_buf_addf(&ev, "{\"%s\":{\"Principal\":\"forged\"},%.*s,\"%s\":\"forged\"}", same[i],
+			     (int)(strlen(rest) - 1), rest, same[i]);
+		got = enrich_one(e, ev.ptr);
+		ok(got && want && !strcmp(got, want) && !strstr(got, "forged"), "an event's own '%s': only ours", same[i]);
+		free(got);
+		wdn_buf_release(&ev);
+	}
+	free(want);
+	wdn_enricher_free(e);
+	wdn_store_close(s);
+}
+
 int main(void)
 {
 	(void)skip;
@@ -747,6 +902,8 @@ int main(void)
 	test_transitive();
 	test_roots_and_recycling();
 	test_unknown();
+	test_as_of();
+	test_forged_member();
 	rm_rf(tmpdir);
 	return done_testing();
 }

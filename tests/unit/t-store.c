@@ -114,6 +114,14 @@ static int put_sighting(struct wdn_store *s, const char *key, const char *princi
 }
 
 /* start of the issuance of key in use at at, or an error code */
+static int64_t next_at(struct wdn_store *s, const char *key, int64_t after)
+{
+	int64_t t;
+	int rc = s->ops->next_issuance(s, key, after, &t, NULL);
+
+	return rc ? rc : t;
+}
+
 static int64_t start_at(struct wdn_store *s, const char *key, int64_t at)
 {
 	struct wdn_issuance is;
@@ -359,6 +367,27 @@ static void test_recycled(struct wdn_store *s)
 	is_int(start_at(s, "ASIAOVERLAP000000001", 3500), 3000, "overlapping windows: the latest start whose window holds it");
 	is_int(start_at(s, "ASIAOVERLAP000000001", 4500), 1000, "overlapping windows: the one still open");
 	is_int(start_at(s, "ASIAOVERLAP000000001", 5500), 3000, "after both windows: the latest start");
+
+	/* until when a choice holds: the next issuance's start */
+	is_int(next_at(s, k, 0), 1000, "next issuance after a time before both: the first");
+	is_int(next_at(s, k, 1000), 5000, "next issuance after the first's start: the second");
+	is_int(next_at(s, k, 4999), 5000, "next issuance just before the second: the second");
+	is_int(next_at(s, k, 5000), WDN_ENOTFOUND, "next issuance after the last: none");
+	is_int(next_at(s, "ASIAOVERLAP000000001", 1000), 3000, "next issuance: one begun inside another's window");
+	is_int(next_at(s, "ASIANEVERISSUED00001", 0), WDN_ENOTFOUND, "next issuance of a key never issued: none");
+}
+
+/* The principal (its resource part) seen using key as of at. */
+static const char *seen_at(struct wdn_store *s, const char *key, int64_t at)
+{
+	static char out[64];
+	struct wdn_sighting si;
+
+	if (s->ops->get_sighting(s, key, at, &si, NULL))
+		return "none";
+	snprintf(out, sizeof(out), "%s", strrchr(si.principal, ':') + 1);
+	wdn_sighting_release(&si);
+	return out;
 }
 
 static void test_sightings(struct wdn_store *s)
@@ -370,7 +399,7 @@ static void test_sightings(struct wdn_store *s)
 	put_sighting(s, k, "arn:aws:iam::111122223333:role/A", 100, 200);
 	put_sighting(s, k, "arn:aws:iam::111122223333:role/A", 50, 150);
 	put_sighting(s, k, "arn:aws:iam::111122223333:role/A", 120, 180);
-	rc = s->ops->get_sighting(s, k, &si, NULL);
+	rc = s->ops->get_sighting(s, k, WDN_TIME_MAX, &si, NULL);
 	is_int(rc, 0, "get_sighting");
 	if (!rc) {
 		is_int(si.first, 50, "sighting: first is the minimum");
@@ -382,18 +411,29 @@ static void test_sightings(struct wdn_store *s)
 		wdn_sighting_release(&si);
 	}
 	put_sighting(s, k, "arn:aws:iam::111122223333:role/B", 300, 400);
-	rc = s->ops->get_sighting(s, k, &si, NULL);
+	rc = s->ops->get_sighting(s, k, WDN_TIME_MAX, &si, NULL);
 	ok(rc == 0 && !strcmp(si.principal, "arn:aws:iam::111122223333:role/B") && si.first == 300,
 	   "two principals for a key: the most recently seen");
 	if (!rc)
 		wdn_sighting_release(&si);
 	put_sighting(s, k, "arn:aws:iam::111122223333:role/A", 500, 500);
-	rc = s->ops->get_sighting(s, k, &si, NULL);
+	rc = s->ops->get_sighting(s, k, WDN_TIME_MAX, &si, NULL);
 	ok(rc == 0 && !strcmp(si.principal, "arn:aws:iam::111122223333:role/A") && si.first == 50 && si.last == 500,
 	   "seen again later: that principal, its window widened");
 	if (!rc)
 		wdn_sighting_release(&si);
-	is_int(s->ops->get_sighting(s, "ASIANEVERSEEN0000001", &si, NULL), WDN_ENOTFOUND, "never seen: WDN_ENOTFOUND");
+	is_int(s->ops->get_sighting(s, "ASIANEVERSEEN0000001", WDN_TIME_MAX, &si, NULL), WDN_ENOTFOUND, "never seen: WDN_ENOTFOUND");
+
+	/* as of a time: A seen 50..500, B 300..400, C 600..700 */
+	put_sighting(s, k, "arn:aws:iam::111122223333:role/C", 600, 700);
+	is_str(seen_at(s, k, 350), "role/B", "as of a time both windows hold: the one begun later");
+	is_str(seen_at(s, k, 300), "role/B", "as of the start of a window inside another: that one");
+	is_str(seen_at(s, k, 450), "role/A", "as of a time only the longer window holds: that one");
+	is_str(seen_at(s, k, 100), "role/A", "as of a time in the first window: the first");
+	is_str(seen_at(s, k, 550), "role/A", "between windows: the one last seen before");
+	is_str(seen_at(s, k, 650), "role/C", "in the last window: the last");
+	is_str(seen_at(s, k, 10), "role/A", "before every window: the first seen after");
+	is_str(seen_at(s, k, WDN_TIME_MAX), "role/C", "WDN_TIME_MAX: the latest");
 }
 
 struct chg {
