@@ -42,20 +42,15 @@ static const char *paint(const struct run *r, const char *code)
 /* "arn:aws:iam::123:role/x" -> "role/x" (123); other names as they are */
 static void print_principal(const struct run *r, const char *arn)
 {
-	const char *res = arn, *acct = NULL;
-	int i;
+	struct wdn_arn a;
 
-	if (arn && !strncmp(arn, "arn:", 4)) {
-		for (i = 0, res = arn; i < 5 && res; i++)
-			if ((res = strchr(res, ':')))
-				res++;
-		for (i = 0, acct = arn; i < 4 && acct; i++)
-			if ((acct = strchr(acct, ':')))
-				acct++;
+	if (!arn || wdn_arn_parse_str(arn, &a)) {
+		printf("%s%s%s", BOLD(r), arn ? arn : "?", RESET(r));
+		return;
 	}
-	printf("%s%s%s", BOLD(r), res ? res : arn ? arn : "?", RESET(r));
-	if (acct && *acct != ':')
-		printf(" %s(%.*s)%s", DIM(r), (int)strcspn(acct, ":"), acct, RESET(r));
+	printf("%s%.*s%s", BOLD(r), (int)a.resource.len, a.resource.ptr, RESET(r));
+	if (a.account.len)
+		printf(" %s(%.*s)%s", DIM(r), (int)a.account.len, a.account.ptr, RESET(r));
 }
 
 static int by_key(const void *a, const void *b)

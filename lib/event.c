@@ -126,46 +126,25 @@ void wdn_event_redact(wdn_json v)
 	}
 }
 
-/* arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE -> field n (0-based), borrowed */
-static struct wdn_str arn_field(const char *arn, int n)
-{
-	struct wdn_str r = { NULL, 0 };
-	const char *p = arn, *c;
-	int i;
-
-	if (!arn || strncmp(arn, "arn:", 4))
-		return r;
-	for (i = 0; i < n; i++) {
-		if (!(p = strchr(p, ':')))
-			return r;
-		p++;
-	}
-	c = n < 5 ? strchr(p, ':') : NULL;
-	r.ptr = p;
-	r.len = c ? (size_t)(c - p) : strlen(p);
-	return r;
-}
-
 char *wdn_principal_of(const char *type, const char *arn, const char *issuer_arn)
 {
 	struct wdn_buf b = WDN_BUF_INIT;
-	struct wdn_str part, acct, res;
-	const char *slash, *end;
+	struct wdn_arn a;
+	const char *role, *slash;
 
 	if (issuer_arn && *issuer_arn)
 		return wdn_strdup(issuer_arn);
 	if (!arn)
 		return NULL;
-	res = arn_field(arn, 5);
-	if (!res.ptr || strncmp(res.ptr, "assumed-role/", 13))
+	if (wdn_arn_parse_str(arn, &a) || !wdn_arn_is(&a, NULL, "assumed-role"))
 		return wdn_strdup(arn);
 	/* arn:aws:sts::ACCT:assumed-role/NAME/SESSION -> arn:aws:iam::ACCT:role/NAME */
-	part = arn_field(arn, 1);
-	acct = arn_field(arn, 4);
-	slash = res.ptr + 13;
-	end = strchr(slash, '/');
-	wdn_buf_addf(&b, "arn:%.*s:iam::%.*s:role/%.*s", (int)part.len, part.ptr, (int)acct.len,
-		     acct.ptr, (int)(end ? end - slash : (long)strlen(slash)), slash);
+	role = a.type.ptr + a.type.len + 1;
+	slash = memchr(role, '/', (size_t)(a.resource.ptr + a.resource.len - role));
+	if (!slash || slash == role)
+		return wdn_strdup(arn); /* no role name, or no session: not one to convert */
+	wdn_buf_addf(&b, "arn:%.*s:iam::%.*s:role/%.*s", (int)a.partition.len, a.partition.ptr,
+		     (int)a.account.len, a.account.ptr, (int)(slash - role), role);
 	(void)type;
 	return wdn_buf_detach(&b, NULL);
 }
@@ -234,21 +213,6 @@ static int keys_json(wdn_json v, char **out)
 	return rc;
 }
 
-static char *account_of(const char *arn)
-{
-	struct wdn_str a = arn_field(arn, 4);
-
-	return a.ptr && a.len ? wdn_strndup(a.ptr, a.len) : NULL;
-}
-
-/* The session name is the last part of an assumed-role or federated-user ARN. */
-static char *session_from_arn(const char *arn)
-{
-	const char *s = arn ? strrchr(arn, '/') : NULL;
-
-	return s && strstr(arn, ":assumed-role/") ? wdn_strdup(s + 1) : NULL;
-}
-
 static int principal_of_event(wdn_json ev, const char *name, struct wdn_issuance *is)
 {
 	struct wdn_buf b = WDN_BUF_INIT;
@@ -261,7 +225,7 @@ static int principal_of_event(wdn_json ev, const char *name, struct wdn_issuance
 			is->principal = wdn_principal_of("AssumedRole",
 				wdn_json_str(ev, "responseElements.assumedRoleUser.arn"), NULL);
 		if (!(is->session_name = dup_str(ev, "requestParameters.roleSessionName")))
-			is->session_name = session_from_arn(
+			is->session_name = wdn_arn_session(
 				wdn_json_str(ev, "responseElements.assumedRoleUser.arn"));
 	} else if (!strcmp(name, "AssumeRoot")) {
 		if ((s = wdn_json_str(ev, "requestParameters.targetPrincipal"))) {
@@ -291,7 +255,7 @@ static int principal_of_event(wdn_json ev, const char *name, struct wdn_issuance
 		}
 	}
 	if (!is->account)
-		is->account = account_of(is->principal);
+		is->account = wdn_arn_account(is->principal);
 	return 0;
 }
 
