@@ -181,14 +181,25 @@ void wdn_gen_time(struct yajl_gen_t *g, int64_t t);     /* null for WDN_TIME_NON
 /* ---- tags (tags.c) -------------------------------------------------------- */
 
 /* An ordered tag set. Keys compare case-insensitively (IAM's rule for users
- * and roles) and keep the case they were first set with. */
+ * and roles) and keep the case they were first set with; a later value
+ * replaces an earlier one. Sets past a few tags keep a hash index, so a set
+ * of n tags is built in O(n). Read v[0..n) freely; change it only through
+ * these functions. */
 struct wdn_tag {
 	char *key, *value;
 };
 struct wdn_tags {
 	struct wdn_tag *v;
 	size_t n, cap;
+	uint32_t *slot;     /* the index: position + 1 of a tag, 0 empty */
+	size_t nslot;       /* a power of 2, or 0: no index (lookups scan) */
 };
+/* The most tags one list in an event may hold (session tags, a Tag* call's
+ * tags, transitive keys...): IAM allows 50 session tags and 50 tags on a
+ * user or role; twenty times that leaves room for whatever AWS raises them
+ * to, while a hostile event cannot make every lookup fold 250 000 tags.
+ * Events over it are rejected. */
+#define WDN_MAX_TAGS 1000
 void wdn_tags_release(struct wdn_tags *t);
 int wdn_tags_set(struct wdn_tags *t, const char *key, const char *value);
 int wdn_tags_unset(struct wdn_tags *t, const char *key);
