@@ -165,6 +165,9 @@ static int tags_json(wdn_json v, char **out)
 	*out = NULL;
 	if (!v)
 		return 0;
+	if ((YAJL_IS_ARRAY(v) && v->u.array.len > WDN_MAX_TAGS) ||
+	    (YAJL_IS_OBJECT(v) && v->u.object.len > WDN_MAX_TAGS))
+		return WDN_ETOOBIG; /* checked before any work: 250 000 tags cost nothing */
 	if (YAJL_IS_ARRAY(v)) {
 		for (i = 0; !rc && i < v->u.array.len; i++) {
 			const char *k = wdn_json_str(v->u.array.values[i], "key");
@@ -193,6 +196,28 @@ static int tags_json(wdn_json v, char **out)
 	return rc;
 }
 
+/* The bytes a record's strings take in a store. */
+static size_t stored_size(const char *const *v, size_t n)
+{
+	size_t i, sum = 0;
+
+	for (i = 0; i < n; i++)
+		sum += v[i] ? strlen(v[i]) : 0;
+	return sum;
+}
+
+static int too_long(const char *s)
+{
+	return s && strlen(s) > WDN_ARN_MAX;
+}
+
+/* An event listing more tags than WDN_MAX_TAGS: rejected, never stored. */
+static int too_many_tags(struct wdn_err *err, const char *event_name)
+{
+	return wdn_err_set(err, WDN_EINVAL, "%s lists more than %d tags (or tag keys) in one list",
+			   event_name, WDN_MAX_TAGS);
+}
+
 static int keys_json(wdn_json v, char **out)
 {
 	struct wdn_keyset k = { 0 };
@@ -203,6 +228,8 @@ static int keys_json(wdn_json v, char **out)
 	*out = NULL;
 	if (!v || !YAJL_IS_ARRAY(v))
 		return 0;
+	if (v->u.array.len > WDN_MAX_TAGS)
+		return WDN_ETOOBIG;
 	for (i = 0; !rc && i < v->u.array.len; i++)
 		if (YAJL_IS_STRING(v->u.array.values[i]))
 			rc = wdn_keyset_add(&k, v->u.array.values[i]->u.string);
@@ -259,6 +286,35 @@ static int principal_of_event(wdn_json ev, const char *name, struct wdn_issuance
 	return 0;
 }
 
+/* What every store can hold: a caller's key of the shape of a key ID, names
+ * and ARNs no longer than WDN_ARN_MAX, all of it within WDN_MAX_STORED. */
+static int issuance_fits(const struct wdn_issuance *is, struct wdn_err *err)
+{
+	const char *const names[] = {
+		is->key_id, is->event_id, is->event_name, is->shared_event_id, is->principal,
+		is->account, is->session_name, is->caller_key, is->caller_type, is->caller_arn,
+		is->caller_principal, is->caller_account, is->invoked_by, is->source_identity,
+		is->provider, is->subject, is->audience,
+	};
+	const char *const bulk[] = {
+		is->session_tags, is->transitive_keys, is->incoming_tags, is->event,
+	};
+	size_t i;
+
+	if (is->caller_key && wdn_key_id_check(is->caller_key, strlen(is->caller_key)) == WDN_KEY_BAD)
+		return wdn_err_set(err, WDN_EINVAL, "userIdentity.accessKeyId of %zu bytes is not an "
+				   "access key ID", strlen(is->caller_key));
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (too_long(names[i]))
+			return wdn_err_set(err, WDN_EINVAL, "%s: a principal, ARN or name longer than %d bytes",
+					   is->event_name, WDN_ARN_MAX);
+	if (stored_size(names, sizeof(names) / sizeof(names[0])) +
+	    stored_size(bulk, sizeof(bulk) / sizeof(bulk[0])) > WDN_MAX_STORED)
+		return wdn_err_set(err, WDN_EINVAL, "%s: too large to store (over %u bytes)",
+				   is->event_name, WDN_MAX_STORED);
+	return 0;
+}
+
 int wdn_event_issuance(wdn_json ev, struct wdn_issuance *is, struct wdn_err *err)
 {
 	const char *name = wdn_json_str(ev, "eventName"), *t;
@@ -294,8 +350,9 @@ int wdn_event_issuance(wdn_json ev, struct wdn_issuance *is, struct wdn_err *err
 	is->invoked_by = dup_str(ev, "userIdentity.invokedBy");
 	is->caller_principal = wdn_principal_of(is->caller_type, is->caller_arn,
 		wdn_json_str(ev, "userIdentity.sessionContext.sessionIssuer.arn"));
-	if (is->caller_key && !*is->caller_key) {
-		free(is->caller_key); /* AWS services log an empty key */
+	if (is->caller_key && (!*is->caller_key ||
+			       wdn_key_id_check(is->caller_key, strlen(is->caller_key)) == WDN_KEY_MASKED)) {
+		free(is->caller_key); /* AWS services log an empty key; samples mask theirs */
 		is->caller_key = NULL;
 	}
 	principal_of_event(ev, name, is);
@@ -325,8 +382,13 @@ int wdn_event_issuance(wdn_json ev, struct wdn_issuance *is, struct wdn_err *err
 	    (!is->session_tags &&
 	     (rc = tags_json(wdn_json_get(req, "principalTags"), &is->session_tags))) ||
 	    (rc = keys_json(wdn_json_get(req, "transitiveTagKeys"), &is->transitive_keys)) ||
-	    (rc = tags_json(wdn_json_get(req, "incomingTransitiveTags"), &is->incoming_tags)))
+	    (rc = tags_json(wdn_json_get(req, "incomingTransitiveTags"), &is->incoming_tags))) {
+		if (rc == WDN_ETOOBIG) {
+			wdn_issuance_release(is);
+			return too_many_tags(err, name);
+		}
 		goto fail;
+	}
 	{
 		struct wdn_buf b = WDN_BUF_INIT;
 
@@ -339,12 +401,17 @@ int wdn_event_issuance(wdn_json ev, struct wdn_issuance *is, struct wdn_err *err
 	}
 	if (!is->key_id || !is->event_name || !is->event)
 		goto nomem;
+	if ((rc = issuance_fits(is, err)))
+		goto bad;
 	return 1;
 nomem:
 	rc = WDN_ENOMEM;
 fail:
 	wdn_issuance_release(is);
 	return wdn_err_set(err, rc, "%s", wdn_strerror(rc));
+bad:
+	wdn_issuance_release(is);
+	return rc;
 }
 
 /* ---- changes: tags, names, key status, roles passed to CloudFormation ---- */
@@ -459,6 +526,10 @@ static int sso_credentials(wdn_json ev, const char *t, const char *id, wdn_chang
 
 	if (!acct || !role)
 		return 0;
+	if (too_long(acct) || too_long(role) || too_long(id) ||
+	    stored_size(kv, sizeof(kv) / sizeof(kv[0])) > WDN_MAX_STORED)
+		return wdn_err_set(err, WDN_EINVAL, "GetRoleCredentials: a name longer than %d bytes",
+				   WDN_ARN_MAX);
 	if (wdn_time_parse(t, strlen(t), &when))
 		return wdn_err_set(err, WDN_EINVAL, "eventTime '%.40s' is not a time", t);
 	wdn_buf_addf(&subject, "sso:%s:%s", acct, role);
@@ -491,6 +562,17 @@ int wdn_event_changes(wdn_json ev, wdn_change_fn cb, void *ctx, struct wdn_err *
 		return wdn_err_set(err, WDN_EINVAL, "eventTime '%.40s' is not a time", t);
 	if (!(acct = wdn_json_str(ev, "recipientAccountId")))
 		acct = wdn_json_str(ev, "userIdentity.accountId");
+	if (too_long(subj_name) || too_long(acct) || too_long(id) ||
+	    too_long(wdn_json_str(ev, "requestParameters.newUserName")) ||
+	    too_long(wdn_json_str(ev, "requestParameters.newPath")))
+		return wdn_err_set(err, WDN_EINVAL, "%s: a name or account longer than %d bytes",
+				   name, WDN_ARN_MAX);
+	if (!strcmp(r->what, "key") && !wdn_key_id_ok(subj_name, strlen(subj_name))) {
+		if (wdn_key_id_check(subj_name, strlen(subj_name)) == WDN_KEY_MASKED)
+			return 0; /* names no key */
+		return wdn_err_set(err, WDN_EINVAL, "%s: %s of %zu bytes is not an access key ID",
+				   name, r->name_path, strlen(subj_name));
+	}
 	if (!strcmp(r->what, "role") || !strcmp(r->what, "user")) {
 		if (!acct)
 			return 0;
@@ -542,6 +624,10 @@ int wdn_event_changes(wdn_json ev, wdn_change_fn cb, void *ctx, struct wdn_err *
 			wdn_buf_release(&to);
 		}
 	}
+	if (rc == WDN_ETOOBIG)
+		rc = too_many_tags(err, name);
+	else if (!rc && stored_size((const char *[]){ subject.ptr, id, data }, 3) > WDN_MAX_STORED)
+		rc = wdn_err_set(err, WDN_EINVAL, "%s: its change is too large to store", name);
 	if (!rc)
 		rc = emit(cb, ctx, subject.ptr, when, id, r->kind, data);
 	else

@@ -122,6 +122,17 @@ int64_t wdn_time_now(void);
 
 /* True if s looks like an access key ID (AKIA/ASIA/ABIA/ACCA + base32ish). */
 int wdn_key_valid(const char *s);
+/* The shape of a key ID, whatever its prefix: 16 to 128 characters of A-Z
+ * and 0-9 (IAM's AccessKeyId is 16 to 128 word characters; every key ID AWS
+ * issues is upper case and digits). No store holds any other. */
+int wdn_key_id_ok(const char *p, size_t n);
+/* What a key ID read from an event is. WDN_KEY_MASKED: printable ASCII of
+ * at most 128 characters but no key ID, as the AKIA**************** of
+ * published sample trails: it names no key, and nothing is recorded about
+ * it. WDN_KEY_BAD: longer, or holding control or non-ASCII bytes: hostile,
+ * and the record is rejected. */
+enum { WDN_KEY_ID, WDN_KEY_MASKED, WDN_KEY_BAD };
+int wdn_key_id_check(const char *p, size_t n);
 /* "long-term", "temporary", ... or NULL if the prefix is not a key prefix. */
 const char *wdn_key_type(const char *key);
 /* Account ID encoded in new-generation keys, into out[16]; 0 or WDN_ENOTFOUND. */
@@ -261,6 +272,10 @@ typedef int (*wdn_event_fn)(void *ctx, const struct wdn_event *ev);
 typedef void (*wdn_reject_fn)(void *ctx, const struct wdn_reject *rej);
 
 #define WDN_MAX_RECORD (8u << 20) /* CloudTrail caps events at 256 KB; be generous */
+/* The most a record may put in a store, all its strings together: a
+ * DynamoDB item holds at most 400 KB, names and keys included. An event
+ * whose issuance or change would be larger is rejected, in every store. */
+#define WDN_MAX_STORED (380u << 10)
 #define WDN_MAX_DEPTH 96 /* yajl_gen nests 128 deep; output embeds events 3 levels down */
 
 struct wdn_reader;
@@ -433,7 +448,10 @@ struct wdn_record_result {
 };
 struct wdn_recorder *wdn_recorder_new(struct wdn_store *s);
 /* Record one event from the reader. Returns 0, or WDN_EINVAL with err for a
- * malformed issuing event (the caller rejects that record), or a store error. */
+ * record no store may hold (the caller rejects that record): a malformed
+ * issuing event, a key ID that is WDN_KEY_BAD (wdn_key_id_check), an ARN
+ * or name past WDN_ARN_MAX, more than WDN_MAX_TAGS tags in a list, or more
+ * than WDN_MAX_STORED bytes; or a store error. */
 int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 		       struct wdn_record_result *res, struct wdn_err *err);
 int wdn_recorder_flush(struct wdn_recorder *r, struct wdn_err *err); /* commit */
