@@ -42,6 +42,15 @@ static void put(const char *s)
 	cli_text_put(stdout, s);
 }
 
+static void put_slice(struct wdn_str s)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+
+	cli_text_escape(&b, s.ptr, s.len);
+	fwrite(b.ptr, 1, b.len, stdout);
+	wdn_buf_release(&b);
+}
+
 static const char *paint(const struct run *r, const char *code)
 {
 	return r->colour ? code : "";
@@ -54,27 +63,21 @@ static const char *paint(const struct run *r, const char *code)
 /* "arn:aws:iam::123:role/x" -> "role/x" (123); other names as they are */
 static void print_principal(const struct run *r, const char *arn)
 {
-	const char *res = arn, *acct = NULL;
-	int i;
+	struct wdn_arn a;
 
-	if (arn && !strncmp(arn, "arn:", 4)) {
-		for (i = 0, res = arn; i < 5 && res; i++)
-			if ((res = strchr(res, ':')))
-				res++;
-		for (i = 0, acct = arn; i < 4 && acct; i++)
-			if ((acct = strchr(acct, ':')))
-				acct++;
+	if (!arn || wdn_arn_parse_str(arn, &a)) {
+		printf("%s", BOLD(r));
+		put(arn ? arn : "?");
+		printf("%s", RESET(r));
+		return;
 	}
 	printf("%s", BOLD(r));
-	put(res ? res : arn ? arn : "?");
+	put_slice(a.resource);
 	printf("%s", RESET(r));
-	if (acct && *acct != ':') {
-		char *a = wdn_strndup(acct, strcspn(acct, ":"));
-
+	if (a.account.len) {
 		printf(" %s(", DIM(r));
-		put(a ? a : "?");
+		put_slice(a.account);
 		printf(")%s", RESET(r));
-		free(a);
 	}
 }
 

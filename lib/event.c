@@ -126,46 +126,25 @@ void wdn_event_redact(wdn_json v)
 	}
 }
 
-/* arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE -> field n (0-based), borrowed */
-static struct wdn_str arn_field(const char *arn, int n)
-{
-	struct wdn_str r = { NULL, 0 };
-	const char *p = arn, *c;
-	int i;
-
-	if (!arn || strncmp(arn, "arn:", 4))
-		return r;
-	for (i = 0; i < n; i++) {
-		if (!(p = strchr(p, ':')))
-			return r;
-		p++;
-	}
-	c = n < 5 ? strchr(p, ':') : NULL;
-	r.ptr = p;
-	r.len = c ? (size_t)(c - p) : strlen(p);
-	return r;
-}
-
 char *wdn_principal_of(const char *type, const char *arn, const char *issuer_arn)
 {
 	struct wdn_buf b = WDN_BUF_INIT;
-	struct wdn_str part, acct, res;
-	const char *slash, *end;
+	struct wdn_arn a;
+	const char *role, *slash;
 
 	if (issuer_arn && *issuer_arn)
 		return wdn_strdup(issuer_arn);
 	if (!arn)
 		return NULL;
-	res = arn_field(arn, 5);
-	if (!res.ptr || strncmp(res.ptr, "assumed-role/", 13))
+	if (wdn_arn_parse_str(arn, &a) || !wdn_arn_is(&a, NULL, "assumed-role"))
 		return wdn_strdup(arn);
 	/* arn:aws:sts::ACCT:assumed-role/NAME/SESSION -> arn:aws:iam::ACCT:role/NAME */
-	part = arn_field(arn, 1);
-	acct = arn_field(arn, 4);
-	slash = res.ptr + 13;
-	end = strchr(slash, '/');
-	wdn_buf_addf(&b, "arn:%.*s:iam::%.*s:role/%.*s", (int)part.len, part.ptr, (int)acct.len,
-		     acct.ptr, (int)(end ? end - slash : (long)strlen(slash)), slash);
+	role = a.type.ptr + a.type.len + 1;
+	slash = memchr(role, '/', (size_t)(a.resource.ptr + a.resource.len - role));
+	if (!slash || slash == role)
+		return wdn_strdup(arn); /* no role name, or no session: not one to convert */
+	wdn_buf_addf(&b, "arn:%.*s:iam::%.*s:role/%.*s", (int)a.partition.len, a.partition.ptr,
+		     (int)a.account.len, a.account.ptr, (int)(slash - role), role);
 	(void)type;
 	return wdn_buf_detach(&b, NULL);
 }
@@ -186,6 +165,9 @@ static int tags_json(wdn_json v, char **out)
 	*out = NULL;
 	if (!v)
 		return 0;
+	if ((YAJL_IS_ARRAY(v) && v->u.array.len > WDN_MAX_TAGS) ||
+	    (YAJL_IS_OBJECT(v) && v->u.object.len > WDN_MAX_TAGS))
+		return WDN_ETOOBIG; /* checked before any work: 250 000 tags cost nothing */
 	if (YAJL_IS_ARRAY(v)) {
 		for (i = 0; !rc && i < v->u.array.len; i++) {
 			const char *k = wdn_json_str(v->u.array.values[i], "key");
@@ -214,6 +196,28 @@ static int tags_json(wdn_json v, char **out)
 	return rc;
 }
 
+/* The bytes a record's strings take in a store. */
+static size_t stored_size(const char *const *v, size_t n)
+{
+	size_t i, sum = 0;
+
+	for (i = 0; i < n; i++)
+		sum += v[i] ? strlen(v[i]) : 0;
+	return sum;
+}
+
+static int too_long(const char *s)
+{
+	return s && strlen(s) > WDN_ARN_MAX;
+}
+
+/* An event listing more tags than WDN_MAX_TAGS: rejected, never stored. */
+static int too_many_tags(struct wdn_err *err, const char *event_name)
+{
+	return wdn_err_set(err, WDN_EINVAL, "%s lists more than %d tags (or tag keys) in one list",
+			   event_name, WDN_MAX_TAGS);
+}
+
 static int keys_json(wdn_json v, char **out)
 {
 	struct wdn_keyset k = { 0 };
@@ -224,6 +228,8 @@ static int keys_json(wdn_json v, char **out)
 	*out = NULL;
 	if (!v || !YAJL_IS_ARRAY(v))
 		return 0;
+	if (v->u.array.len > WDN_MAX_TAGS)
+		return WDN_ETOOBIG;
 	for (i = 0; !rc && i < v->u.array.len; i++)
 		if (YAJL_IS_STRING(v->u.array.values[i]))
 			rc = wdn_keyset_add(&k, v->u.array.values[i]->u.string);
@@ -232,21 +238,6 @@ static int keys_json(wdn_json v, char **out)
 	wdn_buf_release(&b);
 	wdn_keyset_release(&k);
 	return rc;
-}
-
-static char *account_of(const char *arn)
-{
-	struct wdn_str a = arn_field(arn, 4);
-
-	return a.ptr && a.len ? wdn_strndup(a.ptr, a.len) : NULL;
-}
-
-/* The session name is the last part of an assumed-role or federated-user ARN. */
-static char *session_from_arn(const char *arn)
-{
-	const char *s = arn ? strrchr(arn, '/') : NULL;
-
-	return s && strstr(arn, ":assumed-role/") ? wdn_strdup(s + 1) : NULL;
 }
 
 static int principal_of_event(wdn_json ev, const char *name, struct wdn_issuance *is)
@@ -261,7 +252,7 @@ static int principal_of_event(wdn_json ev, const char *name, struct wdn_issuance
 			is->principal = wdn_principal_of("AssumedRole",
 				wdn_json_str(ev, "responseElements.assumedRoleUser.arn"), NULL);
 		if (!(is->session_name = dup_str(ev, "requestParameters.roleSessionName")))
-			is->session_name = session_from_arn(
+			is->session_name = wdn_arn_session(
 				wdn_json_str(ev, "responseElements.assumedRoleUser.arn"));
 	} else if (!strcmp(name, "AssumeRoot")) {
 		if ((s = wdn_json_str(ev, "requestParameters.targetPrincipal"))) {
@@ -291,7 +282,36 @@ static int principal_of_event(wdn_json ev, const char *name, struct wdn_issuance
 		}
 	}
 	if (!is->account)
-		is->account = account_of(is->principal);
+		is->account = wdn_arn_account(is->principal);
+	return 0;
+}
+
+/* What every store can hold: a caller's key of the shape of a key ID, names
+ * and ARNs no longer than WDN_ARN_MAX, all of it within WDN_MAX_STORED. */
+static int issuance_fits(const struct wdn_issuance *is, struct wdn_err *err)
+{
+	const char *const names[] = {
+		is->key_id, is->event_id, is->event_name, is->shared_event_id, is->principal,
+		is->account, is->session_name, is->caller_key, is->caller_type, is->caller_arn,
+		is->caller_principal, is->caller_account, is->invoked_by, is->source_identity,
+		is->provider, is->subject, is->audience,
+	};
+	const char *const bulk[] = {
+		is->session_tags, is->transitive_keys, is->incoming_tags, is->event,
+	};
+	size_t i;
+
+	if (is->caller_key && wdn_key_id_check(is->caller_key, strlen(is->caller_key)) == WDN_KEY_BAD)
+		return wdn_err_set(err, WDN_EINVAL, "userIdentity.accessKeyId of %zu bytes is not an "
+				   "access key ID", strlen(is->caller_key));
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (too_long(names[i]))
+			return wdn_err_set(err, WDN_EINVAL, "%s: a principal, ARN or name longer than %d bytes",
+					   is->event_name, WDN_ARN_MAX);
+	if (stored_size(names, sizeof(names) / sizeof(names[0])) +
+	    stored_size(bulk, sizeof(bulk) / sizeof(bulk[0])) > WDN_MAX_STORED)
+		return wdn_err_set(err, WDN_EINVAL, "%s: too large to store (over %u bytes)",
+				   is->event_name, WDN_MAX_STORED);
 	return 0;
 }
 
@@ -330,8 +350,9 @@ int wdn_event_issuance(wdn_json ev, struct wdn_issuance *is, struct wdn_err *err
 	is->invoked_by = dup_str(ev, "userIdentity.invokedBy");
 	is->caller_principal = wdn_principal_of(is->caller_type, is->caller_arn,
 		wdn_json_str(ev, "userIdentity.sessionContext.sessionIssuer.arn"));
-	if (is->caller_key && !*is->caller_key) {
-		free(is->caller_key); /* AWS services log an empty key */
+	if (is->caller_key && (!*is->caller_key ||
+			       wdn_key_id_check(is->caller_key, strlen(is->caller_key)) == WDN_KEY_MASKED)) {
+		free(is->caller_key); /* AWS services log an empty key; samples mask theirs */
 		is->caller_key = NULL;
 	}
 	principal_of_event(ev, name, is);
@@ -361,8 +382,13 @@ int wdn_event_issuance(wdn_json ev, struct wdn_issuance *is, struct wdn_err *err
 	    (!is->session_tags &&
 	     (rc = tags_json(wdn_json_get(req, "principalTags"), &is->session_tags))) ||
 	    (rc = keys_json(wdn_json_get(req, "transitiveTagKeys"), &is->transitive_keys)) ||
-	    (rc = tags_json(wdn_json_get(req, "incomingTransitiveTags"), &is->incoming_tags)))
+	    (rc = tags_json(wdn_json_get(req, "incomingTransitiveTags"), &is->incoming_tags))) {
+		if (rc == WDN_ETOOBIG) {
+			wdn_issuance_release(is);
+			return too_many_tags(err, name);
+		}
 		goto fail;
+	}
 	{
 		struct wdn_buf b = WDN_BUF_INIT;
 
@@ -375,12 +401,17 @@ int wdn_event_issuance(wdn_json ev, struct wdn_issuance *is, struct wdn_err *err
 	}
 	if (!is->key_id || !is->event_name || !is->event)
 		goto nomem;
+	if ((rc = issuance_fits(is, err)))
+		goto bad;
 	return 1;
 nomem:
 	rc = WDN_ENOMEM;
 fail:
 	wdn_issuance_release(is);
 	return wdn_err_set(err, rc, "%s", wdn_strerror(rc));
+bad:
+	wdn_issuance_release(is);
+	return rc;
 }
 
 /* ---- changes: tags, names, key status, roles passed to CloudFormation ---- */
@@ -495,6 +526,10 @@ static int sso_credentials(wdn_json ev, const char *t, const char *id, wdn_chang
 
 	if (!acct || !role)
 		return 0;
+	if (too_long(acct) || too_long(role) || too_long(id) ||
+	    stored_size(kv, sizeof(kv) / sizeof(kv[0])) > WDN_MAX_STORED)
+		return wdn_err_set(err, WDN_EINVAL, "GetRoleCredentials: a name longer than %d bytes",
+				   WDN_ARN_MAX);
 	if (wdn_time_parse(t, strlen(t), &when))
 		return wdn_err_set(err, WDN_EINVAL, "eventTime '%.40s' is not a time", t);
 	wdn_buf_addf(&subject, "sso:%s:%s", acct, role);
@@ -527,6 +562,17 @@ int wdn_event_changes(wdn_json ev, wdn_change_fn cb, void *ctx, struct wdn_err *
 		return wdn_err_set(err, WDN_EINVAL, "eventTime '%.40s' is not a time", t);
 	if (!(acct = wdn_json_str(ev, "recipientAccountId")))
 		acct = wdn_json_str(ev, "userIdentity.accountId");
+	if (too_long(subj_name) || too_long(acct) || too_long(id) ||
+	    too_long(wdn_json_str(ev, "requestParameters.newUserName")) ||
+	    too_long(wdn_json_str(ev, "requestParameters.newPath")))
+		return wdn_err_set(err, WDN_EINVAL, "%s: a name or account longer than %d bytes",
+				   name, WDN_ARN_MAX);
+	if (!strcmp(r->what, "key") && !wdn_key_id_ok(subj_name, strlen(subj_name))) {
+		if (wdn_key_id_check(subj_name, strlen(subj_name)) == WDN_KEY_MASKED)
+			return 0; /* names no key */
+		return wdn_err_set(err, WDN_EINVAL, "%s: %s of %zu bytes is not an access key ID",
+				   name, r->name_path, strlen(subj_name));
+	}
 	if (!strcmp(r->what, "role") || !strcmp(r->what, "user")) {
 		if (!acct)
 			return 0;
@@ -578,6 +624,10 @@ int wdn_event_changes(wdn_json ev, wdn_change_fn cb, void *ctx, struct wdn_err *
 			wdn_buf_release(&to);
 		}
 	}
+	if (rc == WDN_ETOOBIG)
+		rc = too_many_tags(err, name);
+	else if (!rc && stored_size((const char *[]){ subject.ptr, id, data }, 3) > WDN_MAX_STORED)
+		rc = wdn_err_set(err, WDN_EINVAL, "%s: its change is too large to store", name);
 	if (!rc)
 		rc = emit(cb, ctx, subject.ptr, when, id, r->kind, data);
 	else

@@ -23,16 +23,35 @@ const char *wdn_key_type(const char *key)
 	return NULL;
 }
 
-int wdn_key_valid(const char *s)
+int wdn_key_id_ok(const char *p, size_t n)
 {
-	size_t n = s ? strlen(s) : 0, i;
+	size_t i;
 
-	if (n < 16 || n > 128 || !wdn_key_type(s))
+	if (!p || n < 16 || n > 128)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
+		if (!((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= '0' && p[i] <= '9')))
 			return 0;
 	return 1;
+}
+
+int wdn_key_id_check(const char *p, size_t n)
+{
+	size_t i;
+
+	if (wdn_key_id_ok(p, n))
+		return WDN_KEY_ID;
+	if (!p || n > 128)
+		return WDN_KEY_BAD;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)p[i] < 0x20 || (unsigned char)p[i] >= 0x7f)
+			return WDN_KEY_BAD;
+	return WDN_KEY_MASKED;
+}
+
+int wdn_key_valid(const char *s)
+{
+	return s && wdn_key_id_ok(s, strnlen(s, 129)) && wdn_key_type(s);
 }
 
 static int b32(char c)

@@ -6,6 +6,7 @@
  */
 #include "wdn.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -278,6 +279,57 @@ static int put_change(void *ctx, const struct wdn_change *c)
 	return 0;
 }
 
+static int nul_in_string(struct wdn_err *err)
+{
+	return wdn_err_set(err, WDN_EINVAL, "a name holds a NUL character (\\u0000), as no AWS name does");
+}
+
+/* The caller's identity as a store will hold it: no hostile key ID
+ * (WDN_KEY_BAD), ARNs and names no longer than WDN_ARN_MAX. Anything else
+ * would fail a whole DynamoDB batch, so the record is rejected before any
+ * store sees it. */
+static int identity_fits(const struct wdn_event *ev, struct wdn_err *err)
+{
+	static const int names[] = {
+		WDN_F_UI_ARN, WDN_F_UI_ISSUER_ARN, WDN_F_UI_TYPE, WDN_F_UI_ACCOUNT, WDN_F_UI_INVOKED_BY,
+	};
+	struct wdn_str key = ev->f[WDN_F_UI_KEY];
+	size_t i;
+
+	if (key.ptr && key.len && wdn_key_id_check(key.ptr, key.len) == WDN_KEY_BAD)
+		return wdn_err_set(err, WDN_EINVAL,
+				   "userIdentity.accessKeyId of %zu bytes is not an access key ID "
+				   "(16 to 128 of A-Z, 0-9)", key.len);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (ev->f[names[i]].len > WDN_ARN_MAX)
+			return wdn_err_set(err, WDN_EINVAL, "userIdentity: an ARN or name of %zu bytes "
+					   "(the most is %d)", ev->f[names[i]].len, WDN_ARN_MAX);
+		if (ev->f[names[i]].ptr && memchr(ev->f[names[i]].ptr, '\0', ev->f[names[i]].len))
+			return nul_in_string(err);
+	}
+	if (key.ptr && memchr(key.ptr, '\0', key.len))
+		return nul_in_string(err);
+	return 0;
+}
+
+/* Does JSON text hold an escaped NUL (\u0000)? Its strings end there once
+ * in C: "role/Admin\u0000x" would be read as role/Admin. */
+static int has_nul_escape(struct wdn_str raw)
+{
+	const char *p = raw.ptr, *end = raw.ptr + raw.len, *u;
+	size_t slashes;
+
+	while (p < end && (u = memmem(p, (size_t)(end - p), "u0000", 5))) {
+		for (slashes = 0; (size_t)(u - raw.ptr) > slashes && u[-1 - (ptrdiff_t)slashes] == '\\';
+		     slashes++)
+			;
+		if (slashes % 2)
+			return 1;
+		p = u + 5;
+	}
+	return 0;
+}
+
 int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 		       struct wdn_record_result *res, struct wdn_err *err)
 {
@@ -296,7 +348,10 @@ int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 	if (wdn_time_parse(t.ptr, t.len, &when))
 		return wdn_err_set(err, WDN_EINVAL, "eventTime '%.*s' is not a time",
 				   (int)(t.len > 40 ? 40 : t.len), t.ptr);
-	if (key.ptr && key.len && (rc = sight(r, ev, when, err)))
+	if ((rc = identity_fits(ev, err)))
+		return rc;
+	/* a masked key (a sample's AKIA****) names no key: no sighting */
+	if (key.ptr && wdn_key_id_ok(key.ptr, key.len) && (rc = sight(r, ev, when, err)))
 		return rc;
 	if (ev->f[WDN_F_ERROR_CODE].ptr)
 		return 0;
@@ -304,6 +359,8 @@ int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 	changes = wdn_event_changes_anything(ev->f[WDN_F_EVENT_NAME]);
 	if (!issues && !changes)
 		return 0;
+	if (has_nul_escape(ev->raw))
+		return nul_in_string(err);
 	if (!(tree = wdn_json_parse_bounded(ev->raw.ptr, ev->raw.len, WDN_MAX_ELEMENTS, err)))
 		return err && err->code == WDN_ENOMEM ? WDN_ENOMEM : WDN_EINVAL; /* a bad record */
 	if (changes) {

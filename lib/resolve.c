@@ -65,49 +65,59 @@ static int chain_add(struct wdn_answer *a, const char *principal)
 	return 0;
 }
 
+/* The account an ARN names (owned), or NULL. */
 static char *account_of(const char *arn)
 {
-	const char *p = arn;
-	int i;
-
-	for (i = 0; p && i < 4; i++)
-		if ((p = strchr(p, ':')))
-			p++;
-	if (!p || !*p || *p == ':')
-		return NULL;
-	return wdn_strndup(p, strcspn(p, ":"));
+	return wdn_arn_account(arn);
 }
 
+/* arn:PARTITION:iam::ACCT:root, the account's root user */
+static int is_root_arn(const char *arn)
+{
+	struct wdn_arn a;
+
+	return !wdn_arn_parse_str(arn, &a) && wdn_arn_is(&a, "iam", NULL) &&
+	       wdn_str_eq(a.resource, "root");
+}
+
+/* An IAM Identity Center role, .../AWSReservedSSO_<permission set>_<hash>:
+ * its permission set (ptr NULL when the role is none). */
+static struct wdn_str sso_permission_set(const char *role_arn)
+{
+	struct wdn_str r = { NULL, 0 };
+	struct wdn_arn a;
+	const char *end;
+
+	if (wdn_arn_parse_str(role_arn, &a) || !wdn_arn_is(&a, NULL, "role") || a.name.len < 15 ||
+	    memcmp(a.name.ptr, "AWSReservedSSO_", 15))
+		return r;
+	r.ptr = a.name.ptr + 15;
+	if (!(end = memrchr(r.ptr, '_', a.name.len - 15)) || end == r.ptr)
+		return (struct wdn_str){ NULL, 0 };
+	r.len = (size_t)(end - r.ptr);
+	return r;
+}
 
 /* ---- IAM facts as of a time, from the change log ------------------------- */
 
 #define MAX_RENAMES 8
 
-/* arn:aws:iam::ACCT:role/path/NAME -> "tags:ACCT:role/NAME"; providers by ARN. */
+/* arn:aws:iam::ACCT:role/path/NAME -> "tags:ACCT:role/NAME"; providers by
+ * ARN. Split by position: what is no IAM role, user or provider has none. */
 static char *tag_subject(const char *arn)
 {
 	struct wdn_buf b = WDN_BUF_INIT;
-	const char *acct_end, *res, *name;
-	char *acct;
+	struct wdn_arn a;
 
-	if (!arn || strncmp(arn, "arn:", 4))
+	if (wdn_arn_parse_str(arn, &a) || !wdn_arn_is(&a, "iam", NULL))
 		return NULL;
-	if (strstr(arn, ":saml-provider/") || strstr(arn, ":oidc-provider/")) {
+	if (wdn_arn_is(&a, NULL, "saml-provider") || wdn_arn_is(&a, NULL, "oidc-provider"))
 		wdn_buf_addf(&b, "tags:%s", arn);
-		return wdn_buf_detach(&b, NULL);
-	}
-	if (!(acct = account_of(arn)) || !(acct_end = strstr(arn, acct)))
-		goto none;
-	res = acct_end + strlen(acct) + 1;
-	if (strncmp(res, "role/", 5) && strncmp(res, "user/", 5))
-		goto none;
-	name = strrchr(res, '/') + 1;
-	wdn_buf_addf(&b, "tags:%s:%.4s/%s", acct, res, name);
-	free(acct);
-	return wdn_buf_detach(&b, NULL);
-none:
-	free(acct);
-	return NULL;
+	else if ((wdn_arn_is(&a, NULL, "role") || wdn_arn_is(&a, NULL, "user")) && a.account.len &&
+		 a.name.len)
+		wdn_buf_addf(&b, "tags:%.*s:%.*s/%.*s", (int)a.account.len, a.account.ptr,
+			     (int)a.type.len, a.type.ptr, (int)a.name.len, a.name.ptr);
+	return b.len ? wdn_buf_detach(&b, NULL) : NULL;
 }
 
 struct fold {
@@ -222,16 +232,20 @@ static char *user_arn_as_of(struct wdn_store *s, const char *arn, int64_t from, 
 {
 	struct renames r = { from, NULL, NULL };
 	struct wdn_buf b = WDN_BUF_INIT;
-	const char *res, *last;
-	char *acct = account_of(arn), *out = NULL;
+	struct wdn_arn a;
+	const char *path;
+	char *acct = NULL, *out = NULL;
 	int i, rc = 0;
 
-	if (!acct || !(res = strstr(arn, ":user/")))
+	if (wdn_arn_parse_str(arn, &a) || !wdn_arn_is(&a, "iam", "user") || !a.account.len ||
+	    !a.name.len)
 		goto done;
-	res += 6;
-	last = strrchr(res, '/');
-	r.name = wdn_strdup(last ? last + 1 : res);
-	r.path = last ? wdn_strndup(res - 1, (size_t)(last - res) + 2) : wdn_strdup("/");
+	acct = wdn_strndup(a.account.ptr, a.account.len);
+	path = a.type.ptr + a.type.len; /* "/path/" up to the name, "/" when none */
+	r.name = wdn_strndup(a.name.ptr, a.name.len);
+	r.path = wdn_strndup(path, (size_t)(a.name.ptr - path));
+	if (!acct || !r.name || !r.path)
+		goto done;
 	for (i = 0; i < MAX_RENAMES; i++) {
 		wdn_buf_reset(&b);
 		wdn_buf_addf(&b, "tags:%s:user/%s", acct, r.name);
@@ -239,8 +253,8 @@ static char *user_arn_as_of(struct wdn_store *s, const char *arn, int64_t from, 
 			break;
 	}
 	wdn_buf_reset(&b);
-	wdn_buf_addf(&b, "%.*s:user%s%s", (int)(strstr(arn, acct) - arn + strlen(acct)), arn,
-		     r.path, r.name);
+	wdn_buf_addf(&b, "%.*s:user%s%s", (int)(a.account.ptr + a.account.len - arn), arn, r.path,
+		     r.name);
 	out = wdn_buf_detach(&b, NULL);
 done:
 	wdn_buf_release(&b);
@@ -331,7 +345,7 @@ static int set_identity_from_caller(struct wdn_answer *a, const struct wdn_issua
 		a->id_audience = wdn_strdup(is->audience);
 		/* IAM Identity Center: a SAML session of an AWSReservedSSO_ role,
 		 * named after the person */
-		if (is->principal && strstr(is->principal, "AWSReservedSSO_") && is->session_name) {
+		if (sso_permission_set(is->principal).ptr && is->session_name) {
 			free(a->id_type);
 			a->id_type = wdn_strdup("IdentityCenterUser");
 			a->id_user = wdn_strdup(is->session_name);
@@ -463,8 +477,7 @@ static int from_sighting(struct wdn_store *s, struct wdn_answer *a, const struct
 		if (a->complete)
 			a->id_key = wdn_strdup(a->key);
 	}
-	if (si.arn && strstr(si.arn, ":assumed-role/"))
-		a->session_name = wdn_strdup(strrchr(si.arn, '/') + 1);
+	a->session_name = wdn_arn_session(si.arn);
 	if (!rc)
 		rc = chain_add(a, a->principal);
 	a->id_type = wdn_strdup(si.type);
@@ -518,8 +531,7 @@ static int walk(struct wdn_store *s, struct wdn_answer *a, const char *cur, int6
 
 			rc = chain_add(a, arn);
 			a->complete = 1;
-			a->id_type = wdn_strdup(arn && strlen(arn) > 5 &&
-						!strcmp(arn + strlen(arn) - 5, ":root") ? "Root" : "IAMUser");
+			a->id_type = wdn_strdup(is_root_arn(arn) ? "Root" : "IAMUser");
 			a->id_arn = arn;
 			a->id_key = wdn_strdup(nl->is.key_id);
 			a->id_account = wdn_strdup(nl->is.account);
@@ -655,19 +667,17 @@ static int pick_sso(void *ctx, const struct wdn_change *c)
 static int infer_identity_center(struct wdn_store *s, struct wdn_answer *a, struct wdn_err *err)
 {
 	const struct wdn_issuance *root = &a->links[a->nlinks - 1].is;
-	const char *ps = strstr(root->principal, "AWSReservedSSO_"), *end;
+	struct wdn_str ps = sso_permission_set(root->principal);
 	struct sso_pick p = { root->start, root->session_name, &a->inferred, 0, 0 };
 	struct wdn_buf b = WDN_BUF_INIT;
 	char *acct = account_of(root->principal);
 	int rc;
 
-	ps += 15;
-	end = strrchr(ps, '_'); /* AWSReservedSSO_<permission set>_<hash> */
-	if (!acct || !end || end == ps) {
+	if (!acct || !ps.ptr) {
 		free(acct);
 		return 0;
 	}
-	wdn_buf_addf(&b, "sso:%s:%.*s", acct, (int)(end - ps), ps);
+	wdn_buf_addf(&b, "sso:%s:%.*s", acct, (int)ps.len, ps.ptr);
 	rc = s->ops->changes(s, b.ptr, root->start + SSO_WINDOW, pick_sso, &p, err);
 	if (!rc && a->inferred.data) {
 		wdn_json d = wdn_json_parse(a->inferred.data, strlen(a->inferred.data), NULL);
@@ -703,8 +713,8 @@ int wdn_resolve_seen(struct wdn_store *s, const char *key, int64_t at, const str
 	a->key_type = wdn_key_type(key);
 	if (wdn_key_account(key, a->account))
 		a->account[0] = '\0';
-	if (!s)
-		return 0;
+	if (!s || strnlen(key, sizeof(a->key)) == sizeof(a->key))
+		return 0; /* longer than any key ID: never the key its first bytes name */
 	if ((cut = walk(s, a, key, at, err)) < 0)
 		return cut;
 	if (!a->nlinks) {

@@ -210,6 +210,33 @@ static uint64_t hash_keys(const char *pk, const char *sk)
 
 static void cache_clear(struct ddb_store *s);
 
+/*
+ * DynamoDB refuses a partition key over 2048 bytes or a sort key over 1024,
+ * and one such item fails its whole BatchWriteItem. A key that would be
+ * longer keeps its first bytes (cut at a UTF-8 boundary), then "~" and the
+ * SHA-256 of the whole: items still group and sort by their start, and a
+ * reader computes the same key from the same subject. The full values stay
+ * in the item's own attributes, so answers are the SQLite store's.
+ */
+#define PK_MAX 2048
+#define SK_MAX 1024
+
+static int key_fit(struct wdn_buf *k, size_t max)
+{
+	char hex[65];
+	size_t keep;
+
+	if (k->len <= max)
+		return 0;
+	wdn_sha256_hex(k->ptr, k->len, hex);
+	keep = max - 65;
+	while (keep && ((unsigned char)k->ptr[keep] & 0xc0) == 0x80)
+		keep--; /* not inside a character */
+	k->len = keep;
+	k->ptr[keep] = '\0';
+	return wdn_buf_addf(k, "~%s", hex);
+}
+
 /* The rank and event ID that order copies of one issuance, as "<rank><eventID>". */
 static void copy_rank(int has_caller_key, const char *event_id, char out[512])
 {
@@ -238,6 +265,8 @@ static int issuance_item(struct ddb_store *s, const struct wdn_issuance *is, int
 		wdn_buf_addf(&sk, "I#%s#%s", start, rank);
 	else
 		wdn_buf_adds(&sk, "I");
+	key_fit(&pk, PK_MAX);
+	key_fit(&sk, SK_MAX);
 	g = item_open(b, pk.ptr, sk.ptr);
 	wdn_buf_release(&pk);
 	wdn_buf_release(&sk);
@@ -247,6 +276,8 @@ static int issuance_item(struct ddb_store *s, const struct wdn_issuance *is, int
 		/* the by_caller index's keys */
 		wdn_buf_addf(&pk, "P#%s", is->caller_key);
 		wdn_buf_addf(&sk, "%s#%s", start, is->key_id);
+		key_fit(&pk, PK_MAX);
+		key_fit(&sk, SK_MAX);
 		attr_s(g, "gpk", pk.ptr);
 		attr_s(g, "gsk", sk.ptr);
 		wdn_buf_release(&pk);
@@ -407,6 +438,8 @@ static int dd_put_sighting(struct wdn_store *st, const struct wdn_sighting *si, 
 	pad(last, si->last);
 	wdn_buf_addf(&pk, "K#%s", si->key_id);
 	wdn_buf_addf(&sk, "S#%s#%s#%s", si->principal ? si->principal : "", first, last);
+	key_fit(&pk, PK_MAX);
+	key_fit(&sk, SK_MAX); /* the principal is read from its attribute */
 	g = item_open(&b, pk.ptr, sk.ptr);
 	wdn_buf_release(&pk);
 	wdn_buf_release(&sk);
@@ -436,6 +469,8 @@ static int dd_put_change(struct wdn_store *st, const struct wdn_change *c, struc
 	pad(t, c->time);
 	wdn_buf_addf(&pk, "C#%s", c->subject);
 	wdn_buf_addf(&sk, "%s#%s#%s", t, c->event_id ? c->event_id : "", c->kind);
+	key_fit(&pk, PK_MAX);
+	key_fit(&sk, SK_MAX);
 	g = item_open(&b, pk.ptr, sk.ptr);
 	wdn_buf_release(&sk);
 	if (!g) {
@@ -1115,6 +1150,7 @@ static int get_key_item(struct ddb_store *s, const char *key, struct wdn_issuanc
 		struct wdn_buf pk = WDN_BUF_INIT;
 
 		wdn_buf_addf(&pk, "K#%s", key);
+		key_fit(&pk, PK_MAX);
 		attr_s(g, "pk", pk.ptr);
 		wdn_buf_release(&pk);
 	}
@@ -1151,7 +1187,7 @@ static int dd_get_issuance(struct wdn_store *st, const char *key, int64_t at,
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (wdn_buf_addf(&pk, "K#%s", key))
+	if (wdn_buf_addf(&pk, "K#%s", key) || key_fit(&pk, PK_MAX))
 		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	if (!(c = cache_find(s, pk.ptr, NULL)) || c->pending) {
 		c = cache_find(s, pk.ptr, "I");
@@ -1296,7 +1332,7 @@ static int dd_get_sighting(struct wdn_store *st, const char *key, int64_t at, st
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (wdn_buf_addf(&pk, "K#%s", key))
+	if (wdn_buf_addf(&pk, "K#%s", key) || key_fit(&pk, PK_MAX))
 		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	if (!(c = cache_find(s, pk.ptr, NULL)) || c->pending) {
 		if (s->gathering) {
@@ -1359,7 +1395,7 @@ static int dd_changes(struct wdn_store *st, const char *subject, int64_t until, 
 	struct cached *c, *head;
 	int rc = 0;
 
-	if (wdn_buf_addf(&pk, "C#%s", subject))
+	if (wdn_buf_addf(&pk, "C#%s", subject) || key_fit(&pk, PK_MAX))
 		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	if (!(c = cache_find(s, pk.ptr, NULL)) || c->pending) {
 		head = cache_find(s, pk.ptr, "H");
@@ -1442,6 +1478,7 @@ static int dd_children(struct wdn_store *st, const char *key, wdn_issuance_fn cb
 	int rc;
 
 	wdn_buf_addf(&pk, "P#%s", key);
+	key_fit(&pk, PK_MAX);
 	vals[0] = pk.ptr;
 	rc = query(s, INDEX, "gpk = :p", names, vals, 1, 1, child_cb, &c, err);
 	wdn_buf_release(&pk);

@@ -16,16 +16,77 @@ void wdn_tags_release(struct wdn_tags *t)
 		free(t->v[i].value);
 	}
 	free(t->v);
+	free(t->slot);
 	memset(t, 0, sizeof(*t));
+}
+
+/* IAM compares tag keys without regard to ASCII case (strcasecmp in the C
+ * locale), written out so the hash and the comparison always agree. */
+static int fold(char c)
+{
+	return c >= 'A' && c <= 'Z' ? c | 0x20 : c;
+}
+
+static int key_eq(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		if (fold(*a) != fold(*b))
+			return 0;
+		if (!*a)
+			return 1;
+	}
+}
+
+static uint64_t key_hash(const char *k)
+{
+	uint64_t h = WDN_HASH_INIT;
+
+	for (; *k; k++) {
+		char c = (char)fold(*k);
+
+		h = wdn_hash(h, &c, 1);
+	}
+	return h;
+}
+
+#define INDEX_FROM 8 /* smaller sets are scanned: no index to keep */
+
+/* (Re)build the index of a set: slots hold a tag's position + 1, 0 empty,
+ * at most half full. Without memory for it, lookups scan. */
+static void index_build(struct wdn_tags *t)
+{
+	size_t want = 16, i, j;
+
+	free(t->slot);
+	t->slot = NULL;
+	t->nslot = 0;
+	if (t->n < INDEX_FROM)
+		return;
+	while (want < t->n * 2)
+		want *= 2;
+	if (!(t->slot = calloc(want, sizeof(*t->slot))))
+		return;
+	t->nslot = want;
+	for (i = 0; i < t->n; i++) {
+		for (j = key_hash(t->v[i].key) & (want - 1); t->slot[j]; j = (j + 1) & (want - 1))
+			;
+		t->slot[j] = (uint32_t)i + 1;
+	}
 }
 
 static struct wdn_tag *find(const struct wdn_tags *t, const char *key)
 {
 	size_t i;
 
-	for (i = 0; i < t->n; i++)
-		if (!strcasecmp(t->v[i].key, key))
-			return &t->v[i];
+	if (!t->nslot) {
+		for (i = 0; i < t->n; i++)
+			if (key_eq(t->v[i].key, key))
+				return &t->v[i];
+		return NULL;
+	}
+	for (i = key_hash(key) & (t->nslot - 1); t->slot[i]; i = (i + 1) & (t->nslot - 1))
+		if (key_eq(t->v[t->slot[i] - 1].key, key))
+			return &t->v[t->slot[i] - 1];
 	return NULL;
 }
 
@@ -38,10 +99,13 @@ const char *wdn_tags_get(const struct wdn_tags *t, const char *key)
 
 int wdn_tags_set(struct wdn_tags *t, const char *key, const char *value)
 {
-	struct wdn_tag *e = find(t, key);
-	char *v = wdn_strdup(value ? value : "");
+	struct wdn_tag *e;
+	char *v;
 
-	if (!v)
+	if (!t->nslot && t->n >= INDEX_FROM)
+		index_build(t); /* dropped by an unset, or never built */
+	e = find(t, key);
+	if (!(v = wdn_strdup(value ? value : "")))
 		return WDN_ENOMEM;
 	if (e) {
 		free(e->value);
@@ -50,7 +114,7 @@ int wdn_tags_set(struct wdn_tags *t, const char *key, const char *value)
 	}
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 8;
-		struct wdn_tag *nv = realloc(t->v, cap * sizeof(*nv));
+		struct wdn_tag *nv = t->n >= UINT32_MAX - 1 ? NULL : realloc(t->v, cap * sizeof(*nv));
 
 		if (!nv) {
 			free(v);
@@ -64,6 +128,15 @@ int wdn_tags_set(struct wdn_tags *t, const char *key, const char *value)
 		return WDN_ENOMEM;
 	}
 	t->v[t->n++].value = v;
+	if (t->n >= INDEX_FROM && t->n * 2 > t->nslot) {
+		index_build(t);
+	} else if (t->nslot) {
+		size_t j;
+
+		for (j = key_hash(key) & (t->nslot - 1); t->slot[j]; j = (j + 1) & (t->nslot - 1))
+			;
+		t->slot[j] = (uint32_t)t->n;
+	}
 	return 0;
 }
 
@@ -77,6 +150,10 @@ int wdn_tags_unset(struct wdn_tags *t, const char *key)
 	free(e->value);
 	memmove(e, e + 1, (size_t)(t->v + t->n - (e + 1)) * sizeof(*e));
 	t->n--;
+	/* positions moved: the index is rebuilt by the next set */
+	free(t->slot);
+	t->slot = NULL;
+	t->nslot = 0;
 	return 0;
 }
 

@@ -143,10 +143,47 @@ int64_t wdn_time_now(void);
 
 /* True if s looks like an access key ID (AKIA/ASIA/ABIA/ACCA + base32ish). */
 int wdn_key_valid(const char *s);
+/* The shape of a key ID, whatever its prefix: 16 to 128 characters of A-Z
+ * and 0-9 (IAM's AccessKeyId is 16 to 128 word characters; every key ID AWS
+ * issues is upper case and digits). No store holds any other. */
+int wdn_key_id_ok(const char *p, size_t n);
+/* What a key ID read from an event is. WDN_KEY_MASKED: printable ASCII of
+ * at most 128 characters but no key ID, as the AKIA**************** of
+ * published sample trails: it names no key, and nothing is recorded about
+ * it. WDN_KEY_BAD: longer, or holding control or non-ASCII bytes: hostile,
+ * and the record is rejected. */
+enum { WDN_KEY_ID, WDN_KEY_MASKED, WDN_KEY_BAD };
+int wdn_key_id_check(const char *p, size_t n);
 /* "long-term", "temporary", ... or NULL if the prefix is not a key prefix. */
 const char *wdn_key_type(const char *key);
 /* Account ID encoded in new-generation keys, into out[16]; 0 or WDN_ENOTFOUND. */
 int wdn_key_account(const char *key, char out[16]);
+
+/* ---- ARNs (arn.c) --------------------------------------------------------- */
+
+/*
+ * An ARN split by position: arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE.
+ * Every member borrows from the text parsed. RESOURCE is the rest, ':' and
+ * '/' included; type is RESOURCE before its first '/' (empty when it has
+ * none) and name what follows its last '/' (all of RESOURCE when none):
+ * "role/path/NAME" is type "role", name "NAME".
+ */
+struct wdn_arn {
+	struct wdn_str partition, service, region, account, resource;
+	struct wdn_str type, name;
+};
+#define WDN_ARN_MAX 2048 /* IAM's longest ARN parameter; longer text is no ARN */
+/* 0, or WDN_EINVAL when s[0..len) is not an ARN: no "arn:" prefix, fewer
+ * than six fields, an empty partition, service or resource, a control byte
+ * (NUL included), or longer than WDN_ARN_MAX. */
+int wdn_arn_parse(const char *s, size_t len, struct wdn_arn *out);
+int wdn_arn_parse_str(const char *s, struct wdn_arn *out); /* s may be NULL */
+/* Is a of this service and resource type (NULL: any)? */
+int wdn_arn_is(const struct wdn_arn *a, const char *service, const char *type);
+/* The ACCOUNT of an ARN (owned), or NULL when s is no ARN or names none. */
+char *wdn_arn_account(const char *arn);
+/* The SESSION of an assumed-role/ROLE/SESSION ARN (owned), or NULL. */
+char *wdn_arn_session(const char *arn);
 
 /* ---- JSON helpers over yajl (json.c) ------------------------------------- */
 
@@ -186,14 +223,25 @@ void wdn_gen_time(struct yajl_gen_t *g, int64_t t);     /* null for WDN_TIME_NON
 /* ---- tags (tags.c) -------------------------------------------------------- */
 
 /* An ordered tag set. Keys compare case-insensitively (IAM's rule for users
- * and roles) and keep the case they were first set with. */
+ * and roles) and keep the case they were first set with; a later value
+ * replaces an earlier one. Sets past a few tags keep a hash index, so a set
+ * of n tags is built in O(n). Read v[0..n) freely; change it only through
+ * these functions. */
 struct wdn_tag {
 	char *key, *value;
 };
 struct wdn_tags {
 	struct wdn_tag *v;
 	size_t n, cap;
+	uint32_t *slot;     /* the index: position + 1 of a tag, 0 empty */
+	size_t nslot;       /* a power of 2, or 0: no index (lookups scan) */
 };
+/* The most tags one list in an event may hold (session tags, a Tag* call's
+ * tags, transitive keys...): IAM allows 50 session tags and 50 tags on a
+ * user or role; twenty times that leaves room for whatever AWS raises them
+ * to, while a hostile event cannot make every lookup fold 250 000 tags.
+ * Events over it are rejected. */
+#define WDN_MAX_TAGS 1000
 void wdn_tags_release(struct wdn_tags *t);
 int wdn_tags_set(struct wdn_tags *t, const char *key, const char *value);
 int wdn_tags_unset(struct wdn_tags *t, const char *key);
@@ -267,6 +315,10 @@ typedef int (*wdn_event_fn)(void *ctx, const struct wdn_event *ev);
 typedef void (*wdn_reject_fn)(void *ctx, const struct wdn_reject *rej);
 
 #define WDN_MAX_RECORD (8u << 20) /* CloudTrail caps events at 256 KB; be generous */
+/* The most a record may put in a store, all its strings together: a
+ * DynamoDB item holds at most 400 KB, names and keys included. An event
+ * whose issuance or change would be larger is rejected, in every store. */
+#define WDN_MAX_STORED (380u << 10)
 #define WDN_MAX_DEPTH 96 /* yajl_gen nests 128 deep; output embeds events 3 levels down */
 /* Values and keys in one record (or one message parsed whole): a tree costs
  * about 100 bytes per element, so 8 MB of "[0,0,..." would take 400 MB;
@@ -468,7 +520,10 @@ struct wdn_record_result {
 };
 struct wdn_recorder *wdn_recorder_new(struct wdn_store *s);
 /* Record one event from the reader. Returns 0, or WDN_EINVAL with err for a
- * malformed issuing event (the caller rejects that record), or a store error. */
+ * record no store may hold (the caller rejects that record): a malformed
+ * issuing event, a key ID that is WDN_KEY_BAD (wdn_key_id_check), an ARN
+ * or name past WDN_ARN_MAX, more than WDN_MAX_TAGS tags in a list, or more
+ * than WDN_MAX_STORED bytes; or a store error. */
 int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 		       struct wdn_record_result *res, struct wdn_err *err);
 int wdn_recorder_flush(struct wdn_recorder *r, struct wdn_err *err); /* commit */

@@ -94,11 +94,39 @@ static void test_account(void)
 	is_int(strlen(out), 12, "the account is 12 digits, NUL-terminated");
 }
 
+/* Key IDs read from events: a key ID's shape, a masked one, a hostile one. */
+static void test_key_id_check(void)
+{
+	char k[300];
+
+	ok(wdn_key_id_ok("AKIAIOSFODNN7EXAMPLE", 20), "a key ID");
+	ok(wdn_key_id_ok("ZZZZ000000000000", 16), "any prefix: only the shape counts");
+	ok(!wdn_key_id_ok("AKIAIOSFODNN7EXAMPLE", 15), "15 characters: too short");
+	ok(!wdn_key_id_ok("AKIAIOSFODNN7EXAMPL\0", 20), "a NUL inside");
+	ok(!wdn_key_id_ok(NULL, 20), "NULL");
+	memset(k, 'A', sizeof(k));
+	ok(wdn_key_id_ok(k, 128), "128 characters");
+	ok(!wdn_key_id_ok(k, 129), "129 characters");
+	is_int(wdn_key_id_check(k, 128), WDN_KEY_ID, "128 characters: a key ID");
+	is_int(wdn_key_id_check(k, 129), WDN_KEY_BAD, "129 characters: hostile");
+	is_int(wdn_key_id_check(k, 300), WDN_KEY_BAD, "300 characters: hostile");
+	is_int(wdn_key_id_check("AKIA****************", 20), WDN_KEY_MASKED, "a sample's masked key: no key");
+	is_int(wdn_key_id_check("akiaiosfodnn7example", 20), WDN_KEY_MASKED, "lower case: no key");
+	is_int(wdn_key_id_check("AKIA", 4), WDN_KEY_MASKED, "a prefix alone: no key");
+	is_int(wdn_key_id_check("AKIAIOSFODNN7EXAMP\n", 19), WDN_KEY_BAD, "a control character: hostile");
+	is_int(wdn_key_id_check("AKIAIOSFODNN7EXAMP\0E", 20), WDN_KEY_BAD, "a NUL: hostile");
+	is_int(wdn_key_id_check("AKIAIOSFODNN7EXAM\xc3\xa9", 19), WDN_KEY_BAD, "non-ASCII: hostile");
+	memcpy(k, "AKIA", 4);
+	k[200] = '\0';
+	ok(!wdn_key_valid(k), "wdn_key_valid: 200 characters with a key prefix is no key");
+}
+
 int main(void)
 {
 	(void)skip;
 	test_type();
 	test_valid();
 	test_account();
+	test_key_id_check();
 	return done_testing();
 }

@@ -887,6 +887,199 @@ static void test_forged_member(void)
 	wdn_store_close(s);
 }
 
+/* ---- ARNs: one parser, by position, with bounds ------------------------------ */
+
+static void arn_is(const char *arn, const char *want, const char *what)
+{
+	struct wdn_arn a;
+	struct wdn_buf b = WDN_BUF_INIT;
+
+	if (wdn_arn_parse_str(arn, &a)) {
+		wdn_buf_adds(&b, "none");
+	} else {
+		wdn_buf_addf(&b, "%.*s|%.*s|%.*s|%.*s|%.*s|%.*s|%.*s", (int)a.partition.len, a.partition.ptr,
+			     (int)a.service.len, a.service.ptr, (int)a.region.len, a.region.ptr,
+			     (int)a.account.len, a.account.ptr, (int)a.resource.len, a.resource.ptr,
+			     (int)a.type.len, a.type.ptr, (int)a.name.len, a.name.ptr);
+	}
+	is_str(b.ptr, want, "%s", what);
+	wdn_buf_release(&b);
+}
+
+static void test_arn_parse(void)
+{
+	char big[WDN_ARN_MAX + 2];
+	struct wdn_arn a;
+
+	arn_is("arn:aws:iam::111122223333:role/path/to/Admin",
+	       "aws|iam||111122223333|role/path/to/Admin|role|Admin", "a role with a path");
+	arn_is("arn:aws:sts::111122223333:assumed-role/Admin/sess",
+	       "aws|sts||111122223333|assumed-role/Admin/sess|assumed-role|sess", "an assumed role");
+	arn_is("arn:aws:iam::111122223333:root", "aws|iam||111122223333|root||root", "the root user");
+	arn_is("arn:aws:lambda:us-east-1:111122223333:function:f:1",
+	       "aws|lambda|us-east-1|111122223333|function:f:1||function:f:1", "colons in the resource");
+	arn_is("arn:aws:s3:::bucket/key", "aws|s3|||bucket/key|bucket|key", "no region, no account");
+	arn_is("arn:aws:iam::111122223333:role/", "aws|iam||111122223333|role/|role|", "a type with no name");
+	arn_is("arn:aws:iam::111122223333", "none", "ends at the account field");
+	arn_is("arn:aws:iam::111122223333:", "none", "an empty resource");
+	arn_is("arn:aws:iam::", "none", "arn:aws:iam::");
+	arn_is("arn:", "none", "arn:");
+	arn_is("arn", "none", "arn");
+	arn_is("", "none", "empty");
+	arn_is(":aws:iam::1:role/x", "none", "no arn prefix");
+	arn_is("ARN:aws:iam::1:role/x", "none", "the prefix is lower case");
+	arn_is("arn::iam::1:role/x", "none", "an empty partition");
+	arn_is("arn:aws:::1:role/x", "none", "an empty service");
+	arn_is("arn:aws:iam::1:role/x\ty", "none", "a control character");
+	ok(wdn_arn_parse_str(NULL, &a) == WDN_EINVAL, "NULL is no ARN");
+	ok(wdn_arn_parse("arn:aws:iam::1:role/a\0b", 22, &a) == WDN_EINVAL, "a NUL inside is no ARN");
+	ok(!wdn_arn_parse("arn:aws:iam::1:role/abXYZ", 22, &a) && wdn_str_eq(a.name, "ab"),
+	   "parsing stops at the length given, not at a NUL");
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "arn:aws:iam::1:role/", 20);
+	ok(!wdn_arn_parse(big, WDN_ARN_MAX, &a), "%d bytes: an ARN", WDN_ARN_MAX);
+	ok(wdn_arn_parse(big, WDN_ARN_MAX + 1, &a) == WDN_EINVAL, "%d bytes: too long", WDN_ARN_MAX + 1);
+	{
+		char *s;
+
+		is_str((s = wdn_arn_account("arn:aws:iam::111122223333:user/x")), "111122223333", "account");
+		free(s);
+		ok(!wdn_arn_account("arn:aws:iam::111122223333"), "no account from a cut ARN");
+		ok(!wdn_arn_account("arn:aws:s3:::b"), "no account from an ARN naming none");
+		is_str((s = wdn_arn_session("arn:aws:sts::1:assumed-role/R/s")), "s", "session");
+		free(s);
+		ok(!wdn_arn_session("arn:aws:sts::1:assumed-role/R"), "no session without one");
+		ok(!wdn_arn_session("arn:aws:iam::1:role/R/s"), "no session of a role ARN");
+		is_str((s = wdn_principal_of(NULL, "arn:aws-cn:sts::1:assumed-role/R/s", NULL)),
+		       "arn:aws-cn:iam::1:role/R", "an assumed role's role, partition kept");
+		free(s);
+		is_str((s = wdn_principal_of(NULL, "arn:aws:sts::1:assumed-role/", NULL)),
+		       "arn:aws:sts::1:assumed-role/", "an assumed role without a name stays as it is");
+		free(s);
+	}
+}
+
+/*
+ * A store of one key, for the places resolving takes ARNs apart: its
+ * principal is given as bytes, so text may follow the string's end (as
+ * stale heap memory does), and every log asked for is written down.
+ */
+static const char *fake_principal;
+static size_t fake_len;
+static struct wdn_buf fake_asked = WDN_BUF_INIT;
+
+static int fake_get_issuance(struct wdn_store *s, const char *key, int64_t at,
+			     struct wdn_issuance *is, struct wdn_err *err)
+{
+	memset(is, 0, sizeof(*is));
+	is->start = is->end = WDN_TIME_NONE;
+	if (strcmp(key, "ASIAQQQQQQQQFAKE0001"))
+		return WDN_ENOTFOUND;
+	is->key_id = wdn_strdup(key);
+	is->start = 1700000000;
+	is->event_name = wdn_strdup("AssumeRole");
+	is->principal = malloc(fake_len);
+	memcpy(is->principal, fake_principal, fake_len);
+	is->caller_type = wdn_strdup("AWSService"); /* a root with no tags of its own */
+	is->invoked_by = wdn_strdup("ec2.amazonaws.com");
+	is->event = wdn_strdup("{}");
+	return 0;
+}
+
+static int fake_get_sighting(struct wdn_store *s, const char *key, int64_t at, struct wdn_sighting *out,
+			     struct wdn_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (strcmp(key, "AKIAQQQQQQQQFAKE0002"))
+		return WDN_ENOTFOUND;
+	out->key_id = wdn_strdup(key);
+	out->principal = malloc(fake_len);
+	memcpy(out->principal, fake_principal, fake_len);
+	out->arn = wdn_strdup(out->principal);
+	out->type = wdn_strdup("IAMUser");
+	out->first = out->last = 1700000000;
+	return 0;
+}
+
+static int fake_changes(struct wdn_store *s, const char *subject, int64_t until, wdn_change_fn cb,
+			void *ctx, struct wdn_err *err)
+{
+	struct wdn_change c = { (char *)subject, 1600000000, "e", "tag", "{\"Secret\":\"yes\"}" };
+
+	if (strncmp(subject, "tags:", 5))
+		return 0;
+	wdn_buf_addf(&fake_asked, "%s;", subject);
+	return cb(ctx, &c); /* every log says Secret: whoever is asked for gets it */
+}
+
+static int fake_children(struct wdn_store *s, const char *key, wdn_issuance_fn cb, void *ctx,
+			 struct wdn_err *err)
+{
+	return 0;
+}
+
+static const struct wdn_store_ops fake_ops = {
+	.kind = "fake", .get_issuance = fake_get_issuance, .get_sighting = fake_get_sighting,
+	.changes = fake_changes, .children = fake_children,
+};
+
+/* The logs asked for and the tags found, resolving key whose principal is
+ * the bytes p[0..n) (a NUL among them ends the string). */
+static char *fake_resolve(const char *key, const char *p, size_t n)
+{
+	struct wdn_store s = { &fake_ops, "fake" };
+	struct wdn_answer a;
+	struct wdn_buf b = WDN_BUF_INIT;
+	char *tags;
+
+	fake_principal = p;
+	fake_len = n;
+	wdn_buf_reset(&fake_asked);
+	wdn_resolve(&s, key, 1700000100, &a, NULL);
+	tags = tags_sorted(&a.tags);
+	wdn_buf_addf(&b, "%s %s %s", a.principal ? a.principal : "-", fake_asked.ptr, tags);
+	free(tags);
+	wdn_answer_release(&a);
+	return wdn_buf_detach(&b, NULL);
+}
+
+#define BYTES(lit) lit, sizeof(lit)
+
+static void test_arn_bounds(void)
+{
+	char *s;
+
+	/* what follows the string's end is never read as its resource */
+	s = fake_resolve("ASIAQQQQQQQQFAKE0001", BYTES("arn:aws:iam::111122223333\0role/Admin"));
+	is_str(s, "arn:aws:iam::111122223333  {}",
+	       "a role ARN ending at the account: no role's log asked for, no tags");
+	free(s);
+	s = fake_resolve("ASIAQQQQQQQQFAKE0001", BYTES("arn:aws:iam::111122223333:role/Admin"));
+	is_str(s, "arn:aws:iam::111122223333:role/Admin tags:111122223333:role/Admin; {\"Secret\":\"yes\"}",
+	       "a whole role ARN: its own log");
+	free(s);
+	s = fake_resolve("ASIAQQQQQQQQFAKE0001", BYTES("arn:111122223333:iam::111122223333:role/R"));
+	is_str(s, "arn:111122223333:iam::111122223333:role/R tags:111122223333:role/R; {\"Secret\":\"yes\"}",
+	       "the account is the fifth field, wherever else its digits appear");
+	free(s);
+	s = fake_resolve("ASIAQQQQQQQQFAKE0001", BYTES("arn:aws:sts::111122223333:role/R"));
+	is_str(s, "arn:aws:sts::111122223333:role/R  {}", "only IAM names roles with tags");
+	free(s);
+	/* a user known from a sighting: never rebuilt into another ARN */
+	s = fake_resolve("AKIAQQQQQQQQFAKE0002", BYTES("arn:aws:iam::999999999999:x:user/ceo"));
+	is_str(s, "arn:aws:iam::999999999999:x:user/ceo  {}",
+	       "a user ARN with an extra field: as it is, no user's tags");
+	free(s);
+	s = fake_resolve("AKIAQQQQQQQQFAKE0002", BYTES("arn:aws:iam::111122223333\0:user/ceo"));
+	is_str(s, "arn:aws:iam::111122223333  {}", "a cut user ARN: as it is, nothing past its end");
+	free(s);
+	s = fake_resolve("AKIAQQQQQQQQFAKE0002", BYTES("arn:aws:iam::111122223333:user/div/bob"));
+	is_str(s, "arn:aws:iam::111122223333:user/div/bob tags:111122223333:user/bob;tags:111122223333:user/bob; {\"Secret\":\"yes\"}",
+	       "a user with a path: found by its name");
+	free(s);
+	wdn_buf_release(&fake_asked);
+}
+
 int main(void)
 {
 	(void)skip;
@@ -904,6 +1097,8 @@ int main(void)
 	test_unknown();
 	test_as_of();
 	test_forged_member();
+	test_arn_parse();
+	test_arn_bounds();
 	rm_rf(tmpdir);
 	return done_testing();
 }

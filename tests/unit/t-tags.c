@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <yajl/yajl_gen.h>
 
 static char *tags_json(const struct wdn_tags *t)
@@ -264,6 +265,66 @@ static void test_keyset(void)
 	wdn_keyset_release(&k2);
 }
 
+/* Big sets: built in linear time through the index, with IAM's rules kept:
+ * one key whatever its case, the first case kept, the last value wins. */
+static void test_big(void)
+{
+	struct wdn_tags t = { 0 };
+	char key[32], val[32];
+	struct timespec t0, t1;
+	int i, same = 1;
+	double took;
+
+	ok(WDN_MAX_TAGS >= 50 * 10 && WDN_MAX_TAGS <= 10000, "the cap (%d) is generous over IAM's 50, and bounded",
+	   WDN_MAX_TAGS);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < 200000; i++) {
+		snprintf(key, sizeof(key), "Key-%d", i);
+		snprintf(val, sizeof(val), "v%d", i);
+		if (wdn_tags_set(&t, key, val))
+			break;
+	}
+	for (i = 0; i < 200000; i += 2) {
+		snprintf(key, sizeof(key), "KEY-%d", i); /* the same keys, another case */
+		snprintf(val, sizeof(val), "w%d", i);
+		if (wdn_tags_set(&t, key, val))
+			break;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	is_int(t.n, 200000, "200 000 keys, then half of them again in upper case: 200 000 tags");
+	ok(took < 10, "300 000 sets in %.2fs (a scan per set took minutes)", took);
+	for (i = 0; i < 200000 && same; i++) {
+		snprintf(key, sizeof(key), "kEy-%d", i);
+		snprintf(val, sizeof(val), "%c%d", i % 2 ? 'v' : 'w', i);
+		same = wdn_tags_get(&t, key) && !strcmp(wdn_tags_get(&t, key), val);
+	}
+	ok(same, "every key found in a third case, with its last value");
+	is_str(t.v[4].key, "Key-4", "the first case is kept");
+	/* unsets move tags: the rest are still found, and sets still land once */
+	for (i = 0; i < 200000; i += 3) {
+		snprintf(key, sizeof(key), "key-%d", i);
+		wdn_tags_unset(&t, key);
+	}
+	is_int(t.n, 133333, "a third unset");
+	ok(wdn_tags_get(&t, "KEY-1") && !wdn_tags_get(&t, "key-3") && wdn_tags_get(&t, "Key-199999"),
+	   "after unsets: the rest found, the unset gone");
+	wdn_tags_set(&t, "KEY-1", "again");
+	wdn_tags_set(&t, "key-3", "back");
+	is_int(t.n, 133334, "a set after unsets: one new tag, one replaced");
+	is_str(wdn_tags_get(&t, "Key-1"), "again", "the replaced value");
+	is_str(t.v[t.n - 1].key, "key-3", "the new tag at the end, in its own case");
+	wdn_tags_release(&t);
+	ok(t.n == 0 && !t.slot && !t.nslot, "release frees the index too");
+	/* case folding is ASCII's, as IAM's: other bytes compare as they are */
+	wdn_tags_set(&t, "\xc3\xa9t\xc3\xa9", "1");
+	wdn_tags_set(&t, "\xc3\x89T\xc3\x89", "2");
+	wdn_tags_set(&t, "[", "3");
+	wdn_tags_set(&t, "{", "4");
+	is_int(t.n, 4, "non-ASCII letters and punctuation are not folded");
+	wdn_tags_release(&t);
+}
+
 int main(void)
 {
 	(void)skip;
@@ -272,5 +333,6 @@ int main(void)
 	test_merge();
 	test_json();
 	test_keyset();
+	test_big();
 	return done_testing();
 }
