@@ -138,6 +138,10 @@ int wdn_time_parse(const char *s, size_t len, int64_t *out);
 /* "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
 void wdn_time_format(int64_t t, char buf[32]);
 int64_t wdn_time_now(void);
+/* Days since 1970-01-01 of a proleptic Gregorian date (month 1-12), and back:
+ * no gmtime, no locale, no time zone. */
+int64_t wdn_time_days_from_civil(int64_t y, int m, int d);
+void wdn_time_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
 
 /* ---- access key facts (key.c) -------------------------------------------- */
 
