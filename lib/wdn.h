@@ -125,6 +125,13 @@ uint64_t wdn_hash(uint64_t h, const void *p, size_t n);
 uint64_t wdn_hash_str(const char *s); /* of a whole string, from WDN_HASH_INIT */
 char *wdn_strdup(const char *s);            /* NULL for NULL */
 
+/* ---- directories (fs.c) ---------------------------------------------------- */
+
+/* mkdir -p: path and every directory above it, new ones with mode; those that
+ * exist already are fine. 0 or WDN_EIO / WDN_ENOMEM with err naming the one
+ * that could not be made. */
+int wdn_fs_mkdirs(const char *path, unsigned mode, struct wdn_err *err);
+
 /* ---- time (time.c) -------------------------------------------------------- */
 
 /* Seconds since the epoch, UTC. WDN_TIME_NONE means unknown / not set. */

@@ -1563,15 +1563,9 @@ static void setup(void)
 
 static void mkdirs(char *path)
 {
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(path, 0755) && errno != EEXIST)
-			die("cannot create directory", path);
-		*p = '/';
-	}
-	if (mkdir(path, 0755) && errno != EEXIST)
+	struct wdn_err err;
+
+	if (wdn_fs_mkdirs(path, 0755, &err))
 		die("cannot create directory", path);
 }
 
