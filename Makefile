@@ -104,10 +104,10 @@ $(B)/tests/replay-%: tests/fuzz/%.c tests/fuzz/replay.c $(CLI_OBJ) $(B)/libwdn.a
 	$(say) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(CLI_OBJ) $(B)/libwdn.a $(PKG_LIBS) -lm
 
-$(B)/tests/gentrail: tests/bench/gentrail.c
+$(B)/tests/gentrail: tests/bench/gentrail.c $(B)/libwdn.a
 	@mkdir -p $(@D)
 	$(say) CC $@
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libwdn.a $(PKG_LIBS)
 
 tools: $(UNIT_BIN) $(REPLAY_BIN) $(TOOL_BIN)
 

@@ -2,7 +2,9 @@
  * AWS requests: region and endpoint resolved as the AWS CLI does, SigV4
  * signed for every attempt, retried with exponential backoff and full jitter
  * on throttling, 5xx and connection errors; a streamed body that breaks
- * resumes where it stopped. Secrets never reach a message.
+ * resumes where it stopped. Secrets never reach a message. The credential
+ * chain's own calls (STS, the SSO portal, the container endpoint, IMDS) take
+ * this path too, signed with the credentials it names or not at all.
  */
 #include "wdn.h"
 
@@ -100,22 +102,24 @@ void wdn_aws_free(struct wdn_aws *a)
 	free(a);
 }
 
-int wdn_aws_endpoint(const struct wdn_aws *a, const char *service, struct wdn_buf *url, int *custom)
+int wdn_aws_endpoint_of(const char *service, const char *host, const char *region,
+			struct wdn_buf *url, int *custom)
 {
 	struct wdn_buf env = WDN_BUF_INIT;
-	const char *v = a->endpoint, *p;
+	const char *v, *p;
+	int dummy;
 
+	if (!custom)
+		custom = &dummy;
 	*custom = 1;
-	if (!v) {
-		/* AWS_ENDPOINT_URL_<SERVICE>, then AWS_ENDPOINT_URL */
-		wdn_buf_adds(&env, "AWS_ENDPOINT_URL_");
-		for (p = service; *p; p++)
-			wdn_buf_addc(&env, *p == '-' || *p == ' ' ? '_' : (char)toupper((unsigned char)*p));
-		v = getenv(env.ptr);
-		if (!v || !*v)
-			v = getenv("AWS_ENDPOINT_URL");
-		wdn_buf_release(&env);
-	}
+	/* AWS_ENDPOINT_URL_<SERVICE>, then AWS_ENDPOINT_URL */
+	wdn_buf_adds(&env, "AWS_ENDPOINT_URL_");
+	for (p = service; *p; p++)
+		wdn_buf_addc(&env, *p == '-' || *p == ' ' ? '_' : (char)toupper((unsigned char)*p));
+	v = env.failed ? NULL : getenv(env.ptr);
+	if (!v || !*v)
+		v = getenv("AWS_ENDPOINT_URL");
+	wdn_buf_release(&env);
 	if (v && *v) {
 		size_t n = strlen(v);
 
@@ -125,8 +129,22 @@ int wdn_aws_endpoint(const struct wdn_aws *a, const char *service, struct wdn_bu
 	}
 	*custom = 0;
 	/* the partitions: aws, aws-cn (.com.cn); aws-us-gov shares the aws domain */
-	return wdn_buf_addf(url, "https://%s.%s.amazonaws.com%s", service, a->region,
-			    !strncmp(a->region, "cn-", 3) ? ".cn" : "");
+	return wdn_buf_addf(url, "https://%s.%s.amazonaws.com%s", host ? host : service, region,
+			    !strncmp(region, "cn-", 3) ? ".cn" : "");
+}
+
+int wdn_aws_endpoint(const struct wdn_aws *a, const char *service, struct wdn_buf *url, int *custom)
+{
+	if (a->endpoint) {
+		size_t n = strlen(a->endpoint);
+
+		while (n && a->endpoint[n - 1] == '/')
+			n--;
+		if (custom)
+			*custom = 1;
+		return wdn_buf_add(url, a->endpoint, n);
+	}
+	return wdn_aws_endpoint_of(service, NULL, a->region, url, custom);
 }
 
 int wdn_aws_creds(struct wdn_aws *a, const struct wdn_creds **out, struct wdn_err *err)
@@ -246,42 +264,66 @@ struct attempt {
 	int done;
 };
 
-/* Sign one attempt: the time is taken now, so a retry is signed afresh. */
-static int prepare(struct wdn_aws *a, struct attempt *at, struct wdn_err *err)
+/* The attempt's URL; the host (with port) into hostb, for signing. */
+static int attempt_url(struct wdn_aws *a, struct attempt *at, struct wdn_buf *hostb)
 {
 	struct wdn_aws_call *c = at->call;
-	const struct wdn_creds *cr;
-	struct wdn_sigv4_req r;
-	struct wdn_sigv4_sig sig;
-	struct wdn_sigv4_header hv[12];
-	struct wdn_buf hostb = WDN_BUF_INIT, line;
 	const char *host, *slash;
-	size_t nh = 0, i;
-	int custom, rc;
-	char range[64];
 
-	wdn_buf_init_secret(&line, 0); /* it holds the session token */
-	if ((rc = wdn_aws_creds(a, &cr, err)))
-		return rc;
 	wdn_buf_reset(&at->url);
 	if (c->url_base)
 		wdn_buf_adds(&at->url, c->url_base);
-	else if ((rc = wdn_aws_endpoint(a, c->service, &at->url, &custom)))
-		return wdn_err_set(err, rc, "out of memory");
+	else
+		wdn_aws_endpoint(a, c->service, &at->url, NULL);
 	host = strstr(at->url.ptr, "://");
 	host = host ? host + 3 : at->url.ptr;
 	slash = strchr(host, '/');
-	wdn_buf_add(&hostb, host, slash ? (size_t)(slash - host) : strlen(host));
+	wdn_buf_add(hostb, host, slash ? (size_t)(slash - host) : strlen(host));
 	wdn_buf_adds(&at->url, c->path);
 	if (c->query && *c->query)
 		wdn_buf_addf(&at->url, "?%s", c->query);
+	return at->url.failed || hostb->failed ? WDN_ENOMEM : 0;
+}
+
+/* Append one header line to the attempt's list: 0 or WDN_ENOMEM. */
+static int add_hdr(struct attempt *at, const char *line)
+{
+	struct curl_slist *l = wdn_http_header(at->hdrs, line);
+
+	if (!l)
+		return WDN_ENOMEM;
+	at->hdrs = l;
+	return 0;
+}
+
+static int add_line(struct attempt *at, const struct wdn_buf *line)
+{
+	return line->failed ? WDN_ENOMEM : add_hdr(at, line->ptr);
+}
+
+/*
+ * The SigV4 lines for cr: the extra headers (signed), X-Amz-Date, the payload
+ * hash, the session token and Authorization. The one SigV4 header builder:
+ * the chain's STS calls come here too, with their own signer.
+ */
+static int sign_lines(struct wdn_aws *a, struct attempt *at, const struct wdn_creds *cr,
+		      const char *host, struct wdn_err *err)
+{
+	struct wdn_aws_call *c = at->call;
+	struct wdn_sigv4_req r;
+	struct wdn_sigv4_sig sig;
+	struct wdn_sigv4_header hv[12];
+	struct wdn_buf line;
+	size_t nh = 0, i;
+	int rc = 0;
+	char range[64];
 
 	wdn_sigv4_req_init(&r, c->service);
 	r.method = c->method;
 	r.path = wdn_str_of(c->path);
 	r.query = wdn_str_of(c->query ? c->query : "");
 	hv[nh].name = WDN_STR("host");
-	hv[nh++].value = wdn_str_of(hostb.ptr);
+	hv[nh++].value = wdn_str_of(host);
 	for (i = 0; i < 8 && c->headers[i] && nh < 10; i++) {
 		const char *colon = strchr(c->headers[i], ':');
 
@@ -311,41 +353,77 @@ static int prepare(struct wdn_aws *a, struct attempt *at, struct wdn_err *err)
 	wdn_sigv4_sig_init(&sig);
 	if ((rc = wdn_sigv4_sign(&r, &sig, err))) {
 		wdn_sigv4_sig_release(&sig);
-		wdn_buf_release(&hostb);
 		return rc;
 	}
-	wdn_http_headers_free(at->hdrs);
-	at->hdrs = NULL;
-	for (i = 1; i < nh; i++) {
+	wdn_buf_init_secret(&line, 0); /* it holds the session token, the signature */
+	for (i = 1; i < nh && !rc; i++) {
 		wdn_buf_reset(&line);
 		wdn_buf_addf(&line, "%.*s:%.*s", (int)hv[i].name.len, hv[i].name.ptr,
 			     (int)hv[i].value.len, hv[i].value.ptr);
-		at->hdrs = wdn_http_header(at->hdrs, line.ptr);
+		rc = add_line(at, &line);
 	}
 	wdn_buf_reset(&line);
 	wdn_buf_addf(&line, "X-Amz-Date: %s", sig.amz_date);
-	at->hdrs = wdn_http_header(at->hdrs, line.ptr);
+	rc = rc ? rc : add_line(at, &line);
 	if (r.sign_body) {
 		wdn_buf_reset(&line);
 		wdn_buf_addf(&line, "X-Amz-Content-Sha256: %s", sig.payload_hash);
-		at->hdrs = wdn_http_header(at->hdrs, line.ptr);
+		rc = rc ? rc : add_line(at, &line);
 	}
 	if (cr->token) {
 		wdn_buf_reset(&line);
 		wdn_buf_addf(&line, "X-Amz-Security-Token: %s", cr->token);
-		at->hdrs = wdn_http_header(at->hdrs, line.ptr);
+		rc = rc ? rc : add_line(at, &line);
 	}
 	wdn_buf_reset(&line);
 	wdn_buf_addf(&line, "Authorization: %s", sig.authorization.ptr);
-	at->hdrs = wdn_http_header(at->hdrs, line.ptr);
-	/* curl adds these unless told not to; they are not signed */
-	at->hdrs = wdn_http_header(at->hdrs, "Expect:");
-	if (!c->body_len && strcmp(c->method, "POST") && strcmp(c->method, "PUT"))
-		at->hdrs = wdn_http_header(at->hdrs, "Content-Type:");
-	at->hdrs = wdn_http_header(at->hdrs, "User-Agent: whodunnit/" WDN_VERSION);
+	rc = rc ? rc : add_line(at, &line);
 	wdn_buf_release(&line);
 	wdn_sigv4_sig_release(&sig);
+	return rc ? wdn_err_set(err, rc, "out of memory") : 0;
+}
+
+/* An anonymous call's lines, as given (they may carry a bearer token). */
+static int plain_lines(struct attempt *at, struct wdn_err *err)
+{
+	struct wdn_aws_call *c = at->call;
+	size_t i;
+
+	for (i = 0; i < 8 && c->headers[i]; i++)
+		if (add_hdr(at, c->headers[i]))
+			return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* Sign one attempt: the time is taken now, so a retry is signed afresh. */
+static int prepare(struct wdn_aws *a, struct attempt *at, struct wdn_err *err)
+{
+	struct wdn_aws_call *c = at->call;
+	const struct wdn_creds *cr = c->signer;
+	struct wdn_buf hostb = WDN_BUF_INIT;
+	int rc;
+
+	if (!c->anonymous && !cr && (rc = wdn_aws_creds(a, &cr, err)))
+		return rc;
+	wdn_http_headers_free(at->hdrs);
+	at->hdrs = NULL;
+	if (attempt_url(a, at, &hostb))
+		rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	else if (c->anonymous)
+		rc = plain_lines(at, err);
+	else
+		rc = sign_lines(a, at, cr, hostb.ptr, err);
 	wdn_buf_release(&hostb);
+	if (rc)
+		return rc;
+	/* curl adds these unless told not to; they are not signed */
+	rc = add_hdr(at, "Expect:");
+	if (!rc && !c->body_len && strcmp(c->method, "POST") && strcmp(c->method, "PUT"))
+		rc = add_hdr(at, "Content-Type:");
+	if (!rc)
+		rc = add_hdr(at, "User-Agent: whodunnit/" WDN_VERSION);
+	if (rc)
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	at->x.method = c->method;
 	at->x.url = at->url.ptr;
 	at->x.headers = at->hdrs;
@@ -354,12 +432,12 @@ static int prepare(struct wdn_aws *a, struct attempt *at, struct wdn_err *err)
 	at->x.on_body = c->on_body;
 	at->x.ctx = c->ctx;
 	at->x.meta = c->meta;
-	return at->hdrs ? 0 : wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	return 0;
 }
 
-static void backoff(int attempt)
+void wdn_aws_backoff(int round)
 {
-	long cap = BACKOFF_BASE_MS << (attempt < 16 ? attempt : 16);
+	long cap = BACKOFF_BASE_MS << (round < 16 ? round : 16);
 	long ms;
 	struct timespec ts;
 
@@ -376,6 +454,7 @@ static int settle(struct wdn_aws *a, struct attempt *at)
 {
 	struct wdn_aws_call *c = at->call;
 	struct wdn_http_xfer *x = &at->x;
+	int last = c->attempts >= (c->max_attempts > 0 ? c->max_attempts : a->max_attempts);
 
 	c->status = x->status;
 	snprintf(c->request_id, sizeof(c->request_id), "%s", x->request_id);
@@ -386,25 +465,26 @@ static int settle(struct wdn_aws *a, struct attempt *at)
 			return 1;
 		}
 		wdn_err_set(&c->err, WDN_ENET, "%s", x->error);
-		return c->attempts >= a->max_attempts;
+		return last;
 	}
 	if (x->status >= 200 && x->status < 300) {
 		if (!c->on_body) {
 			wdn_buf_release(&c->resp);
 			c->resp = x->body;
-			wdn_buf_init(&x->body, 0);
+			wdn_buf_init(&x->body, 0); /* the answer's own mode went with it */
 		}
 		memset(&c->err, 0, sizeof(c->err));
 		return 1;
 	}
 	wdn_aws_parse_error(x->status, x->error_type, x->body.ptr, x->body.len, &c->err);
 	if (x->status >= 500 || x->status == 429 || wdn_aws_throttling(c->err.aws_type))
-		return c->attempts >= a->max_attempts;
-	if (x->status == 400 && !strcmp(c->err.aws_type, "ExpiredToken"))
-		a->have_creds = 0; /* fetch fresh credentials and sign again */
-	else
-		return 1;
-	return c->attempts >= a->max_attempts;
+		return last;
+	/* the client's own credentials expired: fetch fresh ones and sign again */
+	if (x->status == 400 && !strcmp(c->err.aws_type, "ExpiredToken") && !c->signer && !c->anonymous) {
+		a->have_creds = 0;
+		return last;
+	}
+	return 1;
 }
 
 int wdn_aws_perform(struct wdn_aws *a, struct wdn_aws_call **calls, size_t n)
@@ -424,7 +504,11 @@ int wdn_aws_perform(struct wdn_aws *a, struct wdn_aws_call **calls, size_t n)
 	for (i = 0; i < n; i++) {
 		ats[i].call = calls[i];
 		calls[i]->attempts = 0;
-		wdn_buf_init(&ats[i].x.body, 16 << 20);
+		/* an answer that carries credentials is wiped wherever it goes */
+		if (calls[i]->secret_resp)
+			wdn_buf_init_secret(&ats[i].x.body, calls[i]->resp_max ? calls[i]->resp_max : 16 << 20);
+		else
+			wdn_buf_init(&ats[i].x.body, calls[i]->resp_max ? calls[i]->resp_max : 16 << 20);
 		wdn_buf_init(&ats[i].url, 0);
 	}
 	for (;;) {
@@ -453,7 +537,7 @@ int wdn_aws_perform(struct wdn_aws *a, struct wdn_aws_call **calls, size_t n)
 		}
 		if (!pending)
 			break;
-		backoff(round++);
+		wdn_aws_backoff(round++);
 	}
 	for (i = 0; i < n; i++) {
 		if (!rc && calls[i]->err.code)

@@ -51,8 +51,7 @@
 #define FORM_TYPE "application/x-www-form-urlencoded; charset=utf-8"
 
 struct chain {
-	struct wdn_aws *a;
-	struct wdn_http *http;       /* opened on the first request */
+	struct wdn_aws *a;           /* its transport makes the chain's requests too */
 	char *config, *credentials;  /* the shared files' paths */
 	int explicit_profile;        /* named by option: the environment's keys are not used */
 	const char *visited[MAX_CHAIN];
@@ -382,60 +381,40 @@ int wdn_creds_from_sts_xml(const char *xml, size_t len, struct wdn_creds *c, str
 
 /* ---- HTTP ------------------------------------------------------------------- */
 
-static int add_header(struct curl_slist **l, const char *line)
+/*
+ * A request of the chain's own, made by the client's transport (its retry
+ * policy, its backoff, its headers): anonymous unless the caller names a
+ * signer, tried at most attempts times, the answer (credentials) kept in a
+ * secret buffer.
+ */
+static void chain_call(struct wdn_aws_call *c, const char *service, const char *method,
+		       const char *url, int attempts)
 {
-	struct curl_slist *n = wdn_http_header(*l, line);
-
-	if (!n)
-		return WDN_ENOMEM;
-	*l = n;
-	return 0;
+	memset(c, 0, sizeof(*c));
+	c->service = service;
+	c->method = method;
+	c->url_base = url;
+	c->path = "";
+	c->anonymous = 1;
+	c->max_attempts = attempts;
+	c->resp_max = ANSWER_MAX;
+	c->secret_resp = 1;
 }
 
-/* The common header lines; curl's own Expect is not wanted. */
-static int base_headers(struct curl_slist **l)
+/* Perform it; 0 on a 2xx answer (in c->resp), else c->err's code. */
+static int chain_perform(struct chain *ch, struct wdn_aws_call *c)
 {
-	return add_header(l, "User-Agent: whodunnit/" WDN_VERSION) || add_header(l, "Expect:")
-		? WDN_ENOMEM : 0;
+	return wdn_aws_perform(ch->a, &c, 1);
 }
 
-static void xfer_init(struct wdn_http_xfer *x)
+/* The failed call's error into err, its code made code. */
+static int call_failed(const struct wdn_aws_call *c, int code, struct wdn_err *err)
 {
-	memset(x, 0, sizeof(*x));
-	wdn_buf_init_secret(&x->body, ANSWER_MAX); /* answers hold credentials */
-}
-
-static void xfer_release(struct wdn_http_xfer *x)
-{
-	wdn_buf_release(&x->body);
-}
-
-/* One exchange; x->body holds the answer whatever its status. */
-static int exchange(struct chain *ch, struct wdn_http_xfer *x, const char *method, const char *url,
-		    struct curl_slist *hdrs, const void *body, size_t len, struct wdn_err *err)
-{
-	if (!ch->http && !(ch->http = wdn_http_new()))
-		return wdn_err_set(err, WDN_ENET, "libcurl cannot be loaded");
-	x->method = method;
-	x->url = url;
-	x->headers = hdrs;
-	x->body_ptr = body;
-	x->body_len = len;
-	x->on_body = NULL;
-	wdn_http_run(ch->http, &x, 1);
-	return 0;
-}
-
-static int transient(const struct wdn_http_xfer *x)
-{
-	return x->curl_code || x->status >= 500 || x->status == 429;
-}
-
-static void pause_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
+	if (err) {
+		*err = c->err;
+		err->code = code;
+	}
+	return code;
 }
 
 /* Split "scheme://host[:port]/path" into its host (with port) and path ("/" if none). */
@@ -523,27 +502,6 @@ static int probe(const char *url, int timeout_ms, char *why, size_t n)
 
 /* ---- STS ---------------------------------------------------------------------- */
 
-/* STS's endpoint: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, else regional. An
- * --endpoint-url given to a command is for its own service, not this one. */
-static void sts_endpoint(struct chain *ch, struct wdn_buf *url)
-{
-	const char *v = env("AWS_ENDPOINT_URL_STS"), *region = wdn_aws_region(ch->a);
-
-	if (!v)
-		v = env("AWS_ENDPOINT_URL");
-	if (v) {
-		size_t n = strlen(v);
-
-		while (n && v[n - 1] == '/')
-			n--;
-		wdn_buf_add(url, v, n);
-	} else {
-		wdn_buf_addf(url, "https://sts.%s.amazonaws.com%s", region,
-			     !strncmp(region, "cn-", 3) ? ".cn" : "");
-	}
-	wdn_buf_addc(url, '/');
-}
-
 static void form_param(struct wdn_buf *b, const char *name, const char *value)
 {
 	if (!value)
@@ -552,113 +510,42 @@ static void form_param(struct wdn_buf *b, const char *name, const char *value)
 	wdn_sigv4_uri_encode(b, value, strlen(value), 1);
 }
 
-/* Sign a query-protocol POST with creds: the lines to send with it. */
-static int sts_sign(struct chain *ch, const struct wdn_creds *cr, const char *url, const char *ctype,
-		    const struct wdn_buf *form, struct curl_slist **hdrs, struct wdn_err *err)
-{
-	struct wdn_sigv4_req r;
-	struct wdn_sigv4_sig sig;
-	struct wdn_sigv4_header hv[2];
-	struct wdn_buf line;
-	const char *path;
-	int rc;
-
-	wdn_buf_init_secret(&line, 0); /* it holds the session token */
-	wdn_sigv4_req_init(&r, "sts");
-	url_parts(url, &hv[0].value, &path);
-	hv[0].name = WDN_STR("host");
-	hv[1].name = WDN_STR("content-type");
-	hv[1].value = wdn_str_of(ctype);
-	r.method = "POST";
-	r.path = wdn_str_of(path);
-	r.query = WDN_STR("");
-	r.headers = hv;
-	r.nheaders = 2;
-	r.payload.ptr = form->ptr;
-	r.payload.len = form->len;
-	r.region = wdn_aws_region(ch->a);
-	r.time = wdn_time_now();
-	r.creds.key_id = cr->key_id;
-	r.creds.secret = cr->secret;
-	r.creds.token = cr->token;
-	wdn_sigv4_sig_init(&sig);
-	if (!(rc = wdn_sigv4_sign(&r, &sig, err))) {
-		wdn_buf_addf(&line, "X-Amz-Date: %s", sig.amz_date);
-		rc = add_header(hdrs, line.ptr);
-		if (!rc && cr->token) {
-			wdn_buf_reset(&line);
-			wdn_buf_addf(&line, "X-Amz-Security-Token: %s", cr->token);
-			rc = add_header(hdrs, line.ptr);
-		}
-		if (!rc) {
-			wdn_buf_reset(&line);
-			wdn_buf_addf(&line, "Authorization: %s", sig.authorization.ptr);
-			rc = add_header(hdrs, line.ptr);
-		}
-		if (rc)
-			rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
-	}
-	wdn_buf_release(&line);
-	wdn_sigv4_sig_release(&sig);
-	return rc;
-}
-
 /*
  * One STS query-protocol action: form is the body after "Action=...&Version=...".
  * Signed with signer, or unsigned when it is NULL (AssumeRoleWithWebIdentity).
- * Retried on connection errors, throttling and 5xx.
+ * STS's endpoint is AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, else regional: an
+ * --endpoint-url given to a command is for its own service, not this one.
  */
 static int sts_call(struct chain *ch, const struct wdn_creds *signer, const char *action,
 		    const struct wdn_buf *params, struct wdn_creds *out, struct wdn_err *err)
 {
 	struct wdn_buf url = WDN_BUF_INIT, form;
-	struct wdn_http_xfer x;
-	int attempt, rc = 0;
+	struct wdn_aws_call c;
+	int rc;
 
 	wdn_buf_init_secret(&form, 0); /* it may hold a web identity token */
-	sts_endpoint(ch, &url);
+	wdn_aws_endpoint_of("sts", NULL, wdn_aws_region(ch->a), &url, NULL);
 	wdn_buf_addf(&form, "Action=%s&Version=2011-06-15", action);
-	if (wdn_buf_add(&form, params->ptr, params->len)) {
+	wdn_buf_add(&form, params->ptr, params->len);
+	if (url.failed || form.failed) {
 		wdn_buf_release(&url);
 		wdn_buf_release(&form);
 		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	}
-	xfer_init(&x);
-	for (attempt = 1;; attempt++) {
-		struct curl_slist *hdrs = NULL;
-
-		struct wdn_err e = { 0 };
-
-		rc = base_headers(&hdrs) || add_header(&hdrs, "Content-Type: " FORM_TYPE)
-			? wdn_err_set(err, WDN_ENOMEM, "out of memory") : 0;
-		if (!rc && signer)
-			rc = sts_sign(ch, signer, url.ptr, FORM_TYPE, &form, &hdrs, err);
-		if (!rc)
-			rc = exchange(ch, &x, "POST", url.ptr, hdrs, form.ptr, form.len, err);
-		wdn_http_headers_free(hdrs);
-		if (rc)
-			break;
-		if (!x.curl_code && x.status >= 200 && x.status < 300) {
-			rc = wdn_creds_from_sts_xml(x.body.ptr, x.body.len, out, err);
-			break;
-		}
-		if (x.curl_code) {
-			rc = wdn_err_set(&e, WDN_ENET, "%s", x.error);
-		} else {
-			wdn_aws_parse_error(x.status, x.error_type, x.body.ptr, x.body.len, &e);
-			rc = WDN_EAWS;
-		}
-		if ((transient(&x) || wdn_aws_throttling(e.aws_type)) && attempt < STS_ATTEMPTS) {
-			pause_ms(200L * attempt);
-			continue;
-		}
-		if (err)
-			*err = e;
-		break;
-	}
+	chain_call(&c, "sts", "POST", url.ptr, STS_ATTEMPTS);
+	c.path = "/";
+	c.headers[0] = "Content-Type: " FORM_TYPE;
+	c.body = form.ptr;
+	c.body_len = form.len;
+	c.signer = signer;
+	c.anonymous = !signer;
+	if ((rc = chain_perform(ch, &c)))
+		call_failed(&c, rc, err);
+	else
+		rc = wdn_creds_from_sts_xml(c.resp.ptr, c.resp.len, out, err);
 	if (rc)
-		wdn_err_prefix(err, "STS %s at %.*s: ", action, (int)url.len - 1, url.ptr);
-	xfer_release(&x);
+		wdn_err_prefix(err, "STS %s at %s: ", action, url.ptr);
+	wdn_aws_call_release(&c);
 	wdn_buf_release(&form);
 	wdn_buf_release(&url);
 	return rc;
@@ -819,7 +706,7 @@ static int container_host_ok(const char *url)
 	return 0;
 }
 
-static int from_container(struct chain *ch, struct wdn_creds *c, struct wdn_err *err, char *why,
+static int from_container(struct chain *ch, struct wdn_creds *cr, struct wdn_err *err, char *why,
 			  size_t whyn)
 {
 	const char *rel = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
@@ -827,9 +714,10 @@ static int from_container(struct chain *ch, struct wdn_creds *c, struct wdn_err 
 	const char *tfile = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
 	const char *tenv = env("AWS_CONTAINER_AUTHORIZATION_TOKEN");
 	struct wdn_buf url = WDN_BUF_INIT, tok, line;
-	struct wdn_http_xfer x;
+	struct wdn_aws_call c = { 0 };
 	const char *where;
-	int attempt, rc = 0;
+	char fail[256];
+	int rc = 0;
 
 	wdn_buf_init_secret(&tok, 0);
 	wdn_buf_init_secret(&line, 0);
@@ -837,7 +725,6 @@ static int from_container(struct chain *ch, struct wdn_creds *c, struct wdn_err 
 		say(why, whyn, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI unset");
 		return WDN_ENOTFOUND;
 	}
-	xfer_init(&x);
 	/* the relative URI names the task's credentials: it stays out of messages */
 	if (rel) {
 		wdn_buf_addf(&url, "http://169.254.170.2%s%s", rel[0] == '/' ? "" : "/", rel);
@@ -848,7 +735,6 @@ static int from_container(struct chain *ch, struct wdn_creds *c, struct wdn_err 
 		if (!container_host_ok(full)) {
 			rc = wdn_err_set(err, WDN_ECRED, "AWS_CONTAINER_CREDENTIALS_FULL_URI '%s': plain "
 					 "http only to loopback, 169.254.170.2 or 169.254.170.23", full);
-			xfer_release(&x);
 			wdn_buf_release(&url);
 			return rc;
 		}
@@ -870,48 +756,28 @@ static int from_container(struct chain *ch, struct wdn_creds *c, struct wdn_err 
 		rc = wdn_err_set(err, WDN_ECRED, "the container authorization token holds a line break");
 		goto done;
 	}
-	if (probe(url.ptr, CONTAINER_TIMEOUT_MS, x.error, sizeof(x.error))) {
-		rc = wdn_err_set(err, WDN_ENET, "%s", x.error);
+	if (probe(url.ptr, CONTAINER_TIMEOUT_MS, fail, sizeof(fail))) {
+		rc = wdn_err_set(err, WDN_ENET, "%s", fail);
 		goto done;
 	}
-	for (attempt = 1;; attempt++) {
-		struct curl_slist *hdrs = NULL;
-
-		rc = base_headers(&hdrs) || add_header(&hdrs, "Accept: application/json");
-		if (!rc && tok.len) {
-			wdn_buf_reset(&line);
-			wdn_buf_addf(&line, "Authorization: %s", tok.ptr);
-			rc = add_header(&hdrs, line.ptr);
-		}
-		if (rc)
-			rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
-		else
-			rc = exchange(ch, &x, "GET", url.ptr, hdrs, NULL, 0, err);
-		wdn_http_headers_free(hdrs);
-		if (rc)
-			break;
-		if (!x.curl_code && x.status >= 200 && x.status < 300) {
-			rc = wdn_creds_from_json(x.body.ptr, x.body.len, c, err);
-			break;
-		}
-		if (transient(&x) && attempt < CONTAINER_ATTEMPTS) {
-			pause_ms(200L * attempt);
-			continue;
-		}
-		if (x.curl_code) {
-			rc = wdn_err_set(err, WDN_ENET, "%s", x.error);
-		} else {
-			wdn_aws_parse_error(x.status, x.error_type, x.body.ptr, x.body.len, err);
-			rc = WDN_ECRED;
-		}
-		break;
+	chain_call(&c, "container", "GET", url.ptr, CONTAINER_ATTEMPTS);
+	c.headers[0] = "Accept: application/json";
+	if (tok.len) {
+		wdn_buf_addf(&line, "Authorization: %s", tok.ptr);
+		c.headers[1] = line.ptr;
 	}
+	if (line.failed || url.failed)
+		rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	else if ((rc = chain_perform(ch, &c)))
+		rc = call_failed(&c, rc == WDN_EAWS ? WDN_ECRED : rc, err);
+	else
+		rc = wdn_creds_from_json(c.resp.ptr, c.resp.len, cr, err);
 	if (!rc)
-		snprintf(c->source, sizeof(c->source), "container endpoint");
+		snprintf(cr->source, sizeof(cr->source), "container endpoint");
 done:
 	if (rc)
 		wdn_err_prefix(err, "container credentials at %s: ", where);
-	xfer_release(&x);
+	wdn_aws_call_release(&c);
 	wdn_buf_release(&tok);
 	wdn_buf_release(&line);
 	wdn_buf_release(&url);
@@ -920,27 +786,60 @@ done:
 
 /* ---- 9. EC2 instance metadata (IMDSv2) ------------------------------------------------ */
 
-static int imds_get(struct chain *ch, struct wdn_http_xfer *x, const char *method, const char *url,
-		    const char *hdr, struct wdn_err *err)
+/* The role's credentials out of IMDS's answer: 0, or WDN_ENOTFOUND with why. */
+static int imds_answer(const struct wdn_buf *resp, const char *role, struct wdn_creds *cr,
+		       char *why, size_t whyn)
 {
-	struct curl_slist *hdrs = NULL;
-	int rc;
+	wdn_json j = wdn_json_parse(resp->ptr, resp->len, NULL);
+	const char *code = wdn_json_str(j, "Code");
+	int rc = WDN_ENOTFOUND;
 
-	if (base_headers(&hdrs) || add_header(&hdrs, hdr))
-		rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	if (j && code && strcmp(code, "Success"))
+		say(why, whyn, "role '%s': %s", role, code);
+	else if (!j || creds_from_tree(j, cr, NULL))
+		say(why, whyn, "role '%s': no credentials in the answer", role);
 	else
-		rc = exchange(ch, x, method, url, hdrs, NULL, 0, err);
-	wdn_http_headers_free(hdrs);
+		rc = 0;
+	if (j) {
+		wipe_member(j, "SecretAccessKey");
+		wipe_member(j, "Token");
+	}
+	wdn_json_free(j);
+	if (rc)
+		wdn_creds_release(cr);
+	else
+		snprintf(cr->source, sizeof(cr->source), "instance metadata (%s)", role);
 	return rc;
 }
 
-/* Soft: WDN_ENOTFOUND with why for anything short of credentials. */
-static int from_imds(struct chain *ch, struct wdn_creds *c, struct wdn_err *err, char *why, size_t whyn)
+/* One IMDS request, tried once (the CLI's metadata_service_num_attempts);
+ * hdr carries the session token. Nonzero only when memory ran out. */
+static int imds_get(struct chain *ch, struct wdn_aws_call *c, const char *method,
+		    const struct wdn_buf *url, const char *hdr, struct wdn_err *err)
 {
-	const char *v = env("AWS_EC2_METADATA_DISABLED"), *base;
-	char *conf_ep = NULL, *conf_mode = NULL, *role = NULL;
+	wdn_aws_call_release(c);
+	if (url->failed)
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	chain_call(c, "imds", method, url->ptr, 1);
+	c->headers[0] = hdr;
+	if (chain_perform(ch, c) == WDN_ENOMEM)
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* Why an IMDS request got no answer: the transfer's error. */
+static const char *imds_failed(const struct wdn_aws_call *c)
+{
+	return c->err.code == WDN_ENET ? c->err.msg : NULL;
+}
+
+/* Soft: WDN_ENOTFOUND with why for anything short of credentials. */
+static int from_imds(struct chain *ch, struct wdn_creds *cr, struct wdn_err *err, char *why, size_t whyn)
+{
+	const char *v = env("AWS_EC2_METADATA_DISABLED"), *base, *failed;
+	char *conf_ep = NULL, *conf_mode = NULL, *role = NULL, fail[256];
 	struct wdn_buf url = WDN_BUF_INIT, hdr;
-	struct wdn_http_xfer x;
+	struct wdn_aws_call c = { 0 };
 	int timeout = IMDS_TIMEOUT_MS, rc = WDN_ENOTFOUND;
 	size_t n;
 
@@ -966,79 +865,63 @@ static int from_imds(struct chain *ch, struct wdn_creds *c, struct wdn_err *err,
 	n = strlen(base);
 	while (n && base[n - 1] == '/')
 		n--;
-	xfer_init(&x);
-	if (probe(base, timeout, x.error, sizeof(x.error))) {
-		say(why, whyn, "%.*s: %s", (int)n, base, x.error);
+	if (probe(base, timeout, fail, sizeof(fail))) {
+		say(why, whyn, "%.*s: %s", (int)n, base, fail);
 		goto done;
 	}
 
 	/* the session token first: IMDSv2 refuses the rest without it */
 	wdn_buf_addf(&url, "%.*s/latest/api/token", (int)n, base);
-	if ((rc = imds_get(ch, &x, "PUT", url.ptr, "X-aws-ec2-metadata-token-ttl-seconds: " IMDS_TOKEN_TTL, err)))
+	if ((rc = imds_get(ch, &c, "PUT", &url, "X-aws-ec2-metadata-token-ttl-seconds: " IMDS_TOKEN_TTL, err)))
 		goto done;
 	rc = WDN_ENOTFOUND;
-	if (x.curl_code) {
-		say(why, whyn, "%.*s: %s", (int)n, base, x.error);
+	if ((failed = imds_failed(&c))) {
+		say(why, whyn, "%.*s: %s", (int)n, base, failed);
 		goto done;
 	}
-	if (x.status != 200) {
-		say(why, whyn, "%.*s: no IMDSv2 token (HTTP %ld)", (int)n, base, x.status);
+	if (c.status != 200) {
+		say(why, whyn, "%.*s: no IMDSv2 token (HTTP %ld)", (int)n, base, c.status);
 		goto done;
 	}
-	trim_end(&x.body);
-	wdn_buf_addf(&hdr, "X-aws-ec2-metadata-token: %s", x.body.ptr);
+	trim_end(&c.resp);
+	wdn_buf_addf(&hdr, "X-aws-ec2-metadata-token: %s", c.resp.ptr);
+	if (hdr.failed) {
+		rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
+		goto done;
+	}
 
 	wdn_buf_reset(&url);
 	wdn_buf_addf(&url, "%.*s/latest/meta-data/iam/security-credentials/", (int)n, base);
-	if ((rc = imds_get(ch, &x, "GET", url.ptr, hdr.ptr, err)))
+	if ((rc = imds_get(ch, &c, "GET", &url, hdr.ptr, err)))
 		goto done;
 	rc = WDN_ENOTFOUND;
-	if (x.curl_code || x.status != 200 || !x.body.len) {
-		if (x.status == 404 || (!x.curl_code && x.status == 200))
+	if ((failed = imds_failed(&c)) || c.status != 200 || !c.resp.len) {
+		if (c.status == 404 || (!failed && c.status == 200))
 			say(why, whyn, "no IAM role attached to the instance");
-		else if (x.curl_code)
-			say(why, whyn, "%.*s: %s", (int)n, base, x.error);
+		else if (failed)
+			say(why, whyn, "%.*s: %s", (int)n, base, failed);
 		else
-			say(why, whyn, "%.*s: role list refused (HTTP %ld)", (int)n, base, x.status);
+			say(why, whyn, "%.*s: role list refused (HTTP %ld)", (int)n, base, c.status);
 		goto done;
 	}
-	if (!(role = wdn_strndup(x.body.ptr, strcspn(x.body.ptr, "\r\n")))) {
+	if (!(role = wdn_strndup(c.resp.ptr, strcspn(c.resp.ptr, "\r\n")))) {
 		rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
 		goto done;
 	}
 	wdn_sigv4_uri_encode(&url, role, strlen(role), 1);
-	if ((rc = imds_get(ch, &x, "GET", url.ptr, hdr.ptr, err)))
+	if ((rc = imds_get(ch, &c, "GET", &url, hdr.ptr, err)))
 		goto done;
 	rc = WDN_ENOTFOUND;
-	if (x.curl_code || x.status != 200) {
-		if (x.curl_code)
-			say(why, whyn, "%.*s: %s", (int)n, base, x.error);
+	if ((failed = imds_failed(&c)) || c.status != 200) {
+		if (failed)
+			say(why, whyn, "%.*s: %s", (int)n, base, failed);
 		else
-			say(why, whyn, "role '%s': credentials refused (HTTP %ld)", role, x.status);
+			say(why, whyn, "role '%s': credentials refused (HTTP %ld)", role, c.status);
 		goto done;
 	}
-	{
-		wdn_json j = wdn_json_parse(x.body.ptr, x.body.len, NULL);
-		const char *code = wdn_json_str(j, "Code");
-
-		if (j && code && strcmp(code, "Success"))
-			say(why, whyn, "role '%s': %s", role, code);
-		else if (!j || creds_from_tree(j, c, NULL))
-			say(why, whyn, "role '%s': no credentials in the answer", role);
-		else
-			rc = 0;
-		if (j) {
-			wipe_member(j, "SecretAccessKey");
-			wipe_member(j, "Token");
-		}
-		wdn_json_free(j);
-	}
-	if (rc)
-		wdn_creds_release(c);
-	else
-		snprintf(c->source, sizeof(c->source), "instance metadata (%s)", role);
+	rc = imds_answer(&c.resp, role, cr, why, whyn);
 done:
-	xfer_release(&x);
+	wdn_aws_call_release(&c);
 	wdn_buf_release(&hdr);
 	wdn_buf_release(&url);
 	free(role);
@@ -1220,56 +1103,91 @@ done:
 
 /* ---- 4. IAM Identity Center (SSO) -------------------------------------------------- */
 
-static int from_sso(struct chain *ch, const char *profile, struct wdn_creds *c, struct wdn_err *err)
+struct sso {
+	char *account, *role, *session, *start, *region;
+};
+
+static void sso_release(struct sso *s)
 {
-	char *account = prof_get(ch, profile, "sso_account_id");
-	char *rname = prof_get(ch, profile, "sso_role_name");
-	char *session = prof_get(ch, profile, "sso_session");
-	char *start = NULL, *region = NULL, hash[41], p1[256];
-	struct wdn_buf sec = WDN_BUF_INIT, path = WDN_BUF_INIT, file;
-	struct wdn_buf url = WDN_BUF_INIT, hdr, missing = WDN_BUF_INIT;
-	struct wdn_http_xfer x;
-	wdn_json v = NULL;
-	const char *home = env("HOME"), *ep, *tok, *exp;
-	int64_t expires;
+	free(s->account);
+	free(s->role);
+	free(s->session);
+	free(s->start);
+	free(s->region);
+}
+
+/* The profile's SSO settings, from its sso-session section when it names one;
+ * WDN_ENOTFOUND when the profile is not set up for SSO at all. */
+static int sso_settings(struct chain *ch, const char *profile, struct sso *s, struct wdn_err *err)
+{
+	struct wdn_buf sec = WDN_BUF_INIT, missing = WDN_BUF_INIT;
+	char p1[256];
 	int rc = 0;
 
-	wdn_buf_init_secret(&file, 0); /* the cached SSO token */
-	wdn_buf_init_secret(&hdr, 0);
-	xfer_init(&x);
-	if (!account && !rname) {
-		rc = WDN_ENOTFOUND;
-		goto done;
-	}
-	if (session) {
-		wdn_buf_addf(&sec, "sso-session %s", session);
+	s->account = prof_get(ch, profile, "sso_account_id");
+	s->role = prof_get(ch, profile, "sso_role_name");
+	s->session = prof_get(ch, profile, "sso_session");
+	if (!s->account && !s->role)
+		return WDN_ENOTFOUND;
+	if (s->session) {
+		wdn_buf_addf(&sec, "sso-session %s", s->session);
 		if (!wdn_ini_has_section(ch->config, sec.ptr)) {
 			rc = wdn_err_set(err, WDN_ECRED, "profile '%s': no [sso-session %s] in %s", profile,
-					 session, shown(ch->config, p1, sizeof(p1)));
+					 s->session, shown(ch->config, p1, sizeof(p1)));
 			goto done;
 		}
-		start = nonempty(wdn_ini_get(ch->config, sec.ptr, "sso_start_url"));
-		region = nonempty(wdn_ini_get(ch->config, sec.ptr, "sso_region"));
+		s->start = nonempty(wdn_ini_get(ch->config, sec.ptr, "sso_start_url"));
+		s->region = nonempty(wdn_ini_get(ch->config, sec.ptr, "sso_region"));
 	} else {
-		start = prof_get(ch, profile, "sso_start_url");
-		region = prof_get(ch, profile, "sso_region");
+		s->start = prof_get(ch, profile, "sso_start_url");
+		s->region = prof_get(ch, profile, "sso_region");
 	}
-	if (!account)
+	if (!s->account)
 		wdn_buf_adds(&missing, " sso_account_id");
-	if (!rname)
+	if (!s->role)
 		wdn_buf_adds(&missing, " sso_role_name");
-	if (!start)
+	if (!s->start)
 		wdn_buf_adds(&missing, " sso_start_url");
-	if (!region)
+	if (!s->region)
 		wdn_buf_adds(&missing, " sso_region");
-	if (missing.len) {
+	if (missing.len)
 		rc = wdn_err_set(err, WDN_ECRED, "profile '%s' is set up for SSO but lacks%s%s", profile,
-				 missing.ptr, session ? " (with its sso-session)" : "");
-		goto done;
-	}
+				 missing.ptr, s->session ? " (with its sso-session)" : "");
+done:
+	wdn_buf_release(&sec);
+	wdn_buf_release(&missing);
+	return rc;
+}
 
-	/* the token `aws sso login` cached: named by the session's name, or the start URL's */
-	sha1_hex(session ? session : start, hash);
+/* "2019-11-14T04:05:45Z", or older CLIs' "2019-11-14T04:05:45UTC"; 0 if neither. */
+static int64_t sso_expiry(const char *exp)
+{
+	size_t el = strlen(exp);
+	int utc = el > 3 && !strcmp(exp + el - 3, "UTC");
+	char iso[64];
+	int64_t t;
+
+	snprintf(iso, sizeof(iso), "%.*s%s", (int)(utc ? el - 3 : el), exp, utc ? "Z" : "");
+	return wdn_time_parse(iso, strlen(iso), &t) ? 0 : t;
+}
+
+/*
+ * The token `aws sso login` cached, named by the session's name or the start
+ * URL's SHA-1, into bearer (a secret buffer) as the portal's header line;
+ * refused when missing, unreadable or expired.
+ */
+static int sso_token(const char *profile, const struct sso *s, struct wdn_buf *bearer,
+		     struct wdn_err *err)
+{
+	const char *home = env("HOME"), *tok, *exp;
+	struct wdn_buf path = WDN_BUF_INIT, file;
+	char hash[41], p1[256], when[32];
+	wdn_json v = NULL;
+	int64_t expires;
+	int rc;
+
+	wdn_buf_init_secret(&file, 0);
+	sha1_hex(s->session ? s->session : s->start, hash);
 	wdn_buf_addf(&path, "%s/.aws/sso/cache/%s.json", home ? home : ".", hash);
 	if ((rc = read_small(path.ptr, &file, err))) {
 		if (rc == WDN_ENOTFOUND)
@@ -1287,93 +1205,15 @@ static int from_sso(struct chain *ch, const char *profile, struct wdn_creds *c, 
 				 shown(path.ptr, p1, sizeof(p1)), profile);
 		goto done;
 	}
-	{
-		/* older CLIs wrote "2019-11-14T04:05:45UTC" */
-		size_t el = strlen(exp);
-		char iso[64];
-
-		snprintf(iso, sizeof(iso), "%.*s%s", (int)(el > 3 && !strcmp(exp + el - 3, "UTC") ? el - 3 : el),
-			 exp, el > 3 && !strcmp(exp + el - 3, "UTC") ? "Z" : "");
-		if (wdn_time_parse(iso, strlen(iso), &expires))
-			expires = 0;
-	}
-	if (expires <= wdn_time_now()) {
-		char when[32];
-
+	if ((expires = sso_expiry(exp)) <= wdn_time_now()) {
 		wdn_time_format(expires, when);
 		rc = wdn_err_set(err, WDN_ECRED, "profile '%s': the SSO session '%s' expired%s%s: run "
-				 "'aws sso login --profile %s'", profile, session ? session : start,
+				 "'aws sso login --profile %s'", profile, s->session ? s->session : s->start,
 				 expires ? " at " : "", expires ? when : "", profile);
 		goto done;
 	}
-
-	/* the portal: GetRoleCredentials, unsigned, the token in a header */
-	if ((ep = env("AWS_ENDPOINT_URL_SSO")) || (ep = env("AWS_ENDPOINT_URL"))) {
-		size_t n = strlen(ep);
-
-		while (n && ep[n - 1] == '/')
-			n--;
-		wdn_buf_add(&url, ep, n);
-	} else {
-		wdn_buf_addf(&url, "https://portal.sso.%s.amazonaws.com%s", region,
-			     !strncmp(region, "cn-", 3) ? ".cn" : "");
-	}
-	wdn_buf_adds(&url, "/federation/credentials?account_id=");
-	wdn_sigv4_uri_encode(&url, account, strlen(account), 1);
-	wdn_buf_adds(&url, "&role_name=");
-	wdn_sigv4_uri_encode(&url, rname, strlen(rname), 1);
-	wdn_buf_addf(&hdr, "x-amz-sso_bearer_token: %s", tok);
-	{
-		struct curl_slist *hdrs = NULL;
-		int attempt;
-
-		for (attempt = 1;; attempt++) {
-			if (base_headers(&hdrs) || add_header(&hdrs, hdr.ptr))
-				rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
-			else
-				rc = exchange(ch, &x, "GET", url.ptr, hdrs, NULL, 0, err);
-			wdn_http_headers_free(hdrs);
-			hdrs = NULL;
-			if (rc || !transient(&x) || attempt == STS_ATTEMPTS)
-				break;
-			pause_ms(200L * attempt);
-		}
-	}
-	if (rc)
-		goto done;
-	if (x.curl_code) {
-		rc = wdn_err_set(err, WDN_ENET, "profile '%s': SSO portal %s: %s", profile, url.ptr, x.error);
-	} else if (x.status == 401 || x.status == 403) {
-		rc = wdn_err_set(err, WDN_ECRED, "profile '%s': the SSO session has expired or is not "
-				 "valid for account %s, role %s (HTTP %ld): run 'aws sso login --profile %s'",
-				 profile, account, rname, x.status, profile);
-	} else if (x.status < 200 || x.status >= 300) {
-		wdn_aws_parse_error(x.status, x.error_type, x.body.ptr, x.body.len, err);
-		wdn_err_prefix(err, "profile '%s': SSO portal: ", profile);
-		rc = WDN_ECRED;
-	} else {
-		wdn_json r = wdn_json_parse(x.body.ptr, x.body.len, NULL);
-		wdn_json ms = wdn_json_get(r, "roleCredentials.expiration");
-		const char *id = wdn_json_str(r, "roleCredentials.accessKeyId");
-		const char *secret = wdn_json_str(r, "roleCredentials.secretAccessKey");
-		const char *stok = wdn_json_str(r, "roleCredentials.sessionToken");
-
-		if (!id || !*id || !secret || !*secret) {
-			rc = wdn_err_set(err, WDN_ECRED, "profile '%s': no roleCredentials in the SSO "
-					 "portal's answer", profile);
-		} else {
-			c->key_id = wdn_strdup(id);
-			c->secret = wdn_strdup(secret);
-			c->token = stok && *stok ? wdn_strdup(stok) : NULL;
-			c->expires = ms && YAJL_IS_INTEGER(ms) ? YAJL_GET_INTEGER(ms) / 1000 : WDN_TIME_NONE;
-			snprintf(c->source, sizeof(c->source), "profile %s: sso", profile);
-		}
-		if (r) {
-			wipe_member(r, "roleCredentials.secretAccessKey");
-			wipe_member(r, "roleCredentials.sessionToken");
-		}
-		wdn_json_free(r);
-	}
+	if (wdn_buf_addf(bearer, "x-amz-sso_bearer_token: %s", tok))
+		rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
 done:
 	if (v) {
 		wipe_member(v, "accessToken");
@@ -1381,18 +1221,88 @@ done:
 		wipe_member(v, "clientSecret");
 	}
 	wdn_json_free(v);
-	xfer_release(&x);
 	wdn_buf_release(&file);
-	wdn_buf_release(&hdr);
-	wdn_buf_release(&url);
 	wdn_buf_release(&path);
-	wdn_buf_release(&sec);
-	wdn_buf_release(&missing);
-	free(account);
-	free(rname);
-	free(session);
-	free(start);
-	free(region);
+	return rc;
+}
+
+/* The portal's roleCredentials into c. */
+static int sso_answer(const char *profile, const struct wdn_buf *resp, struct wdn_creds *c,
+		      struct wdn_err *err)
+{
+	wdn_json r = wdn_json_parse(resp->ptr, resp->len, NULL);
+	wdn_json ms = wdn_json_get(r, "roleCredentials.expiration");
+	const char *id = wdn_json_str(r, "roleCredentials.accessKeyId");
+	const char *secret = wdn_json_str(r, "roleCredentials.secretAccessKey");
+	const char *stok = wdn_json_str(r, "roleCredentials.sessionToken");
+	int rc = 0;
+
+	if (!id || !*id || !secret || !*secret) {
+		rc = wdn_err_set(err, WDN_ECRED, "profile '%s': no roleCredentials in the SSO "
+				 "portal's answer", profile);
+	} else {
+		c->key_id = wdn_strdup(id);
+		c->secret = wdn_strdup(secret);
+		c->token = stok && *stok ? wdn_strdup(stok) : NULL;
+		c->expires = ms && YAJL_IS_INTEGER(ms) ? YAJL_GET_INTEGER(ms) / 1000 : WDN_TIME_NONE;
+		snprintf(c->source, sizeof(c->source), "profile %s: sso", profile);
+	}
+	if (r) {
+		wipe_member(r, "roleCredentials.secretAccessKey");
+		wipe_member(r, "roleCredentials.sessionToken");
+	}
+	wdn_json_free(r);
+	return rc;
+}
+
+/* GetRoleCredentials at the portal: unsigned, the token in a header. */
+static int sso_portal(struct chain *ch, const char *profile, const struct sso *s,
+		      const struct wdn_buf *bearer, struct wdn_creds *c, struct wdn_err *err)
+{
+	struct wdn_buf url = WDN_BUF_INIT;
+	struct wdn_aws_call call = { 0 };
+	int rc;
+
+	wdn_aws_endpoint_of("sso", "portal.sso", s->region, &url, NULL);
+	wdn_buf_adds(&url, "/federation/credentials?account_id=");
+	wdn_sigv4_uri_encode(&url, s->account, strlen(s->account), 1);
+	wdn_buf_adds(&url, "&role_name=");
+	wdn_sigv4_uri_encode(&url, s->role, strlen(s->role), 1);
+	if (url.failed) {
+		wdn_buf_release(&url);
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	}
+	chain_call(&call, "sso", "GET", url.ptr, STS_ATTEMPTS);
+	call.headers[0] = bearer->ptr;
+	if (!(rc = chain_perform(ch, &call))) {
+		rc = sso_answer(profile, &call.resp, c, err);
+	} else if (rc == WDN_ENET) {
+		rc = wdn_err_set(err, WDN_ENET, "profile '%s': SSO portal %s: %s", profile, url.ptr,
+				 call.err.msg);
+	} else if (call.status == 401 || call.status == 403) {
+		rc = wdn_err_set(err, WDN_ECRED, "profile '%s': the SSO session has expired or is not "
+				 "valid for account %s, role %s (HTTP %ld): run 'aws sso login --profile %s'",
+				 profile, s->account, s->role, call.status, profile);
+	} else {
+		rc = call_failed(&call, rc == WDN_EAWS ? WDN_ECRED : rc, err);
+		wdn_err_prefix(err, "profile '%s': SSO portal: ", profile);
+	}
+	wdn_aws_call_release(&call);
+	wdn_buf_release(&url);
+	return rc;
+}
+
+static int from_sso(struct chain *ch, const char *profile, struct wdn_creds *c, struct wdn_err *err)
+{
+	struct sso s = { 0 };
+	struct wdn_buf bearer;
+	int rc;
+
+	wdn_buf_init_secret(&bearer, 0);
+	if (!(rc = sso_settings(ch, profile, &s, err)) && !(rc = sso_token(profile, &s, &bearer, err)))
+		rc = sso_portal(ch, profile, &s, &bearer, c, err);
+	wdn_buf_release(&bearer);
+	sso_release(&s);
 	return rc;
 }
 
@@ -1491,7 +1401,6 @@ done:
 			err->code = rc;
 	}
 	wdn_buf_release(&ch.tried);
-	wdn_http_free(ch.http);
 	free(ch.config);
 	free(ch.credentials);
 	return rc;

@@ -30,13 +30,6 @@ static int next_body(void *ctx, const void *p, size_t n)
 	return wdn_buf_add(&nx->payload, p, n);
 }
 
-static void pause_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /* GET .../invocation/next: the payload and its request ID. */
 static int next(struct wdn_http *http, const char *api, struct next *nx, struct wdn_err *err)
 {
@@ -80,7 +73,7 @@ static int next(struct wdn_http *http, const char *api, struct next *nx, struct 
 					 x.error[0] ? x.error : "no answer");
 			break;
 		}
-		pause_ms(attempt < 5 ? 50L << attempt : 1000);
+		wdn_aws_backoff(attempt - 1);
 	}
 	nx->x = NULL;
 	wdn_http_headers_free(hdrs);
@@ -127,7 +120,7 @@ static int post(struct wdn_http *http, const char *api, const char *path, const 
 				      : wdn_err_set(err, WDN_ENET, "POST %s: %s", path, x.error);
 			break;
 		}
-		pause_ms(100L << attempt);
+		wdn_aws_backoff(attempt - 1);
 	}
 	wdn_http_headers_free(hdrs);
 	wdn_buf_release(&x.body);

@@ -129,24 +129,6 @@ static void wipe_release(struct wdn_buf *b)
 
 /* ---- dates ---------------------------------------------------------------- */
 
-/* Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
- * civil_from_days): no gmtime, no locale, no time zone. */
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-	int64_t era;
-	unsigned doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = (unsigned)(z - era * 146097);
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
 static void put_digits(char *out, unsigned v, int n)
 {
 	while (n--) {
@@ -158,7 +140,7 @@ static void put_digits(char *out, unsigned v, int n)
 int wdn_sigv4_amz_date(int64_t t, char out[17])
 {
 	int64_t days, secs, y;
-	unsigned m, d;
+	int m, d;
 
 	/* 0000-01-01T00:00:00Z .. 9999-12-31T23:59:59Z */
 	if (t < INT64_C(-62167219200) || t > INT64_C(253402300799)) {
@@ -171,10 +153,10 @@ int wdn_sigv4_amz_date(int64_t t, char out[17])
 		secs += 86400;
 		days--;
 	}
-	civil_from_days(days, &y, &m, &d);
+	wdn_time_civil_from_days(days, &y, &m, &d);
 	put_digits(out, (unsigned)y, 4);
-	put_digits(out + 4, m, 2);
-	put_digits(out + 6, d, 2);
+	put_digits(out + 4, (unsigned)m, 2);
+	put_digits(out + 6, (unsigned)d, 2);
 	out[8] = 'T';
 	put_digits(out + 9, (unsigned)(secs / 3600), 2);
 	put_digits(out + 11, (unsigned)(secs / 60 % 60), 2);

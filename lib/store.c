@@ -21,21 +21,17 @@ char *wdn_store_default_path(void)
 /* mkdir -p of the directories above path, private to the user. */
 static int make_parents(const char *path, struct wdn_err *err)
 {
-	char *p = wdn_strdup(path), *s;
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int rc;
 
-	if (!p)
+	if (!slash || slash == path)
+		return 0;
+	if (!(dir = wdn_strndup(path, (size_t)(slash - path))))
 		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
-	for (s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
-		*s = '\0';
-		if (mkdir(p, 0700) && errno != EEXIST) {
-			wdn_err_set(err, WDN_EIO, "cannot create directory '%s': %s", p, strerror(errno));
-			free(p);
-			return WDN_EIO;
-		}
-		*s = '/';
-	}
-	free(p);
-	return 0;
+	rc = wdn_fs_mkdirs(dir, 0700, err);
+	free(dir);
+	return rc;
 }
 
 int wdn_store_open(const char *url, int flags, const struct wdn_store_opts *opts,

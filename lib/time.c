@@ -5,8 +5,8 @@
 #include <string.h>
 #include <time.h>
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d)
+/* Howard Hinnant's algorithms: the one copy, used by SigV4's dates too. */
+int64_t wdn_time_days_from_civil(int64_t y, int m, int d)
 {
 	int64_t era, yoe, doy, doe;
 
@@ -18,7 +18,7 @@ static int64_t days_from_civil(int64_t y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+void wdn_time_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {
 	int64_t era, doe, yoe, doy, mp;
 
@@ -106,7 +106,7 @@ static int parse_iso(struct cursor *c, int64_t *out)
 	}
 	if (c->p != c->end || !valid_ymdhms(y, mo, d, h, mi, s))
 		return -1;
-	*out = days_from_civil(y, (int)mo, (int)d) * 86400 + h * 3600 + mi * 60 + s - off;
+	*out = wdn_time_days_from_civil(y, (int)mo, (int)d) * 86400 + h * 3600 + mi * 60 + s - off;
 	/* an offset must not carry the time out of the years we write back */
 	return *out < 0 || *out > 253402300799LL ? -1 : 0;
 }
@@ -146,7 +146,7 @@ static int parse_expiration(struct cursor *c, int64_t *out)
 	c->p += 2;
 	if (!valid_ymdhms(y, mo, d, h, mi, s))
 		return -1;
-	*out = days_from_civil(y, (int)mo, (int)d) * 86400 + h * 3600 + mi * 60 + s;
+	*out = wdn_time_days_from_civil(y, (int)mo, (int)d) * 86400 + h * 3600 + mi * 60 + s;
 	return 0;
 }
 
@@ -170,7 +170,7 @@ void wdn_time_format(int64_t t, char buf[32])
 		secs += 86400;
 		days--;
 	}
-	civil_from_days(days, &y, &m, &d);
+	wdn_time_civil_from_days(days, &y, &m, &d);
 	snprintf(buf, 32, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, m, d,
 		 (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
 }

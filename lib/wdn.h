@@ -125,6 +125,13 @@ uint64_t wdn_hash(uint64_t h, const void *p, size_t n);
 uint64_t wdn_hash_str(const char *s); /* of a whole string, from WDN_HASH_INIT */
 char *wdn_strdup(const char *s);            /* NULL for NULL */
 
+/* ---- directories (fs.c) ---------------------------------------------------- */
+
+/* mkdir -p: path and every directory above it, new ones with mode; those that
+ * exist already are fine. 0 or WDN_EIO / WDN_ENOMEM with err naming the one
+ * that could not be made. */
+int wdn_fs_mkdirs(const char *path, unsigned mode, struct wdn_err *err);
+
 /* ---- time (time.c) -------------------------------------------------------- */
 
 /* Seconds since the epoch, UTC. WDN_TIME_NONE means unknown / not set. */
@@ -138,6 +145,10 @@ int wdn_time_parse(const char *s, size_t len, int64_t *out);
 /* "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
 void wdn_time_format(int64_t t, char buf[32]);
 int64_t wdn_time_now(void);
+/* Days since 1970-01-01 of a proleptic Gregorian date (month 1-12), and back:
+ * no gmtime, no locale, no time zone. */
+int64_t wdn_time_days_from_civil(int64_t y, int m, int d);
+void wdn_time_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
 
 /* ---- access key facts (key.c) -------------------------------------------- */
 
@@ -808,9 +819,16 @@ char *wdn_aws_profile_get(const struct wdn_aws *a, const char *key);
 /* DynamoDB's JSON API: one operation, body in, body out (resp). */
 int wdn_ddb_call(struct wdn_aws *a, const char *op, const char *body, size_t len,
 		 struct wdn_buf *resp, struct wdn_err *err);
-/* Base URL for service; custom is set for an endpoint given by option or environment. */
+/* Base URL for service (no trailing '/'): the client's --endpoint-url, else as
+ * wdn_aws_endpoint_of in the client's region; custom (may be NULL) is set for
+ * an endpoint given by option or environment. */
 int wdn_aws_endpoint(const struct wdn_aws *a, const char *service, struct wdn_buf *url,
 		     int *custom);
+/* The one endpoint rule: AWS_ENDPOINT_URL_<SERVICE>, else AWS_ENDPOINT_URL,
+ * else https://<host>.<region>.amazonaws.com (".com.cn" in China); host NULL
+ * means service ("portal.sso" for the SSO portal, whose service is "sso"). */
+int wdn_aws_endpoint_of(const char *service, const char *host, const char *region,
+			struct wdn_buf *url, int *custom);
 /* Current credentials (resolving or refreshing them). */
 int wdn_aws_creds(struct wdn_aws *a, const struct wdn_creds **out, struct wdn_err *err);
 /* Credentials from a JSON answer (credential_process, container endpoint). */
@@ -834,6 +852,13 @@ struct wdn_aws_call {
 	int (*on_body)(void *ctx, const void *p, size_t n); /* stream a 2xx body */
 	void *ctx;
 	struct wdn_buf *meta;     /* keep x-amz-meta-* response headers here (or NULL) */
+	/* who signs: NULL for the client's credentials; the credential chain,
+	 * which is finding those, names its own (AssumeRole's source) */
+	const struct wdn_creds *signer;
+	int anonymous;            /* no SigV4: headers[] sent as they are */
+	int max_attempts;         /* 0: the client's (AWS_MAX_ATTEMPTS) */
+	size_t resp_max;          /* 0: 16 MiB */
+	int secret_resp;          /* the answer holds credentials: resp is a secret buffer */
 	/* results */
 	long status;
 	struct wdn_buf resp;      /* the body, when not streamed */
@@ -857,6 +882,9 @@ int wdn_aws_json_call(struct wdn_aws *a, const char *service, const char *url_ba
 int wdn_aws_perform(struct wdn_aws *a, struct wdn_aws_call **calls, size_t n);
 /* Is this AWS error code a throttling one? */
 int wdn_aws_throttling(const char *code);
+/* Sleep before retry round (0 for the first retry): full jitter, up to
+ * 100 ms << round, never above 5 s. The one backoff, for every retry loop. */
+void wdn_aws_backoff(int round);
 /* Parse an AWS error into err: the JSON body's __type/code and message, the
  * XML body's Code and Message, or the X-Amzn-ErrorType header (type_header,
  * may be NULL) when the body names none. */

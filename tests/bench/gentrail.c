@@ -21,6 +21,8 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include "wdn.h"
+
 /* ---------- growable byte buffer ---------- */
 
 typedef struct {
@@ -196,16 +198,11 @@ static void put_uuid(buf *b)
 	put(b, u, 36);
 }
 
-/* ---------- civil time (days-from-civil, after H. Hinnant) ---------- */
+/* ---------- civil time (libwdn's days-from-civil) ---------- */
 
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
+	return wdn_time_days_from_civil(y, (int)m, (int)d);
 }
 
 typedef struct {
@@ -216,20 +213,17 @@ typedef struct {
 static civil civil_from(int64_t t)
 {
 	civil c;
-	int64_t z = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+	int64_t z = t >= 0 ? t / 86400 : (t - 86399) / 86400, y;
 	unsigned sod = (unsigned)(t - z * 86400);
+	int m, d;
+
 	c.h = sod / 3600;
 	c.mi = sod / 60 % 60;
 	c.s = sod % 60;
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-	c.d = doy - (153 * mp + 2) / 5 + 1;
-	c.mo = mp < 10 ? mp + 3 : mp - 9;
-	c.y = (int)((int64_t)yoe + era * 400 + (c.mo <= 2));
+	wdn_time_civil_from_days(z, &y, &m, &d);
+	c.y = (int)y;
+	c.mo = (unsigned)m;
+	c.d = (unsigned)d;
 	return c;
 }
 
@@ -1569,15 +1563,9 @@ static void setup(void)
 
 static void mkdirs(char *path)
 {
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(path, 0755) && errno != EEXIST)
-			die("cannot create directory", path);
-		*p = '/';
-	}
-	if (mkdir(path, 0755) && errno != EEXIST)
+	struct wdn_err err;
+
+	if (wdn_fs_mkdirs(path, 0755, &err))
 		die("cannot create directory", path);
 }
 

@@ -11,7 +11,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -509,6 +511,325 @@ static void test_sts_xml(void)
 	is_int(wdn_creds_from_sts_xml("<a><b>", 6, &c, &err), WDN_ECRED, "malformed XML is refused");
 }
 
+/* ---- the chain's requests on the shared transport ------------------------------ */
+
+/*
+ * A scripted HTTP server in a child process: connection i gets answers[i]
+ * (the last one again past the end), each request is logged as
+ * "METHOD TARGET SIGNER" where SIGNER is the key ID of a SigV4 Authorization,
+ * "token" for any other Authorization, "-" for none.
+ */
+struct script {
+	pid_t pid;
+	char url[64], log[400];
+};
+
+static char *answer(int status, const char *type, const char *body)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+
+	wdn_buf_addf(&b, "HTTP/1.1 %d Scripted\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+		     "Connection: close\r\n\r\n%s", status, type, strlen(body), body);
+	return wdn_buf_detach(&b, NULL);
+}
+
+/* One connection: 1 if it carried a request (the chain's probes carry none). */
+static int serve_one(int fd, const char *reply, FILE *log)
+{
+	char req[65536], signer[64] = "-", *end = NULL, *auth, *cl;
+	size_t n = 0, want = 0;
+	ssize_t r;
+
+	while (n < sizeof(req) - 1 && (r = read(fd, req + n, sizeof(req) - 1 - n)) > 0) {
+		n += (size_t)r;
+		req[n] = '\0';
+		if (!end && (end = strstr(req, "\r\n\r\n"))) {
+			cl = strcasestr(req, "\r\ncontent-length:");
+			want = (size_t)(end + 4 - req) + (cl ? strtoul(cl + 17, NULL, 10) : 0);
+		}
+		if (end && n >= want)
+			break;
+	}
+	req[n] = '\0';
+	if (!n)
+		return 0;
+	if ((auth = strcasestr(req, "\r\nauthorization:"))) {
+		char *cred = strstr(auth, "Credential=");
+
+		if (cred && cred < strstr(auth + 2, "\r\n"))
+			snprintf(signer, sizeof(signer), "%.*s", (int)strcspn(cred + 11, "/"), cred + 11);
+		else
+			snprintf(signer, sizeof(signer), "token");
+	}
+	/* the request line without its " HTTP/1.1" */
+	end = memchr(req, ' ', n) ? strstr(strchr(req, ' ') + 1, " HTTP/") : NULL;
+	fprintf(log, "%.*s %s\n", (int)(end ? (size_t)(end - req) : strcspn(req, "\r\n")), req, signer);
+	fflush(log);
+	return write(fd, reply, strlen(reply)) >= 0;
+}
+
+static int script_start(struct script *s, char *const *answers, size_t n)
+{
+	struct sockaddr_in sa = { 0 };
+	socklen_t sl = sizeof(sa);
+	int l;
+	size_t i;
+
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	snprintf(s->log, sizeof(s->log), "%s/script.log", dir);
+	put(s->log, "");
+	if ((l = socket(AF_INET, SOCK_STREAM, 0)) < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(l, 16) || getsockname(l, (struct sockaddr *)&sa, &sl))
+		return -1;
+	snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%d", ntohs(sa.sin_port));
+	if ((s->pid = fork()) < 0)
+		return -1;
+	if (!s->pid) {
+		FILE *log = fopen(s->log, "a");
+
+		for (i = 0; log;) {
+			int fd = accept(l, NULL, NULL);
+
+			if (fd < 0)
+				_exit(1);
+			if (serve_one(fd, answers[i < n ? i : n - 1], log))
+				i++;
+			close(fd);
+		}
+		_exit(0);
+	}
+	close(l);
+	return 0;
+}
+
+/* Stop the server: its log into out. */
+static void script_stop(struct script *s, char *out, size_t n)
+{
+	FILE *f;
+	size_t got = 0;
+
+	kill(s->pid, SIGTERM);
+	waitpid(s->pid, NULL, 0);
+	out[0] = '\0';
+	if ((f = fopen(s->log, "r"))) {
+		got = fread(out, 1, n - 1, f);
+		fclose(f);
+	}
+	out[got] = '\0';
+}
+
+static const char sts_ok[] =
+	"<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>ASIASCRIPTEDROLE0001</AccessKeyId>"
+	"<SecretAccessKey>scripted-secret</SecretAccessKey><SessionToken>scripted-token</SessionToken>"
+	"<Expiration>2031-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>";
+#define XML_ERR(code) "<ErrorResponse><Error><Code>" code "</Code><Message>scripted</Message></Error></ErrorResponse>"
+
+/* Resolve for a client of profile whose own --endpoint-url is endpoint. */
+static int resolve_ep(const char *profile, const char *endpoint, struct wdn_creds *c, struct wdn_err *err)
+{
+	struct wdn_aws *a;
+	int rc;
+
+	memset(err, 0, sizeof(*err));
+	memset(c, 0, sizeof(*c));
+	if (wdn_aws_new(profile, NULL, endpoint, &a, err))
+		return -100;
+	rc = wdn_creds_resolve(a, c, err);
+	wdn_aws_free(a);
+	return rc;
+}
+
+static void test_sts_retry(void)
+{
+	char *ans[3] = { answer(503, "text/xml", XML_ERR("ServiceUnavailable")),
+			 answer(400, "text/xml", XML_ERR("Throttling")), answer(200, "text/xml", sts_ok) };
+	struct script s;
+	struct wdn_creds c;
+	struct wdn_err err;
+	char log[4096], want[400];
+	int rc;
+
+	clean_env();
+	files("[profile r]\nrole_arn = arn:aws:iam::123456789012:role/R\nsource_profile = b\n",
+	      "[b]\naws_access_key_id = AKIASCRIPTEDSOURCE01\naws_secret_access_key = s\n");
+	if (script_start(&s, ans, 3)) {
+		skip("no loopback listener");
+		goto done;
+	}
+	setenv("AWS_ENDPOINT_URL_STS", s.url, 1);
+	/* the client's own --endpoint-url is for its service, not STS */
+	rc = resolve_ep("r", "http://127.0.0.1:9", &c, &err);
+	script_stop(&s, log, sizeof(log));
+	is_int(rc, 0, "AssumeRole after a 503 and a Throttling answer: %s", err.msg);
+	is_str(c.key_id, "ASIASCRIPTEDROLE0001", "the role's key");
+	is_str(log, "POST / AKIASCRIPTEDSOURCE01\nPOST / AKIASCRIPTEDSOURCE01\nPOST / AKIASCRIPTEDSOURCE01\n",
+	       "three attempts at AWS_ENDPOINT_URL_STS, each signed by the source profile's key");
+	wdn_creds_release(&c);
+
+	/* never better: three attempts, then STS's answer named */
+	if (script_start(&s, ans, 1)) {
+		skip("no loopback listener");
+		goto done;
+	}
+	setenv("AWS_ENDPOINT_URL_STS", s.url, 1);
+	rc = resolve("r", &c, &err);
+	script_stop(&s, log, sizeof(log));
+	ok(rc != 0, "STS answering 503 each time: fails");
+	is_str(log, "POST / AKIASCRIPTEDSOURCE01\nPOST / AKIASCRIPTEDSOURCE01\nPOST / AKIASCRIPTEDSOURCE01\n",
+	       "after three attempts");
+	snprintf(want, sizeof(want), "role arn:aws:iam::123456789012:role/R: STS AssumeRole at %s: "
+		 "ServiceUnavailable (HTTP 503): scripted", s.url);
+	ok(has(err.msg, want), "naming the role, the endpoint and STS's answer: %s", err.msg);
+done:
+	free(ans[0]);
+	free(ans[1]);
+	free(ans[2]);
+	clean_env();
+}
+
+static void test_web_identity_unsigned(void)
+{
+	char *ans[2] = { answer(500, "text/xml", XML_ERR("InternalFailure")), answer(200, "text/xml", sts_ok) };
+	struct script s;
+	struct wdn_creds c;
+	struct wdn_err err;
+	char log[4096], tok[400];
+	int rc;
+
+	clean_env();
+	files("", "");
+	snprintf(tok, sizeof(tok), "%s/web-token", dir);
+	put(tok, "eyJ.scripted.sig\n");
+	if (script_start(&s, ans, 2)) {
+		skip("no loopback listener");
+		goto done;
+	}
+	setenv("AWS_ENDPOINT_URL", s.url, 1); /* the general variable serves STS too */
+	setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/W", 1);
+	setenv("AWS_WEB_IDENTITY_TOKEN_FILE", tok, 1);
+	rc = resolve(NULL, &c, &err);
+	script_stop(&s, log, sizeof(log));
+	is_int(rc, 0, "web identity after a 500: %s", err.msg);
+	is_str(log, "POST / -\nPOST / -\n", "two attempts at AWS_ENDPOINT_URL, neither signed");
+	wdn_creds_release(&c);
+done:
+	free(ans[0]);
+	free(ans[1]);
+	clean_env();
+}
+
+static void test_container_retry(void)
+{
+	char *ans[1] = { answer(500, "application/json", "{\"code\":\"InternalError\",\"message\":\"scripted\"}") };
+	char *good[2] = { answer(429, "application/json", "{}"),
+			  answer(200, "application/json", "{\"AccessKeyId\":\"ASIASCRIPTEDECS00001\","
+				 "\"SecretAccessKey\":\"x\",\"Token\":\"y\",\"Expiration\":\"2031-01-01T00:00:00Z\"}") };
+	struct script s;
+	struct wdn_creds c;
+	struct wdn_err err;
+	char log[4096], url[128], want[300];
+	int rc;
+
+	clean_env();
+	files("", "");
+	if (script_start(&s, ans, 1)) {
+		skip("no loopback listener");
+		goto done;
+	}
+	snprintf(url, sizeof(url), "%s/creds", s.url);
+	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);
+	setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "scripted-container-token", 1);
+	rc = resolve(NULL, &c, &err);
+	script_stop(&s, log, sizeof(log));
+	is_int(rc, WDN_ECRED, "a container endpoint answering 500: WDN_ECRED");
+	is_str(log, "GET /creds token\nGET /creds token\nGET /creds token\n", "after three attempts, with the token");
+	snprintf(want, sizeof(want), "container credentials at %s: InternalError (HTTP 500): scripted", url);
+	ok(has(err.msg, want), "saying where and what came back: %s", err.msg);
+	ok(!has(err.msg, "scripted-container-token"), "without the token");
+
+	if (script_start(&s, good, 2)) {
+		skip("no loopback listener");
+		goto done;
+	}
+	snprintf(url, sizeof(url), "%s/creds", s.url);
+	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);
+	rc = resolve(NULL, &c, &err);
+	script_stop(&s, log, sizeof(log));
+	is_int(rc, 0, "429, then the credentials: %s", err.msg);
+	is_str(c.key_id, "ASIASCRIPTEDECS00001", "the container's key");
+	is_str(log, "GET /creds token\nGET /creds token\n", "two attempts");
+	wdn_creds_release(&c);
+done:
+	free(ans[0]);
+	free(good[0]);
+	free(good[1]);
+	clean_env();
+}
+
+static void test_sso_retry(void)
+{
+	char *ans[2] = { answer(503, "application/json", "{}"),
+			 answer(200, "application/json", "{\"roleCredentials\":{\"accessKeyId\":\"ASIASCRIPTEDSSO00001\","
+				"\"secretAccessKey\":\"x\",\"sessionToken\":\"y\",\"expiration\":1924992000000}}") };
+	struct script s;
+	struct wdn_creds c;
+	struct wdn_err err;
+	char log[4096], p[600];
+	int rc;
+
+	clean_env();
+	files("[profile s]\nsso_session = my-sso\nsso_account_id = 111122223333\nsso_role_name = Dev Role\n"
+	      "[sso-session my-sso]\nsso_start_url = https://my-sso-portal.awsapps.com/start\n"
+	      "sso_region = eu-west-1\n", "");
+	snprintf(p, sizeof(p), "%s/.aws/sso/cache/0ad374308c5a4e22f723adf10145eafad7c4031c.json", home);
+	put(p, "{\"accessToken\": \"sso-secret-token\", \"expiresAt\": \"2099-01-01T00:00:00Z\"}");
+	if (script_start(&s, ans, 2)) {
+		skip("no loopback listener");
+		goto done;
+	}
+	setenv("AWS_ENDPOINT_URL_SSO", s.url, 1);
+	rc = resolve("s", &c, &err);
+	script_stop(&s, log, sizeof(log));
+	is_int(rc, 0, "the SSO portal after a 503: %s", err.msg);
+	is_str(c.key_id, "ASIASCRIPTEDSSO00001", "the role's key");
+	is_int(c.expires, 1924992000, "expiring when the portal said");
+	is_str(log, "GET /federation/credentials?account_id=111122223333&role_name=Dev%20Role -\n"
+	       "GET /federation/credentials?account_id=111122223333&role_name=Dev%20Role -\n",
+	       "two GetRoleCredentials at AWS_ENDPOINT_URL_SSO, unsigned");
+	wdn_creds_release(&c);
+done:
+	free(ans[0]);
+	free(ans[1]);
+	unlink(p);
+	clean_env();
+}
+
+static void test_imds_once(void)
+{
+	char *ans[1] = { answer(500, "text/plain", "") };
+	struct script s;
+	struct wdn_creds c;
+	struct wdn_err err;
+	char log[4096];
+
+	clean_env();
+	files("", "");
+	if (script_start(&s, ans, 1)) {
+		skip("no loopback listener");
+		goto done;
+	}
+	unsetenv("AWS_EC2_METADATA_DISABLED");
+	setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", s.url, 1);
+	resolve(NULL, &c, &err);
+	script_stop(&s, log, sizeof(log));
+	is_str(log, "PUT /latest/api/token -\n", "IMDS: the token PUT is tried once");
+	ok(has(err.msg, "no IMDSv2 token (HTTP 500)"), "and fails softly: %s", err.msg);
+done:
+	free(ans[0]);
+	clean_env();
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -540,6 +861,11 @@ int main(void)
 	test_roles();
 	test_sso();
 	test_sts_xml();
+	test_sts_retry();
+	test_web_identity_unsigned();
+	test_container_retry();
+	test_sso_retry();
+	test_imds_once();
 
 	{
 		char cmd[400];

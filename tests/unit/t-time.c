@@ -197,6 +197,42 @@ static void test_format(void)
 	ok(wdn_time_now() > 1600000000, "wdn_time_now is a plausible epoch time");
 }
 
+/* The one civil-date conversion: both ways agree over four centuries, on
+ * dates chosen for their edges, and SigV4's dates are the same dates. */
+static void test_civil(void)
+{
+	static const struct { int64_t y; int m, d; int64_t days; } known[] = {
+		{ 1970, 1, 1, 0 }, { 1969, 12, 31, -1 }, { 2000, 2, 29, 11016 }, { 2000, 3, 1, 11017 },
+		{ 1900, 3, 1, -25508 }, { 2021, 7, 3, 18811 }, { 0, 1, 1, -719528 }, { 9999, 12, 31, 2932896 },
+	};
+	int64_t z, y, bad = 0;
+	int m, d;
+	size_t i;
+	char a[17], f[32];
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		is_int(wdn_time_days_from_civil(known[i].y, known[i].m, known[i].d), known[i].days,
+		       "%04lld-%02d-%02d is day %lld", (long long)known[i].y, known[i].m, known[i].d,
+		       (long long)known[i].days);
+		wdn_time_civil_from_days(known[i].days, &y, &m, &d);
+		ok(y == known[i].y && m == known[i].m && d == known[i].d, "and back (%lld-%d-%d)",
+		   (long long)y, m, d);
+	}
+	for (z = -146097 * 2; z < 146097 * 2; z += 7) {
+		wdn_time_civil_from_days(z, &y, &m, &d);
+		if (m < 1 || m > 12 || d < 1 || d > 31 || wdn_time_days_from_civil(y, m, d) != z)
+			bad++;
+	}
+	is_int(bad, 0, "every seventh day of 800 years round-trips");
+	for (z = -719528; z <= 2932896; z += 9973) {
+		wdn_sigv4_amz_date(z * 86400 + 3723, a);
+		wdn_time_format(z * 86400 + 3723, f);
+		if (memcmp(a, f, 4) || memcmp(a + 4, f + 5, 2) || memcmp(a + 6, f + 8, 2))
+			bad++;
+	}
+	is_int(bad, 0, "SigV4's dates and wdn_time_format's agree");
+}
+
 int main(void)
 {
 	(void)skip;
@@ -204,5 +240,6 @@ int main(void)
 	test_leap();
 	test_expiration();
 	test_format();
+	test_civil();
 	return done_testing();
 }

@@ -1,0 +1,30 @@
+/* Directories: the one mkdir -p. */
+#include "wdn.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int wdn_fs_mkdirs(const char *path, unsigned mode, struct wdn_err *err)
+{
+	char *p = wdn_strdup(path), *s;
+	int rc = 0;
+
+	if (!p)
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	/* each directory above path, then path itself; those there already are fine */
+	for (s = strchr(p + 1, '/');; s = strchr(s + 1, '/')) {
+		if (s)
+			*s = '\0';
+		if (*p && mkdir(p, (mode_t)mode) && errno != EEXIST) {
+			rc = wdn_err_set(err, WDN_EIO, "cannot create directory '%s': %s", p, strerror(errno));
+			break;
+		}
+		if (!s)
+			break;
+		*s = '/';
+	}
+	free(p);
+	return rc;
+}
