@@ -13,23 +13,10 @@
 #include <unistd.h>
 #include <libdeflate.h>
 
+/* -1 with errno set, as the callers report it */
 static int out_mkdirs(const char *path)
 {
-	char *p = wdn_strdup(path), *s;
-	int rc = 0;
-
-	if (!p)
-		return -1;
-	for (s = p + 1; !rc && (s = strchr(s, '/')); s++) {
-		*s = '\0';
-		if (mkdir(p, 0755) && errno != EEXIST)
-			rc = -1;
-		*s = '/';
-	}
-	if (!rc && mkdir(p, 0755) && errno != EEXIST)
-		rc = -1;
-	free(p);
-	return rc;
+	return wdn_fs_mkdirs(path, 0755, NULL) ? -1 : 0;
 }
 
 static int out_write_all(int fd, const void *p, size_t n)

@@ -404,8 +404,7 @@ static void test_forms(void)
 	wdn_buf_reset(&b);
 
 	json_lines(&b, 0, 3, "\n");
-	b.len--; /* no newline at the end */
-	b.ptr[b.len] = '\0';
+	wdn_buf_setlen(&b, b.len - 1); /* no newline at the end */
 	check_form("JSON lines, no final newline", b.ptr, b.len, 0, 3, 1);
 	wdn_buf_reset(&b);
 
@@ -1030,10 +1029,13 @@ static void test_huge(void)
 
 	/* a 20 MB string in an event on line 1, a good event on line 2 */
 	wdn_buf_adds(&b, "{\"eventName\":\"X\",\"eventSource\":\"sts.amazonaws.com\",\"eventTime\":\"2021-07-03T23:12:09Z\",\"userAgent\":\"");
-	wdn_buf_grow(&b, huge + 4096);
+	if (wdn_buf_grow(&b, huge + 4096)) {
+		ok(0, "no memory for a %zu-byte input", huge);
+		wdn_buf_release(&b);
+		return;
+	}
 	memset(b.ptr + b.len, 'a', huge);
-	b.len += huge;
-	b.ptr[b.len] = '\0';
+	wdn_buf_setlen(&b, b.len + huge);
 	wdn_buf_addf(&b, "\"}\n%s\n", EV[0]);
 	run(b.ptr, b.len, 0, &g);
 	ok(g.rc == 0 && g.nrej == 1 && has_msg(&g, 0, "larger than"), "a 20 MB string: the record is rejected as too large");
@@ -1048,10 +1050,13 @@ static void test_huge(void)
 	/* the huge string in a field the reader keeps */
 	wdn_buf_reset(&b);
 	wdn_buf_adds(&b, "{\"eventSource\":\"sts.amazonaws.com\",\"eventTime\":\"2021-07-03T23:12:09Z\",\"eventName\":\"");
-	wdn_buf_grow(&b, huge + 4096);
+	if (wdn_buf_grow(&b, huge + 4096)) {
+		ok(0, "no memory for a %zu-byte input", huge);
+		wdn_buf_release(&b);
+		return;
+	}
 	memset(b.ptr + b.len, 'n', huge);
-	b.len += huge;
-	b.ptr[b.len] = '\0';
+	wdn_buf_setlen(&b, b.len + huge);
 	wdn_buf_addf(&b, "\"}\n%s\n", EV[1]);
 	run(b.ptr, b.len, 1 << 20, &g);
 	ok(g.rc == 0 && g.nrej == 1 && g.nev == 1 && !strcmp(g.ev[0].raw, EV[1]),
@@ -1061,10 +1066,13 @@ static void test_huge(void)
 	/* a 20 MB top-level string, no object at all */
 	wdn_buf_reset(&b);
 	wdn_buf_addc(&b, '"');
-	wdn_buf_grow(&b, huge + 4096);
+	if (wdn_buf_grow(&b, huge + 4096)) {
+		ok(0, "no memory for a %zu-byte input", huge);
+		wdn_buf_release(&b);
+		return;
+	}
 	memset(b.ptr + b.len, 's', huge);
-	b.len += huge;
-	b.ptr[b.len] = '\0';
+	wdn_buf_setlen(&b, b.len + huge);
 	wdn_buf_addf(&b, "\"\n%s\n", EV[2]);
 	run(b.ptr, b.len, 0, &g);
 	ok(g.rc == 0 && g.nrej == 1 && g.nev == 1 && !strcmp(g.ev[0].raw, EV[2]),
@@ -1073,10 +1081,14 @@ static void test_huge(void)
 
 	/* a 20 MB line of whitespace is no record */
 	wdn_buf_reset(&b);
-	wdn_buf_grow(&b, huge + 4096);
+	if (wdn_buf_grow(&b, huge + 4096)) {
+		ok(0, "no memory for a %zu-byte input", huge);
+		wdn_buf_release(&b);
+		return;
+	}
 	for (i = 0; i < huge; i++)
 		b.ptr[i] = i % 64 == 63 ? '\n' : ' ';
-	b.len = huge;
+	wdn_buf_setlen(&b, huge);
 	b.ptr[b.len] = '\0';
 	wdn_buf_addf(&b, "%s\n", EV[3]);
 	run(b.ptr, b.len, 0, &g);
