@@ -605,13 +605,8 @@ static int flush(struct ddb_store *s, struct wdn_err *err)
 			free(items[i]);
 		free(items);
 		wdn_buf_release(&target);
-		if (!rc && s->npending && round < 64) {
-			/* throttled items: wait a little longer each round */
-			struct timespec ts = { 0, (long)(arc4random_uniform(50u << (round < 6 ? round : 6)) + 10) * 1000000L };
-
-			nanosleep(&ts, NULL);
-			round++;
-		}
+		if (!rc && s->npending && round < 64)
+			wdn_aws_backoff(round++); /* throttled items: wait a little longer each round */
 	}
 	return rc;
 }
@@ -980,12 +975,9 @@ static int fetch_items(struct ddb_store *s, struct cached **v, size_t n, struct 
 			if (v[k]->pending)
 				v[left++] = v[k];
 		}
-		if (!rc && left > n - i && round < 64) {
-			struct timespec ts = { 0, (long)(arc4random_uniform(50u << (round < 6 ? round : 6)) + 10) * 1000000L };
-
-			nanosleep(&ts, NULL);
-			round++;
-		} else if (left > n - i) {
+		if (!rc && left > n - i && round < 64)
+			wdn_aws_backoff(round++);
+		else if (left > n - i) {
 			rc = rc ? rc : wdn_err_set(err, WDN_EAWS, "DynamoDB BatchGetItem on '%s': keys left unprocessed", s->table);
 		}
 		n = left;
