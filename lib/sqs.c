@@ -652,8 +652,10 @@ static int sqs_batch(struct wdn_delivery *d, const char *base, const char *queue
 		rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
 		goto out;
 	}
-	/* once stopped, the message in hand is finished; the rest come again */
-	for (i = 0; i < msgs->u.array.len && !(d->stop && *d->stop); i++) {
+	/* enriching, once stopped only the object in hand is finished (a batch
+	 * of large log files may outlast the grace before SIGKILL); the rest
+	 * come again. Recording finishes the batch: it is quick. */
+	for (i = 0; i < msgs->u.array.len && !(d->on_object && d->stop && *d->stop); i++) {
 		wdn_json m = msgs->u.array.values[i];
 		const char *id = wdn_json_str(m, "MessageId"), *b = wdn_json_str(m, "Body");
 

@@ -1128,7 +1128,7 @@ struct wdn_delivery {
 	wdn_reject_fn on_reject;
 	void (*on_failed)(void *ctx, const char *message, const struct wdn_err *err);
 	void *ctx;
-	const volatile int *stop;  /* a sig_atomic_t a signal handler sets: stop after the message in hand */
+	const volatile int *stop;  /* a sig_atomic_t a signal handler sets: stop (see wdn_sqs_run) */
 	uint64_t max;              /* stop after this many SQS messages or Lambda invocations; 0: never */
 	/* counts; refused: envelopes refused as untrusted (reported through
 	 * on_reject with untrusted set, yet acknowledged: they would only be
@@ -1148,8 +1148,9 @@ int wdn_delivery_message(struct wdn_delivery *d, const char *name, const char *b
  * AWS_ENDPOINT_URL_SQS or the queue URL's own host): long-poll up to 10
  * messages, record them, flush, then DeleteMessageBatch the ones recorded;
  * the others stay to be received again (and reach the queue's dead-letter
- * queue, if it has one). Once *stop is set no further message of the batch
- * is begun: those come again after their visibility timeout. Returns 0 when *stop was set or max messages were
+ * queue, if it has one). With on_object, once *stop is set no further
+ * message of the batch is begun: those come again after their visibility
+ * timeout; without, the batch in hand is finished. Returns 0 when *stop was set or max messages were
  * handled, else the SQS or store failure that ended it. */
 int wdn_sqs_run(struct wdn_delivery *d, const char *queue_url, struct wdn_err *err);
 /* The region of an SQS queue URL (https://sqs.REGION.amazonaws.com/...) into

@@ -211,6 +211,22 @@ is "$(state poison-dlq | jq -c '[.messages[].MessageId] | sort')" "$(printf '%s\
 	"after two receives each poison message is in the dead-letter queue"
 is "$(s3ls out poison/ | grep -c cut)" 0 "nothing of the truncated file is written"
 
+# ---- SIGTERM: the object in hand is finished, no other begun ---------------
+mkq term 5 >/dev/null
+send term "$T/n/1.json" >/dev/null
+timeout 120 wdn-enrich --sqs "$SQS/000000000000/term" --store "$T/s.db" -o s3://out/term >"$T/out" 2>"$T/err" &
+pid=$!
+i=0
+until [ "$(state term | jq '.messages | length')" -eq 0 ] || [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 0.5 # in the next long poll
+kill -TERM "$pid"
+sleep 0.2
+id=$(send term "$T/n/2.json") # ends that poll with a message, not begun
+wait "$pid"
+is "$?" 0 "SIGTERM: exit 0"
+is "$(state term | jq -c '[.messages[].MessageId]')" "[\"$id\"]" "the message received after it is left to come again"
+is "$(s3ls out term/_whodunnit/done/ | wc -l | tr -d ' ')" 1 "the object before it was finished"
+
 # ---- Lambda: direct, SNS, SQS batches, EventBridge ---------------------------
 export AWS_LAMBDA_RUNTIME_API="127.0.0.1:$(cat "$T/rt.port")"
 lam() { timeout 120 wdn-enrich --lambda --store "$T/s.db" --max-messages "$1" >"$T/out" 2>"$T/err"; }
