@@ -523,7 +523,8 @@ static void stream_skipped(void *ctx, const char *object, const char *why)
 	struct stream *st = ctx;
 
 	st->run->skipped++;
-	cli_warn(&st->run->cli, "note: '%s' skipped: %s", object, why);
+	if (!st->run->cli.quiet)
+		cli_warn(&st->run->cli, "note: '%s' skipped: %s", object, why);
 }
 
 static void stream_failed(void *ctx, const char *message, const struct wdn_err *err)
