@@ -123,11 +123,11 @@ demo: deps
 	$(BIN)/wdn-lookup --store build/demo.db ASIATJVZAAAARRT5X7PR
 
 # The AWS Lambda package for the provided.al2023 runtime: bootstrap (which
-# runs wdn-record --lambda or wdn-lookup --lambda, as the function's handler
-# says) and the two commands, linked with deploy/glibc-compat.c so that they
+# runs wdn-record --lambda, wdn-lookup --lambda or wdn-enrich --lambda, as the function's handler
+# says) and the three commands, linked with deploy/glibc-compat.c so that they
 # need no glibc newer than AL2023's; deploy/package.sh checks.
 LAMBDA_ZIP = $(B)/lambda/whodunnit-lambda.zip
-LAMBDA_BIN = $(B)/lambda/wdn-record $(B)/lambda/wdn-lookup
+LAMBDA_BIN = $(B)/lambda/wdn-record $(B)/lambda/wdn-lookup $(B)/lambda/wdn-enrich
 .PHONY: lambda
 lambda: $(LAMBDA_ZIP)
 

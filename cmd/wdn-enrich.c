@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,11 +20,16 @@ static const char synopsis[] =
 	"usage: wdn-enrich [-q] [--store URL] [-o DIR|s3://BUCKET/PREFIX] [--record] [-j N]\n"
 	"                  [--shard K/N] [--since DATE] [--until DATE] [--reject FILE]\n"
 	"                  [--profile NAME] [--region REGION] [--endpoint-url URL] [INPUT ...]\n"
+	"       wdn-enrich --lambda [-q] [--store URL] [-o s3://BUCKET/PREFIX] [--record]\n"
+	"                  [--reject FILE] [--max-messages N]\n"
+	"       wdn-enrich --sqs QUEUE_URL [-q] [--store URL] [-o s3://BUCKET/PREFIX] [--record]\n"
+	"                  [--reject FILE] [--max-messages N] [--profile NAME] [--region REGION]\n"
+	"                  [--endpoint-url URL]\n"
 	"       wdn-enrich --athena-ddl [-o DIR|s3://BUCKET/PREFIX] [--table NAME]\n"
 	"       wdn-enrich --athena-consolidate DATE [-o DIR|s3://BUCKET/PREFIX] [--table NAME]\n";
 
 enum { OPT_RECORD = CLI_OPT_CMD, OPT_DDL, OPT_SHARD, OPT_REJECT, OPT_SINCE, OPT_UNTIL, OPT_TABLE,
-       OPT_CONSOLIDATE };
+       OPT_CONSOLIDATE, OPT_LAMBDA, OPT_SQS, OPT_MAX };
 static const struct option options[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "jobs", required_argument, NULL, 'j' },
@@ -35,6 +41,9 @@ static const struct option options[] = {
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "until", required_argument, NULL, OPT_UNTIL },
 	{ "table", required_argument, NULL, OPT_TABLE },
+	{ "lambda", no_argument, NULL, OPT_LAMBDA },
+	{ "sqs", required_argument, NULL, OPT_SQS },
+	{ "max-messages", required_argument, NULL, OPT_MAX },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -259,7 +268,8 @@ static int on_event(void *ctx, const struct wdn_event *ev)
 	return w->bulk ? hold(w, ev) : enrich_one(w, ev);
 }
 
-static void enrich_input(struct worker *w, const struct cli_input *in, const char *local)
+/* Enrich one input; 0 when it is done (now or before), -1 when not. */
+static int enrich_input(struct worker *w, const struct cli_input *in, const char *local)
 {
 	struct run *r = w->run;
 	struct wdn_err err = { 0 };
@@ -272,7 +282,7 @@ static void enrich_input(struct worker *w, const struct cli_input *in, const cha
 	w->error = 0;
 	if (r->out && (rc = wdn_outtree_begin(w->out, in->name, &err))) {
 		warn_locked(r, 1, "'%s': %s", in->name, err.msg);
-		return;
+		return -1;
 	}
 	if (r->out && (rc = wdn_outtree_done(w->out, &err)) < 0)
 		warn_locked(r, 1, "%s", err.msg); /* not known to be done: written again */
@@ -280,7 +290,7 @@ static void enrich_input(struct worker *w, const struct cli_input *in, const cha
 		pthread_mutex_lock(&r->lock);
 		r->skipped++;
 		pthread_mutex_unlock(&r->lock);
-		return;
+		return 0;
 	}
 	if (local) {
 		/* downloaded once by --record: read the copy, name it as the object */
@@ -289,7 +299,7 @@ static void enrich_input(struct worker *w, const struct cli_input *in, const cha
 	}
 	if (!(rd = wdn_reader_new(in->name, on_event, on_reject, w))) {
 		warn_locked(r, 1, "out of memory");
-		return;
+		return -1;
 	}
 	rc = cli_input_read(&r->cli, w->aws, &li, rd, &err);
 	wdn_reader_free(rd);
@@ -319,6 +329,7 @@ static void enrich_input(struct worker *w, const struct cli_input *in, const cha
 	r->progress.bytes = r->bytes;
 	cli_progress(&r->cli, &r->progress, 0);
 	pthread_mutex_unlock(&r->lock);
+	return w->error ? -1 : 0;
 }
 
 static void *work(void *arg)
@@ -435,6 +446,198 @@ static int record_all(struct run *r, struct wdn_store *s, struct wdn_aws *aws, c
 	return rc;
 }
 
+/* ---- --lambda, --sqs: each log file a notification names, enriched once ---- */
+
+static volatile sig_atomic_t stop; /* --sqs: SIGTERM or SIGINT: finish the object in hand */
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+struct stream {
+	struct run *run;
+	struct worker *w;
+	struct wdn_store *store;    /* --record: recorded into */
+	const char *tmpdir;         /* --record: the one download, read twice */
+};
+
+/* Record (--record) and enrich s3://bucket/key, as the batch command would
+ * with the object as its INPUT: same names, same marker. An object with its
+ * marker is done, whoever wrote it: nothing is read. */
+static int stream_object(void *ctx, const char *bucket, const char *key, struct wdn_err *err)
+{
+	struct stream *st = ctx;
+	struct run *r = st->run;
+	struct worker *w = st->w;
+	struct cli_input in = { 0 };
+	struct wdn_buf name = WDN_BUF_INIT;
+	struct wdn_enrich_cache *cache = NULL;
+	int rc = -1, done;
+
+	if (wdn_buf_addf(&name, "s3://%s/%s", bucket, key) || !(in.name = wdn_buf_detach(&name, NULL)))
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	in.bucket = (char *)bucket;
+	in.key = (char *)key;
+	if (wdn_outtree_begin(w->out, in.name, err))
+		goto out;
+	done = wdn_outtree_done(w->out, err);
+	if (done > 0 || !r->record)
+		goto enrich; /* enrich_input skips it (done), or enriches it */
+	r->in.v = &in;
+	r->in.n = 1;
+	rc = record_all(r, st->store, w->aws, st->tmpdir);
+	r->in.v = NULL;
+	r->in.n = 0;
+	if (rc) {
+		rc = wdn_err_set(err, rc == WDN_ESTORE ? WDN_ESTORE : WDN_EIO, "'%s' not recorded", in.name);
+		goto out;
+	}
+enrich:
+	/* a store others write: what it knew for the last object may be stale */
+	if (!(cache = wdn_enrich_cache_new()) || !(w->enr = wdn_enricher_new(w->store, cache))) {
+		rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = enrich_input(w, &in, r->local ? r->local[0] : NULL);
+	if (rc)
+		rc = wdn_err_set(err, WDN_EIO, "'%s' not enriched", in.name);
+out:
+	wdn_enricher_free(w->enr);
+	w->enr = NULL;
+	wdn_enrich_cache_free(cache);
+	if (r->local) {
+		if (r->local[0])
+			unlink(r->local[0]);
+		free(r->local[0]);
+		free(r->local);
+		r->local = NULL;
+	}
+	free(in.name);
+	return rc;
+}
+
+static void stream_skipped(void *ctx, const char *object, const char *why)
+{
+	struct stream *st = ctx;
+
+	st->run->skipped++;
+	if (!st->run->cli.quiet)
+		cli_warn(&st->run->cli, "note: '%s' skipped: %s", object, why);
+}
+
+static void stream_failed(void *ctx, const char *message, const struct wdn_err *err)
+{
+	struct stream *st = ctx;
+
+	/* it stays in its queue, and after its retries in the dead-letter queue */
+	if (err->code == WDN_EINVAL) {
+		cli_warn(&st->run->cli, "'%s': %s", message, err->msg);
+		cli_status(&st->run->cli, EXIT_REJECTED);
+	} else {
+		cli_fail(&st->run->cli, "'%s': %s", message, err->msg);
+	}
+}
+
+static void stream_reject(void *ctx, const struct wdn_reject *rej)
+{
+	struct stream *st = ctx;
+
+	cli_reject(&st->run->cli, rej);
+}
+
+/* The loops are libwdn's, shared with wdn-record: only the action differs. */
+static void stream(struct run *r, struct worker *w, struct wdn_store *rs, const char *tmpdir,
+		   int lambda, const char *queue, uint64_t max)
+{
+	struct stream st = { r, w, rs, tmpdir };
+	struct wdn_delivery d = { 0 };
+	struct wdn_err err = { 0 };
+	struct sigaction sa = { 0 };
+
+	d.aws = w->aws;
+	d.on_object = stream_object;
+	d.on_skipped = stream_skipped;
+	d.on_failed = stream_failed;
+	d.on_reject = stream_reject;
+	d.ctx = &st;
+	d.stop = &stop;
+	d.max = max;
+	if (!lambda) {
+		sa.sa_handler = on_signal;
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+	}
+	if (lambda ? wdn_lambda_run(&d, &err) : wdn_sqs_run(&d, queue, &err))
+		cli_fail(&r->cli, "%s", err.msg);
+	if (!r->cli.quiet)
+		fprintf(stderr, "wdn-enrich: %llu messages, %llu objects enriched, %llu skipped, "
+			"%llu failed, %llu events\n", (unsigned long long)d.messages,
+			(unsigned long long)r->done, (unsigned long long)r->skipped,
+			(unsigned long long)d.failed, (unsigned long long)r->events);
+}
+
+/* --lambda, --sqs: one worker, its store, client and writer; -o or
+ * WDN_ENRICH_OUTPUT names the output, which must be in S3 (a function has
+ * no disk to keep). */
+static void stream_main(struct run *r, int lambda, const char *queue, uint64_t max)
+{
+	static char region[32];
+	struct worker w;
+	struct wdn_store *rs = NULL;
+	struct wdn_buf tmpdir = WDN_BUF_INIT;
+	struct wdn_err err = { 0 };
+	const char *td = getenv("TMPDIR");
+	int made_tmp = 0, started = 0;
+
+	memset(&w, 0, sizeof(w));
+	w.run = r;
+	wdn_buf_init(&w.line, 0);
+	wdn_buf_init(&w.pbuf, 0);
+	wdn_buf_init(&w.zbuf, 0);
+	if (queue && !r->cli.region && !wdn_sqs_url_region(queue, region))
+		r->cli.region = region;
+	if (wdn_outtree_open(r->out, &r->tree, &err)) {
+		cli_fail(&r->cli, "-o: %s", err.msg);
+		goto out;
+	}
+	if (cli_aws(&r->cli, &w.aws))
+		goto out;
+	if (!(w.out = wdn_outtree_writer_new(r->tree, w.aws))) {
+		cli_fail(&r->cli, "out of memory");
+		goto out;
+	}
+	if (r->record) {
+		wdn_buf_addf(&tmpdir, "%s/wdn-enrich.XXXXXX", td && *td ? td : "/tmp");
+		if (!mkdtemp(tmpdir.ptr)) {
+			cli_fail(&r->cli, "cannot create a temporary directory: %s", strerror(errno));
+			goto out;
+		}
+		made_tmp = 1;
+		if (cli_open_store(&r->cli, WDN_STORE_CREATE, &rs))
+			goto out;
+		w.store = rs;
+	} else if (cli_open_store(&r->cli, 0, &w.store)) {
+		w.store = NULL; /* events still pass through, with what they tell */
+	}
+	/* one object at a time: events are enriched as they are read */
+	started = 1;
+	stream(r, &w, rs, tmpdir.ptr, lambda, queue, max);
+out:
+	if (lambda && !started)
+		wdn_lambda_init_error("whodunnit.InitFailed", "wdn-enrich cannot start: see the log", NULL);
+	wdn_store_close(w.store);
+	wdn_outtree_writer_free(w.out);
+	wdn_aws_free(w.aws);
+	wdn_buf_release(&w.line);
+	wdn_buf_release(&w.pbuf);
+	wdn_buf_release(&w.zbuf);
+	if (made_tmp)
+		rmdir(tmpdir.ptr);
+	wdn_buf_release(&tmpdir);
+}
+
 /* ---- Athena ---------------------------------------------------------------- */
 
 /* --athena-ddl, --athena-consolidate DATE: the statements for the output's
@@ -501,7 +704,9 @@ int main(int argc, char **argv)
 	struct worker w[MAX_JOBS];
 	pthread_t tid[MAX_JOBS];
 	struct wdn_aws *aws = NULL;
-	const char *table = "whodunnit_cloudtrail", *day = NULL;
+	const char *table = "whodunnit_cloudtrail", *day = NULL, *queue = NULL;
+	uint64_t max = 0;
+	int lambda = 0, jobs_given = 0;
 	struct wdn_buf tmpdir = WDN_BUF_INIT;
 	struct wdn_enrich_cache *cache = NULL;
 	int o, ddl = 0, made_tmp = 0, j;
@@ -519,6 +724,12 @@ int main(int argc, char **argv)
 			break;
 		case 'j':
 			r.jobs = (int)cli_number(&r.cli, "-j", optarg, 1, MAX_JOBS);
+			jobs_given = 1;
+			break;
+		case OPT_LAMBDA: lambda = 1; break;
+		case OPT_SQS: queue = optarg; break;
+		case OPT_MAX:
+			max = (uint64_t)cli_number(&r.cli, "--max-messages", optarg, 1, INT64_MAX);
 			break;
 		case OPT_RECORD: r.record = 1; break;
 		case OPT_DDL: ddl = 1; break;
@@ -550,6 +761,26 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
+	if (lambda || queue) {
+		const char *env = getenv("WDN_ENRICH_OUTPUT");
+
+		if (optind < argc || (lambda && queue) || ddl || day || jobs_given || sel.nshards ||
+		    sel.since || sel.until)
+			cli_usage_error(&r.cli, "--lambda and --sqs take no INPUT, -j, --shard, --since, "
+					"--until or --athena-*, and not each other");
+		if (!r.out && env && *env)
+			r.out = env;
+		if (!r.out || strncmp(r.out, "s3://", 5)) {
+			if (lambda)
+				wdn_lambda_init_error("whodunnit.InitFailed", "no -o s3:// or WDN_ENRICH_OUTPUT", NULL);
+			cli_usage_error(&r.cli, "--lambda and --sqs need -o s3://BUCKET/PREFIX (or WDN_ENRICH_OUTPUT)");
+		}
+		stream_main(&r, lambda, queue, max);
+		wdn_outtree_close(r.tree);
+		return cli_exit(&r.cli);
+	}
+	if (max)
+		cli_usage_error(&r.cli, "--max-messages is for --lambda and --sqs");
 	if (ddl || day) {
 		athena_ddl(&r, table, day);
 		return cli_exit(&r.cli);

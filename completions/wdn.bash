@@ -11,7 +11,7 @@ _wdn_commands=(
 	'wdn-lookup  none      --at:time --no-trails --descendants --format:format --lambda --max-messages:number'
 	'wdn-chain   none      --at:time'
 	'wdn-tags    none      --at:time'
-	'wdn-enrich  files     -o:output --output:output --record -j:number --jobs:number --shard:shard --since:date --until:date --reject:file --athena-ddl --athena-consolidate:date --table:name'
+	'wdn-enrich  files     -o:output --output:output --record -j:number --jobs:number --shard:shard --since:date --until:date --reject:file --athena-ddl --athena-consolidate:date --table:name --lambda --sqs:url --max-messages:number'
 )
 # every command has these (DESIGN.md section 6)
 _wdn_common='-q --quiet -h --help -V --version --store:store --profile:profile --region:region --endpoint-url:url'

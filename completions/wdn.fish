@@ -96,6 +96,9 @@ function __wdn_complete --argument-names cmd --description 'Register the complet
             complete -c $cmd -l athena-ddl -d 'Print the Athena tables and view for the output and exit'
             complete -c $cmd -l athena-consolidate -x -d 'Print the daily step that rewrites a day (YYYY-MM-DD) as Parquet'
             complete -c $cmd -l table -x -d 'View name for --athena-ddl and --athena-consolidate'
+            complete -c $cmd -l lambda -d 'Run as the runtime of the stream enrichment function'
+            complete -c $cmd -l sqs -x -d 'Enrich the log files an SQS queue is notified of (its URL)'
+            complete -c $cmd -l max-messages -x -d 'Stop after N messages or invocations'
     end
     complete -c $cmd -s q -l quiet -d $quiet
     complete -c $cmd -s h -l help -d 'Print the usage and exit'

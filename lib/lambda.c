@@ -250,7 +250,7 @@ int wdn_lambda_handle(struct wdn_delivery *d, const char *request_id, const char
 	struct wdn_buf name = WDN_BUF_INIT;
 	wdn_json v = NULL, recs = NULL;
 	const char *src = NULL;
-	uint64_t messages = d->messages, events = d->events, refused = d->refused;
+	uint64_t messages = d->messages, events = d->events, refused = d->refused, objects = d->objects;
 	int rc, frc;
 	struct wdn_err ferr = { 0 };
 
@@ -274,7 +274,7 @@ int wdn_lambda_handle(struct wdn_delivery *d, const char *request_id, const char
 	wdn_json_free(v);
 	wdn_buf_release(&name);
 	/* what was recorded is stored before anything is answered */
-	if ((frc = wdn_recorder_flush(d->rec, &ferr))) {
+	if (d->rec && (frc = wdn_recorder_flush(d->rec, &ferr))) {
 		d->store_failed = 1;
 		if (err)
 			*err = ferr;
@@ -284,6 +284,8 @@ int wdn_lambda_handle(struct wdn_delivery *d, const char *request_id, const char
 		wdn_buf_addf(resp, "{\"messages\":%llu,\"events\":%llu",
 			     (unsigned long long)(d->messages - messages),
 			     (unsigned long long)(d->events - events));
+		if (d->on_object)
+			wdn_buf_addf(resp, ",\"objects\":%llu", (unsigned long long)(d->objects - objects));
 		/* refused envelopes are answered, not failed: retries would refuse them again */
 		if (d->refused != refused)
 			wdn_buf_addf(resp, ",\"refused\":%llu", (unsigned long long)(d->refused - refused));

@@ -110,6 +110,52 @@ static int feed(void *ctx, const void *p, size_t n)
 	return wdn_reader_feed(ctx, p, n);
 }
 
+const char *wdn_trail_key_skip(const char *key)
+{
+	const char *base = strrchr(key, '/'), *p;
+	size_t n = strlen(key);
+
+	base = base ? base + 1 : key;
+	if (!*base)
+		return "a folder";
+	if (strstr(key, "/CloudTrail-Digest/") || strstr(base, "_CloudTrail-Digest_"))
+		return "a digest file: it holds no events";
+	if (strstr(key, "/CloudTrail-Insight/") || strstr(base, "_CloudTrail-Insight_"))
+		return "an Insights file: it holds no CloudTrail events";
+	/* ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHMMZ_UNIQUE.json.gz, under
+	 * .../CloudTrail/REGION/YYYY/MM/DD/ */
+	p = strstr(base, "_CloudTrail_");
+	if (!p || !strstr(key, "/CloudTrail/") ||
+	    !((n > 8 && !strcmp(key + n - 8, ".json.gz")) || (n > 5 && !strcmp(key + n - 5, ".json"))))
+		return "not a CloudTrail log file";
+	return NULL;
+}
+
+/* The caller's action for one object named by a message: CloudTrail log
+ * files only, the others told and skipped (acknowledged: they never become
+ * log files). */
+static int hand_object(struct msg *m, const char *bucket, const char *key, struct wdn_err *err)
+{
+	struct wdn_delivery *d = m->d;
+	const char *why = wdn_trail_key_skip(key);
+	struct wdn_buf name = WDN_BUF_INIT;
+	int rc;
+
+	if (why) {
+		wdn_buf_addf(&name, "s3://%s/%s", bucket, key);
+		if (d->on_skipped)
+			d->on_skipped(d->ctx, name.ptr, why);
+		wdn_buf_release(&name);
+		return 0;
+	}
+	rc = d->on_object(d->ctx, bucket, key, err);
+	if (rc == WDN_ESTORE)
+		d->store_failed = 1;
+	if (!rc)
+		d->objects++;
+	return rc;
+}
+
 /* Read and record one S3 object, as wdn-record s3://BUCKET/KEY would. The
  * bucket and key come from a message: nothing is asked of S3 unless S3
  * could have them (the S3 client checks the bucket again). */
@@ -122,6 +168,8 @@ static int read_object(struct msg *m, const char *bucket, const char *key, size_
 
 	if ((rc = wdn_s3_check_bucket(bucket, err)) || (rc = wdn_s3_check_key(key, kl, err)))
 		return rc;
+	if (m->d->on_object)
+		return hand_object(m, bucket, key, err);
 	/* digests vouch for logs and hold no events; "folders" hold nothing */
 	if (strstr(key, "CloudTrail-Digest") || !kl || key[kl - 1] == '/')
 		return 0;
@@ -238,6 +286,13 @@ static int trail_notification(struct msg *m, const char *bucket, wdn_json keys, 
 			return m->store_rc;
 	}
 	return first;
+}
+
+/* A message that names no object, for a caller that acts on objects:
+ * delivered again it fails again, so it ends in the dead-letter queue. */
+static int not_notification(const char *name, struct wdn_err *err)
+{
+	return wdn_err_set(err, WDN_EINVAL, "'%s': not an S3 object notification", name);
 }
 
 /* ---- EventBridge envelopes --------------------------------------------------- */
@@ -384,6 +439,8 @@ static int envelope(struct msg *m, const char *name, const char *body, size_t le
 	}
 	if (is_object_created(v))
 		return object_created(m, wdn_json_get(v, "detail"), err);
+	if (m->d->on_object)
+		return not_notification(name, err);
 	return read_bytes(m, name, body, len, 1, err);
 }
 
@@ -406,7 +463,9 @@ static int message(struct msg *m, const char *name, const char *body, size_t len
 		return wdn_err_set(err, WDN_EINVAL, "'%s': an empty message", name);
 	if (body[i] == '{' && wrap < MAX_WRAP)
 		v = wdn_json_parse(body, len, NULL); /* refuses hostile nesting */
-	if (!v || !YAJL_IS_OBJECT(v)) {
+	if ((!v || !YAJL_IS_OBJECT(v)) && m->d->on_object) {
+		rc = not_notification(name, err);
+	} else if (!v || !YAJL_IS_OBJECT(v)) {
 		rc = read_bytes(m, name, body, len, 0, err); /* the reader says what is wrong */
 	} else if ((s = wdn_json_str(v, "Type")) && !strcmp(s, "Notification") &&
 		   (s = wdn_json_str(v, "Message"))) {
@@ -422,6 +481,8 @@ static int message(struct msg *m, const char *name, const char *body, size_t len
 	} else if ((bucket = wdn_json_str(v, "s3Bucket")) && (keys = wdn_json_get(v, "s3ObjectKey")) &&
 		   YAJL_IS_ARRAY(keys)) {
 		rc = trail_notification(m, bucket, keys, err);
+	} else if (m->d->on_object) {
+		rc = not_notification(name, err);
 	} else {
 		rc = read_bytes(m, name, body, len, 0, err);
 	}
@@ -591,7 +652,10 @@ static int sqs_batch(struct wdn_delivery *d, const char *base, const char *queue
 		rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < msgs->u.array.len; i++) {
+	/* enriching, once stopped only the object in hand is finished (a batch
+	 * of large log files may outlast the grace before SIGKILL); the rest
+	 * come again. Recording finishes the batch: it is quick. */
+	for (i = 0; i < msgs->u.array.len && !(d->on_object && d->stop && *d->stop); i++) {
 		wdn_json m = msgs->u.array.values[i];
 		const char *id = wdn_json_str(m, "MessageId"), *b = wdn_json_str(m, "Body");
 
@@ -616,7 +680,7 @@ static int sqs_batch(struct wdn_delivery *d, const char *base, const char *queue
 		rc = wdn_err_set(err, WDN_ESTORE, "the store failed: no message of the batch is deleted");
 		goto out;
 	}
-	if ((rc = wdn_recorder_flush(d->rec, err))) {
+	if (d->rec && (rc = wdn_recorder_flush(d->rec, err))) {
 		d->store_failed = 1;
 		goto out;
 	}

@@ -1105,10 +1105,22 @@ int wdn_athena_consolidate(struct wdn_buf *out, struct wdn_athena *a, const char
  * queue, answered to Lambda) only after the recorder has flushed, and since
  * recording is idempotent a message delivered twice records nothing new.
  *
+ * The action per object is the caller's when on_object is set (wdn-enrich
+ * --lambda and --sqs enrich each object): every object a notification names
+ * is handed to it, bucket and key checked, instead of being read and
+ * recorded; a message that names no object (an event delivered inline) then
+ * fails as no notification, and an object that is no CloudTrail log file
+ * (a digest, a "folder", an Insights file, any other key) is skipped and
+ * told to on_skipped. rec may then be NULL: nothing is flushed.
+ *
  * Ownership: the delivery borrows rec, aws and stop; the caller frees them.
  */
 struct wdn_delivery {
 	struct wdn_recorder *rec;
+	/* optional: the per-object action; 0 done, else the message failed
+	 * (WDN_ESTORE: the store failed, as store_failed says) */
+	int (*on_object)(void *ctx, const char *bucket, const char *key, struct wdn_err *err);
+	void (*on_skipped)(void *ctx, const char *object, const char *why);
 	struct wdn_aws *aws;       /* S3 reads and SQS calls; NULL: none can be made */
 	/* optional: each event recorded, each record rejected, each message that
 	 * failed for another reason (S3 unreadable, the store failing) */
@@ -1116,7 +1128,7 @@ struct wdn_delivery {
 	wdn_reject_fn on_reject;
 	void (*on_failed)(void *ctx, const char *message, const struct wdn_err *err);
 	void *ctx;
-	const volatile int *stop;  /* a sig_atomic_t a signal handler sets: stop after the batch in hand */
+	const volatile int *stop;  /* a sig_atomic_t a signal handler sets: stop (see wdn_sqs_run) */
 	uint64_t max;              /* stop after this many SQS messages or Lambda invocations; 0: never */
 	/* counts; refused: envelopes refused as untrusted (reported through
 	 * on_reject with untrusted set, yet acknowledged: they would only be
@@ -1136,12 +1148,18 @@ int wdn_delivery_message(struct wdn_delivery *d, const char *name, const char *b
  * AWS_ENDPOINT_URL_SQS or the queue URL's own host): long-poll up to 10
  * messages, record them, flush, then DeleteMessageBatch the ones recorded;
  * the others stay to be received again (and reach the queue's dead-letter
- * queue, if it has one). Returns 0 when *stop was set or max messages were
+ * queue, if it has one). With on_object, once *stop is set no further
+ * message of the batch is begun: those come again after their visibility
+ * timeout; without, the batch in hand is finished. Returns 0 when *stop was set or max messages were
  * handled, else the SQS or store failure that ended it. */
 int wdn_sqs_run(struct wdn_delivery *d, const char *queue_url, struct wdn_err *err);
 /* The region of an SQS queue URL (https://sqs.REGION.amazonaws.com/...) into
  * out; WDN_ENOTFOUND when the URL does not say (a custom endpoint). */
 int wdn_sqs_url_region(const char *queue_url, char out[32]);
+/* Is this S3 key a CloudTrail log file (.../CloudTrail/REGION/YYYY/MM/DD/
+ * ACCOUNT_CloudTrail_REGION_..json.gz)? NULL when it is, else why not
+ * ("a digest file", "not a CloudTrail log file"...). */
+const char *wdn_trail_key_skip(const char *key);
 
 /* The AWS Lambda Runtime API loop, at $AWS_LAMBDA_RUNTIME_API: fetch each
  * invocation, handle it as wdn_lambda_handle does, answer it. Returns only

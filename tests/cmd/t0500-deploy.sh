@@ -131,8 +131,8 @@ ok "make lambda" || sed 's/^/#   /' "$T/make.out"
 zipf="$WDN_BUILD/lambda/whodunnit-lambda.zip"
 if command -v unzip >/dev/null 2>&1; then
 	is "$(unzip -Z "$zipf" | awk '/^-/ { print $1, $NF }' | tr '\n' ' ')" \
-		"-rwxr-xr-x bootstrap -rwxr-xr-x wdn-record -rwxr-xr-x wdn-lookup " \
-		"the zip holds bootstrap, wdn-record and wdn-lookup, all executable"
+		"-rwxr-xr-x bootstrap -rwxr-xr-x wdn-record -rwxr-xr-x wdn-lookup -rwxr-xr-x wdn-enrich " \
+		"the zip holds bootstrap, wdn-record, wdn-lookup and wdn-enrich, all executable"
 	mkdir -p "$T/task" && (cd "$T/task" && unzip -q "$zipf")
 else
 	skip "unzip not installed: the zip is not opened"

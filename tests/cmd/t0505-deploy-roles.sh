@@ -5,7 +5,9 @@
 # source and against the operations the commands really sent through the
 # signing proxy. The lookup API's function URL takes IAM auth, is open to
 # the organisation only, and the package's bootstrap runs wdn-lookup --lambda
-# for the "lookup" handler.
+# for the "lookup" handler. deploy/enrich.yaml's stream enrichment function
+# reads the store and the trail, writes only its output prefix and takes
+# from its own queue, with partial batch responses and a dead-letter queue.
 . tests/cmd/lib.sh
 . tests/peers/use.sh
 peers_up || { done_testing; exit; }
@@ -76,4 +78,52 @@ is "$(env -i PATH=/usr/bin:/bin LAMBDA_TASK_ROOT="$T/task" _HANDLER=lookup WDN_L
 	"wdn-lookup --lambda -q" "handler lookup: wdn-lookup --lambda with WDN_LOOKUP_OPTIONS"
 is "$(env -i PATH=/usr/bin:/bin LAMBDA_TASK_ROOT="$T/task" _HANDLER=bootstrap WDN_RECORD_OPTIONS='-q --ttl-days 3' sh "$T/task/bootstrap")" \
 	"wdn-record --lambda -q --ttl-days 3" "any other handler: wdn-record --lambda with WDN_RECORD_OPTIONS"
+printf '#!/bin/sh\necho wdn-enrich "$@"\n' >"$T/task/wdn-enrich"
+chmod +x "$T/task/wdn-enrich"
+is "$(env -i PATH=/usr/bin:/bin LAMBDA_TASK_ROOT="$T/task" _HANDLER=enrich WDN_ENRICH_OPTIONS=-q sh "$T/task/bootstrap")" \
+	"wdn-enrich --lambda -q" "handler enrich: wdn-enrich --lambda with WDN_ENRICH_OPTIONS"
+grep -q '^LAMBDA_BIN = .*/wdn-enrich' "$WDN_TOP/Makefile"
+ok "the package holds wdn-enrich"
+
+# ---- deploy/enrich.yaml: stream enrichment -----------------------------------
+enrich="$WDN_TOP/deploy/enrich.yaml"
+node "$check" "$enrich" >"$T/enrich.check"
+ok "enrich.yaml: every Ref, GetAtt and condition resolves" || jq -c '.[].problems' "$T/enrich.check" | sed 's/^/#   /'
+node "$check" --dump "$enrich" >"$T/enrich.json"
+# all ROLE: every action of a role's policies with its resource, sorted
+all() {
+	jq -r --arg r "$1" '.Resources[$r].Properties.Policies[].PolicyDocument.Statement[] | (."Fn::If"[1] // .) |
+		(.Action | if type == "array" then .[] else . end) + " " + (.Sid // "")' "$T/enrich.json" | sort | tr '\n' ';'
+}
+is "$(all EnrichRole)" "dynamodb:BatchGetItem Store;dynamodb:Query Store;kms:Decrypt TrailKey;logs:CreateLogStream Logs;logs:PutLogEvents Logs;s3:GetObject Output;s3:GetObject TrailObjects;s3:ListBucket OutputList;s3:PutObject Output;sqs:DeleteMessage Queue;sqs:GetQueueAttributes Queue;sqs:ReceiveMessage Queue;" \
+	"the enrich role: read the store and the trail, decrypt, write the output prefix, take from its queue; nothing more"
+is "$(jq -c '.Resources.EnrichRole.Properties.Policies[].PolicyDocument.Statement[] | (."Fn::If"[1] // .) | select(.Sid == "Output" or .Sid == "OutputList" or .Sid == "TrailObjects") | [.Resource."Fn::Sub", .Condition.StringLike."s3:prefix"."Fn::Sub"]' "$T/enrich.json" | tr '\n' ' ')" \
+	'["arn:${AWS::Partition}:s3:::${TrailBucket}/*",null] ["arn:${AWS::Partition}:s3:::${OutputBucket}","${OutputPrefix}*"] ["arn:${AWS::Partition}:s3:::${OutputBucket}/${OutputPrefix}*",null] ' \
+	"reads the trail bucket's objects, writes only under the output prefix"
+is "$(jq -c '.Resources.EnrichRole.Properties.Policies[].PolicyDocument.Statement[] | select(.Sid == "OutputList") | .Condition.StringLike."s3:prefix"."Fn::Sub"' "$T/enrich.json")" \
+	'"${OutputPrefix}*"' "lists only the output prefix (so a missing marker is a 404)"
+is "$(jq -c '.Resources.EnrichRole.Properties.Policies[].PolicyDocument.Statement[] | select(."Fn::If") | ."Fn::If"[0]' "$T/enrich.json")" \
+	'"HasTrailKmsKey"' "kms:Decrypt only when the trail is encrypted with a key"
+is "$(jq -c '.Resources.EnrichEventSource.Properties | [.EventSourceArn."Fn::GetAtt", .FunctionName.Ref, .FunctionResponseTypes]' "$T/enrich.json")" \
+	'[["Queue","Arn"],"EnrichFunction",["ReportBatchItemFailures"]]' "the queue feeds the function with partial batch responses"
+is "$(jq -c '.Resources.Queue.Properties.RedrivePolicy | [.deadLetterTargetArn."Fn::GetAtt", .maxReceiveCount.Ref]' "$T/enrich.json")" \
+	'[["DeadLetterQueue","Arn"],"MaxReceiveCount"]' "the queue's redrive policy ends in the dead-letter queue"
+is "$(jq -c '.Resources.QueuePolicy.Properties.PolicyDocument.Statement[] | [.Principal.Service, .Action, .Condition.ArnEquals."aws:SourceArn"."Fn::Sub"]' "$T/enrich.json")" \
+	'["s3.amazonaws.com","sqs:SendMessage","arn:${AWS::Partition}:s3:::${TrailBucket}"]' "only the trail bucket's notifications may be sent to it"
+is "$(jq -c '.Resources.EnrichFunction.Properties | [.Handler, .Runtime, .Role."Fn::GetAtt"[0], .Environment.Variables.WDN_STORE."Fn::Sub", .Environment.Variables.WDN_ENRICH_OUTPUT."Fn::Sub"]' "$T/enrich.json")" \
+	'["enrich","provided.al2023","EnrichRole","dynamodb:${TableName}","s3://${OutputBucket}/${OutputPrefix}"]' \
+	"it runs the package's enrich handler on the table, into the output prefix"
+is "$(jq '.Resources.Queue.Properties.VisibilityTimeout >= 6 * .Resources.EnrichFunction.Properties.Timeout' "$T/enrich.json")" true \
+	"the queue's visibility timeout is at least six times the function's"
+# what wdn-enrich really sends to the store
+curl -sSf -X POST "$admin/__reset" >/dev/null
+# shellcheck disable=SC2086
+wdn-enrich -q --store dynamodb:roles $inputs >/dev/null 2>&1
+sent_enrich=$(curl -sSf "$admin/__stats" | jq -r '.byTarget | keys[] | "dynamodb:" + sub("^DynamoDB_20120810[.]"; "")' | sort | tr '\n' ' ')
+[ -n "$sent_enrich" ]
+ok "wdn-enrich sent: $sent_enrich"
+for a in $sent_enrich; do
+	case ";$(all EnrichRole)" in *";$a Store;"*) pass "wdn-enrich sent $a: the enrich role allows it" ;;
+	*) fail "wdn-enrich sent $a, which the enrich role does not allow" ;; esac
+done
 done_testing
