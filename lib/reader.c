@@ -648,7 +648,8 @@ static long resync_point(struct wdn_reader *r, size_t from)
 }
 
 /* The error is inside an array of records (a log file's Records or a
- * top-level array): the records after it are not to be lost with it. */
+ * top-level array): the records after it are not to be lost with it. (A
+ * record that is no object still resumes at the next line, as before.) */
 static int in_array(const struct wdn_reader *r)
 {
 	return (r->depth >= 2 && r->ctx[1] == C_TOP_OBJ && r->ctx[2] == C_RECORDS) ||
@@ -724,26 +725,24 @@ static int sk_resume(struct wdn_reader *r, uint64_t at)
  */
 static long skip_record(struct wdn_reader *r, uint64_t from, const char *msg)
 {
-	uint64_t start = r->ev_depth ? r->ev_start : r->base + r->win.len;
+	uint64_t start = r->ev_start;
 	size_t off;
 	long k;
 
 	r->sk_on = 1;
-	/* no event in progress: the bad bytes are not a record that can be
-	 * found the end of */
-	r->sk_kind = !r->ev_depth ? 0 : r->ctx[1] == C_TOP_ARRAY ? SK_ARRAY : SK_RECORDS;
+	r->sk_kind = r->ctx[1] == C_TOP_ARRAY ? SK_ARRAY : SK_RECORDS;
 	r->sk_str = r->sk_esc = 0;
 	r->sk_depth = 0;
-	r->sk_from = r->ev_depth ? r->ev_start : from;
+	r->sk_from = r->ev_start;
 	r->sk_record = r->record;
 	snprintf(r->sk_msg, sizeof(r->sk_msg), "%s", msg);
+	if (*r->sk_msg && r->sk_msg[strlen(r->sk_msg) - 1] == '.')
+		r->sk_msg[strlen(r->sk_msg) - 1] = '\0'; /* yajl's full stop, before more text */
 	if (start < r->base)
 		start = r->base;
 	off = (size_t)(start - r->base);
-	if (r->sk_kind) {
-		r->sk_depth = 1; /* the record's opening brace */
-		off++;
-	}
+	r->sk_depth = 1; /* the record's opening brace */
+	off++;
 	k = sk_scan(r, r->win.ptr + off, r->win.len - off);
 	reject(r, r->record, from, k >= 0 ? r->base + off + (uint64_t)k : r->base + r->win.len,
 	       "%s", msg);
@@ -779,7 +778,7 @@ static long recover(struct wdn_reader *r, uint64_t at, const char *msg)
 	rec = r->record;
 	if (rest_off > r->win.len)
 		rest_off = r->win.len;
-	if (in_array(r))
+	if (in_array(r) && r->ev_depth)
 		return skip_record(r, from, msg);
 	sync = resync_point(r, rest_off);
 	reject(r, rec, from, sync >= 0 ? r->base + (uint64_t)sync : r->base + r->win.len,
