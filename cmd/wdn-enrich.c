@@ -301,6 +301,8 @@ static int enrich_input(struct worker *w, const struct cli_input *in, const char
 		warn_locked(r, 1, "out of memory");
 		return -1;
 	}
+	if (!strcmp(in->name, "-"))
+		wdn_reader_allow_empty(rd); /* an empty stdin: nothing to do */
 	rc = cli_input_read(&r->cli, w->aws, &li, rd, &err);
 	wdn_reader_free(rd);
 	if (w->nheld)
@@ -413,6 +415,8 @@ static int record_all(struct run *r, struct wdn_store *s, struct wdn_aws *aws, c
 
 		if (!(k.rd = wdn_reader_new(in->name, rec_event, NULL, &k)))
 			return -1;
+		if (!strcmp(in->name, "-"))
+			wdn_reader_allow_empty(k.rd);
 		if (in->bucket || !strcmp(in->name, "-")) {
 			/* read once: keep a copy for the enrich pass */
 			struct wdn_buf path = WDN_BUF_INIT;

@@ -145,6 +145,8 @@ static void record_input(struct run *r, const struct cli_input *in)
 		r->failed = 1;
 		return;
 	}
+	if (!strcmp(in->name, "-"))
+		wdn_reader_allow_empty(rd); /* an empty stdin: nothing to do */
 	if (hash) /* the bytes read for events are the bytes hashed: one reading */
 		wdn_reader_tee(rd, wdn_sha256_stream_add, r->sha);
 	rc = cli_input_read(&r->cli, r->aws, in, rd, &err);

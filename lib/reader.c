@@ -125,6 +125,7 @@ struct wdn_reader {
 	int stop_code;         /* on_event asked to stop with this code */
 	int digest;            /* input is a CloudTrail digest file */
 	int refuse_env;        /* refuse EventBridge envelopes (wdn_reader_refuse_envelopes) */
+	int allow_empty;       /* zero bytes are no failure (wdn_reader_allow_empty) */
 	int env_seen;          /* the top-level object in progress has an envelope's member */
 	int ev_env;            /* so has the event in progress itself (one in an array) */
 	uint64_t values;       /* top-level values begun */
@@ -141,7 +142,19 @@ struct wdn_reader {
 	int relex;             /* parse stopped at a value's end to switch to lines */
 	int val_multiline;     /* the top-level value in progress spans a newline */
 	char last;             /* last byte seen, for resync across chunks */
+	/* after a bad record of an array: its bytes are scanned (strings and
+	 * brackets only, no yajl) to its end, and the parse resumes at the next
+	 * record of the array */
+	int sk_on;             /* scanning past a bad record */
+	int sk_kind;           /* SK_RECORDS or SK_ARRAY: the array it is in; 0: hopeless */
+	int sk_str, sk_esc;    /* inside a string, after a backslash in it */
+	int sk_depth;          /* brackets open in the bad record; 0 once it ended */
+	uint64_t sk_from;      /* its first byte */
+	uint64_t sk_record;
+	char sk_msg[160];      /* why it was bad */
 };
+
+enum { SK_RECORDS = 1, SK_ARRAY = 2 };
 
 static uint64_t pos_now(struct wdn_reader *r)
 {
@@ -553,6 +566,11 @@ void wdn_reader_refuse_envelopes(struct wdn_reader *r)
 	r->refuse_env = 1;
 }
 
+void wdn_reader_allow_empty(struct wdn_reader *r)
+{
+	r->allow_empty = 1;
+}
+
 void wdn_reader_free(struct wdn_reader *r)
 {
 	if (!r)
@@ -629,6 +647,119 @@ static long resync_point(struct wdn_reader *r, size_t from)
 	return -1;
 }
 
+/* The error is inside an array of records (a log file's Records or a
+ * top-level array): the records after it are not to be lost with it. (A
+ * record that is no object still resumes at the next line, as before.) */
+static int in_array(const struct wdn_reader *r)
+{
+	return (r->depth >= 2 && r->ctx[1] == C_TOP_OBJ && r->ctx[2] == C_RECORDS) ||
+	       (r->depth >= 1 && r->ctx[1] == C_TOP_ARRAY);
+}
+
+/*
+ * Scan n bytes of a bad record (or what follows it) at p. Returns the offset
+ * in p where the parse resumes (just past the comma after the record, or at
+ * the array's closing bracket), or -1 when p ends first. A byte after the
+ * record that is neither makes the rest unreadable (sk_kind 0): the bytes are
+ * then only counted to the end of the input, which fails.
+ */
+static long sk_scan(struct wdn_reader *r, const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && r->sk_kind; i++) {
+		char c = p[i];
+
+		if (r->sk_str) {
+			if (r->sk_esc)
+				r->sk_esc = 0;
+			else if (c == '\\')
+				r->sk_esc = 1;
+			else if (c == '"')
+				r->sk_str = 0;
+		} else if (r->sk_depth) {
+			if (c == '"')
+				r->sk_str = 1;
+			else if (c == '{' || c == '[')
+				r->sk_depth++;
+			else if (c == '}' || c == ']')
+				r->sk_depth--;
+			else if (c == '\n' && r->lines_mode > 0)
+				r->sk_kind = 0;
+		} else if (c == '\n' && r->lines_mode > 0) {
+			r->sk_kind = 0; /* in JSON lines a record never spans lines */
+		} else if (c == ',') {
+			return (long)i + 1;
+		} else if (c == ']') {
+			return (long)i;
+		} else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+			r->sk_kind = 0;
+		}
+	}
+	return -1;
+}
+
+/* Resume the parse at absolute offset at, inside the array the bad record was
+ * in: a fresh parser is told where it is, as if the array began right there. */
+static int sk_resume(struct wdn_reader *r, uint64_t at)
+{
+	static const char records[] = "{\"Records\":[", array[] = "[";
+	const char *pre = r->sk_kind == SK_RECORDS ? records : array;
+	size_t n = strlen(pre);
+	int rc;
+
+	r->sk_on = 0;
+	if ((rc = parser_reset(r)))
+		return rc;
+	r->chunk_base = at >= n ? at - n : 0;
+	if (yajl_parse(r->h, (const unsigned char *)pre, n) != yajl_status_ok)
+		return WDN_ENOMEM; /* cannot happen: a fixed prefix */
+	r->tok_end = at;
+	return 0;
+}
+
+/*
+ * A bad record in an array: reject it, then scan to its end from its first
+ * byte; return the window offset where the parse resumes, or -1 when the
+ * scan goes on in later bytes (or -2 without memory).
+ */
+static long skip_record(struct wdn_reader *r, uint64_t from, const char *msg)
+{
+	uint64_t start = r->ev_start;
+	size_t off;
+	long k;
+
+	r->sk_on = 1;
+	r->sk_kind = r->ctx[1] == C_TOP_ARRAY ? SK_ARRAY : SK_RECORDS;
+	r->sk_str = r->sk_esc = 0;
+	r->sk_depth = 0;
+	r->sk_from = r->ev_start;
+	r->sk_record = r->record;
+	snprintf(r->sk_msg, sizeof(r->sk_msg), "%s", msg);
+	if (*r->sk_msg && r->sk_msg[strlen(r->sk_msg) - 1] == '.')
+		r->sk_msg[strlen(r->sk_msg) - 1] = '\0'; /* yajl's full stop, before more text */
+	if (start < r->base)
+		start = r->base;
+	off = (size_t)(start - r->base);
+	r->sk_depth = 1; /* the record's opening brace */
+	off++;
+	k = sk_scan(r, r->win.ptr + off, r->win.len - off);
+	reject(r, r->record, from, k >= 0 ? r->base + off + (uint64_t)k : r->base + r->win.len,
+	       "%s", msg);
+	if (k >= 0)
+		return sk_resume(r, r->base + off + (uint64_t)k) ? -2 : (long)(off + (size_t)k);
+	if (parser_reset(r))
+		return -2;
+	r->depth = 0;
+	r->ev_depth = 0;
+	r->tok_end = r->base + r->win.len;
+	r->lines += count_lines(r->win.ptr, r->win.len);
+	r->prev = r->win.len ? r->win.ptr[r->win.len - 1] : r->prev;
+	r->base += r->win.len;
+	wdn_buf_reset(&r->win);
+	return -1;
+}
+
 /*
  * After a parse error at absolute offset at: reject the record in progress,
  * reset the parser, and return the window offset of the next line that starts
@@ -647,6 +778,8 @@ static long recover(struct wdn_reader *r, uint64_t at, const char *msg)
 	rec = r->record;
 	if (rest_off > r->win.len)
 		rest_off = r->win.len;
+	if (in_array(r) && r->ev_depth)
+		return skip_record(r, from, msg);
 	sync = resync_point(r, rest_off);
 	reject(r, rec, from, sync >= 0 ? r->base + (uint64_t)sync : r->base + r->win.len,
 	       "%s", msg);
@@ -737,6 +870,22 @@ static int parse_plain(struct wdn_reader *r, const unsigned char *p, size_t n)
 
 	while (n && !r->done) {
 		take = n < PIECE ? n : PIECE; /* bounds the window whatever a caller feeds */
+		if (r->sk_on) {
+			long k = sk_scan(r, (const char *)p, take);
+			size_t drop = k >= 0 ? (size_t)k : take;
+
+			r->lines += count_lines((const char *)p, drop);
+			if (drop)
+				r->prev = r->last = (char)p[drop - 1];
+			r->base += drop;
+			p += drop;
+			n -= drop;
+			if (k < 0)
+				continue;
+			if ((rc = sk_resume(r, r->base)))
+				return rc;
+			continue;
+		}
 		if (r->skipping) {
 			const char *q = (const char *)p, *end = q + take;
 			long found = -1;
@@ -917,6 +1066,13 @@ int wdn_reader_finish(struct wdn_reader *r, struct wdn_err *err)
 			reject(r, 0, r->base + r->win.len, r->base + r->win.len,
 			       "a stray byte after the end of a gzip member");
 	}
+	/* zero bytes: a file still being copied in, not an empty log */
+	if (!r->mode && !r->nhead && !r->failed && !r->allow_empty)
+		fail(r, "empty input (a copy in progress?)");
+	if (r->sk_on)
+		fail(r, "record %llu: %s; the rest of the input (%llu bytes) cannot be read",
+		     (unsigned long long)r->sk_record, r->sk_msg,
+		     (unsigned long long)(r->base + r->win.len - r->sk_from));
 	if (!r->skipping && !r->done && r->mode) {
 		r->chunk_base = r->base + r->win.len;
 		st = yajl_complete_parse(r->h);

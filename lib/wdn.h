@@ -351,6 +351,9 @@ void wdn_reader_counts(const struct wdn_reader *r, uint64_t *events, uint64_t *r
  * every top-level object with a "detail" or "detail-type" member: for input
  * whose envelopes could not be checked before reading (wdn_delivery). */
 void wdn_reader_refuse_envelopes(struct wdn_reader *r);
+/* A zero-byte input fails ("empty input"): a file being copied in. This
+ * reader takes it as an input with nothing in it (stdin: nothing to do). */
+void wdn_reader_allow_empty(struct wdn_reader *r);
 /* Read a whole file descriptor through a reader and finish it; WDN_EIO with
  * err on read failure or an input not read whole. */
 int wdn_reader_read_fd(struct wdn_reader *r, int fd, struct wdn_err *err);

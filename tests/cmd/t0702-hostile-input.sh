@@ -210,6 +210,100 @@ grep -q "record 5 (line $want): eventTime" "$T/err"
 ok "a pretty log file: record 5 named at line $want, where it starts" || sed 's/^/# /' "$T/err"
 
 
+# --- a bad record inside a one-line log file ---------------------------------
+# A log file is one line {"Records":[...]}. A bad record in it (invalid JSON
+# in a string, nested too deep, larger than the record cap) is one rejected
+# record; the records after it are read. When the rest cannot be read, the
+# input fails, saying how much was lost; never a silent drop.
+ev1() { # ev1 ID: one compact issuing-free event
+	printf '{"eventVersion":"1.08","eventTime":"2024-03-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","awsRegion":"us-east-1","eventID":"%s","recipientAccountId":"111122223333","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/u","accountId":"111122223333","accessKeyId":"AKIAIOSFODNN7EXAMPLE"}}' "$1"
+}
+deep() { i=0; while [ $i -lt 200 ]; do printf '['; i=$((i + 1)); done
+	i=0; while [ $i -lt 200 ]; do printf ']'; i=$((i + 1)); done; }
+badrec() { # badrec KIND ID
+	case $1 in
+	string) ev1 "$2" | sed 's/ListBuckets/List\tBuckets/' ;;
+	deep) ev1 "$2" | sed "s/\"awsRegion\"/\"requestParameters\":{\"x\":$(deep)},&/" ;;
+	big) ev1 "$2" | sed 's/"awsRegion"/"requestParameters":{"x":"BIGFILL"},&/' |
+		awk '{ i = index($0, "BIGFILL"); printf "%s", substr($0, 1, i - 1);
+			s = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+			while (length(s) < 1048576) s = s s; for (k = 0; k < 9; k++) printf "%s", s;
+			printf "%s", substr($0, i + 7) }' ;;
+	esac
+}
+logfile() { # logfile KIND POS: 100 records on one line, record POS bad
+	printf '{"Records":['
+	i=1
+	while [ $i -le 100 ]; do
+		[ $i -gt 1 ] && printf ','
+		if [ $i = "$2" ]; then badrec "$1" "bad$i"; else ev1 "e$i"; fi
+		i=$((i + 1))
+	done
+	printf ']}\n'
+}
+for kind in string deep big; do
+	case $kind in big) positions="1 50 100" ;; *) positions="1 2 50 100" ;; esac
+	for pos in $positions; do
+		logfile "$kind" "$pos" >"$T/one.json"
+		gzip -c "$T/one.json" >"$T/one.json.gz"
+		for f in one.json one.json.gz; do
+			what="$f, record $pos of 100 $kind"
+			rm -f "$WDN_STORE"*
+			wdn-record "$T/$f" >"$T/out" 2>"$T/err"
+			is "$?" 3 "$what: wdn-record exits 3 (one rejection)"
+			grep -q "99 events" "$T/err"
+			ok "$what: wdn-record reads the 99 other events" || sed 's/^/# /' "$T/err"
+			wdn-enrich -q "$T/$f" >"$T/out" 2>"$T/err"
+			is "$?" 3 "$what: wdn-enrich exits 3"
+			is "$(grep -c '"eventID":"e' "$T/out")" 99 "$what: wdn-enrich writes the 99 other events"
+			rm -rf "$T/o"
+			wdn-enrich -q -o "$T/o" "$T/$f" 2>"$T/err"
+			is "$?" 3 "$what: wdn-enrich -o exits 3"
+			is "$(find "$T/o" -name '*.json.gz' ! -path '*/_whodunnit/*' -exec zcat {} + | grep -o '"eventID":"e' | wc -l | tr -d ' ')" 99 \
+				"$what: wdn-enrich -o writes the 99 other events"
+		done
+	done
+done
+# a bad record whose end cannot be found: the input fails, saying what is lost
+{ printf '{"Records":['; ev1 e1; printf ',{"eventVersion":"1.08","x":[[[{'; ev1 e3; printf ']}\n'; } >"$T/lost.json"
+gzip -c "$T/lost.json" >"$T/lost.json.gz"
+for f in lost.json lost.json.gz; do
+	rm -f "$WDN_STORE"*
+	wdn-record -q "$T/$f" 2>"$T/err"
+	is "$?" 1 "$f: an unreadable rest: wdn-record exits 1"
+	grep -q "record 2: .*the rest of the input ([0-9]* bytes) cannot be read" "$T/err"
+	ok "$f: and says how much is lost" || sed 's/^/# /' "$T/err"
+	rm -rf "$T/o"
+	wdn-enrich -q -o "$T/o" "$T/$f" 2>"$T/err"
+	is "$?" 1 "$f: wdn-enrich -o exits 1"
+	is "$(markers "$T/o")" 0 "$f: and marks nothing done"
+done
+
+# --- an empty input is a copy in progress, not an empty log -----------------
+mkdir -p "$T/in"
+for f in empty.json.gz empty.json; do
+	: >"$T/in/$f"
+	rm -rf "$T/o"
+	wdn-enrich -q -o "$T/o" "$T/in/$f" 2>"$T/err"
+	is "$?" 1 "$f of zero bytes: wdn-enrich -o exits 1"
+	is "$(markers "$T/o")" 0 "$f of zero bytes: no marker"
+	grep -q "empty input" "$T/err"
+	ok "$f of zero bytes: the failure says empty input" || sed 's/^/# /' "$T/err"
+	wdn-record -q "$T/in/$f" 2>"$T/err"
+	is "$?" 1 "$f of zero bytes: wdn-record exits 1"
+	gzip -c "$T/trail.jsonl" >"$T/in/$f"
+	wdn-enrich -q -o "$T/o" "$T/in/$f" 2>"$T/err"
+	is "$?" 0 "$f once filled: wdn-enrich -o reads it"
+	is "$(outputs "$T/o")/$(markers "$T/o")" "1/1" "$f once filled: its output and marker"
+done
+rm -f "$WDN_STORE"*
+wdn-record -q </dev/null 2>"$T/err"
+is "$?" 0 "an empty stdin is nothing to do: wdn-record </dev/null exits 0" || sed 's/^/# /' "$T/err"
+wdn-enrich -q --record </dev/null >"$T/out" 2>"$T/err"
+is "$?" 0 "an empty stdin: wdn-enrich --record exits 0" || sed 's/^/# /' "$T/err"
+wdn-enrich -q </dev/null >"$T/out" 2>"$T/err"
+is "$?" 0 "an empty stdin: wdn-enrich exits 0" || sed 's/^/# /' "$T/err"
+
 # --- S3 inputs and Lambda deliveries (protocol peers) -------------------------
 # A cut object read from S3 is the same failure; named by a notification to
 # --lambda, its message fails and is delivered again. Last: peers_up takes the

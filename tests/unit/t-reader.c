@@ -1117,7 +1117,8 @@ static void test_empty_digest(void)
 	int bad = 0;
 
 	run("", 0, 0, &g);
-	ok(g.rc == 0 && g.nev == 0 && g.nrej == 0 && !g.digest, "an empty file: no events, no rejects");
+	ok(g.rc == WDN_EIO && g.nev == 0 && g.nrej == 0 && !g.digest && strstr(g.err, "empty input"),
+	   "an empty file: the input fails, a copy in progress (%s)", g.err);
 	got_release(&g);
 	run("\n", 1, 0, &g);
 	ok(g.rc == 0 && g.nev == 0 && g.nrej == 0, "a one-byte file of a newline: nothing");
@@ -1647,6 +1648,109 @@ static void test_event_lines(void)
 	wdn_buf_release(&b);
 }
 
+/* A bad record of kind k (0 invalid JSON in a string, 1 too deep, 2 too big);
+ * its strings hold brackets and separators that must not end it early. */
+static void bad_record(struct wdn_buf *b, int k)
+{
+	int i;
+
+	wdn_buf_adds(b, "{\"eventName\":\"a},{\\\"x\\\":\\\"]\",\"y\":\"[\\\\\",\"z\":");
+	if (k == 0) {
+		wdn_buf_adds(b, "\"raw\ttab\"");
+	} else if (k == 1) {
+		for (i = 0; i < 300; i++)
+			wdn_buf_addc(b, '[');
+		for (i = 0; i < 300; i++)
+			wdn_buf_addc(b, ']');
+	} else {
+		wdn_buf_addc(b, '"');
+		for (i = 0; i < (int)(WDN_MAX_RECORD / 1024) + 64; i++)
+			wdn_buf_adds(b, "},{\"eventVersion\":\"1.08\"} "
+				     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				     "xxxxxxxxxxxxxxxxxx");
+		wdn_buf_addc(b, '"');
+	}
+	wdn_buf_addc(b, '}');
+}
+
+/* A bad record in a one-line log file or a top-level array costs only itself. */
+static void test_bad_in_array(void)
+{
+	static const char *const kinds[] = { "invalid JSON in a string", "too deep", "too big" };
+	static const size_t few[] = { 0, 7, 65537 };
+	const int n = 12, at[] = { 1, 2, 6, 12 };
+	struct wdn_buf b = WDN_BUF_INIT, z = WDN_BUF_INIT;
+	struct got g;
+	int k, a, arr, gz, i, bad;
+	size_t c;
+
+	for (k = 0; k < 3; k++)
+		for (arr = 0; arr < 2; arr++)
+			for (a = 0; a < 4; a++) {
+				wdn_buf_reset(&b);
+				wdn_buf_adds(&b, arr ? "[" : "{\"Records\":[");
+				for (i = 1; i <= n; i++) {
+					if (i > 1)
+						wdn_buf_adds(&b, i % 2 ? "," : " , ");
+					if (i == at[a])
+						bad_record(&b, k);
+					else
+						wdn_buf_adds(&b, EV[i % NEV]);
+				}
+				wdn_buf_adds(&b, arr ? "]\n" : "]}\n");
+				wdn_buf_reset(&z);
+				gz_member(&z, b.ptr, b.len, 1);
+				bad = 0;
+				for (gz = 0; gz < 2; gz++)
+					for (c = 0; c < (k == 2 ? 3 : sizeof(chunks) / sizeof(chunks[0])); c++) {
+						size_t ch = k == 2 ? few[c] : chunks[c];
+
+						run(gz ? z.ptr : b.ptr, gz ? z.len : b.len, ch, &g);
+						if (!(g.rc == 0 && g.nev == (size_t)n - 1 && g.nrej == 1 &&
+						      g.rej[0].record == (uint64_t)at[a] &&
+						      g.ev[n - 2].record == (uint64_t)(at[a] == n ? n - 1 : n) &&
+						      !strcmp(g.ev[n - 2].raw, EV[(at[a] == n ? n - 1 : n) % NEV]))) {
+							if (!bad++) {
+								printf("# gz %d chunk %zu: rc %d %s\n", gz, ch, g.rc, g.err);
+								dump(&g);
+							}
+						}
+						got_release(&g);
+					}
+				is_int(bad, 0, "%s, record %d of %d %s: only it is lost, plain and gzip, every chunking",
+				       arr ? "an array" : "a log file", at[a], n, kinds[k]);
+			}
+
+	/* when the bad record's end cannot be found, the input fails, saying so */
+	wdn_buf_reset(&b);
+	wdn_buf_addf(&b, "{\"Records\":[%s,{\"eventVersion\":\"1.08\",\"x\":[[[{\t%s]}\n", EV[1], EV[2]);
+	run(b.ptr, b.len, 0, &g);
+	ok(g.rc == WDN_EIO && g.nev == 1 && strstr(g.err, "record 2: ") &&
+	   strstr(g.err, "the rest of the input ("),
+	   "a bad record without an end: the input fails (%s)", g.err);
+	got_release(&g);
+	wdn_buf_reset(&b);
+	wdn_buf_addf(&b, "[%s,{\"a\":\"\t\"} x %s]\n", EV[1], EV[2]);
+	run(b.ptr, b.len, 1, &g);
+	ok(g.rc == WDN_EIO && g.nev == 1 && strstr(g.err, "cannot be read"),
+	   "junk after a bad record: the input fails (%s)", g.err);
+	got_release(&g);
+	wdn_buf_release(&b);
+	wdn_buf_release(&z);
+}
+
 int main(void)
 {
 	int i;
@@ -1674,6 +1778,7 @@ int main(void)
 	test_digest_position();
 	test_element_cap();
 	test_event_lines();
+	test_bad_in_array();
 	for (i = 0; i < NEV; i++)
 		free(EV[i]);
 	return done_testing();
