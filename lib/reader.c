@@ -91,7 +91,7 @@ enum { TK_EVENT = 1, TK_CONTAINER = 2 /* Records */, TK_DIGEST = 4 };
  * bytes: the decoded copy is held while it is parsed, so this bounds memory
  * (a CloudTrail log file is rarely over a few MB). Larger or stranger
  * inputs take the streaming path, which gives every verdict. */
-#define WHOLE_OUT (8u << 20)
+#define WHOLE_OUT (4u << 20)
 
 struct wdn_reader {
 	const char *name;
@@ -149,6 +149,8 @@ struct wdn_reader {
 	int relex;             /* parse stopped at a value's end to switch to lines */
 	int val_multiline;     /* the top-level value in progress spans a newline */
 	char last;             /* last byte seen, for resync across chunks */
+	struct wdn_buf hold;   /* wdn_reader_feed_held: the input so far, to decode whole */
+	int held;              /* 1 holding, -1 past WHOLE_OUT: streaming */
 };
 
 static uint64_t pos_now(struct wdn_reader *r)
@@ -572,6 +574,7 @@ void wdn_reader_free(struct wdn_reader *r)
 	free(r->zout);
 	wdn_buf_release(&r->win);
 	wdn_buf_release(&r->scratch);
+	wdn_buf_release(&r->hold);
 	free(r);
 }
 
@@ -978,11 +981,41 @@ int wdn_reader_feed_whole(struct wdn_reader *r, const void *bytes, size_t len)
 	return rc;
 }
 
+int wdn_reader_feed_held(struct wdn_reader *r, const void *bytes, size_t len)
+{
+	int rc;
+
+	if (!len || r->held < 0)
+		return len ? wdn_reader_feed(r, bytes, len) : 0;
+	if (!r->held && (r->mode || r->nhead)) {
+		r->held = -1; /* fed before: stream the rest */
+		return wdn_reader_feed(r, bytes, len);
+	}
+	r->held = 1;
+	if (len <= WHOLE_OUT - r->hold.len) {
+		if (!r->hold.max)
+			wdn_buf_init(&r->hold, WHOLE_OUT);
+		return wdn_buf_add(&r->hold, bytes, len);
+	}
+	/* too large to decode whole: what was held, then the rest, streamed */
+	r->held = -1;
+	rc = wdn_reader_feed(r, r->hold.ptr, r->hold.len);
+	wdn_buf_release(&r->hold);
+	return rc ? rc : wdn_reader_feed(r, bytes, len);
+}
+
 int wdn_reader_finish(struct wdn_reader *r, struct wdn_err *err)
 {
 	yajl_status st;
 	int rc;
 
+	if (r->held > 0) {
+		r->held = -1;
+		rc = wdn_reader_feed_whole(r, r->hold.ptr, r->hold.len);
+		wdn_buf_release(&r->hold);
+		if (rc)
+			return rc;
+	}
 	if (!r->mode && r->nhead == 1 && r->head[0] == 0x1f)
 		fail(r, "truncated input: the gzip stream ends in its header");
 	if (!r->mode && r->nhead && !r->failed) {

@@ -341,9 +341,13 @@ struct wdn_reader *wdn_reader_new(const char *name, wdn_event_fn on_event,
 				  wdn_reject_fn on_reject, void *ctx);
 int wdn_reader_feed(struct wdn_reader *r, const void *bytes, size_t len);
 /* The whole input at once, before any wdn_reader_feed (then finish): the
- * same verdicts as feeding it, but a gzip input that decodes to at most 8 MB
+ * same verdicts as feeding it, but a gzip input that decodes to at most 4 MB
  * is decoded in one go (libdeflate), which costs about half the CPU. */
 int wdn_reader_feed_whole(struct wdn_reader *r, const void *bytes, size_t len);
+/* Like wdn_reader_feed, for a body that comes in pieces (an S3 object): the
+ * pieces are held, up to 4 MB, and decoded whole by wdn_reader_finish;
+ * past that the input is streamed. Use it or wdn_reader_feed, not both. */
+int wdn_reader_feed_held(struct wdn_reader *r, const void *bytes, size_t len);
 /* End of input: 0, a stop code of on_event, or WDN_EIO with err when the
  * input was not read whole (see above). */
 int wdn_reader_finish(struct wdn_reader *r, struct wdn_err *err);

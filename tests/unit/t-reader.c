@@ -120,7 +120,9 @@ static void got_release(struct got *g)
 	memset(g, 0, sizeof(*g));
 }
 
-static int whole_mode; /* run: 1 wdn_reader_feed_whole, 2 wdn_reader_read_fd of a file */
+/* run: 1 wdn_reader_feed_whole, 2 wdn_reader_read_fd of a file,
+ * 3 wdn_reader_feed_held in pieces */
+static int whole_mode;
 static void run_fd(const void *data, size_t len, struct got *g);
 
 /* Feed data in chunks of chunk bytes (0: all at once), then finish. */
@@ -146,6 +148,10 @@ static void run(const void *data, size_t len, size_t chunk, struct got *g)
 	if (whole_mode == 1) {
 		g->rc = wdn_reader_feed_whole(r, p, len);
 		off = len;
+	}
+	for (; whole_mode == 3 && off < len && !g->rc; off += chunk) {
+		chunk = len - off < 99991 ? len - off : 99991;
+		g->rc = wdn_reader_feed_held(r, p + off, chunk);
 	}
 	if (!chunk)
 		chunk = len ? len : 1;
@@ -1229,7 +1235,7 @@ static void run_fd(const void *data, size_t len, struct got *g)
 static void test_whole(void)
 {
 	struct wdn_buf plain = WDN_BUF_INIT, z = WDN_BUF_INIT, big = WDN_BUF_INIT;
-	struct { const char *name; struct wdn_buf b; } c[16];
+	struct { const char *name; struct wdn_buf b; } c[20];
 	size_t nc = 0, i, one;
 	struct got g, h;
 	int bad, mode, k;
@@ -1319,11 +1325,17 @@ static void test_whole(void)
 		json_lines(b, 0, NEV, "\n");
 	}
 	gz_member(CASE("an empty member"), "", 0, 6);
-	for (mode = 1; mode <= 2; mode++) {
+	{
+		/* more than is held (4 MB): streamed, from what was held on */
+		struct wdn_buf *b = CASE("a member of 6 MB, stored");
+		for (k = 0; b->len < (6u << 20); k++)
+			gz_member(b, big.ptr, big.len, 0);
+	}
+	for (mode = 1; mode <= 3; mode++) {
 		bad = 0;
 		for (i = 0; i < nc; i++) {
 			whole_mode = 0;
-			run(c[i].b.ptr, c[i].b.len, 1, &g);
+			run(c[i].b.ptr, c[i].b.len, c[i].b.len > 100000 ? 4096 : 1, &g);
 			whole_mode = mode;
 			run(c[i].b.ptr, c[i].b.len, 0, &h);
 			whole_mode = 0;
@@ -1336,7 +1348,8 @@ static void test_whole(void)
 			got_release(&h);
 		}
 		is_int(bad, 0, "%s: the verdicts of streaming, for %zu shapes of input",
-		       mode == 1 ? "wdn_reader_feed_whole" : "wdn_reader_read_fd of a file", nc);
+		       mode == 1 ? "wdn_reader_feed_whole" : mode == 2 ? "wdn_reader_read_fd of a file"
+							       : "wdn_reader_feed_held in pieces", nc);
 	}
 	/* the shapes do what they say, so the comparison means something */
 	run(c[0].b.ptr, c[0].b.len, 0, &g);
