@@ -265,9 +265,10 @@ static void enrich_input(struct worker *w, const struct cli_input *in, const cha
 {
 	struct run *r = w->run;
 	struct wdn_err err = { 0 };
+	struct wdn_err serr = { 0 };
 	struct cli_input li = *in;
 	struct wdn_reader *rd;
-	int rc = 0;
+	int rc = 0, snap;
 
 	w->input = in;
 	w->events = 0;
@@ -293,10 +294,15 @@ static void enrich_input(struct worker *w, const struct cli_input *in, const cha
 		warn_locked(r, 1, "out of memory");
 		return;
 	}
+	/* an input's lookups in one read snapshot of the store: cheaper, and
+	 * one state of it per input (a failure here costs speed only) */
+	snap = w->store && w->store->ops->snapshot && !w->store->ops->snapshot(w->store, 1, &serr);
 	rc = cli_input_read(&r->cli, w->aws, &li, rd, &err);
 	wdn_reader_free(rd);
 	if (w->nheld)
 		release_held(w); /* the good events before any trouble are kept */
+	if (snap)
+		w->store->ops->snapshot(w->store, 0, &serr);
 	if (rc && !w->error) {
 		warn_locked(r, 1, "reading '%s': %s", in->name, err.msg);
 		w->error = 1;

@@ -494,6 +494,10 @@ struct wdn_store_ops {
 	 * nothing was noted, or an error. wdn_resolve_prefetch drives it. */
 	int (*gather)(struct wdn_store *s, int on, struct wdn_err *err);
 	void (*close)(struct wdn_store *s);
+	/* Reads only, many of them (NULL if the store gains nothing): on 1 the
+	 * reads until 0 see one snapshot, so each read need not take and drop
+	 * the store's locks (SQLite: a read transaction). No writes meanwhile. */
+	int (*snapshot)(struct wdn_store *s, int on, struct wdn_err *err);
 };
 
 struct wdn_store {
