@@ -47,32 +47,37 @@ enum key {
 };
 
 struct keyname {
-	enum ctx ctx;
 	int key;
 	const char *name;
 	size_t len;
 };
-#define K(ctx, key, name) { ctx, key, name, sizeof(name) - 1 }
+#define K(key, name) { key, name, sizeof(name) - 1 }
 
-static const struct keyname keynames[] = {
-	K(C_EVENT, WDN_F_EVENT_NAME, "eventName"),
-	K(C_EVENT, WDN_F_EVENT_SOURCE, "eventSource"),
-	K(C_EVENT, WDN_F_EVENT_TIME, "eventTime"),
-	K(C_EVENT, WDN_F_EVENT_ID, "eventID"),
-	K(C_EVENT, WDN_F_ERROR_CODE, "errorCode"),
-	K(C_EVENT, WDN_F_RECIPIENT, "recipientAccountId"),
-	K(C_EVENT, WDN_F_REGION, "awsRegion"),
-	K(C_EVENT, WDN_F_SHARED_EVENT_ID, "sharedEventID"),
-	K(C_EVENT, K_USER_IDENTITY, "userIdentity"),
-	K(C_UI, WDN_F_UI_TYPE, "type"),
-	K(C_UI, WDN_F_UI_ARN, "arn"),
-	K(C_UI, WDN_F_UI_ACCOUNT, "accountId"),
-	K(C_UI, WDN_F_UI_KEY, "accessKeyId"),
-	K(C_UI, WDN_F_UI_INVOKED_BY, "invokedBy"),
-	K(C_UI, K_SESSION_CONTEXT, "sessionContext"),
-	K(C_SC, K_SESSION_ISSUER, "sessionIssuer"),
-	K(C_SI, WDN_F_UI_ISSUER_ARN, "arn"),
+/* One table per container: a key is compared only with its own (cb_key
+ * runs for every key of every event). */
+static const struct keyname event_keys[] = {
+	K(WDN_F_EVENT_NAME, "eventName"),
+	K(WDN_F_EVENT_SOURCE, "eventSource"),
+	K(WDN_F_EVENT_TIME, "eventTime"),
+	K(WDN_F_EVENT_ID, "eventID"),
+	K(WDN_F_ERROR_CODE, "errorCode"),
+	K(WDN_F_RECIPIENT, "recipientAccountId"),
+	K(WDN_F_REGION, "awsRegion"),
+	K(WDN_F_SHARED_EVENT_ID, "sharedEventID"),
+	K(K_USER_IDENTITY, "userIdentity"),
+	{ K_NONE, NULL, 0 },
 };
+static const struct keyname ui_keys[] = {
+	K(WDN_F_UI_TYPE, "type"),
+	K(WDN_F_UI_ARN, "arn"),
+	K(WDN_F_UI_ACCOUNT, "accountId"),
+	K(WDN_F_UI_KEY, "accessKeyId"),
+	K(WDN_F_UI_INVOKED_BY, "invokedBy"),
+	K(K_SESSION_CONTEXT, "sessionContext"),
+	{ K_NONE, NULL, 0 },
+};
+static const struct keyname sc_keys[] = { K(K_SESSION_ISSUER, "sessionIssuer"), { K_NONE, NULL, 0 } };
+static const struct keyname si_keys[] = { K(WDN_F_UI_ISSUER_ARN, "arn"), { K_NONE, NULL, 0 } };
 
 static const char *const field_names[WDN_F_COUNT] = {
 	"eventName", "eventSource", "eventTime", "eventID", "errorCode", "recipientAccountId",
@@ -323,7 +328,7 @@ static int finish_event(struct wdn_reader *r, uint64_t end)
 
 static int lookup_key(enum ctx c, const unsigned char *k, size_t n)
 {
-	size_t i;
+	const struct keyname *t;
 
 	if (c == C_TOP_OBJ) {
 		if (n == 7 && !memcmp(k, "Records", 7))
@@ -332,10 +337,11 @@ static int lookup_key(enum ctx c, const unsigned char *k, size_t n)
 			return K_DETAIL;
 		c = C_EVENT;
 	}
+	t = c == C_EVENT ? event_keys : c == C_UI ? ui_keys : c == C_SC ? sc_keys : c == C_SI ? si_keys : NULL;
 	/* memcmp, not strncmp: a key may hold NUL bytes */
-	for (i = 0; i < sizeof(keynames) / sizeof(keynames[0]); i++)
-		if (keynames[i].len == n && keynames[i].ctx == c && !memcmp(keynames[i].name, k, n))
-			return keynames[i].key;
+	for (; t && t->name; t++)
+		if (t->len == n && t->name[0] == k[0] && !memcmp(t->name, k, n))
+			return t->key;
 	return K_NONE;
 }
 
