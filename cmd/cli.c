@@ -853,7 +853,7 @@ void cli_inputs_release(struct cli_inputs *in)
 
 static int feed_reader(void *ctx, const void *p, size_t n)
 {
-	return wdn_reader_feed(ctx, p, n);
+	return wdn_reader_feed_held(ctx, p, n); /* a small object is decoded whole */
 }
 
 int cli_input_read(struct cli *c, struct wdn_aws *aws, const struct cli_input *in,

@@ -90,7 +90,7 @@ static int read_bytes(struct msg *m, const char *name, const char *p, size_t n, 
 		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	if (!trusted)
 		wdn_reader_refuse_envelopes(r);
-	rc = wdn_reader_feed(r, p, n);
+	rc = wdn_reader_feed_whole(r, p, n);
 	if (!rc)
 		rc = wdn_reader_finish(r, err);
 	wdn_reader_free(r);
@@ -107,7 +107,7 @@ static int read_bytes(struct msg *m, const char *name, const char *p, size_t n, 
 
 static int feed(void *ctx, const void *p, size_t n)
 {
-	return wdn_reader_feed(ctx, p, n);
+	return wdn_reader_feed_held(ctx, p, n); /* a small object is decoded whole */
 }
 
 const char *wdn_trail_key_skip(const char *key)

@@ -209,6 +209,14 @@ static int sq_rollback(struct wdn_store *st, struct wdn_err *err)
 	return exec((struct sqlite_store *)st, "ROLLBACK", err);
 }
 
+static int sq_snapshot(struct wdn_store *st, int on, struct wdn_err *err)
+{
+	/* a deferred BEGIN takes the read lock at the first read and keeps it:
+	 * lookups stop paying a WAL lock, a shared-memory check and an unlock
+	 * each (a tenth of wdn-enrich's CPU) */
+	return exec((struct sqlite_store *)st, on ? "BEGIN DEFERRED" : "COMMIT", err);
+}
+
 static int sq_put_issuance(struct wdn_store *st, const struct wdn_issuance *is, struct wdn_err *err)
 {
 	struct sqlite_store *s = (struct sqlite_store *)st;
@@ -473,6 +481,7 @@ static const struct wdn_store_ops sqlite_ops = {
 	.changes = sq_changes,
 	.children = sq_children,
 	.close = sq_close,
+	.snapshot = sq_snapshot,
 };
 
 int wdn_store_sqlite_open(const char *path, int flags, struct wdn_store **out, struct wdn_err *err)

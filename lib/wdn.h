@@ -340,6 +340,14 @@ struct wdn_reader;
 struct wdn_reader *wdn_reader_new(const char *name, wdn_event_fn on_event,
 				  wdn_reject_fn on_reject, void *ctx);
 int wdn_reader_feed(struct wdn_reader *r, const void *bytes, size_t len);
+/* The whole input at once, before any wdn_reader_feed (then finish): the
+ * same verdicts as feeding it, but a gzip input that decodes to at most 4 MB
+ * is decoded in one go (libdeflate), which costs about half the CPU. */
+int wdn_reader_feed_whole(struct wdn_reader *r, const void *bytes, size_t len);
+/* Like wdn_reader_feed, for a body that comes in pieces (an S3 object): the
+ * pieces are held, up to 4 MB, and decoded whole by wdn_reader_finish;
+ * past that the input is streamed. Use it or wdn_reader_feed, not both. */
+int wdn_reader_feed_held(struct wdn_reader *r, const void *bytes, size_t len);
 /* End of input: 0, a stop code of on_event, or WDN_EIO with err when the
  * input was not read whole (see above). */
 int wdn_reader_finish(struct wdn_reader *r, struct wdn_err *err);
@@ -355,7 +363,8 @@ void wdn_reader_refuse_envelopes(struct wdn_reader *r);
  * reader takes it as an input with nothing in it (stdin: nothing to do). */
 void wdn_reader_allow_empty(struct wdn_reader *r);
 /* Read a whole file descriptor through a reader and finish it; WDN_EIO with
- * err on read failure or an input not read whole. */
+ * err on read failure or an input not read whole. A small regular file is
+ * read whole and given to wdn_reader_feed_whole. */
 int wdn_reader_read_fd(struct wdn_reader *r, int fd, struct wdn_err *err);
 /* Hand every decoded (uncompressed) byte of the input to fn as well, whatever
  * the parse makes of it: so a log file is hashed from the one reading of it.
@@ -488,6 +497,10 @@ struct wdn_store_ops {
 	 * nothing was noted, or an error. wdn_resolve_prefetch drives it. */
 	int (*gather)(struct wdn_store *s, int on, struct wdn_err *err);
 	void (*close)(struct wdn_store *s);
+	/* Reads only, many of them (NULL if the store gains nothing): on 1 the
+	 * reads until 0 see one snapshot, so each read need not take and drop
+	 * the store's locks (SQLite: a read transaction). No writes meanwhile. */
+	int (*snapshot)(struct wdn_store *s, int on, struct wdn_err *err);
 };
 
 struct wdn_store {

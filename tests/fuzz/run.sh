@@ -34,7 +34,7 @@ build() { # target
 	$CC -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	    -std=c11 -D_GNU_SOURCE -Ilib $(pkg-config --cflags yajl) \
 	    "tests/fuzz/$1.c" lib/*.c cmd/cli.c \
-	    $(pkg-config --libs libcurl yajl zlib libsodium sqlite3 expat libcrypto) -lm -ldl -lpthread -o "$out/$1"
+	    $(pkg-config --libs libcurl yajl zlib libsodium sqlite3 expat libdeflate libcrypto) -lm -ldl -lpthread -o "$out/$1"
 }
 
 fuzz_one() { # target

@@ -120,6 +120,11 @@ static void got_release(struct got *g)
 	memset(g, 0, sizeof(*g));
 }
 
+/* run: 1 wdn_reader_feed_whole, 2 wdn_reader_read_fd of a file,
+ * 3 wdn_reader_feed_held in pieces */
+static int whole_mode;
+static void run_fd(const void *data, size_t len, struct got *g);
+
 /* Feed data in chunks of chunk bytes (0: all at once), then finish. */
 static void run(const void *data, size_t len, size_t chunk, struct got *g)
 {
@@ -134,6 +139,19 @@ static void run(const void *data, size_t len, size_t chunk, struct got *g)
 	if (!r) {
 		g->rc = WDN_ENOMEM;
 		return;
+	}
+	if (whole_mode == 2) {
+		wdn_reader_free(r);
+		run_fd(data, len, g);
+		return;
+	}
+	if (whole_mode == 1) {
+		g->rc = wdn_reader_feed_whole(r, p, len);
+		off = len;
+	}
+	for (; whole_mode == 3 && off < len && !g->rc; off += chunk) {
+		chunk = len - off < 99991 ? len - off : 99991;
+		g->rc = wdn_reader_feed_held(r, p + off, chunk);
 	}
 	if (!chunk)
 		chunk = len ? len : 1;
@@ -1195,6 +1213,175 @@ static void write_file(const char *name, const void *p, size_t n)
 	}
 }
 
+/* run's whole_mode 2: data in a temporary file, read with wdn_reader_read_fd */
+static void run_fd(const void *data, size_t len, struct got *g)
+{
+	char path[] = "/tmp/t-reader-fd.XXXXXX";
+	struct wdn_reader *r;
+	struct wdn_err e = { 0 };
+	int fd = mkstemp(path), stop = g->stop_at;
+
+	memset(g, 0, sizeof(*g));
+	g->stop_at = stop;
+	g->rc = WDN_EIO;
+	if (fd < 0 || (len && write(fd, data, len) != (ssize_t)len) || lseek(fd, 0, SEEK_SET) != 0 ||
+	    !(r = wdn_reader_new("input", on_event, on_reject, g))) {
+		if (fd >= 0)
+			close(fd);
+		unlink(path);
+		return;
+	}
+	unlink(path);
+	g->rc = wdn_reader_read_fd(r, fd, &e);
+	if (g->rc)
+		snprintf(g->err, sizeof(g->err), "%s", e.msg);
+	close(fd);
+	wdn_reader_counts(r, &g->events, &g->rejected, &g->digest);
+	wdn_reader_free(r);
+}
+
+/*
+ * An input given whole (wdn_reader_feed_whole, or a small file through
+ * wdn_reader_read_fd) is decoded at once by libdeflate: the verdicts must be
+ * the streaming ones whatever the shape: members, junk, truncation, damage.
+ */
+static void test_whole(void)
+{
+	struct wdn_buf plain = WDN_BUF_INIT, z = WDN_BUF_INIT, big = WDN_BUF_INIT;
+	struct { const char *name; struct wdn_buf b; } c[20];
+	size_t nc = 0, i, one;
+	struct got g, h;
+	int bad, mode, k;
+
+	records_file(&plain, 0, NEV);
+	one = plain.len;
+	for (k = 0; k < 4000; k++) /* a member larger than the next one's ISIZE says */
+		records_file(&big, k % NEV, 1);
+#define CASE(nm) (c[nc].name = (nm), c[nc].b = (struct wdn_buf)WDN_BUF_INIT, &c[nc++].b)
+	gz_member(CASE("one member"), plain.ptr, one, 6);
+	{
+		struct wdn_buf *b = CASE("three members, an event cut between them");
+		gz_member(b, plain.ptr, one / 3, 1);
+		gz_member(b, plain.ptr + one / 3, one / 3, 9);
+		gz_member(b, plain.ptr + 2 * (one / 3), one - 2 * (one / 3), 6);
+	}
+	{
+		struct wdn_buf *b = CASE("a large member, then a small one");
+		json_lines(&z, 0, NEV, "\n");
+		gz_member(b, big.ptr, big.len, 6);
+		gz_member(b, z.ptr, z.len, 6);
+	}
+	{
+		struct wdn_buf *b = CASE("a member, then junk");
+		gz_member(b, plain.ptr, one, 6);
+		wdn_buf_adds(b, "junk after the member\n");
+	}
+	{
+		struct wdn_buf *b = CASE("a member, then 20 zero bytes");
+		gz_member(b, plain.ptr, one, 6);
+		for (k = 0; k < 20; k++)
+			wdn_buf_addc(b, 0);
+	}
+	{
+		struct wdn_buf *b = CASE("a member, then one stray byte 0x1f");
+		gz_member(b, plain.ptr, one, 6);
+		wdn_buf_addc(b, 0x1f);
+	}
+	{
+		struct wdn_buf *b = CASE("a member, then a member cut in its header");
+		size_t first;
+
+		gz_member(b, plain.ptr, one, 6);
+		first = b->len;
+		gz_member(b, plain.ptr, one, 6);
+		wdn_buf_setlen(b, first + 5);
+	}
+	{
+		struct wdn_buf *b = CASE("a member cut before its trailer");
+		gz_member(b, plain.ptr, one, 6);
+		wdn_buf_setlen(b, b->len - 5);
+	}
+	{
+		struct wdn_buf *b = CASE("a second member cut mid-data");
+		gz_member(b, plain.ptr, one / 2, 6);
+		gz_member(b, plain.ptr + one / 2, one - one / 2, 6);
+		wdn_buf_setlen(b, b->len - 40);
+	}
+	{
+		struct wdn_buf *b = CASE("a wrong CRC in the trailer");
+		gz_member(b, plain.ptr, one, 6);
+		b->ptr[b->len - 8] ^= 0x55;
+	}
+	{
+		struct wdn_buf *b = CASE("a wrong ISIZE in the trailer");
+		gz_member(b, plain.ptr, one, 6);
+		b->ptr[b->len - 4] ^= 0x01;
+	}
+	{
+		struct wdn_buf *b = CASE("damaged data mid-member");
+		gz_member(b, plain.ptr, one, 0);
+		b->ptr[b->len / 2] ^= 0xff;
+		b->ptr[13] ^= 0xff; /* a stored block's LEN/NLEN no longer agree */
+	}
+	{
+		/* FHCRC with a header CRC of 0: libdeflate skips it, so whatever
+		 * zlib makes of it must stand */
+		struct wdn_buf *b = CASE("a header CRC that is wrong");
+		gz_member(&z, plain.ptr, one, 6);
+		wdn_buf_add(b, z.ptr, 10);
+		b->ptr[3] |= 0x02;
+		wdn_buf_add(b, "\0\0", 2);
+		wdn_buf_add(b, z.ptr + 10, z.len - 10);
+	}
+	{
+		struct wdn_buf *b = CASE("plain JSON lines");
+		json_lines(b, 0, NEV, "\n");
+	}
+	gz_member(CASE("an empty member"), "", 0, 6);
+	{
+		/* more than is held (4 MB): streamed, from what was held on */
+		struct wdn_buf *b = CASE("a member of 6 MB, stored");
+		for (k = 0; b->len < (6u << 20); k++)
+			gz_member(b, big.ptr, big.len, 0);
+	}
+	for (mode = 1; mode <= 3; mode++) {
+		bad = 0;
+		for (i = 0; i < nc; i++) {
+			whole_mode = 0;
+			run(c[i].b.ptr, c[i].b.len, c[i].b.len > 100000 ? 4096 : 1, &g);
+			whole_mode = mode;
+			run(c[i].b.ptr, c[i].b.len, 0, &h);
+			whole_mode = 0;
+			if (!same(&g, &h)) {
+				printf("#   %s: streamed rc %d, %zu events, %zu rejects (%s); whole rc %d, %zu events, %zu rejects (%s)\n",
+				       c[i].name, g.rc, g.nev, g.nrej, g.err, h.rc, h.nev, h.nrej, h.err);
+				bad++;
+			}
+			got_release(&g);
+			got_release(&h);
+		}
+		is_int(bad, 0, "%s: the verdicts of streaming, for %zu shapes of input",
+		       mode == 1 ? "wdn_reader_feed_whole" : mode == 2 ? "wdn_reader_read_fd of a file"
+							       : "wdn_reader_feed_held in pieces", nc);
+	}
+	/* the shapes do what they say, so the comparison means something */
+	run(c[0].b.ptr, c[0].b.len, 0, &g);
+	ok(g.rc == 0 && g.nev == NEV, "one member: every event");
+	got_release(&g);
+	run(c[3].b.ptr, c[3].b.len, 0, &g);
+	ok(g.rc == 0 && g.nev == NEV && g.nrej == 1, "junk after a member: one rejection");
+	got_release(&g);
+	run(c[7].b.ptr, c[7].b.len, 0, &g);
+	ok(g.rc == WDN_EIO && strstr(g.err, "truncated"), "a cut member: the input fails (%s)", g.err);
+	got_release(&g);
+	for (i = 0; i < nc; i++)
+		wdn_buf_release(&c[i].b);
+#undef CASE
+	wdn_buf_release(&plain);
+	wdn_buf_release(&z);
+	wdn_buf_release(&big);
+}
+
 static int collect(void *ctx, const char *file)
 {
 	struct wdn_buf *b = ctx;
@@ -1779,6 +1966,7 @@ int main(void)
 	test_element_cap();
 	test_event_lines();
 	test_bad_in_array();
+	test_whole();
 	for (i = 0; i < NEV; i++)
 		free(EV[i]);
 	return done_testing();

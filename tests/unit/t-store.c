@@ -517,6 +517,49 @@ static void test_concurrent(struct wdn_store *w, const char *db)
 	wdn_store_close(r);
 }
 
+/* A read snapshot (wdn-enrich's per input): lookups in it see one state of
+ * the store, a writer meanwhile is neither blocked nor seen; after it, all. */
+static void test_snapshot(struct wdn_store *w, const char *db)
+{
+	static const char *const keys[] = { "ASIASNAPSHOT00000001", "ASIASNAPSHOT00000002", "ASIASNAPSHOT00000003" };
+	struct wdn_issuance is, out;
+	struct wdn_store *r;
+	struct wdn_err err;
+	int i, seen = 0, during = 0;
+
+	memset(&err, 0, sizeof(err));
+	if (wdn_store_open(db, 0, NULL, &r, &err)) {
+		ok(0, "open a reader: %s", err.msg);
+		return;
+	}
+	ok(r->ops->snapshot != NULL, "the SQLite store offers read snapshots");
+	if (!r->ops->snapshot) {
+		wdn_store_close(r);
+		return;
+	}
+	is = issuance(keys[0], 100, 200, "snap-0", NULL);
+	put(w, &is);
+	is_int(r->ops->snapshot(r, 1, &err), 0, "snapshot on");
+	is_int(start_at(r, keys[0], 150), 100, "a lookup in the snapshot");
+	for (i = 1; i < 3; i++) {
+		is = issuance(keys[i], 100 * i, 100 * i + 50, keys[i], NULL);
+		during += put(w, &is) == 0; /* a writer is not blocked by it */
+	}
+	is_int(during, 2, "a writer commits while the snapshot is held");
+	for (i = 0; i < 3; i++)
+		seen += start_at(r, keys[i], WDN_TIME_MAX) > 0;
+	is_int(seen, 1, "within it, what was committed meanwhile is not seen");
+	is_int(r->ops->snapshot(r, 0, &err), 0, "snapshot off");
+	seen = 0;
+	for (i = 0; i < 3; i++)
+		if (!r->ops->get_issuance(r, keys[i], WDN_TIME_MAX, &out, &err)) {
+			seen++;
+			wdn_issuance_release(&out);
+		}
+	is_int(seen, 3, "after it, everything is");
+	wdn_store_close(r);
+}
+
 struct kids {
 	int64_t start[8];
 	char *key[8];
@@ -600,6 +643,7 @@ int main(void)
 		test_children(s);
 		test_changes(s, db);
 		test_concurrent(s, db);
+		test_snapshot(s, db);
 		wdn_store_close(s);
 	}
 	free(db);
