@@ -7,6 +7,16 @@
 
 char wdn_buf_empty[1];
 
+/* Failed allocations of this thread's buffers and string copies, so that
+ * work made of many copies, where NULL also means "absent", is checked once
+ * (wdn_nomem_count before and after) instead of at every copy. */
+static _Thread_local unsigned long nomem;
+
+unsigned long wdn_nomem_count(void)
+{
+	return nomem;
+}
+
 void wdn_buf_init(struct wdn_buf *b, size_t max)
 {
 	b->ptr = wdn_buf_empty;
@@ -39,6 +49,8 @@ void wdn_buf_release(struct wdn_buf *b)
 /* The first failure is kept: later appends report it and change nothing. */
 static int fail(struct wdn_buf *b, int rc)
 {
+	if (rc == WDN_ENOMEM)
+		nomem++;
 	if (!b->failed)
 		b->failed = rc;
 	return b->failed;
@@ -193,6 +205,8 @@ char *wdn_buf_detach(struct wdn_buf *b, size_t *len)
 		return NULL;
 	}
 	p = b->cap ? b->ptr : calloc(1, 1);
+	if (!p)
+		nomem++;
 	if (len)
 		*len = p ? b->len : 0;
 	secret = b->secret;
@@ -214,8 +228,10 @@ char *wdn_strndup(const char *p, size_t n)
 
 	if (!p)
 		return NULL;
-	if (!(s = malloc(n + 1)))
+	if (!(s = malloc(n + 1))) {
+		nomem++;
 		return NULL;
+	}
 	memcpy(s, p, n);
 	s[n] = '\0';
 	return s;
