@@ -635,8 +635,10 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 		e->view.hi = WDN_TIME_MAX;
 		rc = wdn_resolve_seen(e->store ? &e->view.base : NULL, seen.key_id, t, &seen, &a, err);
 		wdn_sighting_release(&seen);
-		if (rc)
+		if (rc) {
+			wdn_answer_release(&a); /* what the answer holds so far */
 			return rc;
+		}
 	}
 	if (!a.found) {
 		wdn_answer_release(&a); /* nlinks 0: what the event tells, below */
