@@ -101,7 +101,7 @@ static void squeeze(char *s)
 static void trim_end(struct wdn_buf *b)
 {
 	while (b->len && isspace((unsigned char)b->ptr[b->len - 1]))
-		b->ptr[--b->len] = '\0';
+		wdn_buf_setlen(b, b->len - 1);
 }
 
 /* A path for messages: $HOME shown as '~'. */
