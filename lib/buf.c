@@ -7,14 +7,21 @@
 
 char wdn_buf_empty[1];
 
-/* Failed allocations of this thread's buffers and string copies, so that
- * work made of many copies, where NULL also means "absent", is checked once
- * (wdn_nomem_count before and after) instead of at every copy. */
-static _Thread_local unsigned long nomem;
+/* Failed allocations of buffers and string copies, so that work made of
+ * many copies, where NULL also means "absent", is checked once
+ * (wdn_nomem_count before and after) instead of at every copy. One count
+ * for all threads (no TLS: the Lambda binaries need no dynamic loader): a
+ * thread may fail for another's want of memory, never succeed wrongly. */
+static unsigned long nomem;
+
+static void nomem_add(void)
+{
+	__atomic_fetch_add(&nomem, 1, __ATOMIC_RELAXED);
+}
 
 unsigned long wdn_nomem_count(void)
 {
-	return nomem;
+	return __atomic_load_n(&nomem, __ATOMIC_RELAXED);
 }
 
 void wdn_buf_init(struct wdn_buf *b, size_t max)
@@ -50,7 +57,7 @@ void wdn_buf_release(struct wdn_buf *b)
 static int fail(struct wdn_buf *b, int rc)
 {
 	if (rc == WDN_ENOMEM)
-		nomem++;
+		nomem_add();
 	if (!b->failed)
 		b->failed = rc;
 	return b->failed;
@@ -206,7 +213,7 @@ char *wdn_buf_detach(struct wdn_buf *b, size_t *len)
 	}
 	p = b->cap ? b->ptr : calloc(1, 1);
 	if (!p)
-		nomem++;
+		nomem_add();
 	if (len)
 		*len = p ? b->len : 0;
 	secret = b->secret;
@@ -229,7 +236,7 @@ char *wdn_strndup(const char *p, size_t n)
 	if (!p)
 		return NULL;
 	if (!(s = malloc(n + 1))) {
-		nomem++;
+		nomem_add();
 		return NULL;
 	}
 	memcpy(s, p, n);

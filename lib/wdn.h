@@ -124,8 +124,8 @@ int wdn_utf8_valid(const char *p, size_t n);
 uint64_t wdn_hash(uint64_t h, const void *p, size_t n);
 uint64_t wdn_hash_str(const char *s); /* of a whole string, from WDN_HASH_INIT */
 char *wdn_strdup(const char *s);            /* NULL for NULL */
-/* How many of this thread's buffer growths and string copies have failed for
- * want of memory: work made of many copies (where NULL also means "absent")
+/* How many buffer growths and string copies have failed for want of memory
+ * (all threads): work made of many copies (where NULL also means "absent")
  * compares it before and after, once, and fails with WDN_ENOMEM. */
 unsigned long wdn_nomem_count(void);
 
