@@ -95,7 +95,11 @@ $(BIN)/%: $(B)/cmd/%.o $(CLI_OBJ) $(B)/libwdn.a
 $(B)/tests/%: tests/unit/%.c tests/unit/tap.h $(B)/libwdn.a
 	@mkdir -p $(@D)
 	$(say) CC $@
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(B)/libwdn.a $(PKG_LIBS) -lm
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) $(UNIT_LDFLAGS) -o $@ $< $(B)/libwdn.a $(PKG_LIBS) -lm
+
+# The allocation-failure run counts and fails the library's own allocations:
+# the linker sends them to the test's wrappers; -rdynamic names their callers.
+$(B)/tests/t-allocfail: UNIT_LDFLAGS = -rdynamic -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 
 # Fuzz targets replay their corpora in every check through a plain main();
 # the command layer's parsers (fuzz-cli) come with cli.o.

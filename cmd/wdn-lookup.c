@@ -46,8 +46,10 @@ static void put_slice(struct wdn_str s)
 {
 	struct wdn_buf b = WDN_BUF_INIT;
 
-	cli_text_escape(&b, s.ptr, s.len);
-	fwrite(b.ptr, 1, b.len, stdout);
+	if (cli_text_escape(&b, s.ptr, s.len))
+		fputs("(?)", stdout); /* out of memory: never a value cut short */
+	else
+		fwrite(b.ptr, 1, b.len, stdout);
 	wdn_buf_release(&b);
 }
 
@@ -232,12 +234,14 @@ static void lookup(struct run *r, const char *key)
 	} else if (r->format == FORMAT_MARKDOWN || r->format == FORMAT_DOT) {
 		struct wdn_buf out = WDN_BUF_INIT;
 
-		if (r->format == FORMAT_DOT ? wdn_answer_dot(&a, &out) : wdn_answer_markdown(&a, &out))
-			cli_fail(&r->cli, "%s: out of memory", key);
-		/* one document per key: Markdown sections follow each other */
-		fwrite(out.ptr, 1, out.len, stdout);
-		if (r->format == FORMAT_MARKDOWN)
-			fputc('\n', stdout);
+		if (r->format == FORMAT_DOT ? wdn_answer_dot(&a, &out) : wdn_answer_markdown(&a, &out)) {
+			cli_fail(&r->cli, "%s: out of memory", key); /* nothing rather than part */
+		} else {
+			/* one document per key: Markdown sections follow each other */
+			fwrite(out.ptr, 1, out.len, stdout);
+			if (r->format == FORMAT_MARKDOWN)
+				fputc('\n', stdout);
+		}
 		wdn_buf_release(&out);
 	} else {
 		g = cli_gen(&r->cli, r->cli.stdout_tty);

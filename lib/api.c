@@ -283,6 +283,8 @@ static int http(struct wdn_store *s, wdn_json v, struct wdn_buf *resp)
 	}
 	if (answer(s, path + 6, &q, q.format == AS_JSON ? g : NULL, &body, &found, &e))
 		http_error(resp, 500, e.msg);
+	else if (wdn_buf_failed(&body))
+		http_error(resp, 500, "out of memory");
 	else
 		http_response(resp, found ? 200 : 404, content_types[q.format], body.ptr, body.len);
 	if (q.format == AS_JSON)
@@ -309,6 +311,8 @@ int wdn_api_handle(struct wdn_store *s, const char *payload, size_t len, struct 
 		rc = http(s, v, resp);
 	else
 		rc = direct(s, v, resp, err);
+	if (!rc && wdn_buf_failed(resp)) /* never an answer cut short */
+		rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	if (rc)
 		wdn_buf_reset(resp);
 	wdn_json_free(v);

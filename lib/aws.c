@@ -45,7 +45,7 @@ char *wdn_aws_profile_get(const struct wdn_aws *a, const char *key)
 		wdn_buf_addf(&sec, "profile %s", a->profile);
 	else
 		wdn_buf_adds(&sec, "default");
-	v = wdn_ini_get(path, sec.ptr, key);
+	v = wdn_buf_failed(&sec) ? NULL : wdn_ini_get(path, sec.ptr, key); /* never a cut-short name */
 	wdn_buf_release(&sec);
 	free(path);
 	return v;

@@ -7,6 +7,23 @@
 
 char wdn_buf_empty[1];
 
+/* Failed allocations of buffers and string copies, so that work made of
+ * many copies, where NULL also means "absent", is checked once
+ * (wdn_nomem_count before and after) instead of at every copy. One count
+ * for all threads (no TLS: the Lambda binaries need no dynamic loader): a
+ * thread may fail for another's want of memory, never succeed wrongly. */
+static unsigned long nomem;
+
+static void nomem_add(void)
+{
+	__atomic_fetch_add(&nomem, 1, __ATOMIC_RELAXED);
+}
+
+unsigned long wdn_nomem_count(void)
+{
+	return __atomic_load_n(&nomem, __ATOMIC_RELAXED);
+}
+
 void wdn_buf_init(struct wdn_buf *b, size_t max)
 {
 	b->ptr = wdn_buf_empty;
@@ -39,6 +56,8 @@ void wdn_buf_release(struct wdn_buf *b)
 /* The first failure is kept: later appends report it and change nothing. */
 static int fail(struct wdn_buf *b, int rc)
 {
+	if (rc == WDN_ENOMEM)
+		nomem_add();
 	if (!b->failed)
 		b->failed = rc;
 	return b->failed;
@@ -193,6 +212,8 @@ char *wdn_buf_detach(struct wdn_buf *b, size_t *len)
 		return NULL;
 	}
 	p = b->cap ? b->ptr : calloc(1, 1);
+	if (!p)
+		nomem_add();
 	if (len)
 		*len = p ? b->len : 0;
 	secret = b->secret;
@@ -214,8 +235,10 @@ char *wdn_strndup(const char *p, size_t n)
 
 	if (!p)
 		return NULL;
-	if (!(s = malloc(n + 1)))
+	if (!(s = malloc(n + 1))) {
+		nomem_add();
 		return NULL;
+	}
 	memcpy(s, p, n);
 	s[n] = '\0';
 	return s;

@@ -101,7 +101,7 @@ static void squeeze(char *s)
 static void trim_end(struct wdn_buf *b)
 {
 	while (b->len && isspace((unsigned char)b->ptr[b->len - 1]))
-		b->ptr[--b->len] = '\0';
+		wdn_buf_setlen(b, b->len - 1);
 }
 
 /* A path for messages: $HOME shown as '~'. */
@@ -1347,6 +1347,7 @@ int wdn_creds_resolve(struct wdn_aws *a, struct wdn_creds *out, struct wdn_err *
 	struct chain ch = { 0 };
 	const char *profile = wdn_aws_profile(a), *envp = env("AWS_PROFILE");
 	char why[256] = "", p1[256], p2[256];
+	unsigned long nomem = wdn_nomem_count();
 	int rc, exists;
 
 	memset(out, 0, sizeof(*out));
@@ -1395,6 +1396,10 @@ int wdn_creds_resolve(struct wdn_aws *a, struct wdn_creds *out, struct wdn_err *
 	note(&ch, "EC2 instance metadata (%s)", why);
 	rc = wdn_err_set(err, WDN_ECRED, "no AWS credentials: tried %s", ch.tried.ptr);
 done:
+	/* a setting or section name that could not be copied read as absent:
+	 * the chain may have gone past the source it should have used */
+	if (wdn_nomem_count() != nomem)
+		rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	if (rc) {
 		wdn_creds_release(out);
 		if (err && err->code != rc)

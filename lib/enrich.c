@@ -635,8 +635,10 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 		e->view.hi = WDN_TIME_MAX;
 		rc = wdn_resolve_seen(e->store ? &e->view.base : NULL, seen.key_id, t, &seen, &a, err);
 		wdn_sighting_release(&seen);
-		if (rc)
+		if (rc) {
+			wdn_answer_release(&a); /* what the answer holds so far */
 			return rc;
+		}
 	}
 	if (!a.found) {
 		wdn_answer_release(&a); /* nlinks 0: what the event tells, below */
@@ -649,6 +651,10 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 		}
 		wdn_answer_gen_whodunnit(g, &a);
 		yajl_gen_free(g);
+		if ((rc = wdn_buf_failed(&e->obj))) {
+			wdn_answer_release(&a);
+			return wdn_err_set(err, rc, "out of memory");
+		}
 	}
 	wdn_buf_reset(&e->who);
 	if ((x = calloc(1, sizeof(*x))) && (x->text = wdn_strndup(e->obj.ptr, e->obj.len)) &&
@@ -682,6 +688,7 @@ int wdn_enrich_event(struct wdn_enricher *e, const struct wdn_event *ev, struct 
 {
 	struct wdn_str t = ev->f[WDN_F_EVENT_TIME], raw = ev->raw;
 	size_t mark = out->len;
+	unsigned long nomem = wdn_nomem_count();
 	int64_t when;
 	int rc, compact, forged;
 
@@ -707,22 +714,24 @@ int wdn_enrich_event(struct wdn_enricher *e, const struct wdn_event *ev, struct 
 			return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 		rc = wdn_json_gen_text(g, raw.ptr, raw.len);
 		yajl_gen_free(g);
+		if (!rc)
+			rc = wdn_buf_failed(out);
 		if (!rc && out->len > mark)
-			out->len--; /* drop the closing brace */
+			wdn_buf_setlen(out, out->len - 1); /* drop the closing brace */
 	}
 	if (!rc) /* after a member, a comma */
 		rc = out->len > mark && out->ptr[out->len - 1] == '{' ? wdn_buf_add(out, "\"whodunnit\":", 12) :
 						     wdn_buf_add(out, ",\"whodunnit\":", 13);
 	if (!rc && (rc = whodunnit(e, ev, when, out, err))) {
-		out->len = mark;
-		out->ptr[mark] = '\0';
+		wdn_buf_setlen(out, mark);
 		return rc; /* err says why */
 	}
 	if (!rc)
 		rc = wdn_buf_add(out, "}\n", 2);
+	if (!rc && wdn_nomem_count() != nomem) /* a copy lost on the way: not this answer */
+		rc = WDN_ENOMEM;
 	if (rc) {
-		out->len = mark;
-		out->ptr[mark] = '\0';
+		wdn_buf_setlen(out, mark);
 		return wdn_err_set(err, rc, "%s", wdn_strerror(rc));
 	}
 	return 0;

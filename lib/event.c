@@ -4,6 +4,7 @@
  */
 #include "wdn.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_gen.h>
@@ -75,6 +76,7 @@ int wdn_event_sighting(const struct wdn_event *ev, int64_t t, struct wdn_sightin
 {
 	struct wdn_str p;
 	char *conv;
+	unsigned long nomem = wdn_nomem_count();
 
 	memset(out, 0, sizeof(*out));
 	if (!ev->f[WDN_F_UI_KEY].ptr || !ev->f[WDN_F_UI_KEY].len)
@@ -86,7 +88,7 @@ int wdn_event_sighting(const struct wdn_event *ev, int64_t t, struct wdn_sightin
 	out->type = dup_field(ev, WDN_F_UI_TYPE);
 	out->account = dup_field(ev, WDN_F_UI_ACCOUNT);
 	out->first = out->last = t;
-	if (!out->key_id) {
+	if (!out->key_id || wdn_nomem_count() != nomem) { /* a field lost is not a field absent */
 		wdn_sighting_release(out);
 		return WDN_ENOMEM;
 	}
@@ -110,10 +112,15 @@ void wdn_event_redact(wdn_json v)
 			yajl_val x = v->u.object.values[i];
 
 			if (is_secret_key(v->u.object.keys[i]) && YAJL_IS_STRING(x)) {
-				char *r = wdn_strdup("REDACTED");
+				size_t n = strlen(x->u.string);
+				char *r = n >= 8 ? x->u.string : wdn_strdup("REDACTED");
 
+				/* in place when it fits; a secret is never left for want of memory */
+				sodium_memzero(x->u.string, n);
 				if (r) {
-					free(x->u.string);
+					memcpy(r, "REDACTED", 9);
+					if (r != x->u.string)
+						free(x->u.string);
 					x->u.string = r;
 				}
 			} else {
@@ -319,6 +326,7 @@ int wdn_event_issuance(wdn_json ev, struct wdn_issuance *is, struct wdn_err *err
 {
 	const char *name = wdn_json_str(ev, "eventName"), *t;
 	wdn_json key, req = wdn_json_get(ev, "requestParameters");
+	unsigned long nomem = wdn_nomem_count();
 	int rc;
 
 	memset(is, 0, sizeof(*is));
@@ -399,8 +407,8 @@ int wdn_event_issuance(wdn_json ev, struct wdn_issuance *is, struct wdn_err *err
 		}
 		is->event = wdn_buf_detach(&b, NULL);
 	}
-	if (!is->key_id || !is->event_name || !is->event)
-		goto nomem;
+	if (!is->key_id || !is->event_name || !is->event || wdn_nomem_count() != nomem)
+		goto nomem; /* a copy that failed is not a field absent */
 	if ((rc = issuance_fits(is, err)))
 		goto bad;
 	return 1;

@@ -210,10 +210,10 @@ int wdn_json_serialize(wdn_json v, struct wdn_buf *out)
 		return WDN_ENOMEM;
 	rc = wdn_json_gen(g, v);
 	yajl_gen_free(g);
-	if (rc) {
-		out->len = mark; /* never half a document */
-		out->ptr[mark] = '\0';
-	}
+	if (!rc)
+		rc = wdn_buf_failed(out);
+	if (rc)
+		wdn_buf_setlen(out, mark); /* never half a document */
 	return rc;
 }
 

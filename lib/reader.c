@@ -503,6 +503,7 @@ static int scalar(struct wdn_reader *r, const unsigned char *s, size_t n, int is
 {
 	int key = r->pending;
 	enum ctx parent = r->ctx[r->depth];
+	int rc;
 
 	r->pending = K_NONE;
 	r->tok_end = pos_now(r);
@@ -524,8 +525,10 @@ static int scalar(struct wdn_reader *r, const unsigned char *s, size_t n, int is
 	r->f[key].off = r->scratch.len;
 	r->f[key].len = n;
 	r->f[key].set = 1;
-	if (wdn_buf_add(&r->scratch, s, n)) {
-		snprintf(r->why, sizeof(r->why), "field too large");
+	if ((rc = wdn_buf_add(&r->scratch, s, n))) {
+		if (rc == WDN_ENOMEM)
+			r->stop_code = rc; /* not the record's fault: reading stops */
+		snprintf(r->why, sizeof(r->why), "%s", rc == WDN_ENOMEM ? "out of memory" : "field too large");
 		return 0;
 	}
 	return 1;

@@ -177,7 +177,7 @@ static void dot_edge(struct wdn_buf *out, const char *from, const char *to, cons
 	wdn_buf_adds(out, "];\n");
 }
 
-int wdn_answer_dot(const struct wdn_answer *a, struct wdn_buf *out)
+static int dot(const struct wdn_answer *a, struct wdn_buf *out)
 {
 	size_t i;
 	char from[32], to[32];
@@ -197,7 +197,7 @@ int wdn_answer_dot(const struct wdn_answer *a, struct wdn_buf *out)
 			dot_str(out, a->account);
 		}
 		wdn_buf_adds(out, "\\nnot found\", style=dashed];\n}\n");
-		return out->len ? 0 : WDN_ENOMEM;
+		return wdn_buf_failed(out);
 	}
 	/* the root: who or what is behind the whole chain */
 	wdn_buf_adds(out, "  root [shape=ellipse, label=\"");
@@ -247,7 +247,7 @@ int wdn_answer_dot(const struct wdn_answer *a, struct wdn_buf *out)
 		dot_edge(out, parent, to, is->event_name, 0);
 	}
 	wdn_buf_adds(out, "}\n");
-	return 0;
+	return wdn_buf_failed(out); /* checked once: every append above is sticky */
 }
 
 /* ---- Markdown ------------------------------------------------------------ */
@@ -257,26 +257,43 @@ static int by_key(const void *a, const void *b)
 	return strcmp((*(const struct wdn_tag *const *)a)->key, (*(const struct wdn_tag *const *)b)->key);
 }
 
+static void md_tag(struct wdn_buf *out, size_t i, const struct wdn_tag *tag)
+{
+	if (i)
+		wdn_buf_adds(out, ", ");
+	md_str(out, tag->key);
+	wdn_buf_adds(out, " = ");
+	md_str(out, tag->value);
+}
+
 /* "k = v, ..." sorted by key, as the JSON answer has them */
 static void md_tags(struct wdn_buf *out, const struct wdn_tags *t)
 {
 	const struct wdn_tag **v = t->n ? malloc(t->n * sizeof(*v)) : NULL;
-	size_t i;
+	const struct wdn_tag *prev = NULL, *next;
+	size_t i, k;
 
-	if (!v) {
-		wdn_buf_adds(out, t->n ? "(out of memory)" : "none");
+	if (!t->n) {
+		wdn_buf_adds(out, "none");
+		return;
+	}
+	if (!v) { /* no memory to sort in: the next key after the last, each time */
+		for (k = 0; k < t->n; k++) {
+			next = NULL;
+			for (i = 0; i < t->n; i++)
+				if ((!prev || strcmp(t->v[i].key, prev->key) > 0) &&
+				    (!next || strcmp(t->v[i].key, next->key) < 0))
+					next = &t->v[i];
+			md_tag(out, k, next);
+			prev = next;
+		}
 		return;
 	}
 	for (i = 0; i < t->n; i++)
 		v[i] = &t->v[i];
 	qsort(v, t->n, sizeof(*v), by_key);
-	for (i = 0; i < t->n; i++) {
-		if (i)
-			wdn_buf_adds(out, ", ");
-		md_str(out, v[i]->key);
-		wdn_buf_adds(out, " = ");
-		md_str(out, v[i]->value);
-	}
+	for (i = 0; i < t->n; i++)
+		md_tag(out, i, v[i]);
 	free(v);
 }
 
@@ -399,7 +416,7 @@ static void md_mermaid(struct wdn_buf *out, const struct wdn_answer *a)
 	wdn_buf_adds(out, "```\n");
 }
 
-int wdn_answer_markdown(const struct wdn_answer *a, struct wdn_buf *out)
+static int markdown(const struct wdn_answer *a, struct wdn_buf *out)
 {
 	size_t i, n = 0;
 
@@ -408,7 +425,7 @@ int wdn_answer_markdown(const struct wdn_answer *a, struct wdn_buf *out)
 	wdn_buf_adds(out, "\n\n");
 	md_words(out, a);
 	if (!a->found)
-		return 0;
+		return wdn_buf_failed(out);
 	wdn_buf_adds(out, "| # | Key | Principal | Session | Event | Event ID | Valid |\n"
 		     "|---|-----|-----------|---------|-------|----------|-------|\n");
 	for (i = a->nlinks; i-- > 0;)
@@ -423,5 +440,25 @@ int wdn_answer_markdown(const struct wdn_answer *a, struct wdn_buf *out)
 		for (i = 0; i < a->ndesc; i++)
 			md_row(out, i + 1, &a->desc[i].is);
 	}
-	return 0;
+	return wdn_buf_failed(out); /* checked once: every append above is sticky */
+}
+
+/* The scratch buffers above fail as the output does: either is no answer. */
+static int render(int (*fn)(const struct wdn_answer *, struct wdn_buf *), const struct wdn_answer *a,
+		  struct wdn_buf *out)
+{
+	unsigned long nomem = wdn_nomem_count();
+	int rc = fn(a, out);
+
+	return rc ? rc : wdn_nomem_count() != nomem ? WDN_ENOMEM : 0;
+}
+
+int wdn_answer_dot(const struct wdn_answer *a, struct wdn_buf *out)
+{
+	return render(dot, a, out);
+}
+
+int wdn_answer_markdown(const struct wdn_answer *a, struct wdn_buf *out)
+{
+	return render(markdown, a, out);
 }

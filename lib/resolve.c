@@ -704,6 +704,7 @@ int wdn_resolve(struct wdn_store *s, const char *key, int64_t at, struct wdn_ans
 int wdn_resolve_seen(struct wdn_store *s, const char *key, int64_t at, const struct wdn_sighting *seen,
 		     struct wdn_answer *a, struct wdn_err *err)
 {
+	unsigned long nomem = wdn_nomem_count();
 	int rc = 0, cut;
 
 	memset(a, 0, sizeof(*a));
@@ -755,6 +756,8 @@ int wdn_resolve_seen(struct wdn_store *s, const char *key, int64_t at, const str
 	}
 	if (!rc && a->key_type && !strcmp(a->key_type, "long-term"))
 		rc = key_history(s, a, err);
+	if (!rc && wdn_nomem_count() != nomem) /* a copy lost is not a field absent */
+		rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	return rc;
 }
 
@@ -830,6 +833,7 @@ int wdn_resolve_descendants(struct wdn_store *s, struct wdn_answer *a, struct wd
 {
 	struct desc_walk w = { a, a->start == WDN_TIME_NONE ? INT64_MIN : a->start, a->end, 1 };
 	size_t next = 0, level_end;
+	unsigned long nomem = wdn_nomem_count();
 	int rc;
 
 	if (!s)
@@ -851,7 +855,7 @@ int wdn_resolve_descendants(struct wdn_store *s, struct wdn_answer *a, struct wd
 				return rc;
 		}
 	}
-	return 0;
+	return wdn_nomem_count() == nomem ? 0 : wdn_err_set(err, WDN_ENOMEM, "out of memory");
 }
 
 /* ---- output --------------------------------------------------------------- */

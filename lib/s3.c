@@ -149,6 +149,8 @@ static int locate(struct wdn_aws *a, const char *bucket, const char *key, struct
 		wdn_buf_addc(path, '/');
 	if (key)
 		wdn_sigv4_uri_encode(path, key, strlen(key), 0);
+	if (wdn_buf_failed(base) || wdn_buf_failed(path)) /* never a cut-short URL */
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -228,7 +230,8 @@ int wdn_s3_list(struct wdn_aws *a, const char *bucket, const char *prefix,
 		c.url_base = base.ptr;
 		c.path = path.ptr;
 		c.query = q.ptr;
-		rc = wdn_aws_perform(a, &cp, 1);
+		rc = wdn_buf_failed(&q) ? wdn_err_set(&c.err, WDN_ENOMEM, "out of memory") :
+		     wdn_aws_perform(a, &cp, 1);
 		if (rc) {
 			if (err)
 				*err = c.err;
@@ -328,7 +331,8 @@ int wdn_s3_put(struct wdn_aws *a, const char *bucket, const char *key, const voi
 	c.headers[0] = ct.ptr;
 	c.body = body;
 	c.body_len = len;
-	rc = object_call(a, "PUT", bucket, key, &c, err);
+	rc = wdn_buf_failed(&ct) ? wdn_err_set(err, WDN_ENOMEM, "out of memory") :
+	     object_call(a, "PUT", bucket, key, &c, err);
 	wdn_aws_call_release(&c);
 	wdn_buf_release(&ct);
 	return rc;

@@ -232,8 +232,7 @@ static int key_fit(struct wdn_buf *k, size_t max)
 	keep = max - 65;
 	while (keep && ((unsigned char)k->ptr[keep] & 0xc0) == 0x80)
 		keep--; /* not inside a character */
-	k->len = keep;
-	k->ptr[keep] = '\0';
+	wdn_buf_setlen(k, keep);
 	return wdn_buf_addf(k, "~%s", hex);
 }
 

@@ -146,20 +146,31 @@ static void bind_time(sqlite3_stmt *st, int i, int64_t t)
 		sqlite3_bind_int64(st, i, t);
 }
 
-static char *col_text(sqlite3_stmt *st, int i)
+/* A text column, or NULL for SQL NULL; a copy that cannot be made is counted
+ * in *lost so that the row is not taken for one with the field absent. */
+static char *col_text_n(sqlite3_stmt *st, int i, int *lost)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
+	char *s;
 
-	return t ? wdn_strdup((const char *)t) : NULL;
+	if (!t)
+		return NULL;
+	if (!(s = wdn_strdup((const char *)t)) && lost)
+		++*lost;
+	return s;
 }
+#define col_text(st, i) col_text_n((st), (i), lost)
 
 static int64_t col_time(sqlite3_stmt *st, int i)
 {
 	return sqlite3_column_type(st, i) == SQLITE_NULL ? WDN_TIME_NONE : sqlite3_column_int64(st, i);
 }
 
-static void row_issuance(sqlite3_stmt *st, struct wdn_issuance *is)
+/* Returns how many fields could not be copied. */
+static int row_issuance(sqlite3_stmt *st, struct wdn_issuance *is)
 {
+	int n = 0, *lost = &n;
+
 	is->key_id = col_text(st, 0);
 	is->start = col_time(st, 1);
 	is->end = col_time(st, 2);
@@ -183,6 +194,7 @@ static void row_issuance(sqlite3_stmt *st, struct wdn_issuance *is)
 	is->subject = col_text(st, 20);
 	is->audience = col_text(st, 21);
 	is->event = col_text(st, 22);
+	return n;
 }
 
 static int exec(struct sqlite_store *s, const char *q, struct wdn_err *err)
@@ -287,9 +299,13 @@ static int sq_get_issuance(struct wdn_store *st, const char *key, int64_t at,
 		sqlite3_bind_int64(q, 2, at);
 		rc = sqlite3_step(q);
 		if (rc == SQLITE_ROW) {
-			row_issuance(q, out);
+			int lost = row_issuance(q, out);
+
 			sqlite3_reset(q);
-			return 0;
+			if (!lost)
+				return 0;
+			wdn_issuance_release(out);
+			return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 		}
 		if (rc != SQLITE_DONE)
 			return db_error(s, err, "looking up an issuance");
@@ -324,7 +340,7 @@ static int sq_get_sighting(struct wdn_store *st, const char *key, int64_t at, st
 	struct sqlite_store *s = (struct sqlite_store *)st;
 	sqlite3_stmt *q = stmt(s, GET_SIGHTING, err);
 	struct wdn_sighting row;
-	int rc, have = 0;
+	int rc, have = 0, n = 0, *lost = &n;
 
 	memset(out, 0, sizeof(*out));
 	if (!q)
@@ -351,6 +367,10 @@ static int sq_get_sighting(struct wdn_store *st, const char *key, int64_t at, st
 		wdn_sighting_release(out);
 		return db_error(s, err, "looking up a sighting");
 	}
+	if (n) {
+		wdn_sighting_release(out);
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	}
 	return have ? 0 : WDN_ENOTFOUND;
 }
 
@@ -361,7 +381,7 @@ static int sq_children(struct wdn_store *st, const char *key, wdn_issuance_fn cb
 	sqlite3_stmt *q;
 	struct wdn_issuance *rows = NULL;
 	size_t n = 0, cap = 0, i;
-	int rc = 0;
+	int rc = 0, lost = 0;
 
 	/* collect first: the callback may walk further and reuse the statement */
 	if (!(q = stmt(s, CHILDREN, err)))
@@ -377,10 +397,10 @@ static int sq_children(struct wdn_store *st, const char *key, wdn_issuance_fn cb
 			}
 			rows = nr;
 		}
-		row_issuance(q, &rows[n++]);
+		lost += row_issuance(q, &rows[n++]);
 	}
 	if (rc == SQLITE_DONE)
-		rc = 0;
+		rc = lost ? wdn_err_set(err, WDN_ENOMEM, "out of memory") : 0;
 	else if (rc != WDN_ENOMEM)
 		rc = db_error(s, err, "listing sessions");
 	sqlite3_reset(q);
@@ -417,7 +437,7 @@ static int sq_changes(struct wdn_store *st, const char *subject, int64_t until, 
 	struct wdn_change *rows = NULL;
 	size_t n = 0, cap = 0, i;
 	sqlite3_stmt *q;
-	int rc;
+	int rc, nlost = 0, *lost = &nlost;
 
 	/* collect first: a callback may query the store again (renames) */
 	if (!(q = stmt(s, CHANGES, err)))
@@ -442,7 +462,7 @@ static int sq_changes(struct wdn_store *st, const char *subject, int64_t until, 
 		n++;
 	}
 	if (rc == SQLITE_DONE)
-		rc = 0;
+		rc = nlost ? wdn_err_set(err, WDN_ENOMEM, "out of memory") : 0;
 	else if (rc != WDN_ENOMEM)
 		rc = db_error(s, err, "reading changes");
 	sqlite3_reset(q);

@@ -194,18 +194,39 @@ static int cmp_tag(const void *a, const void *b)
 	return strcmp(((const struct wdn_tag *)a)->key, ((const struct wdn_tag *)b)->key);
 }
 
+/* Sorted with no memory to sort in: the next key after prev, each time
+ * (keys are distinct). Only when the copy to sort cannot be made. */
+static void gen_sorted_in_place(yajl_gen g, const struct wdn_tags *t)
+{
+	const struct wdn_tag *prev = NULL, *next;
+	size_t i, k;
+
+	for (k = 0; k < t->n; k++) {
+		next = NULL;
+		for (i = 0; i < t->n; i++)
+			if ((!prev || cmp_tag(&t->v[i], prev) > 0) && (!next || cmp_tag(&t->v[i], next) < 0))
+				next = &t->v[i];
+		wdn_gen_key(g, next->key);
+		wdn_gen_str(g, next->value);
+		prev = next;
+	}
+}
+
 void wdn_tags_gen(yajl_gen g, const struct wdn_tags *t, int sorted)
 {
 	struct wdn_tag *v = t->v;
 	size_t i;
 
-	if (sorted && t->n > 1 && (v = malloc(t->n * sizeof(*v)))) {
+	yajl_gen_map_open(g);
+	if (sorted && t->n > 1 && !(v = malloc(t->n * sizeof(*v)))) {
+		gen_sorted_in_place(g, t);
+		yajl_gen_map_close(g);
+		return;
+	}
+	if (v != t->v) {
 		memcpy(v, t->v, t->n * sizeof(*v));
 		qsort(v, t->n, sizeof(*v), cmp_tag);
-	} else {
-		v = t->v;
 	}
-	yajl_gen_map_open(g);
 	for (i = 0; i < t->n; i++) {
 		wdn_gen_key(g, v[i].key);
 		wdn_gen_str(g, v[i].value);
@@ -223,7 +244,7 @@ int wdn_tags_to_json(const struct wdn_tags *t, struct wdn_buf *out)
 		return WDN_ENOMEM;
 	wdn_tags_gen(g, t, 0);
 	yajl_gen_free(g);
-	return 0;
+	return wdn_buf_failed(out);
 }
 
 void wdn_keyset_release(struct wdn_keyset *k)
@@ -309,5 +330,5 @@ int wdn_keyset_to_json(const struct wdn_keyset *k, struct wdn_buf *out)
 		return WDN_ENOMEM;
 	wdn_keyset_gen(g, k);
 	yajl_gen_free(g);
-	return 0;
+	return wdn_buf_failed(out);
 }

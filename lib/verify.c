@@ -655,7 +655,8 @@ static int fetch_region(void *ctx, const char *region, int64_t from, int64_t to)
 				  "X-Amz-Target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.ListPublicKeys",
 				  body.ptr, body.len);
 		c.headers[0] = "Content-Type: application/x-amz-json-1.1";
-		rc = wdn_aws_perform(a, &cp, 1);
+		rc = wdn_buf_failed(&body) ? wdn_err_set(&c.err, WDN_ENOMEM, "out of memory") : /* never cut short */
+		     wdn_aws_perform(a, &cp, 1);
 		if (rc) {
 			if (f->err)
 				*f->err = c.err;

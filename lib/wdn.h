@@ -124,6 +124,10 @@ int wdn_utf8_valid(const char *p, size_t n);
 uint64_t wdn_hash(uint64_t h, const void *p, size_t n);
 uint64_t wdn_hash_str(const char *s); /* of a whole string, from WDN_HASH_INIT */
 char *wdn_strdup(const char *s);            /* NULL for NULL */
+/* How many buffer growths and string copies have failed for want of memory
+ * (all threads): work made of many copies (where NULL also means "absent")
+ * compares it before and after, once, and fails with WDN_ENOMEM. */
+unsigned long wdn_nomem_count(void);
 
 /* ---- directories (fs.c) ---------------------------------------------------- */
 

@@ -29,6 +29,24 @@ is() { # is GOT WANT DESCRIPTION
 		return 1
 	fi
 }
+# test_cmp EXPECT ACTUAL: true when the two files (or - for standard input)
+# are byte for byte the same; else false, with their unified difference as
+# TAP comments, as git's test_cmp: "test_cmp want got; ok WHAT" says why.
+test_cmp() {
+	if [ "$1" = - ]; then cat >"$T/.test_cmp.in"; set -- "$T/.test_cmp.in" "$2"; fi
+	if [ "$2" = - ]; then cat >"$T/.test_cmp.in"; set -- "$1" "$T/.test_cmp.in"; fi
+	cmp -s "$1" "$2" && return 0
+	echo "# test_cmp: $1 (-) and $2 (+) differ:"
+	diff -u "$1" "$2" | sed -n '3,42s/^/#   /p' | cut -c1-400
+	return 1
+}
+# cmp_ok EXPECT ACTUAL DESCRIPTION: one test; the difference shown when it fails.
+cmp_ok() {
+	if cmp -s "$1" "$2"; then pass "$3"; else
+		fail "$3"
+		test_cmp "$1" "$2"
+	fi
+}
 # have_testdata DIR: true if ../shared/testdata/DIR exists, else a visible skip.
 have_testdata() {
 	[ -d "$WDN_TESTDATA/$1" ] && return 0

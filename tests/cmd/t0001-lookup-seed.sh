@@ -6,7 +6,7 @@ K=ASIATJVZAAAARRT5X7PR
 
 wdn-record "$FIX/seed-example.json" >"$T/rec" 2>"$T/err"
 is "$?" 0 "wdn-record exits 0"
-diff "$WDN_TOP/tests/cmd/expected/seed-record.jsonl" "$T/rec" >/dev/null
+test_cmp "$WDN_TOP/tests/cmd/expected/seed-record.jsonl" "$T/rec"
 ok "wdn-record prints one line per issuance, as expected"
 grep -q '1 inputs, 3 events, 3 issuances' "$T/err"
 ok "wdn-record summarises on stderr"
@@ -28,12 +28,12 @@ is "$(j '.Trails[0].requestParameters')" "$(jq -c '.Records[2].requestParameters
 is "$(j '[.Complete, .Found, .KeyType, .Identity.Type, .Identity.Arn, .Identity.AccessKeyId]')" '[true,true,"temporary","IAMUser","arn:aws:iam::607481580000:user/asteele","AKIAJWMRCSBBKQO4HQCQ"]' "the root is asteele's long-term key"
 
 wdn-lookup --no-trails "$K" >"$T/nt"
-diff "$WDN_TOP/tests/cmd/expected/seed-lookup-no-trails.json" "$T/nt" >/dev/null
+test_cmp "$WDN_TOP/tests/cmd/expected/seed-lookup-no-trails.json" "$T/nt"
 ok "--no-trails output matches the expected file"
 is "$(jq -c 'has("Trails")' "$T/nt")" false "--no-trails leaves Trails out"
 
 echo '{"AccessKeyId": "ASIATJVZAAAARRT5X7PR"}' | wdn-lookup --no-trails >"$T/stdin"
-diff "$T/nt" "$T/stdin" >/dev/null
+test_cmp "$T/nt" "$T/stdin"
 ok "the prototype's input object on stdin gives the same answer"
 
 is "$(wdn-lookup --no-trails ASIAY24FZZZZJJS7IPOU | jq -c '.PrincipalChain | length')" 2 "a middle key's chain is shorter"

@@ -17,7 +17,7 @@ ok "the first run stores something"
 # shellcheck disable=SC2086
 wdn-record -q --store "$T/a.db" $inputs
 dump "$T/a.db" >"$T/a2"
-cmp -s "$T/a" "$T/a2"
+test_cmp "$T/a" "$T/a2"
 ok "recording the same inputs again changes nothing"
 
 # the same events as JSON lines, reversed, split in two files, gzip and plain
@@ -28,7 +28,7 @@ head -n $((n / 2)) "$T/rev.jsonl" | gzip -c >"$T/part1.json.gz"
 tail -n +$((n / 2 + 1)) "$T/rev.jsonl" >"$T/part2.json"
 wdn-record -q --store "$T/b.db" "$T/part2.json" "$T/part1.json.gz"
 dump "$T/b.db" >"$T/b"
-cmp -s "$T/a" "$T/b"
+test_cmp "$T/a" "$T/b"
 ok "events in reverse order, split and recompressed, give the same store"
 
 # cross-account AssumeRole: logged in both accounts with one sharedEventID;

@@ -133,13 +133,13 @@ if have_testdata opensearch-dashboards-observability; then
 	grep -F -f "$T/issued" "$T/used" >"$T/both"
 	cut -f1 "$T/both" | wdn-lookup --no-trails | jq -r '[.AccessKeyId, .Principal] | @tsv' | sort >"$T/got"
 	n=$(wc -l <"$T/both" | tr -d ' ')
-	[ "$n" -gt 0 ] && cut -f1,2 "$T/both" | diff - "$T/got" >/dev/null
+	[ "$n" -gt 0 ] && cut -f1,2 "$T/both" | test_cmp - "$T/got"
 	ok "opensearch: the $n keys both issued and used in the file name the role their calls name"
 	# keys used whose issuing event is elsewhere: the role, incomplete
 	grep -v -F -f "$T/issued" "$T/used" >"$T/only"
 	cut -f1 "$T/only" | wdn-lookup --no-trails | jq -r '[.AccessKeyId, .Principal] | @tsv' | sort >"$T/got"
 	n=$(wc -l <"$T/only" | tr -d ' ')
-	[ "$n" -gt 0 ] && diff "$T/only" "$T/got" >/dev/null
+	[ "$n" -gt 0 ] && test_cmp "$T/only" "$T/got"
 	ok "opensearch: the $n keys only used look up to the role that used them"
 	is "$(cut -f1 "$T/only" | wdn-lookup --no-trails | jq -c .Complete | sort -u)" false "opensearch: keys only used are incomplete chains"
 fi

@@ -22,7 +22,7 @@ is "$(jq -c '.whodunnit | keys_unsorted' "$T/out" | head -1)" \
 # byte for byte: compact input passes through as read
 jq -c '.Records[]' "$seed" >"$T/compact.jsonl"
 wdn-enrich -q "$T/compact.jsonl" | sed 's/,"whodunnit":{.*}}$/}/' >"$T/stripped"
-cmp -s "$T/compact.jsonl" "$T/stripped"
+test_cmp "$T/compact.jsonl" "$T/stripped"
 ok "compact events keep their bytes"
 
 # pretty input is re-serialized compactly, members in order, values as they were
@@ -105,10 +105,10 @@ if have_testdata invictus-ir-aws_dataset/CloudTrail; then
 	# -j 2 and shards give the same events
 	wdn-enrich -q -j 2 "$D" | sort | md5sum >"$T/j2"
 	sort "$T/inv" | md5sum >"$T/j1"
-	cmp -s "$T/j1" "$T/j2"
+	test_cmp "$T/j1" "$T/j2"
 	ok "-j 2 writes the same lines as -j 1"
 	{ wdn-enrich -q --shard 1/3 "$D"; wdn-enrich -q --shard 2/3 "$D"; wdn-enrich -q --shard 3/3 "$D"; } | sort | md5sum >"$T/sh"
-	cmp -s "$T/j1" "$T/sh"
+	test_cmp "$T/j1" "$T/sh"
 	ok "three shards together write every line exactly once"
 fi
 

@@ -33,25 +33,25 @@ n=$(wc -l <"$T/keys" | tr -d ' ')
 ok "there are $n keys to compare"
 wdn-lookup --store "$T/s.db" --descendants <"$T/keys" >"$T/a" 2>/dev/null
 wdn-lookup --store dynamodb:wdn --descendants <"$T/keys" >"$T/b" 2>/dev/null
-cmp -s "$T/a" "$T/b"
+test_cmp "$T/a" "$T/b"
 ok "wdn-lookup answers identically from SQLite and DynamoDB" || diff "$T/a" "$T/b" | head -5 | sed 's/^/# /'
 # before any issuance: keys issued later were not there yet, in both stores
 # (DynamoDB keeps no sightings inside the windows of issuances it wrote)
 wdn-lookup --store "$T/s.db" --no-trails --at 2010-01-01T00:00:00Z <"$T/keys" >"$T/early-a" 2>/dev/null
 wdn-lookup --store dynamodb:wdn --no-trails --at 2010-01-01T00:00:00Z <"$T/keys" >"$T/early-b" 2>/dev/null
-cmp -s "$T/early-a" "$T/early-b" && grep -q '"Found":false' "$T/early-a" && grep -q '"Found":true' "$T/early-a"
+test_cmp "$T/early-a" "$T/early-b" && grep -q '"Found":false' "$T/early-a" && grep -q '"Found":true' "$T/early-a"
 ok "--at before the sessions began: the same answers from both ($(grep -c '"Found":true' "$T/early-a") keys known from sightings only)" ||
 	diff "$T/early-a" "$T/early-b" | head -4 | cut -c1-300 | sed 's/^/# /'
 wdn-chain --store dynamodb:wdn <"$T/keys" | wdn-tags --store dynamodb:wdn >"$T/c"
 wdn-chain --store "$T/s.db" <"$T/keys" | wdn-tags --store "$T/s.db" >"$T/d"
-cmp -s "$T/c" "$T/d"
+test_cmp "$T/c" "$T/d"
 ok "and so do the filters"
 
 # again, in reverse order and split: nothing changes
 for f in $(find $inputs -type f | sort -r); do jq -c '.Records[]? // .' "$f" 2>/dev/null; done >"$T/rev.jsonl"
 wdn-record -q --store dynamodb:wdn "$T/rev.jsonl" 2>/dev/null
 wdn-lookup --store dynamodb:wdn --descendants <"$T/keys" >"$T/b2" 2>/dev/null
-cmp -s "$T/a" "$T/b2"
+test_cmp "$T/a" "$T/b2"
 ok "recording again in reverse order leaves the same answers"
 
 # many keys on stdin are read in bulk: BatchGetItem, no Query per key
@@ -71,7 +71,7 @@ curl -s -X POST "$admin/__reset" >/dev/null
 # shellcheck disable=SC2086
 wdn-enrich -q --store dynamodb:wdn $inputs >"$T/e2" 2>/dev/null
 st=$(curl -s "$admin/__stats")
-[ -s "$T/e1" ] && cmp -s "$T/e1" "$T/e2"
+[ -s "$T/e1" ] && test_cmp "$T/e1" "$T/e2"
 ok "wdn-enrich writes the same $(wc -l <"$T/e1" | tr -d ' ') lines from SQLite and DynamoDB" || diff "$T/e1" "$T/e2" | head -4 | cut -c1-300 | sed 's/^/# /'
 [ "$(echo "$st" | jq '.byTarget.BatchGetItem // 0')" -gt 0 ]
 ok "reading keys in bulk ($(echo "$st" | jq -c .byTarget))"
@@ -82,7 +82,7 @@ wdn-lookup --store "$T/s.db" "$@" >"$T/l1" 2>/dev/null
 curl -s -X POST "$admin/__reset" >/dev/null
 wdn-lookup --store dynamodb:wdn "$@" >"$T/l2" 2>/dev/null
 gets=$(curl -s "$admin/__stats" | jq '.byTarget.BatchGetItem // 0')
-cmp -s "$T/l1" "$T/l2" && [ "$gets" -gt 0 ]
+test_cmp "$T/l1" "$T/l2" && [ "$gets" -gt 0 ]
 ok "wdn-lookup of $# keys as operands: the same answers, read with $gets BatchGetItem"
 
 # a recycled key ID: whichever order its issuances come in, in one run or
@@ -127,7 +127,7 @@ ok "faults were injected ($injected)"
 [ "$st" -eq 0 ] || [ "$st" -eq 3 ]
 ok "recording through faults succeeds" || sed 's/^/# /' "$T/err" | head -5
 wdn-lookup --store dynamodb:faulty --descendants <"$T/keys" >"$T/f" 2>/dev/null
-cmp -s "$T/a" "$T/f"
+test_cmp "$T/a" "$T/f"
 ok "and the store answers as if there had been none"
 # reading in bulk while half of every batch of keys comes back unprocessed
 curl -s -X POST -d '{"rate":1,"kinds":["unprocessed"],"ops":["BatchGetItem"]}' "$admin/__faults" >/dev/null
@@ -136,7 +136,7 @@ wdn-chain --store dynamodb:faulty <"$T/keys" | wdn-tags --store dynamodb:faulty 
 wdn-enrich -q --store dynamodb:faulty $inputs >"$T/e3" 2>/dev/null
 injected=$(curl -s "$admin/__stats" | jq .injected)
 curl -s -X POST -d '{}' "$admin/__faults" >/dev/null
-cmp -s "$T/d" "$T/g" && cmp -s "$T/e1" "$T/e3"
+test_cmp "$T/d" "$T/g" && test_cmp "$T/e1" "$T/e3"
 ok "BatchGetItem answering half of each batch unprocessed ($injected times): the same answers"
 
 # a store that stays down: a clear error and exit 1, never a hang

@@ -53,7 +53,7 @@ is "$?" 0 "wdn-record --lambda answers $n invocations and exits 0 (--max-message
 is "$(curl -sSf "$RT/__results" | jq '[.[] | select(.kind == "response")] | length')" "$n" "every invocation got a response"
 is "$(answer eb-1 | jq -c .body)" '{"messages":1,"events":1}' "a response says what it recorded"
 dump "$T/l.db" >"$T/l"
-cmp -s "$T/direct" "$T/l"
+test_cmp "$T/direct" "$T/l"
 ok "the store holds what wdn-record of the same files holds" || diff "$T/direct" "$T/l" | head -5 | sed 's/^/#   /'
 is "$(wc -l <"$T/out" | tr -d ' ')" "$(wdn-record --store "$T/again.db" $inputs 2>/dev/null | wc -l | tr -d ' ')" \
 	"one JSON line per issuance and change, as wdn-record prints them"
@@ -68,7 +68,7 @@ run 3
 is "$?" 0 "redelivered invocations are answered"
 is "$(answer eb-2 | jq -r .kind)" response "with a response"
 dump "$T/l.db" >"$T/l2"
-cmp -s "$T/l" "$T/l2"
+test_cmp "$T/l" "$T/l2"
 ok "and the store is as it was"
 
 # ---- CloudTrail's own forms: a log file, an SNS event ----------------------
@@ -115,7 +115,7 @@ run 1
 is "$(answer batch | jq -c .body)" '{"batchItemFailures":[{"itemIdentifier":"m-2"}]}' \
 	"the batch redelivered: the same answer"
 dump "$T/l.db" >"$T/b2"
-cmp -s "$T/b1" "$T/b2"
+test_cmp "$T/b1" "$T/b2"
 ok "and the same store"
 sed -n 1,3p "$T/envelopes.jsonl" >"$T/good"
 sqs_batch "$T/good" >"$T/good.json"

@@ -55,7 +55,7 @@ is "$?" 0 "$n EventBridge events into DynamoDB: exit 0" || sed 's/^/#   /' "$T/e
 is "$(curl -sSf "$RT/__results" | jq '[.[] | select(.kind == "response")] | length')" "$n" "each answered with a response"
 is "$(curl -sSf "$ddb/__stats" | jq .rejected)" 0 "the proxy accepted every signature"
 wdn-lookup --store dynamodb:whodunnit --descendants <"$T/keys" >"$T/got" 2>/dev/null
-cmp -s "$T/want" "$T/got"
+test_cmp "$T/want" "$T/got"
 ok "DynamoDB answers as wdn-record of the same files into SQLite" || diff "$T/want" "$T/got" | head -5 | sed 's/^/#   /'
 before=$(items whodunnit)
 [ "$before" -gt "$n" ]
@@ -66,7 +66,7 @@ run dynamodb:whodunnit "$n" -q --ttl-days 400
 is "$?" 0 "every invocation delivered again: exit 0"
 is "$(items whodunnit)" "$before" "the table holds the same items"
 wdn-lookup --store dynamodb:whodunnit --descendants <"$T/keys" >"$T/got2" 2>/dev/null
-cmp -s "$T/want" "$T/got2"
+test_cmp "$T/want" "$T/got2"
 ok "and gives the same answers"
 
 # ---- a store that fails: answered as an error, recorded when delivered again -

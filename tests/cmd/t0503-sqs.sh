@@ -52,7 +52,7 @@ done <"$T/envelopes.jsonl"
 rec --max-messages $((n + 1))
 is "$?" 3 "$n events and a bad message: exit 3 (--max-messages $((n + 1)))"
 dump "$T/q.db" >"$T/got"
-cmp -s "$T/direct" "$T/got"
+test_cmp "$T/direct" "$T/got"
 ok "the store holds what wdn-record of the same files holds" || diff "$T/direct" "$T/got" | head -5 | sed 's/^/#   /'
 is "$(state trail | jq -c '[.messages[].MessageId]')" "[\"$bad\"]" "every message recorded is deleted; the bad one stays"
 grep -q "'sqs:$bad': record 1 (line 1): not a CloudTrail event" "$T/err"
@@ -87,7 +87,7 @@ sleep 1.2
 is "$?" 0 "it comes again and is recorded again (endpoint from the queue URL)"
 is "$(state trail | jq '.messages | length')" 0 "then deleted"
 dump "$T/q.db" >"$T/after"
-cmp -s "$T/before" "$T/after"
+test_cmp "$T/before" "$T/after"
 ok "the store is as it was"
 
 # ---- S3 and CloudTrail notifications ----------------------------------------

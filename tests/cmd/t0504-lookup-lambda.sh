@@ -91,15 +91,15 @@ serve 5
 wdn-lookup --store "$T/s.db" --at "$at" --no-trails --descendants "$1" >"$T/want"
 printf '%s' "$(cat "$T/want")" >"$T/want.bytes"
 raw o1 >"$T/got"
-cmp -s "$T/want.bytes" "$T/got"
+test_cmp "$T/want.bytes" "$T/got"
 ok "At, NoTrails and Descendants answer as --at, --no-trails and --descendants" || diff "$T/want.bytes" "$T/got" | sed 's/^/#   /' | head
 result o2 | jq -j .body.body >"$T/got"
-cmp -s "$T/want.bytes" "$T/got"
+test_cmp "$T/want.bytes" "$T/got"
 ok "?at=, trails=0 and descendants=1 likewise" || result o2 | sed 's/^/#   /'
 # shellcheck disable=SC2086
 wdn-lookup --store "$T/s.db" $keys | tr -d '\n' | sed 's/}{/},{/g; s/^/[/; s/$/]/' >"$T/want" 2>/dev/null
 raw bulk >"$T/got"
-cmp -s "$T/want" "$T/got"
+test_cmp "$T/want" "$T/got"
 ok "AccessKeyIds answers the array of what wdn-lookup KEY... prints" || { head -c 300 "$T/got"; echo; } | sed 's/^/#   /'
 for f in markdown dot; do
 	case $f in markdown) o=md ;; *) o=$f ;; esac
@@ -108,7 +108,7 @@ for f in markdown dot; do
 	printf '%s' "$(wdn-lookup --store "$T/s.db" --format $f $d "$1")" >"$T/want"
 	result $o | jq -j .body.body >"$T/got"
 	printf '%s' "$(cat "$T/got")" >"$T/got.trim"
-	cmp -s "$T/want" "$T/got.trim"
+	test_cmp "$T/want" "$T/got.trim"
 	ok "?format=$f answers what --format $f prints" || diff "$T/want" "$T/got.trim" | head -5 | sed 's/^/#   /'
 	is "$(result $o | jq -r '.body.headers["content-type"]')" \
 		"$([ $f = dot ] && echo 'text/vnd.graphviz; charset=utf-8' || echo 'text/markdown; charset=utf-8')" "with its content type"

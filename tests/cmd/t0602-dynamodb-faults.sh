@@ -53,7 +53,7 @@ is "$st" 0 "recording $issued issuances through 30% faults succeeds" || sed 's/^
 [ "$(echo "$stats" | jq .injected)" -gt 50 ]
 ok "faults injected: $(echo "$stats" | jq .injected) of $(echo "$stats" | jq .requests) requests"
 dump faulty >"$T/faulty"
-cmp -s "$T/clean" "$T/faulty"
+test_cmp "$T/clean" "$T/faulty"
 ok "every item landed exactly once: the table equals the clean run's"
 
 for delay in 0.5 1.5; do
@@ -66,7 +66,7 @@ for delay in 0.5 1.5; do
 	wait "$pid" 2>/dev/null
 	wdn-record -q --store "dynamodb:$t" "$T/trail"
 	dump "$t" >"$T/$t"
-	cmp -s "$T/clean" "$T/$t"
+	test_cmp "$T/clean" "$T/$t"
 	ok "killed after ${delay}s, the rerun gives the clean run's table"
 done
 done_testing

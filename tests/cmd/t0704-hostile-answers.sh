@@ -155,7 +155,7 @@ while IFS= read -r line; do
 done <"$T/forged"
 is "$bad" 0 "$nf events with their own top-level whodunnit (first, second, last, thrice; compact and pretty): the line is the event's without it, byte for byte, and ours"
 wdn-enrich -q -j 2 --store "$T/forge.db" "$T/forged" "$T/base.json" | sort -u >"$T/all"
-cmp -s "$T/all" "$T/base.out"
+test_cmp "$T/all" "$T/base.out"
 ok "and so in one run" || diff "$T/base.out" "$T/all" | head -4 | cut -c1-300 | sed 's/^/#   /'
 # near misses are other members: kept as they are
 for n in whodunnitx xwhodunnit whodunni who_dunnit 'who\u0000dunnit' 'who\u0064unnit2' whodünnit; do
@@ -166,7 +166,7 @@ is "$n" 7 "members whose names only look like whodunnit are kept, and ours follo
 # compact events without such a member still pass through byte for byte
 wdn-enrich -q --store "$T/s3.db" "$T/trail3/f0.json" | sed 's/,"whodunnit":{"Principal".*}}$/}/' >"$T/stripped"
 jq -c '.Records[]' "$T/trail3/f0.json" >"$T/f0.jsonl"
-cmp -s "$T/stripped" "$T/f0.jsonl"
+test_cmp "$T/stripped" "$T/f0.jsonl"
 ok "compact events with no member of that name keep their bytes"
 
 # wdn-chain and wdn-tags: the members they add, forged in any case or escape

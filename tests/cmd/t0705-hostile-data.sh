@@ -244,14 +244,14 @@ sed "s|$T/s.db|STORE|" "$T/err-s" >"$T/err-s2"
 sed 's|dynamodb:hostile|STORE|' "$T/err-d" >"$T/err-d2"
 grep record "$T/err-s2" >"$T/rej-s"
 grep record "$T/err-d2" >"$T/rej-d"
-cmp -s "$T/rej-s" "$T/rej-d" && [ "$(wc -l <"$T/rej-s")" -eq 2 ]
+test_cmp "$T/rej-s" "$T/rej-d" && [ "$(wc -l <"$T/rej-s")" -eq 2 ]
 ok "both reject the same two records with the same messages" || diff "$T/err-s2" "$T/err-d2" | cut -c1-200 | sed 's/^/# /'
 { for n in 01 02 03 04 05 06 07 08 09 10 11 12; do echo "ASIAQQQQQQQQDDB000$n"; done
   echo ASIAQQQQQQQQDDBLONG1; echo ASIAQQQQQQQQDDBLONG2; echo ASIAQQQQQQQQDDBLONG3
   echo ASIAQQQQQQQQDDBLONG4; } >"$T/dkeys"
 wdn-lookup --no-trails --store dynamodb:hostile <"$T/dkeys" >"$T/ld" 2>/dev/null
 wdn-lookup --no-trails --store "$T/s.db" <"$T/dkeys" >"$T/ls" 2>/dev/null
-cmp -s "$T/ld" "$T/ls"
+test_cmp "$T/ld" "$T/ls"
 ok "both stores give the same answers" || diff "$T/ls" "$T/ld" | cut -c1-300 | head -6 | sed 's/^/# /'
 is "$(jq -r 'select(.Found) | .AccessKeyId' "$T/ld" | wc -l | tr -d ' ')" 15 \
 	"the 12 good keys, the 1500-byte principal, the long role name and provider are all recorded"

@@ -9,21 +9,6 @@
 #include <string.h>
 #include <yajl/yajl_tree.h>
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	struct wdn_buf b = WDN_BUF_INIT;
-	char chunk[65536];
-	size_t n;
-
-	if (!f)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		wdn_buf_add(&b, chunk, n);
-	fclose(f);
-	return wdn_buf_detach(&b, len);
-}
-
 /* The X-Amzn-Errortype header of a case, whatever its case. */
 static const char *type_header(yajl_val headers)
 {

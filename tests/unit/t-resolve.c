@@ -88,21 +88,6 @@ static int record(struct wdn_store *s, const char *text, size_t len)
 	return rc.bad;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	struct wdn_buf b = WDN_BUF_INIT;
-	char tmp[4096];
-	size_t n;
-	FILE *f = fopen(path, "rb");
-
-	if (!f)
-		return NULL;
-	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
-		wdn_buf_add(&b, tmp, n);
-	fclose(f);
-	return wdn_buf_detach(&b, len);
-}
-
 static char *seed_text(size_t *len)
 {
 	const char *top = getenv("WDN_TOP");
@@ -131,25 +116,6 @@ static char *seed_record(const char *seed, int i)
 static void append(void *ctx, const char *s, size_t n)
 {
 	wdn_buf_add(ctx, s, n);
-}
-
-static char *tags_sorted(const struct wdn_tags *t)
-{
-	struct wdn_buf b = WDN_BUF_INIT;
-	yajl_gen g = yajl_gen_alloc(NULL);
-
-	yajl_gen_config(g, yajl_gen_print_callback, append, &b);
-	wdn_tags_gen(g, t, 1);
-	yajl_gen_free(g);
-	return wdn_buf_detach(&b, NULL);
-}
-
-static char *keys_json(const struct wdn_keyset *k)
-{
-	struct wdn_buf b = WDN_BUF_INIT;
-
-	wdn_keyset_to_json(k, &b);
-	return wdn_buf_detach(&b, NULL);
 }
 
 static void is_tags(const struct wdn_tags *t, const char *want, const char *what)

@@ -36,24 +36,15 @@ static int is_dir(const char *path)
 }
 
 /* Byte-exact contents, or NULL when the file is absent. */
-static char *slurp(const char *dir, const char *name, size_t *len)
+static char *slurp_in(const char *dir, const char *name, size_t *len)
 {
-	struct wdn_buf b = WDN_BUF_INIT;
-	char *path = path_join(dir, name), tmp[4096];
-	size_t n;
-	FILE *f;
+	char *path = path_join(dir, name), *text;
 
 	if (!path)
 		return NULL;
-	f = fopen(path, "rb");
+	text = slurp(path, len);
 	free(path);
-	if (!f)
-		return NULL;
-	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
-		if (wdn_buf_add(&b, tmp, n))
-			break;
-	fclose(f);
-	return wdn_buf_detach(&b, len);
+	return text;
 }
 
 /* Expected outputs never end in a newline; a few files carry one anyway
@@ -61,7 +52,7 @@ static char *slurp(const char *dir, const char *name, size_t *len)
 static char *expected(const char *dir, const char *name)
 {
 	size_t n;
-	char *s = slurp(dir, name, &n);
+	char *s = slurp_in(dir, name, &n);
 
 	while (s && n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
 		s[--n] = '\0';
@@ -356,7 +347,7 @@ static void run_botocore(void)
 		size_t rawlen;
 
 #define LOAD(var, ext) (wdn_buf_reset(&fn), wdn_buf_addf(&fn, "%s" ext, base), \
-			var = ext[1] == 'r' && ext[2] == 'e' ? slurp(dir, fn.ptr, &rawlen) : expected(dir, fn.ptr))
+			var = ext[1] == 'r' && ext[2] == 'e' ? slurp_in(dir, fn.ptr, &rawlen) : expected(dir, fn.ptr))
 		LOAD(raw, ".req");
 		LOAD(creq, ".creq");
 		LOAD(sts, ".sts");
@@ -419,7 +410,7 @@ static int jtrue(yajl_val v, const char *a)
 static int run_crt_case(const char *label, const char *dir)
 {
 	size_t len, rawlen;
-	char *ctx = slurp(dir, "context.json", &len), *raw, errbuf[256];
+	char *ctx = slurp_in(dir, "context.json", &len), *raw, errbuf[256];
 	yajl_val j;
 	struct rawreq rq;
 	int mode;
@@ -427,7 +418,7 @@ static int run_crt_case(const char *label, const char *dir)
 	if (!ctx)
 		return 0;
 	j = yajl_tree_parse(ctx, errbuf, sizeof(errbuf));
-	raw = slurp(dir, "request.txt", &rawlen);
+	raw = slurp_in(dir, "request.txt", &rawlen);
 	if (!j || !raw || parse_request(raw, rawlen, &rq)) {
 		ok(0, "%s: read context.json and request.txt", label);
 		goto out;
@@ -537,7 +528,7 @@ static void run_smithy_double(const char *root, const char *name)
 	size_t rawlen;
 	int anotreal = !strcmp(name, "double-encode-path");
 
-	raw = slurp(dir, "request.txt", &rawlen);
+	raw = slurp_in(dir, "request.txt", &rawlen);
 	if (!raw || parse_request(raw, rawlen, &rq)) {
 		ok(0, "%s: parse request.txt", label);
 		goto out;
@@ -627,7 +618,7 @@ static int64_t expires_in(const char *sreq)
 
 static void run_s3_chunks(const char *root, const struct wdn_sigv4_req *seed)
 {
-	char *text = slurp(root, "chunked-put.chunks.json", NULL), errbuf[256];
+	char *text = slurp_in(root, "chunked-put.chunks.json", NULL), errbuf[256];
 	yajl_val j = text ? yajl_tree_parse(text, errbuf, sizeof(errbuf)) : NULL;
 	const char *path[] = { "chunks", NULL };
 	yajl_val chunks = j ? yajl_tree_get(j, path, yajl_t_array) : NULL;
@@ -679,7 +670,7 @@ static void run_s3(void)
 	int64_t t;
 	size_t i;
 
-	if (!root || !(text = slurp(root, "manifest.json", NULL))) {
+	if (!root || !(text = slurp_in(root, "manifest.json", NULL))) {
 		skip("aws-s3-sigv4-doc-examples: not present");
 		free(root);
 		return;
@@ -702,7 +693,7 @@ static void run_s3(void)
 		size_t rawlen;
 
 #define FILE_OF(ext) (wdn_buf_reset(&fn), wdn_buf_addf(&fn, "%s" ext, name), fn.ptr)
-		raw = slurp(root, FILE_OF(".req"), &rawlen);
+		raw = slurp_in(root, FILE_OF(".req"), &rawlen);
 		creq = expected(root, FILE_OF(".creq"));
 		sts = expected(root, FILE_OF(".sts"));
 		authz = expected(root, FILE_OF(".authz"));

@@ -10,28 +10,6 @@
 #include <time.h>
 #include <yajl/yajl_gen.h>
 
-static char *tags_json(const struct wdn_tags *t)
-{
-	struct wdn_buf b = WDN_BUF_INIT;
-
-	if (wdn_tags_to_json(t, &b)) {
-		wdn_buf_release(&b);
-		return NULL;
-	}
-	return wdn_buf_detach(&b, NULL);
-}
-
-static char *keys_json(const struct wdn_keyset *k)
-{
-	struct wdn_buf b = WDN_BUF_INIT;
-
-	if (wdn_keyset_to_json(k, &b)) {
-		wdn_buf_release(&b);
-		return NULL;
-	}
-	return wdn_buf_detach(&b, NULL);
-}
-
 static void is_tags(const struct wdn_tags *t, const char *want, const char *what)
 {
 	char *s = tags_json(t);

@@ -93,6 +93,66 @@ static __attribute__((unused)) void rm_rf(const char *path)
 	}
 }
 
+/* ---- helpers shared by the tests of libwdn ---- */
+#include "wdn.h"
+#include <stdlib.h>
+#include <yajl/yajl_gen.h>
+
+/* A file's bytes, NUL-terminated; NULL when it cannot be read whole. */
+static __attribute__((unused)) char *slurp(const char *path, size_t *len)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+	char chunk[65536];
+	size_t n;
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (wdn_buf_add(&b, chunk, n))
+			break;
+	if (ferror(f)) {
+		fclose(f);
+		wdn_buf_release(&b);
+		return NULL;
+	}
+	fclose(f);
+	return wdn_buf_detach(&b, len); /* NULL when it did not fit */
+}
+
+static __attribute__((unused)) void tap_append(void *ctx, const char *s, size_t n)
+{
+	(void)wdn_buf_add(ctx, s, n); /* checked once, by the caller's detach */
+}
+
+/* A tag set as JSON: as stored (tags_json) or with sorted keys (tags_sorted). */
+static __attribute__((unused)) char *tap_tags_gen(const struct wdn_tags *t, int sorted)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+	yajl_gen g = yajl_gen_alloc(NULL);
+
+	if (!g)
+		return NULL;
+	yajl_gen_config(g, yajl_gen_print_callback, tap_append, &b);
+	wdn_tags_gen(g, t, sorted);
+	yajl_gen_free(g);
+	return wdn_buf_detach(&b, NULL);
+}
+#define tags_json(t) tap_tags_gen((t), 0)
+#define tags_sorted(t) tap_tags_gen((t), 1)
+
+/* A key set as JSON, NULL when it cannot be made. */
+static __attribute__((unused)) char *keys_json(const struct wdn_keyset *k)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+
+	if (wdn_keyset_to_json(k, &b)) {
+		wdn_buf_release(&b);
+		return NULL;
+	}
+	return wdn_buf_detach(&b, NULL);
+}
+
 static int done_testing(void)
 {
 	printf("1..%d\n", tap_n);
