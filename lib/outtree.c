@@ -108,12 +108,14 @@ static void out_random_hex(char *out, size_t hexlen)
 /* An input's output id, "stem.HASH": the last name of the input without
  * .gz/.json, tamed to [A-Za-z0-9._-] and bounded, then 128 bits of SHA-256
  * of its whole name (a local path made absolute and canonical, so a rerun
- * from elsewhere finds it). Standard input has no name: each run its own. */
+ * from elsewhere, or through a link to the file, finds it: the stem comes
+ * from that canonical name too). Standard input has no name: each run its
+ * own. */
 static int out_input_id(const char *input, struct wdn_buf *b)
 {
 	char *canon = NULL, hex[65];
 	const char *base, *name = input;
-	size_t n, i;
+	size_t n, i, from = b->len;
 
 	if (!strcmp(input, "-")) {
 		out_random_hex(hex, 16);
@@ -122,8 +124,8 @@ static int out_input_id(const char *input, struct wdn_buf *b)
 	if (strncmp(input, "s3://", 5) && (canon = realpath(input, NULL)))
 		name = canon;
 	wdn_sha256_hex(name, strlen(name), hex);
-	base = strrchr(input, '/');
-	base = base && base[1] ? base + 1 : input;
+	base = strrchr(name, '/');
+	base = base && base[1] ? base + 1 : name;
 	n = strlen(base);
 	if (n > 3 && !strcmp(base + n - 3, ".gz"))
 		n -= 3;
@@ -132,12 +134,12 @@ static int out_input_id(const char *input, struct wdn_buf *b)
 	for (i = 0; i < n && i < OUT_STEM; i++) {
 		char c = base[i];
 
-		/* Athena skips names starting with '.' or '_' */
-		if (!i && (c == '.' || c == '_'))
-			c = '-';
 		wdn_buf_addc(b, (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 			     c == '-' || c == '_' || c == '.' ? c : '_');
 	}
+	/* Athena skips names starting with '.' or '_', mapped ones included */
+	if (i && !wdn_buf_failed(b) && (b->ptr[from] == '.' || b->ptr[from] == '_'))
+		b->ptr[from] = '-';
 	free(canon);
 	return wdn_buf_addf(b, "%s%.*s", i ? "." : "", OUT_ID, hex);
 }
