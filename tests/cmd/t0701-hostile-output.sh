@@ -398,4 +398,44 @@ is "$?" 1 "truncated inputs fail the run"
 grep -q "1 inputs enriched, 0 skipped as done, 3 failed" "$T/err"
 ok "the summary counts the 3 cut inputs as failed" || sed 's/^/#   /' "$T/err"
 
+# ---- every directory on the -o path and in the partitions ---------------------
+ev p1 2024-03-01T00:00:00Z >"$T/p.json"
+if [ "$(id -u)" = 0 ]; then
+	# another user's symlink, or directory, anywhere on the way
+	for sub in "x/out" "x/a/b/out" "x/a/out/deeper"; do
+		rm -rf "$T/pv" "$T/pl" && mkdir -m 700 "$T/pv" && ln -s "$T/pv" "$T/pl" && chown -h 65534 "$T/pl"
+		wdn-enrich -q -o "$T/pl/${sub#x/}" "$T/p.json" 2>"$T/err"
+		is "$?" 1 "-o through another user's symlink ($sub) is refused" || sed 's/^/#   /' "$T/err"
+		is "$(find "$T/pv" | wc -l | tr -d ' ')" 1 "and nothing is made where it points ($sub)"
+	done
+	rm -rf "$T/pv" "$T/pl" && mkdir -m 700 "$T/pv" && ln -s "$T/pv" "$T/pl"
+	wdn-enrich -q -o "$T/pl/out" "$T/p.json" 2>"$T/err"
+	is "$?" 0 "-o through the user's own symlink is used" || sed 's/^/#   /' "$T/err"
+	for how in "chown 65534" "chmod 777" "chmod 757" "chmod 775"; do
+		rm -rf "$T/pd" && mkdir -m 755 "$T/pd" && $how "$T/pd"
+		wdn-enrich -q -o "$T/pd/a/out" "$T/p.json" 2>"$T/err"
+		is "$?" 1 "-o below a directory after '$how' is refused" || sed 's/^/#   /' "$T/err"
+		grep -q "on the way" "$T/err"
+		ok "and the message names it" || sed 's/^/#   /' "$T/err"
+	done
+	rm -rf "$T/pd" && mkdir -m 1777 "$T/pd"
+	wdn-enrich -q -o "$T/pd/out" "$T/p.json" 2>"$T/err"
+	is "$?" 0 "-o below a sticky directory others write (like /tmp) is used" || sed 's/^/#   /' "$T/err"
+	# a partition directory another user owns or can write
+	for part in account=111122223333 account=111122223333/region=us-east-1 \
+		account=111122223333/region=us-east-1/day=2024-03-01; do
+		for how in "chown 65534" "chmod 777" "chmod 775"; do
+			rm -rf "$T/po" && mkdir -m 755 "$T/po" && mkdir -p "$T/po/$part" && $how "$T/po/$part"
+			wdn-enrich -q -o "$T/po" "$T/p.json" 2>"$T/err"
+			is "$?" 1 "a partition directory after '$how' ($part) is refused" || sed 's/^/#   /' "$T/err"
+			is "$(find "$T/po" -name '*.json.gz' ! -path '*/_whodunnit/*' | wc -l | tr -d ' ')" 0 \
+				"and nothing is committed in it ($part, $how)"
+			grep -q "${part##*/}' is" "$T/err"
+			ok "and the message names the directory" || sed 's/^/#   /' "$T/err"
+		done
+	done
+else
+	skip "directories of another user need root"
+fi
+
 done_testing
