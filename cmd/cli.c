@@ -298,19 +298,50 @@ int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
  * file of ours that others could read is narrowed to 0600; one another user
  * owns is refused. Anything else (/dev/stderr, a pipe) is used as it is.
  */
-int cli_open_reject(struct cli *c, const char *path)
+/*
+ * A symlink is followed only when we or root own it (/dev/stderr), so one
+ * planted by another user cannot point us at a file of ours. O_NONBLOCK
+ * keeps another user's FIFO from holding the open; what was opened must be
+ * ours, or a character device or FIFO of root's (/dev/null), or a terminal.
+ */
+static const char *reject_why(int fd)
 {
 	struct stat st;
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	uid_t me = geteuid();
+
+	if (fstat(fd, &st))
+		return strerror(errno);
+	if (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)) {
+		if (st.st_uid != me && !(S_ISFIFO(st.st_mode) && st.st_uid == 0))
+			return "it belongs to another user, and rejected records hold tokens";
+		if (S_ISREG(st.st_mode) && (st.st_mode & 077) && fchmod(fd, st.st_mode & 0700))
+			return strerror(errno);
+	} else if (!S_ISCHR(st.st_mode)) {
+		return "not a regular file, a FIFO or a character device";
+	} else if (st.st_uid != me && st.st_uid != 0 && !isatty(fd)) {
+		return "it belongs to another user, and rejected records hold tokens";
+	}
+	return NULL;
+}
+
+int cli_open_reject(struct cli *c, const char *path)
+{
+	struct stat lst;
+	int flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK;
+	int fd = open(path, flags | O_NOFOLLOW, 0600);
 	const char *why = NULL;
 
-	if (fd < 0 || fstat(fd, &st))
+	if (fd < 0 && errno == ELOOP && !lstat(path, &lst) && S_ISLNK(lst.st_mode)) {
+		if (lst.st_uid != geteuid() && lst.st_uid != 0)
+			errno = ELOOP;
+		else
+			fd = open(path, flags & ~O_CREAT);
+	}
+	if (fd < 0)
+		why = errno == ELOOP ? "a symbolic link another user owns" : strerror(errno);
+	else if (!(why = reject_why(fd)) && fcntl(fd, F_SETFL, O_APPEND))
 		why = strerror(errno);
-	else if (S_ISREG(st.st_mode) && st.st_uid != geteuid())
-		why = "it belongs to another user, and rejected records hold tokens";
-	else if (S_ISREG(st.st_mode) && (st.st_mode & 077) && fchmod(fd, st.st_mode & 0700))
-		why = strerror(errno);
-	else if (!(c->reject = fdopen(fd, "a")))
+	else if (!why && !(c->reject = fdopen(fd, "a")))
 		why = strerror(errno);
 	if (why) {
 		cli_fail(c, "cannot use '%s' for rejected records: %s", path, why);

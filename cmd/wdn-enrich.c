@@ -60,7 +60,7 @@ struct run {
 	struct cli_inputs in;
 	char **local;           /* --record: where each S3 input was downloaded */
 	size_t next;            /* next input to take */
-	uint64_t done, skipped, events, bytes;
+	uint64_t done, skipped, failed_inputs, events, bytes;	/* done: enriched */
 	struct cli_progress progress;
 	int failed;
 };
@@ -285,7 +285,8 @@ static int enrich_input(struct worker *w, const struct cli_input *in, const char
 	w->error = 0;
 	if (r->out && (rc = wdn_outtree_begin(w->out, in->name, &err))) {
 		warn_locked(r, 1, "'%s': %s", in->name, err.msg);
-		return -1;
+		w->error = 1;
+		goto count;
 	}
 	if (r->out && (rc = wdn_outtree_done(w->out, &err)) < 0)
 		warn_locked(r, 1, "%s", err.msg); /* not known to be done: written again */
@@ -302,7 +303,10 @@ static int enrich_input(struct worker *w, const struct cli_input *in, const char
 	}
 	if (!(rd = wdn_reader_new(in->name, on_event, on_reject, w))) {
 		warn_locked(r, 1, "out of memory");
-		return -1;
+		w->error = 1;
+		if (r->out)
+			wdn_outtree_drop(w->out);
+		goto count;
 	}
 	if (!strcmp(in->name, "-"))
 		wdn_reader_allow_empty(rd); /* an empty stdin: nothing to do */
@@ -330,11 +334,15 @@ static int enrich_input(struct worker *w, const struct cli_input *in, const char
 		}
 		wdn_outtree_drop(w->out);
 	}
+count:
 	pthread_mutex_lock(&r->lock);
-	r->done++;
+	if (w->error || rc)
+		r->failed_inputs++; /* what it gave is out, but it was not enriched */
+	else
+		r->done++;
 	r->events += w->events;
 	r->bytes += in->size;
-	r->progress.done = r->done + r->skipped;
+	r->progress.done = r->done + r->skipped + r->failed_inputs;
 	r->progress.events = r->events;
 	r->progress.bytes = r->bytes;
 	cli_progress(&r->cli, &r->progress, 0);
@@ -709,6 +717,37 @@ out:
 
 /* ---- main ------------------------------------------------------------------ */
 
+/*
+ * An output tree inside an input directory would be read back as input on
+ * every run (its own lock file too), each rerun doubling the events: inputs
+ * whose canonical path lies in the tree's are dropped, with one warning.
+ */
+static void skip_own_output(struct run *r)
+{
+	char *root = realpath(r->out, NULL), *p;
+	size_t i, k = 0, n = root ? strlen(root) : 0, skipped = 0;
+
+	for (i = 0; root && i < r->in.n; i++) {
+		struct cli_input *in = &r->in.v[i];
+
+		p = in->bucket || !strcmp(in->name, "-") ? NULL : realpath(in->name, NULL);
+		if (p && !strncmp(p, root, n) && (p[n] == '/' || !p[n] || n == 1)) {
+			free(in->name);
+			free(in->bucket);
+			free(in->key);
+			skipped++;
+		} else {
+			r->in.v[k++] = *in;
+		}
+		free(p);
+	}
+	if (root)
+		r->in.n = k;
+	if (skipped)
+		cli_warn(&r->cli, "%zu inputs inside the output tree '%s' skipped", skipped, r->out);
+	free(root);
+}
+
 int main(int argc, char **argv)
 {
 	struct run r;
@@ -814,6 +853,8 @@ int main(int argc, char **argv)
 		}
 	}
 	cli_inputs_collect(&r.cli, &aws, argv + optind, argc - optind, &sel, &r.in);
+	if (r.tree && !r.out_s3)
+		skip_own_output(&r);
 	if (r.jobs > 1 && r.in.n)
 		for (i = 0; i < r.in.n; i++)
 			if (!strcmp(r.in.v[i].name, "-"))
@@ -879,9 +920,9 @@ int main(int argc, char **argv)
 	}
 	cli_progress_end(&r.cli, &r.progress);
 	if (!r.cli.quiet)
-		fprintf(stderr, "wdn-enrich: %llu inputs enriched, %llu skipped as done, %llu events\n",
+		fprintf(stderr, "wdn-enrich: %llu inputs enriched, %llu skipped as done, %llu failed, %llu events\n",
 			(unsigned long long)r.done, (unsigned long long)r.skipped,
-			(unsigned long long)r.events);
+			(unsigned long long)r.failed_inputs, (unsigned long long)r.events);
 	for (j = 0; j < r.jobs; j++) {
 		wdn_enricher_free(w[j].enr);
 		free(w[j].held);

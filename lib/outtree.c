@@ -13,11 +13,6 @@
 #include <unistd.h>
 #include <libdeflate.h>
 
-/* -1 with errno set, as the callers report it */
-static int out_mkdirs(const char *path)
-{
-	return wdn_fs_mkdirs(path, 0755, NULL) ? -1 : 0;
-}
 
 static int out_write_all(int fd, const void *p, size_t n)
 {
@@ -108,12 +103,14 @@ static void out_random_hex(char *out, size_t hexlen)
 /* An input's output id, "stem.HASH": the last name of the input without
  * .gz/.json, tamed to [A-Za-z0-9._-] and bounded, then 128 bits of SHA-256
  * of its whole name (a local path made absolute and canonical, so a rerun
- * from elsewhere finds it). Standard input has no name: each run its own. */
+ * from elsewhere, or through a link to the file, finds it: the stem comes
+ * from that canonical name too). Standard input has no name: each run its
+ * own. */
 static int out_input_id(const char *input, struct wdn_buf *b)
 {
 	char *canon = NULL, hex[65];
 	const char *base, *name = input;
-	size_t n, i;
+	size_t n, i, from = b->len;
 
 	if (!strcmp(input, "-")) {
 		out_random_hex(hex, 16);
@@ -122,8 +119,8 @@ static int out_input_id(const char *input, struct wdn_buf *b)
 	if (strncmp(input, "s3://", 5) && (canon = realpath(input, NULL)))
 		name = canon;
 	wdn_sha256_hex(name, strlen(name), hex);
-	base = strrchr(input, '/');
-	base = base && base[1] ? base + 1 : input;
+	base = strrchr(name, '/');
+	base = base && base[1] ? base + 1 : name;
 	n = strlen(base);
 	if (n > 3 && !strcmp(base + n - 3, ".gz"))
 		n -= 3;
@@ -132,12 +129,12 @@ static int out_input_id(const char *input, struct wdn_buf *b)
 	for (i = 0; i < n && i < OUT_STEM; i++) {
 		char c = base[i];
 
-		/* Athena skips names starting with '.' or '_' */
-		if (!i && (c == '.' || c == '_'))
-			c = '-';
 		wdn_buf_addc(b, (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 			     c == '-' || c == '_' || c == '.' ? c : '_');
 	}
+	/* Athena skips names starting with '.' or '_', mapped ones included */
+	if (i && !wdn_buf_failed(b) && (b->ptr[from] == '.' || b->ptr[from] == '_'))
+		b->ptr[from] = '-';
 	free(canon);
 	return wdn_buf_addf(b, "%s%.*s", i ? "." : "", OUT_ID, hex);
 }
@@ -274,19 +271,84 @@ static void out_clean_stale(struct wdn_outtree *t)
 	closedir(d);
 }
 
-static int out_open_local(struct wdn_outtree *t, struct wdn_err *err)
+/*
+ * A directory another user could change lets them swap what lies below it:
+ * each directory on the -o path must be the user's or root's, and one that
+ * others may write must be sticky (/tmp). A symbolic link on the way is
+ * followed only when the user or root owns it; what it leads to is checked
+ * the same way.
+ */
+static int out_path_dir(const struct wdn_outtree *t, int fd, const char *comp, struct wdn_err *err)
 {
 	struct stat st;
+
+	if (fstat(fd, &st))
+		return out_errno(err, "cannot stat", t, "", "");
+	if (st.st_uid != geteuid() && st.st_uid != 0)
+		return wdn_err_set(err, WDN_EIO, "'%s': the directory '%s' on the way is owned by uid %ld: "
+				   "refusing a path another user can change", t->where, comp, (long)st.st_uid);
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+		return wdn_err_set(err, WDN_EIO, "'%s': the directory '%s' on the way is writable by others "
+				   "(mode %04o): refusing a path another user can change", t->where, comp,
+				   (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
+/* The -o directory, made if missing, walked a name at a time from / (or
+ * the current directory) under out_path_dir's rule. */
+static int out_walk(struct wdn_outtree *t, struct wdn_err *err)
+{
+	char *path = wdn_strdup(t->where), *c, *s;
+	int fd, next, rc = 0;
+	struct stat st;
+
+	if (!path)
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	fd = open(*path == '/' ? "/" : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		rc = out_errno(err, "cannot open", t, "", "");
+	for (c = path; !rc && c; c = s) {
+		if ((s = strchr(c, '/')))
+			*s++ = '\0';
+		if (!*c || !strcmp(c, "."))
+			continue;
+		if (mkdirat(fd, c, 0755) && errno != EEXIST) {
+			rc = out_errno(err, "cannot create", t, "", "");
+			break;
+		}
+		next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && (errno == ELOOP || errno == ENOTDIR) && !fstatat(fd, c, &st, AT_SYMLINK_NOFOLLOW) &&
+		    S_ISLNK(st.st_mode)) {
+			if (st.st_uid != geteuid() && st.st_uid != 0) {
+				rc = wdn_err_set(err, WDN_EIO, "'%s': '%s' is a symbolic link owned by uid %ld: "
+						 "refusing to follow it", t->where, c, (long)st.st_uid);
+				break;
+			}
+			next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		}
+		if (next < 0)
+			rc = out_errno(err, "cannot open", t, "", "");
+		close(fd);
+		fd = next;
+		if (!rc && s && out_path_dir(t, fd, c, err))
+			rc = WDN_EIO;
+	}
+	free(path);
+	if (rc) {
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	t->dirfd = fd;
+	return 0;
+}
+
+static int out_open_local(struct wdn_outtree *t, struct wdn_err *err)
+{
 	int wfd, rc;
 
-	if (out_mkdirs(t->where) && errno != EEXIST)
-		return out_errno(err, "cannot create", t, "", "");
-	/* the path is the user's to choose, but not another user's link */
-	if (!lstat(t->where, &st) && S_ISLNK(st.st_mode) && st.st_uid != geteuid())
-		return wdn_err_set(err, WDN_EIO, "'%s' is a symbolic link owned by uid %ld: refusing to "
-				   "follow it", t->where, (long)st.st_uid);
-	if ((t->dirfd = open(t->where, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return out_errno(err, "cannot open", t, "", "");
+	if (out_walk(t, err))
+		return WDN_EIO;
 	if (out_check_owner(t, t->dirfd, "", err) ||
 	    out_private_dir(t, t->dirfd, "_whodunnit", "_whodunnit", &wfd, err))
 		return WDN_EIO;
@@ -588,7 +650,7 @@ int wdn_outtree_write(struct wdn_outtree_writer *w, const char *part, const void
 /* A partition's directory, walked from the tree without following links. */
 static int out_part_dir(struct wdn_outtree_writer *w, const char *name, struct wdn_err *err)
 {
-	char *path = wdn_strdup(name), *s, *c;
+	char *path = wdn_strdup(name), *s, *c, sub[256];
 	int fd = dup(w->tree->dirfd), next;
 
 	if (!path || fd < 0) {
@@ -608,6 +670,12 @@ static int out_part_dir(struct wdn_outtree_writer *w, const char *name, struct w
 				    strerror(errno));
 		close(fd);
 		fd = next;
+		/* a partition another user can write lets them replace our files */
+		snprintf(sub, sizeof(sub), "%.*s", (int)(c - path + strlen(c)), name);
+		if (fd >= 0 && out_check_owner(w->tree, fd, sub, err)) {
+			close(fd);
+			fd = -1;
+		}
 	}
 	free(path);
 	return fd;

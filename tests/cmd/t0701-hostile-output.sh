@@ -347,4 +347,95 @@ if peers_up; then
 	same "$T/got" "$T/want" "-o s3:// from local inputs: every event once"
 fi
 
+# ---- names Athena would skip, links, the tree inside its input, a cut input ---
+# names: output file names never start with '_' or '.', whatever the input's first byte
+rm -rf "$T/nm" "$T/nmo" && mkdir "$T/nm"
+for n in " trail" "$(printf '\303\251v\303\251nements')" "$(printf '\320\273\320\276\320\263')" \
+	"$(printf '\tx')" "_under" ".dot" "#hash" "$(printf '\377y')"; do
+	i=$((${i:-0} + 1)) && ev "nm-$i" 2024-03-01T00:00:00Z >"$T/nm/$n.json"
+done
+wdn-enrich -q -o "$T/nmo" "$T/nm"
+is "$?" 0 "inputs named with a leading space, non-ASCII, control, '_', '.', '#'"
+find "$T/nmo" -name '*.json.gz' ! -path '*/_whodunnit/*' | sed 's|.*/||' | grep '^[._]' >"$T/got"
+is "$(wc -l <"$T/got" | tr -d ' ')" 0 "no output name starts with '_' or '.'" || sed 's/^/#   /' "$T/got"
+is "$(ids "$T/nmo" | wc -l | tr -d ' ')" 8 "and all 8 events are there"
+# a file symlink names the same input as its target: done, not enriched again
+rm -rf "$T/ln" "$T/lno" && mkdir -p "$T/ln/data"
+mkevents "$T/ln/data/events.json" ln 3 2024-03-01T00:00:00Z
+ln -s data/events.json "$T/ln/latest.json"
+ln -s "$T/ln/data/events.json" "$T/ln/abs.json.gz"
+wdn-enrich -q -o "$T/lno" "$T/ln/data/events.json"
+for l in latest.json abs.json.gz; do
+	wdn-enrich -o "$T/lno" "$T/ln/$l" 2>"$T/err"
+	grep -q "0 inputs enriched, 1 skipped as done" "$T/err"
+	ok "the input through symlink $l is skipped as done" || sed 's/^/#   /' "$T/err"
+done
+is "$(ids "$T/lno" | uniq -d | wc -l | tr -d ' '):$(ids "$T/lno" | wc -l | tr -d ' ')" "0:3" \
+	"each event of a linked input is written once"
+# an output tree inside the input directory is not read back
+for sub in out deep/er/out; do
+	rm -rf "$T/self" && mkdir "$T/self"
+	mkevents "$T/self/a.json" self 2 2024-03-01T00:00:00Z
+	for run in 1 2 3; do
+		wdn-enrich -o "$T/self/$sub" "$T/self" 2>"$T/err"
+		is "$?" 0 "-o $sub inside the input directory: run $run succeeds" || sed 's/^/#   /' "$T/err"
+	done
+	ids "$T/self/$sub" >"$T/got"
+	printf 'self-1\nself-2\n' >"$T/want"
+	same "$T/got" "$T/want" "-o $sub inside the input directory: each event once after three runs"
+done
+# a truncated input is counted as failed, not enriched
+rm -rf "$T/cut" "$T/cuto" && mkdir "$T/cut"
+mkevents "$T/cut/e.src" cut 50 2024-03-01T00:00:00Z
+gzip -c "$T/cut/e.src" >"$T/cut/e.gz"
+for sz in 60 300 $(($(wc -c <"$T/cut/e.gz") - 4)); do
+	head -c "$sz" "$T/cut/e.gz" >"$T/cut/c$sz.json.gz"
+done
+mkevents "$T/cut/whole.json" whole 2 2024-03-01T00:00:00Z
+rm "$T/cut/e.src" "$T/cut/e.gz"
+wdn-enrich -o "$T/cuto" "$T/cut" 2>"$T/err"
+is "$?" 1 "truncated inputs fail the run"
+grep -q "1 inputs enriched, 0 skipped as done, 3 failed" "$T/err"
+ok "the summary counts the 3 cut inputs as failed" || sed 's/^/#   /' "$T/err"
+
+# ---- every directory on the -o path and in the partitions ---------------------
+ev p1 2024-03-01T00:00:00Z >"$T/p.json"
+if [ "$(id -u)" = 0 ]; then
+	# another user's symlink, or directory, anywhere on the way
+	for sub in "x/out" "x/a/b/out" "x/a/out/deeper"; do
+		rm -rf "$T/pv" "$T/pl" && mkdir -m 700 "$T/pv" && ln -s "$T/pv" "$T/pl" && chown -h 65534 "$T/pl"
+		wdn-enrich -q -o "$T/pl/${sub#x/}" "$T/p.json" 2>"$T/err"
+		is "$?" 1 "-o through another user's symlink ($sub) is refused" || sed 's/^/#   /' "$T/err"
+		is "$(find "$T/pv" | wc -l | tr -d ' ')" 1 "and nothing is made where it points ($sub)"
+	done
+	rm -rf "$T/pv" "$T/pl" && mkdir -m 700 "$T/pv" && ln -s "$T/pv" "$T/pl"
+	wdn-enrich -q -o "$T/pl/out" "$T/p.json" 2>"$T/err"
+	is "$?" 0 "-o through the user's own symlink is used" || sed 's/^/#   /' "$T/err"
+	for how in "chown 65534" "chmod 777" "chmod 757" "chmod 775"; do
+		rm -rf "$T/pd" && mkdir -m 755 "$T/pd" && $how "$T/pd"
+		wdn-enrich -q -o "$T/pd/a/out" "$T/p.json" 2>"$T/err"
+		is "$?" 1 "-o below a directory after '$how' is refused" || sed 's/^/#   /' "$T/err"
+		grep -q "on the way" "$T/err"
+		ok "and the message names it" || sed 's/^/#   /' "$T/err"
+	done
+	rm -rf "$T/pd" && mkdir -m 1777 "$T/pd"
+	wdn-enrich -q -o "$T/pd/out" "$T/p.json" 2>"$T/err"
+	is "$?" 0 "-o below a sticky directory others write (like /tmp) is used" || sed 's/^/#   /' "$T/err"
+	# a partition directory another user owns or can write
+	for part in account=111122223333 account=111122223333/region=us-east-1 \
+		account=111122223333/region=us-east-1/day=2024-03-01; do
+		for how in "chown 65534" "chmod 777" "chmod 775"; do
+			rm -rf "$T/po" && mkdir -m 755 "$T/po" && mkdir -p "$T/po/$part" && $how "$T/po/$part"
+			wdn-enrich -q -o "$T/po" "$T/p.json" 2>"$T/err"
+			is "$?" 1 "a partition directory after '$how' ($part) is refused" || sed 's/^/#   /' "$T/err"
+			is "$(find "$T/po" -name '*.json.gz' ! -path '*/_whodunnit/*' | wc -l | tr -d ' ')" 0 \
+				"and nothing is committed in it ($part, $how)"
+			grep -q "${part##*/}' is" "$T/err"
+			ok "and the message names the directory" || sed 's/^/#   /' "$T/err"
+		done
+	done
+else
+	skip "directories of another user need root"
+fi
+
 done_testing

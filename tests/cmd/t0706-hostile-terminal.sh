@@ -245,6 +245,30 @@ if [ "$(id -u)" -eq 0 ]; then
 else
 	skip "not root: cannot make a file another user owns"
 fi
+if [ "$(id -u)" -eq 0 ]; then
+	# another user's symlink to a file of ours, and another user's FIFO
+	for n in 1 2 3; do
+		printf 'mine %s\n' "$n" >"$T/vic$n" && chmod 644 "$T/vic$n"
+		ln -s "$T/vic$n" "$T/rlink$n" && chown -h $((65533 + n)) "$T/rlink$n"
+		"$([ "$n" = 2 ] && echo wdn-enrich || echo wdn-record)" --reject "$T/rlink$n" "$T/bad.jsonl" >/dev/null 2>"$T/err"
+		is "$?" 1 "--reject through symlink $n of another user is refused"
+		is "$(cat "$T/vic$n"):$(mode "$T/vic$n")" "mine $n:644" "and its target $n is left as it was"
+	done
+	ln -s "$T/rej-own" "$T/rlink-own" && : >"$T/rej-own"
+	wdn-record --reject "$T/rlink-own" "$T/bad.jsonl" >/dev/null 2>&1
+	is "$?:$(wc -l <"$T/rej-own" | tr -d ' ')" "3:1" "--reject through our own symlink is used"
+	for n in 1 2; do
+		mkfifo "$T/fifo$n" && chown $((65533 + n)) "$T/fifo$n"
+		timeout 10 wdn-enrich --reject "$T/fifo$n" "$T/bad.jsonl" >/dev/null 2>"$T/err"
+		is "$?" 1 "--reject on FIFO $n of another user is refused at once (124: it hung)"
+	done
+else
+	skip "not root: cannot make another user's symlink or FIFO"
+fi
+wdn-record --reject /dev/stderr "$T/bad.jsonl" >/dev/null 2>"$T/err"
+is "$?" 3 "--reject /dev/stderr (a root symlink to a descriptor) works"
+grep -q sessionToken "$T/err"
+ok "and the record is written there" || sed 's/^/#   /' "$T/err"
 
 # ---- on a terminal, each JSON object ends its line --------------------------------
 if command -v script >/dev/null; then
