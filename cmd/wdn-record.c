@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char synopsis[] =
@@ -256,6 +257,34 @@ static void on_finding(void *ctx, const struct wdn_finding *f)
 	cli_status(&r->cli, EXIT_INTEGRITY);
 }
 
+/* Each log file's status into the store, in one transaction: the answers'
+ * provenance. Unverified is what a source not kept is: nothing to write. */
+static void keep_sources(struct run *r, const struct cli_inputs *in)
+{
+	struct wdn_store *s = r->store;
+	struct wdn_err err = { 0 };
+	int64_t now = (int64_t)time(NULL);
+	size_t i;
+	int rc;
+
+	if ((rc = s->ops->begin(s, &err)))
+		goto fail;
+	for (i = 0; i < in->n && !rc; i++) {
+		const char *why = NULL;
+
+		if (in->v[i].digest || in->v[i].integrity == WDN_INTEGRITY_UNVERIFIED)
+			continue;
+		wdn_verifier_status(r->verifier, in->v[i].name, &why);
+		rc = s->ops->put_source(s, in->v[i].name, in->v[i].integrity, why, now, &err);
+	}
+	if (!rc && !(rc = s->ops->commit(s, &err)))
+		return;
+	s->ops->rollback(s, NULL);
+fail:
+	cli_fail(&r->cli, "recording the inputs' integrity: %s", err.msg);
+	r->failed = 1;
+}
+
 /* Once every input is read: keys, then each log file's integrity. */
 static void verify(struct run *r, struct cli_inputs *in)
 {
@@ -271,6 +300,7 @@ static void verify(struct run *r, struct cli_inputs *in)
 	for (i = 0; i < in->n; i++)
 		if (!in->v[i].digest)
 			in->v[i].integrity = wdn_verifier_status(r->verifier, in->v[i].name, NULL);
+	keep_sources(r, in);
 }
 
 /* Read --public-keys FILE into the verifier; exits on failure. */

@@ -377,6 +377,9 @@ int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 	wdn_json_free(tree);
 	if (rc <= 0)
 		return rc;
+	/* where it was read: the answer's provenance, and the key to its integrity */
+	if (ev->input && !(r->last.source = wdn_strdup(ev->input)))
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	if ((rc = begin(r, err)) || (rc = r->store->ops->put_issuance(r->store, &r->last, err)))
 		return rc;
 	r->issuances++;

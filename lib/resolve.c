@@ -695,6 +695,28 @@ static int infer_identity_center(struct wdn_store *s, struct wdn_answer *a, stru
 	return rc;
 }
 
+/* Each link's integrity: its source's status as the store keeps it. The
+ * answer's is the weakest; an inferred link is a guess whose proving event's
+ * source is not kept, so it counts as unverified. */
+static int link_integrity(struct wdn_store *s, struct wdn_answer *a, struct wdn_err *err)
+{
+	size_t i;
+	int rc;
+
+	a->integrity = a->inferred.data ? WDN_INTEGRITY_UNVERIFIED : WDN_INTEGRITY_VERIFIED;
+	for (i = 0; i < a->nlinks; i++) {
+		struct wdn_link *l = &a->links[i];
+
+		l->integrity = WDN_INTEGRITY_UNVERIFIED;
+		if (l->is.source && s->ops->get_source &&
+		    (rc = s->ops->get_source(s, l->is.source, &l->integrity, err)) &&
+		    rc != WDN_ENOTFOUND)
+			return rc;
+		a->integrity = wdn_integrity_weakest(a->integrity, l->integrity);
+	}
+	return 0;
+}
+
 int wdn_resolve(struct wdn_store *s, const char *key, int64_t at, struct wdn_answer *a,
 		struct wdn_err *err)
 {
@@ -751,7 +773,8 @@ int wdn_resolve_seen(struct wdn_store *s, const char *key, int64_t at, const str
 		a->end = a->links[0].is.end;
 		if (a->links[0].is.account)
 			snprintf(a->account, sizeof(a->account), "%s", a->links[0].is.account);
-		rc = fold_tags(s, a, err);
+		if (!(rc = link_integrity(s, a, err)))
+			rc = fold_tags(s, a, err);
 	}
 	if (!rc && a->key_type && !strcmp(a->key_type, "long-term"))
 		rc = key_history(s, a, err);
@@ -964,6 +987,8 @@ void wdn_issuance_gen_summary(yajl_gen g, const struct wdn_issuance *is)
 	wdn_gen_time(g, is->end);
 }
 
+/* Links, each with its provenance, then the answer's Integrity (null when
+ * there are no links: nothing read proves the answer). */
 static void gen_links(yajl_gen g, const struct wdn_answer *a)
 {
 	size_t i;
@@ -973,9 +998,15 @@ static void gen_links(yajl_gen g, const struct wdn_answer *a)
 	for (i = 0; i < a->nlinks; i++) {
 		yajl_gen_map_open(g);
 		wdn_issuance_gen_summary(g, &a->links[i].is);
+		wdn_gen_key(g, "Source");
+		wdn_gen_str(g, a->links[i].is.source);
+		wdn_gen_key(g, "Integrity");
+		wdn_gen_str(g, wdn_integrity_name(a->links[i].integrity));
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
+	wdn_gen_key(g, "Integrity");
+	wdn_gen_str(g, a->nlinks ? wdn_integrity_name(a->integrity) : NULL);
 }
 
 static void gen_times(yajl_gen g, const struct wdn_answer *a)
@@ -1104,7 +1135,8 @@ const struct wdn_member wdn_chain_members[] = {
 	{ "Inferred", "BOOLEAN", NULL }, { "Found", "BOOLEAN", NULL },
 	{ "Links", "ARRAY<STRUCT<accesskeyid: STRING, principal: STRING, sessionname: STRING, "
 		   "calleraccesskeyid: STRING, eventname: STRING, eventid: STRING, "
-		   "`start`: STRING, `end`: STRING>>", NULL },
+		   "`start`: STRING, `end`: STRING, source: STRING, integrity: STRING>>", NULL },
+	{ "Integrity", "STRING", NULL },
 	{ NULL, NULL, NULL },
 };
 

@@ -12,6 +12,11 @@
  *   sighting  pk K#<key>      sk S#<principal>#<first>#<last>
  *   change    pk C#<subject>  sk <time>#<eventID>#<kind>
  *             pk C#<subject>  sk H                           "has changes"
+ *   source    pk S#<source>   sk S                           a log file's integrity
+ *
+ * An issuance item's src attribute names the source its event was read
+ * from (path or s3:// URI); the source's item, written after a digest run,
+ * holds integrity ("verified" or "tampered"), why and checked (epoch).
  *
  * The key's item holds the issuance every copy agrees on: the copy naming
  * the caller's key, or the only copy there is. The copy a cross-account
@@ -306,6 +311,7 @@ static int issuance_item(struct ddb_store *s, const struct wdn_issuance *is, int
 	attr_s(g, "subject", is->subject);
 	attr_s(g, "audience", is->audience);
 	attr_s(g, "event", is->event);
+	attr_s(g, "src", is->source);
 	item_ttl(s, g, is->start);
 	yajl_gen_map_close(g);
 	yajl_gen_free(g);
@@ -737,6 +743,7 @@ static void item_issuance(yajl_val it, struct wdn_issuance *is)
 	is->subject = item_dup(it, "subject");
 	is->audience = item_dup(it, "audience");
 	is->event = item_dup(it, "event");
+	is->source = item_dup(it, "src");
 }
 
 /* ---- the read cache -------------------------------------------------------- */
@@ -1492,6 +1499,112 @@ static int dd_children(struct wdn_store *st, const char *key, wdn_issuance_fn cb
 	return rc;
 }
 
+static int source_pk(const char *source, struct wdn_buf *pk, struct wdn_err *err)
+{
+	if (wdn_buf_addf(pk, "S#%s", source) || key_fit(pk, PK_MAX))
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* One PutItem: a tampered status replaces anything, a verified one all but
+ * tampered (the condition keeps it sticky, whatever order runs finish in). */
+static int dd_put_source(struct wdn_store *st, const char *source, int integrity, const char *why,
+			 int64_t checked, struct wdn_err *err)
+{
+	struct ddb_store *s = (struct ddb_store *)st;
+	struct wdn_buf pk = WDN_BUF_INIT, body = WDN_BUF_INIT;
+	yajl_gen g;
+	int rc;
+
+	if (integrity == WDN_INTEGRITY_UNVERIFIED)
+		return 0; /* what a source not kept is */
+	if ((rc = source_pk(source, &pk, err)))
+		return rc;
+	if (!(g = wdn_gen_into(&body))) {
+		wdn_buf_release(&pk);
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	}
+	yajl_gen_map_open(g);
+	wdn_gen_key(g, "TableName");
+	wdn_gen_str(g, s->table);
+	wdn_gen_key(g, "Item");
+	yajl_gen_map_open(g);
+	attr_s(g, "pk", pk.ptr);
+	attr_s(g, "sk", "S");
+	attr_s(g, "source", source);
+	attr_s(g, "integrity", wdn_integrity_name(integrity));
+	attr_s(g, "why", why);
+	attr_n(g, "checked", checked);
+	yajl_gen_map_close(g);
+	if (integrity == WDN_INTEGRITY_VERIFIED) {
+		wdn_gen_key(g, "ConditionExpression");
+		wdn_gen_str(g, "attribute_not_exists(pk) OR #i <> :t");
+		wdn_gen_key(g, "ExpressionAttributeNames");
+		yajl_gen_map_open(g);
+		wdn_gen_key(g, "#i");
+		wdn_gen_str(g, "integrity");
+		yajl_gen_map_close(g);
+		wdn_gen_key(g, "ExpressionAttributeValues");
+		yajl_gen_map_open(g);
+		attr_s(g, ":t", "tampered");
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_map_close(g);
+	yajl_gen_free(g);
+	wdn_buf_release(&pk);
+	cache_clear(s);
+	{
+		struct wdn_err e = { 0 };
+
+		rc = wdn_ddb_call(s->aws, "PutItem", body.ptr, body.len, NULL, &e);
+		if (rc && !strcmp(e.aws_type, "ConditionalCheckFailedException"))
+			rc = 0; /* tampered already: it stays */
+		else if (rc && err)
+			*err = e;
+	}
+	wdn_buf_release(&body);
+	return rc;
+}
+
+/* From the cache; while gathering, noted for the round's BatchGetItem;
+ * else read now. */
+static int dd_get_source(struct wdn_store *st, const char *source, int *integrity,
+			 struct wdn_err *err)
+{
+	struct ddb_store *s = (struct ddb_store *)st;
+	struct wdn_buf pk = WDN_BUF_INIT;
+	struct cached *c;
+	int rc = 0;
+
+	*integrity = WDN_INTEGRITY_UNVERIFIED;
+	if ((rc = source_pk(source, &pk, err)))
+		return rc;
+	c = cache_find(s, pk.ptr, "S");
+	if (!c || c->pending) {
+		if (s->gathering) {
+			if (!c)
+				note(s, pk.ptr, "S");
+			rc = WDN_ENOTFOUND;
+			goto done;
+		}
+		if (!c && !(c = cache_add(s, pk.ptr, "S"))) {
+			rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
+			goto done;
+		}
+		c->pending = READ_NOTED;
+		if ((rc = fetch_items(s, &c, 1, err)))
+			goto done;
+	}
+	rc = WDN_ENOTFOUND;
+	if (c->nitems && item_s(c->items[0], "integrity")) {
+		*integrity = wdn_integrity_parse(item_s(c->items[0], "integrity"));
+		rc = 0;
+	}
+done:
+	wdn_buf_release(&pk);
+	return rc;
+}
+
 static void dd_close(struct wdn_store *st)
 {
 	struct ddb_store *s = (struct ddb_store *)st;
@@ -1525,6 +1638,8 @@ static const struct wdn_store_ops dynamodb_ops = {
 	.changes = dd_changes,
 	.children = dd_children,
 	.gather = dd_gather,
+	.put_source = dd_put_source,
+	.get_source = dd_get_source,
 	.close = dd_close,
 };
 

@@ -57,6 +57,12 @@ const char *wdn_integrity_name(int status)
 	       status == WDN_INTEGRITY_TAMPERED ? "tampered" : "unverified";
 }
 
+int wdn_integrity_parse(const char *name)
+{
+	return !strcmp(name, "verified") ? WDN_INTEGRITY_VERIFIED :
+	       !strcmp(name, "tampered") ? WDN_INTEGRITY_TAMPERED : WDN_INTEGRITY_UNVERIFIED;
+}
+
 static int rank(int s)
 {
 	return s == WDN_INTEGRITY_TAMPERED ? 0 : s == WDN_INTEGRITY_UNVERIFIED ? 1 : 2;

@@ -389,6 +389,7 @@ struct wdn_issuance {
 	char *subject;         /* the federated caller: SAML subject, OIDC sub claim */
 	char *audience;        /* OIDC audience (client ID) */
 	char *event;           /* the issuing event, compact, session tokens redacted */
+	char *source;          /* where the event was read: a path or s3:// URI (NULL: not known) */
 };
 
 /* A sighting: a key seen in some event's userIdentity. */
@@ -476,6 +477,15 @@ struct wdn_store_ops {
 	/* A subject's changes at or before until, in (time, event ID) order. */
 	int (*changes)(struct wdn_store *s, const char *subject, int64_t until, wdn_change_fn cb,
 		       void *ctx, struct wdn_err *err);
+	/* A source (a log file's path or s3:// URI) as a digest run found it:
+	 * its WDN_INTEGRITY_* status, why, and when checked. Tampered stays
+	 * tampered, verified is not taken back by a later unverified; only
+	 * verified and tampered are kept (a source not kept is unverified). */
+	int (*put_source)(struct wdn_store *s, const char *source, int integrity, const char *why,
+			  int64_t checked, struct wdn_err *err);
+	/* A source's status into *integrity; WDN_ENOTFOUND if none was kept. */
+	int (*get_source)(struct wdn_store *s, const char *source, int *integrity,
+			  struct wdn_err *err);
 	/* Every issuance whose caller key is key, in time order. */
 	int (*children)(struct wdn_store *s, const char *key, wdn_issuance_fn cb, void *ctx,
 			struct wdn_err *err);
@@ -557,6 +567,7 @@ void wdn_recorder_counts(const struct wdn_recorder *r, uint64_t *issuances, uint
 
 struct wdn_link {
 	struct wdn_issuance is;
+	int integrity;          /* WDN_INTEGRITY_* of is.source, as the store keeps it */
 };
 
 struct wdn_answer {
@@ -573,6 +584,7 @@ struct wdn_answer {
 	int64_t issued_later;   /* none yet at at: when the key's latest issuance began */
 	struct wdn_link *links; /* leaf first */
 	size_t nlinks;
+	int integrity;          /* the weakest of the links' (and the inferred link's) */
 	char **chain;           /* PrincipalChain, leaf first */
 	size_t nchain;
 	struct wdn_tags tags, chain_tags;
@@ -952,6 +964,7 @@ int wdn_s3_create_bucket(struct wdn_aws *a, const char *bucket, struct wdn_err *
 #define WDN_DIGEST_FILE_MAX (64u << 20) /* a digest file's bytes, compressed or not */
 enum { WDN_INTEGRITY_UNVERIFIED = 0, WDN_INTEGRITY_VERIFIED = 1, WDN_INTEGRITY_TAMPERED = 2 };
 const char *wdn_integrity_name(int status); /* "unverified", "verified", "tampered" */
+int wdn_integrity_parse(const char *name);  /* back; anything else is unverified */
 /* The weaker of two statuses: tampered, then unverified, then verified. */
 int wdn_integrity_weakest(int a, int b);
 
