@@ -430,6 +430,7 @@ const struct wdn_member wdn_whodunnit_members[] = {
 	{ "Start", "STRING", NULL },
 	{ "End", "STRING", NULL },
 	{ "Complete", "BOOLEAN", NULL },
+	{ "Integrity", "STRING", NULL },
 	{ NULL, NULL, NULL },
 };
 
@@ -453,6 +454,9 @@ void wdn_answer_gen_whodunnit(yajl_gen g, const struct wdn_answer *a)
 	wdn_gen_time(g, a->end);
 	wdn_gen_key(g, "Complete");
 	yajl_gen_bool(g, a->complete);
+	/* the chain's provenance in one word (wdn-lookup has each link's) */
+	wdn_gen_key(g, "Integrity");
+	wdn_gen_str(g, a->nlinks ? wdn_integrity_name(a->integrity) : NULL);
 	yajl_gen_map_close(g);
 }
 

@@ -87,6 +87,8 @@ wdn-record -q --store "$T/t1b.db" --public-keys "$T/keys-v2.json" "$T/t1" 2>/dev
 restore
 is "$(wdn-chain --store "$T/t1b.db" <"$T/use.json" | jq -r '[.Links[].Integrity] + [.Integrity] | join(" ")')" \
 	"verified tampered verified tampered" "wdn-chain: each link's Integrity and the weakest"
+is "$(wdn-enrich -q --store "$T/t1b.db" "$T/use.json" | jq -r '.whodunnit.Integrity')" tampered \
+	"wdn-enrich: the enriched event's whodunnit carries the chain's Integrity"
 
 # a schema 2 store (before sources were kept) still opens and answers; a
 # writer brings it up to date
