@@ -166,6 +166,14 @@ static int ts_children(struct wdn_store *st, const char *key, wdn_issuance_fn cb
 	return v->real->ops->children(v->real, key, cb, ctx, err);
 }
 
+static int ts_get_source(struct wdn_store *st, const char *source, int *integrity,
+			 struct wdn_err *err)
+{
+	struct timed_store *v = (struct timed_store *)st;
+
+	return v->real->ops->get_source(v->real, source, integrity, err);
+}
+
 static int ts_gather(struct wdn_store *st, int on, struct wdn_err *err)
 {
 	struct timed_store *v = (struct timed_store *)st;
@@ -186,6 +194,7 @@ static const struct wdn_store_ops timed_ops = {
 	.get_sighting = ts_get_sighting,
 	.changes = ts_changes,
 	.children = ts_children,
+	.get_source = ts_get_source,
 	.gather = ts_gather,
 	.close = ts_close,
 };
