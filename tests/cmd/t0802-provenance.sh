@@ -90,6 +90,29 @@ is "$(wdn-chain --store "$T/t1b.db" <"$T/use.json" | jq -r '[.Links[].Integrity]
 is "$(wdn-enrich -q --store "$T/t1b.db" "$T/use.json" | jq -r '.whodunnit.Integrity')" tampered \
 	"wdn-enrich: the enriched event's whodunnit carries the chain's Integrity"
 
+# the pictures: the report's table gives each hop's source and integrity,
+# Graphviz draws a tampered hop red, an unverified one dashed
+wdn-lookup --store "$T/t1b.db" --format markdown $leaf >"$T/r.md"
+is "$(grep -c '^| [0-9] |' "$T/r.md")" 3 "Markdown: a row per hop"
+is "$(grep '^| [0-9] |' "$T/r.md" | awk -F' [|] ' '{ n = split($8, p, "/"); print p[n], $9 }' | tr -d '|' | sed 's/ *$//; s/\\_/_/g')" \
+	"${ACCT}_CloudTrail_us-east-1_20210703T2015Z_hop1aaaa.json.gz verified
+${ACCT}_CloudTrail_us-east-1_20210703T2115Z_hop2bbbb.json.gz **tampered**
+${ACCT}_CloudTrail_us-east-1_20210703T2215Z_hop3cccc.json.gz verified" \
+	"Markdown: each hop's Source and Integrity, root-most first" || show "$T/r.md"
+grep -q 'A log file behind it was tampered with' "$T/r.md"
+ok "Markdown: the answer in words says a log file was tampered with"
+wdn-lookup --store "$T/t1b.db" --format dot $leaf >"$T/r.dot"
+is "$(grep -c 'color=red' "$T/r.dot")" 1 "DOT: the tampered hop's edge is red, and only it"
+wdn-record -q --store "$T/unv.db" "$T/tr/AWSLogs/$ACCT/CloudTrail" 2>/dev/null
+wdn-lookup --store "$T/unv.db" --format dot $leaf >"$T/u.dot"
+is "$(grep -c 'style=dashed' "$T/u.dot")" 3 "DOT: unverified hops are dashed"
+if command -v dot >/dev/null; then
+	dot -Tsvg "$T/r.dot" >/dev/null 2>"$T/dot.err" && [ ! -s "$T/dot.err" ]
+	ok "dot -Tsvg accepts it" || show "$T/dot.err"
+else
+	skip "graphviz not installed"
+fi
+
 # a schema 2 store (before sources were kept) still opens and answers; a
 # writer brings it up to date
 cp "$T/ok.db" "$T/old.db"
