@@ -174,6 +174,14 @@ static int ts_get_source(struct wdn_store *st, const char *source, int *integrit
 	return v->real->ops->get_source(v->real, source, integrity, err);
 }
 
+static int ts_covers(struct wdn_store *st, const char *account, wdn_cover_fn cb, void *ctx,
+		     struct wdn_err *err)
+{
+	struct timed_store *v = (struct timed_store *)st;
+
+	return v->real->ops->covers(v->real, account, cb, ctx, err);
+}
+
 static int ts_gather(struct wdn_store *st, int on, struct wdn_err *err)
 {
 	struct timed_store *v = (struct timed_store *)st;
@@ -195,6 +203,7 @@ static const struct wdn_store_ops timed_ops = {
 	.changes = ts_changes,
 	.children = ts_children,
 	.get_source = ts_get_source,
+	.covers = ts_covers,
 	.gather = ts_gather,
 	.close = ts_close,
 };

@@ -27,10 +27,20 @@
 	"invoked_by, session_tags, transitive_keys, incoming_tags, source_identity, provider, " \
 	"subject, audience, event, NULL"
 
-/* Each log file a digest run verified or found tampered (schema 3). */
+/* Each log file a digest run verified or found tampered; each digest's span;
+ * each log file a digest listed that a run did not read, until one does
+ * (schema 3). */
 #define SOURCES_TABLE \
 	"CREATE TABLE IF NOT EXISTS sources (" \
-	" source TEXT PRIMARY KEY, integrity TEXT NOT NULL, why TEXT, checked INTEGER NOT NULL);"
+	" source TEXT PRIMARY KEY, integrity TEXT NOT NULL, why TEXT, checked INTEGER NOT NULL);" \
+	"CREATE TABLE IF NOT EXISTS digest_span (" \
+	" account TEXT NOT NULL, region TEXT NOT NULL, start INTEGER NOT NULL," \
+	" end_time INTEGER NOT NULL, digest TEXT NOT NULL," \
+	" PRIMARY KEY (account, region, digest)) WITHOUT ROWID;" \
+	"CREATE TABLE IF NOT EXISTS listed_log (" \
+	" account TEXT NOT NULL, region TEXT NOT NULL, log TEXT NOT NULL, start INTEGER NOT NULL," \
+	" end_time INTEGER NOT NULL, seen INTEGER NOT NULL," \
+	" PRIMARY KEY (account, region, log)) WITHOUT ROWID;"
 
 /* Schema 2 to 3: issuances learn their source, and sources their status. */
 static const char migrate_2[] =
@@ -120,6 +130,19 @@ static const char sql_put_source[] =
 	" checked=excluded.checked"
 	" WHERE sources.integrity <> 'tampered' AND excluded.integrity <> 'unverified'";
 static const char sql_get_source[] = "SELECT integrity FROM sources WHERE source=?1";
+static const char sql_put_span[] =
+	"INSERT INTO digest_span (account, region, start, end_time, digest) VALUES (?1,?2,?3,?4,?5)"
+	" ON CONFLICT DO NOTHING";
+/* only logs ever missing are kept; seen once, never missing again */
+static const char sql_put_missing[] =
+	"INSERT INTO listed_log (account, region, log, start, end_time, seen) VALUES (?1,?2,?3,?4,?5,0)"
+	" ON CONFLICT DO NOTHING";
+static const char sql_put_seen[] =
+	"UPDATE listed_log SET seen=1 WHERE account=?1 AND region=?2 AND log=?3";
+static const char sql_covers[] =
+	"SELECT account, region, start, end_time, NULL FROM digest_span WHERE ?1 IS NULL OR account=?1"
+	" UNION ALL SELECT account, region, start, end_time, log FROM listed_log"
+	" WHERE seen=0 AND (?1 IS NULL OR account=?1)";
 
 static const char sql_put_change[] =
 	"INSERT INTO change (subject, time, event_id, kind, data) VALUES (?1,?2,?3,?4,?5)"
@@ -129,10 +152,12 @@ static const char sql_changes[] =
 	" ORDER BY time, event_id, kind";
 
 enum { PUT_ISSUANCE, PUT_SIGHTING, GET_WITHIN, GET_BEFORE, CHILDREN, GET_SIGHTING, PUT_CHANGE,
-       CHANGES, NEXT_START, PUT_SOURCE, GET_SOURCE, NSTMT };
+       CHANGES, NEXT_START, PUT_SOURCE, GET_SOURCE, PUT_SPAN, PUT_MISSING, PUT_SEEN, COVERS,
+       NSTMT };
 static const char *const sql[NSTMT] = {
 	sql_put_issuance, sql_put_sighting, sql_get_within, sql_get_before, sql_children,
 	sql_get_sighting, sql_put_change, sql_changes, sql_next_start, sql_put_source, sql_get_source,
+	sql_put_span, sql_put_missing, sql_put_seen, sql_covers,
 };
 /* The same reads of a schema 2 store, opened by a reader (who leaves it as it is). */
 static const char *const sql_v2[NSTMT] = {
@@ -535,6 +560,80 @@ static int sq_get_source(struct wdn_store *st, const char *source, int *integrit
 	return rc == SQLITE_ROW ? 0 : WDN_ENOTFOUND;
 }
 
+static int sq_put_cover(struct wdn_store *st, const struct wdn_cover *c, struct wdn_err *err)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st;
+	int which = !c->log ? PUT_SPAN : c->seen ? PUT_SEEN : PUT_MISSING;
+	sqlite3_stmt *q = stmt(s, which, err);
+
+	if (!q)
+		return WDN_ESTORE;
+	bind_text(q, 1, c->account);
+	bind_text(q, 2, c->region);
+	if (which == PUT_SPAN) {
+		sqlite3_bind_int64(q, 3, c->start);
+		sqlite3_bind_int64(q, 4, c->end);
+		bind_text(q, 5, c->digest);
+	} else {
+		bind_text(q, 3, c->log);
+		if (which == PUT_MISSING) {
+			sqlite3_bind_int64(q, 4, c->start);
+			sqlite3_bind_int64(q, 5, c->end);
+		}
+	}
+	if (sqlite3_step(q) != SQLITE_DONE)
+		return db_error(s, err, "recording what digests cover");
+	return 0;
+}
+
+static int sq_covers(struct wdn_store *st, const char *account, wdn_cover_fn cb, void *ctx,
+		     struct wdn_err *err)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st;
+	struct wdn_cover *rows = NULL;
+	size_t n = 0, cap = 0, i;
+	sqlite3_stmt *q;
+	int rc;
+
+	if (s->version < 3)
+		return 0; /* a store from before coverage was kept: nothing known */
+	if (!(q = stmt(s, COVERS, err)))
+		return WDN_ESTORE;
+	bind_text(q, 1, account);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (n == cap) {
+			struct wdn_cover *nr = realloc(rows, (cap = cap ? cap * 2 : 64) * sizeof(*nr));
+
+			if (!nr) {
+				rc = WDN_ENOMEM;
+				break;
+			}
+			rows = nr;
+		}
+		memset(&rows[n], 0, sizeof(rows[n]));
+		rows[n].account = col_text(q, 0);
+		rows[n].region = col_text(q, 1);
+		rows[n].start = col_time(q, 2);
+		rows[n].end = col_time(q, 3);
+		rows[n].log = col_text(q, 4);
+		n++;
+	}
+	if (rc == SQLITE_DONE)
+		rc = 0;
+	else if (rc != WDN_ENOMEM)
+		rc = db_error(s, err, "reading what digests cover");
+	sqlite3_reset(q);
+	for (i = 0; i < n; i++) {
+		if (!rc)
+			rc = rows[i].account && rows[i].region ? cb(ctx, &rows[i]) : WDN_ENOMEM;
+		free((char *)rows[i].account);
+		free((char *)rows[i].region);
+		free((char *)rows[i].log);
+	}
+	free(rows);
+	return rc;
+}
+
 static void sq_close(struct wdn_store *st)
 {
 	struct sqlite_store *s = (struct sqlite_store *)st;
@@ -562,6 +661,8 @@ static const struct wdn_store_ops sqlite_ops = {
 	.children = sq_children,
 	.put_source = sq_put_source,
 	.get_source = sq_get_source,
+	.put_cover = sq_put_cover,
+	.covers = sq_covers,
 	.close = sq_close,
 };
 
