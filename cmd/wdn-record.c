@@ -273,6 +273,8 @@ static int keep_cover(void *ctx, const struct wdn_cover *c)
 
 	if (c->log && !c->seen && !cli_key_selected(k->r->sel, c->log))
 		return 0;
+	if (!c->log && c->backfill)
+		return 0; /* late files of hours other digests cover */
 	return k->r->store->ops->put_cover(k->r->store, c, k->err);
 }
 

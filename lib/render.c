@@ -425,6 +425,49 @@ static void md_mermaid(struct wdn_buf *out, const struct wdn_answer *a)
 	wdn_buf_adds(out, "```\n");
 }
 
+/* What the digests say of the answer's hours: nothing known, complete, or
+ * each gap. */
+static void md_coverage(struct wdn_buf *out, const struct wdn_answer *a)
+{
+	size_t i, j;
+	char t0[32], t1[32];
+
+	wdn_buf_adds(out, "**Coverage.** ");
+	if (!a->coverage.known) {
+		wdn_buf_adds(out, "No digest files were recorded for the accounts this answer touches: "
+			     "whether log files are missing cannot be told.\n\n");
+		return;
+	}
+	if (!a->coverage.n) {
+		wdn_buf_adds(out, "Complete: the digests show every log file of the hops' hours "
+			     "delivered and read.\n\n");
+		return;
+	}
+	wdn_buf_addf(out, "%zu gap%s in what the digests show delivered:\n\n", a->coverage.n,
+		     a->coverage.n == 1 ? "" : "s");
+	for (i = 0; i < a->coverage.n; i++) {
+		const struct wdn_gap *g = &a->coverage.v[i];
+
+		wdn_time_format(g->from, t0);
+		wdn_time_format(g->to, t1);
+		wdn_buf_adds(out, "- ");
+		md_str(out, g->account);
+		wdn_buf_adds(out, " ");
+		md_str(out, g->region);
+		wdn_buf_addf(out, ", %s to %s: ", t0, t1);
+		if (!g->nmissing)
+			wdn_buf_adds(out, "no digest");
+		else
+			wdn_buf_addf(out, "%zu log file%s never read:", g->nmissing, g->nmissing == 1 ? "" : "s");
+		for (j = 0; j < g->nmissing; j++) {
+			wdn_buf_adds(out, j ? ", " : " ");
+			md_str(out, g->missing[j]);
+		}
+		wdn_buf_adds(out, "\n");
+	}
+	wdn_buf_adds(out, "\n");
+}
+
 int wdn_answer_markdown(const struct wdn_answer *a, struct wdn_buf *out)
 {
 	size_t i, n = 0;
@@ -433,6 +476,7 @@ int wdn_answer_markdown(const struct wdn_answer *a, struct wdn_buf *out)
 	md_str(out, a->key);
 	wdn_buf_adds(out, "\n\n");
 	md_words(out, a);
+	md_coverage(out, a);
 	if (!a->found)
 		return 0;
 	wdn_buf_adds(out, "| # | Key | Principal | Session | Event | Event ID | Valid | Source | Integrity |\n"

@@ -623,6 +623,7 @@ int wdn_verifier_coverage(const struct wdn_verifier *v, wdn_cover_fn cb, void *c
 		c.start = g->d.start;
 		c.end = g->d.end;
 		c.digest = g->d.object;
+		c.backfill = g->d.backfill;
 		rc = cb(ctx, &c);
 		for (j = 0; !rc && j < g->d.nlogs; j++) {
 			c.log = g->d.logs[j].object;

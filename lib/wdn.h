@@ -453,6 +453,7 @@ struct wdn_cover {
 	const char *digest;         /* the digest's object key */
 	const char *log;            /* a listed log file's object key, or NULL */
 	int seen;
+	int backfill;               /* a backfill digest: lists late files, covers no hour */
 };
 typedef int (*wdn_cover_fn)(void *ctx, const struct wdn_cover *c);
 
