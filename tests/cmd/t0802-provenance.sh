@@ -5,6 +5,22 @@
 # it and answer alike; a store from before sources were kept still answers.
 . tests/cmd/lib.sh
 . tests/cmd/digest-trail.sh
+
+# the README's incident report is what the seed gives: each line it shows,
+# in order, is a line of the report
+(cd "$FIX" && wdn-record -q --store "$T/seed.db" seed-example.json)
+wdn-lookup --store "$T/seed.db" --format markdown ASIATJVZAAAARRT5X7PR >"$T/seed.md"
+awk '/^````markdown$/ { on = 1; next } /^````$/ { on = 0 } on && NF' "$WDN_TOP/README.md" >"$T/readme.md"
+n=0 missing=
+while IFS= read -r line; do
+	at=$(tail -n +$((n + 1)) "$T/seed.md" | grep -n -F -x -m 1 -- "$line" | cut -d: -f1)
+	if [ -z "$at" ]; then missing="$line"; break; fi
+	n=$((n + at))
+done <"$T/readme.md"
+[ -s "$T/readme.md" ] && [ -z "$missing" ]
+ok "README: the report shown is the one wdn-lookup --format markdown writes" ||
+	printf '#   not in the output (in order): %s\n' "$missing"
+
 have_digest_tools || { done_testing; exit; }
 make_trail "$T/tr" || { fail "making the signed trail"; done_testing; exit; }
 name() { echo "$T/$1/$LOGS/2021/07/$2/${ACCT}_CloudTrail_us-east-1_$3.json.gz"; }
