@@ -1668,6 +1668,23 @@ static int put_pair(struct ddb_store *s, const char *pair, struct wdn_err *err)
 	return item_put(s, g, &b, err);
 }
 
+/* A partition from the cache; while gathering, noted (and NULL); else read. */
+static int partition(struct ddb_store *s, const char *pk, struct cached **out, struct wdn_err *err)
+{
+	struct cached *c = cache_find(s, pk, NULL);
+
+	*out = NULL;
+	if (c && !c->pending) {
+		*out = c;
+		return 0;
+	}
+	if (s->gathering) {
+		note(s, pk, NULL);
+		return 0;
+	}
+	return read_partition(s, pk, out, err);
+}
+
 static int dd_put_cover(struct wdn_store *st, const struct wdn_cover *c, struct wdn_err *err)
 {
 	struct ddb_store *s = (struct ddb_store *)st;
@@ -1692,8 +1709,9 @@ static int dd_put_cover(struct wdn_store *st, const struct wdn_cover *c, struct 
 	if (key_fit(&pk, PK_MAX) || key_fit(&sk, SK_MAX) || wdn_buf_failed(&pk) || wdn_buf_failed(&sk))
 		rc = rc ? rc : wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	if (!rc && c->log && c->seen) {
-		/* only a log once missing needs saying it was read since */
-		if ((rc = read_partition(s, pk.ptr, &part, err)))
+		/* only a log once missing needs saying it was read since; the
+		 * partition is read once a run (cached), not once a log */
+		if ((rc = partition(s, pk.ptr, &part, err)) || !part)
 			goto done;
 		for (i = 0; i < part->nitems; i++) {
 			const char *k = item_s(part->items[i], "sk");
@@ -1758,23 +1776,6 @@ static int cover_items(const struct cached *c, wdn_cover_fn cb, void *ctx)
 		rc = cb(ctx, &v);
 	}
 	return rc;
-}
-
-/* A partition from the cache; while gathering, noted (and NULL); else read. */
-static int partition(struct ddb_store *s, const char *pk, struct cached **out, struct wdn_err *err)
-{
-	struct cached *c = cache_find(s, pk, NULL);
-
-	*out = NULL;
-	if (c && !c->pending) {
-		*out = c;
-		return 0;
-	}
-	if (s->gathering) {
-		note(s, pk, NULL);
-		return 0;
-	}
-	return read_partition(s, pk, out, err);
 }
 
 static int dd_covers(struct wdn_store *st, const char *account, wdn_cover_fn cb, void *ctx,
