@@ -5,7 +5,8 @@
 K=ASIATJVZAAAARRT5X7PR
 
 # from the fixtures' folder: each link's Source is the input as given
-(cd "$FIX" && wdn-record seed-example.json) >"$T/rec" 2>"$T/err"
+bin=$(cd "$WDN_BIN" && pwd) # WDN_BIN may be relative
+(cd "$FIX" && "$bin/wdn-record" seed-example.json) >"$T/rec" 2>"$T/err"
 is "$?" 0 "wdn-record exits 0"
 diff "$WDN_TOP/tests/cmd/expected/seed-record.jsonl" "$T/rec" >/dev/null
 ok "wdn-record prints one line per issuance, as expected"

@@ -8,7 +8,8 @@
 
 # the README's incident report is what the seed gives: each line it shows,
 # in order, is a line of the report
-(cd "$FIX" && wdn-record -q --store "$T/seed.db" seed-example.json)
+bin=$(cd "$WDN_BIN" && pwd) # WDN_BIN may be relative
+(cd "$FIX" && "$bin/wdn-record" -q --store "$T/seed.db" seed-example.json)
 wdn-lookup --store "$T/seed.db" --format markdown ASIATJVZAAAARRT5X7PR >"$T/seed.md"
 awk '/^````markdown$/ { on = 1; next } /^````$/ { on = 0 } on && NF' "$WDN_TOP/README.md" >"$T/readme.md"
 n=0 missing=
