@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char synopsis[] =
@@ -16,10 +17,12 @@ static const char synopsis[] =
 	"                  [--max-messages N]\n"
 	"       wdn-record --sqs QUEUE_URL [-q] [--store URL] [--reject FILE] [--ttl-days N]\n"
 	"                  [--max-messages N] [--profile NAME] [--region REGION]\n"
+	"                  [--endpoint-url URL]\n"
+	"       wdn-record --coverage [--store URL] [--profile NAME] [--region REGION]\n"
 	"                  [--endpoint-url URL]\n";
 
 enum { OPT_REJECT = CLI_OPT_CMD, OPT_SINCE, OPT_UNTIL, OPT_CREATE, OPT_TTL, OPT_LAMBDA, OPT_SQS,
-       OPT_MAX, OPT_KEYS };
+       OPT_MAX, OPT_KEYS, OPT_COVERAGE };
 static const struct option options[] = {
 	{ "lambda", no_argument, NULL, OPT_LAMBDA },
 	{ "sqs", required_argument, NULL, OPT_SQS },
@@ -30,6 +33,7 @@ static const struct option options[] = {
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "until", required_argument, NULL, OPT_UNTIL },
 	{ "public-keys", required_argument, NULL, OPT_KEYS },
+	{ "coverage", no_argument, NULL, OPT_COVERAGE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -258,6 +262,57 @@ static void on_finding(void *ctx, const struct wdn_finding *f)
 	cli_status(&r->cli, EXIT_INTEGRITY);
 }
 
+struct cover_ctx {
+	struct run *r;
+	struct wdn_err *err;
+};
+
+/* What the digests say was delivered, and which listed logs this run read;
+ * a log left out by --since/--until was not read on purpose: not said. */
+static int keep_cover(void *ctx, const struct wdn_cover *c)
+{
+	struct cover_ctx *k = ctx;
+
+	if (c->log && !c->seen && !cli_key_selected(k->r->sel, c->log))
+		return 0;
+	if (!c->log && c->backfill)
+		return 0; /* late files of hours other digests cover */
+	return k->r->store->ops->put_cover(k->r->store, c, k->err);
+}
+
+/* Each log file's status into the store, and what the digests cover, in one
+ * transaction: the answers' provenance and coverage. Unverified is what a
+ * source not kept is: nothing to write. */
+static void keep_sources(struct run *r, const struct cli_inputs *in)
+{
+	struct cover_ctx k = { r, NULL };
+	struct wdn_store *s = r->store;
+	struct wdn_err err = { 0 };
+	int64_t now = (int64_t)time(NULL);
+	size_t i;
+	int rc;
+
+	if ((rc = s->ops->begin(s, &err)))
+		goto fail;
+	for (i = 0; i < in->n && !rc; i++) {
+		const char *why = NULL;
+
+		if (in->v[i].digest || in->v[i].integrity == WDN_INTEGRITY_UNVERIFIED)
+			continue;
+		wdn_verifier_status(r->verifier, in->v[i].name, &why);
+		rc = s->ops->put_source(s, in->v[i].name, in->v[i].integrity, why, now, &err);
+	}
+	k.err = &err;
+	if (!rc && (rc = wdn_verifier_coverage(r->verifier, keep_cover, &k)) == WDN_ENOMEM && !err.code)
+		wdn_err_set(&err, rc, "out of memory");
+	if (!rc && !(rc = s->ops->commit(s, &err)))
+		return;
+	s->ops->rollback(s, NULL);
+fail:
+	cli_fail(&r->cli, "recording the inputs' integrity: %s", err.msg);
+	r->failed = 1;
+}
+
 /* Once every input is read: keys, then each log file's integrity. */
 static void verify(struct run *r, struct cli_inputs *in)
 {
@@ -273,6 +328,7 @@ static void verify(struct run *r, struct cli_inputs *in)
 	for (i = 0; i < in->n; i++)
 		if (!in->v[i].digest)
 			in->v[i].integrity = wdn_verifier_status(r->verifier, in->v[i].name, NULL);
+	keep_sources(r, in);
 }
 
 /* Read --public-keys FILE into the verifier; exits on failure. */
@@ -362,6 +418,29 @@ static void deliver(struct run *r, int lambda, const char *queue, uint64_t max)
 	r->what = "messages";
 }
 
+/* --coverage: every gap in what the digests recorded show delivered, one
+ * JSON line each, for a cron job to alert on. */
+static int print_coverage(struct run *r)
+{
+	struct wdn_gaps g = { 0 };
+	struct wdn_err err = { 0 };
+	size_t i;
+
+	if (cli_open_store(&r->cli, 0, &r->store))
+		return cli_status(&r->cli, EXIT_FAIL), cli_exit(&r->cli);
+	if (wdn_coverage_gaps(r->store, NULL, WDN_TIME_NONE, WDN_TIME_MAX, &g, &err))
+		cli_fail(&r->cli, "reading coverage: %s", err.msg);
+	for (i = 0; i < g.n; i++) {
+		yajl_gen y = cli_gen(&r->cli, 0);
+
+		wdn_gap_gen(y, &g.v[i]);
+		cli_gen_end(&r->cli);
+	}
+	wdn_gaps_release(&g);
+	wdn_store_close(r->store);
+	return cli_exit(&r->cli);
+}
+
 int main(int argc, char **argv)
 {
 	struct run r = { 0 };
@@ -370,7 +449,7 @@ int main(int argc, char **argv)
 	uint64_t issuances, sightings, changes;
 	int64_t t;
 	size_t i;
-	int o, create = 0, ttl_days = 0, lambda = 0;
+	int o, create = 0, ttl_days = 0, lambda = 0, coverage = 0;
 	const char *queue = NULL, *keys[64];
 	size_t nkeys = 0;
 	uint64_t max = 0;
@@ -393,6 +472,8 @@ int main(int argc, char **argv)
 			sel.until = optarg;
 		if (o == OPT_LAMBDA)
 			lambda = 1;
+		if (o == OPT_COVERAGE)
+			coverage = 1;
 		if (o == OPT_SQS)
 			queue = optarg;
 		if (o == OPT_MAX)
@@ -402,6 +483,11 @@ int main(int argc, char **argv)
 		else if (o == OPT_KEYS)
 			cli_usage_error(&r.cli, "--public-keys: at most %zu files", sizeof(keys) / sizeof(keys[0]));
 	}
+	if (coverage && (optind < argc || lambda || queue || nkeys || create || ttl_days || max ||
+			 sel.since || sel.until || r.cli.reject))
+		cli_usage_error(&r.cli, "--coverage takes no INPUT and no recording option");
+	if (coverage)
+		return print_coverage(&r);
 	/* after the options: --help and usage errors come first */
 	for (i = 0; i < nkeys; i++)
 		load_keys(&r, keys[i]);

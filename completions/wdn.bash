@@ -7,7 +7,7 @@
 
 #               name        operands  options beyond the common ones
 _wdn_commands=(
-	'wdn-record  files     --reject:file --since:date --until:date --public-keys:file --create-table --ttl-days:number --lambda --sqs:url --max-messages:number'
+	'wdn-record  files     --reject:file --since:date --until:date --public-keys:file --create-table --ttl-days:number --lambda --sqs:url --max-messages:number --coverage'
 	'wdn-lookup  none      --at:time --no-trails --descendants --format:format --lambda --max-messages:number'
 	'wdn-chain   none      --at:time'
 	'wdn-tags    none      --at:time'

@@ -72,6 +72,7 @@ function __wdn_complete --argument-names cmd --description 'Register the complet
             complete -c $cmd -l lambda -d "Run as an AWS Lambda function's runtime"
             complete -c $cmd -l sqs -x -d 'Record the messages of an SQS queue (its URL)'
             complete -c $cmd -l max-messages -x -d 'Stop after N messages or invocations'
+            complete -c $cmd -l coverage -d 'Print the gaps in what the recorded digests show delivered'
         case wdn-lookup
             set quiet 'No warning when answering from the keys alone'
             complete -c $cmd -f # operands are keys

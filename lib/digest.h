@@ -17,6 +17,7 @@ struct wdn_digest_log {
 	uint8_t hash[32];
 	int hash_ok;             /* hashValue is 64 hex digits and hashAlgorithm SHA-256 */
 	int64_t oldest, newest;  /* oldestEventTime, newestEventTime (WDN_TIME_NONE if absent) */
+	int seen;                /* the verifier matched it to a log file read */
 };
 
 /* A digest file, as CloudTrail writes it. */

@@ -166,6 +166,22 @@ static int ts_children(struct wdn_store *st, const char *key, wdn_issuance_fn cb
 	return v->real->ops->children(v->real, key, cb, ctx, err);
 }
 
+static int ts_get_source(struct wdn_store *st, const char *source, int *integrity,
+			 struct wdn_err *err)
+{
+	struct timed_store *v = (struct timed_store *)st;
+
+	return v->real->ops->get_source(v->real, source, integrity, err);
+}
+
+static int ts_covers(struct wdn_store *st, const char *account, wdn_cover_fn cb, void *ctx,
+		     struct wdn_err *err)
+{
+	struct timed_store *v = (struct timed_store *)st;
+
+	return v->real->ops->covers(v->real, account, cb, ctx, err);
+}
+
 static int ts_gather(struct wdn_store *st, int on, struct wdn_err *err)
 {
 	struct timed_store *v = (struct timed_store *)st;
@@ -186,6 +202,8 @@ static const struct wdn_store_ops timed_ops = {
 	.get_sighting = ts_get_sighting,
 	.changes = ts_changes,
 	.children = ts_children,
+	.get_source = ts_get_source,
+	.covers = ts_covers,
 	.gather = ts_gather,
 	.close = ts_close,
 };
@@ -430,6 +448,7 @@ const struct wdn_member wdn_whodunnit_members[] = {
 	{ "Start", "STRING", NULL },
 	{ "End", "STRING", NULL },
 	{ "Complete", "BOOLEAN", NULL },
+	{ "Integrity", "STRING", NULL },
 	{ NULL, NULL, NULL },
 };
 
@@ -453,6 +472,9 @@ void wdn_answer_gen_whodunnit(yajl_gen g, const struct wdn_answer *a)
 	wdn_gen_time(g, a->end);
 	wdn_gen_key(g, "Complete");
 	yajl_gen_bool(g, a->complete);
+	/* the chain's provenance in one word (wdn-lookup has each link's) */
+	wdn_gen_key(g, "Integrity");
+	wdn_gen_str(g, a->nlinks ? wdn_integrity_name(a->integrity) : NULL);
 	yajl_gen_map_close(g);
 }
 

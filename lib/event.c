@@ -32,7 +32,7 @@ void wdn_issuance_release(struct wdn_issuance *is)
 		&is->account, &is->session_name, &is->caller_key, &is->caller_type, &is->caller_arn,
 		&is->caller_principal, &is->caller_account, &is->invoked_by, &is->session_tags,
 		&is->transitive_keys, &is->incoming_tags, &is->source_identity, &is->provider,
-		&is->subject, &is->audience, &is->event,
+		&is->subject, &is->audience, &is->event, &is->source,
 	};
 	size_t i;
 

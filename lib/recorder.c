@@ -330,6 +330,15 @@ static int has_nul_escape(struct wdn_str raw)
 	return 0;
 }
 
+/* A source is a log file: a path or an s3:// URI. An event delivered in a
+ * message (EventBridge through Lambda, SQS or SNS: named lambda:, sqs:,
+ * sns: and its ID) was read from no file, and a redelivery must not move it. */
+static int is_file(const char *input)
+{
+	return input && strncmp(input, "lambda:", 7) && strncmp(input, "sqs:", 4) &&
+	       strncmp(input, "sns:", 4);
+}
+
 int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 		       struct wdn_record_result *res, struct wdn_err *err)
 {
@@ -377,6 +386,9 @@ int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 	wdn_json_free(tree);
 	if (rc <= 0)
 		return rc;
+	/* where it was read: the answer's provenance, and the key to its integrity */
+	if (is_file(ev->input) && !(r->last.source = wdn_strdup(ev->input)))
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	if ((rc = begin(r, err)) || (rc = r->store->ops->put_issuance(r->store, &r->last, err)))
 		return rc;
 	r->issuances++;

@@ -169,11 +169,22 @@ static void dot_session(struct wdn_buf *out, const struct wdn_issuance *is)
 	wdn_buf_release(&t);
 }
 
-static void dot_edge(struct wdn_buf *out, const char *from, const char *to, const char *event, int inferred)
+/* An edge drawn as its evidence stands: inferred dotted (no event logs it),
+ * tampered red, unverified dashed, verified solid; integrity < 0: a
+ * descendant, whose logs were not asked about. */
+static void dot_edge(struct wdn_buf *out, const char *from, const char *to, const char *event,
+		     int inferred, int integrity)
 {
 	wdn_buf_addf(out, "  %s -> %s [label=\"", from, to);
 	dot_str(out, event);
-	wdn_buf_adds(out, inferred ? " (inferred)\", style=dotted" : "\", style=solid");
+	if (inferred)
+		wdn_buf_adds(out, " (inferred)\", style=dotted");
+	else if (integrity == WDN_INTEGRITY_TAMPERED)
+		wdn_buf_adds(out, " (tampered)\", style=bold, color=red, fontcolor=red");
+	else if (integrity == WDN_INTEGRITY_UNVERIFIED)
+		wdn_buf_adds(out, "\", style=dashed");
+	else
+		wdn_buf_adds(out, "\", style=solid");
 	wdn_buf_adds(out, "];\n");
 }
 
@@ -224,7 +235,8 @@ static int dot(const struct wdn_answer *a, struct wdn_buf *out)
 		wdn_buf_addf(out, "  %s [label=\"", to);
 		dot_session(out, is);
 		wdn_buf_adds(out, i == 0 ? "\", penwidth=2];\n" : "\"];\n");
-		dot_edge(out, from, to, is->event_name, !have_prev && a->inferred.data);
+		dot_edge(out, from, to, is->event_name, !have_prev && a->inferred.data,
+			 a->links[i].integrity);
 		snprintf(from, sizeof(from), "%s", to);
 		have_prev = 1;
 	}
@@ -244,7 +256,7 @@ static int dot(const struct wdn_answer *a, struct wdn_buf *out)
 		dot_session(out, is);
 		wdn_buf_adds(out, "\"];\n");
 		snprintf(to, sizeof(to), "d%zu", i);
-		dot_edge(out, parent, to, is->event_name, 0);
+		dot_edge(out, parent, to, is->event_name, 0, -1);
 	}
 	wdn_buf_adds(out, "}\n");
 	return wdn_buf_failed(out); /* checked once: every append above is sticky */
@@ -350,6 +362,11 @@ static void md_words(struct wdn_buf *out, const struct wdn_answer *a)
 				      : "The chain is **incomplete**: a parent issuance was not recorded");
 	if (a->inferred.data)
 		wdn_buf_adds(out, "; one link is **inferred**, not logged");
+	wdn_buf_adds(out, a->integrity == WDN_INTEGRITY_TAMPERED ?
+		     ". **A log file behind it was tampered with** (see Integrity below)" :
+		     a->integrity == WDN_INTEGRITY_VERIFIED ?
+		     ". Every log file behind it was verified against CloudTrail's digests" :
+		     ". Not every log file behind it was verified against CloudTrail's digests");
 	wdn_buf_adds(out, ".\n\nTags IAM evaluated for the session: ");
 	md_tags(out, &a->tags);
 	if (a->source_identity) {
@@ -362,7 +379,9 @@ static void md_words(struct wdn_buf *out, const struct wdn_answer *a)
 	wdn_buf_release(&t);
 }
 
-static void md_row(struct wdn_buf *out, size_t n, const struct wdn_issuance *is)
+/* A hop: with its source and integrity when integrity >= 0 (the chain's
+ * table), without (the descendants'). */
+static void md_row(struct wdn_buf *out, size_t n, const struct wdn_issuance *is, int integrity)
 {
 	struct wdn_buf t = WDN_BUF_INIT;
 
@@ -379,6 +398,13 @@ static void md_row(struct wdn_buf *out, size_t n, const struct wdn_issuance *is)
 	wdn_buf_adds(out, " | ");
 	span(&t, is->start, is->end, " to ");
 	md_str(out, t.len ? t.ptr : NULL);
+	if (integrity >= 0) {
+		wdn_buf_adds(out, " | ");
+		md_str(out, is->source);
+		wdn_buf_adds(out, integrity == WDN_INTEGRITY_TAMPERED ? " | **tampered**" : " | ");
+		if (integrity != WDN_INTEGRITY_TAMPERED)
+			wdn_buf_adds(out, wdn_integrity_name(integrity));
+	}
 	wdn_buf_adds(out, " |\n");
 	wdn_buf_release(&t);
 }
@@ -416,6 +442,49 @@ static void md_mermaid(struct wdn_buf *out, const struct wdn_answer *a)
 	wdn_buf_adds(out, "```\n");
 }
 
+/* What the digests say of the answer's hours: nothing known, complete, or
+ * each gap. */
+static void md_coverage(struct wdn_buf *out, const struct wdn_answer *a)
+{
+	size_t i, j;
+	char t0[32], t1[32];
+
+	wdn_buf_adds(out, "**Coverage.** ");
+	if (!a->coverage.known) {
+		wdn_buf_adds(out, "No digest files were recorded for the accounts this answer touches: "
+			     "whether log files are missing cannot be told.\n\n");
+		return;
+	}
+	if (!a->coverage.n) {
+		wdn_buf_adds(out, "Complete: the digests show every log file of the hops' hours "
+			     "delivered and read.\n\n");
+		return;
+	}
+	wdn_buf_addf(out, "%zu gap%s in what the digests show delivered:\n\n", a->coverage.n,
+		     a->coverage.n == 1 ? "" : "s");
+	for (i = 0; i < a->coverage.n; i++) {
+		const struct wdn_gap *g = &a->coverage.v[i];
+
+		wdn_time_format(g->from, t0);
+		wdn_time_format(g->to, t1);
+		wdn_buf_adds(out, "- ");
+		md_str(out, g->account);
+		wdn_buf_adds(out, " ");
+		md_str(out, g->region);
+		wdn_buf_addf(out, ", %s to %s: ", t0, t1);
+		if (!g->nmissing)
+			wdn_buf_adds(out, "no digest");
+		else
+			wdn_buf_addf(out, "%zu log file%s never read:", g->nmissing, g->nmissing == 1 ? "" : "s");
+		for (j = 0; j < g->nmissing; j++) {
+			wdn_buf_adds(out, j ? ", " : " ");
+			md_str(out, g->missing[j]);
+		}
+		wdn_buf_adds(out, "\n");
+	}
+	wdn_buf_adds(out, "\n");
+}
+
 static int markdown(const struct wdn_answer *a, struct wdn_buf *out)
 {
 	size_t i, n = 0;
@@ -424,12 +493,13 @@ static int markdown(const struct wdn_answer *a, struct wdn_buf *out)
 	md_str(out, a->key);
 	wdn_buf_adds(out, "\n\n");
 	md_words(out, a);
+	md_coverage(out, a);
 	if (!a->found)
 		return wdn_buf_failed(out);
-	wdn_buf_adds(out, "| # | Key | Principal | Session | Event | Event ID | Valid |\n"
-		     "|---|-----|-----------|---------|-------|----------|-------|\n");
+	wdn_buf_adds(out, "| # | Key | Principal | Session | Event | Event ID | Valid | Source | Integrity |\n"
+		     "|---|-----|-----------|---------|-------|----------|-------|--------|-----------|\n");
 	for (i = a->nlinks; i-- > 0;)
-		md_row(out, ++n, &a->links[i].is);
+		md_row(out, ++n, &a->links[i].is, a->links[i].integrity);
 	wdn_buf_adds(out, "\nHops are listed from the root-most session to the key itself.\n\n");
 	md_mermaid(out, a);
 	if (a->ndesc) {
@@ -438,7 +508,7 @@ static int markdown(const struct wdn_answer *a, struct wdn_buf *out)
 		wdn_buf_adds(out, "| # | Key | Principal | Session | Event | Event ID | Valid |\n"
 			     "|---|-----|-----------|---------|-------|----------|-------|\n");
 		for (i = 0; i < a->ndesc; i++)
-			md_row(out, i + 1, &a->desc[i].is);
+			md_row(out, i + 1, &a->desc[i].is, -1);
 	}
 	return wdn_buf_failed(out); /* checked once: every append above is sticky */
 }

@@ -14,6 +14,7 @@ void wdn_answer_release(struct wdn_answer *a)
 
 	for (i = 0; i < a->nlinks; i++)
 		wdn_issuance_release(&a->links[i].is);
+	wdn_gaps_release(&a->coverage);
 	free(a->links);
 	for (i = 0; i < a->nchain; i++)
 		free(a->chain[i]);
@@ -695,6 +696,102 @@ static int infer_identity_center(struct wdn_store *s, struct wdn_answer *a, stru
 	return rc;
 }
 
+/* Each link's integrity: its source's status as the store keeps it. The
+ * answer's is the weakest; an inferred link is a guess whose proving event's
+ * source is not kept, so it counts as unverified. */
+static int link_integrity(struct wdn_store *s, struct wdn_answer *a, struct wdn_err *err)
+{
+	size_t i;
+	int rc;
+
+	a->integrity = a->inferred.data ? WDN_INTEGRITY_UNVERIFIED : WDN_INTEGRITY_VERIFIED;
+	for (i = 0; i < a->nlinks; i++) {
+		struct wdn_link *l = &a->links[i];
+
+		l->integrity = WDN_INTEGRITY_UNVERIFIED;
+		if (l->is.source && s->ops->get_source &&
+		    (rc = s->ops->get_source(s, l->is.source, &l->integrity, err)) &&
+		    rc != WDN_ENOTFOUND)
+			return rc;
+		a->integrity = wdn_integrity_weakest(a->integrity, l->integrity);
+	}
+	return 0;
+}
+
+/* The account whose trail delivered a log file: the 12 digits after
+ * AWSLogs/ (and an organization's o-ID) in its path or URI; "" if none. */
+static void source_account(const char *src, char out[16])
+{
+	const char *p = src ? strstr(src, "AWSLogs/") : NULL;
+	size_t n;
+
+	out[0] = '\0';
+	if (!p)
+		return;
+	p += 8;
+	if (!strncmp(p, "o-", 2) && strchr(p, '/'))
+		p = strchr(p, '/') + 1;
+	n = strspn(p, "0123456789");
+	if (n == 12 && p[12] == '/')
+		snprintf(out, 16, "%.12s", p);
+}
+
+#define COVERAGE_ACCOUNTS 16
+#define SESSION_MAX (12 * 3600) /* the longest a role session lasts */
+
+static void add_account(char (*v)[16], size_t *n, const char *acct)
+{
+	size_t i;
+
+	if (!acct || strlen(acct) != 12 || *n == COVERAGE_ACCOUNTS)
+		return;
+	for (i = 0; i < *n; i++)
+		if (!strcmp(v[i], acct))
+			return;
+	snprintf(v[(*n)++], 16, "%s", acct);
+}
+
+/*
+ * Coverage around an answer: the accounts it touches (the key's, each
+ * link's principal's and caller's, and the account whose trail delivered
+ * each link's event) over its window: from the root-most issuance to the
+ * key's end (or the time asked); for a key not found, the longest session
+ * before the time asked, or everything recorded when no time was asked.
+ */
+static int answer_coverage(struct wdn_store *s, struct wdn_answer *a, struct wdn_err *err)
+{
+	char accts[COVERAGE_ACCOUNTS][16], src[16];
+	int64_t from, to;
+	size_t n = 0, i;
+	int rc = 0;
+
+	if (!s->ops->covers)
+		return 0;
+	add_account(accts, &n, a->account[0] ? a->account : NULL);
+	for (i = 0; i < a->nlinks; i++) {
+		source_account(a->links[i].is.source, src);
+		add_account(accts, &n, src[0] ? src : NULL);
+		add_account(accts, &n, a->links[i].is.account);
+		add_account(accts, &n, a->links[i].is.caller_account);
+	}
+	if (a->nlinks) {
+		from = a->links[a->nlinks - 1].is.start;
+		to = a->end != WDN_TIME_NONE ? a->end : a->at != WDN_TIME_MAX ? a->at : a->links[0].is.start;
+	} else if (a->first_seen != WDN_TIME_NONE) {
+		from = a->first_seen;
+		to = a->last_seen;
+	} else if (a->at != WDN_TIME_MAX) {
+		from = a->at - SESSION_MAX;
+		to = a->at;
+	} else {
+		from = WDN_TIME_NONE;
+		to = WDN_TIME_MAX;
+	}
+	for (i = 0; i < n && !rc; i++)
+		rc = wdn_coverage_gaps(s, accts[i], from, to, &a->coverage, err);
+	return rc;
+}
+
 int wdn_resolve(struct wdn_store *s, const char *key, int64_t at, struct wdn_answer *a,
 		struct wdn_err *err)
 {
@@ -752,12 +849,15 @@ int wdn_resolve_seen(struct wdn_store *s, const char *key, int64_t at, const str
 		a->end = a->links[0].is.end;
 		if (a->links[0].is.account)
 			snprintf(a->account, sizeof(a->account), "%s", a->links[0].is.account);
-		rc = fold_tags(s, a, err);
+		if (!(rc = link_integrity(s, a, err)))
+			rc = fold_tags(s, a, err);
 	}
 	if (!rc && a->key_type && !strcmp(a->key_type, "long-term"))
 		rc = key_history(s, a, err);
 	if (!rc && wdn_nomem_count() != nomem) /* a copy lost is not a field absent */
 		rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	if (!rc)
+		rc = answer_coverage(s, a, err);
 	return rc;
 }
 
@@ -968,6 +1068,8 @@ void wdn_issuance_gen_summary(yajl_gen g, const struct wdn_issuance *is)
 	wdn_gen_time(g, is->end);
 }
 
+/* Links, each with its provenance, then the answer's Integrity (null when
+ * there are no links: nothing read proves the answer). */
 static void gen_links(yajl_gen g, const struct wdn_answer *a)
 {
 	size_t i;
@@ -977,8 +1079,23 @@ static void gen_links(yajl_gen g, const struct wdn_answer *a)
 	for (i = 0; i < a->nlinks; i++) {
 		yajl_gen_map_open(g);
 		wdn_issuance_gen_summary(g, &a->links[i].is);
+		wdn_gen_key(g, "Source");
+		wdn_gen_str(g, a->links[i].is.source);
+		wdn_gen_key(g, "Integrity");
+		wdn_gen_str(g, wdn_integrity_name(a->links[i].integrity));
 		yajl_gen_map_close(g);
 	}
+	yajl_gen_array_close(g);
+	wdn_gen_key(g, "Integrity");
+	wdn_gen_str(g, a->nlinks ? wdn_integrity_name(a->integrity) : NULL);
+	wdn_gen_key(g, "Coverage");
+	if (!a->coverage.known) {
+		yajl_gen_null(g);
+		return;
+	}
+	yajl_gen_array_open(g);
+	for (i = 0; i < a->coverage.n; i++)
+		wdn_gap_gen(g, &a->coverage.v[i]);
 	yajl_gen_array_close(g);
 }
 
@@ -1108,7 +1225,10 @@ const struct wdn_member wdn_chain_members[] = {
 	{ "Inferred", "BOOLEAN", NULL }, { "Found", "BOOLEAN", NULL },
 	{ "Links", "ARRAY<STRUCT<accesskeyid: STRING, principal: STRING, sessionname: STRING, "
 		   "calleraccesskeyid: STRING, eventname: STRING, eventid: STRING, "
-		   "`start`: STRING, `end`: STRING>>", NULL },
+		   "`start`: STRING, `end`: STRING, source: STRING, integrity: STRING>>", NULL },
+	{ "Integrity", "STRING", NULL },
+	{ "Coverage", "ARRAY<STRUCT<account: STRING, region: STRING, `from`: STRING, `to`: STRING, "
+		      "missing: ARRAY<STRING>>>", NULL },
 	{ NULL, NULL, NULL },
 };
 

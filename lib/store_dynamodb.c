@@ -12,6 +12,14 @@
  *   sighting  pk K#<key>      sk S#<principal>#<first>#<last>
  *   change    pk C#<subject>  sk <time>#<eventID>#<kind>
  *             pk C#<subject>  sk H                           "has changes"
+ *   source    pk S#<source>   sk S                           a log file's integrity
+ *   coverage  pk D            sk <account>#<region>           digests recorded there
+ *             pk D#<account>#<region>  sk <start>#<end>#<digest>  a digest's span
+ *             pk D#<account>#<region>  sk M#<log>         a listed log a run missed
+ *
+ * An issuance item's src attribute names the source its event was read
+ * from (path or s3:// URI); the source's item, written after a digest run,
+ * holds integrity ("verified" or "tampered"), why and checked (epoch).
  *
  * The key's item holds the issuance every copy agrees on: the copy naming
  * the caller's key, or the only copy there is. The copy a cross-account
@@ -83,6 +91,8 @@ struct ddb_store {
 	size_t ncached, cached_bytes;
 	struct cached *noted;   /* pending reads, in the order noted */
 	int gathering;
+	char **pairs;           /* account#region coverage items this run wrote */
+	size_t npairs;
 };
 
 /* ---- JSON building -------------------------------------------------------- */
@@ -305,6 +315,7 @@ static int issuance_item(struct ddb_store *s, const struct wdn_issuance *is, int
 	attr_s(g, "subject", is->subject);
 	attr_s(g, "audience", is->audience);
 	attr_s(g, "event", is->event);
+	attr_s(g, "src", is->source);
 	item_ttl(s, g, is->start);
 	yajl_gen_map_close(g);
 	yajl_gen_free(g);
@@ -731,6 +742,7 @@ static void item_issuance(yajl_val it, struct wdn_issuance *is)
 	is->subject = item_dup(it, "subject");
 	is->audience = item_dup(it, "audience");
 	is->event = item_dup(it, "event");
+	is->source = item_dup(it, "src");
 }
 
 /* ---- the read cache -------------------------------------------------------- */
@@ -1483,10 +1495,323 @@ static int dd_children(struct wdn_store *st, const char *key, wdn_issuance_fn cb
 	return rc;
 }
 
+static int source_pk(const char *source, struct wdn_buf *pk, struct wdn_err *err)
+{
+	if (wdn_buf_addf(pk, "S#%s", source) || key_fit(pk, PK_MAX))
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* One PutItem: a tampered status replaces anything, a verified one all but
+ * tampered (the condition keeps it sticky, whatever order runs finish in). */
+static int dd_put_source(struct wdn_store *st, const char *source, int integrity, const char *why,
+			 int64_t checked, struct wdn_err *err)
+{
+	struct ddb_store *s = (struct ddb_store *)st;
+	struct wdn_buf pk = WDN_BUF_INIT, body = WDN_BUF_INIT;
+	yajl_gen g;
+	int rc;
+
+	if (integrity == WDN_INTEGRITY_UNVERIFIED)
+		return 0; /* what a source not kept is */
+	if ((rc = source_pk(source, &pk, err)))
+		return rc;
+	if (!(g = wdn_gen_into(&body))) {
+		wdn_buf_release(&pk);
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	}
+	yajl_gen_map_open(g);
+	wdn_gen_key(g, "TableName");
+	wdn_gen_str(g, s->table);
+	wdn_gen_key(g, "Item");
+	yajl_gen_map_open(g);
+	attr_s(g, "pk", pk.ptr);
+	attr_s(g, "sk", "S");
+	attr_s(g, "source", source);
+	attr_s(g, "integrity", wdn_integrity_name(integrity));
+	attr_s(g, "why", why);
+	attr_n(g, "checked", checked);
+	yajl_gen_map_close(g);
+	if (integrity == WDN_INTEGRITY_VERIFIED) {
+		wdn_gen_key(g, "ConditionExpression");
+		wdn_gen_str(g, "attribute_not_exists(pk) OR #i <> :t");
+		wdn_gen_key(g, "ExpressionAttributeNames");
+		yajl_gen_map_open(g);
+		wdn_gen_key(g, "#i");
+		wdn_gen_str(g, "integrity");
+		yajl_gen_map_close(g);
+		wdn_gen_key(g, "ExpressionAttributeValues");
+		yajl_gen_map_open(g);
+		attr_s(g, ":t", "tampered");
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_map_close(g);
+	yajl_gen_free(g);
+	wdn_buf_release(&pk);
+	cache_clear(s);
+	{
+		struct wdn_err e = { 0 };
+
+		rc = wdn_ddb_call(s->aws, "PutItem", body.ptr, body.len, NULL, &e);
+		if (rc && !strcmp(e.aws_type, "ConditionalCheckFailedException"))
+			rc = 0; /* tampered already: it stays */
+		else if (rc && err)
+			*err = e;
+	}
+	wdn_buf_release(&body);
+	return rc;
+}
+
+/* From the cache; while gathering, noted for the round's BatchGetItem;
+ * else read now. */
+static int dd_get_source(struct wdn_store *st, const char *source, int *integrity,
+			 struct wdn_err *err)
+{
+	struct ddb_store *s = (struct ddb_store *)st;
+	struct wdn_buf pk = WDN_BUF_INIT;
+	struct cached *c;
+	int rc = 0;
+
+	*integrity = WDN_INTEGRITY_UNVERIFIED;
+	if ((rc = source_pk(source, &pk, err)))
+		return rc;
+	c = cache_find(s, pk.ptr, "S");
+	if (!c || c->pending) {
+		if (s->gathering) {
+			if (!c)
+				note(s, pk.ptr, "S");
+			rc = WDN_ENOTFOUND;
+			goto done;
+		}
+		if (!c && !(c = cache_add(s, pk.ptr, "S"))) {
+			rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
+			goto done;
+		}
+		c->pending = READ_NOTED;
+		if ((rc = fetch_items(s, &c, 1, err)))
+			goto done;
+	}
+	rc = WDN_ENOTFOUND;
+	if (c->nitems && item_s(c->items[0], "integrity")) {
+		*integrity = wdn_integrity_parse(item_s(c->items[0], "integrity"));
+		rc = 0;
+	}
+done:
+	wdn_buf_release(&pk);
+	return rc;
+}
+
+/* ---- coverage ------------------------------------------------------------- */
+
+/* A PutItem of one item (JSON in item), on a condition or none; a failed
+ * condition is no error. */
+static int put_one(struct ddb_store *s, const struct wdn_buf *item, const char *cond,
+		   struct wdn_err *err)
+{
+	struct wdn_buf body = WDN_BUF_INIT;
+	yajl_gen g = wdn_gen_into(&body);
+	struct wdn_err e = { 0 };
+	int rc;
+
+	if (!g)
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	yajl_gen_map_open(g);
+	wdn_gen_key(g, "TableName");
+	wdn_gen_str(g, s->table);
+	wdn_gen_key(g, "Item");
+	wdn_json_gen_text(g, item->ptr, item->len);
+	if (cond) {
+		wdn_gen_key(g, "ConditionExpression");
+		wdn_gen_str(g, cond);
+	}
+	yajl_gen_map_close(g);
+	yajl_gen_free(g);
+	rc = wdn_ddb_call(s->aws, "PutItem", body.ptr, body.len, NULL, &e);
+	if (rc && !strcmp(e.aws_type, "ConditionalCheckFailedException"))
+		rc = 0;
+	else if (rc && err)
+		*err = e;
+	wdn_buf_release(&body);
+	return rc;
+}
+
+/* The account#region item, once a run: what --coverage and answers list. */
+static int put_pair(struct ddb_store *s, const char *pair, struct wdn_err *err)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+	yajl_gen g;
+	size_t i;
+	char **np;
+
+	for (i = 0; i < s->npairs; i++)
+		if (!strcmp(s->pairs[i], pair))
+			return 0;
+	if (!(np = realloc(s->pairs, (s->npairs + 1) * sizeof(*np))) ||
+	    !(np[s->npairs] = wdn_strdup(pair))) {
+		if (np)
+			s->pairs = np;
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	}
+	s->pairs = np;
+	s->npairs++;
+	if (!(g = item_open(&b, "D", pair)))
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	return item_put(s, g, &b, err);
+}
+
+/* A partition from the cache; while gathering, noted (and NULL); else read. */
+static int partition(struct ddb_store *s, const char *pk, struct cached **out, struct wdn_err *err)
+{
+	struct cached *c = cache_find(s, pk, NULL);
+
+	*out = NULL;
+	if (c && !c->pending) {
+		*out = c;
+		return 0;
+	}
+	if (s->gathering) {
+		note(s, pk, NULL);
+		return 0;
+	}
+	return read_partition(s, pk, out, err);
+}
+
+static int dd_put_cover(struct wdn_store *st, const struct wdn_cover *c, struct wdn_err *err)
+{
+	struct ddb_store *s = (struct ddb_store *)st;
+	struct wdn_buf pk = WDN_BUF_INIT, sk = WDN_BUF_INIT, b = WDN_BUF_INIT;
+	char t0[24], t1[24];
+	struct cached *part;
+	yajl_gen g;
+	size_t i;
+	int rc = 0;
+
+	pad(t0, c->start);
+	pad(t1, c->end);
+	wdn_buf_addf(&pk, "%s#%s", c->account, c->region);
+	if (!c->log)
+		rc = put_pair(s, pk.ptr, err);
+	wdn_buf_reset(&pk);
+	wdn_buf_addf(&pk, "D#%s#%s", c->account, c->region);
+	if (c->log)
+		wdn_buf_addf(&sk, "M#%s", c->log);
+	else
+		wdn_buf_addf(&sk, "%s#%s#%s", t0, t1, c->digest);
+	if (key_fit(&pk, PK_MAX) || key_fit(&sk, SK_MAX) || wdn_buf_failed(&pk) || wdn_buf_failed(&sk))
+		rc = rc ? rc : wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	if (!rc && c->log && c->seen) {
+		/* only a log once missing needs saying it was read since; the
+		 * partition is read once a run (cached), not once a log */
+		if ((rc = partition(s, pk.ptr, &part, err)) || !part)
+			goto done;
+		for (i = 0; i < part->nitems; i++) {
+			const char *k = item_s(part->items[i], "sk");
+
+			if (k && !strcmp(k, sk.ptr) && item_n(part->items[i], "seen") == 0)
+				break;
+		}
+		if (i == part->nitems)
+			goto done;
+	}
+	if (rc || !(g = item_open(&b, pk.ptr, sk.ptr))) {
+		rc = rc ? rc : wdn_err_set(err, WDN_ENOMEM, "out of memory");
+		goto done;
+	}
+	attr_s(g, "account", c->account);
+	attr_s(g, "region", c->region);
+	attr_n(g, "start", c->start);
+	attr_n(g, "end", c->end);
+	if (c->log) {
+		attr_s(g, "log", c->log);
+		attr_n(g, "seen", c->seen ? 1 : 0);
+		yajl_gen_map_close(g);
+		yajl_gen_free(g);
+		/* missing only where nothing is known yet: seen stays seen */
+		rc = put_one(s, &b, c->seen ? NULL : "attribute_not_exists(pk)", err);
+		wdn_buf_release(&b);
+	} else {
+		attr_s(g, "digest", c->digest);
+		rc = item_put(s, g, &b, err);
+	}
+done:
+	wdn_buf_release(&pk);
+	wdn_buf_release(&sk);
+	return rc;
+}
+
+struct covers_ctx {
+	const char *account;
+	wdn_cover_fn cb;
+	void *ctx;
+};
+
+/* Items of one account#region partition: spans, and logs still missing. */
+static int cover_items(const struct cached *c, wdn_cover_fn cb, void *ctx)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; !rc && i < c->nitems; i++) {
+		yajl_val it = c->items[i];
+		struct wdn_cover v = { 0 };
+
+		v.account = item_s(it, "account");
+		v.region = item_s(it, "region");
+		v.start = item_n(it, "start");
+		v.end = item_n(it, "end");
+		v.log = item_s(it, "log");
+		v.digest = item_s(it, "digest");
+		if (!v.account || !v.region || v.start == WDN_TIME_NONE || v.end == WDN_TIME_NONE ||
+		    (v.log && item_n(it, "seen") != 0))
+			continue;
+		rc = cb(ctx, &v);
+	}
+	return rc;
+}
+
+static int dd_covers(struct wdn_store *st, const char *account, wdn_cover_fn cb, void *ctx,
+		     struct wdn_err *err)
+{
+	struct ddb_store *s = (struct ddb_store *)st;
+	struct cached *pairs, *c;
+	size_t i, n;
+	char **pks = NULL;
+	int rc;
+
+	if ((rc = partition(s, "D", &pairs, err)) || !pairs)
+		return rc;
+	/* the names first: reading a partition may drop the cache */
+	if (!(pks = calloc(pairs->nitems + 1, sizeof(*pks))))
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	for (i = n = 0; i < pairs->nitems; i++) {
+		const char *pair = item_s(pairs->items[i], "sk");
+		size_t alen = account ? strlen(account) : 0;
+		struct wdn_buf pk = WDN_BUF_INIT;
+
+		if (!pair || (account && (strncmp(pair, account, alen) || pair[alen] != '#')))
+			continue;
+		wdn_buf_addf(&pk, "D#%s", pair);
+		key_fit(&pk, PK_MAX);
+		if (!(pks[n++] = wdn_buf_detach(&pk, NULL)))
+			rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	}
+	for (i = 0; !rc && i < n; i++)
+		if (!(rc = partition(s, pks[i], &c, err)) && c)
+			rc = cover_items(c, cb, ctx);
+	for (i = 0; i < n; i++)
+		free(pks[i]);
+	free(pks);
+	return rc;
+}
+
 static void dd_close(struct wdn_store *st)
 {
 	struct ddb_store *s = (struct ddb_store *)st;
 	size_t i;
+
+	for (i = 0; i < s->npairs; i++)
+		free(s->pairs[i]);
+	free(s->pairs);
 
 	for (i = 0; i < s->npending; i++)
 		free(s->pending[i]);
@@ -1516,6 +1841,10 @@ static const struct wdn_store_ops dynamodb_ops = {
 	.changes = dd_changes,
 	.children = dd_children,
 	.gather = dd_gather,
+	.put_source = dd_put_source,
+	.get_source = dd_get_source,
+	.put_cover = dd_put_cover,
+	.covers = dd_covers,
 	.close = dd_close,
 };
 

@@ -12,14 +12,41 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 /* Issuance columns in one place: the schema, the insert and the select share it. */
 #define ISSUANCE_COLUMNS \
 	"key_id, start, end_time, event_id, event_name, shared_event_id, principal, account, " \
 	"session_name, caller_key, caller_type, caller_arn, caller_principal, caller_account, " \
 	"invoked_by, session_tags, transitive_keys, incoming_tags, source_identity, provider, " \
-	"subject, audience, event"
+	"subject, audience, event, source"
+/* What a schema 2 store (no source column) is read through, in its place. */
+#define ISSUANCE_COLUMNS_V2 \
+	"key_id, start, end_time, event_id, event_name, shared_event_id, principal, account, " \
+	"session_name, caller_key, caller_type, caller_arn, caller_principal, caller_account, " \
+	"invoked_by, session_tags, transitive_keys, incoming_tags, source_identity, provider, " \
+	"subject, audience, event, NULL"
+
+/* Each log file a digest run verified or found tampered; each digest's span;
+ * each log file a digest listed that a run did not read, until one does
+ * (schema 3). */
+#define SOURCES_TABLE \
+	"CREATE TABLE IF NOT EXISTS sources (" \
+	" source TEXT PRIMARY KEY, integrity TEXT NOT NULL, why TEXT, checked INTEGER NOT NULL);" \
+	"CREATE TABLE IF NOT EXISTS digest_span (" \
+	" account TEXT NOT NULL, region TEXT NOT NULL, start INTEGER NOT NULL," \
+	" end_time INTEGER NOT NULL, digest TEXT NOT NULL," \
+	" PRIMARY KEY (account, region, digest)) WITHOUT ROWID;" \
+	"CREATE TABLE IF NOT EXISTS listed_log (" \
+	" account TEXT NOT NULL, region TEXT NOT NULL, log TEXT NOT NULL, start INTEGER NOT NULL," \
+	" end_time INTEGER NOT NULL, seen INTEGER NOT NULL," \
+	" PRIMARY KEY (account, region, log)) WITHOUT ROWID;"
+
+/* Schema 2 to 3: issuances learn their source, and sources their status. */
+static const char migrate_2[] =
+	"ALTER TABLE issuance ADD COLUMN source TEXT;"
+	SOURCES_TABLE
+	"PRAGMA user_version = 3;";
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS issuance ("
@@ -29,7 +56,7 @@ static const char schema[] =
 	" caller_key TEXT, caller_type TEXT, caller_arn TEXT, caller_principal TEXT,"
 	" caller_account TEXT, invoked_by TEXT, session_tags TEXT, transitive_keys TEXT,"
 	" incoming_tags TEXT, source_identity TEXT, provider TEXT, subject TEXT, audience TEXT,"
-	" event TEXT NOT NULL,"
+	" event TEXT NOT NULL, source TEXT,"
 	" PRIMARY KEY (key_id, start)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS issuance_by_caller ON issuance (caller_key, start);"
 	"CREATE TABLE IF NOT EXISTS sighting ("
@@ -40,16 +67,19 @@ static const char schema[] =
 	" subject TEXT NOT NULL, time INTEGER NOT NULL, event_id TEXT NOT NULL, kind TEXT NOT NULL,"
 	" data TEXT, PRIMARY KEY (subject, event_id, kind)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS change_by_time ON change (subject, time);"
-	"PRAGMA user_version = 2;";
+	SOURCES_TABLE
+	"PRAGMA user_version = 3;";
 
 /*
  * Recording is idempotent and order-free: a row is replaced only by a copy
  * that ranks higher, and the rank is a total order (a copy naming the caller's
  * key first, as the caller's account logs it, then the smaller event ID).
+ * The same event read again takes the new reading's source, as a DynamoDB
+ * item overwritten does: an answer names the copy last recorded.
  */
 static const char sql_put_issuance[] =
 	"INSERT INTO issuance (" ISSUANCE_COLUMNS ") VALUES "
-	"(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23) "
+	"(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24) "
 	"ON CONFLICT (key_id, start) DO UPDATE SET "
 	" end_time=excluded.end_time, event_id=excluded.event_id, event_name=excluded.event_name,"
 	" shared_event_id=excluded.shared_event_id, principal=excluded.principal,"
@@ -60,10 +90,12 @@ static const char sql_put_issuance[] =
 	" session_tags=excluded.session_tags, transitive_keys=excluded.transitive_keys,"
 	" incoming_tags=excluded.incoming_tags, source_identity=excluded.source_identity,"
 	" provider=excluded.provider, subject=excluded.subject, audience=excluded.audience,"
-	" event=excluded.event "
+	" event=excluded.event, source=excluded.source "
 	"WHERE (excluded.caller_key IS NOT NULL) > (issuance.caller_key IS NOT NULL)"
 	" OR ((excluded.caller_key IS NOT NULL) = (issuance.caller_key IS NOT NULL)"
-	"     AND COALESCE(excluded.event_id, '') < COALESCE(issuance.event_id, ''))";
+	"     AND (COALESCE(excluded.event_id, '') < COALESCE(issuance.event_id, '')"
+	"          OR (COALESCE(excluded.event_id, '') = COALESCE(issuance.event_id, '')"
+	"              AND excluded.source IS NOT NULL)))";
 
 static const char sql_put_sighting[] =
 	"INSERT INTO sighting (key_id, principal, arn, type, account, first_seen, last_seen) "
@@ -91,6 +123,27 @@ static const char sql_get_sighting[] =
 	"SELECT key_id, principal, arn, type, account, first_seen, last_seen FROM sighting"
 	" WHERE key_id=?1";
 
+/* Tampered stays tampered; an unverified copy never takes verified back. */
+static const char sql_put_source[] =
+	"INSERT INTO sources (source, integrity, why, checked) VALUES (?1,?2,?3,?4)"
+	" ON CONFLICT (source) DO UPDATE SET integrity=excluded.integrity, why=excluded.why,"
+	" checked=excluded.checked"
+	" WHERE sources.integrity <> 'tampered' AND excluded.integrity <> 'unverified'";
+static const char sql_get_source[] = "SELECT integrity FROM sources WHERE source=?1";
+static const char sql_put_span[] =
+	"INSERT INTO digest_span (account, region, start, end_time, digest) VALUES (?1,?2,?3,?4,?5)"
+	" ON CONFLICT DO NOTHING";
+/* only logs ever missing are kept; seen once, never missing again */
+static const char sql_put_missing[] =
+	"INSERT INTO listed_log (account, region, log, start, end_time, seen) VALUES (?1,?2,?3,?4,?5,0)"
+	" ON CONFLICT DO NOTHING";
+static const char sql_put_seen[] =
+	"UPDATE listed_log SET seen=1 WHERE account=?1 AND region=?2 AND log=?3";
+static const char sql_covers[] =
+	"SELECT account, region, start, end_time, NULL FROM digest_span WHERE ?1 IS NULL OR account=?1"
+	" UNION ALL SELECT account, region, start, end_time, log FROM listed_log"
+	" WHERE seen=0 AND (?1 IS NULL OR account=?1)";
+
 static const char sql_put_change[] =
 	"INSERT INTO change (subject, time, event_id, kind, data) VALUES (?1,?2,?3,?4,?5)"
 	" ON CONFLICT DO NOTHING";
@@ -99,16 +152,28 @@ static const char sql_changes[] =
 	" ORDER BY time, event_id, kind";
 
 enum { PUT_ISSUANCE, PUT_SIGHTING, GET_WITHIN, GET_BEFORE, CHILDREN, GET_SIGHTING, PUT_CHANGE,
-       CHANGES, NEXT_START, NSTMT };
+       CHANGES, NEXT_START, PUT_SOURCE, GET_SOURCE, PUT_SPAN, PUT_MISSING, PUT_SEEN, COVERS,
+       NSTMT };
 static const char *const sql[NSTMT] = {
 	sql_put_issuance, sql_put_sighting, sql_get_within, sql_get_before, sql_children,
-	sql_get_sighting, sql_put_change, sql_changes, sql_next_start,
+	sql_get_sighting, sql_put_change, sql_changes, sql_next_start, sql_put_source, sql_get_source,
+	sql_put_span, sql_put_missing, sql_put_seen, sql_covers,
+};
+/* The same reads of a schema 2 store, opened by a reader (who leaves it as it is). */
+static const char *const sql_v2[NSTMT] = {
+	[GET_WITHIN] = "SELECT " ISSUANCE_COLUMNS_V2 " FROM issuance WHERE key_id=?1 AND start<=?2"
+		       " AND (end_time IS NULL OR end_time>=?2) ORDER BY start DESC LIMIT 1",
+	[GET_BEFORE] = "SELECT " ISSUANCE_COLUMNS_V2 " FROM issuance WHERE key_id=?1 AND start<=?2"
+		       " ORDER BY start DESC LIMIT 1",
+	[CHILDREN] = "SELECT " ISSUANCE_COLUMNS_V2 " FROM issuance WHERE caller_key=?1"
+		     " ORDER BY start, key_id",
 };
 
 struct sqlite_store {
 	struct wdn_store base;
 	sqlite3 *db;
 	sqlite3_stmt *stmt[NSTMT];
+	int version;  /* the schema it has: 2 read as it is, by a reader */
 };
 
 static int db_error(struct sqlite_store *s, struct wdn_err *err, const char *what)
@@ -119,8 +184,10 @@ static int db_error(struct sqlite_store *s, struct wdn_err *err, const char *wha
 
 static sqlite3_stmt *stmt(struct sqlite_store *s, int which, struct wdn_err *err)
 {
+	const char *q = s->version < 3 && sql_v2[which] ? sql_v2[which] : sql[which];
+
 	if (!s->stmt[which] &&
-	    sqlite3_prepare_v3(s->db, sql[which], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[which],
+	    sqlite3_prepare_v3(s->db, q, -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[which],
 			       NULL) != SQLITE_OK) {
 		db_error(s, err, "preparing a statement");
 		return NULL;
@@ -194,6 +261,7 @@ static int row_issuance(sqlite3_stmt *st, struct wdn_issuance *is)
 	is->subject = col_text(st, 20);
 	is->audience = col_text(st, 21);
 	is->event = col_text(st, 22);
+	is->source = col_text(st, 23);
 	return n;
 }
 
@@ -259,6 +327,7 @@ static int sq_put_issuance(struct wdn_store *st, const struct wdn_issuance *is, 
 	bind_text(q, 21, is->subject);
 	bind_text(q, 22, is->audience);
 	bind_text(q, 23, is->event);
+	bind_text(q, 24, is->source);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		return db_error(s, err, "recording an issuance");
 	return 0;
@@ -475,6 +544,124 @@ static int sq_changes(struct wdn_store *st, const char *subject, int64_t until, 
 	return rc;
 }
 
+static int sq_put_source(struct wdn_store *st, const char *source, int integrity, const char *why,
+			 int64_t checked, struct wdn_err *err)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st;
+	sqlite3_stmt *q;
+
+	if (integrity == WDN_INTEGRITY_UNVERIFIED)
+		return 0; /* what a source not kept is */
+	if (!(q = stmt(s, PUT_SOURCE, err)))
+		return WDN_ESTORE;
+	bind_text(q, 1, source);
+	bind_text(q, 2, wdn_integrity_name(integrity));
+	bind_text(q, 3, why);
+	sqlite3_bind_int64(q, 4, checked);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		return db_error(s, err, "recording a source's integrity");
+	return 0;
+}
+
+static int sq_get_source(struct wdn_store *st, const char *source, int *integrity,
+			 struct wdn_err *err)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st;
+	sqlite3_stmt *q;
+	int rc;
+
+	*integrity = WDN_INTEGRITY_UNVERIFIED;
+	if (s->version < 3)
+		return WDN_ENOTFOUND; /* a store from before sources were kept */
+	if (!(q = stmt(s, GET_SOURCE, err)))
+		return WDN_ESTORE;
+	bind_text(q, 1, source);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(q, 0);
+
+		*integrity = wdn_integrity_parse(t ? (const char *)t : "");
+	} else if (rc != SQLITE_DONE) {
+		return db_error(s, err, "looking up a source");
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? 0 : WDN_ENOTFOUND;
+}
+
+static int sq_put_cover(struct wdn_store *st, const struct wdn_cover *c, struct wdn_err *err)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st;
+	int which = !c->log ? PUT_SPAN : c->seen ? PUT_SEEN : PUT_MISSING;
+	sqlite3_stmt *q = stmt(s, which, err);
+
+	if (!q)
+		return WDN_ESTORE;
+	bind_text(q, 1, c->account);
+	bind_text(q, 2, c->region);
+	if (which == PUT_SPAN) {
+		sqlite3_bind_int64(q, 3, c->start);
+		sqlite3_bind_int64(q, 4, c->end);
+		bind_text(q, 5, c->digest);
+	} else {
+		bind_text(q, 3, c->log);
+		if (which == PUT_MISSING) {
+			sqlite3_bind_int64(q, 4, c->start);
+			sqlite3_bind_int64(q, 5, c->end);
+		}
+	}
+	if (sqlite3_step(q) != SQLITE_DONE)
+		return db_error(s, err, "recording what digests cover");
+	return 0;
+}
+
+static int sq_covers(struct wdn_store *st, const char *account, wdn_cover_fn cb, void *ctx,
+		     struct wdn_err *err)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st;
+	struct wdn_cover *rows = NULL;
+	size_t n = 0, cap = 0, i;
+	sqlite3_stmt *q;
+	int rc, nlost = 0, *lost = &nlost;
+
+	if (s->version < 3)
+		return 0; /* a store from before coverage was kept: nothing known */
+	if (!(q = stmt(s, COVERS, err)))
+		return WDN_ESTORE;
+	bind_text(q, 1, account);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (n == cap) {
+			struct wdn_cover *nr = realloc(rows, (cap = cap ? cap * 2 : 64) * sizeof(*nr));
+
+			if (!nr) {
+				rc = WDN_ENOMEM;
+				break;
+			}
+			rows = nr;
+		}
+		memset(&rows[n], 0, sizeof(rows[n]));
+		rows[n].account = col_text(q, 0);
+		rows[n].region = col_text(q, 1);
+		rows[n].start = col_time(q, 2);
+		rows[n].end = col_time(q, 3);
+		rows[n].log = col_text(q, 4);
+		n++;
+	}
+	if (rc == SQLITE_DONE)
+		rc = nlost ? WDN_ENOMEM : 0; /* a copy lost is not a field absent */
+	else if (rc != WDN_ENOMEM)
+		rc = db_error(s, err, "reading what digests cover");
+	sqlite3_reset(q);
+	for (i = 0; i < n; i++) {
+		if (!rc)
+			rc = rows[i].account && rows[i].region ? cb(ctx, &rows[i]) : WDN_ENOMEM;
+		free((char *)rows[i].account);
+		free((char *)rows[i].region);
+		free((char *)rows[i].log);
+	}
+	free(rows);
+	return rc;
+}
+
 static void sq_close(struct wdn_store *st)
 {
 	struct sqlite_store *s = (struct sqlite_store *)st;
@@ -500,9 +687,33 @@ static const struct wdn_store_ops sqlite_ops = {
 	.put_change = sq_put_change,
 	.changes = sq_changes,
 	.children = sq_children,
+	.put_source = sq_put_source,
+	.get_source = sq_get_source,
+	.put_cover = sq_put_cover,
+	.covers = sq_covers,
 	.close = sq_close,
 	.snapshot = sq_snapshot,
 };
+
+/* Schema 2 to 3, unless another writer did it first (it holds the lock). */
+static int migrate(struct sqlite_store *s, struct wdn_err *err)
+{
+	sqlite3_stmt *q;
+	int version = 0, rc;
+
+	if ((rc = exec(s, "BEGIN IMMEDIATE", err)))
+		return rc;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK) {
+		if (sqlite3_step(q) == SQLITE_ROW)
+			version = sqlite3_column_int(q, 0);
+		sqlite3_finalize(q);
+	}
+	if (version == 2 && (rc = exec(s, migrate_2, err))) {
+		exec(s, "ROLLBACK", NULL);
+		return rc;
+	}
+	return exec(s, "COMMIT", err);
+}
 
 int wdn_store_sqlite_open(const char *path, int flags, struct wdn_store **out, struct wdn_err *err)
 {
@@ -543,7 +754,7 @@ int wdn_store_sqlite_open(const char *path, int flags, struct wdn_store **out, s
 		sq_close(&s->base);
 		return WDN_ESTORE;
 	}
-	if (version && version < SCHEMA_VERSION) {
+	if (version == 1) {
 		/* schema 1 was never released: no migration, a clear word instead */
 		wdn_err_set(err, WDN_ESTORE, "store '%s' has schema %d from a development build; "
 			    "record into a new store", path, version);
@@ -556,13 +767,16 @@ int wdn_store_sqlite_open(const char *path, int flags, struct wdn_store **out, s
 		sq_close(&s->base);
 		return WDN_ESTORE;
 	}
-	/* readers leave an empty or old store alone; writers set it up */
+	/* readers leave an empty or old store alone; writers set it up, or
+	 * bring a schema 2 store up to date (in one transaction) */
 	if ((flags & WDN_STORE_CREATE) &&
 	    (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", err) ||
-	     (!version && exec(s, schema, err)))) {
+	     (!version && exec(s, schema, err)) ||
+	     (version == 2 && migrate(s, err)))) {
 		sq_close(&s->base);
 		return WDN_ESTORE;
 	}
+	s->version = (flags & WDN_STORE_CREATE) || !version ? SCHEMA_VERSION : version;
 	if (!(flags & WDN_STORE_CREATE) && !version) {
 		wdn_err_set(err, WDN_ENOTFOUND, "store '%s' is empty", path);
 		sq_close(&s->base);

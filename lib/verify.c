@@ -57,6 +57,12 @@ const char *wdn_integrity_name(int status)
 	       status == WDN_INTEGRITY_TAMPERED ? "tampered" : "unverified";
 }
 
+int wdn_integrity_parse(const char *name)
+{
+	return !strcmp(name, "verified") ? WDN_INTEGRITY_VERIFIED :
+	       !strcmp(name, "tampered") ? WDN_INTEGRITY_TAMPERED : WDN_INTEGRITY_UNVERIFIED;
+}
+
 static int rank(int s)
 {
 	return s == WDN_INTEGRITY_TAMPERED ? 0 : s == WDN_INTEGRITY_UNVERIFIED ? 1 : 2;
@@ -520,6 +526,8 @@ static int decide_logs(struct wdn_verifier *v, size_t n, wdn_finding_fn cb, void
 		if (l->status == WDN_INTEGRITY_TAMPERED)
 			finding(cb, ctx, WDN_FINDING_TAMPERED, l->source, l->bucket, l->key, l->why);
 	}
+	for (i = 0; i < ne; i++)
+		es[i].log->seen |= es[i].matched;
 	for (i = 0; i < ne; i++) {
 		if (es[i].matched || es[i].dig->status == WDN_INTEGRITY_TAMPERED)
 			continue; /* a forged list proves nothing missing */
@@ -591,6 +599,39 @@ int wdn_verifier_finish(struct wdn_verifier *v, wdn_finding_fn cb, void *ctx)
 	}
 	v->finished = 1;
 	return 0;
+}
+
+int wdn_verifier_coverage(const struct wdn_verifier *v, wdn_cover_fn cb, void *ctx)
+{
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; !rc && v->finished && i < v->ndigs; i++) {
+		const struct vdig *g = v->digs[i];
+		struct wdn_cover c = { 0 };
+		char region[32];
+
+		/* a digest that failed proves neither delivery nor absence */
+		if (g->parsed != 1 || g->status == WDN_INTEGRITY_TAMPERED || g->chain_bad ||
+		    !g->d.account || g->d.start == WDN_TIME_NONE || g->d.end == WDN_TIME_NONE)
+			continue;
+		region_of(&g->d, region);
+		if (!region[0])
+			continue;
+		c.account = g->d.account;
+		c.region = region;
+		c.start = g->d.start;
+		c.end = g->d.end;
+		c.digest = g->d.object;
+		c.backfill = g->d.backfill;
+		rc = cb(ctx, &c);
+		for (j = 0; !rc && j < g->d.nlogs; j++) {
+			c.log = g->d.logs[j].object;
+			c.seen = g->d.logs[j].seen;
+			rc = cb(ctx, &c);
+		}
+	}
+	return rc;
 }
 
 int wdn_verifier_status(const struct wdn_verifier *v, const char *source, const char **why)

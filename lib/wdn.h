@@ -405,6 +405,7 @@ struct wdn_issuance {
 	char *subject;         /* the federated caller: SAML subject, OIDC sub claim */
 	char *audience;        /* OIDC audience (client ID) */
 	char *event;           /* the issuing event, compact, session tokens redacted */
+	char *source;          /* where the event was read: a path or s3:// URI (NULL: not known) */
 };
 
 /* A sighting: a key seen in some event's userIdentity. */
@@ -460,6 +461,18 @@ char *wdn_principal_of(const char *type, const char *arn, const char *issuer_arn
 
 /* ---- stores (store.c, store_sqlite.c) -------------------------------------- */
 
+/* What digests say was delivered: a digest's span (log NULL), or one log
+ * file it lists and whether it was read (wdn_verifier_coverage). */
+struct wdn_cover {
+	const char *account, *region;
+	int64_t start, end;         /* digestStartTime, digestEndTime */
+	const char *digest;         /* the digest's object key */
+	const char *log;            /* a listed log file's object key, or NULL */
+	int seen;
+	int backfill;               /* a backfill digest: lists late files, covers no hour */
+};
+typedef int (*wdn_cover_fn)(void *ctx, const struct wdn_cover *c);
+
 struct wdn_store;
 typedef int (*wdn_issuance_fn)(void *ctx, const struct wdn_issuance *is);
 
@@ -492,6 +505,24 @@ struct wdn_store_ops {
 	/* A subject's changes at or before until, in (time, event ID) order. */
 	int (*changes)(struct wdn_store *s, const char *subject, int64_t until, wdn_change_fn cb,
 		       void *ctx, struct wdn_err *err);
+	/* A source (a log file's path or s3:// URI) as a digest run found it:
+	 * its WDN_INTEGRITY_* status, why, and when checked. Tampered stays
+	 * tampered, verified is not taken back by a later unverified; only
+	 * verified and tampered are kept (a source not kept is unverified). */
+	int (*put_source)(struct wdn_store *s, const char *source, int integrity, const char *why,
+			  int64_t checked, struct wdn_err *err);
+	/* A source's status into *integrity; WDN_ENOTFOUND if none was kept. */
+	int (*get_source)(struct wdn_store *s, const char *source, int *integrity,
+			  struct wdn_err *err);
+	/* What a digest run found delivered (wdn_verifier_coverage): a digest's
+	 * span (log NULL), or a log file it lists, seen or not. A log file once
+	 * seen is never missing again. */
+	int (*put_cover)(struct wdn_store *s, const struct wdn_cover *c, struct wdn_err *err);
+	/* The spans and the logs still missing of an account (NULL: every
+	 * account), in no set order: cb gets spans with log NULL, missing logs
+	 * with log set and seen 0. */
+	int (*covers)(struct wdn_store *s, const char *account, wdn_cover_fn cb, void *ctx,
+		      struct wdn_err *err);
 	/* Every issuance whose caller key is key, in time order. */
 	int (*children)(struct wdn_store *s, const char *key, wdn_issuance_fn cb, void *ctx,
 			struct wdn_err *err);
@@ -539,6 +570,30 @@ char *wdn_store_default_path(void);
 int wdn_store_sqlite_open(const char *path, int flags, struct wdn_store **out,
 			  struct wdn_err *err);
 
+/* ---- coverage (coverage.c) ------------------------------------------------- */
+
+/* A gap in what the digests recorded show delivered, for an account and
+ * region: [from, to] with no digest (missing empty), or a digest's span
+ * whose listed log files (missing, object keys) no run read. Owned. */
+struct wdn_gap {
+	char *account, *region;
+	int64_t from, to;
+	char **missing;
+	size_t nmissing;
+};
+struct wdn_gaps {
+	int known;              /* digests were recorded for an account asked about */
+	struct wdn_gap *v;      /* sorted by account, region, from, to */
+	size_t n, cap;
+};
+/* Append the gaps of account (NULL: every account) overlapping [from, to]
+ * (WDN_TIME_NONE, WDN_TIME_MAX: the recorded spans' own ends). */
+int wdn_coverage_gaps(struct wdn_store *s, const char *account, int64_t from, int64_t to,
+		      struct wdn_gaps *g, struct wdn_err *err);
+void wdn_gaps_release(struct wdn_gaps *g);
+/* One gap as {"Account","Region","From","To","Missing"}. */
+void wdn_gap_gen(struct yajl_gen_t *g, const struct wdn_gap *x);
+
 /* ---- recording (recorder.c) ----------------------------------------------- */
 
 /* Turns events into store records: issuances at once, sightings folded in
@@ -577,6 +632,7 @@ void wdn_recorder_counts(const struct wdn_recorder *r, uint64_t *issuances, uint
 
 struct wdn_link {
 	struct wdn_issuance is;
+	int integrity;          /* WDN_INTEGRITY_* of is.source, as the store keeps it */
 };
 
 struct wdn_answer {
@@ -593,6 +649,8 @@ struct wdn_answer {
 	int64_t issued_later;   /* none yet at at: when the key's latest issuance began */
 	struct wdn_link *links; /* leaf first */
 	size_t nlinks;
+	int integrity;          /* the weakest of the links' (and the inferred link's) */
+	struct wdn_gaps coverage; /* around the answer's accounts and window */
 	char **chain;           /* PrincipalChain, leaf first */
 	size_t nchain;
 	struct wdn_tags tags, chain_tags;
@@ -972,6 +1030,7 @@ int wdn_s3_create_bucket(struct wdn_aws *a, const char *bucket, struct wdn_err *
 #define WDN_DIGEST_FILE_MAX (64u << 20) /* a digest file's bytes, compressed or not */
 enum { WDN_INTEGRITY_UNVERIFIED = 0, WDN_INTEGRITY_VERIFIED = 1, WDN_INTEGRITY_TAMPERED = 2 };
 const char *wdn_integrity_name(int status); /* "unverified", "verified", "tampered" */
+int wdn_integrity_parse(const char *name);  /* back; anything else is unverified */
 /* The weaker of two statuses: tampered, then unverified, then verified. */
 int wdn_integrity_weakest(int a, int b);
 
@@ -1029,6 +1088,11 @@ typedef void (*wdn_finding_fn)(void *ctx, const struct wdn_finding *f);
 int wdn_verifier_finish(struct wdn_verifier *v, wdn_finding_fn cb, void *ctx);
 /* A log file's status after finish (unverified for a source never added); why may be NULL. */
 int wdn_verifier_status(const struct wdn_verifier *v, const char *source, const char **why);
+/* After finish: for each digest that verified or could not be checked (not
+ * one that failed), cb once with log NULL (the span it covers), then once
+ * per log file it lists (seen: read in this run). Account from the digest,
+ * region from its object key. */
+int wdn_verifier_coverage(const struct wdn_verifier *v, wdn_cover_fn cb, void *ctx);
 void wdn_verifier_counts(const struct wdn_verifier *v, uint64_t *digests, uint64_t *verified,
 			 uint64_t *tampered, uint64_t *unverified);
 

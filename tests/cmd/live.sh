@@ -11,7 +11,11 @@ envelope() {
 }
 
 # dump DB: every record of a SQLite store, in a stable order
-dump() { sqlite3 "$1" 'SELECT * FROM issuance ORDER BY key_id, start; SELECT * FROM sighting ORDER BY key_id, principal; SELECT * FROM change ORDER BY subject, event_id, kind;'; }
+# the issuances but for their source: the file or object each was read from
+icols="key_id, start, end_time, event_id, event_name, shared_event_id, principal, account,
+session_name, caller_key, caller_type, caller_arn, caller_principal, caller_account, invoked_by,
+session_tags, transitive_keys, incoming_tags, source_identity, provider, subject, audience, event"
+dump() { sqlite3 "$1" "SELECT $icols FROM issuance ORDER BY key_id, start; SELECT * FROM sighting ORDER BY key_id, principal; SELECT * FROM change ORDER BY subject, event_id, kind;"; }
 
 # stand_in NAME WHAT SCRIPT [ARGS...]: start node tests/peers/SCRIPT in the
 # background (its pid in $stand_in_pid), wait up to 10 s for its port in

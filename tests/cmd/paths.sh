@@ -53,8 +53,9 @@ order_free() {
 	keys_of "$@" >"$T/of-keys"
 	: >"$T/of-diff"
 	while read -r _k; do
-		_a=$(WDN_STORE="$T/of-a.db" wdn-lookup --no-trails --descendants "$_k" 2>/dev/null | jq -S -c .)
-		_b=$(WDN_STORE="$T/of-b.db" wdn-lookup --no-trails --descendants "$_k" 2>/dev/null | jq -S -c .)
+		# each link's Source is the file it was read from: another here
+		_a=$(WDN_STORE="$T/of-a.db" wdn-lookup --no-trails --descendants "$_k" 2>/dev/null | jq -S -c 'del(.Links[]?.Source)')
+		_b=$(WDN_STORE="$T/of-b.db" wdn-lookup --no-trails --descendants "$_k" 2>/dev/null | jq -S -c 'del(.Links[]?.Source)')
 		[ "$_a" = "$_b" ] || echo "$_k" >>"$T/of-diff"
 	done <"$T/of-keys"
 	_cnt=$(wc -l <"$T/of-keys" | tr -d " ")

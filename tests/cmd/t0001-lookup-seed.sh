@@ -4,7 +4,9 @@
 . tests/cmd/lib.sh
 K=ASIATJVZAAAARRT5X7PR
 
-wdn-record "$FIX/seed-example.json" >"$T/rec" 2>"$T/err"
+# from the fixtures' folder: each link's Source is the input as given
+bin=$(cd "$WDN_BIN" && pwd) # WDN_BIN may be relative
+(cd "$FIX" && "$bin/wdn-record" seed-example.json) >"$T/rec" 2>"$T/err"
 is "$?" 0 "wdn-record exits 0"
 test_cmp "$WDN_TOP/tests/cmd/expected/seed-record.jsonl" "$T/rec"
 ok "wdn-record prints one line per issuance, as expected"

@@ -21,13 +21,13 @@ dot_ok() {
 	ok "$2: dot -Tsvg accepts it" || sed 's/^/#   /' "$T/dot.err" | head -5
 }
 # md_ok FILE ROWS WHAT: the Markdown renders to one table of ROWS body rows
-# of 7 cells each, no HTML of its own but the table's, one Mermaid block
+# of 9 cells each (Source and Integrity last), no HTML of its own but the table's, one Mermaid block
 md_ok() {
 	if [ -z "$have_cmark" ]; then skip "cmark-gfm not installed (make deps): $3"; return; fi
 	cmark-gfm -e table "$1" >"$T/out.html"
 	is "$(grep -c '^<tr>' "$T/out.html")" "$(($2 + 1))" "$3: one table, a header and $2 rows"
-	is "$(awk '/<tr>/ { n = 0 } /<td|<th/ { n++ } /<\/tr>/ { print n }' "$T/out.html" | sort -u | tr '\n' ' ')" "7 " \
-		"$3: every row has 7 cells"
+	is "$(awk '/<tr>/ { n = 0 } /<td|<th/ { n++ } /<\/tr>/ { print n }' "$T/out.html" | sort -u | tr '\n' ' ')" "9 " \
+		"$3: every row has 9 cells"
 	is "$(grep -o '<[a-z][a-z0-9]*' "$T/out.html" | sort -u | tr '\n' ' ')" \
 		"<code <h2 <p <pre <strong <table <tbody <td <th <thead <tr " "$3: no element but the report's own"
 	is "$(grep -c '^```' "$1")" 2 "$3: one fenced block"

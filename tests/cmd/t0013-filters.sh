@@ -26,7 +26,7 @@ is "$(jq -r 'select(.KeyType == "long-term" and .Status != null) | .AccessKeyId'
 
 # each filter adds only its own members
 K=ASIARTX3GSDSYOHBDL5J
-is "$(echo $K | wdn-chain | jq -c 'keys')" '["AccessKeyId","AccountId","Complete","End","Found","Identity","Inferred","KeyType","Links","Principal","PrincipalChain","SessionName","Start"]' \
+is "$(echo $K | wdn-chain | jq -c 'keys')" '["AccessKeyId","AccountId","Complete","Coverage","End","Found","Identity","Inferred","Integrity","KeyType","Links","Principal","PrincipalChain","SessionName","Start"]' \
 	"wdn-chain adds Principal, PrincipalChain, Identity, Complete, Links and the key's facts"
 is "$(echo $K | wdn-tags | jq -c 'keys')" '["AccessKeyId","ChainTags","SourceIdentity","Tags","TransitiveTags"]' \
 	"wdn-tags adds Tags, TransitiveTags, ChainTags, SourceIdentity"

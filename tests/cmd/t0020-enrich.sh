@@ -16,7 +16,7 @@ is "$(jq -c '.whodunnit.Principal' "$T/out" | tr '\n' ' ')" \
 is "$(jq -c '.whodunnit.PrincipalChain | length' "$T/out" | tr '\n' ' ')" "1 2 3 " "with the chain behind it"
 is "$(jq -c 'del(.whodunnit)' "$T/out" | md5sum)" "$(jq -c '.Records[]' "$seed" | md5sum)" "the events are otherwise unchanged"
 is "$(jq -c '.whodunnit | keys_unsorted' "$T/out" | head -1)" \
-	'["Principal","PrincipalChain","Identity","Tags","TransitiveTags","SourceIdentity","Start","End","Complete"]' \
+	'["Principal","PrincipalChain","Identity","Tags","TransitiveTags","SourceIdentity","Start","End","Complete","Integrity"]' \
 	"the whodunnit object has the documented members"
 
 # byte for byte: compact input passes through as read

@@ -51,8 +51,12 @@ ok "and so do the filters"
 for f in $(find $inputs -type f | sort -r); do jq -c '.Records[]? // .' "$f" 2>/dev/null; done >"$T/rev.jsonl"
 wdn-record -q --store dynamodb:wdn "$T/rev.jsonl" 2>/dev/null
 wdn-lookup --store dynamodb:wdn --descendants <"$T/keys" >"$T/b2" 2>/dev/null
-test_cmp "$T/a" "$T/b2"
+# but for each link's Source: the file its event was last read from
+jq -c 'del(.Links[]?.Source)' "$T/a" >"$T/a.ns"
+jq -c 'del(.Links[]?.Source)' "$T/b2" >"$T/b2.ns"
+test_cmp "$T/a.ns" "$T/b2.ns"
 ok "recording again in reverse order leaves the same answers"
+wdn-record -q --store "$T/s.db" "$T/rev.jsonl" 2>/dev/null # the same sources in both
 
 # many keys on stdin are read in bulk: BatchGetItem, no Query per key
 curl -s -X POST "$admin/__reset" >/dev/null

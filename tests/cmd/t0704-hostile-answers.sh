@@ -45,7 +45,7 @@ lookups() {
 		while read -r id at key; do
 			printf '%s\t' "$id"
 			wdn-lookup --store "$1" --no-trails --at "$at" "$key" 2>/dev/null |
-				jq -c 'if .Found then {Principal, PrincipalChain, Identity, Tags, TransitiveTags, SourceIdentity, Start, End, Complete} else "not found" end'
+				jq -c 'if .Found then {Principal, PrincipalChain, Identity, Tags, TransitiveTags, SourceIdentity, Start, End, Complete, Integrity} else "not found" end'
 		done | sort >"$T/looked"
 	jq -r '"\(.eventID)\t\(.whodunnit | tojson)"' "$T/told.jsonl" | sort |
 		join -t "$(printf '\t')" -a 1 "$T/looked" - | awk -F '\t' '{ print $1 "\t" ($2 == "\"not found\"" ? $3 : $2) }'
