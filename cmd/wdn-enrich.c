@@ -93,23 +93,6 @@ struct held {
 
 /* ---- helpers -------------------------------------------------------------- */
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n) {
-		ssize_t w = write(fd, c, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static void warn_locked(struct run *r, int fail, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void warn_locked(struct run *r, int fail, const char *fmt, ...)
@@ -393,7 +376,7 @@ static int tee_body(void *ctx, const void *p, size_t n)
 {
 	struct recording *k = ctx;
 
-	if (write_all(k->fd, p, n))
+	if (wdn_fs_write_all(k->fd, p, n))
 		return WDN_EIO;
 	return wdn_reader_feed(k->rd, p, n);
 }

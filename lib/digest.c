@@ -16,17 +16,6 @@
 
 /* ---- small codecs --------------------------------------------------------- */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int wdn_hex_decode(const char *s, size_t n, uint8_t *out, size_t max, size_t *outlen)
 {
 	size_t i;
@@ -34,7 +23,7 @@ int wdn_hex_decode(const char *s, size_t n, uint8_t *out, size_t max, size_t *ou
 	if (n % 2 || n / 2 > max)
 		return WDN_EINVAL;
 	for (i = 0; i < n; i += 2) {
-		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+		int hi = wdn_hex_value(s[i]), lo = wdn_hex_value(s[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return WDN_EINVAL;

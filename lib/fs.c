@@ -1,10 +1,28 @@
-/* Directories: the one mkdir -p. */
+/* Files and directories: the one mkdir -p, the one write-it-all. */
 #include "wdn.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+int wdn_fs_write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n) {
+		ssize_t w = write(fd, c, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
 
 int wdn_fs_mkdirs(const char *path, unsigned mode, struct wdn_err *err)
 {

@@ -13,24 +13,6 @@
 #include <unistd.h>
 #include <libdeflate.h>
 
-
-static int out_write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n) {
-		ssize_t w = write(fd, c, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* ---- the tree ------------------------------------------------------------ */
 
 #define OUT_CHUNK (1u << 20)        /* a partition's output is compressed this much at a time */
@@ -548,7 +530,7 @@ static int out_part_flush(struct wdn_outtree_writer *w, struct outpart *p, struc
 		return wdn_buf_add(&p->mem, w->zout.ptr, got) ? wdn_err_set(err, WDN_ENOMEM, "out of memory") : 0;
 	if (out_part_open(w, p, err))
 		return WDN_EIO;
-	if (out_write_all(p->fd, w->zout.ptr, got))
+	if (wdn_fs_write_all(p->fd, w->zout.ptr, got))
 		return out_errno(err, "cannot write", w->tree, "_whodunnit/tmp", p->tmp);
 	return 0;
 }
@@ -719,7 +701,7 @@ static int out_commit_marker(struct wdn_outtree_writer *w, struct wdn_err *err)
 	}
 	if ((fd = out_tmp_make(w, tmp, sizeof(tmp), err)) < 0)
 		return WDN_EIO;
-	if (out_write_all(fd, w->input, strlen(w->input)) || out_write_all(fd, "\n", 1))
+	if (wdn_fs_write_all(fd, w->input, strlen(w->input)) || wdn_fs_write_all(fd, "\n", 1))
 		rc = out_errno(err, "cannot write", t, "_whodunnit/tmp", tmp);
 	else if (renameat(t->tmpfd, tmp, t->donefd, w->id.ptr))
 		rc = out_errno(err, "cannot rename into", t, "_whodunnit/done", w->id.ptr);

@@ -74,16 +74,6 @@ static int is_ws(unsigned char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
-static int hex_val(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* RFC 7230 token characters: header names and methods. */
 static int is_tchar(unsigned char c)
@@ -204,8 +194,8 @@ static int uri_decode(struct wdn_buf *out, const char *p, size_t n)
 		return rc;
 	w = out->ptr + out->len;
 	for (i = 0; i < n; i++) {
-		if (p[i] == '%' && i + 2 < n && (h = hex_val((unsigned char)p[i + 1])) >= 0 &&
-		    (l = hex_val((unsigned char)p[i + 2])) >= 0) {
+		if (p[i] == '%' && i + 2 < n && (h = wdn_hex_value((char)p[i + 1])) >= 0 &&
+		    (l = wdn_hex_value((char)p[i + 2])) >= 0) {
 			*w++ = (char)(h << 4 | l);
 			i += 2;
 		} else {
@@ -276,8 +266,8 @@ static int canonical_uri(struct wdn_buf *out, struct wdn_str path, int normalize
 	}
 	/* Single encoding (S3): keep valid escapes, encode anything else unsafe. */
 	for (i = 0; i < n && !rc; i++) {
-		if (s[i] == '%' && i + 2 < n && hex_val(s[i + 1]) >= 0 && hex_val(s[i + 2]) >= 0) {
-			char e[3] = { '%', hex_upper[hex_val(s[i + 1])], hex_upper[hex_val(s[i + 2])] };
+		if (s[i] == '%' && i + 2 < n && wdn_hex_value(s[i + 1]) >= 0 && wdn_hex_value(s[i + 2]) >= 0) {
+			char e[3] = { '%', hex_upper[wdn_hex_value(s[i + 1])], hex_upper[wdn_hex_value(s[i + 2])] };
 
 			rc = wdn_buf_add(out, e, 3);
 			i += 2;

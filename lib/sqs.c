@@ -196,11 +196,6 @@ static int read_object(struct msg *m, const char *bucket, const char *key, size_
 	return rc;
 }
 
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
 
 /* S3 notifications give keys URL-encoded, a space as '+': decoded into out
  * (which may then hold any byte, NUL too: check it by its length). A '%'
@@ -214,8 +209,8 @@ static int key_decode(const char *s, struct wdn_buf *out, struct wdn_err *err)
 			c = ' ';
 		} else if (*s != '%') {
 			c = *s;
-		} else if (hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
-			c = (char)(hexval(s[1]) << 4 | hexval(s[2]));
+		} else if (wdn_hex_value(s[1]) >= 0 && wdn_hex_value(s[2]) >= 0) {
+			c = (char)(wdn_hex_value(s[1]) << 4 | wdn_hex_value(s[2]));
 			s += 2;
 		} else {
 			return wdn_err_set(err, WDN_EINVAL, "an S3 object key with a bad %%-escape");

@@ -115,6 +115,8 @@ static inline struct wdn_str wdn_str_of(const char *s)
 }
 int wdn_str_eq(struct wdn_str a, const char *lit);
 char *wdn_strndup(const char *p, size_t n); /* NULL only on ENOMEM or p == NULL */
+/* A hex digit's value (either case), or -1. */
+int wdn_hex_value(char c);
 /* Strict UTF-8: no overlong forms, surrogates, or code points past U+10FFFF. */
 int wdn_utf8_valid(const char *p, size_t n);
 /* FNV-1a over n bytes, going on from h (WDN_HASH_INIT to start): hashing in
@@ -135,6 +137,8 @@ unsigned long wdn_nomem_count(void);
  * exist already are fine. 0 or WDN_EIO / WDN_ENOMEM with err naming the one
  * that could not be made. */
 int wdn_fs_mkdirs(const char *path, unsigned mode, struct wdn_err *err);
+/* Write all n bytes, going on after EINTR; -1 with errno on failure. */
+int wdn_fs_write_all(int fd, const void *p, size_t n);
 
 /* ---- time (time.c) -------------------------------------------------------- */
 
