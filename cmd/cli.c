@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -517,30 +518,6 @@ int cli_lines_read(struct cli_lines *in, struct wdn_buf *b)
 	return over ? -1 : b->len > 0;
 }
 
-/* How many values and member names a JSON text holds, near enough: what
- * its tree costs (about 130 bytes each) whatever its length in bytes.
- * Brackets, commas and colons outside strings, and one. */
-static size_t json_values(const char *p, size_t n)
-{
-	const char *end = p + n;
-	size_t v = 1;
-	int in_string = 0;
-
-	for (; p < end; p++) {
-		if (in_string) {
-			if (*p == '\\')
-				p++;
-			else if (*p == '"')
-				in_string = 0;
-		} else if (*p == '"') {
-			in_string = 1;
-		} else if (*p == '{' || *p == '[' || *p == ',' || *p == ':') {
-			v++;
-		}
-	}
-	return v;
-}
-
 static void keyline_reject(struct cli *c, struct cli_keyline *l, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void keyline_reject(struct cli *c, struct cli_keyline *l, const char *fmt, ...)
@@ -596,7 +573,7 @@ void cli_keyline_parse(struct cli *c, struct cli_keyline *l, int r, int64_t at, 
 		return;
 	}
 	/* a tree costs per value: 8 MB of [0,0,...] would take 500 MB */
-	if ((l->values = json_values(p, (size_t)(end - p))) > CLI_MAX_VALUES) {
+	if ((l->values = wdn_json_elements(p, (size_t)(end - p))) > CLI_MAX_VALUES) {
 		keyline_reject(c, l, "more than %u values", CLI_MAX_VALUES);
 		return;
 	}
@@ -973,4 +950,34 @@ int cli_filter_main(int argc, char **argv, const char *prog, const char *synopsi
 	cli_filter(&c, s, at, add, added);
 	wdn_store_close(s);
 	return cli_exit(&c);
+}
+
+/* ---- --lambda, --sqs ------------------------------------------------------ */
+
+static volatile sig_atomic_t deliver_stop;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	deliver_stop = 1;
+}
+
+int cli_deliver(struct cli *c, struct wdn_delivery *d, int lambda, const char *queue)
+{
+	struct wdn_err err = { 0 };
+	struct sigaction sa = { 0 };
+	int rc;
+
+	d->stop = &deliver_stop;
+	if (!lambda) {
+		/* a queue's poller stops when told, after what it has in hand;
+		 * Lambda ends a runtime itself */
+		sa.sa_handler = on_stop_signal;
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+	}
+	rc = lambda ? wdn_lambda_run(d, &err) : wdn_sqs_run(d, queue, &err);
+	if (rc)
+		cli_fail(c, "%s", err.msg);
+	return rc;
 }

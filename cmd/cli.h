@@ -78,6 +78,11 @@ int cli_exit(struct cli *c);
 int cli_parse_time(const char *s, int64_t *out);
 int cli_open_store(struct cli *c, int flags, struct wdn_store **out);
 
+/* The --lambda (Runtime API) or --sqs QUEUE loop over d, a failure
+ * reported; with --sqs, SIGTERM and SIGINT stop it after what is in hand
+ * (d->stop is set here). */
+int cli_deliver(struct cli *c, struct wdn_delivery *d, int lambda, const char *queue);
+
 #endif
 
 /*

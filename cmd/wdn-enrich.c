@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -451,14 +450,6 @@ static int record_all(struct run *r, struct wdn_store *s, struct wdn_aws *aws, c
 
 /* ---- --lambda, --sqs: each log file a notification names, enriched once ---- */
 
-static volatile sig_atomic_t stop; /* --sqs: SIGTERM or SIGINT: finish the object in hand */
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 struct stream {
 	struct run *run;
 	struct worker *w;
@@ -556,8 +547,6 @@ static void stream(struct run *r, struct worker *w, struct wdn_store *rs, const 
 {
 	struct stream st = { r, w, rs, tmpdir };
 	struct wdn_delivery d = { 0 };
-	struct wdn_err err = { 0 };
-	struct sigaction sa = { 0 };
 
 	d.aws = w->aws;
 	d.on_object = stream_object;
@@ -565,15 +554,8 @@ static void stream(struct run *r, struct worker *w, struct wdn_store *rs, const 
 	d.on_failed = stream_failed;
 	d.on_reject = stream_reject;
 	d.ctx = &st;
-	d.stop = &stop;
 	d.max = max;
-	if (!lambda) {
-		sa.sa_handler = on_signal;
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGINT, &sa, NULL);
-	}
-	if (lambda ? wdn_lambda_run(&d, &err) : wdn_sqs_run(&d, queue, &err))
-		cli_fail(&r->cli, "%s", err.msg);
+	cli_deliver(&r->cli, &d, lambda, queue);
 	if (!r->cli.quiet)
 		fprintf(stderr, "wdn-enrich: %llu messages, %llu objects enriched, %llu skipped, "
 			"%llu failed, %llu events\n", (unsigned long long)d.messages,

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -55,7 +54,6 @@ struct run {
 
 #define MAX_TTL_DAYS 36500 /* a hundred years: keep for good by not asking */
 
-static volatile sig_atomic_t stop; /* --sqs: SIGTERM or SIGINT, finish the batch */
 
 static void on_reject(void *ctx, const struct wdn_reject *rej)
 {
@@ -380,19 +378,11 @@ static void on_failed(void *ctx, const char *message, const struct wdn_err *err)
 	cli_status(&r->cli, EXIT_REJECTED);
 }
 
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 /* --lambda and --sqs: events delivered rather than read; the loops are in lib/. */
 static void deliver(struct run *r, int lambda, const char *queue, uint64_t max)
 {
 	static char region[32];
 	struct wdn_delivery d = { 0 };
-	struct wdn_err err = { 0 };
-	struct sigaction sa = { 0 };
 
 	/* the queue's URL names its region */
 	if (queue && !r->cli.region && !wdn_sqs_url_region(queue, region))
@@ -405,15 +395,8 @@ static void deliver(struct run *r, int lambda, const char *queue, uint64_t max)
 	d.on_reject = on_reject;
 	d.on_failed = on_failed;
 	d.ctx = r;
-	d.stop = &stop;
 	d.max = max;
-	if (!lambda) {
-		sa.sa_handler = on_signal;
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGINT, &sa, NULL);
-	}
-	if (lambda ? wdn_lambda_run(&d, &err) : wdn_sqs_run(&d, queue, &err))
-		cli_fail(&r->cli, "%s", err.msg);
+	cli_deliver(&r->cli, &d, lambda, queue);
 	r->inputs = d.messages;
 	r->what = "messages";
 }

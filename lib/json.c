@@ -40,6 +40,14 @@ static size_t nesting(const char *p, size_t n, size_t *elements)
 	return max;
 }
 
+size_t wdn_json_elements(const char *text, size_t len)
+{
+	size_t n;
+
+	nesting(text, len, &n);
+	return n;
+}
+
 wdn_json wdn_json_parse_bounded(const char *text, size_t len, size_t max_elements,
 				struct wdn_err *err)
 {

@@ -214,6 +214,10 @@ typedef struct yajl_val_s *wdn_json;
 wdn_json wdn_json_parse(const char *text, size_t len, struct wdn_err *err);
 /* The same, refusing (WDN_ETOOBIG) a text of more than max_elements values and
  * keys (0: no bound) before building its tree: for hostile input. */
+/* An upper estimate of the values and member names a JSON text holds (one
+ * per bracket, comma and colon outside strings, and one): what its tree
+ * would cost, whatever its length in bytes. */
+size_t wdn_json_elements(const char *text, size_t len);
 wdn_json wdn_json_parse_bounded(const char *text, size_t len, size_t max_elements,
 				struct wdn_err *err);
 void wdn_json_free(wdn_json v);
