@@ -409,11 +409,32 @@ static void md_row(struct wdn_buf *out, size_t n, const struct wdn_issuance *is,
 	wdn_buf_adds(out, " |\n");
 }
 
+/* A Mermaid edge styled as dot_edge styles it, so the picture tells the
+ * same: inferred dotted, tampered thick and red, unverified dashed,
+ * verified solid. Mermaid styles an edge by its number (from 0, in the
+ * order written), so the styles follow the edges in styles. */
+static void mermaid_edge(struct wdn_buf *out, struct wdn_buf *styles, size_t n, const char *from,
+			 size_t to, const char *event, int inferred, int integrity)
+{
+	int tampered = !inferred && integrity == WDN_INTEGRITY_TAMPERED;
+
+	wdn_buf_addf(out, "  %s %s|\"", from, inferred ? "-.->" : tampered ? "==>" : "-->");
+	mermaid_str(out, event);
+	wdn_buf_adds(out, inferred ? " (inferred)" : tampered ? " (tampered)" : "");
+	wdn_buf_addf(out, "\"| s%zu\n", to);
+	if (inferred)
+		wdn_buf_addf(styles, "  linkStyle %zu stroke-dasharray:2 4\n", n);
+	else if (tampered)
+		wdn_buf_addf(styles, "  linkStyle %zu stroke:red,stroke-width:3px,color:red\n", n);
+	else if (integrity == WDN_INTEGRITY_UNVERIFIED)
+		wdn_buf_addf(styles, "  linkStyle %zu stroke-dasharray:8 4\n", n);
+}
+
 static void md_mermaid(struct wdn_buf *out, const struct wdn_answer *a)
 {
-	size_t i;
+	struct wdn_buf styles = WDN_BUF_INIT;
+	size_t i, n = 0;
 	char from[32] = "root";
-	int first = 1;
 
 	wdn_buf_adds(out, "```mermaid\nflowchart TD\n  root([\"");
 	mermaid_str(out, a->id_type ? a->id_type : "caller");
@@ -433,13 +454,16 @@ static void md_mermaid(struct wdn_buf *out, const struct wdn_answer *a)
 		}
 		wdn_buf_adds(out, "<br/>");
 		mermaid_str(out, is->key_id);
-		wdn_buf_addf(out, "\"]\n  %s %s|\"", from, first && a->inferred.data ? "-.->" : "-->");
-		mermaid_str(out, is->event_name);
-		wdn_buf_addf(out, "\"| s%zu\n", i);
+		wdn_buf_adds(out, "\"]\n");
+		mermaid_edge(out, &styles, n, from, i, is->event_name, !n && a->inferred.data,
+			     a->links[i].integrity);
 		snprintf(from, sizeof(from), "s%zu", i);
-		first = 0;
+		n++;
 	}
+	if (styles.len)
+		wdn_buf_add(out, styles.ptr, styles.len);
 	wdn_buf_adds(out, "```\n");
+	wdn_buf_release(&styles);
 }
 
 /* What the digests say of the answer's hours: nothing known, complete, or
