@@ -115,7 +115,7 @@ done
 # Each hop's edge drawn as its evidence stands, as in DOT: verified solid,
 # unverified dashed, tampered thick and red and said so, inferred dotted and
 # said so. edges FILE: each edge of the Mermaid block, root-most first, as
-# "ARROW LABEL | STYLE" (STYLE its linkStyle, by edge number, or -)
+# "ARROW LABEL | LOOK" (LOOK its linkStyle, by edge number, or -)
 edges() {
 	awk '/^```mermaid$/ { on = 1; next } /^```$/ { on = 0 }
 	on && $1 == "linkStyle" { st[$2] = substr($0, index($0, $2) + length($2) + 1); next }
