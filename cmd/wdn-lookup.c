@@ -114,16 +114,11 @@ static void print_tags(const char *label, const struct wdn_tags *t)
 
 static void print_span(const struct run *r, int64_t start, int64_t end)
 {
-	char a[32], b[32];
+	char t[WDN_SPAN_MAX];
 
-	if (start == WDN_TIME_NONE)
-		return;
-	wdn_time_format(start, a);
-	if (end == WDN_TIME_NONE)
-		snprintf(b, sizeof(b), "(no end)");
-	else
-		wdn_time_format(end, b);
-	printf("  %s%s -> %s%s", DIM(r), a, b, RESET(r));
+	wdn_render_span(start, end, " -> ", t, sizeof(t));
+	if (t[0])
+		printf("  %s%s%s", DIM(r), t, RESET(r));
 }
 
 static void print_text(const struct run *r, const struct wdn_answer *a)

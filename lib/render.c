@@ -37,52 +37,36 @@ static void add_code(struct wdn_buf *out, const unsigned char *p, size_t k, cons
 	wdn_buf_addf(out, "%sx%02x", backslash, c);
 }
 
+/*
+ * One escaper for every output, told apart by a table: what a control or a
+ * byte that is not UTF-8 is shown as (its code after a prefix), which ASCII
+ * marks take a backslash, and, for an output that quotes by entities, which
+ * marks besides letters and digits pass as they are (the rest as #NN;).
+ */
+struct escape {
+	const char *code;      /* before "xNN": a control or a byte not UTF-8 */
+	const char *backslash; /* ASCII written after a backslash */
+	const char *bare;      /* NULL: every other character as it is; else
+				* only these, letters and digits, others #NN; */
+};
+
 /* DOT, inside a double-quoted string: \ and " escaped, controls and bad
  * bytes shown as \xNN (a backslash escaped in turn). */
-static void dot_str(struct wdn_buf *out, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)(s ? s : "-");
-	size_t n = strlen((const char *)p), k;
-
-	for (; n; p += k, n -= k) {
-		k = utf8_len(p, n);
-		if (!k || is_control(p, k)) {
-			add_code(out, p, k ? k : 1, "\\\\");
-			k = k ? k : 1;
-		} else if (*p == '"' || *p == '\\') {
-			wdn_buf_addc(out, '\\');
-			wdn_buf_addc(out, (char)*p);
-		} else {
-			wdn_buf_add(out, p, k);
-		}
-	}
-}
-
+static const struct escape esc_dot = { "\\\\", "\"\\", NULL };
 /* Markdown text in mid-line (a paragraph or a table cell): a backslash
  * before every character that can start markup, end a cell or open a code
  * span or HTML, so none of it is read as anything but text. */
-static void md_str(struct wdn_buf *out, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)(s ? s : "-");
-	size_t n = strlen((const char *)p), k;
-
-	for (; n; p += k, n -= k) {
-		k = utf8_len(p, n);
-		if (!k || is_control(p, k)) {
-			add_code(out, p, k ? k : 1, "\\\\");
-			k = k ? k : 1;
-		} else if (k == 1 && strchr("\\`*_[]<>|&~{}!#$", *p)) {
-			wdn_buf_addc(out, '\\');
-			wdn_buf_addc(out, (char)*p);
-		} else {
-			wdn_buf_add(out, p, k);
-		}
-	}
-}
-
+static const struct escape esc_md = { "\\\\", "\\`*_[]<>|&~{}!#$", NULL };
 /* Mermaid, inside a quoted node or edge label: its own entity codes
  * (#NN;) for everything but letters, digits, spaces and a few safe marks. */
-static void mermaid_str(struct wdn_buf *out, const char *s)
+static const struct escape esc_mermaid = { "#92;", "", " .,@=/-:_+" };
+
+static int alnum(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+static void escape(struct wdn_buf *out, const struct escape *e, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "-");
 	size_t n = strlen((const char *)p), k;
@@ -90,16 +74,32 @@ static void mermaid_str(struct wdn_buf *out, const char *s)
 	for (; n; p += k, n -= k) {
 		k = utf8_len(p, n);
 		if (!k || is_control(p, k)) {
-			add_code(out, p, k ? k : 1, "#92;");
+			add_code(out, p, k ? k : 1, e->code);
 			k = k ? k : 1;
-		} else if (k == 1 && !strchr(" .,@=/-:_+", *p) && !(
-				       (*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') ||
-				       (*p >= 'a' && *p <= 'z'))) {
+		} else if (k == 1 && strchr(e->backslash, *p)) {
+			wdn_buf_addc(out, '\\');
+			wdn_buf_addc(out, (char)*p);
+		} else if (k == 1 && e->bare && !alnum(*p) && !strchr(e->bare, *p)) {
 			wdn_buf_addf(out, "#%u;", *p);
 		} else {
 			wdn_buf_add(out, p, k);
 		}
 	}
+}
+
+static void dot_str(struct wdn_buf *out, const char *s)
+{
+	escape(out, &esc_dot, s);
+}
+
+static void md_str(struct wdn_buf *out, const char *s)
+{
+	escape(out, &esc_md, s);
+}
+
+static void mermaid_str(struct wdn_buf *out, const char *s)
+{
+	escape(out, &esc_mermaid, s);
 }
 
 /* "arn:aws:iam::123:role/x" -> "role/x"; other names as they are. */
@@ -129,10 +129,13 @@ static int drawn(const struct wdn_issuance *is)
 	return !(is->event_name && !strcmp(is->event_name, "CreateAccessKey"));
 }
 
-static void span(struct wdn_buf *out, int64_t start, int64_t end, const char *arrow)
+void wdn_render_span(int64_t start, int64_t end, const char *arrow, char *buf, size_t size)
 {
 	char a[32], b[32];
 
+	if (!size)
+		return;
+	buf[0] = '\0';
 	if (start == WDN_TIME_NONE)
 		return;
 	wdn_time_format(start, a);
@@ -140,7 +143,7 @@ static void span(struct wdn_buf *out, int64_t start, int64_t end, const char *ar
 		snprintf(b, sizeof(b), "(no end)");
 	else
 		wdn_time_format(end, b);
-	wdn_buf_addf(out, "%s%s%s", a, arrow, b);
+	snprintf(buf, size, "%s%s%s", a, arrow, b);
 }
 
 /* ---- Graphviz -------------------------------------------------------------- */
@@ -148,7 +151,7 @@ static void span(struct wdn_buf *out, int64_t start, int64_t end, const char *ar
 /* A session's node label: principal, session, account, validity. */
 static void dot_session(struct wdn_buf *out, const struct wdn_issuance *is)
 {
-	struct wdn_buf t = WDN_BUF_INIT;
+	char t[WDN_SPAN_MAX];
 
 	dot_str(out, short_name(is->principal));
 	if (is->session_name) {
@@ -159,14 +162,13 @@ static void dot_session(struct wdn_buf *out, const struct wdn_issuance *is)
 		wdn_buf_adds(out, "\\naccount ");
 		dot_str(out, is->account);
 	}
-	span(&t, is->start, is->end, " to ");
-	if (t.len) {
+	wdn_render_span(is->start, is->end, " to ", t, sizeof(t));
+	if (t[0]) {
 		wdn_buf_adds(out, "\\n");
-		dot_str(out, t.ptr);
+		dot_str(out, t);
 	}
 	wdn_buf_adds(out, "\\nkey ");
 	dot_str(out, is->key_id);
-	wdn_buf_release(&t);
 }
 
 /* An edge drawn as its evidence stands: inferred dotted (no event logs it),
@@ -312,7 +314,7 @@ static void md_tags(struct wdn_buf *out, const struct wdn_tags *t)
 static void md_words(struct wdn_buf *out, const struct wdn_answer *a)
 {
 	size_t i, sessions = 0;
-	struct wdn_buf t = WDN_BUF_INIT;
+	char t[WDN_SPAN_MAX];
 
 	for (i = 0; i < a->nlinks; i++)
 		sessions += drawn(&a->links[i].is);
@@ -341,10 +343,10 @@ static void md_words(struct wdn_buf *out, const struct wdn_answer *a)
 		md_str(out, a->session_name);
 		wdn_buf_adds(out, ")");
 	}
-	span(&t, a->start, a->end, " to ");
-	if (t.len) {
+	wdn_render_span(a->start, a->end, " to ", t, sizeof(t));
+	if (t[0]) {
 		wdn_buf_adds(out, ", valid ");
-		md_str(out, t.ptr);
+		md_str(out, t);
 	}
 	wdn_buf_addf(out, ". Behind it: %s ", a->id_type ? a->id_type : "a caller");
 	md_str(out, root_name(a));
@@ -376,14 +378,13 @@ static void md_words(struct wdn_buf *out, const struct wdn_answer *a)
 			wdn_buf_adds(out, " (**changed along the chain**)");
 	}
 	wdn_buf_adds(out, ".\n\n");
-	wdn_buf_release(&t);
 }
 
 /* A hop: with its source and integrity when integrity >= 0 (the chain's
  * table), without (the descendants'). */
 static void md_row(struct wdn_buf *out, size_t n, const struct wdn_issuance *is, int integrity)
 {
-	struct wdn_buf t = WDN_BUF_INIT;
+	char t[WDN_SPAN_MAX];
 
 	wdn_buf_addf(out, "| %zu | ", n);
 	md_str(out, is->key_id);
@@ -396,8 +397,8 @@ static void md_row(struct wdn_buf *out, size_t n, const struct wdn_issuance *is,
 	wdn_buf_adds(out, " | ");
 	md_str(out, is->event_id);
 	wdn_buf_adds(out, " | ");
-	span(&t, is->start, is->end, " to ");
-	md_str(out, t.len ? t.ptr : NULL);
+	wdn_render_span(is->start, is->end, " to ", t, sizeof(t));
+	md_str(out, t[0] ? t : NULL);
 	if (integrity >= 0) {
 		wdn_buf_adds(out, " | ");
 		md_str(out, is->source);
@@ -406,14 +407,34 @@ static void md_row(struct wdn_buf *out, size_t n, const struct wdn_issuance *is,
 			wdn_buf_adds(out, wdn_integrity_name(integrity));
 	}
 	wdn_buf_adds(out, " |\n");
-	wdn_buf_release(&t);
+}
+
+/* A Mermaid edge styled as dot_edge styles it, so the picture tells the
+ * same: inferred dotted, tampered thick and red, unverified dashed,
+ * verified solid. Mermaid styles an edge by its number (from 0, in the
+ * order written), so the styles follow the edges in styles. */
+static void mermaid_edge(struct wdn_buf *out, struct wdn_buf *styles, size_t n, const char *from,
+			 size_t to, const char *event, int inferred, int integrity)
+{
+	int tampered = !inferred && integrity == WDN_INTEGRITY_TAMPERED;
+
+	wdn_buf_addf(out, "  %s %s|\"", from, inferred ? "-.->" : tampered ? "==>" : "-->");
+	mermaid_str(out, event);
+	wdn_buf_adds(out, inferred ? " (inferred)" : tampered ? " (tampered)" : "");
+	wdn_buf_addf(out, "\"| s%zu\n", to);
+	if (inferred)
+		wdn_buf_addf(styles, "  linkStyle %zu stroke-dasharray:2 4\n", n);
+	else if (tampered)
+		wdn_buf_addf(styles, "  linkStyle %zu stroke:red,stroke-width:3px,color:red\n", n);
+	else if (integrity == WDN_INTEGRITY_UNVERIFIED)
+		wdn_buf_addf(styles, "  linkStyle %zu stroke-dasharray:8 4\n", n);
 }
 
 static void md_mermaid(struct wdn_buf *out, const struct wdn_answer *a)
 {
-	size_t i;
+	struct wdn_buf styles = WDN_BUF_INIT;
+	size_t i, n = 0;
 	char from[32] = "root";
-	int first = 1;
 
 	wdn_buf_adds(out, "```mermaid\nflowchart TD\n  root([\"");
 	mermaid_str(out, a->id_type ? a->id_type : "caller");
@@ -433,13 +454,16 @@ static void md_mermaid(struct wdn_buf *out, const struct wdn_answer *a)
 		}
 		wdn_buf_adds(out, "<br/>");
 		mermaid_str(out, is->key_id);
-		wdn_buf_addf(out, "\"]\n  %s %s|\"", from, first && a->inferred.data ? "-.->" : "-->");
-		mermaid_str(out, is->event_name);
-		wdn_buf_addf(out, "\"| s%zu\n", i);
+		wdn_buf_adds(out, "\"]\n");
+		mermaid_edge(out, &styles, n, from, i, is->event_name, !n && a->inferred.data,
+			     a->links[i].integrity);
 		snprintf(from, sizeof(from), "s%zu", i);
-		first = 0;
+		n++;
 	}
+	if (styles.len)
+		wdn_buf_add(out, styles.ptr, styles.len);
 	wdn_buf_adds(out, "```\n");
+	wdn_buf_release(&styles);
 }
 
 /* What the digests say of the answer's hours: nothing known, complete, or

@@ -121,17 +121,32 @@ static char *tag_subject(const char *arn)
 	return b.len ? wdn_buf_detach(&b, NULL) : NULL;
 }
 
+/*
+ * IAM names a user or role, but one deleted and created again under its
+ * name is someone else: identity is the name and its creation. The one
+ * meant is the one that held the name at a time "from" (when its key was
+ * made, first seen, or its session began); a delete or create of the name
+ * after from ends it, and nothing after that is its own: no tags, no
+ * renames. So a deleted user's key never takes a later namesake's tags.
+ */
+static int ends_holder(const struct wdn_change *c, int64_t from)
+{
+	return c->time > from && (!strcmp(c->kind, "create") || !strcmp(c->kind, "delete"));
+}
+
 struct fold {
 	struct wdn_store *s;
 	struct wdn_tags *t;
 	const char *name;  /* the subject's own name, to tell a rename away */
+	int64_t from;      /* the holder of the name is the one at this time */
+	int ended;         /* the holder was deleted or replaced: nothing more is its */
 	int following;     /* folding an old name up to a rename: ignore the rename */
 	int depth;
 	struct wdn_err *err;
 };
 
-static int fold_subject(struct wdn_store *s, const char *subject, int64_t until, int following,
-			int depth, struct wdn_tags *t, struct wdn_err *err);
+static int fold_subject(struct wdn_store *s, const char *subject, int64_t from, int64_t until,
+			int following, int depth, struct wdn_tags *t, struct wdn_err *err);
 
 static int fold_change(void *ctx, const struct wdn_change *c)
 {
@@ -140,7 +155,12 @@ static int fold_change(void *ctx, const struct wdn_change *c)
 	size_t i;
 	int rc = 0;
 
-	if (!strcmp(c->kind, "create") || !strcmp(c->kind, "delete")) {
+	if (f->ended)
+		return 0;
+	if (ends_holder(c, f->from)) {
+		wdn_tags_release(f->t); /* gone: a namesake's tags are not its */
+		f->ended = 1;
+	} else if (!strcmp(c->kind, "create") || !strcmp(c->kind, "delete")) {
 		wdn_tags_release(f->t);
 		if (c->kind[0] == 'c')
 			rc = wdn_tags_from_json(f->t, c->data);
@@ -167,7 +187,8 @@ static int fold_change(void *ctx, const struct wdn_change *c)
 		if (old && colon) {
 			wdn_buf_addf(&b, "%.*s/%s", (int)(colon - c->subject), c->subject, old);
 			wdn_tags_release(f->t);
-			rc = fold_subject(f->s, b.ptr, c->time, 1, f->depth + 1, f->t, f->err);
+			/* the old name's holder is the one renamed, at the rename */
+			rc = fold_subject(f->s, b.ptr, c->time, c->time, 1, f->depth + 1, f->t, f->err);
 		}
 		wdn_buf_release(&b);
 		wdn_json_free(d);
@@ -175,24 +196,25 @@ static int fold_change(void *ctx, const struct wdn_change *c)
 	return rc;
 }
 
-static int fold_subject(struct wdn_store *s, const char *subject, int64_t until, int following,
-			int depth, struct wdn_tags *t, struct wdn_err *err)
+static int fold_subject(struct wdn_store *s, const char *subject, int64_t from, int64_t until,
+			int following, int depth, struct wdn_tags *t, struct wdn_err *err)
 {
 	const char *slash = strrchr(subject, '/');
-	struct fold f = { s, t, slash ? slash + 1 : NULL, following, depth, err };
+	struct fold f = { s, t, slash ? slash + 1 : NULL, from, 0, following, depth, err };
 
 	return s->ops->changes(s, subject, until, fold_change, &f, err);
 }
 
-/* The tags IAM had on a role or user (by ARN) at time at. */
-static int principal_tags(struct wdn_store *s, const char *arn, int64_t at, struct wdn_tags *t,
-			  struct wdn_err *err)
+/* The tags IAM had at time at on the role or user (by ARN) that held its
+ * name at time from (from <= at): none once that one is gone. */
+static int principal_tags(struct wdn_store *s, const char *arn, int64_t from, int64_t at,
+			  struct wdn_tags *t, struct wdn_err *err)
 {
 	char *subject = tag_subject(arn);
 	int rc = 0;
 
 	if (subject)
-		rc = fold_subject(s, subject, at, 0, 0, t, err);
+		rc = fold_subject(s, subject, from, at, 0, 0, t, err);
 	free(subject);
 	return rc;
 }
@@ -207,6 +229,8 @@ static int rename_change(void *ctx, const struct wdn_change *c)
 	struct renames *r = ctx;
 	wdn_json d;
 
+	if (ends_holder(c, r->from))
+		return 2; /* the user was deleted or replaced: a namesake's renames are not its */
 	if (strcmp(c->kind, "rename") || c->time < r->from || !c->data)
 		return 0;
 	if ((d = wdn_json_parse(c->data, strlen(c->data), NULL))) {
@@ -228,8 +252,11 @@ static int rename_change(void *ctx, const struct wdn_change *c)
 	return 0;
 }
 
-/* A user's ARN as of at, following UpdateUser renames made since from. */
-static char *user_arn_as_of(struct wdn_store *s, const char *arn, int64_t from, int64_t at)
+/* The ARN as of at of the user that held arn at time from, following its
+ * UpdateUser renames (not a later namesake's); *since: when it took the
+ * name returned (the last rename followed, or from). */
+static char *user_arn_as_of(struct wdn_store *s, const char *arn, int64_t from, int64_t at,
+			    int64_t *since)
 {
 	struct renames r = { from, NULL, NULL };
 	struct wdn_buf b = WDN_BUF_INIT;
@@ -262,6 +289,8 @@ done:
 	free(r.name);
 	free(r.path);
 	free(acct);
+	if (since)
+		*since = out ? r.from : from;
 	return out ? out : wdn_strdup(arn);
 }
 
@@ -369,16 +398,17 @@ static int own_tags(struct wdn_store *s, const struct wdn_issuance *is, int64_t 
 	const char *n = is->event_name;
 
 	if (!strcmp(n, "GetFederationToken"))
-		return principal_tags(s, is->caller_principal, is->start, t, err);
+		return principal_tags(s, is->caller_principal, is->start, is->start, t, err);
 	if (!strcmp(n, "CreateAccessKey")) {
 		/* a user's tags are live, and follow the user through renames */
-		char *now = user_arn_as_of(s, is->principal, is->start, at);
-		int rc = principal_tags(s, now, at, t, err);
+		int64_t since;
+		char *now = user_arn_as_of(s, is->principal, is->start, at, &since);
+		int rc = principal_tags(s, now, since, at, t, err);
 
 		free(now);
 		return rc;
 	}
-	return principal_tags(s, is->principal, is->start, t, err);
+	return principal_tags(s, is->principal, is->start, is->start, t, err);
 }
 
 /* Tags along the chain, root to leaf: users' and roles' tags as of each
@@ -392,7 +422,8 @@ static int fold_tags(struct wdn_store *s, struct wdn_answer *a, struct wdn_err *
 	/* the root user's own tags start ChainTags */
 	if (a->id_arn && a->id_type && !strcmp(a->id_type, "IAMUser") && a->nlinks &&
 	    strcmp(a->links[a->nlinks - 1].is.event_name, "CreateAccessKey"))
-		rc = principal_tags(s, a->id_arn, a->links[a->nlinks - 1].is.start, &a->chain_tags, err);
+		rc = principal_tags(s, a->id_arn, a->links[a->nlinks - 1].is.start,
+				    a->links[a->nlinks - 1].is.start, &a->chain_tags, err);
 	for (i = a->nlinks; i-- > 0 && !rc;) {
 		const struct wdn_issuance *is = &a->links[i].is;
 		struct wdn_tags own = { 0 }, session = { 0 }, next = { 0 };
@@ -468,9 +499,11 @@ static int from_sighting(struct wdn_store *s, struct wdn_answer *a, const struct
 	a->complete = root_type(si.type);
 	if (si.type && !strcmp(si.type, "IAMUser")) {
 		/* a user's key: the user as named at the time asked about */
-		a->principal = user_arn_as_of(s, si.principal, si.first, a->at);
+		int64_t since;
+
+		a->principal = user_arn_as_of(s, si.principal, si.first, a->at, &since);
 		a->id_key = wdn_strdup(a->key);
-		rc = principal_tags(s, a->principal, a->at, &a->tags, err);
+		rc = principal_tags(s, a->principal, since, a->at, &a->tags, err);
 		if (!rc)
 			rc = wdn_tags_merge(&a->chain_tags, &a->tags);
 	} else {
@@ -528,7 +561,7 @@ static int walk(struct wdn_store *s, struct wdn_answer *a, const char *cur, int6
 		nl = &a->links[a->nlinks - 1];
 		if (!strcmp(nl->is.event_name, "CreateAccessKey")) {
 			/* a long-term key belongs to its user, not to whoever created it */
-			char *arn = user_arn_as_of(s, nl->is.principal, nl->is.start, a->at);
+			char *arn = user_arn_as_of(s, nl->is.principal, nl->is.start, a->at, NULL);
 
 			rc = chain_add(a, arn);
 			a->complete = 1;
@@ -625,7 +658,7 @@ static int provider_tags(struct wdn_store *s, struct wdn_answer *a, struct wdn_e
 	else if (acct)
 		wdn_buf_addf(&arn, "arn:aws:iam::%s:oidc-provider/%s", acct, a->id_provider);
 	if (arn.len)
-		rc = principal_tags(s, arn.ptr, root->start, &a->provider_tags, err);
+		rc = principal_tags(s, arn.ptr, root->start, root->start, &a->provider_tags, err);
 	wdn_buf_release(&arn);
 	free(acct);
 	return rc;

@@ -718,6 +718,11 @@ void wdn_answer_gen_identity(struct yajl_gen_t *g, const struct wdn_answer *a);
  * for the format, controls shown as codes. 0, or WDN_ENOMEM. */
 int wdn_answer_dot(const struct wdn_answer *a, struct wdn_buf *out);
 int wdn_answer_markdown(const struct wdn_answer *a, struct wdn_buf *out);
+/* A validity window as every output shows it: "START<arrow>END", END
+ * "(no end)" when none is known yet; "" when start is unknown. Cut to
+ * size; WDN_SPAN_MAX holds any with an arrow of up to 16 bytes. */
+#define WDN_SPAN_MAX 80
+void wdn_render_span(int64_t start, int64_t end, const char *arrow, char *buf, size_t size);
 
 /* A JSON member a generator may write, with its Amazon Athena (Hive DDL)
  * type, or sub: it is a structure of those members. Each list sits beside

@@ -110,4 +110,52 @@ for evil in \
 	fi
 	is "$(grep -c '^  s[0-9]* \[' "$T/evil$i.dot")" 3 "session name #$i: still three session nodes"
 done
+
+# ---- integrity in the Mermaid chain -------------------------------------------
+# Each hop's edge drawn as its evidence stands, as in DOT: verified solid,
+# unverified dashed, tampered thick and red and said so, inferred dotted and
+# said so. edges FILE: each edge of the Mermaid block, root-most first, as
+# "ARROW LABEL | LOOK" (LOOK its linkStyle, by edge number, or -)
+edges() {
+	awk '/^```mermaid$/ { on = 1; next } /^```$/ { on = 0 }
+	on && $1 == "linkStyle" { st[$2] = substr($0, index($0, $2) + length($2) + 1); next }
+	on && $2 ~ /^(-->|-[.]->|==>)[|]/ {
+		a = $2; sub(/[|].*/, "", a); l = $0; sub(/^[^|]*[|]"/, "", l); sub(/"[|].*/, "", l)
+		e[n++] = a " " l
+	}
+	END { for (i = 0; i < n; i++) print e[i] " | " ((i "") in st ? st[i ""] : "-") }' "$1"
+}
+V='--> AssumeRole | -'
+D='--> AssumeRole | stroke-dasharray:8 4'
+X='==> AssumeRole (tampered) | stroke:red,stroke-width:3px,color:red'
+wdn-lookup --format markdown "$seed" >"$T/m.md"
+is "$(edges "$T/m.md")" "$D
+$D
+$D" "Mermaid: hops recorded without digests are unverified: dashed"
+wdn-record -q --store "$T/cfn.db" "$FIX/paths/cfn-stack.json"
+wdn-lookup --store "$T/cfn.db" --format markdown ASIARTX3GSDSSY6KMDJ5 >"$T/m.md"
+is "$(edges "$T/m.md" | head -n 1)" '-.-> AssumeRole (inferred) | stroke-dasharray:2 4' \
+	"Mermaid: an inferred hop is dotted and says so" || sed -n '/^```mermaid/,/^```$/s/^/#   /p' "$T/m.md"
+. tests/cmd/digest-trail.sh
+if have_digest_tools && make_trail "$T/tr"; then
+	wdn-record -q --store "$T/ok.db" --public-keys "$T/keys-v2.json" "$T/tr" 2>/dev/null
+	wdn-lookup --store "$T/ok.db" --format markdown "$seed" >"$T/m.md"
+	is "$(edges "$T/m.md")" "$V
+$V
+$V" "Mermaid: verified hops are solid, with no style of their own"
+	hop2=$T/tr/$LOGS/2021/07/03/${ACCT}_CloudTrail_us-east-1_20210703T2115Z_hop2bbbb.json.gz
+	gzip -dc "$hop2" | sed 's/whodunnit-e2e-Secondary/whodunnit-e2e-Secondarz/' | gzip -n >"$T/h.gz"
+	cp "$hop2" "$T/h.orig"
+	mv "$T/h.gz" "$hop2"
+	wdn-record -q --store "$T/bad.db" --public-keys "$T/keys-v2.json" "$T/tr" 2>/dev/null
+	cp "$T/h.orig" "$hop2"
+	wdn-record -q --store "$T/bad.db" --public-keys "$T/keys-v2.json" "$T/tr" 2>/dev/null
+	wdn-lookup --store "$T/bad.db" --format markdown "$seed" >"$T/m.md"
+	is "$(edges "$T/m.md")" "$V
+$X
+$V" "Mermaid: the tampered hop is thick, red and says so; the verified ones solid"
+	md_ok "$T/m.md" 3 "a report with a tampered hop"
+else
+	skip "a signed trail could not be made: verified and tampered edges"
+fi
 done_testing

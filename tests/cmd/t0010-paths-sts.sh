@@ -2,8 +2,10 @@
 # Credential paths through STS (issue 3): AssumeRole in one account, across
 # accounts, by AWS services; AssumeRoleWithSAML, AssumeRoleWithWebIdentity,
 # IAM Identity Center; GetSessionToken, GetFederationToken, AssumeRoot; chains
-# with transitive tags. Each path has its own fixture in tests/fixtures/paths/
-# and these are the answers DESIGN.md section 5 gives for it.
+# with transitive tags. Each path has its own fixture in tests/fixtures/paths/,
+# and each answer is the product's for it: the principal the key acts as, the
+# chain from the root identity to the key, the tags IAM evaluates for the
+# session, and whether the chain is complete.
 . tests/cmd/lib.sh
 . tests/cmd/paths.sh
 DEV=111122223333 PROD=444455556666 MGMT=777788889999

@@ -1,5 +1,6 @@
 #!/bin/sh
-# wdn-chain and wdn-tags as filters (issue 3, DESIGN.md section 6): each line
+# wdn-chain and wdn-tags as filters (issue 3): one JSON object a line in, the
+# same object a line out with the answer's members added. Each line
 # is a bare key, an object with AccessKeyId or a CloudTrail event (its caller's
 # key at its eventTime); the line passes through with members added;
 # `wdn-chain | wdn-tags` is `wdn-lookup --no-trails` field for field; and the

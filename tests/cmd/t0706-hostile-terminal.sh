@@ -308,6 +308,33 @@ for v in '1/2junk' '1/' '/2' '' '1' '1//2' '1/2/3' '-1/2' '1/-2' '+1/2' '1/+2' '
 	'0x1/2' '1/0x2' '0/2' '3/2' '1/0' '1/99999999999999999999' '4294967297/4294967298' '1.0/2' '1/2.0'; do
 	usage --shard "$v" wdn-enrich
 done
+for v in '' '0' '-1' '+1' '1x' '1 ' '0x10' '99999999999999999999' '9223372036854775808'; do
+	usage --max-messages "$v" wdn-lookup --lambda
+	usage --max-messages "$v" wdn-enrich --lambda
+done
+# times and dates: no trailing bytes, no impossible dates, nothing but the forms documented
+for v in '' 'junk' 'nowx' 'now ' ' now' '2021-07-03T23:15:00Zjunk' '2021-07-03T23:15:00Z ' \
+	'2021-02-30T00:00:00Z' '2021-07-03T24:00:01Z' '2021-07-03T23:60:00Z' '2021-13-01T00:00:00Z' \
+	'2021-07-03T23:15:00+25:00' '2021-07-03T23:15:00Z2' '2021-07-03 junk'; do
+	usage --at "$v" wdn-lookup
+	usage --at "$v" wdn-chain
+	usage --at "$v" wdn-tags
+done
+for v in '' '2021-07-3' '2021-07-033' '2021-07-03x' '2021/07/03' '2021-13-01' '2021-02-30' \
+	'2021-00-01' '20210703xx' ' 2021-07-0' '2021-07-03T00:00:00Z'; do
+	usage --since "$v" wdn-record
+	usage --until "$v" wdn-record
+	usage --since "$v" wdn-enrich
+	usage --until "$v" wdn-enrich
+	usage --athena-consolidate "$v" wdn-enrich
+done
+for a in "--at now" "--at 2021-07-03T23:15:00Z" "--at 2021-07-03T23:15:00.5+02:00"; do
+	for c in wdn-lookup wdn-chain wdn-tags; do
+		# shellcheck disable=SC2086
+		$c $a --help >/dev/null 2>&1
+		ok "$c $a is accepted"
+	done
+done
 for a in "-j 1" "-j 64" "--jobs 8" "--shard 1/1" "--shard 2/3" "--shard 7/7"; do
 	# shellcheck disable=SC2086 # split on purpose
 	wdn-enrich $a --help >/dev/null 2>&1
