@@ -353,11 +353,3 @@ int wdn_s3_exists(struct wdn_aws *a, const char *bucket, const char *key, struct
 	return rc;
 }
 
-int wdn_s3_create_bucket(struct wdn_aws *a, const char *bucket, struct wdn_err *err)
-{
-	struct wdn_aws_call c = { 0 };
-	int rc = object_call(a, "PUT", bucket, NULL, &c, err);
-
-	wdn_aws_call_release(&c);
-	return rc;
-}

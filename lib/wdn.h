@@ -1013,7 +1013,6 @@ int wdn_s3_put(struct wdn_aws *a, const char *bucket, const char *key, const voi
 	       size_t len, const char *content_type, struct wdn_err *err);
 /* 1 if the object exists, 0 if not, or a WDN_E* code. */
 int wdn_s3_exists(struct wdn_aws *a, const char *bucket, const char *key, struct wdn_err *err);
-int wdn_s3_create_bucket(struct wdn_aws *a, const char *bucket, struct wdn_err *err);
 
 /* ---- CloudTrail log file integrity (digest.c) ---------------------------- */
 
