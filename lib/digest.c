@@ -5,6 +5,9 @@
  * parts tests reach.
  */
 #include "digest.h"
+#include "datetime.h"
+#include "json.h"
+#include "str.h"
 
 #include <math.h>
 #include <stdlib.h>

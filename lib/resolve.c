@@ -3,6 +3,15 @@
  * fold the tags IAM saw along it, and emit the answer's JSON members.
  */
 #include "wdn.h"
+#include "arn.h"
+#include "coverage.h"
+#include "event.h"
+#include "json.h"
+#include "resolve.h"
+#include "store.h"
+#include "str.h"
+#include "tags.h"
+#include "verify.h"
 
 #include <stdlib.h>
 #include <string.h>

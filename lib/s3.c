@@ -1,6 +1,11 @@
 /* S3: list, get (streamed), put, head. Path-style addressing for custom
  * endpoints (emulators, VPC endpoints), virtual-hosted for AWS's own. */
 #include "wdn.h"
+#include "aws.h"
+#include "s3.h"
+#include "sigv4.h"
+#include "str.h"
+#include "xml.h"
 
 #include <stdlib.h>
 #include <string.h>

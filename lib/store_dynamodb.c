@@ -35,6 +35,14 @@
  * those say there is more); a key's children (Query the by_caller index).
  */
 #include "wdn.h"
+#include "aws.h"
+#include "coverage.h"
+#include "event.h"
+#include "json.h"
+#include "sigv4.h"
+#include "store.h"
+#include "str.h"
+#include "verify.h"
 
 #include <stdlib.h>
 #include <string.h>
