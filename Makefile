@@ -36,7 +36,9 @@ PKG_LIBS := $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null)
 # commands that verify digests pull it in, and wdn-lookup stays as it was.
 CMD_LIBS = -Wl,-Bstatic -lyajl_s -lsodium -lsqlite3 -lexpat -ldeflate -lcrypto -lz -Wl,-Bdynamic -lm -ldl -lpthread
 WARN = -Wall -Wextra -Wshadow -Wno-unused-parameter
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -Ilib $(PKG_CFLAGS) $(CFLAGS)
+# Only what lib/wdn.h marks WDN_API leaves libwdn.so; commands and tests link
+# libwdn.a, where the module headers' functions are theirs too.
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden -Ilib $(PKG_CFLAGS) $(CFLAGS)
 
 # Quiet build lines ("CC lib/aws.o") unless V=1 asks for the full commands.
 ifeq ($(V),1)

@@ -1221,6 +1221,19 @@ void wdn_answer_gen_lookup(yajl_gen g, const struct wdn_answer *a, int flags)
 	gen_links(g, a);
 }
 
+int wdn_answer_json(const struct wdn_answer *a, int flags, struct wdn_buf *out)
+{
+	yajl_gen g = wdn_gen_into(out);
+
+	if (!g)
+		return WDN_ENOMEM;
+	yajl_gen_map_open(g);
+	wdn_answer_gen_lookup(g, a, flags);
+	yajl_gen_map_close(g);
+	yajl_gen_free(g);
+	return wdn_buf_failed(out);
+}
+
 /* Every member wdn_answer_gen_chain may write: wdn-chain replaces these in
  * its input objects. */
 const struct wdn_member wdn_chain_members[] = {

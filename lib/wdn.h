@@ -30,6 +30,11 @@
 
 #define WDN_VERSION "0.1.0"
 
+/* Marks what libwdn.so exports. The library is built with
+ * -fvisibility=hidden, so every other function, the module headers' too,
+ * stays inside it. */
+#define WDN_API __attribute__((visibility("default")))
+
 /* ---- errors (err.c) ------------------------------------------------------ */
 
 enum {
@@ -53,12 +58,12 @@ struct wdn_err {
 };
 
 /* Fill err (if not NULL) and return code, so callers can `return wdn_err_set(...)`. */
-int wdn_err_set(struct wdn_err *err, int code, const char *fmt, ...)
+WDN_API int wdn_err_set(struct wdn_err *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Prefix err->msg with more context ("reading 'x': " + old message). */
-int wdn_err_prefix(struct wdn_err *err, const char *fmt, ...)
+WDN_API int wdn_err_prefix(struct wdn_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-const char *wdn_strerror(int code);
+WDN_API const char *wdn_strerror(int code); /* "out of memory"... for a WDN_E* code */
 
 /* ---- buffers (buf.c) ------------------------------------------------------ */
 
@@ -88,27 +93,31 @@ struct wdn_buf {
 
 #define WDN_BUF_DEFAULT_MAX ((size_t)1 << 30)
 #define WDN_BUF_INIT { wdn_buf_empty, 0, 0, 0, 0, 0 }
-extern char wdn_buf_empty[1];
+WDN_API extern char wdn_buf_empty[1]; /* what an empty buffer points at: never written */
 
 #define WDN_MUST_CHECK __attribute__((warn_unused_result))
 
-void wdn_buf_init(struct wdn_buf *b, size_t max);
-void wdn_buf_init_secret(struct wdn_buf *b, size_t max);
-void wdn_buf_release(struct wdn_buf *b);          /* free contents, back to init state */
-int wdn_buf_grow(struct wdn_buf *b, size_t extra) WDN_MUST_CHECK; /* room for extra more bytes */
-int wdn_buf_add(struct wdn_buf *b, const void *p, size_t n);
-int wdn_buf_adds(struct wdn_buf *b, const char *s);
-int wdn_buf_addc(struct wdn_buf *b, char c);
-int wdn_buf_addf(struct wdn_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int wdn_buf_vaddf(struct wdn_buf *b, const char *fmt, va_list ap);
+/* An empty buffer capped at max bytes (0: WDN_BUF_DEFAULT_MAX); the secret
+ * one wipes what it leaves behind. */
+WDN_API void wdn_buf_init(struct wdn_buf *b, size_t max);
+WDN_API void wdn_buf_init_secret(struct wdn_buf *b, size_t max);
+WDN_API void wdn_buf_release(struct wdn_buf *b);          /* free contents, back to init state */
+WDN_API int wdn_buf_grow(struct wdn_buf *b, size_t extra) WDN_MUST_CHECK; /* room for extra more bytes */
+/* Append n bytes, a string, a byte, or printf output: 0, or the buffer's
+ * (sticky) failure, WDN_ETOOBIG or WDN_ENOMEM. */
+WDN_API int wdn_buf_add(struct wdn_buf *b, const void *p, size_t n);
+WDN_API int wdn_buf_adds(struct wdn_buf *b, const char *s);
+WDN_API int wdn_buf_addc(struct wdn_buf *b, char c);
+WDN_API int wdn_buf_addf(struct wdn_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+WDN_API int wdn_buf_vaddf(struct wdn_buf *b, const char *fmt, va_list ap);
 static inline int wdn_buf_failed(const struct wdn_buf *b) { return b->failed; }
 /* Set len: at most cap - 1 (the bytes up to it written by hand after a
  * wdn_buf_grow), or 0; terminates it. Anything longer fails with WDN_EINVAL. */
-int wdn_buf_setlen(struct wdn_buf *b, size_t len);
-void wdn_buf_reset(struct wdn_buf *b);           /* len = 0, keeps memory, clears a failure */
-void wdn_buf_consume(struct wdn_buf *b, size_t n); /* drop the first n bytes */
+WDN_API int wdn_buf_setlen(struct wdn_buf *b, size_t len);
+WDN_API void wdn_buf_reset(struct wdn_buf *b);           /* len = 0, keeps memory, clears a failure */
+WDN_API void wdn_buf_consume(struct wdn_buf *b, size_t n); /* drop the first n bytes */
 /* The memory, the caller's to free; NULL (and *len 0) after a failure. */
-char *wdn_buf_detach(struct wdn_buf *b, size_t *len) WDN_MUST_CHECK;
+WDN_API char *wdn_buf_detach(struct wdn_buf *b, size_t *len) WDN_MUST_CHECK;
 
 /* A borrowed slice: never owns its bytes, not necessarily NUL-terminated. */
 struct wdn_str {
@@ -134,11 +143,11 @@ static inline struct wdn_str wdn_str_of(const char *s)
 /* ---- access key facts (key.c) -------------------------------------------- */
 
 /* True if s looks like an access key ID (AKIA/ASIA/ABIA/ACCA + base32ish). */
-int wdn_key_valid(const char *s);
+WDN_API int wdn_key_valid(const char *s);
 /* "long-term", "temporary", ... or NULL if the prefix is not a key prefix. */
-const char *wdn_key_type(const char *key);
+WDN_API const char *wdn_key_type(const char *key);
 /* Account ID encoded in new-generation keys, into out[16]; 0 or WDN_ENOTFOUND. */
-int wdn_key_account(const char *key, char out[16]);
+WDN_API int wdn_key_account(const char *key, char out[16]);
 
 /* ---- tags (tags.c) -------------------------------------------------------- */
 
@@ -161,14 +170,15 @@ struct wdn_tags {
  * to, while a hostile event cannot make every lookup fold 250 000 tags.
  * Events over it are rejected. */
 #define WDN_MAX_TAGS 1000
-const char *wdn_tags_get(const struct wdn_tags *t, const char *key);
+/* The value of key (any case), or NULL. */
+WDN_API const char *wdn_tags_get(const struct wdn_tags *t, const char *key);
 
 /* A sorted set of tag keys (transitive keys), case-insensitive. */
 struct wdn_keyset {
 	char **v;
 	size_t n, cap;
 };
-int wdn_keyset_has(const struct wdn_keyset *k, const char *key);
+WDN_API int wdn_keyset_has(const struct wdn_keyset *k, const char *key); /* any case */
 
 /* ---- CloudTrail input reader (reader.c) ----------------------------------- */
 
@@ -225,50 +235,52 @@ typedef void (*wdn_reject_fn)(void *ctx, const struct wdn_reject *rej);
  * DynamoDB item holds at most 400 KB, names and keys included. An event
  * whose issuance or change would be larger is rejected, in every store. */
 #define WDN_MAX_STORED (380u << 10)
-#define WDN_MAX_DEPTH 96 /* yajl_gen nests 128 deep; output embeds events 3 levels down */
+#define WDN_MAX_DEPTH 96 /* the JSON writer nests 128 deep; output embeds events 3 levels down */
 /* Values and keys in one record (or one message parsed whole): a tree costs
  * about 100 bytes per element, so 8 MB of "[0,0,..." would take 400 MB;
  * CloudTrail's 256 KB events hold a few thousand at most. */
 #define WDN_MAX_ELEMENTS 65536u
 
 struct wdn_reader;
-struct wdn_reader *wdn_reader_new(const char *name, wdn_event_fn on_event,
+/* A reader of the input called name (for messages); NULL: no memory. */
+WDN_API struct wdn_reader *wdn_reader_new(const char *name, wdn_event_fn on_event,
 				  wdn_reject_fn on_reject, void *ctx);
-int wdn_reader_feed(struct wdn_reader *r, const void *bytes, size_t len);
+/* The next bytes of the input: 0, or on_event's stop code. */
+WDN_API int wdn_reader_feed(struct wdn_reader *r, const void *bytes, size_t len);
 /* The whole input at once, before any wdn_reader_feed (then finish): the
  * same verdicts as feeding it, but a gzip input that decodes to at most 4 MB
  * is decoded in one go (libdeflate), which costs about half the CPU. */
-int wdn_reader_feed_whole(struct wdn_reader *r, const void *bytes, size_t len);
+WDN_API int wdn_reader_feed_whole(struct wdn_reader *r, const void *bytes, size_t len);
 /* Like wdn_reader_feed, for a body that comes in pieces (an S3 object): the
  * pieces are held, up to 4 MB, and decoded whole by wdn_reader_finish;
  * past that the input is streamed. Use it or wdn_reader_feed, not both. */
-int wdn_reader_feed_held(struct wdn_reader *r, const void *bytes, size_t len);
+WDN_API int wdn_reader_feed_held(struct wdn_reader *r, const void *bytes, size_t len);
 /* End of input: 0, a stop code of on_event, or WDN_EIO with err when the
  * input was not read whole (see above). */
-int wdn_reader_finish(struct wdn_reader *r, struct wdn_err *err);
-void wdn_reader_free(struct wdn_reader *r);
+WDN_API int wdn_reader_finish(struct wdn_reader *r, struct wdn_err *err);
+WDN_API void wdn_reader_free(struct wdn_reader *r); /* NULL is fine */
 /* Counts so far: events delivered, records rejected; digest: input was a digest file. */
-void wdn_reader_counts(const struct wdn_reader *r, uint64_t *events, uint64_t *rejected,
+WDN_API void wdn_reader_counts(const struct wdn_reader *r, uint64_t *events, uint64_t *rejected,
 		       int *digest);
 /* From now on refuse (reject, untrusted) every EventBridge envelope, that is
  * every top-level object with a "detail" or "detail-type" member: for input
  * whose envelopes could not be checked before reading (wdn_delivery). */
-void wdn_reader_refuse_envelopes(struct wdn_reader *r);
+WDN_API void wdn_reader_refuse_envelopes(struct wdn_reader *r);
 /* A zero-byte input fails ("empty input"): a file being copied in. This
  * reader takes it as an input with nothing in it (stdin: nothing to do). */
-void wdn_reader_allow_empty(struct wdn_reader *r);
+WDN_API void wdn_reader_allow_empty(struct wdn_reader *r);
 /* Read a whole file descriptor through a reader and finish it; WDN_EIO with
  * err on read failure or an input not read whole. A small regular file is
  * read whole and given to wdn_reader_feed_whole. */
-int wdn_reader_read_fd(struct wdn_reader *r, int fd, struct wdn_err *err);
+WDN_API int wdn_reader_read_fd(struct wdn_reader *r, int fd, struct wdn_err *err);
 /* Hand every decoded (uncompressed) byte of the input to fn as well, whatever
  * the parse makes of it: so a log file is hashed from the one reading of it.
  * A nonzero return stops reading with that code. */
-void wdn_reader_tee(struct wdn_reader *r, int (*fn)(void *ctx, const void *p, size_t n), void *ctx);
+WDN_API void wdn_reader_tee(struct wdn_reader *r, int (*fn)(void *ctx, const void *p, size_t n), void *ctx);
 
 /* Expand an operand (file, or directory walked recursively in name order)
  * into files; cb returns nonzero to stop. */
-int wdn_input_walk(const char *path, int (*cb)(void *ctx, const char *file), void *ctx,
+WDN_API int wdn_input_walk(const char *path, int (*cb)(void *ctx, const char *file), void *ctx,
 		   struct wdn_err *err);
 
 /* ---- CloudTrail model (event.c) ------------------------------------------- */
@@ -325,7 +337,7 @@ struct wdn_change {
 };
 typedef int (*wdn_change_fn)(void *ctx, const struct wdn_change *c);
 
-/* ---- stores (store.c, store_sqlite.c) -------------------------------------- */
+/* ---- stores (store.c, store_sqlite.c, store_dynamodb.c) --------------------- */
 
 /* A store: SQLite or DynamoDB, opened by URL. */
 struct wdn_store;
@@ -340,14 +352,14 @@ struct wdn_store_opts {
 
 /* Open "sqlite:PATH", a bare path, "dynamodb:TABLE", or NULL for $WDN_STORE
  * or the default ${XDG_DATA_HOME:-$HOME/.local/share}/whodunnit/wdn.db. */
-int wdn_store_open(const char *url, int flags, const struct wdn_store_opts *opts,
+WDN_API int wdn_store_open(const char *url, int flags, const struct wdn_store_opts *opts,
 		   struct wdn_store **out, struct wdn_err *err);
 /* Create a DynamoDB table of this design (on-demand, GSI, TTL) and wait till ACTIVE. */
-int wdn_store_dynamodb_create(const char *table, const struct wdn_store_opts *opts,
+WDN_API int wdn_store_dynamodb_create(const char *table, const struct wdn_store_opts *opts,
 			      struct wdn_err *err);
-void wdn_store_close(struct wdn_store *s);
+WDN_API void wdn_store_close(struct wdn_store *s); /* NULL is fine */
 /* $XDG_DATA_HOME/whodunnit/wdn.db (or under $HOME): the default store. Caller frees. */
-char *wdn_store_default_path(void);
+WDN_API char *wdn_store_default_path(void);
 
 /* ---- coverage (coverage.c) ------------------------------------------------- */
 
@@ -376,26 +388,27 @@ struct wdn_record_result {
 	const struct wdn_change *changes;    /* the changes it made (tags, names...) */
 	size_t nchanges;
 };
-struct wdn_recorder *wdn_recorder_new(struct wdn_store *s);
+/* A recorder into s (borrowed); NULL: no memory. */
+WDN_API struct wdn_recorder *wdn_recorder_new(struct wdn_store *s);
 /* Record one event from the reader. Returns 0, or WDN_EINVAL with err for a
  * record no store may hold (the caller rejects that record): a malformed
- * issuing event, a key ID that is WDN_KEY_BAD (wdn_key_id_check), an ARN
- * or name past WDN_ARN_MAX, more than WDN_MAX_TAGS tags in a list, or more
+ * issuing event, a hostile key ID (over 128 characters, or control or
+ * non-ASCII bytes), an ARN or name past 2048 bytes, more than WDN_MAX_TAGS tags in a list, or more
  * than WDN_MAX_STORED bytes; or a store error. */
-int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
+WDN_API int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 		       struct wdn_record_result *res, struct wdn_err *err);
-int wdn_recorder_flush(struct wdn_recorder *r, struct wdn_err *err); /* commit */
+WDN_API int wdn_recorder_flush(struct wdn_recorder *r, struct wdn_err *err); /* commit */
 /* Drop everything since the last flush (an input not read whole): its
  * sightings, and the store's transaction (rolled back). */
-int wdn_recorder_discard(struct wdn_recorder *r, struct wdn_err *err);
+WDN_API int wdn_recorder_discard(struct wdn_recorder *r, struct wdn_err *err);
 /* For a run over inputs that can be read again, and a store that asks for it
  * (fold_sightings): keep sightings folded across flushes until one with hold
  * off (or until too many), so a key used in many inputs is written once.
  * Flushes still commit issuances and changes; sightings held are lost if the
  * process dies, and a rerun writes them. */
-void wdn_recorder_hold_sightings(struct wdn_recorder *r, int on);
-void wdn_recorder_free(struct wdn_recorder *r); /* does not flush */
-void wdn_recorder_counts(const struct wdn_recorder *r, uint64_t *issuances, uint64_t *sightings,
+WDN_API void wdn_recorder_hold_sightings(struct wdn_recorder *r, int on);
+WDN_API void wdn_recorder_free(struct wdn_recorder *r); /* does not flush */
+WDN_API void wdn_recorder_counts(const struct wdn_recorder *r, uint64_t *issuances, uint64_t *sightings,
 			 uint64_t *changes);
 
 /* ---- answers: chains and tags (resolve.c) --------------------------------- */
@@ -452,33 +465,33 @@ struct wdn_answer {
 
 /* Resolve key as of at (WDN_TIME_MAX: latest). An unknown key is not an
  * error: found is 0. */
-int wdn_resolve(struct wdn_store *s, const char *key, int64_t at, struct wdn_answer *a,
+WDN_API int wdn_resolve(struct wdn_store *s, const char *key, int64_t at, struct wdn_answer *a,
 		struct wdn_err *err);
-void wdn_answer_release(struct wdn_answer *a);
+WDN_API void wdn_answer_release(struct wdn_answer *a); /* everything a resolve filled */
 /* Read ahead what resolving these keys (each at its time, at NULL: the
  * latest; each with its sighting, seen NULL: none) will need, in a few
  * batched rounds, so that wdn_resolve answers them from the store's cache.
  * A no-op for stores without bulk reads. */
-int wdn_resolve_prefetch(struct wdn_store *s, const char *const *keys, const int64_t *at,
+WDN_API int wdn_resolve_prefetch(struct wdn_store *s, const char *const *keys, const int64_t *at,
 			 const struct wdn_sighting *seen, size_t n, struct wdn_err *err);
 /* Every session issued from a's key (within its validity), transitively:
  * the blast radius of a leaked key. Breadth first, capped at WDN_MAX_DESCENDANTS. */
-int wdn_resolve_descendants(struct wdn_store *s, struct wdn_answer *a, struct wdn_err *err);
+WDN_API int wdn_resolve_descendants(struct wdn_store *s, struct wdn_answer *a, struct wdn_err *err);
 /* For people (render.c), appended to out: Graphviz DOT of the chain from
  * its root to the key, with the descendants when resolved; a Markdown
  * section for an incident report (the answer in words, a table of hops,
  * the chain as a Mermaid diagram). Every string from an event is escaped
  * for the format, controls shown as codes. 0, or WDN_ENOMEM. */
-int wdn_answer_dot(const struct wdn_answer *a, struct wdn_buf *out);
-int wdn_answer_markdown(const struct wdn_answer *a, struct wdn_buf *out);
-/* The lookup object wdn-lookup prints, appended to out: flags are
- * WDN_ANS_TRAILS and WDN_ANS_DESCENDANTS. 0, or WDN_ENOMEM. */
-int wdn_answer_json(const struct wdn_answer *a, int flags, struct wdn_buf *out);
+WDN_API int wdn_answer_dot(const struct wdn_answer *a, struct wdn_buf *out);
+WDN_API int wdn_answer_markdown(const struct wdn_answer *a, struct wdn_buf *out);
+/* The lookup object wdn-lookup prints, compact JSON appended to out; flags
+ * are WDN_ANS_TRAILS and WDN_ANS_DESCENDANTS. 0, or out's failure. */
+WDN_API int wdn_answer_json(const struct wdn_answer *a, int flags, struct wdn_buf *out);
 
 /* An answer's integrity, and each link's: are the CloudTrail log files it
  * was read from vouched for by signed digests (see wdn-record --digests)? */
 enum { WDN_INTEGRITY_UNVERIFIED = 0, WDN_INTEGRITY_VERIFIED = 1, WDN_INTEGRITY_TAMPERED = 2 };
-const char *wdn_integrity_name(int status); /* "unverified", "verified", "tampered" */
+WDN_API const char *wdn_integrity_name(int status); /* "unverified", "verified", "tampered" */
 
 /* ---- enrichment (enrich.c) --------------------------------------------------- */
 
@@ -495,15 +508,15 @@ const char *wdn_integrity_name(int status); /* "unverified", "verified", "tamper
  */
 struct wdn_enricher;
 struct wdn_enrich_cache; /* answers shared by the enrichers of one run (threads) */
-struct wdn_enrich_cache *wdn_enrich_cache_new(void);
-void wdn_enrich_cache_free(struct wdn_enrich_cache *c);
+WDN_API struct wdn_enrich_cache *wdn_enrich_cache_new(void);
+WDN_API void wdn_enrich_cache_free(struct wdn_enrich_cache *c); /* after its enrichers */
 /* One per thread, each with its own store connection; cache NULL: its own. */
-struct wdn_enricher *wdn_enricher_new(struct wdn_store *s, struct wdn_enrich_cache *cache);
-void wdn_enricher_free(struct wdn_enricher *e);
+WDN_API struct wdn_enricher *wdn_enricher_new(struct wdn_store *s, struct wdn_enrich_cache *cache);
+WDN_API void wdn_enricher_free(struct wdn_enricher *e); /* NULL is fine */
 /* Has the shared cache the answer for ev's key at time t already? */
-int wdn_enricher_knows(struct wdn_enricher *e, const struct wdn_event *ev, int64_t t);
+WDN_API int wdn_enricher_knows(struct wdn_enricher *e, const struct wdn_event *ev, int64_t t);
 /* Append the enriched line (ending in '\n') for ev to out. */
-int wdn_enrich_event(struct wdn_enricher *e, const struct wdn_event *ev, struct wdn_buf *out,
+WDN_API int wdn_enrich_event(struct wdn_enricher *e, const struct wdn_event *ev, struct wdn_buf *out,
 		     struct wdn_err *err);
 
 /* ---- delivered events: SQS and Lambda (sqs.c, lambda.c) --------------------- */
@@ -517,7 +530,8 @@ int wdn_enrich_event(struct wdn_enricher *e, const struct wdn_event *ev, struct 
  * holding one of these. An EventBridge envelope is refused unless its source
  * is AWS's own (aws.*) and, for a CloudTrail event, its account is the
  * event's recipientAccountId; a bucket or object key named is used only if
- * S3 could have it (wdn_s3_check_bucket, wdn_s3_check_key). A message is
+ * S3 could have it (its bucket naming rules, keys of at most 1024 bytes of
+ * UTF-8 without control characters). A message is
  * recorded whole, refused, or reported failed; it is acknowledged (deleted from its
  * queue, answered to Lambda) only after the recorder has flushed, and since
  * recording is idempotent a message delivered twice records nothing new.
@@ -535,9 +549,9 @@ int wdn_enrich_event(struct wdn_enricher *e, const struct wdn_event *ev, struct 
 /* An AWS client: profile, region and endpoint resolved as the AWS CLI does;
  * credentials resolved on first use and refreshed before they expire. */
 struct wdn_aws;
-int wdn_aws_new(const char *profile, const char *region, const char *endpoint_url,
+WDN_API int wdn_aws_new(const char *profile, const char *region, const char *endpoint_url,
 		struct wdn_aws **out, struct wdn_err *err);
-void wdn_aws_free(struct wdn_aws *a);
+WDN_API void wdn_aws_free(struct wdn_aws *a); /* wipes its credentials; NULL is fine */
 
 struct wdn_delivery {
 	struct wdn_recorder *rec;
@@ -565,7 +579,7 @@ struct wdn_delivery {
  * when everything in it was recorded (not yet flushed); WDN_EINVAL when some
  * record in it was rejected or it is no event (err says why); another code
  * when S3 or the store failed (the store also sets store_failed). */
-int wdn_delivery_message(struct wdn_delivery *d, const char *name, const char *body, size_t len,
+WDN_API int wdn_delivery_message(struct wdn_delivery *d, const char *name, const char *body, size_t len,
 			 struct wdn_err *err);
 
 /* Poll an SQS queue (JSON protocol, SigV4 service "sqs", endpoint
@@ -576,24 +590,24 @@ int wdn_delivery_message(struct wdn_delivery *d, const char *name, const char *b
  * message of the batch is begun: those come again after their visibility
  * timeout; without, the batch in hand is finished. Returns 0 when *stop was set or max messages were
  * handled, else the SQS or store failure that ended it. */
-int wdn_sqs_run(struct wdn_delivery *d, const char *queue_url, struct wdn_err *err);
+WDN_API int wdn_sqs_run(struct wdn_delivery *d, const char *queue_url, struct wdn_err *err);
 /* The region of an SQS queue URL (https://sqs.REGION.amazonaws.com/...) into
  * out; WDN_ENOTFOUND when the URL does not say (a custom endpoint). */
-int wdn_sqs_url_region(const char *queue_url, char out[32]);
+WDN_API int wdn_sqs_url_region(const char *queue_url, char out[32]);
 
 /* The AWS Lambda Runtime API loop, at $AWS_LAMBDA_RUNTIME_API: fetch each
  * invocation, handle it as wdn_lambda_handle does, answer it. Returns only
  * when *stop is set, max invocations were answered, or the API fails. */
-int wdn_lambda_run(struct wdn_delivery *d, struct wdn_err *err);
+WDN_API int wdn_lambda_run(struct wdn_delivery *d, struct wdn_err *err);
 /* One invocation: an EventBridge event, an S3 notification, an SNS event,
  * or an SQS batch of messages. Records it, flushes, and puts the answer in
  * resp (for SQS, {"batchItemFailures":[{"itemIdentifier":ID}...]} naming
  * the messages that failed). Returns 0, or an error (the invocation failed:
  * nothing of it was acknowledged) with err. */
-int wdn_lambda_handle(struct wdn_delivery *d, const char *request_id, const char *payload,
+WDN_API int wdn_lambda_handle(struct wdn_delivery *d, const char *request_id, const char *payload,
 		      size_t len, struct wdn_buf *resp, struct wdn_err *err);
 /* Tell the Runtime API that initialisation failed (POST .../init/error). */
-int wdn_lambda_init_error(const char *type, const char *msg, struct wdn_err *err);
+WDN_API int wdn_lambda_init_error(const char *type, const char *msg, struct wdn_err *err);
 
 /* The Runtime API loop for any function: handle gets each invocation's
  * payload and puts the answer in resp; a non-zero return answers the
@@ -609,7 +623,7 @@ struct wdn_lambda_handler {
 	uint64_t max;              /* stop after this many invocations; 0: never */
 	uint64_t invocations;
 };
-int wdn_lambda_serve(struct wdn_lambda_handler *h, struct wdn_err *err);
+WDN_API int wdn_lambda_serve(struct wdn_lambda_handler *h, struct wdn_err *err);
 
 /* ---- the lookup API (api.c) ----------------------------------------------- */
 
@@ -626,7 +640,7 @@ int wdn_lambda_serve(struct wdn_lambda_handler *h, struct wdn_err *err);
  * of a direct payload returns the store's error.
  */
 #define WDN_API_MAX_PAYLOAD (256 * 1024)
-int wdn_api_handle(struct wdn_store *s, const char *payload, size_t len, struct wdn_buf *resp,
+WDN_API int wdn_api_handle(struct wdn_store *s, const char *payload, size_t len, struct wdn_buf *resp,
 		   struct wdn_err *err);
 
 #endif
