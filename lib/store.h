@@ -9,6 +9,7 @@
 
 #include "wdn.h"
 #include "coverage.h"
+#include "testing.h"
 
 typedef int (*wdn_issuance_fn)(void *ctx, const struct wdn_issuance *is);
 
@@ -88,5 +89,13 @@ int wdn_store_dynamodb_open(const char *table, int flags, const struct wdn_store
 int wdn_sighting_prefer(const struct wdn_sighting *a, const struct wdn_sighting *b, int64_t at);
 int wdn_store_sqlite_open(const char *path, int flags, struct wdn_store **out,
 			  struct wdn_err *err);
+
+/* ---- for tests --------------------------------------------------------------- */
+
+/* Any bytes as DynamoDB's answers, through the backend's own readers: a
+ * Query's Items (item readers, choosers, the read cache), a BatchWriteItem
+ * answer's UnprocessedItems (back on the pending list), a BatchGetItem
+ * answer to two keys asked. For the fuzz target. */
+WDN_UNITTEST void wdn_ddb_replay(const void *data, size_t size);
 
 #endif
