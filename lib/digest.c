@@ -1,7 +1,7 @@
 /*
  * CloudTrail log file integrity: digest files parsed, their signatures
  * checked with libcrypto (EVP, SHA256withRSA), their chain walked, and each
- * log file read given a status. See wdn.h for the model, digest.h for the
+ * log file read given a status. See verify.h for the model, digest.h for the
  * parts tests reach.
  */
 #include "digest.h"
