@@ -7,10 +7,10 @@
  * marked WDN_API is exported by libwdn.so; nothing else is. No libcurl,
  * yajl, SQLite or OpenSSL type appears here: clients hold opaque pointers.
  *
- * Inside the library, one uninstalled header per module in lib/ (json.h,
- * sigv4.h, http.h, aws.h, s3.h, creds.h, ini.h, xml.h, store.h, event.h,
- * resolve.h, verify.h, digest.h, outtree.h...) declares the rest: libwdn.a
- * and the wdn-* commands and tests, which link it, use those too.
+ * The rest is declared by one uninstalled header per module in lib/
+ * (json.h, sigv4.h, http.h, aws.h, s3.h, creds.h, ini.h, xml.h, store.h,
+ * event.h, resolve.h, verify.h, digest.h, outtree.h...), for the library
+ * itself and for the wdn-* commands and tests, which link libwdn.a.
  *
  * The library never prints and never exits: fallible functions return 0 or
  * a negative WDN_E* code and fill an optional struct wdn_err with the human
