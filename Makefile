@@ -64,10 +64,15 @@ TOOL_BIN := $(B)/tests/gentrail
 .PHONY: all check test asan fuzz bench install uninstall clean deps tools demo
 all: $(B)/libwdn.a $(B)/libwdn.so.$(SOVERSION) $(B)/wdn.pc $(CMD_BIN)
 
+# Only what lib/wdn.h marks WDN_API leaves libwdn.so: the library's objects
+# are built hidden. Commands and tests link libwdn.a, where the module
+# headers' functions are theirs too (and keep their own symbols visible:
+# t-allocfail names its frames with dladdr).
+$(LIB_OBJ): VISIBILITY = -fvisibility=hidden
 $(B)/%.o: %.c lib/wdn.h $(wildcard lib/*.h cmd/*.h)
 	@mkdir -p $(@D)
 	$(say) CC $@
-	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(VISIBILITY) -c -o $@ $<
 
 $(B)/libwdn.a: $(LIB_OBJ)
 	$(say) AR $@

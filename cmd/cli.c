@@ -1,5 +1,10 @@
 /* Shared command-line plumbing for the wdn-* commands. */
 #include "cli.h"
+#include "datetime.h"
+#include "json.h"
+#include "resolve.h"
+#include "s3.h"
+#include "str.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -9,6 +9,8 @@
 #include <yajl/yajl_gen.h>
 
 #include "wdn.h"
+#include "json.h"
+#include "resolve.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_REJECTED = 3, EXIT_INTEGRITY = 4 };
 

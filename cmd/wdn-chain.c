@@ -1,5 +1,6 @@
 /* wdn-chain: add the chain behind each line's access key (a pipeline filter). */
 #include "cli.h"
+#include "resolve.h"
 
 static const char synopsis[] =
 	"usage: wdn-chain [-q] [--store URL] [--at TIME] [--profile NAME] [--region REGION]\n"

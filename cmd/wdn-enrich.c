@@ -4,7 +4,14 @@
  * output file written whole or not at all.
  */
 #include "cli.h"
+#include "athena.h"
+#include "datetime.h"
+#include "enrich.h"
+#include "event.h"
+#include "fs.h"
 #include "outtree.h"
+#include "s3.h"
+#include "store.h"
 
 #include <errno.h>
 #include <fcntl.h>

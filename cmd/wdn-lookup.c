@@ -1,5 +1,9 @@
 /* wdn-lookup: who is behind an access key. */
 #include "cli.h"
+#include "arn.h"
+#include "datetime.h"
+#include "resolve.h"
+#include "tags.h"
 
 #include <limits.h>
 #include <stdlib.h>

@@ -1,5 +1,13 @@
 /* wdn-record: store the credential-issuing CloudTrail events of its inputs. */
 #include "cli.h"
+#include "coverage.h"
+#include "datetime.h"
+#include "digest.h"
+#include "json.h"
+#include "resolve.h"
+#include "s3.h"
+#include "store.h"
+#include "verify.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,6 @@
 /* wdn-tags: add the tags IAM saw on each line's key (a pipeline filter). */
 #include "cli.h"
+#include "resolve.h"
 
 static const char synopsis[] =
 	"usage: wdn-tags [-q] [--store URL] [--at TIME] [--profile NAME] [--region REGION]\n"

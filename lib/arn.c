@@ -1,5 +1,7 @@
 /* ARNs split by position, with bounds: the one parser every module uses. */
 #include "wdn.h"
+#include "arn.h"
+#include "str.h"
 
 #include <string.h>
 

@@ -4,6 +4,12 @@
  * Parquet. Only text is made here; Athena runs it.
  */
 #include "wdn.h"
+#include "athena.h"
+#include "datetime.h"
+#include "enrich.h"
+#include "resolve.h"
+#include "s3.h"
+#include "str.h"
 
 #include <dirent.h>
 #include <stdarg.h>

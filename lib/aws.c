@@ -7,6 +7,15 @@
  * this path too, signed with the credentials it names or not at all.
  */
 #include "wdn.h"
+#include "aws.h"
+#include "creds.h"
+#include "datetime.h"
+#include "http.h"
+#include "ini.h"
+#include "json.h"
+#include "sigv4.h"
+#include "str.h"
+#include "xml.h"
 
 #include <ctype.h>
 #include <stdlib.h>

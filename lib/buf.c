@@ -1,5 +1,6 @@
 /* The growable buffer every module shares, and borrowed string slices. */
 #include "wdn.h"
+#include "str.h"
 
 #include <sodium.h>
 #include <stdlib.h>

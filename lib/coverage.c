@@ -5,6 +5,10 @@
  * files were not all read. Gaps come sorted, whatever order a store gives.
  */
 #include "wdn.h"
+#include "coverage.h"
+#include "json.h"
+#include "store.h"
+#include "str.h"
 
 #include <stdlib.h>
 #include <string.h>

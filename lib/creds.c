@@ -24,6 +24,14 @@
  * Secrets are wiped from every buffer of ours that held them.
  */
 #include "wdn.h"
+#include "aws.h"
+#include "creds.h"
+#include "datetime.h"
+#include "ini.h"
+#include "json.h"
+#include "sigv4.h"
+#include "str.h"
+#include "xml.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,10 +1,13 @@
 /*
  * CloudTrail log file integrity: digest files parsed, their signatures
  * checked with libcrypto (EVP, SHA256withRSA), their chain walked, and each
- * log file read given a status. See wdn.h for the model, digest.h for the
+ * log file read given a status. See verify.h for the model, digest.h for the
  * parts tests reach.
  */
 #include "digest.h"
+#include "datetime.h"
+#include "json.h"
+#include "str.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /*
  * CloudTrail digest files, public keys and RSA signatures: the parts of
- * digest.c that unit tests and fuzz targets reach. Internal to libwdn; the
- * commands use the verifier in wdn.h.
+ * digest.c that the verifier, unit tests and fuzz targets reach. Internal to
+ * libwdn and the commands (which link libwdn.a); not installed.
  *
  * Ownership: every char * and array in these structs is owned by the struct
  * and freed by its _release function.
@@ -81,5 +81,14 @@ int wdn_hex_decode(const char *s, size_t n, uint8_t *out, size_t max, size_t *ou
  * 0 bad signature, WDN_EINVAL when the key cannot be loaded (err says). */
 int wdn_rsa_verify(const unsigned char *der, size_t derlen, const void *msg, size_t n,
 		   const uint8_t *sig, size_t siglen, struct wdn_err *err);
+
+/* Streaming SHA-256 (libcrypto: the CPU's SHA instructions where it has them). */
+struct wdn_sha256_stream;
+struct wdn_sha256_stream *wdn_sha256_stream_new(void);
+int wdn_sha256_stream_add(void *s, const void *p, size_t n); /* a wdn_reader_tee fn */
+int wdn_sha256_stream_end(struct wdn_sha256_stream *s, uint8_t out[32]); /* and starts over */
+void wdn_sha256_stream_free(struct wdn_sha256_stream *s);
+/* Gzip (detected by magic) inflated, or plain bytes copied, onto out (capped by out->max). */
+int wdn_gunzip(const void *p, size_t n, struct wdn_buf *out, struct wdn_err *err);
 
 #endif

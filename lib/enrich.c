@@ -5,6 +5,15 @@
  * lookup at its own time whatever else shares the run.
  */
 #include "wdn.h"
+#include "coverage.h"
+#include "datetime.h"
+#include "enrich.h"
+#include "event.h"
+#include "json.h"
+#include "resolve.h"
+#include "store.h"
+#include "str.h"
+#include "tags.h"
 
 #include <pthread.h>
 #include <stdlib.h>

@@ -3,6 +3,13 @@
  * event says about the key it issued and the caller that asked for it.
  */
 #include "wdn.h"
+#include "arn.h"
+#include "datetime.h"
+#include "event.h"
+#include "json.h"
+#include "key.h"
+#include "str.h"
+#include "tags.h"
 
 #include <sodium.h>
 #include <stdlib.h>

@@ -1,5 +1,7 @@
 /* Files and directories: the one mkdir -p, the one write-it-all. */
 #include "wdn.h"
+#include "fs.h"
+#include "str.h"
 
 #include <errno.h>
 #include <stdlib.h>

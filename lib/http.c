@@ -4,6 +4,7 @@
  * verification is never turned off.
  */
 #include "wdn.h"
+#include "http.h"
 
 #define CURL_DISABLE_TYPECHECK /* calls go through the pointers below */
 #include <curl/curl.h>

@@ -1,5 +1,7 @@
 /* The AWS shared config and credentials files: INI sections of key = value. */
 #include "wdn.h"
+#include "ini.h"
+#include "str.h"
 
 #include <ctype.h>
 #include <sodium.h>

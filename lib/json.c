@@ -1,6 +1,9 @@
 /* JSON over yajl: parsing whole documents, paths into trees, and emitting
  * trees or already-serialized text through a yajl generator. */
 #include "wdn.h"
+#include "datetime.h"
+#include "json.h"
+#include "str.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,7 @@
 /* What an access key ID tells without any store: its type, and for
  * new-generation keys the account that owns it. */
 #include "wdn.h"
+#include "key.h"
 
 #include <string.h>
 

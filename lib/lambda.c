@@ -5,6 +5,10 @@
  * so an invocation answered is an invocation stored.
  */
 #include "wdn.h"
+#include "aws.h"
+#include "http.h"
+#include "json.h"
+#include "sigv4.h"
 
 #define CURL_DISABLE_TYPECHECK
 #include <stdlib.h>

@@ -1,5 +1,10 @@
 /* The output tree of wdn-enrich -o: see outtree.h. */
 #include "outtree.h"
+#include "datetime.h"
+#include "fs.h"
+#include "s3.h"
+#include "sigv4.h"
+#include "str.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -18,6 +18,7 @@
  * can make the input a digest file.
  */
 #include "wdn.h"
+#include "str.h"
 
 #include <errno.h>
 #include <libdeflate.h>

@@ -5,6 +5,13 @@
  * flush, so recording costs little more than reading.
  */
 #include "wdn.h"
+#include "arn.h"
+#include "datetime.h"
+#include "event.h"
+#include "json.h"
+#include "key.h"
+#include "store.h"
+#include "str.h"
 
 #include <stddef.h>
 #include <stdlib.h>

@@ -8,6 +8,9 @@
  * and cannot end a label, a table cell or a code block.
  */
 #include "wdn.h"
+#include "datetime.h"
+#include "resolve.h"
+#include "str.h"
 
 #include <stdlib.h>
 #include <string.h>

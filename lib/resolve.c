@@ -3,6 +3,15 @@
  * fold the tags IAM saw along it, and emit the answer's JSON members.
  */
 #include "wdn.h"
+#include "arn.h"
+#include "coverage.h"
+#include "event.h"
+#include "json.h"
+#include "resolve.h"
+#include "store.h"
+#include "str.h"
+#include "tags.h"
+#include "verify.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -1243,6 +1252,19 @@ void wdn_answer_gen_lookup(yajl_gen g, const struct wdn_answer *a, int flags)
 	yajl_gen_bool(g, a->complete);
 	gen_key_facts(g, a);
 	gen_links(g, a);
+}
+
+int wdn_answer_json(const struct wdn_answer *a, int flags, struct wdn_buf *out)
+{
+	yajl_gen g = wdn_gen_into(out);
+
+	if (!g)
+		return WDN_ENOMEM;
+	yajl_gen_map_open(g);
+	wdn_answer_gen_lookup(g, a, flags);
+	yajl_gen_map_close(g);
+	yajl_gen_free(g);
+	return wdn_buf_failed(out);
 }
 
 /* Every member wdn_answer_gen_chain may write: wdn-chain replaces these in

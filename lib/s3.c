@@ -1,6 +1,11 @@
 /* S3: list, get (streamed), put, head. Path-style addressing for custom
  * endpoints (emulators, VPC endpoints), virtual-hosted for AWS's own. */
 #include "wdn.h"
+#include "aws.h"
+#include "s3.h"
+#include "sigv4.h"
+#include "str.h"
+#include "xml.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -353,11 +358,3 @@ int wdn_s3_exists(struct wdn_aws *a, const char *bucket, const char *key, struct
 	return rc;
 }
 
-int wdn_s3_create_bucket(struct wdn_aws *a, const char *bucket, struct wdn_err *err)
-{
-	struct wdn_aws_call c = { 0 };
-	int rc = object_call(a, "PUT", bucket, NULL, &c, err);
-
-	wdn_aws_call_release(&c);
-	return rc;
-}

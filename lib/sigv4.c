@@ -1,5 +1,8 @@
 /* AWS Signature Version 4, over libsodium's SHA-256 and HMAC-SHA256. */
 #include "wdn.h"
+#include "datetime.h"
+#include "sigv4.h"
+#include "str.h"
 
 #include <sodium.h>
 #include <stdlib.h>

@@ -11,6 +11,10 @@
  * if S3 could have it, so no message can steer a request elsewhere.
  */
 #include "wdn.h"
+#include "aws.h"
+#include "json.h"
+#include "s3.h"
+#include "str.h"
 
 #include <stdlib.h>
 #include <string.h>

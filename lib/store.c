@@ -1,5 +1,8 @@
 /* Store URLs and the backend-neutral entry points. */
 #include "wdn.h"
+#include "fs.h"
+#include "store.h"
+#include "str.h"
 
 #include <errno.h>
 #include <stdlib.h>

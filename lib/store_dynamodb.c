@@ -35,6 +35,15 @@
  * those say there is more); a key's children (Query the by_caller index).
  */
 #include "wdn.h"
+#include "aws.h"
+#include "coverage.h"
+#include "event.h"
+#include "json.h"
+#include "sigv4.h"
+#include "store.h"
+#include "str.h"
+#include "testing.h"
+#include "verify.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -1937,4 +1946,86 @@ int wdn_store_dynamodb_create(const char *table, const struct wdn_store_opts *op
 	wdn_buf_release(&resp);
 	wdn_aws_free(a);
 	return rc;
+}
+
+/* ---- for tests --------------------------------------------------------------- */
+
+static int replay_change(void *ctx, const struct wdn_change *c)
+{
+	size_t *n = ctx;
+
+	*n += strlen(c->kind) + (c->data ? strlen(c->data) : 0);
+	return 0;
+}
+
+/* The items of data (a Query answer's "Items") through the item readers
+ * and choosers, and kept as a cached partition: its changes and its key's
+ * pick. Whatever the bytes, nothing leaks and nothing is read out of bounds. */
+static void replay_items(struct ddb_store *s, yajl_val v)
+{
+	struct pick p;
+	struct fold f = { NULL, 0 };
+	struct children c = { NULL, NULL, 0 };
+	struct cached part = { 0 };
+	struct wdn_issuance is;
+	yajl_val items = wdn_json_get(v, "Items");
+	size_t i, n = 0;
+
+	memset(&p, 0, sizeof(p));
+	p.at = WDN_TIME_MAX;
+	p.within.start = p.before.start = WDN_TIME_NONE;
+	for (i = 0; items && YAJL_IS_ARRAY(items) && i < items->u.array.len; i++) {
+		pick_cb(&p, items->u.array.values[i]);
+		fold_cb(&f, items->u.array.values[i]);
+		child_cb(&c, items->u.array.values[i]);
+		if (cache_keep(&part, items->u.array.values[i], &s->cached_bytes))
+			break;
+	}
+	walk_changes("s", part.items, part.nitems, WDN_TIME_MAX, replay_change, &n);
+	if (!pick_from(&part, 1600000000, &is))
+		wdn_issuance_release(&is);
+	if (part.nitems && covers(part.items[0], 1600000000) && whole_issuance(part.items[0])) {
+		item_issuance(part.items[0], &is);
+		wdn_issuance_release(&is);
+	}
+	cache_forget_items(&part);
+	wdn_issuance_release(&p.within);
+	wdn_issuance_release(&p.before);
+	for (i = 0; i < f.n; i++)
+		wdn_sighting_release(&f.v[i]);
+	free(f.v);
+	for (i = 0; i < c.n; i++)
+		wdn_issuance_release(&c.v[i]);
+	free(c.v);
+	free(c.rank);
+}
+
+WDN_UNITTEST void wdn_ddb_replay(const void *data, size_t size)
+{
+	struct ddb_store s = { 0 };
+	struct cached *asked;
+	struct wdn_buf resp;
+	yajl_val v;
+	size_t i;
+
+	if (!(v = wdn_json_parse(data, size, NULL)))
+		return;
+	replay_items(&s, v);
+	wdn_json_free(v);
+	/* an answer's UnprocessedItems go back on the pending list */
+	s.table = "t";
+	resp.ptr = (char *)data;
+	resp.len = size;
+	requeue(&s, &resp, NULL);
+	for (i = 0; i < s.npending; i++)
+		free(s.pending[i]);
+	free(s.pending);
+	/* and as a BatchGetItem answer to two keys asked */
+	if ((asked = cache_add(&s, "K#A", "I")))
+		asked->pending = READ_ASKED;
+	if ((asked = cache_add(&s, "C#x", "H")))
+		asked->pending = READ_ASKED;
+	take_answer(&s, data, size, NULL);
+	cache_clear(&s);
+	free(s.cache);
 }

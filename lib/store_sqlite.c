@@ -3,6 +3,11 @@
  * readers share it, a busy timeout instead of "database is locked".
  */
 #include "wdn.h"
+#include "coverage.h"
+#include "event.h"
+#include "store.h"
+#include "str.h"
+#include "verify.h"
 
 #include <errno.h>
 #include <fcntl.h>

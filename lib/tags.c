@@ -1,5 +1,8 @@
 /* Tag sets and transitive key sets, with IAM's case-insensitive keys. */
 #include "wdn.h"
+#include "json.h"
+#include "str.h"
+#include "tags.h"
 
 #include <stdlib.h>
 #include <string.h>

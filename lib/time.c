@@ -1,6 +1,7 @@
 /* Times as CloudTrail writes them, as epoch seconds UTC, and back to ISO 8601.
  * Civil-date arithmetic is done here so nothing depends on gmtime or the TZ. */
 #include "wdn.h"
+#include "datetime.h"
 
 #include <string.h>
 #include <time.h>

@@ -5,6 +5,12 @@
  * signature may come from the digest after it.
  */
 #include "digest.h"
+#include "aws.h"
+#include "coverage.h"
+#include "json.h"
+#include "sigv4.h"
+#include "str.h"
+#include "verify.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,6 @@
 /* XML as AWS answers it (S3, STS, IAM): element paths and their text. */
 #include "wdn.h"
+#include "xml.h"
 
 #include <expat.h>
 #include <string.h>

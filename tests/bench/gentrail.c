@@ -22,6 +22,8 @@
 #include <zlib.h>
 
 #include "wdn.h"
+#include "datetime.h"
+#include "fs.h"
 
 /* ---------- growable byte buffer ---------- */
 

@@ -46,4 +46,12 @@ if [ -z "$hits" ]; then pass "no comment points outside the repository"; else
 	fail "no comment points outside the repository"
 	printf '%s\n' "$hits" | sed 's/^/#   /'
 fi
+
+# Tests reach a module's static functions through a WDN_UNITTEST seam
+# (lib/testing.h), never by compiling its .c file into theirs.
+hits=$(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*["<][^">]*\.c[">]' $srcs 2>/dev/null || true)
+if [ -z "$hits" ]; then pass "no file includes a .c file"; else
+	fail "no file includes a .c file"
+	printf '%s\n' "$hits" | sed 's/^/#   /'
+fi
 done_testing

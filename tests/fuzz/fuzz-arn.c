@@ -5,6 +5,12 @@
  * while answering (tags, renames, roots, sessions, Identity Center) meets it.
  */
 #include "wdn.h"
+#include "arn.h"
+#include "event.h"
+#include "json.h"
+#include "resolve.h"
+#include "store.h"
+#include "str.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,6 +4,7 @@
  * makes, and the statements printed hold no quote, comma or backslash from it.
  */
 #include "wdn.h"
+#include "athena.h"
 
 #include <stdlib.h>
 #include <string.h>

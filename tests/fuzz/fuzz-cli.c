@@ -8,6 +8,8 @@
  *    and parses back to the input when that was UTF-8.
  */
 #include "../../cmd/cli.h"
+#include "json.h"
+#include "str.h"
 
 #include <stdlib.h>
 #include <string.h>

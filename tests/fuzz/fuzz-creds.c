@@ -4,6 +4,7 @@
  * whole credentials or none, and nothing leaks.
  */
 #include "wdn.h"
+#include "creds.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -6,6 +6,7 @@
  * recorded went through an envelope that was checked or none at all.
  */
 #include "wdn.h"
+#include "store.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,6 +4,7 @@
  * with a log, and decides without crashing.
  */
 #include "digest.h"
+#include "verify.h"
 
 #include <stdlib.h>
 #include <string.h>

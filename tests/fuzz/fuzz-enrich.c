@@ -6,6 +6,8 @@
  * with no such member of its own must come out as its bytes plus ours.
  */
 #include "wdn.h"
+#include "enrich.h"
+#include "json.h"
 
 #include <stdlib.h>
 #include <string.h>

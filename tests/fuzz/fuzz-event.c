@@ -5,6 +5,8 @@
  * than its bound, and must take whatever fits.
  */
 #include "wdn.h"
+#include "event.h"
+#include "json.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,6 +3,7 @@
  * sections and keys, give a value or nothing.
  */
 #include "wdn.h"
+#include "ini.h"
 
 #include <stdio.h>
 #include <stdlib.h>

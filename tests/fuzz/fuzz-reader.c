@@ -11,6 +11,7 @@
  * and stays within the element bound.
  */
 #include "wdn.h"
+#include "json.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,6 +4,7 @@
  * Signing must not crash, and signing again into the same result must agree.
  */
 #include "wdn.h"
+#include "sigv4.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -6,6 +6,8 @@
  * unsets of every other key, and sets again.
  */
 #include "wdn.h"
+#include "str.h"
+#include "tags.h"
 
 #include <stdlib.h>
 #include <string.h>

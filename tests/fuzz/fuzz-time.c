@@ -3,6 +3,7 @@
  * 8601 string parsing back to the same second.
  */
 #include "wdn.h"
+#include "datetime.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,6 +3,8 @@
  * either parse or fail cleanly; the error parser always names some code.
  */
 #include "wdn.h"
+#include "aws.h"
+#include "xml.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -13,6 +13,9 @@
  */
 #include "tap.h"
 #include "wdn.h"
+#include "json.h"
+#include "resolve.h"
+#include "sigv4.h"
 
 #include <dlfcn.h>
 #include <execinfo.h>

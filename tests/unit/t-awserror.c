@@ -3,6 +3,8 @@
  * error responses, read in place from shared/testdata. */
 #include "tap.h"
 #include "wdn.h"
+#include "aws.h"
+#include "json.h"
 
 #include <dirent.h>
 #include <stdlib.h>

@@ -5,6 +5,7 @@
  */
 #include "tap.h"
 #include "wdn.h"
+#include "str.h"
 
 #include <stdint.h>
 #include <stdlib.h>

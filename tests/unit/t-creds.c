@@ -7,6 +7,9 @@
  */
 #include "tap.h"
 #include "wdn.h"
+#include "aws.h"
+#include "creds.h"
+#include "datetime.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

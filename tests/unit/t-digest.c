@@ -8,6 +8,8 @@
  */
 #include "tap.h"
 #include "digest.h"
+#include "sigv4.h"
+#include "verify.h"
 
 #include <openssl/evp.h>
 #include <openssl/rsa.h>

@@ -2,6 +2,7 @@
  * slashes doubled and trailing, and the refusals it names. */
 #include "tap.h"
 #include "wdn.h"
+#include "fs.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,6 +5,7 @@
  */
 #include "tap.h"
 #include "wdn.h"
+#include "key.h"
 
 #include <string.h>
 

@@ -4,6 +4,11 @@
  * partition path parser against the writer. */
 #include "tap.h"
 #include "wdn.h"
+#include "enrich.h"
+#include "json.h"
+#include "resolve.h"
+#include "str.h"
+#include "tags.h"
 
 #include <stdlib.h>
 #include <yajl/yajl_gen.h>

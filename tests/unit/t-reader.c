@@ -11,6 +11,7 @@
  */
 #include "tap.h"
 #include "wdn.h"
+#include "json.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -8,6 +8,13 @@
  */
 #include "tap.h"
 #include "wdn.h"
+#include "arn.h"
+#include "datetime.h"
+#include "event.h"
+#include "json.h"
+#include "resolve.h"
+#include "store.h"
+#include "str.h"
 
 #include <dirent.h>
 #include <stdlib.h>

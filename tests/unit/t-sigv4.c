@@ -5,6 +5,8 @@
  */
 #include "tap.h"
 #include "wdn.h"
+#include "sigv4.h"
+#include "str.h"
 
 #include <dirent.h>
 #include <stdlib.h>

@@ -6,6 +6,9 @@
  */
 #include "tap.h"
 #include "wdn.h"
+#include "event.h"
+#include "store.h"
+#include "str.h"
 
 #include <dirent.h>
 #include <sqlite3.h>

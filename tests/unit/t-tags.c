@@ -4,6 +4,7 @@
  */
 #include "tap.h"
 #include "wdn.h"
+#include "tags.h"
 
 #include <stdlib.h>
 #include <string.h>

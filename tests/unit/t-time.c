@@ -5,6 +5,8 @@
  */
 #include "tap.h"
 #include "wdn.h"
+#include "datetime.h"
+#include "sigv4.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -95,6 +95,7 @@ static __attribute__((unused)) void rm_rf(const char *path)
 
 /* ---- helpers shared by the tests of libwdn ---- */
 #include "wdn.h"
+#include "tags.h"
 #include <stdlib.h>
 #include <yajl/yajl_gen.h>
 
