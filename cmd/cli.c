@@ -648,56 +648,70 @@ static void filter_answer(struct cli *c, struct wdn_store *s, struct cli_keyline
 	cli_gen_end(c);
 }
 
+struct filter {
+	struct cli *c;
+	struct wdn_store *s;
+	cli_add_fn add;
+	const struct wdn_member *added;
+};
+
+static int filter_each(void *ctx, void *item)
+{
+	struct filter *f = ctx;
+	struct cli_keyline *l = item;
+
+	if (!l->skip)
+		filter_answer(f->c, f->s, l, f->add, f->added);
+	cli_keyline_clear(l);
+	return 0;
+}
+
+static void filter_drop(void *ctx, void *item)
+{
+	cli_keyline_clear(item);
+}
+
+/* The lines already there, at least one, are resolved together: a line that
+ * has not come never holds up the answers before it. */
 void cli_filter(struct cli *c, struct wdn_store *s, int64_t at, cli_add_fn add,
 		const struct wdn_member *added)
 {
 	static struct cli_lines in;
-	struct cli_keyline *batch = calloc(FILTER_BATCH, sizeof(*batch));
-	const char **keys = calloc(FILTER_BATCH, sizeof(*keys));
-	int64_t *whens = calloc(FILTER_BATCH, sizeof(*whens));
+	struct filter f = { c, s, add, added };
+	struct cli_keyline *pool = calloc(FILTER_BATCH, sizeof(*pool));
+	struct wdn_batch *b = wdn_batch_new(s, FILTER_BATCH, FILTER_BATCH_BYTES, filter_each, filter_drop, &f);
 	unsigned long n = 0;
-	size_t i, nb = 0, bytes, values, nk;
-	int r = 1;
+	size_t i, values = 0;
+	int r, full;
 
-	if (!batch || !keys || !whens) {
+	if (!pool || !b) {
 		cli_fail(c, "out of memory");
 		goto out;
 	}
 	for (i = 0; i < FILTER_BATCH; i++)
-		wdn_buf_init(&batch[i].text, WDN_MAX_RECORD);
-	while (r) {
-		/* the lines already there, at least one */
-		for (nb = 0, bytes = 0, values = 0; nb < FILTER_BATCH && bytes < FILTER_BATCH_BYTES &&
-		     values < FILTER_BATCH_VALUES && (nb == 0 || cli_lines_ready(&in)); nb++) {
-			struct cli_keyline *l = &batch[nb];
+		wdn_buf_init(&pool[i].text, WDN_MAX_RECORD);
+	for (;;) {
+		struct cli_keyline *l = &pool[wdn_batch_count(b)];
 
-			if (!(r = cli_lines_read(&in, &l->text)))
-				break;
-			l->n = ++n;
-			bytes += l->text.len;
-			cli_keyline_parse(c, l, r, at, CLI_KEYLINE_EVENTS);
-			values += l->values;
+		if (!(r = cli_lines_read(&in, &l->text)))
+			break;
+		l->n = ++n;
+		cli_keyline_parse(c, l, r, at, CLI_KEYLINE_EVENTS);
+		values += l->values;
+		full = wdn_batch_add(b, l, l->text.len, l->skip ? NULL : l->key, l->when, NULL);
+		if (full || values >= FILTER_BATCH_VALUES || !cli_lines_ready(&in)) {
+			wdn_batch_release(b);
+			values = 0;
+			fflush(stdout);
 		}
-		for (i = 0, nk = 0; i < nb; i++)
-			if (!batch[i].skip && batch[i].key) {
-				keys[nk] = batch[i].key;
-				whens[nk++] = batch[i].when;
-			}
-		/* a store failing here is told again, line by line, below */
-		wdn_resolve_prefetch(s, keys, whens, NULL, nk, NULL);
-		for (i = 0; i < nb; i++) {
-			if (!batch[i].skip)
-				filter_answer(c, s, &batch[i], add, added);
-			cli_keyline_clear(&batch[i]);
-		}
-		fflush(stdout);
 	}
+	wdn_batch_release(b);
+	fflush(stdout);
 out:
-	for (i = 0; batch && i < FILTER_BATCH; i++)
-		wdn_buf_release(&batch[i].text);
-	free(batch);
-	free(keys);
-	free(whens);
+	wdn_batch_free(b);
+	for (i = 0; pool && i < FILTER_BATCH; i++)
+		wdn_buf_release(&pool[i].text);
+	free(pool);
 }
 
 int cli_aws(struct cli *c, struct wdn_aws **aws)

@@ -256,6 +256,28 @@ static void lookup(struct run *r, const char *key)
 	wdn_answer_release(&a);
 }
 
+static int lookup_each(void *ctx, void *key)
+{
+	lookup(ctx, key);
+	return 0;
+}
+
+/* Many keys: a store read in round trips reads them all together. */
+static void lookup_operands(struct run *r, char **keys, size_t n)
+{
+	struct wdn_batch *b = wdn_batch_new(r->store, n, SIZE_MAX, lookup_each, NULL, r);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!b)
+			lookup(r, keys[i]); /* out of memory: one by one */
+		else if (wdn_batch_add(b, keys[i], 0, keys[i], r->at, NULL) < 0)
+			break; /* cannot be: there is room for n */
+	if (b)
+		wdn_batch_release(b);
+	wdn_batch_free(b);
+}
+
 /* Keys on standard input, one line each (cli_keyline_parse): an answer per
  * line as it comes, for pipelines. */
 static void lookup_stdin(struct run *r)
@@ -353,21 +375,10 @@ int main(int argc, char **argv)
 			cli_warn(&r.cli, "answering from the keys alone");
 		r.store = NULL;
 	}
-	if (optind < argc) {
-		int64_t *at = calloc((size_t)(argc - optind), sizeof(*at));
-
-		/* many keys: a store read in round trips reads them together */
-		for (i = 0; at && i < argc - optind; i++)
-			at[i] = r.at;
-		if (at)
-			wdn_resolve_prefetch(r.store, (const char *const *)argv + optind, at, NULL,
-					     (size_t)(argc - optind), NULL);
-		free(at);
-		for (i = optind; i < argc; i++)
-			lookup(&r, argv[i]);
-	} else {
+	if (optind < argc)
+		lookup_operands(&r, argv + optind, (size_t)(argc - optind));
+	else
 		lookup_stdin(&r);
-	}
 	wdn_store_close(r.store);
 	return cli_exit(&r.cli);
 }
