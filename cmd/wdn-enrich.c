@@ -77,8 +77,8 @@ struct worker {
 	int error;              /* this input cannot be completed */
 	unsigned id;
 	int bulk;               /* the store reads in bulk: hold events back */
-	struct held *held;      /* HOLD_EVENTS of them */
-	size_t nheld, held_bytes;
+	struct wdn_batch *batch;    /* the events held back */
+	struct held *held;      /* room for HOLD_EVENTS of them */
 };
 
 #define HOLD_EVENTS 10000       /* events whose keys a bulk store reads together */
@@ -172,52 +172,42 @@ bad:
 	return rc;
 }
 
-/* Enrich the events held back, in order, after reading ahead in a few
- * batched rounds what resolving their keys needs. */
-static int release_held(struct worker *w)
+/* A held event's turn, in order, after the batch read ahead in a few
+ * rounds what resolving their keys needs (wdn_batch_release). */
+static int held_each(void *ctx, void *item)
 {
-	const char **keys = calloc(w->nheld, sizeof(*keys));
-	int64_t *at = calloc(w->nheld, sizeof(*at));
-	struct wdn_sighting *seen = calloc(w->nheld, sizeof(*seen));
-	size_t i, j, n = 0;
-	int rc = 0;
+	struct held *h = item;
+	int rc = enrich_one(ctx, &h->ev);
 
-	for (i = 0; keys && at && seen && i < w->nheld; i++) {
-		const struct wdn_event *ev = &w->held[i].ev;
-		struct wdn_str k = ev->f[WDN_F_UI_KEY], t = ev->f[WDN_F_EVENT_TIME];
-		int64_t when;
-
-		if (!k.ptr || !k.len || k.len > 128 || !t.ptr || wdn_time_parse(t.ptr, t.len, &when) ||
-		    wdn_enricher_knows(w->enr, ev, when))
-			continue;
-		/* a key again among the last few: asked once */
-		for (j = n; j > 0 && j + 64 > n && strcmp(keys[j - 1], k.ptr); j--)
-			;
-		if ((j == 0 || j + 64 <= n) && !wdn_event_sighting(ev, when, &seen[n])) {
-			keys[n] = seen[n].key_id;
-			at[n++] = when;
-		}
-	}
-	/* a store failing here fails again, and is told, event by event */
-	wdn_resolve_prefetch(w->store, keys, at, seen, n, NULL);
-	for (i = 0; i < n; i++)
-		wdn_sighting_release(&seen[i]);
-	free(keys);
-	free(at);
-	free(seen);
-	for (i = 0; i < w->nheld; i++) {
-		if (!rc)
-			rc = enrich_one(w, &w->held[i].ev);
-		free(w->held[i].mem);
-	}
-	w->nheld = w->held_bytes = 0;
+	free(h->mem);
 	return rc;
+}
+
+static void held_drop(void *ctx, void *item)
+{
+	free(((struct held *)item)->mem);
+}
+
+/* The key to read ahead for an event, with its time and sighting: its
+ * caller's, unless the enricher knows it already. */
+static const char *held_key(struct worker *w, const struct wdn_event *ev, int64_t *when,
+			    struct wdn_sighting *seen)
+{
+	struct wdn_str k = ev->f[WDN_F_UI_KEY], t = ev->f[WDN_F_EVENT_TIME];
+
+	if (!k.ptr || !k.len || k.len > 128 || !t.ptr || wdn_time_parse(t.ptr, t.len, when) ||
+	    wdn_enricher_knows(w->enr, ev, *when) || wdn_event_sighting(ev, *when, seen))
+		return NULL;
+	return k.ptr;
 }
 
 static int hold(struct worker *w, const struct wdn_event *ev)
 {
-	struct held *h = &w->held[w->nheld];
+	struct held *h = &w->held[wdn_batch_count(w->batch)];
+	struct wdn_sighting seen;
 	size_t need = ev->raw.len + 1, i;
+	const char *key;
+	int64_t when = 0;
 	char *p;
 
 	for (i = 0; i < WDN_F_COUNT; i++)
@@ -240,9 +230,9 @@ static int hold(struct worker *w, const struct wdn_event *ev)
 		h->ev.f[i].ptr = p;
 		p += ev->f[i].len + 1;
 	}
-	w->nheld++;
-	w->held_bytes += need;
-	return w->nheld == HOLD_EVENTS || w->held_bytes >= HOLD_BYTES ? release_held(w) : 0;
+	key = held_key(w, &h->ev, &when, &seen);
+	/* HOLD_EVENTS or HOLD_BYTES held: enriched now */
+	return wdn_batch_add(w->batch, h, need, key, when, key ? &seen : NULL) ? wdn_batch_release(w->batch) : 0;
 }
 
 static int on_event(void *ctx, const struct wdn_event *ev)
@@ -297,8 +287,8 @@ static int enrich_input(struct worker *w, const struct cli_input *in, const char
 	snap = w->store && w->store->ops->snapshot && !w->store->ops->snapshot(w->store, 1, &serr);
 	rc = cli_input_read(&r->cli, w->aws, &li, rd, &err);
 	wdn_reader_free(rd);
-	if (w->nheld)
-		release_held(w); /* the good events before any trouble are kept */
+	if (w->bulk)
+		wdn_batch_release(w->batch); /* the good events before any trouble are kept */
 	if (snap)
 		w->store->ops->snapshot(w->store, 0, &serr);
 	if (rc && !w->error) {
@@ -864,7 +854,8 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		/* a store read in round trips: resolve the keys of many events at once */
-		if (w[j].store && w[j].store->ops->gather && (w[j].held = calloc(HOLD_EVENTS, sizeof(*w[j].held))))
+		if (w[j].store && w[j].store->ops->gather && (w[j].held = calloc(HOLD_EVENTS, sizeof(*w[j].held))) &&
+		    (w[j].batch = wdn_batch_new(w[j].store, HOLD_EVENTS, HOLD_BYTES, held_each, held_drop, &w[j])))
 			w[j].bulk = 1;
 		if ((aws || r.out_s3) && wdn_aws_new(r.cli.profile, r.cli.region, r.cli.endpoint, &w[j].aws, NULL))
 			w[j].aws = NULL;
@@ -890,6 +881,7 @@ int main(int argc, char **argv)
 			(unsigned long long)r.failed_inputs, (unsigned long long)r.events);
 	for (j = 0; j < r.jobs; j++) {
 		wdn_enricher_free(w[j].enr);
+		wdn_batch_free(w[j].batch);
 		free(w[j].held);
 		wdn_store_close(w[j].store);
 		if (w[j].aws != aws)
