@@ -743,7 +743,7 @@ static int add_input(struct cli_inputs *in, const char *name, const char *bucket
 	in->v[in->n].bucket = wdn_strdup(bucket);
 	in->v[in->n].key = wdn_strdup(key);
 	in->v[in->n].size = size;
-	in->v[in->n].digest = strstr(name, "CloudTrail-Digest/") != NULL;
+	in->v[in->n].digest = wdn_s3key_digest(name);
 	in->v[in->n].integrity = WDN_INTEGRITY_UNVERIFIED;
 	in->n++;
 	return 0;
@@ -770,46 +770,9 @@ static int collect_file(void *ctx, const char *path)
 	return add_input(k->out, path, NULL, NULL, stat(path, &st) ? 0 : (uint64_t)st.st_size);
 }
 
-/* The date in a CloudTrail object key: .../CloudTrail[-Digest]/REGION/YYYY/MM/DD/... as "YYYY/MM/DD". */
-static int key_date(const char *key, char out[11])
-{
-	const char *p = strstr(key, "/CloudTrail/"), *q = strstr(key, "/CloudTrail-Digest/");
-
-	if (p)
-		p += 12;
-	else if (q)
-		p = q + 19;
-	if (!p || !(p = strchr(p, '/')))
-		return -1;
-	p++;
-	if (strlen(p) < 10 || p[4] != '/' || p[7] != '/')
-		return -1;
-	memcpy(out, p, 10);
-	out[10] = '\0';
-	return 0;
-}
-
-/* A --since/--until bound as "YYYY/MM/DD" (it is given as YYYY-MM-DD). */
-static void bound(const char *b, char out[11])
-{
-	size_t i;
-
-	for (i = 0; i < 10 && b[i]; i++)
-		out[i] = b[i] == '-' ? '/' : b[i];
-	out[i] = '\0';
-}
-
 int cli_key_selected(const struct cli_select *sel, const char *key)
 {
-	char d[11], b[11];
-
-	if (!sel || (!sel->since && !sel->until) || key_date(key, d))
-		return 1;
-	if (sel->since && (bound(sel->since, b), strcmp(d, b) < 0))
-		return 0;
-	if (sel->until && (bound(sel->until, b), strcmp(d, b) > 0))
-		return 0;
-	return 1;
+	return !sel || wdn_s3key_within(key, sel->since, sel->until);
 }
 
 static int collect_object(void *ctx, const struct wdn_s3_object *o)
@@ -819,7 +782,7 @@ static int collect_object(void *ctx, const struct wdn_s3_object *o)
 	int rc = 0;
 
 	/* digests vouch for logs and hold no events: only a verifier wants them */
-	if ((strstr(o->key, "CloudTrail-Digest") && !(k->sel && k->sel->digests)) ||
+	if ((wdn_s3key_digest(o->key) && !(k->sel && k->sel->digests)) ||
 	    (o->key[0] && o->key[strlen(o->key) - 1] == '/'))
 		return 0; /* "folders" hold nothing */
 	if (!cli_key_selected(k->sel, o->key))

@@ -388,6 +388,20 @@ void wdn_reader_tee(struct wdn_reader *r, int (*fn)(void *ctx, const void *p, si
 int wdn_input_walk(const char *path, int (*cb)(void *ctx, const char *file), void *ctx,
 		   struct wdn_err *err);
 
+/*
+ * What a CloudTrail object key (or a path shaped like one) says (s3key.c).
+ * A digest file: a CloudTrail-Digest folder on its path, or
+ * _CloudTrail-Digest_ in its name. Its date: the YYYY/MM/DD after the last
+ * CloudTrail[-Digest]/REGION/ folder, into out as "YYYY/MM/DD"; -1 when the
+ * key has none. Within --since/--until (YYYY-MM-DD, NULL: no bound): a key
+ * with no date is. A log file: wdn_trail_key_skip gives NULL, else why not
+ * ("a digest file", "not a CloudTrail log file"...).
+ */
+int wdn_s3key_digest(const char *key);
+int wdn_s3key_date(const char *key, char out[11]);
+int wdn_s3key_within(const char *key, const char *since, const char *until);
+const char *wdn_trail_key_skip(const char *key);
+
 /* ---- CloudTrail model (event.c) ------------------------------------------- */
 
 /* An issuance: one credential-issuing event, the key it issued and who that
@@ -1274,10 +1288,6 @@ int wdn_sqs_run(struct wdn_delivery *d, const char *queue_url, struct wdn_err *e
 /* The region of an SQS queue URL (https://sqs.REGION.amazonaws.com/...) into
  * out; WDN_ENOTFOUND when the URL does not say (a custom endpoint). */
 int wdn_sqs_url_region(const char *queue_url, char out[32]);
-/* Is this S3 key a CloudTrail log file (.../CloudTrail/REGION/YYYY/MM/DD/
- * ACCOUNT_CloudTrail_REGION_..json.gz)? NULL when it is, else why not
- * ("a digest file", "not a CloudTrail log file"...). */
-const char *wdn_trail_key_skip(const char *key);
 
 /* The AWS Lambda Runtime API loop, at $AWS_LAMBDA_RUNTIME_API: fetch each
  * invocation, handle it as wdn_lambda_handle does, answer it. Returns only
