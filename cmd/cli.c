@@ -537,41 +537,12 @@ static void keyline_reject(struct cli *c, struct cli_keyline *l, const char *fmt
 	l->skip = 1;
 }
 
-void cli_keyline_parse(struct cli *c, struct cli_keyline *l, int r, int64_t at, int flags)
+/* A JSON object line (p to end): its key, as an event's caller or as AccessKeyId. */
+static void keyline_object(struct cli *c, struct cli_keyline *l, char *p, char *end, int64_t at, int flags)
 {
 	struct wdn_err err = { 0 };
-	char *p = l->text.ptr, *end = p + l->text.len;
 	const char *t;
 
-	l->v = NULL;
-	l->key = NULL;
-	l->when = at;
-	l->values = 0;
-	l->skip = 1;
-	if (r < 0) {
-		keyline_reject(c, l, "longer than %u bytes", WDN_MAX_RECORD);
-		return;
-	}
-	if (memchr(p, '\0', l->text.len)) {
-		keyline_reject(c, l, "holds a NUL byte");
-		return;
-	}
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
-		p++;
-	while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
-		*--end = '\0';
-	if (p == end)
-		return; /* blank */
-	if (*p != '{') {
-		p[strcspn(p, " \t")] = '\0'; /* a bare key: the rest of the line is a comment */
-		if (!wdn_key_valid(p)) {
-			keyline_reject(c, l, "'%.40s' is not an access key ID", p);
-			return;
-		}
-		l->key = p;
-		l->skip = 0;
-		return;
-	}
 	/* a tree costs per value: 8 MB of [0,0,...] would take 500 MB */
 	if ((l->values = wdn_json_elements(p, (size_t)(end - p))) > CLI_MAX_VALUES) {
 		keyline_reject(c, l, "more than %u values", CLI_MAX_VALUES);
@@ -598,6 +569,42 @@ void cli_keyline_parse(struct cli *c, struct cli_keyline *l, int r, int64_t at, 
 		keyline_reject(c, l, "no AccessKeyId");
 		return;
 	}
+	l->skip = 0;
+}
+
+void cli_keyline_parse(struct cli *c, struct cli_keyline *l, int r, int64_t at, int flags)
+{
+	char *p = l->text.ptr, *end = p + l->text.len;
+
+	l->v = NULL;
+	l->key = NULL;
+	l->when = at;
+	l->values = 0;
+	l->skip = 1;
+	if (r < 0) {
+		keyline_reject(c, l, "longer than %u bytes", WDN_MAX_RECORD);
+		return;
+	}
+	if (memchr(p, '\0', l->text.len)) {
+		keyline_reject(c, l, "holds a NUL byte");
+		return;
+	}
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+		p++;
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		*--end = '\0';
+	if (p == end)
+		return; /* blank */
+	if (*p == '{') {
+		keyline_object(c, l, p, end, at, flags);
+		return;
+	}
+	p[strcspn(p, " \t")] = '\0'; /* a bare key: the rest of the line is a comment */
+	if (!wdn_key_valid(p)) {
+		keyline_reject(c, l, "'%.40s' is not an access key ID", p);
+		return;
+	}
+	l->key = p;
 	l->skip = 0;
 }
 
