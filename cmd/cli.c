@@ -2,8 +2,10 @@
 #include "cli.h"
 #include "datetime.h"
 #include "json.h"
+#include "batch.h"
 #include "resolve.h"
 #include "s3.h"
+#include "s3key.h"
 #include "str.h"
 
 #include <errno.h>
@@ -542,41 +544,12 @@ static void keyline_reject(struct cli *c, struct cli_keyline *l, const char *fmt
 	l->skip = 1;
 }
 
-void cli_keyline_parse(struct cli *c, struct cli_keyline *l, int r, int64_t at, int flags)
+/* A JSON object line (p to end): its key, as an event's caller or as AccessKeyId. */
+static void keyline_object(struct cli *c, struct cli_keyline *l, char *p, char *end, int64_t at, int flags)
 {
 	struct wdn_err err = { 0 };
-	char *p = l->text.ptr, *end = p + l->text.len;
 	const char *t;
 
-	l->v = NULL;
-	l->key = NULL;
-	l->when = at;
-	l->values = 0;
-	l->skip = 1;
-	if (r < 0) {
-		keyline_reject(c, l, "longer than %u bytes", WDN_MAX_RECORD);
-		return;
-	}
-	if (memchr(p, '\0', l->text.len)) {
-		keyline_reject(c, l, "holds a NUL byte");
-		return;
-	}
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
-		p++;
-	while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
-		*--end = '\0';
-	if (p == end)
-		return; /* blank */
-	if (*p != '{') {
-		p[strcspn(p, " \t")] = '\0'; /* a bare key: the rest of the line is a comment */
-		if (!wdn_key_valid(p)) {
-			keyline_reject(c, l, "'%.40s' is not an access key ID", p);
-			return;
-		}
-		l->key = p;
-		l->skip = 0;
-		return;
-	}
 	/* a tree costs per value: 8 MB of [0,0,...] would take 500 MB */
 	if ((l->values = wdn_json_elements(p, (size_t)(end - p))) > CLI_MAX_VALUES) {
 		keyline_reject(c, l, "more than %u values", CLI_MAX_VALUES);
@@ -603,6 +576,42 @@ void cli_keyline_parse(struct cli *c, struct cli_keyline *l, int r, int64_t at, 
 		keyline_reject(c, l, "no AccessKeyId");
 		return;
 	}
+	l->skip = 0;
+}
+
+void cli_keyline_parse(struct cli *c, struct cli_keyline *l, int r, int64_t at, int flags)
+{
+	char *p = l->text.ptr, *end = p + l->text.len;
+
+	l->v = NULL;
+	l->key = NULL;
+	l->when = at;
+	l->values = 0;
+	l->skip = 1;
+	if (r < 0) {
+		keyline_reject(c, l, "longer than %u bytes", WDN_MAX_RECORD);
+		return;
+	}
+	if (memchr(p, '\0', l->text.len)) {
+		keyline_reject(c, l, "holds a NUL byte");
+		return;
+	}
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+		p++;
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		*--end = '\0';
+	if (p == end)
+		return; /* blank */
+	if (*p == '{') {
+		keyline_object(c, l, p, end, at, flags);
+		return;
+	}
+	p[strcspn(p, " \t")] = '\0'; /* a bare key: the rest of the line is a comment */
+	if (!wdn_key_valid(p)) {
+		keyline_reject(c, l, "'%.40s' is not an access key ID", p);
+		return;
+	}
+	l->key = p;
 	l->skip = 0;
 }
 
@@ -653,56 +662,70 @@ static void filter_answer(struct cli *c, struct wdn_store *s, struct cli_keyline
 	cli_gen_end(c);
 }
 
+struct filter {
+	struct cli *c;
+	struct wdn_store *s;
+	cli_add_fn add;
+	const struct wdn_member *added;
+};
+
+static int filter_each(void *ctx, void *item)
+{
+	struct filter *f = ctx;
+	struct cli_keyline *l = item;
+
+	if (!l->skip)
+		filter_answer(f->c, f->s, l, f->add, f->added);
+	cli_keyline_clear(l);
+	return 0;
+}
+
+static void filter_drop(void *ctx, void *item)
+{
+	cli_keyline_clear(item);
+}
+
+/* The lines already there, at least one, are resolved together: a line that
+ * has not come never holds up the answers before it. */
 void cli_filter(struct cli *c, struct wdn_store *s, int64_t at, cli_add_fn add,
 		const struct wdn_member *added)
 {
 	static struct cli_lines in;
-	struct cli_keyline *batch = calloc(FILTER_BATCH, sizeof(*batch));
-	const char **keys = calloc(FILTER_BATCH, sizeof(*keys));
-	int64_t *whens = calloc(FILTER_BATCH, sizeof(*whens));
+	struct filter f = { c, s, add, added };
+	struct cli_keyline *pool = calloc(FILTER_BATCH, sizeof(*pool));
+	struct wdn_batch *b = wdn_batch_new(s, FILTER_BATCH, FILTER_BATCH_BYTES, filter_each, filter_drop, &f);
 	unsigned long n = 0;
-	size_t i, nb = 0, bytes, values, nk;
-	int r = 1;
+	size_t i, values = 0;
+	int r, full;
 
-	if (!batch || !keys || !whens) {
+	if (!pool || !b) {
 		cli_fail(c, "out of memory");
 		goto out;
 	}
 	for (i = 0; i < FILTER_BATCH; i++)
-		wdn_buf_init(&batch[i].text, WDN_MAX_RECORD);
-	while (r) {
-		/* the lines already there, at least one */
-		for (nb = 0, bytes = 0, values = 0; nb < FILTER_BATCH && bytes < FILTER_BATCH_BYTES &&
-		     values < FILTER_BATCH_VALUES && (nb == 0 || cli_lines_ready(&in)); nb++) {
-			struct cli_keyline *l = &batch[nb];
+		wdn_buf_init(&pool[i].text, WDN_MAX_RECORD);
+	for (;;) {
+		struct cli_keyline *l = &pool[wdn_batch_count(b)];
 
-			if (!(r = cli_lines_read(&in, &l->text)))
-				break;
-			l->n = ++n;
-			bytes += l->text.len;
-			cli_keyline_parse(c, l, r, at, CLI_KEYLINE_EVENTS);
-			values += l->values;
+		if (!(r = cli_lines_read(&in, &l->text)))
+			break;
+		l->n = ++n;
+		cli_keyline_parse(c, l, r, at, CLI_KEYLINE_EVENTS);
+		values += l->values;
+		full = wdn_batch_add(b, l, l->text.len, l->skip ? NULL : l->key, l->when, NULL);
+		if (full || values >= FILTER_BATCH_VALUES || !cli_lines_ready(&in)) {
+			wdn_batch_release(b);
+			values = 0;
+			fflush(stdout);
 		}
-		for (i = 0, nk = 0; i < nb; i++)
-			if (!batch[i].skip && batch[i].key) {
-				keys[nk] = batch[i].key;
-				whens[nk++] = batch[i].when;
-			}
-		/* a store failing here is told again, line by line, below */
-		wdn_resolve_prefetch(s, keys, whens, NULL, nk, NULL);
-		for (i = 0; i < nb; i++) {
-			if (!batch[i].skip)
-				filter_answer(c, s, &batch[i], add, added);
-			cli_keyline_clear(&batch[i]);
-		}
-		fflush(stdout);
 	}
+	wdn_batch_release(b);
+	fflush(stdout);
 out:
-	for (i = 0; batch && i < FILTER_BATCH; i++)
-		wdn_buf_release(&batch[i].text);
-	free(batch);
-	free(keys);
-	free(whens);
+	wdn_batch_free(b);
+	for (i = 0; pool && i < FILTER_BATCH; i++)
+		wdn_buf_release(&pool[i].text);
+	free(pool);
 }
 
 int cli_aws(struct cli *c, struct wdn_aws **aws)
@@ -734,7 +757,7 @@ static int add_input(struct cli_inputs *in, const char *name, const char *bucket
 	in->v[in->n].bucket = wdn_strdup(bucket);
 	in->v[in->n].key = wdn_strdup(key);
 	in->v[in->n].size = size;
-	in->v[in->n].digest = strstr(name, "CloudTrail-Digest/") != NULL;
+	in->v[in->n].digest = wdn_s3key_digest(name);
 	in->v[in->n].integrity = WDN_INTEGRITY_UNVERIFIED;
 	in->n++;
 	return 0;
@@ -761,46 +784,9 @@ static int collect_file(void *ctx, const char *path)
 	return add_input(k->out, path, NULL, NULL, stat(path, &st) ? 0 : (uint64_t)st.st_size);
 }
 
-/* The date in a CloudTrail object key: .../CloudTrail[-Digest]/REGION/YYYY/MM/DD/... as "YYYY/MM/DD". */
-static int key_date(const char *key, char out[11])
-{
-	const char *p = strstr(key, "/CloudTrail/"), *q = strstr(key, "/CloudTrail-Digest/");
-
-	if (p)
-		p += 12;
-	else if (q)
-		p = q + 19;
-	if (!p || !(p = strchr(p, '/')))
-		return -1;
-	p++;
-	if (strlen(p) < 10 || p[4] != '/' || p[7] != '/')
-		return -1;
-	memcpy(out, p, 10);
-	out[10] = '\0';
-	return 0;
-}
-
-/* A --since/--until bound as "YYYY/MM/DD" (it is given as YYYY-MM-DD). */
-static void bound(const char *b, char out[11])
-{
-	size_t i;
-
-	for (i = 0; i < 10 && b[i]; i++)
-		out[i] = b[i] == '-' ? '/' : b[i];
-	out[i] = '\0';
-}
-
 int cli_key_selected(const struct cli_select *sel, const char *key)
 {
-	char d[11], b[11];
-
-	if (!sel || (!sel->since && !sel->until) || key_date(key, d))
-		return 1;
-	if (sel->since && (bound(sel->since, b), strcmp(d, b) < 0))
-		return 0;
-	if (sel->until && (bound(sel->until, b), strcmp(d, b) > 0))
-		return 0;
-	return 1;
+	return !sel || wdn_s3key_within(key, sel->since, sel->until);
 }
 
 static int collect_object(void *ctx, const struct wdn_s3_object *o)
@@ -810,7 +796,7 @@ static int collect_object(void *ctx, const struct wdn_s3_object *o)
 	int rc = 0;
 
 	/* digests vouch for logs and hold no events: only a verifier wants them */
-	if ((strstr(o->key, "CloudTrail-Digest") && !(k->sel && k->sel->digests)) ||
+	if ((wdn_s3key_digest(o->key) && !(k->sel && k->sel->digests)) ||
 	    (o->key[0] && o->key[strlen(o->key) - 1] == '/'))
 		return 0; /* "folders" hold nothing */
 	if (!cli_key_selected(k->sel, o->key))

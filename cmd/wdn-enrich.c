@@ -5,6 +5,7 @@
  */
 #include "cli.h"
 #include "athena.h"
+#include "batch.h"
 #include "datetime.h"
 #include "enrich.h"
 #include "event.h"
@@ -84,8 +85,8 @@ struct worker {
 	int error;              /* this input cannot be completed */
 	unsigned id;
 	int bulk;               /* the store reads in bulk: hold events back */
-	struct held *held;      /* HOLD_EVENTS of them */
-	size_t nheld, held_bytes;
+	struct wdn_batch *batch;    /* the events held back */
+	struct held *held;      /* room for HOLD_EVENTS of them */
 };
 
 #define HOLD_EVENTS 10000       /* events whose keys a bulk store reads together */
@@ -179,52 +180,42 @@ bad:
 	return rc;
 }
 
-/* Enrich the events held back, in order, after reading ahead in a few
- * batched rounds what resolving their keys needs. */
-static int release_held(struct worker *w)
+/* A held event's turn, in order, after the batch read ahead in a few
+ * rounds what resolving their keys needs (wdn_batch_release). */
+static int held_each(void *ctx, void *item)
 {
-	const char **keys = calloc(w->nheld, sizeof(*keys));
-	int64_t *at = calloc(w->nheld, sizeof(*at));
-	struct wdn_sighting *seen = calloc(w->nheld, sizeof(*seen));
-	size_t i, j, n = 0;
-	int rc = 0;
+	struct held *h = item;
+	int rc = enrich_one(ctx, &h->ev);
 
-	for (i = 0; keys && at && seen && i < w->nheld; i++) {
-		const struct wdn_event *ev = &w->held[i].ev;
-		struct wdn_str k = ev->f[WDN_F_UI_KEY], t = ev->f[WDN_F_EVENT_TIME];
-		int64_t when;
-
-		if (!k.ptr || !k.len || k.len > 128 || !t.ptr || wdn_time_parse(t.ptr, t.len, &when) ||
-		    wdn_enricher_knows(w->enr, ev, when))
-			continue;
-		/* a key again among the last few: asked once */
-		for (j = n; j > 0 && j + 64 > n && strcmp(keys[j - 1], k.ptr); j--)
-			;
-		if ((j == 0 || j + 64 <= n) && !wdn_event_sighting(ev, when, &seen[n])) {
-			keys[n] = seen[n].key_id;
-			at[n++] = when;
-		}
-	}
-	/* a store failing here fails again, and is told, event by event */
-	wdn_resolve_prefetch(w->store, keys, at, seen, n, NULL);
-	for (i = 0; i < n; i++)
-		wdn_sighting_release(&seen[i]);
-	free(keys);
-	free(at);
-	free(seen);
-	for (i = 0; i < w->nheld; i++) {
-		if (!rc)
-			rc = enrich_one(w, &w->held[i].ev);
-		free(w->held[i].mem);
-	}
-	w->nheld = w->held_bytes = 0;
+	free(h->mem);
 	return rc;
+}
+
+static void held_drop(void *ctx, void *item)
+{
+	free(((struct held *)item)->mem);
+}
+
+/* The key to read ahead for an event, with its time and sighting: its
+ * caller's, unless the enricher knows it already. */
+static const char *held_key(struct worker *w, const struct wdn_event *ev, int64_t *when,
+			    struct wdn_sighting *seen)
+{
+	struct wdn_str k = ev->f[WDN_F_UI_KEY], t = ev->f[WDN_F_EVENT_TIME];
+
+	if (!k.ptr || !k.len || k.len > 128 || !t.ptr || wdn_time_parse(t.ptr, t.len, when) ||
+	    wdn_enricher_knows(w->enr, ev, *when) || wdn_event_sighting(ev, *when, seen))
+		return NULL;
+	return k.ptr;
 }
 
 static int hold(struct worker *w, const struct wdn_event *ev)
 {
-	struct held *h = &w->held[w->nheld];
+	struct held *h = &w->held[wdn_batch_count(w->batch)];
+	struct wdn_sighting seen;
 	size_t need = ev->raw.len + 1, i;
+	const char *key;
+	int64_t when = 0;
 	char *p;
 
 	for (i = 0; i < WDN_F_COUNT; i++)
@@ -247,9 +238,9 @@ static int hold(struct worker *w, const struct wdn_event *ev)
 		h->ev.f[i].ptr = p;
 		p += ev->f[i].len + 1;
 	}
-	w->nheld++;
-	w->held_bytes += need;
-	return w->nheld == HOLD_EVENTS || w->held_bytes >= HOLD_BYTES ? release_held(w) : 0;
+	key = held_key(w, &h->ev, &when, &seen);
+	/* HOLD_EVENTS or HOLD_BYTES held: enriched now */
+	return wdn_batch_add(w->batch, h, need, key, when, key ? &seen : NULL) ? wdn_batch_release(w->batch) : 0;
 }
 
 static int on_event(void *ctx, const struct wdn_event *ev)
@@ -259,15 +250,63 @@ static int on_event(void *ctx, const struct wdn_event *ev)
 	return w->bulk ? hold(w, ev) : enrich_one(w, ev);
 }
 
+/* The counters and the progress line, after an input. */
+static void count_input(struct worker *w, const struct cli_input *in, int failed)
+{
+	struct run *r = w->run;
+
+	pthread_mutex_lock(&r->lock);
+	if (failed)
+		r->failed_inputs++; /* what it gave is out, but it was not enriched */
+	else
+		r->done++;
+	r->events += w->events;
+	r->bytes += in->size;
+	r->progress.done = r->done + r->skipped + r->failed_inputs;
+	r->progress.events = r->events;
+	r->progress.bytes = r->bytes;
+	cli_progress(&r->cli, &r->progress, 0);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Every event of one input through on_event (local: --record's copy of it). */
+static int read_input(struct worker *w, const struct cli_input *in, const char *local, struct wdn_err *err)
+{
+	struct wdn_err serr = { 0 };
+	struct cli_input li = *in;
+	struct wdn_reader *rd;
+	int rc, snap;
+
+	if (local) {
+		/* downloaded once by --record: read the copy, name it as the object */
+		li.bucket = li.key = NULL;
+		li.name = (char *)local;
+	}
+	if (!(rd = wdn_reader_new(in->name, on_event, on_reject, w))) {
+		warn_locked(w->run, 1, "out of memory");
+		w->error = 1;
+		return WDN_ENOMEM;
+	}
+	if (!strcmp(in->name, "-"))
+		wdn_reader_allow_empty(rd); /* an empty stdin: nothing to do */
+	/* an input's lookups in one read snapshot of the store: cheaper, and
+	 * one state of it per input (a failure here costs speed only) */
+	snap = w->store && w->store->ops->snapshot && !w->store->ops->snapshot(w->store, 1, &serr);
+	rc = cli_input_read(&w->run->cli, w->aws, &li, rd, err);
+	wdn_reader_free(rd);
+	if (w->bulk)
+		wdn_batch_release(w->batch); /* the good events before any trouble are kept */
+	if (snap)
+		w->store->ops->snapshot(w->store, 0, &serr);
+	return rc;
+}
+
 /* Enrich one input; 0 when it is done (now or before), -1 when not. */
 static int enrich_input(struct worker *w, const struct cli_input *in, const char *local)
 {
 	struct run *r = w->run;
 	struct wdn_err err = { 0 };
-	struct wdn_err serr = { 0 };
-	struct cli_input li = *in;
-	struct wdn_reader *rd;
-	int rc = 0, snap;
+	int rc = 0;
 
 	w->input = in;
 	w->events = 0;
@@ -285,29 +324,7 @@ static int enrich_input(struct worker *w, const struct cli_input *in, const char
 		pthread_mutex_unlock(&r->lock);
 		return 0;
 	}
-	if (local) {
-		/* downloaded once by --record: read the copy, name it as the object */
-		li.bucket = li.key = NULL;
-		li.name = (char *)local;
-	}
-	if (!(rd = wdn_reader_new(in->name, on_event, on_reject, w))) {
-		warn_locked(r, 1, "out of memory");
-		w->error = 1;
-		if (r->out)
-			wdn_outtree_drop(w->out);
-		goto count;
-	}
-	if (!strcmp(in->name, "-"))
-		wdn_reader_allow_empty(rd); /* an empty stdin: nothing to do */
-	/* an input's lookups in one read snapshot of the store: cheaper, and
-	 * one state of it per input (a failure here costs speed only) */
-	snap = w->store && w->store->ops->snapshot && !w->store->ops->snapshot(w->store, 1, &serr);
-	rc = cli_input_read(&r->cli, w->aws, &li, rd, &err);
-	wdn_reader_free(rd);
-	if (w->nheld)
-		release_held(w); /* the good events before any trouble are kept */
-	if (snap)
-		w->store->ops->snapshot(w->store, 0, &serr);
+	rc = read_input(w, in, local, &err);
 	if (rc && !w->error) {
 		warn_locked(r, 1, "reading '%s': %s", in->name, err.msg);
 		w->error = 1;
@@ -324,18 +341,7 @@ static int enrich_input(struct worker *w, const struct cli_input *in, const char
 		wdn_outtree_drop(w->out);
 	}
 count:
-	pthread_mutex_lock(&r->lock);
-	if (w->error || rc)
-		r->failed_inputs++; /* what it gave is out, but it was not enriched */
-	else
-		r->done++;
-	r->events += w->events;
-	r->bytes += in->size;
-	r->progress.done = r->done + r->skipped + r->failed_inputs;
-	r->progress.events = r->events;
-	r->progress.bytes = r->bytes;
-	cli_progress(&r->cli, &r->progress, 0);
-	pthread_mutex_unlock(&r->lock);
+	count_input(w, in, w->error || rc);
 	return w->error ? -1 : 0;
 }
 
@@ -453,6 +459,18 @@ static int record_all(struct run *r, struct wdn_store *s, struct wdn_aws *aws, c
 		warn_locked(r, 1, "recording: %s", err.msg);
 	wdn_recorder_free(k.rec);
 	return rc;
+}
+
+/* --record's directory for the downloads it reads twice: 0, or -1 told. */
+static int make_tmpdir(struct run *r, struct wdn_buf *dir)
+{
+	const char *td = getenv("TMPDIR");
+
+	if (wdn_buf_addf(dir, "%s/wdn-enrich.XXXXXX", td && *td ? td : "/tmp") || !mkdtemp(dir->ptr)) {
+		cli_fail(&r->cli, "cannot create a temporary directory: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- --lambda, --sqs: each log file a notification names, enriched once ---- */
@@ -580,7 +598,6 @@ static void stream_main(struct run *r, int lambda, const char *queue, uint64_t m
 	struct wdn_store *rs = NULL;
 	struct wdn_buf tmpdir = WDN_BUF_INIT;
 	struct wdn_err err = { 0 };
-	const char *td = getenv("TMPDIR");
 	int made_tmp = 0, started = 0;
 
 	memset(&w, 0, sizeof(w));
@@ -601,11 +618,8 @@ static void stream_main(struct run *r, int lambda, const char *queue, uint64_t m
 		goto out;
 	}
 	if (r->record) {
-		wdn_buf_addf(&tmpdir, "%s/wdn-enrich.XXXXXX", td && *td ? td : "/tmp");
-		if (!mkdtemp(tmpdir.ptr)) {
-			cli_fail(&r->cli, "cannot create a temporary directory: %s", strerror(errno));
+		if (make_tmpdir(r, &tmpdir))
 			goto out;
-		}
 		made_tmp = 1;
 		if (cli_open_store(&r->cli, WDN_STORE_CREATE, &rs))
 			goto out;
@@ -720,207 +734,286 @@ static void skip_own_output(struct run *r)
 	free(root);
 }
 
+/* What the options say beyond struct run. */
+struct opts {
+	struct cli_select sel;
+	const char *table, *day, *queue;
+	uint64_t max;
+	int lambda, jobs_given, ddl;
+};
+
+/* --athena-consolidate DATE: a day is done when late deliveries have landed too. */
+static const char *parse_day(struct run *r, const char *s)
+{
+	int64_t t;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' || wdn_time_parse(s, 10, &t))
+		cli_usage_error(&r->cli, "--athena-consolidate: '%s' is not a date (YYYY-MM-DD)", s);
+	if (t > wdn_time_now() - 2 * 86400)
+		cli_usage_error(&r->cli, "--athena-consolidate: '%s' is not over for a day yet", s);
+	return s;
+}
+
+/* --since, --until */
+static const char *parse_date(struct run *r, const char *opt, const char *s)
+{
+	int64_t t;
+
+	if (strlen(s) != 10 || wdn_time_parse(s, 10, &t))
+		cli_usage_error(&r->cli, "--%s: '%s' is not a date (YYYY-MM-DD)", opt, s);
+	return s;
+}
+
+/* 0, or -1 when the run is over already (--reject could not be opened). */
+static int parse_options(struct run *r, struct opts *o, int argc, char **argv)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->table = "whodunnit_cloudtrail";
+	r->jobs = 1;
+	while ((c = cli_getopt(&r->cli, argc, argv, "o:j:", options)) != -1) {
+		switch (c) {
+		case 'o': r->out = optarg; break;
+		case 'j':
+			r->jobs = (int)cli_number(&r->cli, "-j", optarg, 1, MAX_JOBS);
+			o->jobs_given = 1;
+			break;
+		case OPT_LAMBDA: o->lambda = 1; break;
+		case OPT_SQS: o->queue = optarg; break;
+		case OPT_MAX:
+			o->max = (uint64_t)cli_number(&r->cli, "--max-messages", optarg, 1, INT64_MAX);
+			break;
+		case OPT_RECORD: r->record = 1; break;
+		case OPT_DDL: o->ddl = 1; break;
+		case OPT_TABLE: o->table = optarg; break;
+		case OPT_CONSOLIDATE: o->day = parse_day(r, optarg); break;
+		case OPT_REJECT:
+			if (cli_open_reject(&r->cli, optarg))
+				return -1;
+			break;
+		case OPT_SHARD: cli_parse_shard(&r->cli, optarg, &o->sel); break;
+		case OPT_SINCE: o->sel.since = parse_date(r, "since", optarg); break;
+		case OPT_UNTIL: o->sel.until = parse_date(r, "until", optarg); break;
+		}
+	}
+	return 0;
+}
+
+/* --lambda, --sqs: what they take, and where their output goes. */
+static void stream_check(struct run *r, const struct opts *o, int operands)
+{
+	const char *env = getenv("WDN_ENRICH_OUTPUT");
+
+	if (operands || (o->lambda && o->queue) || o->ddl || o->day || o->jobs_given || o->sel.nshards ||
+	    o->sel.since || o->sel.until)
+		cli_usage_error(&r->cli, "--lambda and --sqs take no INPUT, -j, --shard, --since, "
+				"--until or --athena-*, and not each other");
+	if (!r->out && env && *env)
+		r->out = env;
+	if (!r->out || strncmp(r->out, "s3://", 5)) {
+		if (o->lambda)
+			wdn_lambda_init_error("whodunnit.InitFailed", "no -o s3:// or WDN_ENRICH_OUTPUT", NULL);
+		cli_usage_error(&r->cli, "--lambda and --sqs need -o s3://BUCKET/PREFIX (or WDN_ENRICH_OUTPUT)");
+	}
+}
+
+/* -o: the output tree, and for s3:// the client that lists it; -1 when the run is over. */
+static int open_output(struct run *r, struct wdn_aws **aws)
+{
+	struct wdn_err err = { 0 };
+	int rc;
+
+	if (!r->out)
+		return 0;
+	rc = wdn_outtree_open(r->out, &r->tree, &err);
+	r->out_s3 = !strncmp(r->out, "s3://", 5);
+	if (rc && r->out_s3)
+		cli_usage_error(&r->cli, "-o: %s", err.msg);
+	if (rc) {
+		cli_fail(&r->cli, "-o: %s", err.msg);
+		return -1;
+	}
+	if (r->out_s3 && cli_aws(&r->cli, aws)) {
+		wdn_outtree_close(r->tree);
+		r->tree = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* The inputs, less the output tree's own; stdin only when read alone. */
+static void collect_inputs(struct run *r, struct wdn_aws **aws, char **operands, int n,
+			   const struct cli_select *sel)
+{
+	size_t i;
+
+	cli_inputs_collect(&r->cli, aws, operands, n, sel, &r->in);
+	if (r->tree && !r->out_s3)
+		skip_own_output(r);
+	if (r->jobs > 1 && r->in.n)
+		for (i = 0; i < r->in.n; i++)
+			if (!strcmp(r->in.v[i].name, "-"))
+				cli_usage_error(&r->cli, "-j: standard input cannot be read in parallel");
+	r->progress.total = r->in.n;
+	if (r->jobs > (int)r->in.n)
+		r->jobs = r->in.n ? (int)r->in.n : 1;
+}
+
+/* --record, all inputs first: S3 objects and stdin downloaded once, into tmpdir. */
+static int record_pass(struct run *r, struct wdn_aws *aws, const char *tmpdir)
+{
+	struct wdn_store *s = NULL;
+	int rc = cli_open_store(&r->cli, WDN_STORE_CREATE, &s) || record_all(r, s, aws, tmpdir);
+
+	if (rc)
+		cli_status(&r->cli, EXIT_FAIL);
+	wdn_store_close(s);
+	return rc ? -1 : 0;
+}
+
+/* Worker j: its own store connection, client and output writer (neither is
+ * shared); -1 when out of memory. */
+static int worker_init(struct run *r, struct worker *w, unsigned j, struct wdn_enrich_cache *cache,
+		       struct wdn_aws *aws)
+{
+	w->run = r;
+	w->id = j;
+	wdn_buf_init(&w->line, 0);
+	wdn_buf_init(&w->pbuf, 0);
+	wdn_buf_init(&w->zbuf, 0);
+	if (cli_open_store(&r->cli, 0, &w->store))
+		w->store = NULL; /* events still pass through, with what they tell */
+	if (!(w->enr = wdn_enricher_new(w->store, cache)))
+		return -1;
+	/* a store read in round trips: resolve the keys of many events at once */
+	if (w->store && w->store->ops->gather && (w->held = calloc(HOLD_EVENTS, sizeof(*w->held))) &&
+	    (w->batch = wdn_batch_new(w->store, HOLD_EVENTS, HOLD_BYTES, held_each, held_drop, w)))
+		w->bulk = 1;
+	if ((aws || r->out_s3) && wdn_aws_new(r->cli.profile, r->cli.region, r->cli.endpoint, &w->aws, NULL))
+		w->aws = NULL;
+	if (!w->aws)
+		w->aws = aws; /* one worker: the collecting client will do */
+	if (r->tree && !(w->out = wdn_outtree_writer_new(r->tree, w->aws)))
+		return -1;
+	return 0;
+}
+
+static void worker_release(struct worker *w, struct wdn_aws *shared)
+{
+	wdn_enricher_free(w->enr);
+	wdn_batch_free(w->batch);
+	free(w->held);
+	wdn_store_close(w->store);
+	if (w->aws != shared)
+		wdn_aws_free(w->aws);
+	wdn_buf_release(&w->line);
+	wdn_buf_release(&w->pbuf);
+	wdn_buf_release(&w->zbuf);
+	wdn_outtree_writer_free(w->out);
+}
+
+/* Every input through r->jobs workers, then the summary. */
+static void enrich_all(struct run *r, struct wdn_enrich_cache *cache, struct wdn_aws *aws)
+{
+	struct worker w[MAX_JOBS];
+	pthread_t tid[MAX_JOBS];
+	int j, n = 0, ready = 1;
+
+	while (ready && n < r->jobs) {
+		memset(&w[n], 0, sizeof(w[n]));
+		ready = !worker_init(r, &w[n], (unsigned)n, cache, aws);
+		n++;
+	}
+	if (!ready) {
+		cli_fail(&r->cli, "out of memory");
+	} else if (r->jobs == 1) {
+		work(&w[0]);
+	} else {
+		for (j = 0; j < r->jobs; j++)
+			pthread_create(&tid[j], NULL, work, &w[j]);
+		for (j = 0; j < r->jobs; j++)
+			pthread_join(tid[j], NULL);
+	}
+	if (ready) {
+		cli_progress_end(&r->cli, &r->progress);
+		if (!r->cli.quiet)
+			fprintf(stderr, "wdn-enrich: %llu inputs enriched, %llu skipped as done, %llu failed, "
+				"%llu events\n", (unsigned long long)r->done, (unsigned long long)r->skipped,
+				(unsigned long long)r->failed_inputs, (unsigned long long)r->events);
+	}
+	for (j = 0; j < n; j++)
+		worker_release(&w[j], aws);
+}
+
+/* --record's copies of S3 objects and stdin. */
+static void remove_local(struct run *r)
+{
+	size_t i;
+
+	for (i = 0; r->local && i < r->in.n; i++) {
+		if (r->local[i])
+			unlink(r->local[i]);
+		free(r->local[i]);
+	}
+	free(r->local);
+	r->local = NULL;
+}
+
+/* The batch command: inputs in, enriched to stdout or -o. */
+static void batch_main(struct run *r, const struct opts *o, char **operands, int n)
+{
+	struct wdn_aws *aws = NULL;
+	struct wdn_buf tmpdir = WDN_BUF_INIT;
+	struct wdn_enrich_cache *cache = NULL;
+	int made_tmp = 0;
+
+	if (open_output(r, &aws))
+		return;
+	collect_inputs(r, &aws, operands, n, &o->sel);
+	if (r->record) {
+		if (make_tmpdir(r, &tmpdir))
+			goto out;
+		made_tmp = 1;
+		if (record_pass(r, aws, tmpdir.ptr))
+			goto out;
+	}
+	if (!(cache = wdn_enrich_cache_new())) {
+		cli_fail(&r->cli, "out of memory");
+		goto out;
+	}
+	enrich_all(r, cache, aws);
+out:
+	wdn_enrich_cache_free(cache);
+	remove_local(r);
+	if (made_tmp)
+		rmdir(tmpdir.ptr);
+	wdn_buf_release(&tmpdir);
+	cli_inputs_release(&r->in);
+	wdn_aws_free(aws);
+	wdn_outtree_close(r->tree);
+}
+
 int main(int argc, char **argv)
 {
 	struct run r;
-	struct cli_select sel = { 0 };
-	struct worker w[MAX_JOBS];
-	pthread_t tid[MAX_JOBS];
-	struct wdn_aws *aws = NULL;
-	const char *table = "whodunnit_cloudtrail", *day = NULL, *queue = NULL;
-	uint64_t max = 0;
-	int lambda = 0, jobs_given = 0;
-	struct wdn_buf tmpdir = WDN_BUF_INIT;
-	struct wdn_enrich_cache *cache = NULL;
-	int o, ddl = 0, made_tmp = 0, j;
-	int64_t t;
-	size_t i;
+	struct opts o;
 
 	memset(&r, 0, sizeof(r));
 	cli_init(&r.cli, "wdn-enrich", synopsis);
 	pthread_mutex_init(&r.lock, NULL);
-	r.jobs = 1;
-	while ((o = cli_getopt(&r.cli, argc, argv, "o:j:", options)) != -1) {
-		switch (o) {
-		case 'o':
-			r.out = optarg;
-			break;
-		case 'j':
-			r.jobs = (int)cli_number(&r.cli, "-j", optarg, 1, MAX_JOBS);
-			jobs_given = 1;
-			break;
-		case OPT_LAMBDA: lambda = 1; break;
-		case OPT_SQS: queue = optarg; break;
-		case OPT_MAX:
-			max = (uint64_t)cli_number(&r.cli, "--max-messages", optarg, 1, INT64_MAX);
-			break;
-		case OPT_RECORD: r.record = 1; break;
-		case OPT_DDL: ddl = 1; break;
-		case OPT_TABLE: table = optarg; break;
-		case OPT_CONSOLIDATE:
-			/* a day is done when late deliveries have landed too */
-			if (strlen(optarg) != 10 || optarg[4] != '-' || optarg[7] != '-' ||
-			    wdn_time_parse(optarg, 10, &t))
-				cli_usage_error(&r.cli, "--athena-consolidate: '%s' is not a date (YYYY-MM-DD)",
-						optarg);
-			if (t > wdn_time_now() - 2 * 86400)
-				cli_usage_error(&r.cli, "--athena-consolidate: '%s' is not over for a day yet",
-						optarg);
-			day = optarg;
-			break;
-		case OPT_REJECT:
-			if (cli_open_reject(&r.cli, optarg))
-				return cli_exit(&r.cli);
-			break;
-		case OPT_SHARD:
-			cli_parse_shard(&r.cli, optarg, &sel);
-			break;
-		case OPT_SINCE:
-		case OPT_UNTIL:
-			if (strlen(optarg) != 10 || wdn_time_parse(optarg, 10, &t))
-				cli_usage_error(&r.cli, "--%s: '%s' is not a date (YYYY-MM-DD)",
-						o == OPT_SINCE ? "since" : "until", optarg);
-			*(o == OPT_SINCE ? &sel.since : &sel.until) = optarg;
-			break;
-		}
-	}
-	if (lambda || queue) {
-		const char *env = getenv("WDN_ENRICH_OUTPUT");
-
-		if (optind < argc || (lambda && queue) || ddl || day || jobs_given || sel.nshards ||
-		    sel.since || sel.until)
-			cli_usage_error(&r.cli, "--lambda and --sqs take no INPUT, -j, --shard, --since, "
-					"--until or --athena-*, and not each other");
-		if (!r.out && env && *env)
-			r.out = env;
-		if (!r.out || strncmp(r.out, "s3://", 5)) {
-			if (lambda)
-				wdn_lambda_init_error("whodunnit.InitFailed", "no -o s3:// or WDN_ENRICH_OUTPUT", NULL);
-			cli_usage_error(&r.cli, "--lambda and --sqs need -o s3://BUCKET/PREFIX (or WDN_ENRICH_OUTPUT)");
-		}
-		stream_main(&r, lambda, queue, max);
+	if (parse_options(&r, &o, argc, argv))
+		return cli_exit(&r.cli);
+	if (o.lambda || o.queue) {
+		stream_check(&r, &o, optind < argc);
+		stream_main(&r, o.lambda, o.queue, o.max);
 		wdn_outtree_close(r.tree);
-		return cli_exit(&r.cli);
-	}
-	if (max)
+	} else if (o.max) {
 		cli_usage_error(&r.cli, "--max-messages is for --lambda and --sqs");
-	if (ddl || day) {
-		athena_ddl(&r, table, day);
-		return cli_exit(&r.cli);
-	}
-	if (r.out) {
-		struct wdn_err err = { 0 };
-		int rc = wdn_outtree_open(r.out, &r.tree, &err);
-
-		r.out_s3 = !strncmp(r.out, "s3://", 5);
-		if (rc && r.out_s3)
-			cli_usage_error(&r.cli, "-o: %s", err.msg);
-		if (rc) {
-			cli_fail(&r.cli, "-o: %s", err.msg);
-			return cli_exit(&r.cli);
-		}
-		if (r.out_s3 && cli_aws(&r.cli, &aws)) {
-			wdn_outtree_close(r.tree);
-			return cli_exit(&r.cli);
-		}
-	}
-	cli_inputs_collect(&r.cli, &aws, argv + optind, argc - optind, &sel, &r.in);
-	if (r.tree && !r.out_s3)
-		skip_own_output(&r);
-	if (r.jobs > 1 && r.in.n)
-		for (i = 0; i < r.in.n; i++)
-			if (!strcmp(r.in.v[i].name, "-"))
-				cli_usage_error(&r.cli, "-j: standard input cannot be read in parallel");
-	r.progress.total = r.in.n;
-	if (r.record) {
-		struct wdn_store *s = NULL;
-
-		const char *td = getenv("TMPDIR");
-
-		wdn_buf_addf(&tmpdir, "%s/wdn-enrich.XXXXXX", td && *td ? td : "/tmp");
-		if (!mkdtemp(tmpdir.ptr)) {
-			cli_fail(&r.cli, "cannot create a temporary directory: %s", strerror(errno));
-			goto out;
-		}
-		made_tmp = 1;
-		if (cli_open_store(&r.cli, WDN_STORE_CREATE, &s) || record_all(&r, s, aws, tmpdir.ptr)) {
-			cli_status(&r.cli, EXIT_FAIL);
-			wdn_store_close(s);
-			goto out;
-		}
-		wdn_store_close(s);
-	}
-	if (r.jobs > (int)r.in.n)
-		r.jobs = r.in.n ? (int)r.in.n : 1;
-	if (!(cache = wdn_enrich_cache_new())) {
-		cli_fail(&r.cli, "out of memory");
-		goto out;
-	}
-	for (j = 0; j < r.jobs; j++) {
-		memset(&w[j], 0, sizeof(w[j]));
-		w[j].run = &r;
-		w[j].id = (unsigned)j;
-		wdn_buf_init(&w[j].line, 0);
-		wdn_buf_init(&w[j].pbuf, 0);
-		wdn_buf_init(&w[j].zbuf, 0);
-		/* each worker its own store connection and client: neither is shared */
-		if (cli_open_store(&r.cli, 0, &w[j].store))
-			w[j].store = NULL; /* events still pass through, with what they tell */
-		if (!(w[j].enr = wdn_enricher_new(w[j].store, cache))) {
-			cli_fail(&r.cli, "out of memory");
-			goto out;
-		}
-		/* a store read in round trips: resolve the keys of many events at once */
-		if (w[j].store && w[j].store->ops->gather && (w[j].held = calloc(HOLD_EVENTS, sizeof(*w[j].held))))
-			w[j].bulk = 1;
-		if ((aws || r.out_s3) && wdn_aws_new(r.cli.profile, r.cli.region, r.cli.endpoint, &w[j].aws, NULL))
-			w[j].aws = NULL;
-		if (!w[j].aws)
-			w[j].aws = aws; /* one worker: the collecting client will do */
-		if (r.tree && !(w[j].out = wdn_outtree_writer_new(r.tree, w[j].aws))) {
-			cli_fail(&r.cli, "out of memory");
-			goto out;
-		}
-	}
-	if (r.jobs == 1) {
-		work(&w[0]);
+	} else if (o.ddl || o.day) {
+		athena_ddl(&r, o.table, o.day);
 	} else {
-		for (j = 0; j < r.jobs; j++)
-			pthread_create(&tid[j], NULL, work, &w[j]);
-		for (j = 0; j < r.jobs; j++)
-			pthread_join(tid[j], NULL);
+		batch_main(&r, &o, argv + optind, argc - optind);
 	}
-	cli_progress_end(&r.cli, &r.progress);
-	if (!r.cli.quiet)
-		fprintf(stderr, "wdn-enrich: %llu inputs enriched, %llu skipped as done, %llu failed, %llu events\n",
-			(unsigned long long)r.done, (unsigned long long)r.skipped,
-			(unsigned long long)r.failed_inputs, (unsigned long long)r.events);
-	for (j = 0; j < r.jobs; j++) {
-		wdn_enricher_free(w[j].enr);
-		free(w[j].held);
-		wdn_store_close(w[j].store);
-		if (w[j].aws != aws)
-			wdn_aws_free(w[j].aws);
-		wdn_buf_release(&w[j].line);
-		wdn_buf_release(&w[j].pbuf);
-		wdn_buf_release(&w[j].zbuf);
-		wdn_outtree_writer_free(w[j].out);
-	}
-out:
-	wdn_enrich_cache_free(cache);
-	if (r.local) {
-		for (i = 0; i < r.in.n; i++) {
-			if (r.local[i])
-				unlink(r.local[i]);
-			free(r.local[i]);
-		}
-		free(r.local);
-	}
-	if (made_tmp)
-		rmdir(tmpdir.ptr);
-	wdn_buf_release(&tmpdir);
-	cli_inputs_release(&r.in);
-	wdn_aws_free(aws);
-	wdn_outtree_close(r.tree);
 	return cli_exit(&r.cli);
 }

@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "arn.h"
 #include "datetime.h"
+#include "batch.h"
 #include "resolve.h"
 #include "tags.h"
 
@@ -125,10 +126,9 @@ static void print_span(const struct run *r, int64_t start, int64_t end)
 		printf("  %s%s%s", DIM(r), t, RESET(r));
 }
 
-static void print_text(const struct run *r, const struct wdn_answer *a)
+/* The key, its type and account, and what is known of it. */
+static int print_head(const struct run *r, const struct wdn_answer *a)
 {
-	size_t i, depth = 0;
-
 	printf("%s", BOLD(r));
 	put(a->key);
 	printf("%s  %s key", RESET(r), a->key_type ? a->key_type : "unknown");
@@ -138,14 +138,19 @@ static void print_text(const struct run *r, const struct wdn_answer *a)
 	}
 	if (!a->found) {
 		printf("  %snot found%s\n\n", WARN(r), RESET(r));
-		return;
+		return 0;
 	}
 	if (!a->complete)
 		printf("  %sincomplete chain%s", WARN(r), RESET(r));
 	if (a->inferred.data)
 		printf("  %s(inferred link)%s", WARN(r), RESET(r));
 	printf("\n");
-	/* the root */
+	return 1;
+}
+
+/* The root: who started the chain. */
+static void print_root(const struct run *r, const struct wdn_answer *a)
+{
 	put(a->id_type ? a->id_type : "caller");
 	printf(": ");
 	print_principal(r, a->id_service ? a->id_service : a->id_arn ? a->id_arn : a->id_provider);
@@ -163,7 +168,13 @@ static void print_text(const struct run *r, const struct wdn_answer *a)
 		printf("%s", RESET(r));
 	}
 	printf("\n");
-	/* each session, root-most first, one level deeper */
+}
+
+/* Each session, root-most first, one level deeper. */
+static void print_links(const struct run *r, const struct wdn_answer *a)
+{
+	size_t i, depth = 0;
+
 	for (i = a->nlinks; i-- > 0; depth++) {
 		const struct wdn_issuance *is = &a->links[i].is;
 		struct wdn_tags st = { 0 };
@@ -187,6 +198,13 @@ static void print_text(const struct run *r, const struct wdn_answer *a)
 		wdn_tags_release(&st);
 		printf("\n");
 	}
+}
+
+/* Tags, transitive keys, source identity, status; then the descendants. */
+static void print_tail(const struct run *r, const struct wdn_answer *a)
+{
+	size_t i;
+
 	print_tags("tags", &a->tags);
 	printf("   transitive");
 	if (!a->transitive.n)
@@ -213,6 +231,15 @@ static void print_text(const struct run *r, const struct wdn_answer *a)
 		print_span(r, a->desc[i].is.start, a->desc[i].is.end);
 		printf("\n");
 	}
+}
+
+static void print_text(const struct run *r, const struct wdn_answer *a)
+{
+	if (!print_head(r, a))
+		return;
+	print_root(r, a);
+	print_links(r, a);
+	print_tail(r, a);
 	printf("\n");
 }
 
@@ -253,6 +280,28 @@ static void lookup(struct run *r, const char *key)
 	if (!a.found)
 		cli_status(&r->cli, EXIT_FAIL);
 	wdn_answer_release(&a);
+}
+
+static int lookup_each(void *ctx, void *key)
+{
+	lookup(ctx, key);
+	return 0;
+}
+
+/* Many keys: a store read in round trips reads them all together. */
+static void lookup_operands(struct run *r, char **keys, size_t n)
+{
+	struct wdn_batch *b = wdn_batch_new(r->store, n, SIZE_MAX, lookup_each, NULL, r);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!b)
+			lookup(r, keys[i]); /* out of memory: one by one */
+		else if (wdn_batch_add(b, keys[i], 0, keys[i], r->at, NULL) < 0)
+			break; /* cannot be: there is room for n */
+	if (b)
+		wdn_batch_release(b);
+	wdn_batch_free(b);
 }
 
 /* Keys on standard input, one line each (cli_keyline_parse): an answer per
@@ -300,45 +349,57 @@ static void serve(struct run *r, uint64_t max)
 	wdn_store_close(r->store);
 }
 
+static int parse_format(struct run *r, const char *s)
+{
+	static const char *const formats[] = { "json", "text", "markdown", "dot" };
+	int f;
+
+	for (f = 0; f < 4 && strcmp(s, formats[f]); f++)
+		;
+	if (f == 4)
+		cli_usage_error(&r->cli, "--format: '%s' is not json, text, markdown or dot", s);
+	return f;
+}
+
+/* The options; --lambda alone takes none of the look-up ones. */
+static void parse_options(struct run *r, int argc, char **argv, int *lambda, uint64_t *max)
+{
+	int o, other = 0;
+
+	while ((o = cli_getopt(&r->cli, argc, argv, "", options)) != -1) {
+		if (o == OPT_AT && cli_parse_time(optarg, &r->at))
+			cli_usage_error(&r->cli, "--at: '%s' is not a time (ISO 8601, e.g. 2021-07-03T23:15:00Z)", optarg);
+		if (o == OPT_NO_TRAILS)
+			r->flags &= ~WDN_ANS_TRAILS;
+		if (o == OPT_DESCENDANTS)
+			r->flags |= WDN_ANS_DESCENDANTS;
+		if (o == OPT_LAMBDA)
+			*lambda = 1;
+		if (o == OPT_MAX)
+			*max = (uint64_t)cli_number(&r->cli, "--max-messages", optarg, 1, LLONG_MAX);
+		if (o == OPT_AT || o == OPT_NO_TRAILS || o == OPT_DESCENDANTS || o == OPT_FORMAT)
+			other = 1;
+		if (o == OPT_FORMAT)
+			r->format = parse_format(r, optarg);
+	}
+	if (*lambda && (optind < argc || other))
+		cli_usage_error(&r->cli, "--lambda takes no KEY, --at, --no-trails, --descendants or --format: "
+				"each request says its own");
+	if (*max && !*lambda)
+		cli_usage_error(&r->cli, "--max-messages is for --lambda");
+}
+
 int main(int argc, char **argv)
 {
 	struct run r = { 0 };
-	int o, i, lambda = 0, other = 0;
+	int i, lambda = 0;
 	uint64_t max = 0;
 
 	cli_init(&r.cli, "wdn-lookup", synopsis);
 	r.colour = r.cli.stdout_tty && !getenv("NO_COLOR");
 	r.at = WDN_TIME_MAX;
 	r.flags = WDN_ANS_TRAILS;
-	while ((o = cli_getopt(&r.cli, argc, argv, "", options)) != -1) {
-		if (o == OPT_AT && cli_parse_time(optarg, &r.at))
-			cli_usage_error(&r.cli, "--at: '%s' is not a time (ISO 8601, e.g. 2021-07-03T23:15:00Z)", optarg);
-		if (o == OPT_NO_TRAILS)
-			r.flags &= ~WDN_ANS_TRAILS;
-		if (o == OPT_DESCENDANTS)
-			r.flags |= WDN_ANS_DESCENDANTS;
-		if (o == OPT_LAMBDA)
-			lambda = 1;
-		if (o == OPT_MAX)
-			max = (uint64_t)cli_number(&r.cli, "--max-messages", optarg, 1, LLONG_MAX);
-		if (o == OPT_AT || o == OPT_NO_TRAILS || o == OPT_DESCENDANTS || o == OPT_FORMAT)
-			other = 1;
-		if (o == OPT_FORMAT) {
-			static const char *const formats[] = { "json", "text", "markdown", "dot" };
-			size_t f;
-
-			for (f = 0; f < 4 && strcmp(optarg, formats[f]); f++)
-				;
-			if (f == 4)
-				cli_usage_error(&r.cli, "--format: '%s' is not json, text, markdown or dot", optarg);
-			r.format = f;
-		}
-	}
-	if (lambda && (optind < argc || other))
-		cli_usage_error(&r.cli, "--lambda takes no KEY, --at, --no-trails, --descendants or --format: "
-				"each request says its own");
-	if (max && !lambda)
-		cli_usage_error(&r.cli, "--max-messages is for --lambda");
+	parse_options(&r, argc, argv, &lambda, &max);
 	if (lambda) {
 		serve(&r, max);
 		return cli_exit(&r.cli);
@@ -352,21 +413,10 @@ int main(int argc, char **argv)
 			cli_warn(&r.cli, "answering from the keys alone");
 		r.store = NULL;
 	}
-	if (optind < argc) {
-		int64_t *at = calloc((size_t)(argc - optind), sizeof(*at));
-
-		/* many keys: a store read in round trips reads them together */
-		for (i = 0; at && i < argc - optind; i++)
-			at[i] = r.at;
-		if (at)
-			wdn_resolve_prefetch(r.store, (const char *const *)argv + optind, at, NULL,
-					     (size_t)(argc - optind), NULL);
-		free(at);
-		for (i = optind; i < argc; i++)
-			lookup(&r, argv[i]);
-	} else {
+	if (optind < argc)
+		lookup_operands(&r, argv + optind, (size_t)(argc - optind));
+	else
 		lookup_stdin(&r);
-	}
 	wdn_store_close(r.store);
 	return cli_exit(&r.cli);
 }

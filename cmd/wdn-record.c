@@ -432,139 +432,180 @@ static int print_coverage(struct run *r)
 	return cli_exit(&r->cli);
 }
 
+#define MAX_KEY_FILES ((size_t)64) /* --public-keys given */
+
+/* What the options say beyond struct run. */
+struct opts {
+	struct cli_select sel;
+	const char *queue, *keys[MAX_KEY_FILES];
+	size_t nkeys;
+	uint64_t max;
+	int create, ttl_days, lambda, coverage;
+};
+
+/* 0, or -1 when the run is over already (--reject could not be opened). */
+static int parse_options(struct run *r, struct opts *o, int argc, char **argv)
+{
+	int64_t t;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	while ((c = cli_getopt(&r->cli, argc, argv, "", options)) != -1) {
+		if (c == OPT_REJECT && cli_open_reject(&r->cli, optarg))
+			return -1;
+		if ((c == OPT_SINCE || c == OPT_UNTIL) &&
+		    (strlen(optarg) != 10 || wdn_time_parse(optarg, 10, &t)))
+			cli_usage_error(&r->cli, "--%s: '%s' is not a date (YYYY-MM-DD)",
+					c == OPT_SINCE ? "since" : "until", optarg);
+		if (c == OPT_CREATE)
+			o->create = 1;
+		if (c == OPT_TTL)
+			o->ttl_days = (int)cli_number(&r->cli, "--ttl-days", optarg, 1, MAX_TTL_DAYS);
+		if (c == OPT_SINCE)
+			o->sel.since = optarg;
+		if (c == OPT_UNTIL)
+			o->sel.until = optarg;
+		if (c == OPT_LAMBDA)
+			o->lambda = 1;
+		if (c == OPT_COVERAGE)
+			o->coverage = 1;
+		if (c == OPT_SQS)
+			o->queue = optarg;
+		if (c == OPT_MAX)
+			o->max = (uint64_t)cli_number(&r->cli, "--max-messages", optarg, 1, INT64_MAX);
+		if (c == OPT_KEYS && o->nkeys < MAX_KEY_FILES)
+			o->keys[o->nkeys++] = optarg;
+		else if (c == OPT_KEYS)
+			cli_usage_error(&r->cli, "--public-keys: at most %zu files", MAX_KEY_FILES);
+	}
+	return 0;
+}
+
+/* Options that do not go together: usage errors. */
+static void check_options(struct run *r, const struct opts *o, int operands)
+{
+	int stream = o->lambda || o->queue;
+
+	if (stream && (operands || (o->lambda && o->queue)))
+		cli_usage_error(&r->cli, "--lambda and --sqs take no INPUT, and not each other");
+	if (o->max && !stream)
+		cli_usage_error(&r->cli, "--max-messages is for --lambda and --sqs");
+	if (o->nkeys && stream)
+		cli_usage_error(&r->cli, "--public-keys is for INPUTs, not --lambda or --sqs");
+}
+
+/* --create-table, --ttl-days: the DynamoDB table; -1 when the run is over. */
+static int prepare_table(struct run *r, const struct opts *o)
+{
+	const char *url = r->cli.store ? r->cli.store : getenv("WDN_STORE");
+	struct wdn_store_opts so = { r->cli.profile, r->cli.region, r->cli.endpoint, o->ttl_days };
+	struct wdn_err err = { 0 };
+
+	if (!o->create && !o->ttl_days)
+		return 0;
+	if (!url || strncmp(url, "dynamodb:", 9) || !url[9])
+		cli_usage_error(&r->cli, "--create-table and --ttl-days need --store dynamodb:TABLE");
+	if (o->create && wdn_store_dynamodb_create(url + 9, &so, &err)) {
+		cli_fail(&r->cli, "creating table '%s': %s", url + 9, err.msg);
+		return -1;
+	}
+	r->cli.ttl_days = o->ttl_days;
+	return 0;
+}
+
+/* The INPUTs: digests first (they are few and small, and say which logs
+ * to hash), then the logs, then what the digests say of them. */
+static void record_inputs(struct run *r, struct cli_select *sel, char **operands, int n)
+{
+	struct cli_inputs in;
+	struct wdn_err err = { 0 };
+	size_t i;
+
+	/* inputs that can be read again: a key's uses may fold over the whole run */
+	wdn_recorder_hold_sightings(r->rec, 1);
+	sel->digests = 1;
+	r->sel = sel;
+	cli_inputs_collect(&r->cli, &r->aws, operands, n, sel, &in);
+	r->progress.total = in.n;
+	for (i = 0; i < in.n && !r->failed; i++)
+		if (in.v[i].digest && ((!r->verifier && !(r->verifier = wdn_verifier_new())) ||
+				       (!r->sha && !(r->sha = wdn_sha256_stream_new())))) {
+			cli_fail(&r->cli, "out of memory");
+			r->failed = 1;
+		}
+	for (i = 0; i < in.n && !r->failed; i++)
+		if (in.v[i].digest)
+			read_digest(r, &in.v[i]);
+	for (i = 0; i < in.n && !r->failed; i++)
+		if (!in.v[i].digest)
+			record_input(r, &in.v[i]);
+	wdn_recorder_hold_sightings(r->rec, 0);
+	if (!r->failed && wdn_recorder_flush(r->rec, &err)) {
+		cli_fail(&r->cli, "%s", err.msg);
+		r->failed = 1;
+	}
+	cli_progress_end(&r->cli, &r->progress);
+	if (!r->failed && r->sha)
+		verify(r, &in);
+	cli_inputs_release(&in);
+}
+
+static void print_summary(struct run *r)
+{
+	uint64_t issuances, sightings, changes, nd, v, tm, u;
+
+	if (r->cli.quiet)
+		return;
+	wdn_recorder_counts(r->rec, &issuances, &sightings, &changes);
+	fprintf(stderr, "wdn-record: %llu %s, %llu events, %llu issuances, "
+		"%llu changes, %llu keys seen, %llu rejected, %llu refused\n", (unsigned long long)r->inputs,
+		r->what, (unsigned long long)r->events, (unsigned long long)issuances,
+		(unsigned long long)changes, (unsigned long long)sightings,
+		(unsigned long long)r->rejected, (unsigned long long)r->refused);
+	if (!r->sha)
+		return;
+	wdn_verifier_counts(r->verifier, &nd, &v, &tm, &u);
+	u = r->inputs - v - tm; /* and those no digest lists: never hashed */
+	fprintf(stderr, "wdn-record: %llu digests; log files %llu verified, %llu tampered, "
+		"%llu unverified\n", (unsigned long long)nd, (unsigned long long)v,
+		(unsigned long long)tm, (unsigned long long)u);
+}
+
 int main(int argc, char **argv)
 {
 	struct run r = { 0 };
-	struct cli_select sel = { 0 };
-	struct cli_inputs in;
-	uint64_t issuances, sightings, changes;
-	int64_t t;
+	struct opts o;
 	size_t i;
-	int o, create = 0, ttl_days = 0, lambda = 0, coverage = 0;
-	const char *queue = NULL, *keys[64];
-	size_t nkeys = 0;
-	uint64_t max = 0;
 
 	cli_init(&r.cli, "wdn-record", synopsis);
-	while ((o = cli_getopt(&r.cli, argc, argv, "", options)) != -1) {
-		if (o == OPT_REJECT && cli_open_reject(&r.cli, optarg))
-			return cli_exit(&r.cli);
-		if ((o == OPT_SINCE || o == OPT_UNTIL) &&
-		    (strlen(optarg) != 10 || wdn_time_parse(optarg, 10, &t)))
-			cli_usage_error(&r.cli, "--%s: '%s' is not a date (YYYY-MM-DD)",
-					o == OPT_SINCE ? "since" : "until", optarg);
-		if (o == OPT_CREATE)
-			create = 1;
-		if (o == OPT_TTL)
-			ttl_days = (int)cli_number(&r.cli, "--ttl-days", optarg, 1, MAX_TTL_DAYS);
-		if (o == OPT_SINCE)
-			sel.since = optarg;
-		if (o == OPT_UNTIL)
-			sel.until = optarg;
-		if (o == OPT_LAMBDA)
-			lambda = 1;
-		if (o == OPT_COVERAGE)
-			coverage = 1;
-		if (o == OPT_SQS)
-			queue = optarg;
-		if (o == OPT_MAX)
-			max = (uint64_t)cli_number(&r.cli, "--max-messages", optarg, 1, INT64_MAX);
-		if (o == OPT_KEYS && nkeys < sizeof(keys) / sizeof(keys[0]))
-			keys[nkeys++] = optarg;
-		else if (o == OPT_KEYS)
-			cli_usage_error(&r.cli, "--public-keys: at most %zu files", sizeof(keys) / sizeof(keys[0]));
-	}
-	if (coverage && (optind < argc || lambda || queue || nkeys || create || ttl_days || max ||
-			 sel.since || sel.until || r.cli.reject))
+	if (parse_options(&r, &o, argc, argv))
+		return cli_exit(&r.cli);
+	if (o.coverage && (optind < argc || o.lambda || o.queue || o.nkeys || o.create || o.ttl_days ||
+			   o.max || o.sel.since || o.sel.until || r.cli.reject))
 		cli_usage_error(&r.cli, "--coverage takes no INPUT and no recording option");
-	if (coverage)
+	if (o.coverage)
 		return print_coverage(&r);
 	/* after the options: --help and usage errors come first */
-	for (i = 0; i < nkeys; i++)
-		load_keys(&r, keys[i]);
-	if ((lambda || queue) && (optind < argc || (lambda && queue)))
-		cli_usage_error(&r.cli, "--lambda and --sqs take no INPUT, and not each other");
-	if (max && !lambda && !queue)
-		cli_usage_error(&r.cli, "--max-messages is for --lambda and --sqs");
-	if (nkeys && (lambda || queue))
-		cli_usage_error(&r.cli, "--public-keys is for INPUTs, not --lambda or --sqs");
-	if (create || ttl_days) {
-		const char *url = r.cli.store ? r.cli.store : getenv("WDN_STORE");
-		struct wdn_store_opts so = { r.cli.profile, r.cli.region, r.cli.endpoint, ttl_days };
-		struct wdn_err err = { 0 };
-
-		if (!url || strncmp(url, "dynamodb:", 9) || !url[9])
-			cli_usage_error(&r.cli, "--create-table and --ttl-days need --store dynamodb:TABLE");
-		if (create && wdn_store_dynamodb_create(url + 9, &so, &err)) {
-			cli_fail(&r.cli, "creating table '%s': %s", url + 9, err.msg);
-			return cli_exit(&r.cli);
-		}
-		r.cli.ttl_days = ttl_days;
-	}
+	for (i = 0; i < o.nkeys; i++)
+		load_keys(&r, o.keys[i]);
+	check_options(&r, &o, optind < argc);
+	if (prepare_table(&r, &o))
+		return cli_exit(&r.cli);
 	if (cli_open_store(&r.cli, WDN_STORE_CREATE, &r.store)) {
-		if (lambda)
+		if (o.lambda)
 			wdn_lambda_init_error("whodunnit.StoreFailed", "cannot open the store", NULL);
 		return cli_status(&r.cli, EXIT_FAIL), cli_exit(&r.cli);
 	}
 	if (!(r.rec = wdn_recorder_new(r.store))) {
 		cli_fail(&r.cli, "out of memory");
-		goto out;
+	} else {
+		r.what = "inputs";
+		if (o.lambda || o.queue)
+			deliver(&r, o.lambda, o.queue, o.max);
+		else
+			record_inputs(&r, &o.sel, argv + optind, argc - optind);
+		print_summary(&r);
 	}
-	r.what = "inputs";
-	if (lambda || queue) {
-		deliver(&r, lambda, queue, max);
-		goto summary;
-	}
-	/* inputs that can be read again: a key's uses may fold over the whole run */
-	wdn_recorder_hold_sightings(r.rec, 1);
-	sel.digests = 1;
-	r.sel = &sel;
-	cli_inputs_collect(&r.cli, &r.aws, argv + optind, argc - optind, &sel, &in);
-	r.progress.total = in.n;
-	for (i = 0; i < in.n && !r.failed; i++)
-		if (in.v[i].digest && ((!r.verifier && !(r.verifier = wdn_verifier_new())) ||
-				       (!r.sha && !(r.sha = wdn_sha256_stream_new())))) {
-			cli_fail(&r.cli, "out of memory");
-			r.failed = 1;
-		}
-	/* digests first: they are few and small, and say which logs to hash */
-	for (i = 0; i < in.n && !r.failed; i++)
-		if (in.v[i].digest)
-			read_digest(&r, &in.v[i]);
-	for (i = 0; i < in.n && !r.failed; i++)
-		if (!in.v[i].digest)
-			record_input(&r, &in.v[i]);
-	wdn_recorder_hold_sightings(r.rec, 0);
-	if (!r.failed) {
-		struct wdn_err err = { 0 };
-
-		if (wdn_recorder_flush(r.rec, &err)) {
-			cli_fail(&r.cli, "%s", err.msg);
-			r.failed = 1;
-		}
-	}
-	cli_progress_end(&r.cli, &r.progress);
-	if (!r.failed && r.sha)
-		verify(&r, &in);
-	cli_inputs_release(&in);
-summary:
-	wdn_recorder_counts(r.rec, &issuances, &sightings, &changes);
-	if (!r.cli.quiet)
-		fprintf(stderr, "wdn-record: %llu %s, %llu events, %llu issuances, "
-			"%llu changes, %llu keys seen, %llu rejected, %llu refused\n", (unsigned long long)r.inputs,
-			r.what, (unsigned long long)r.events, (unsigned long long)issuances,
-			(unsigned long long)changes, (unsigned long long)sightings,
-			(unsigned long long)r.rejected, (unsigned long long)r.refused);
-	if (!r.cli.quiet && r.sha) {
-		uint64_t nd, v, tm, u;
-
-		wdn_verifier_counts(r.verifier, &nd, &v, &tm, &u);
-		u = r.inputs - v - tm; /* and those no digest lists: never hashed */
-		fprintf(stderr, "wdn-record: %llu digests; log files %llu verified, %llu tampered, "
-			"%llu unverified\n", (unsigned long long)nd, (unsigned long long)v,
-			(unsigned long long)tm, (unsigned long long)u);
-	}
-out:
 	wdn_recorder_free(r.rec);
 	wdn_store_close(r.store);
 	wdn_aws_free(r.aws);

@@ -41,9 +41,5 @@ int wdn_s3_put(struct wdn_aws *a, const char *bucket, const char *key, const voi
 	       size_t len, const char *content_type, struct wdn_err *err);
 /* 1 if the object exists, 0 if not, or a WDN_E* code. */
 int wdn_s3_exists(struct wdn_aws *a, const char *bucket, const char *key, struct wdn_err *err);
-/* Is this S3 key a CloudTrail log file (.../CloudTrail/REGION/YYYY/MM/DD/
- * ACCOUNT_CloudTrail_REGION_..json.gz)? NULL when it is, else why not
- * ("a digest file", "not a CloudTrail log file"...). */
-const char *wdn_trail_key_skip(const char *key);
 
 #endif

@@ -14,6 +14,7 @@
 #include "aws.h"
 #include "json.h"
 #include "s3.h"
+#include "s3key.h"
 #include "str.h"
 
 #include <stdlib.h>
@@ -114,27 +115,6 @@ static int feed(void *ctx, const void *p, size_t n)
 	return wdn_reader_feed_held(ctx, p, n); /* a small object is decoded whole */
 }
 
-const char *wdn_trail_key_skip(const char *key)
-{
-	const char *base = strrchr(key, '/'), *p;
-	size_t n = strlen(key);
-
-	base = base ? base + 1 : key;
-	if (!*base)
-		return "a folder";
-	if (strstr(key, "/CloudTrail-Digest/") || strstr(base, "_CloudTrail-Digest_"))
-		return "a digest file: it holds no events";
-	if (strstr(key, "/CloudTrail-Insight/") || strstr(base, "_CloudTrail-Insight_"))
-		return "an Insights file: it holds no CloudTrail events";
-	/* ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHMMZ_UNIQUE.json.gz, under
-	 * .../CloudTrail/REGION/YYYY/MM/DD/ */
-	p = strstr(base, "_CloudTrail_");
-	if (!p || !strstr(key, "/CloudTrail/") ||
-	    !((n > 8 && !strcmp(key + n - 8, ".json.gz")) || (n > 5 && !strcmp(key + n - 5, ".json"))))
-		return "not a CloudTrail log file";
-	return NULL;
-}
-
 /* The caller's action for one object named by a message: CloudTrail log
  * files only, the others told and skipped (acknowledged: they never become
  * log files). */
@@ -175,7 +155,7 @@ static int read_object(struct msg *m, const char *bucket, const char *key, size_
 	if (m->d->on_object)
 		return hand_object(m, bucket, key, err);
 	/* digests vouch for logs and hold no events; "folders" hold nothing */
-	if (strstr(key, "CloudTrail-Digest") || !kl || key[kl - 1] == '/')
+	if (wdn_s3key_digest(key) || !kl || key[kl - 1] == '/')
 		return 0;
 	if (!m->d->aws)
 		return wdn_err_set(err, WDN_EINVAL, "no AWS client to read 's3://%s/%s'", bucket, key);
