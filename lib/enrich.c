@@ -761,18 +761,20 @@ int wdn_enrich_event(struct wdn_enricher *e, const struct wdn_event *ev, struct 
 
 static int safe_value(struct wdn_buf *b, struct wdn_str v, const char *none)
 {
+	char tame[64];
 	size_t i;
 
 	if (!v.ptr || !v.len)
 		return wdn_buf_adds(b, none);
-	/* partition values become path segments: keep them tame */
-	for (i = 0; i < v.len && i < 64; i++) {
+	/* partition values become path segments: keep them tame (one append:
+	 * this runs twice for every event) */
+	for (i = 0; i < v.len && i < sizeof(tame); i++) {
 		char c = v.ptr[i];
 
-		wdn_buf_addc(b, (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			     c == '-' || c == '_' ? c : '_');
+		tame[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			  c == '-' || c == '_' ? c : '_';
 	}
-	return 0;
+	return wdn_buf_add(b, tame, i);
 }
 
 /* One "NAME=VALUE/" segment of a partition path; its value in v. */
