@@ -751,6 +751,9 @@ int wdn_outtree_commit(struct wdn_outtree_writer *w, struct wdn_err *err)
 	for (i = 0; !rc && i < w->nparts; i++) {
 		struct outpart *p = w->parts[i];
 
+		/* a part all of whose lines were taken back: no file */
+		if (!p->chunk.len && !p->tmp[0] && !p->mem.len)
+			continue;
 		if ((rc = out_part_flush(w, p, err)))
 			break;
 		if (!t->bucket) {

@@ -357,6 +357,17 @@ static void in_place(void)
 			wdn_buf_add(&want[p], line, n);
 		free(line);
 	}
+	if (!rc) { /* a partition whose only line is taken back (a rejected event) */
+		struct wdn_buf *b = wdn_outtree_line(w, "account=3/region=c/day=d", &err);
+
+		if (b) {
+			size_t mark = b->len;
+
+			wdn_buf_add(b, "rejected\n", 9);
+			wdn_buf_setlen(b, mark);
+		}
+		rc = b ? wdn_outtree_wrote(w, &err) : -1;
+	}
 	ok(!rc, "lines appended in place and copied (%s)", rc ? err.msg : "ok");
 	ok(!wdn_outtree_commit(w, &err), "committed (%s)", err.msg);
 	for (k = 0; k < 3; k++) {
@@ -372,6 +383,7 @@ static void in_place(void)
 		wdn_buf_release(&want[k]);
 	}
 	ok(same, "each partition's file holds exactly its lines, in order");
+	ok(count_dir(path("inplace/account=3", "")) < 0, "a partition whose only line was taken back has no file");
 	free(name);
 	wdn_outtree_writer_free(w);
 	wdn_outtree_close(t);
