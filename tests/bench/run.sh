@@ -66,16 +66,16 @@ failed=0
 say() { printf '%s\n' "$*"; }
 note() { printf 'bench: %s\n' "$*" >&2; }
 # trow NAME FIGURE TARGET VERDICT COMMAND: a row of the closing table
-table=
-trow() { [ -n "$table" ] && printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>"$table"; }
+trows= # the closing table's rows (a file)
+trow() { [ -n "$trows" ] && printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>"$trows"; }
 # verdict FIGURE LIMIT le|ge: "met" or "NOT met"
 verdict() { awk -v f="$1" -v l="$2" -v o="$3" 'BEGIN { m = o == "le" ? f + 0 <= l + 0 : f + 0 >= l + 0; print m ? "met" : "NOT met" }'; }
 print_table() {
-	[ -s "$table" ] || return 0
+	[ -s "$trows" ] || return 0
 	say ""
 	say "issue 15 table ($(date -u +%Y-%m-%dT%H:%MZ); load $(cut -d ' ' -f 1 /proc/loadavg 2>/dev/null || echo '?') on $(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?') CPUs):"
 	awk -F '\t' 'BEGIN { printf "| %s | %s | %s | %s | %s |\n|---|---|---|---|---|\n", "row", "measured", "target", "verdict", "command" }
-		{ for (i = 1; i <= NF; i++) gsub(/\|/, "\\|", $i); printf "| %s | %s | %s | %s | `%s` |\n", $1, $2, $3, $4, $5 }' "$table"
+		{ for (i = 1; i <= NF; i++) gsub(/\|/, "\\|", $i); printf "| %s | %s | %s | %s | `%s` |\n", $1, $2, $3, $4, $5 }' "$trows"
 }
 
 for f in "$gen" "$rec" "$look" "$enr" "$chn"; do
@@ -95,8 +95,8 @@ if ! [ -x "$TIME" ]; then
 	TIME=
 fi
 mkdir -p "$tmp" || exit 1
-table="$tmp/table"
-: >"$table"
+trows="$tmp/table"
+: >"$trows"
 peers= # the protocol peers' directory, once started
 cleanup() {
 	[ -n "$peers" ] && sh "$top/tests/peers/stop.sh" "$peers"
@@ -513,9 +513,9 @@ speed_lambda() {
 		rm -rf "$tmp/enr"
 		timed "$tmp/b" "$enr" -q --store "sqlite:$tmp/store.db" -o "$tmp/enr" "$_f" 2>"$tmp/enr.err" || { say "speed-lambda: wdn-enrich -o failed"; failed=1; return; }
 		rm -rf "$tmp/enr"
-		_o=$(rss_of "$tmp/b")
-		_l="$_l${_l:+; }$_k: record $(mib "$_a"), enrich $(mib "$_s"), enrich -o $(mib "$_o") MiB"
-		for _v in "$_a" "$_s" "$_o"; do [ "$_v" -le "$_max" ] || _max=$_v; done
+		_eo=$(rss_of "$tmp/b")
+		_l="$_l${_l:+; }$_k: record $(mib "$_a"), enrich $(mib "$_s"), enrich -o $(mib "$_eo") MiB"
+		for _v in "$_a" "$_s" "$_eo"; do [ "$_v" -le "$_max" ] || _max=$_v; done
 	done
 	say "speed-lambda: peak $(mib "$_max") MiB on one $(mb "$(trail_bytes "$_ld")") MB trail file ($_l) [target < 100 MiB: a Lambda of 128 MB never runs out]"
 	trow "lambda-100mb-file" "$(mib "$_max") MiB at most ($_l)" "< 100 MiB" "$(verdict "$(mib "$_max")" 100 le)" "/usr/bin/time -f %M wdn-record|wdn-enrich [-o OUT] FILE(.json.gz|.json)"
