@@ -143,7 +143,8 @@ static void flush_stdout(struct worker *w)
 static int enrich_one(struct worker *w, const struct wdn_event *ev)
 {
 	struct wdn_err err = { 0 };
-	int rc;
+	struct wdn_buf *b;
+	int rc = 0;
 
 	w->events++;
 	if (!w->run->out) {
@@ -155,17 +156,23 @@ static int enrich_one(struct worker *w, const struct wdn_event *ev)
 			flush_stdout(w);
 		return 0;
 	}
-	wdn_buf_reset(&w->line);
-	if ((rc = wdn_enrich_event(w->enr, ev, &w->line, &err)))
-		goto bad;
 	wdn_buf_reset(&w->zbuf);
 	wdn_event_partition(ev, &w->zbuf);
-	if ((rc = wdn_outtree_write(w->out, w->zbuf.ptr, w->line.ptr, w->line.len, &err))) {
-		warn_locked(w->run, 1, "'%s': %s", w->input->name, err.msg);
-		w->error = 1;
-		return rc;
+	/* enriched straight into what gets compressed: no copy of the line */
+	if (!(b = wdn_outtree_line(w->out, w->zbuf.ptr, &err)))
+		goto fail;
+	rc = wdn_enrich_event(w->enr, ev, b, &err);
+	if (wdn_outtree_wrote(w->out, rc ? NULL : &err) && !rc) {
+		rc = WDN_EIO;
+		goto fail;
 	}
+	if (rc)
+		goto bad;
 	return 0;
+fail:
+	warn_locked(w->run, 1, "'%s': %s", w->input->name, err.msg);
+	w->error = 1;
+	return rc ? rc : WDN_ENOMEM;
 bad:
 	if (rc == WDN_EINVAL) {
 		struct wdn_reject rej = { ev->input, ev->record, ev->line, ev->raw, err.msg, 0 };

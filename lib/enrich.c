@@ -56,6 +56,18 @@ struct timed_store {
 	int64_t lo, hi;   /* the answer is the same for every time in [lo, hi] */
 };
 
+/* An enricher's own copy of answers it took from the shared cache: most
+ * events ask again for a key asked just before, and workers taking the
+ * cache's lock for each event slowed each other. */
+#define MEMO_SLOTS 64
+struct memo {
+	uint64_t hash;
+	char key[129];    /* "" when empty */
+	int64_t lo, hi;
+	struct wdn_buf text;
+	struct wdn_buf who;   /* as the entry's who; empty: for any event */
+};
+
 struct wdn_enricher {
 	struct wdn_store *store;
 	struct timed_store view;
@@ -65,6 +77,7 @@ struct wdn_enricher {
 	struct wdn_buf who;   /* scratch for an event's userIdentity */
 	struct wdn_buf clean; /* scratch for an event without its own whodunnit */
 	yajl_gen gen;
+	struct memo memo[MEMO_SLOTS];
 };
 
 /* ---- the store, as of a time ---------------------------------------------- */
@@ -256,6 +269,7 @@ void wdn_enrich_cache_free(struct wdn_enrich_cache *c)
 struct wdn_enricher *wdn_enricher_new(struct wdn_store *s, struct wdn_enrich_cache *cache)
 {
 	struct wdn_enricher *e = calloc(1, sizeof(*e));
+	size_t i;
 
 	if (!e)
 		return NULL;
@@ -272,13 +286,23 @@ struct wdn_enricher *wdn_enricher_new(struct wdn_store *s, struct wdn_enrich_cac
 	wdn_buf_init(&e->obj, 0);
 	wdn_buf_init(&e->who, 0);
 	wdn_buf_init(&e->clean, 0);
+	for (i = 0; i < MEMO_SLOTS; i++) {
+		wdn_buf_init(&e->memo[i].text, 0);
+		wdn_buf_init(&e->memo[i].who, 0);
+	}
 	return e;
 }
 
 void wdn_enricher_free(struct wdn_enricher *e)
 {
+	size_t i;
+
 	if (!e)
 		return;
+	for (i = 0; i < MEMO_SLOTS; i++) {
+		wdn_buf_release(&e->memo[i].text);
+		wdn_buf_release(&e->memo[i].who);
+	}
 	if (e->own_cache)
 		wdn_enrich_cache_free(e->cache);
 	wdn_buf_release(&e->obj);
@@ -627,6 +651,39 @@ int wdn_enricher_knows(struct wdn_enricher *e, const struct wdn_event *ev, int64
 	return found;
 }
 
+/* The memo's answer for a key at time t, for ev, or NULL: as cached_answer. */
+static const struct memo *memo_get(const struct wdn_enricher *e, const char *key, size_t len, uint64_t h,
+				   int64_t t, const struct wdn_event *ev)
+{
+	const struct memo *m = &e->memo[h % MEMO_SLOTS];
+
+	if (m->hash == h && m->key[0] && !memcmp(m->key, key, len) && !m->key[len] && t >= m->lo &&
+	    t <= m->hi && (!m->who.len || same_who(m->who.ptr, m->who.len, ev)))
+		return m;
+	return NULL;
+}
+
+/* Keep a copy of a cached answer (a copy: another worker may clear the
+ * cache meanwhile); a failure only forgets. */
+static void memo_put(struct wdn_enricher *e, const char *key, size_t len, uint64_t h, const struct entry *x)
+{
+	struct memo *m = &e->memo[h % MEMO_SLOTS];
+
+	wdn_buf_reset(&m->text);
+	wdn_buf_reset(&m->who);
+	m->key[0] = '\0';
+	if (wdn_buf_add(&m->text, x->text, x->len) || (x->who && wdn_buf_add(&m->who, x->who, x->who_len))) {
+		wdn_buf_release(&m->text);
+		wdn_buf_release(&m->who);
+		return;
+	}
+	memcpy(m->key, key, len);
+	m->key[len] = '\0';
+	m->hash = h;
+	m->lo = x->lo;
+	m->hi = x->hi;
+}
+
 /* Append the whodunnit object for ev to out: from the cache, or resolved
  * (outside the lock) and then cached. */
 static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t t,
@@ -634,6 +691,7 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 {
 	struct wdn_enrich_cache *c = e->cache;
 	struct wdn_str key = ev->f[WDN_F_UI_KEY];
+	const struct memo *m;
 	struct entry *x;
 	struct wdn_answer a;
 	uint64_t h;
@@ -646,10 +704,13 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 		return wdn_buf_add(out, e->obj.ptr, e->obj.len);
 	}
 	h = wdn_hash(WDN_HASH_INIT, key.ptr, key.len);
+	if ((m = memo_get(e, key.ptr, key.len, h, t, ev)))
+		return wdn_buf_add(out, m->text.ptr, m->text.len);
 	pthread_mutex_lock(&c->lock);
 	if ((x = cached_answer(c, key.ptr, key.len, h, t, ev))) {
 		/* copied while held: another worker may clear the cache */
 		rc = wdn_buf_add(out, x->text, x->len);
+		memo_put(e, key.ptr, key.len, h, x);
 		pthread_mutex_unlock(&c->lock);
 		return rc;
 	}
@@ -699,6 +760,7 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 		/* for as long as nothing the answer read as of t changes */
 		x->lo = e->store ? e->view.lo : INT64_MIN;
 		x->hi = e->store ? e->view.hi : WDN_TIME_MAX;
+		memo_put(e, key.ptr, key.len, h, x);
 		pthread_mutex_lock(&c->lock);
 		if (c->bytes >= CACHE_BYTES)
 			cache_clear(c);
@@ -770,18 +832,20 @@ int wdn_enrich_event(struct wdn_enricher *e, const struct wdn_event *ev, struct 
 
 static int safe_value(struct wdn_buf *b, struct wdn_str v, const char *none)
 {
+	char tame[64];
 	size_t i;
 
 	if (!v.ptr || !v.len)
 		return wdn_buf_adds(b, none);
-	/* partition values become path segments: keep them tame */
-	for (i = 0; i < v.len && i < 64; i++) {
+	/* partition values become path segments: keep them tame (one append:
+	 * this runs twice for every event) */
+	for (i = 0; i < v.len && i < sizeof(tame); i++) {
 		char c = v.ptr[i];
 
-		wdn_buf_addc(b, (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			     c == '-' || c == '_' ? c : '_');
+		tame[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			  c == '-' || c == '_' ? c : '_';
 	}
-	return 0;
+	return wdn_buf_add(b, tame, i);
 }
 
 /* One "NAME=VALUE/" segment of a partition path; its value in v. */

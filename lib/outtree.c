@@ -50,6 +50,8 @@ struct wdn_outtree_writer {
 	char *input;                /* as read, in the marker */
 	struct wdn_buf id;          /* stem.HASH: names its files and marker */
 	struct outpart **parts, *last; /* last: the part written last */
+	struct outpart *cur;        /* whose buffer wdn_outtree_line gave, until wrote */
+	size_t cur_cap;             /* its capacity then */
 	size_t nparts, cap;
 	uint32_t *index;            /* parts by name hash, open addressing; 0 = empty */
 	size_t nindex;
@@ -602,21 +604,35 @@ oom:
 	return NULL;
 }
 
-/* Append one output line to a partition of the input. Memory stays bounded
- * however many partitions: past OUT_HELD, the part holding the most spills
- * and lets its memory go (a part alone keeps its buffer: no churn). */
-int wdn_outtree_write(struct wdn_outtree_writer *w, const char *part, const void *line, size_t n,
-		      struct wdn_err *err)
+/* The buffer of partition part that the input's next lines go into: the
+ * caller appends to it in place (no copy of each line on the way to the
+ * compressor) and then calls wdn_outtree_wrote. */
+struct wdn_buf *wdn_outtree_line(struct wdn_outtree_writer *w, const char *part, struct wdn_err *err)
 {
 	struct outpart *p = out_part(w, part, err);
-	size_t cap;
 
 	if (!p)
-		return WDN_ENOMEM;
-	cap = p->chunk.cap;
-	if (wdn_buf_add(&p->chunk, line, n))
-		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
-	w->held += p->chunk.cap - cap;
+		return NULL;
+	w->cur = p;
+	w->cur_cap = p->chunk.cap;
+	return &p->chunk;
+}
+
+/* After lines were appended to wdn_outtree_line's buffer: a full chunk is
+ * compressed as it fills, and memory stays bounded however many
+ * partitions: past OUT_HELD, the part holding the most spills and lets its
+ * memory go (a part alone keeps its buffer: no churn). */
+int wdn_outtree_wrote(struct wdn_outtree_writer *w, struct wdn_err *err)
+{
+	struct outpart *p = w->cur;
+	int rc;
+
+	if (!p)
+		return 0;
+	w->cur = NULL;
+	if ((rc = wdn_buf_failed(&p->chunk)))
+		return wdn_err_set(err, rc, "%s", wdn_strerror(rc));
+	w->held += p->chunk.cap - w->cur_cap;
 	if (p->chunk.len >= OUT_CHUNK && out_part_flush(w, p, err))
 		return WDN_EIO;
 	while (w->held > OUT_HELD) {
@@ -632,6 +648,18 @@ int wdn_outtree_write(struct wdn_outtree_writer *w, const char *part, const void
 		wdn_buf_release(&big->chunk);
 	}
 	return 0;
+}
+
+/* Append one output line (or several whole ones) to a partition of the input. */
+int wdn_outtree_write(struct wdn_outtree_writer *w, const char *part, const void *line, size_t n,
+		      struct wdn_err *err)
+{
+	struct wdn_buf *b = wdn_outtree_line(w, part, err);
+
+	if (!b)
+		return WDN_ENOMEM;
+	wdn_buf_add(b, line, n); /* a failure is the buffer's, told by wrote */
+	return wdn_outtree_wrote(w, err);
 }
 
 /* A partition's directory, walked from the tree without following links. */
@@ -728,6 +756,9 @@ int wdn_outtree_commit(struct wdn_outtree_writer *w, struct wdn_err *err)
 	for (i = 0; !rc && i < w->nparts; i++) {
 		struct outpart *p = w->parts[i];
 
+		/* a part all of whose lines were taken back: no file */
+		if (!p->chunk.len && !p->tmp[0] && !p->mem.len)
+			continue;
 		if ((rc = out_part_flush(w, p, err)))
 			break;
 		if (!t->bucket) {
@@ -763,7 +794,7 @@ void wdn_outtree_drop(struct wdn_outtree_writer *w)
 		free(p);
 	}
 	w->nparts = w->held = w->open = w->evict = 0;
-	w->last = NULL;
+	w->last = w->cur = NULL;
 	if (w->index)
 		memset(w->index, 0, w->nindex * sizeof(*w->index));
 }

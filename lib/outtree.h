@@ -50,6 +50,12 @@ int wdn_outtree_done(struct wdn_outtree_writer *w, struct wdn_err *err);
 /* Append n bytes (whole lines) to the input's file of partition part. */
 int wdn_outtree_write(struct wdn_outtree_writer *w, const char *part, const void *line, size_t n,
 		      struct wdn_err *err);
+/* The same without a copy: the buffer (owned by w) of partition part, NULL
+ * when out of memory. Append whole lines to it (a failed line: restore its
+ * length with wdn_buf_setlen), then call wdn_outtree_wrote, before any other
+ * call on w; it compresses what is due and reports a failed append. */
+struct wdn_buf *wdn_outtree_line(struct wdn_outtree_writer *w, const char *part, struct wdn_err *err);
+int wdn_outtree_wrote(struct wdn_outtree_writer *w, struct wdn_err *err);
 /* Put every file of the input in place, then its marker. On failure nothing
  * is marked; wdn_outtree_drop then removes what is left. */
 int wdn_outtree_commit(struct wdn_outtree_writer *w, struct wdn_err *err);

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -720,8 +721,18 @@ static int migrate(struct sqlite_store *s, struct wdn_err *err)
 	return exec(s, "COMMIT", err);
 }
 
+/* SQLite counts every allocation under one process-wide mutex, for
+ * statistics we never read: workers with a store each (wdn-enrich -j) waited
+ * on one another there. Off before SQLite starts (later it cannot be). */
+static void sq_global_init(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int wdn_store_sqlite_open(const char *path, int flags, struct wdn_store **out, struct wdn_err *err)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
 	struct sqlite_store *s;
 	sqlite3_stmt *q;
 	int version = 0, fd;
@@ -743,6 +754,7 @@ int wdn_store_sqlite_open(const char *path, int flags, struct wdn_store **out, s
 		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	}
 	s->base.ops = &sqlite_ops;
+	pthread_once(&once, sq_global_init);
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		wdn_err_set(err, WDN_ESTORE, "cannot open store '%s': %s", path,
 			    s->db ? sqlite3_errmsg(s->db) : "out of memory");

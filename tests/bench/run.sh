@@ -33,11 +33,17 @@
 #   speed, speed-*      the speed table (issue 15): wdn-record and wdn-enrich
 #                       (stdout, -o) CPU vs zcat, zcat|gzip -1 and
 #                       zcat|jq|gzip -1 on ~100 MB, with MB per CPU second,
-#                       and the same as instruction counts (callgrind) on ~10 MB
+#                       and the same as instruction counts (callgrind) on ~10 MB;
+#                       speed-j2 (-j 2 vs -j 1 wall), speed-rss (peak RSS of
+#                       record and enrich -o at each size), speed-lambda (peak
+#                       RSS on one ~100 MB trail file, gzip and plain)
+# The run ends with one table (issue 15): every row measured, its figure,
+# its target and whether it is met, and the command measured.
 # B is the build directory (gentrail), BIN where the commands are.
 # BENCH_QUICK=1 skips the 1 GB input of record-rss, enriches ~100 MB for the
 # CPU ratios, uses 200k issuances; the ~5 GB input is opt-in, BENCH_BIG=1
-# (speed table and enrich-rss; BENCH_SKIP_5G=1 still drops it);
+# (speed table and enrich-rss; BENCH_SKIP_5G=1 still drops it;
+# BENCH_BIG_FILES=N makes it N files of ~1.5 MB instead of 3200, to try it);
 # BENCH_ONLY=ddb runs only the ddb-* figures, BENCH_ONLY=speed only the
 # speed table. No
 # valgrind: no lookup-instructions; no node/npm: no
@@ -46,6 +52,7 @@
 # older than the program that made it.
 set -u
 : "${B:=build/default}" "${BIN:=bin}" "${BENCH_QUICK:=0}" "${BENCH_SKIP_5G:=0}" "${BENCH_ONLY:=}" "${BENCH_BIG:=0}"
+: "${BENCH_BIG_FILES:=3200}"
 top=$(pwd)
 gen="$top/$B/tests/gentrail"
 rec="$top/$BIN/wdn-record"
@@ -58,6 +65,18 @@ failed=0
 
 say() { printf '%s\n' "$*"; }
 note() { printf 'bench: %s\n' "$*" >&2; }
+# trow NAME FIGURE TARGET VERDICT COMMAND: a row of the closing table
+trows= # the closing table's rows (a file)
+trow() { [ -n "$trows" ] && printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>"$trows"; }
+# verdict FIGURE LIMIT le|ge: "met" or "NOT met"
+verdict() { awk -v f="$1" -v l="$2" -v o="$3" 'BEGIN { m = o == "le" ? f + 0 <= l + 0 : f + 0 >= l + 0; print m ? "met" : "NOT met" }'; }
+print_table() {
+	[ -s "$trows" ] || return 0
+	say ""
+	say "issue 15 table ($(date -u +%Y-%m-%dT%H:%MZ); load $(cut -d ' ' -f 1 /proc/loadavg 2>/dev/null || echo '?') on $(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?') CPUs):"
+	awk -F '\t' 'BEGIN { printf "| %s | %s | %s | %s | %s |\n|---|---|---|---|---|\n", "row", "measured", "target", "verdict", "command" }
+		{ for (i = 1; i <= NF; i++) gsub(/\|/, "\\|", $i); printf "| %s | %s | %s | %s | `%s` |\n", $1, $2, $3, $4, $5 }' "$trows"
+}
 
 for f in "$gen" "$rec" "$look" "$enr" "$chn"; do
 	[ -x "$f" ] || { note "missing $f (run make first)"; exit 1; }
@@ -76,6 +95,8 @@ if ! [ -x "$TIME" ]; then
 	TIME=
 fi
 mkdir -p "$tmp" || exit 1
+trows="$tmp/table"
+: >"$trows"
 peers= # the protocol peers' directory, once started
 cleanup() {
 	[ -n "$peers" ] && sh "$top/tests/peers/stop.sh" "$peers"
@@ -257,6 +278,7 @@ ddb_requests() {
 			else
 				niss=$(sed -n 's/.* events, \([0-9]*\) issuances.*/\1/p' "$tmp/ddb.err")
 				req=$(stat_of requests "$tmp/s")
+				trow ddb-record "$(per1000 "$req" "$niss") requests per 1000 issuances" "<= 45" "$(verdict "$(per1000 "$req" "$niss")" 45 le)" "wdn-record --store dynamodb:T DIR (dynalite, counted by the proxy)"
 				say "ddb-record: $(per1000 "$req" "$niss") requests per 1000 issuances recorded ($req requests: $(targets "$tmp/s"); $niss issuances recorded of $nkeys keys issued in the trail, $(per1000 "$req" "$nkeys") per 1000 keys; $(wall_of "$tmp/t")s wall) [target <= 45]"
 				say "ddb-inflight: $(stat_of maxInFlight "$tmp/s") requests in flight at most while recording [target >= 8]"
 
@@ -283,6 +305,7 @@ ddb_requests() {
 				else
 					found=$(grep -c '"Found":true' "$tmp/chain.out")
 					req=$(stat_of requests "$tmp/s")
+					trow ddb-resolve "$(per1000 "$req" "$nk") requests per 1000 keys" "<= 15" "$(verdict "$(per1000 "$req" "$nk")" 15 le)" "wdn-chain --store dynamodb:T <KEYS"
 					say "ddb-resolve: $(per1000 "$req" "$nk") requests per 1000 distinct keys resolved (wdn-chain, $nk keys on stdin, $found found; $req requests: $(targets "$tmp/s"); maxInFlight $(stat_of maxInFlight "$tmp/s"); $(wall_of "$tmp/t")s wall) [target <= 15]"
 				fi
 
@@ -299,6 +322,7 @@ ddb_requests() {
 						failed=1
 					else
 						req=$(stat_of requests "$tmp/s")
+						trow ddb-resolve-enrich "$(per1000 "$req" "$nk") requests per 1000 keys" "<= 15" "$(verdict "$(per1000 "$req" "$nk")" 15 le)" "wdn-enrich --store dynamodb:T DIR"
 						say "ddb-resolve-enrich: $(per1000 "$req" "$nk") requests per 1000 distinct keys resolved (wdn-enrich over $nev events using $nk distinct keys; $req requests: $(targets "$tmp/s"); maxInFlight $(stat_of maxInFlight "$tmp/s"); $(wall_of "$tmp/t")s wall) [target <= 15]"
 					fi
 				fi
@@ -311,6 +335,7 @@ ddb_requests() {
 
 if [ "$BENCH_ONLY" = ddb ]; then
 	ddb_requests
+	print_table
 	exit $failed
 fi
 
@@ -328,8 +353,8 @@ else
 fi
 huge= # ~5 GB: opt-in, BENCH_BIG=1
 if [ "$BENCH_BIG" = 1 ]; then
-	huge="$cache/trail-s1-n1000-f3200"
-	gen_trail "$huge" -s 1 -n 1000 -f 3200 || exit 1
+	huge="$cache/trail-s1-n1000-f$BENCH_BIG_FILES"
+	gen_trail "$huge" -s 1 -n 1000 -f "$BENCH_BIG_FILES" || exit 1
 fi
 
 # ---- s. the speed table (issue 15): CPU against the floor, same files, same run ----
@@ -340,6 +365,20 @@ fi
 # shared machine's caches and frequency); the instructions rows (callgrind,
 # on the ~10 MB trail, every process of a pipeline summed) do not.
 # BENCH_BIG=1 runs the CPU rows on the ~5 GB trail too.
+
+# zcat_1 DIR OUT, zcat_2 DIR OUT: zcat (one process) of all the files, and
+# of two halves at once: the speedup the machine itself offers two
+# single-threaded jobs right now, to read enrich-j2 against
+zcat_1() {
+	find "$1/AWSLogs" -type f -name '*.json.gz' | sort >"$tmp/files"
+	awk 'NR % 2' "$tmp/files" >"$tmp/files.1"
+	awk 'NR % 2 == 0' "$tmp/files" >"$tmp/files.2"
+	timed "$2" sh -c 'xargs zcat <"$1"' sh "$tmp/files" 2>"$tmp/base.err" && ! [ -s "$tmp/base.err" ]
+}
+zcat_2() {
+	timed "$2" sh -c 'xargs zcat <"$1" >/dev/null & xargs zcat <"$2" >/dev/null & wait' \
+		sh "$tmp/files.1" "$tmp/files.2" 2>"$tmp/base.err" && ! [ -s "$tmp/base.err" ]
+}
 
 # cpu_add TIMED-OUT FILE: the run's CPU seconds appended to FILE, one a line
 cpu_add() { cpu_of "$1" >>"$2" && echo >>"$2"; }
@@ -367,7 +406,9 @@ speed_row() { # NAME WDN-FILE BASE-FILE BASE-NAME TARGET
 		_b=$(median "$3")
 		_r=$(ratio "$_w" "$_b")
 		_m=$(awk -v r="$_r" -v t="$5" 'BEGIN { print (r + 0 <= t + 0) ? "met" : "NOT met" }')
-		say "$1: ${_r}x of $4 (wdn ${_w}s, baseline ${_b}s CPU; $(mb "$snb") MB, $(awk -v b="$snb" -v c="$_w" 'BEGIN { if (c > 0) printf "%.0f", b / 1e6 / c; else print "inf" }') MB/CPU-s; median of 3) [target <= ${5}x: $_m]"
+		_t=$(awk -v b="$snb" -v c="$_w" 'BEGIN { if (c > 0) printf "%.0f", b / 1e6 / c; else print "inf" }')
+		say "$1: ${_r}x of $4 (wdn ${_w}s, baseline ${_b}s CPU; $(mb "$snb") MB, $_t MB/CPU-s; median of 3) [target <= ${5}x: $_m]"
+		trow "$1 ($(mb "$snb") MB)" "${_r}x ($_t MB/CPU-s)" "<= ${5}x" "$_m" "$6"
 	fi
 }
 speed_table() { # DIR
@@ -391,10 +432,93 @@ speed_table() { # DIR
 	done
 	[ "$sok" = 1 ] || { say "speed: a run failed on $sdir: $(head -n 3 "$tmp/base.err" "$tmp/enr.err" 2>/dev/null)"; failed=1; }
 	say "speed: $(mb "$snb") MB of CloudTrail in $(find "$sdir/AWSLogs" -name '*.json.gz' | wc -l | tr -d ' ') gzip files; baselines (CPU, median of 3): zcat $(median_of "$tmp/s.z")s, zcat|gzip -1 $(median_of "$tmp/s.gz")s, zcat|jq -c '.Records[]'|gzip -1 $(median_of "$tmp/s.jq")s; load $(cut -d ' ' -f 1 /proc/loadavg 2>/dev/null || echo '?') on $(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?') CPUs"
-	speed_row record-vs-zcat "$tmp/s.rec" "$tmp/s.z" zcat 0.6
-	speed_row enrich-stdout-vs-zcat "$tmp/s.est" "$tmp/s.z" zcat 0.8
-	speed_row enrich-o-vs-gzip "$tmp/s.eo" "$tmp/s.gz" "zcat|gzip -1" 0.6
-	speed_row enrich-o-vs-jq "$tmp/s.eo" "$tmp/s.jq" "zcat|jq -c '.Records[]'|gzip -1" 0.12
+	speed_row record-vs-zcat "$tmp/s.rec" "$tmp/s.z" zcat 0.6 "wdn-record --store sqlite:DB DIR vs zcat"
+	speed_row enrich-stdout-vs-zcat "$tmp/s.est" "$tmp/s.z" zcat 0.8 "wdn-enrich --store sqlite:DB DIR >/dev/null vs zcat"
+	speed_row enrich-o-vs-gzip "$tmp/s.eo" "$tmp/s.gz" "zcat|gzip -1" 0.6 "wdn-enrich --store sqlite:DB -o OUT DIR vs zcat | gzip -1"
+	speed_row enrich-o-vs-jq "$tmp/s.eo" "$tmp/s.jq" "zcat|jq -c '.Records[]'|gzip -1" 0.12 "wdn-enrich -o OUT DIR vs zcat | jq -c '.Records[]' | gzip -1"
+	speed_j2 "$sdir"
+}
+# speed_j2 DIR: wdn-enrich -o -j 2 vs -j 1, wall time (the store of speed_table),
+# interleaved with zcat whole and in two halves at once: what the machine
+# gives two single-threaded jobs right now
+speed_j2() {
+	for f in w1 w2 z1 z2; do : >"$tmp/j.$f"; done
+	for i in 1 2 3; do
+		for j in 1 2; do
+			rm -rf "$tmp/enr"
+			timed "$tmp/b" "$enr" -q -j $j --store "sqlite:$tmp/store.db" -o "$tmp/enr" "$1/AWSLogs" 2>"$tmp/enr.err" &&
+				! [ -s "$tmp/enr.err" ] && wall_of "$tmp/b" >>"$tmp/j.w$j"
+		done
+		zcat_1 "$1" "$tmp/b" && wall_of "$tmp/b" >>"$tmp/j.z1" && zcat_2 "$1" "$tmp/b" && wall_of "$tmp/b" >>"$tmp/j.z2"
+	done
+	rm -rf "$tmp/enr"
+	if [ "$(wc -l <"$tmp/j.w1")" != 3 ] || [ "$(wc -l <"$tmp/j.w2")" != 3 ]; then
+		say "speed-j2: a run failed: $(head -n 3 "$tmp/enr.err")"
+		failed=1
+		return
+	fi
+	_r=$(ratio "$(median "$tmp/j.w1")" "$(median "$tmp/j.w2")")
+	_z=-
+	[ -s "$tmp/j.z2" ] && _z=$(ratio "$(median "$tmp/j.z1")" "$(median "$tmp/j.z2")")
+	say "speed-j2: ${_r}x the throughput of -j 1 (wall -j 1 $(median "$tmp/j.w1")s, -j 2 $(median "$tmp/j.w2")s; $(mb "$snb") MB; median of 3; zcat in two halves at once gave ${_z}x meanwhile) [target >= 1.7x: $(verdict "$_r" 1.7 ge)]"
+	trow "enrich-j2 ($(mb "$snb") MB)" "${_r}x (zcat in two halves: ${_z}x)" ">= 1.7x" "$(verdict "$_r" 1.7 ge)" "wdn-enrich -j 2 -o OUT DIR vs -j 1, wall"
+}
+# speed_rss DIR...: peak RSS of wdn-record (into a new store) and of
+# wdn-enrich -o (with that store) on each trail, smallest first
+speed_rss() {
+	_rl='' _el='' _r0='' _r1='' _e0='' _e1='' _rmax=0 _emax=0
+	for _d in "$@"; do
+		[ -n "$_d" ] || continue
+		record "$_d" "$tmp/b" || { say "speed-rss: wdn-record failed on $_d"; failed=1; return; }
+		_rr=$(rss_of "$tmp/b")
+		rm -rf "$tmp/enr"
+		timed "$tmp/b" "$enr" -q --store "sqlite:$tmp/store.db" -o "$tmp/enr" "$_d/AWSLogs" 2>"$tmp/enr.err" ||
+			{ say "speed-rss: wdn-enrich failed on $_d: $(head -n 3 "$tmp/enr.err")"; failed=1; return; }
+		rm -rf "$tmp/enr"
+		_er=$(rss_of "$tmp/b")
+		_m=$(mb "$(trail_bytes "$_d")")
+		_rl="$_rl${_rl:+, }$_m MB: $(mib "$_rr") MiB"
+		_el="$_el${_el:+, }$_m MB: $(mib "$_er") MiB"
+		[ -n "$_r0" ] || { _r0=$_rr; _e0=$_er; }
+		_r1=$_rr _e1=$_er
+		[ "$_rr" -le "$_rmax" ] || _rmax=$_rr
+		[ "$_er" -le "$_emax" ] || _emax=$_er
+	done
+	_rg=$(ratio "$_r1" "$_r0")
+	_eg=$(ratio "$_e1" "$_e0")
+	say "speed-rss: wdn-record $_rg x largest/smallest ($_rl), wdn-enrich -o $_eg x ($_el) [targets: within 1.3x; record < 16 MiB, enrich < 64 MiB]"
+	trow "record-rss-flat" "${_rg}x ($_rl)" "<= 1.3x" "$(verdict "$_rg" 1.3 le)" "/usr/bin/time -f %M wdn-record --store sqlite:DB DIR"
+	trow "enrich-rss-flat" "${_eg}x ($_el)" "<= 1.3x" "$(verdict "$_eg" 1.3 le)" "/usr/bin/time -f %M wdn-enrich --store sqlite:DB -o OUT DIR"
+	trow "record-rss" "$(mib "$_rmax") MiB at most" "< 16 MiB" "$(verdict "$(mib "$_rmax")" 16 le)" "/usr/bin/time -f %M wdn-record --store sqlite:DB DIR"
+	trow "enrich-rss" "$(mib "$_emax") MiB at most" "< 64 MiB" "$(verdict "$(mib "$_emax")" 64 le)" "/usr/bin/time -f %M wdn-enrich --store sqlite:DB -o OUT DIR"
+}
+# speed_lambda: peak RSS of wdn-record, wdn-enrich to stdout and -o on one
+# ~100 MB (decoded) trail file, as a Lambda gets it, gzip and plain; a
+# Lambda of 128 MB must never run out: target < 100 MiB
+speed_lambda() {
+	_ld="$cache/one-s1-n65000-f1"
+	gen_trail "$_ld" -s 1 -n 65000 -f 1 || { say "speed-lambda: generating the file failed"; failed=1; return; }
+	_gz=$(find "$_ld/AWSLogs" -type f -name '*.json.gz' | head -n 1)
+	if ! [ -s "$_ld/plain.json" ] || newer "$_gz" "$_ld/plain.json"; then
+		zcat "$_gz" >"$_ld/plain.json" || { say "speed-lambda: zcat failed"; failed=1; return; }
+	fi
+	_l='' _max=0
+	for _f in "$_gz" "$_ld/plain.json"; do
+		case $_f in *.gz) _k=gz ;; *) _k=plain ;; esac
+		fresh_store
+		timed "$tmp/b" "$rec" -q --store "sqlite:$tmp/store.db" "$_f" || { say "speed-lambda: wdn-record failed on $_f"; failed=1; return; }
+		_a=$(rss_of "$tmp/b")
+		timed "$tmp/b" "$enr" -q --store "sqlite:$tmp/store.db" "$_f" 2>"$tmp/enr.err" || { say "speed-lambda: wdn-enrich failed"; failed=1; return; }
+		_s=$(rss_of "$tmp/b")
+		rm -rf "$tmp/enr"
+		timed "$tmp/b" "$enr" -q --store "sqlite:$tmp/store.db" -o "$tmp/enr" "$_f" 2>"$tmp/enr.err" || { say "speed-lambda: wdn-enrich -o failed"; failed=1; return; }
+		rm -rf "$tmp/enr"
+		_eo=$(rss_of "$tmp/b")
+		_l="$_l${_l:+; }$_k: record $(mib "$_a"), enrich $(mib "$_s"), enrich -o $(mib "$_eo") MiB"
+		for _v in "$_a" "$_s" "$_eo"; do [ "$_v" -le "$_max" ] || _max=$_v; done
+	done
+	say "speed-lambda: peak $(mib "$_max") MiB on one $(mb "$(trail_bytes "$_ld")") MB trail file ($_l) [target < 100 MiB: a Lambda of 128 MB never runs out]"
+	trow "lambda-100mb-file" "$(mib "$_max") MiB at most ($_l)" "< 100 MiB" "$(verdict "$(mib "$_max")" 100 le)" "/usr/bin/time -f %M wdn-record|wdn-enrich [-o OUT] FILE(.json.gz|.json)"
 }
 speed_instructions() { # DIR
 	sdir=$1
@@ -417,6 +541,9 @@ speed_instructions() { # DIR
 		failed=1
 		return
 	fi
+	trow "record-instructions ($(mb "$(trail_bytes "$sdir")") MB)" "$(ratio "$irec" "$iz")x zcat" "<= 0.6x" "$(verdict "$(ratio "$irec" "$iz")" 0.6 le)" "valgrind --tool=callgrind --trace-children=yes, every process summed"
+	trow "enrich-stdout-instructions" "$(ratio "$iest" "$iz")x zcat" "<= 0.8x" "$(verdict "$(ratio "$iest" "$iz")" 0.8 le)" "likewise"
+	trow "enrich-o-instructions" "$(ratio "$ieo" "$igz")x zcat|gzip -1" "<= 0.6x" "$(verdict "$(ratio "$ieo" "$igz")" 0.6 le)" "likewise"
 	say "speed-instructions: on $(mb "$(trail_bytes "$sdir")") MB (callgrind, every process summed; load-independent): zcat $iz, zcat|gzip -1 $igz; record $(ratio "$irec" "$iz")x zcat [target <= 0.6x], enrich to stdout $(ratio "$iest" "$iz")x zcat [target <= 0.8x], enrich -o $(ratio "$ieo" "$igz")x zcat|gzip -1 [target <= 0.6x] (wdn-record $irec, stdout $iest, -o $ieo)"
 }
 
@@ -424,7 +551,17 @@ if [ "$BENCH_ONLY" = speed ] || [ -z "$BENCH_ONLY" ]; then
 	speed_table "$mid"
 	[ -n "$huge" ] && speed_table "$huge"
 	speed_instructions "$small"
-	[ "$BENCH_ONLY" = speed ] && exit $failed
+	if [ -n "$TIME" ]; then
+		speed_rss "$small" "$mid" "$big" "$huge"
+		speed_lambda
+	else
+		say "speed-rss, speed-lambda: skipped (needs /usr/bin/time: apt-get install time)"
+	fi
+	if [ "$BENCH_ONLY" = speed ]; then
+		trow "lookup, ddb-*" "not run (BENCH_ONLY=speed)" "" "" "make bench"
+		print_table
+		exit $failed
+	fi
 fi
 
 # ---- a. record CPU vs zcat | json_verify -s ----
@@ -541,6 +678,7 @@ if gen_trail "$idir" -s 2 -i 100 -c 4 -n 10000 -f "$nfiles" --keys "$idir/.keys"
 			done
 			w=$(median "$tmp/wl")
 			b=$(median "$tmp/bl")
+			trow lookup "$(ratio "$w" "$b")x (${w}ms)" "<= 2x" "$(verdict "$(ratio "$w" "$b")" 2 le)" "wdn-lookup --store sqlite:DB KEY vs sqlite3 DB 'select 1', $nissued issuances"
 			say "lookup: $(ratio "$w" "$b")x of sqlite3 DB 'select 1' (wdn ${w}ms, baseline ${b}ms; median of 21 batches of $batch; $nissued issuances, key $key, PrincipalChain ${chain:-?} long) [target <= 2x]"
 			# the same two commands' instruction counts: immune to the machine's noise
 			if ! command -v valgrind >/dev/null 2>&1; then
@@ -634,20 +772,6 @@ zcat_jq() {
 	timed "$2" sh -c 'find "$1" -type f -name "*.json.gz" -exec zcat {} + | jq -c ".Records[]" | gzip -1' sh "$1/AWSLogs" \
 		2>"$tmp/base.err" && ! [ -s "$tmp/base.err" ]
 }
-# zcat_1 DIR OUT, zcat_2 DIR OUT: zcat (one process) of all the files, and
-# of two halves at once: the speedup the machine itself offers two
-# single-threaded jobs right now, to read enrich-j2 against
-zcat_1() {
-	find "$1/AWSLogs" -type f -name '*.json.gz' | sort >"$tmp/files"
-	awk 'NR % 2' "$tmp/files" >"$tmp/files.1"
-	awk 'NR % 2 == 0' "$tmp/files" >"$tmp/files.2"
-	timed "$2" sh -c 'xargs zcat <"$1"' sh "$tmp/files" 2>"$tmp/base.err" && ! [ -s "$tmp/base.err" ]
-}
-zcat_2() {
-	timed "$2" sh -c 'xargs zcat <"$1" >/dev/null & xargs zcat <"$2" >/dev/null & wait' \
-		sh "$tmp/files.1" "$tmp/files.2" 2>"$tmp/base.err" && ! [ -s "$tmp/base.err" ]
-}
-
 eok=1
 for d in "$gig" "$huge"; do
 	[ -n "$d" ] || continue
@@ -760,6 +884,7 @@ if [ "$eok" = 1 ]; then
 		if [ -s "$tmp/z2" ] && [ "$(wc -l <"$tmp/z1")" = "$(wc -l <"$tmp/z2")" ]; then
 			par="; zcat in two halves at once gave $(ratio "$(median "$tmp/z1")" "$(median "$tmp/z2")")x meanwhile"
 		fi
+		trow "enrich-j2 ($m MB)" "$(ratio "$a" "$b")x${par:+ (}${par#; }${par:+)}" ">= 1.7x" "$(verdict "$(ratio "$a" "$b")" 1.7 ge)" "wdn-enrich -j 2 -o OUT DIR vs -j 1, wall"
 		say "enrich-j2: $(ratio "$a" "$b")x the throughput of -j 1 (wall -j 1 ${a}s, -j 2 ${b}s; CPU -j 1 ${w}s, -j 2 $(median "$tmp/c2")s; $m MB; median of 3; $ncpu CPUs, load $load at start$par) [target >= 1.7x]"
 	fi
 
@@ -813,5 +938,6 @@ if [ "$eok" = 1 ]; then
 fi
 
 ddb_requests
+print_table
 
 exit $failed

@@ -312,6 +312,83 @@ static void stale(void)
 	wdn_outtree_close(t);
 }
 
+/* Lines appended in place (wdn_outtree_line, then wdn_outtree_wrote), mixed
+ * with copied ones (wdn_outtree_write) and with lines taken back, over
+ * several partitions and sizes from a byte to past a compressed chunk: each
+ * file holds exactly its lines, in order. */
+static void in_place(void)
+{
+	static const char *const parts[] = { "account=1/region=a/day=d", "account=2/region=b/day=d",
+					     "account=unknown/region=unknown/day=unknown" };
+	struct wdn_outtree *t = open_tree(path("inplace", ""));
+	struct wdn_outtree_writer *w = t ? wdn_outtree_writer_new(t, NULL) : NULL;
+	struct wdn_buf want[3] = { WDN_BUF_INIT, WDN_BUF_INIT, WDN_BUF_INIT };
+	struct wdn_err err = { 0 };
+	size_t sizes[] = { 1, 80, 4000, 300000, 1 << 20, 17 };
+	int i, k, rc = 0, same = 1;
+	char *name, *got;
+
+	if (!w) {
+		ok(0, "a tree and a writer for the in-place test");
+		return;
+	}
+	wdn_outtree_begin(w, path("inplace-input.json", ""), &err);
+	name = strdup(wdn_outtree_name(w));
+	for (i = 0; !rc && i < 60; i++) {
+		size_t n = sizes[i % 6] + (size_t)i, mark;
+		int p = (i * 7) % 3;
+		struct wdn_buf *b;
+		char *line = malloc(n);
+
+		memset(line, 'a' + i % 26, n - 1);
+		line[n - 1] = '\n';
+		if (i % 5 == 4) { /* copied */
+			rc = wdn_outtree_write(w, parts[p], line, n, &err);
+		} else if (!(b = wdn_outtree_line(w, parts[p], &err))) {
+			rc = -1;
+		} else {
+			mark = b->len;
+			wdn_buf_add(b, line, n);
+			if (i % 7 == 3) /* taken back: as a rejected event */
+				wdn_buf_setlen(b, mark);
+			rc = wdn_outtree_wrote(w, &err);
+		}
+		if (i % 5 == 4 || i % 7 != 3)
+			wdn_buf_add(&want[p], line, n);
+		free(line);
+	}
+	if (!rc) { /* a partition whose only line is taken back (a rejected event) */
+		struct wdn_buf *b = wdn_outtree_line(w, "account=3/region=c/day=d", &err);
+
+		if (b) {
+			size_t mark = b->len;
+
+			wdn_buf_add(b, "rejected\n", 9);
+			wdn_buf_setlen(b, mark);
+		}
+		rc = b ? wdn_outtree_wrote(w, &err) : -1;
+	}
+	ok(!rc, "lines appended in place and copied (%s)", rc ? err.msg : "ok");
+	ok(!wdn_outtree_commit(w, &err), "committed (%s)", err.msg);
+	for (k = 0; k < 3; k++) {
+		char f[512];
+
+		snprintf(f, sizeof(f), "inplace/%s/%s.json.gz", parts[k], name);
+		got = gunzip(path("%s", f));
+		if (!got || strlen(got) != want[k].len || memcmp(got, want[k].ptr, want[k].len)) {
+			printf("#   %s: got %zu bytes, want %zu\n", parts[k], got ? strlen(got) : 0, want[k].len);
+			same = 0;
+		}
+		free(got);
+		wdn_buf_release(&want[k]);
+	}
+	ok(same, "each partition's file holds exactly its lines, in order");
+	ok(count_dir(path("inplace/account=3", "")) < 0, "a partition whose only line was taken back has no file");
+	free(name);
+	wdn_outtree_writer_free(w);
+	wdn_outtree_close(t);
+}
+
 int main(void)
 {
 	struct wdn_outtree *t;
@@ -334,6 +411,7 @@ int main(void)
 	wdn_outtree_close(t);
 	refusals();
 	spill();
+	in_place();
 	collide_and_links();
 	stale();
 	rm_rf(top);
