@@ -79,7 +79,7 @@ struct worker {
 	struct wdn_recorder *rec;
 	struct wdn_aws *aws;
 	const struct cli_input *input;
-	struct wdn_buf line, pbuf, zbuf;
+	struct wdn_buf pbuf, zbuf;
 	struct wdn_outtree_writer *out;  /* -o: the input's output */
 	uint64_t events;
 	int error;              /* this input cannot be completed */
@@ -609,7 +609,6 @@ static void stream_main(struct run *r, int lambda, const char *queue, uint64_t m
 
 	memset(&w, 0, sizeof(w));
 	w.run = r;
-	wdn_buf_init(&w.line, 0);
 	wdn_buf_init(&w.pbuf, 0);
 	wdn_buf_init(&w.zbuf, 0);
 	if (queue && !r->cli.region && !wdn_sqs_url_region(queue, region))
@@ -643,7 +642,6 @@ out:
 	wdn_store_close(w.store);
 	wdn_outtree_writer_free(w.out);
 	wdn_aws_free(w.aws);
-	wdn_buf_release(&w.line);
 	wdn_buf_release(&w.pbuf);
 	wdn_buf_release(&w.zbuf);
 	if (made_tmp)
@@ -886,7 +884,6 @@ static int worker_init(struct run *r, struct worker *w, unsigned j, struct wdn_e
 {
 	w->run = r;
 	w->id = j;
-	wdn_buf_init(&w->line, 0);
 	wdn_buf_init(&w->pbuf, 0);
 	wdn_buf_init(&w->zbuf, 0);
 	if (cli_open_store(&r->cli, 0, &w->store))
@@ -914,7 +911,6 @@ static void worker_release(struct worker *w, struct wdn_aws *shared)
 	wdn_store_close(w->store);
 	if (w->aws != shared)
 		wdn_aws_free(w->aws);
-	wdn_buf_release(&w->line);
 	wdn_buf_release(&w->pbuf);
 	wdn_buf_release(&w->zbuf);
 	wdn_outtree_writer_free(w->out);
