@@ -296,6 +296,7 @@ static int http(struct wdn_store *s, wdn_json v, struct wdn_buf *resp)
 int wdn_api_handle(struct wdn_store *s, const char *payload, size_t len, struct wdn_buf *resp,
 		   struct wdn_err *err)
 {
+	struct wdn_err pe = { 0 };
 	wdn_json v;
 	int rc;
 
@@ -303,8 +304,11 @@ int wdn_api_handle(struct wdn_store *s, const char *payload, size_t len, struct 
 	if (len > WDN_API_MAX_PAYLOAD)
 		return wdn_err_set(err, WDN_EINVAL, "the payload is %zu bytes, at most %d", len,
 				   WDN_API_MAX_PAYLOAD);
-	if (!(v = wdn_json_parse(payload, len, err)))
-		return WDN_EINVAL;
+	if (!(v = wdn_json_parse(payload, len, &pe))) { /* memory: not a bad payload */
+		if (err)
+			*err = pe;
+		return pe.code == WDN_ENOMEM ? WDN_ENOMEM : WDN_EINVAL;
+	}
 	if (!YAJL_IS_OBJECT(v))
 		rc = bad(err, "the payload is not a JSON object", NULL);
 	else if (wdn_json_get(v, "requestContext.http"))
