@@ -573,7 +573,8 @@ int wdn_aws_json_call(struct wdn_aws *a, const char *service, const char *url_ba
 	struct wdn_buf target = WDN_BUF_INIT;
 	int rc;
 
-	wdn_buf_addf(&target, "X-Amz-Target: %s.%s", target_prefix, op);
+	if (wdn_buf_addf(&target, "X-Amz-Target: %s.%s", target_prefix, op)) /* never a cut-short target */
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	wdn_aws_json_init(&c, service, target.ptr, body, len);
 	c.url_base = url_base;
 	rc = wdn_aws_perform(a, &cp, 1);
