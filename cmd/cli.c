@@ -528,7 +528,7 @@ static void keyline_reject(struct cli *c, struct cli_keyline *l, const char *fmt
 	va_start(ap, fmt);
 	wdn_buf_vaddf(&why, fmt, ap);
 	va_end(ap);
-	cli_warn(c, "-: line %lu: %s", l->n, why.ptr);
+	cli_warn(c, "-: line %lu: %s", l->n, wdn_buf_failed(&why) ? "rejected (out of memory to say why)" : why.ptr);
 	cli_status(c, EXIT_REJECTED);
 	wdn_buf_release(&why);
 	wdn_json_free(l->v);
@@ -810,8 +810,9 @@ static int collect_object(void *ctx, const struct wdn_s3_object *o)
 		return 0; /* "folders" hold nothing */
 	if (!cli_key_selected(k->sel, o->key))
 		return 0;
-	wdn_buf_addf(&name, "s3://%s/%s", k->bucket, o->key);
-	if (selected(k->sel, name.ptr))
+	if (wdn_buf_addf(&name, "s3://%s/%s", k->bucket, o->key))
+		rc = WDN_ENOMEM; /* never an input under a cut-short name */
+	else if (selected(k->sel, name.ptr))
 		rc = add_input(k->out, name.ptr, k->bucket, o->key, o->size);
 	wdn_buf_release(&name);
 	return rc;
