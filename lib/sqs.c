@@ -189,6 +189,8 @@ static int read_object(struct msg *m, const char *bucket, const char *key, size_
 		*err = m->store_err;
 		rc = m->store_rc;
 	} else if (rc) {
+		if (err && err->code != rc) /* the reader says only its code */
+			wdn_err_set(err, rc, "%s", wdn_strerror(rc));
 		wdn_err_prefix(err, "reading '%s': ", name.ptr);
 	} else {
 		m->d->objects++;
