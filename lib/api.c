@@ -32,9 +32,13 @@ static int answer(struct wdn_store *s, const char *key, const struct ask *q, yaj
 	if (!rc && (q->flags & WDN_ANS_DESCENDANTS))
 		rc = wdn_resolve_descendants(s, &a, err);
 	if (!rc && g) {
+		unsigned long nomem = wdn_nomem_count();
+
 		yajl_gen_map_open(g);
 		wdn_answer_gen_lookup(g, &a, q->flags);
 		yajl_gen_map_close(g);
+		if (wdn_nomem_count() != nomem) /* a field lost is not a field absent */
+			rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	} else if (!rc) {
 		rc = q->format == AS_DOT ? wdn_answer_dot(&a, out) : wdn_answer_markdown(&a, out);
 		if (rc)
