@@ -132,6 +132,7 @@ void cli_init(struct cli *c, const char *prog, const char *synopsis)
 	c->synopsis = synopsis;
 	c->stdout_tty = isatty(1);
 	c->stderr_tty = isatty(2);
+	wdn_buf_init(&c->doc, 0);
 	text_utf8 = locale_utf8();
 }
 
@@ -386,12 +387,12 @@ void cli_reject(struct cli *c, const struct wdn_reject *rej)
  */
 static void print_stdout(void *ctx, const char *s, size_t n)
 {
+	struct wdn_buf *doc = ctx;
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i, len, from = 0;
 	uint32_t c;
 	char esc[8];
 
-	(void)ctx;
 	for (i = 0; i < n; i += len) {
 		len = 1;
 		if (p[i] < 0x7f || ((len = utf8_char(p + i, n - i, &c)) && c > 0x9f))
@@ -400,12 +401,12 @@ static void print_stdout(void *ctx, const char *s, size_t n)
 			c = 0xd000 | (uint32_t)(p[i + 1] & 0x3f) << 6 | (p[i + 2] & 0x3f), len = 3;
 		else if (!len)
 			c = 0xfffd, len = 1;
-		fwrite(s + from, 1, i - from, stdout);
+		wdn_buf_add(doc, s + from, i - from);
 		snprintf(esc, sizeof(esc), "\\u%04X", (unsigned)c);
-		fputs(esc, stdout);
+		wdn_buf_adds(doc, esc);
 		from = i + len;
 	}
-	fwrite(s + from, 1, n - from, stdout);
+	wdn_buf_add(doc, s + from, n - from); /* checked once, in cli_gen_end */
 }
 
 yajl_gen cli_gen(struct cli *c, int pretty)
@@ -415,28 +416,38 @@ yajl_gen cli_gen(struct cli *c, int pretty)
 			cli_fail(c, "out of memory");
 			exit(cli_exit(c));
 		}
-		yajl_gen_config(c->gen, yajl_gen_print_callback, print_stdout, NULL);
+		yajl_gen_config(c->gen, yajl_gen_print_callback, print_stdout, &c->doc);
 		if (pretty) {
 			yajl_gen_config(c->gen, yajl_gen_beautify, 1);
 			yajl_gen_config(c->gen, yajl_gen_indent_string, "  ");
 		}
 		c->pretty = pretty;
 	}
+	c->nomem = wdn_nomem_count();
 	return c->gen;
 }
 
+/* The document out whole, or not at all: a copy lost for want of memory
+ * while it was made (a field that would read as absent) withholds it. */
 void cli_gen_end(struct cli *c)
 {
 	yajl_gen_reset(c->gen, NULL);
-	/* yajl ends a beautified document with a newline already */
-	if (!c->pretty)
-		fputc('\n', stdout);
+	if (wdn_buf_failed(&c->doc) || wdn_nomem_count() != c->nomem) {
+		cli_fail(c, "out of memory: an output object left out rather than written in part");
+	} else {
+		fwrite(c->doc.ptr, 1, c->doc.len, stdout);
+		/* yajl ends a beautified document with a newline already */
+		if (!c->pretty)
+			fputc('\n', stdout);
+	}
+	wdn_buf_reset(&c->doc);
 }
 
 int cli_exit(struct cli *c)
 {
 	if (c->gen)
 		yajl_gen_free(c->gen);
+	wdn_buf_release(&c->doc);
 	if (c->reject && fclose(c->reject))
 		cli_fail(c, "writing the reject file: %s", strerror(errno));
 	if (fflush(stdout) || ferror(stdout) || fclose(stdout)) {
@@ -535,7 +546,7 @@ static void keyline_reject(struct cli *c, struct cli_keyline *l, const char *fmt
 	va_start(ap, fmt);
 	wdn_buf_vaddf(&why, fmt, ap);
 	va_end(ap);
-	cli_warn(c, "-: line %lu: %s", l->n, why.ptr);
+	cli_warn(c, "-: line %lu: %s", l->n, wdn_buf_failed(&why) ? "rejected (out of memory to say why)" : why.ptr);
 	cli_status(c, EXIT_REJECTED);
 	wdn_buf_release(&why);
 	wdn_json_free(l->v);
@@ -801,8 +812,9 @@ static int collect_object(void *ctx, const struct wdn_s3_object *o)
 		return 0; /* "folders" hold nothing */
 	if (!cli_key_selected(k->sel, o->key))
 		return 0;
-	wdn_buf_addf(&name, "s3://%s/%s", k->bucket, o->key);
-	if (selected(k->sel, name.ptr))
+	if (wdn_buf_addf(&name, "s3://%s/%s", k->bucket, o->key))
+		rc = WDN_ENOMEM; /* never an input under a cut-short name */
+	else if (selected(k->sel, name.ptr))
 		rc = add_input(k->out, name.ptr, k->bucket, o->key, o->size);
 	wdn_buf_release(&name);
 	return rc;

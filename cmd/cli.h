@@ -28,6 +28,8 @@ struct cli {
 	FILE *reject;            /* --reject FILE */
 	yajl_gen gen;
 	int pretty;              /* gen indents, and ends each document with a newline itself */
+	struct wdn_buf doc;      /* the document being made: written whole by cli_gen_end, or not */
+	unsigned long nomem;     /* wdn_nomem_count() when it was begun */
 };
 
 /* Set up c and parse options. Returns each command-specific option (its val)

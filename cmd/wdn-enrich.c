@@ -157,7 +157,10 @@ static int enrich_one(struct worker *w, const struct wdn_event *ev)
 		return 0;
 	}
 	wdn_buf_reset(&w->zbuf);
-	wdn_event_partition(ev, &w->zbuf);
+	if (wdn_event_partition(ev, &w->zbuf)) { /* never into a cut-short partition */
+		rc = wdn_err_set(&err, WDN_ENOMEM, "out of memory");
+		goto fail;
+	}
 	/* enriched straight into what gets compressed: no copy of the line */
 	if (!(b = wdn_outtree_line(w->out, w->zbuf.ptr, &err)))
 		goto fail;
@@ -440,9 +443,10 @@ static int record_all(struct run *r, struct wdn_store *s, struct wdn_aws *aws, c
 			struct wdn_buf path = WDN_BUF_INIT;
 
 			wdn_buf_addf(&path, "%s/in.%zu", tmpdir, i);
-			k.fd = open(path.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-			r->local[i] = wdn_buf_detach(&path, NULL);
-			if (k.fd < 0)
+			k.fd = -1;
+			if (!(r->local[i] = wdn_buf_detach(&path, NULL))) /* never a cut-short name */
+				rc = wdn_err_set(&err, WDN_ENOMEM, "out of memory");
+			else if ((k.fd = open(r->local[i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
 				rc = wdn_err_set(&err, WDN_EIO, "cannot create '%s': %s", r->local[i], strerror(errno));
 			else if (in->bucket)
 				rc = wdn_s3_get(aws, in->bucket, in->key, tee_body, &k, &err);
@@ -473,7 +477,11 @@ static int make_tmpdir(struct run *r, struct wdn_buf *dir)
 {
 	const char *td = getenv("TMPDIR");
 
-	if (wdn_buf_addf(dir, "%s/wdn-enrich.XXXXXX", td && *td ? td : "/tmp") || !mkdtemp(dir->ptr)) {
+	if (wdn_buf_addf(dir, "%s/wdn-enrich.XXXXXX", td && *td ? td : "/tmp")) {
+		cli_fail(&r->cli, "out of memory");
+		return -1;
+	}
+	if (!mkdtemp(dir->ptr)) {
 		cli_fail(&r->cli, "cannot create a temporary directory: %s", strerror(errno));
 		return -1;
 	}
@@ -665,7 +673,10 @@ static void athena_ddl(struct run *r, const char *table, const char *day)
 
 	wdn_athena_init(&a);
 	a.table = table;
-	wdn_buf_adds(&loc, r->out && !strncmp(r->out, "s3://", 5) ? r->out : "s3://BUCKET/PREFIX");
+	if (wdn_buf_adds(&loc, r->out && !strncmp(r->out, "s3://", 5) ? r->out : "s3://BUCKET/PREFIX")) {
+		cli_fail(&r->cli, "out of memory");
+		goto out;
+	}
 	while (loc.len > 5 && loc.ptr[loc.len - 1] == '/')
 		wdn_buf_setlen(&loc, loc.len - 1);
 	a.location = loc.ptr;

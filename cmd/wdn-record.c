@@ -218,18 +218,22 @@ static void read_digest(struct run *r, const struct cli_input *in)
 			if (n < 0 && errno != EINTR)
 				rc = wdn_err_set(&err, WDN_EIO, "%s", strerror(errno));
 			else if (n > 0 && wdn_buf_add(&raw, buf, (size_t)n))
-				rc = wdn_err_set(&err, WDN_ETOOBIG, "larger than %u bytes", WDN_DIGEST_FILE_MAX);
+				rc = wdn_buf_failed(&raw) == WDN_ETOOBIG
+					     ? wdn_err_set(&err, WDN_ETOOBIG, "larger than %u bytes", WDN_DIGEST_FILE_MAX)
+					     : wdn_err_set(&err, WDN_ENOMEM, "out of memory");
 		close(fd);
 	}
 	if (rc) {
 		cli_fail(&r->cli, "reading digest '%s': %s", in->name, err.msg);
 	} else {
 		/* a digest that does not inflate is kept as it is: it fails as a digest */
-		if (wdn_gunzip(raw.ptr, raw.len, &text, &err)) {
+		if (wdn_gunzip(raw.ptr, raw.len, &text, &err) && err.code != WDN_ENOMEM) {
 			wdn_buf_reset(&text);
 			wdn_buf_add(&text, raw.ptr, raw.len);
 		}
-		if (wdn_verifier_add_digest(r->verifier, in->name, in->bucket, in->key, text.ptr, text.len,
+		/* a digest cut short would fail as tampered: want of memory is no verdict */
+		if (wdn_buf_failed(&text) ||
+		    wdn_verifier_add_digest(r->verifier, in->name, in->bucket, in->key, text.ptr, text.len,
 					    sig, alg)) {
 			cli_fail(&r->cli, "out of memory");
 			r->failed = 1;

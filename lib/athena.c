@@ -148,8 +148,8 @@ static int scan_region(void *ctx, const char *region)
 	struct wdn_buf p = WDN_BUF_INIT;
 	int rc;
 
-	wdn_buf_addf(&p, "%s/%s/", s->account, region);
-	rc = wdn_athena_add_path(s->a, p.ptr, p.len);
+	/* a cut-short path would be no partition of ours, and skipped unsaid */
+	rc = wdn_buf_addf(&p, "%s/%s/", s->account, region) ? WDN_ENOMEM : wdn_athena_add_path(s->a, p.ptr, p.len);
 	wdn_buf_release(&p);
 	return rc == WDN_EINVAL ? 0 : rc; /* a name not of ours: not a partition */
 }
@@ -160,7 +160,10 @@ static int scan_account(void *ctx, const char *account)
 	struct wdn_buf p = WDN_BUF_INIT;
 	int rc;
 
-	wdn_buf_addf(&p, "%s/%s", s->top, account);
+	if (wdn_buf_addf(&p, "%s/%s", s->top, account)) {
+		wdn_buf_release(&p);
+		return WDN_ENOMEM; /* a cut-short path would be read as gone, unsaid */
+	}
 	s->account = account;
 	rc = each_dir(p.ptr, "region", scan_region, s);
 	wdn_buf_release(&p);
@@ -209,13 +212,18 @@ int wdn_athena_scan_s3(struct wdn_athena *a, struct wdn_aws *aws, const char *bu
 	wdn_buf_adds(&top, prefix);
 	if (top.len && top.ptr[top.len - 1] != '/')
 		wdn_buf_addc(&top, '/');
-	wdn_buf_adds(&top, "account=");
+	if (wdn_buf_adds(&top, "account="))
+		rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	for (rounds = 0; !rc; rounds++) {
 		struct s3_scan s = { top.len - 8, NULL };
 		const char *rel;
 
 		if (rounds >= 2 * MAX_VALUES) {
 			rc = wdn_err_set(err, WDN_ETOOBIG, "s3://%s/%s: too many partitions", bucket, top.ptr);
+			break;
+		}
+		if (wdn_buf_failed(&from)) { /* listing from a cut-short key would list again what was read */
+			rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
 			break;
 		}
 		rc = wdn_s3_list(aws, bucket, top.ptr, from.len ? from.ptr : NULL, first_key, &s, err);
@@ -285,8 +293,10 @@ static void gen_values(struct text *out, struct wdn_athena_values *v)
 {
 	static const struct wdn_str unknown = { "unknown", 7 };
 	size_t i;
+	int rc = value_add(v, unknown);
 
-	value_add(v, unknown);
+	if (rc && !out->rc)
+		out->rc = rc; /* never a list that lacks it */
 	qsort(v->v, v->n, sizeof(*v->v), cmp_str);
 	put(out, "%c", '\'');
 	for (i = 0; i < v->n; i++)

@@ -91,6 +91,11 @@ int wdn_aws_new(const char *profile, const char *region, const char *endpoint_ur
 		a->max_attempts = 3; /* the SDKs' default for these modes */
 	}
 	a->creds.expires = WDN_TIME_NONE;
+	/* a lost copy is no default: an endpoint lost would send to AWS itself */
+	if (!a->profile || !a->region || (endpoint_url && *endpoint_url && !a->endpoint)) {
+		wdn_aws_free(a);
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	}
 	if (!(a->http = wdn_http_new())) {
 		wdn_aws_free(a);
 		return wdn_err_set(err, WDN_ENOMEM, "cannot start HTTP");
@@ -467,10 +472,18 @@ static int settle(struct wdn_aws *a, struct attempt *at)
 
 	c->status = x->status;
 	snprintf(c->request_id, sizeof(c->request_id), "%s", x->request_id);
+	if (wdn_buf_failed(&x->body)) {
+		/* an answer that could not be held whole is no network failure to retry */
+		wdn_err_set(&c->err, wdn_buf_failed(&x->body), "%s",
+			    wdn_buf_failed(&x->body) == WDN_ETOOBIG ? "the answer is too large" : "out of memory");
+		return 1;
+	}
 	if (x->curl_code) {
 		if (x->aborted && x->status >= 200 && x->status < 300 &&
 		    c->on_body) {
-			wdn_err_set(&c->err, WDN_EIO, "the consumer stopped reading");
+			/* the consumer's own failure (no memory) is said as such */
+			wdn_err_set(&c->err, x->aborted == WDN_ENOMEM ? WDN_ENOMEM : WDN_EIO, "%s",
+				    x->aborted == WDN_ENOMEM ? "out of memory" : "the consumer stopped reading");
 			return 1;
 		}
 		wdn_err_set(&c->err, WDN_ENET, "%s", x->error);
@@ -582,7 +595,8 @@ int wdn_aws_json_call(struct wdn_aws *a, const char *service, const char *url_ba
 	struct wdn_buf target = WDN_BUF_INIT;
 	int rc;
 
-	wdn_buf_addf(&target, "X-Amz-Target: %s.%s", target_prefix, op);
+	if (wdn_buf_addf(&target, "X-Amz-Target: %s.%s", target_prefix, op)) /* never a cut-short target */
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	wdn_aws_json_init(&c, service, target.ptr, body, len);
 	c.url_base = url_base;
 	rc = wdn_aws_perform(a, &cp, 1);

@@ -535,7 +535,7 @@ static int sts_call(struct chain *ch, const struct wdn_creds *signer, const char
 	wdn_aws_endpoint_of("sts", NULL, wdn_aws_region(ch->a), &url, NULL);
 	wdn_buf_addf(&form, "Action=%s&Version=2011-06-15", action);
 	wdn_buf_add(&form, params->ptr, params->len);
-	if (url.failed || form.failed) {
+	if (url.failed || form.failed || params->failed) { /* never a request short of a parameter */
 		wdn_buf_release(&url);
 		wdn_buf_release(&form);
 		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
@@ -759,6 +759,10 @@ static int from_container(struct chain *ch, struct wdn_creds *cr, struct wdn_err
 		trim_end(&tok);
 	} else if (tenv) {
 		wdn_buf_adds(&tok, tenv);
+	}
+	if (url.failed || tok.failed) { /* never a request to a cut-short URL, or without its token */
+		rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
+		goto done;
 	}
 	if (strpbrk(tok.ptr, "\r\n")) {
 		rc = wdn_err_set(err, WDN_ECRED, "the container authorization token holds a line break");

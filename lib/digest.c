@@ -76,6 +76,14 @@ int wdn_base64_decode(const char *s, size_t n, struct wdn_buf *out)
 	return bits && (acc & ((1u << bits) - 1)) ? WDN_EINVAL : 0;
 }
 
+/* A failed append: too big, or no memory (never called "too big"). */
+static int gunzip_full(struct wdn_buf *out, const char *what, struct wdn_err *err)
+{
+	if (wdn_buf_failed(out) == WDN_ETOOBIG)
+		return wdn_err_set(err, WDN_ETOOBIG, "larger than %zu bytes%s", out->max, what);
+	return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+}
+
 int wdn_gunzip(const void *p, size_t n, struct wdn_buf *out, struct wdn_err *err)
 {
 	const unsigned char *b = p;
@@ -84,7 +92,7 @@ int wdn_gunzip(const void *p, size_t n, struct wdn_buf *out, struct wdn_err *err
 	int zrc, rc = 0;
 
 	if (n < 2 || b[0] != 0x1f || b[1] != 0x8b)
-		return wdn_buf_add(out, p, n) ? wdn_err_set(err, WDN_ETOOBIG, "larger than %zu bytes", out->max) : 0;
+		return wdn_buf_add(out, p, n) ? gunzip_full(out, "", err) : 0;
 	memset(&z, 0, sizeof(z));
 	if (inflateInit2(&z, 15 + 16) != Z_OK)
 		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
@@ -99,7 +107,7 @@ int wdn_gunzip(const void *p, size_t n, struct wdn_buf *out, struct wdn_err *err
 			break;
 		}
 		if (wdn_buf_add(out, chunk, sizeof(chunk) - z.avail_out)) {
-			rc = wdn_err_set(err, WDN_ETOOBIG, "larger than %zu bytes uncompressed", out->max);
+			rc = gunzip_full(out, " uncompressed", err);
 			break;
 		}
 		if (zrc == Z_STREAM_END) {

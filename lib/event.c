@@ -507,11 +507,13 @@ static char *object_text(const char *const *kv, size_t n)
 	return wdn_buf_detach(&b, NULL);
 }
 
+/* A change is passed on whole: none of its copies (subject, data) lost for
+ * want of memory since nomem was read. */
 static int emit(wdn_change_fn cb, void *ctx, const char *subject, int64_t t, const char *id,
-		const char *kind, char *data)
+		const char *kind, char *data, unsigned long nomem, struct wdn_err *err)
 {
 	struct wdn_change c = { (char *)subject, t, (char *)id, (char *)kind, data };
-	int rc = cb(ctx, &c);
+	int rc = wdn_nomem_count() != nomem ? wdn_err_set(err, WDN_ENOMEM, "out of memory") : cb(ctx, &c);
 
 	free(data);
 	return rc;
@@ -536,6 +538,7 @@ static int sso_credentials(wdn_json ev, const char *t, const char *id, wdn_chang
 		"identityStore", wdn_json_str(ev, "userIdentity.onBehalfOf.identityStoreArn"),
 	};
 	struct wdn_buf subject = WDN_BUF_INIT;
+	unsigned long nomem = wdn_nomem_count();
 	int64_t when;
 	int rc;
 
@@ -548,7 +551,7 @@ static int sso_credentials(wdn_json ev, const char *t, const char *id, wdn_chang
 	if (wdn_time_parse(t, strlen(t), &when))
 		return wdn_err_set(err, WDN_EINVAL, "eventTime '%.40s' is not a time", t);
 	wdn_buf_addf(&subject, "sso:%s:%s", acct, role);
-	rc = emit(cb, ctx, subject.ptr, when, id, "sso", object_text(kv, 10));
+	rc = emit(cb, ctx, subject.ptr, when, id, "sso", object_text(kv, 10), nomem, err);
 	wdn_buf_release(&subject);
 	return rc;
 }
@@ -559,6 +562,7 @@ int wdn_event_changes(wdn_json ev, wdn_change_fn cb, void *ctx, struct wdn_err *
 	const char *id = wdn_json_str(ev, "eventID"), *acct, *subj_name;
 	const struct change_rule *r = NULL;
 	struct wdn_buf subject = WDN_BUF_INIT;
+	unsigned long nomem = wdn_nomem_count();
 	char *data = NULL;
 	int64_t when;
 	size_t i;
@@ -635,7 +639,7 @@ int wdn_event_changes(wdn_json ev, wdn_change_fn cb, void *ctx, struct wdn_err *
 			const char *back[] = { "name", subj_name };
 
 			wdn_buf_addf(&to, "tags:%s:user/%s", acct, nn);
-			rc = emit(cb, ctx, to.ptr, when, id, "renamed-from", object_text(back, 2));
+			rc = emit(cb, ctx, to.ptr, when, id, "renamed-from", object_text(back, 2), nomem, err);
 			wdn_buf_release(&to);
 		}
 	}
@@ -644,7 +648,7 @@ int wdn_event_changes(wdn_json ev, wdn_change_fn cb, void *ctx, struct wdn_err *
 	else if (!rc && stored_size((const char *[]){ subject.ptr, id, data }, 3) > WDN_MAX_STORED)
 		rc = wdn_err_set(err, WDN_EINVAL, "%s: its change is too large to store", name);
 	if (!rc)
-		rc = emit(cb, ctx, subject.ptr, when, id, r->kind, data);
+		rc = emit(cb, ctx, subject.ptr, when, id, r->kind, data, nomem, err);
 	else
 		free(data);
 out:

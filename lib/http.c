@@ -177,10 +177,8 @@ static size_t on_write(char *p, size_t size, size_t n, void *ctx)
 			skip = x->skip < len ? (size_t)x->skip : len;
 			x->skip -= skip;
 		}
-		if (len > skip && x->on_body(x->ctx, p + skip, len - skip)) {
-			x->aborted = 1;
-			return 0; /* the consumer stopped: abort the transfer */
-		}
+		if (len > skip && (x->aborted = x->on_body(x->ctx, p + skip, len - skip)))
+			return 0; /* the consumer stopped (its WDN_E* code kept): abort the transfer */
 		x->received += len - skip;
 		return len;
 	}

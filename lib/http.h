@@ -27,7 +27,7 @@ struct wdn_http_xfer {
 	/* results */
 	long status;          /* HTTP status, 0 when none came */
 	int curl_code;        /* 0, or how the transfer failed */
-	int aborted;          /* on_body stopped it */
+	int aborted;          /* on_body stopped it: what it returned */
 	char error[256];
 	char request_id[128];
 	char error_type[128]; /* X-Amzn-ErrorType, where a service puts the error code */

@@ -43,7 +43,11 @@ static int next(struct wdn_http *http, const char *api, struct next *nx, struct 
 	struct curl_slist *hdrs = wdn_http_header(NULL, "Expect:");
 	int attempt, rc = 0;
 
-	wdn_buf_addf(&url, "http://%s" API "/invocation/next", api);
+	if (wdn_buf_addf(&url, "http://%s" API "/invocation/next", api)) { /* never a cut-short URL */
+		wdn_http_headers_free(hdrs);
+		wdn_buf_release(&url);
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	}
 	wdn_buf_init(&x.body, 1 << 20);
 	x.method = "GET";
 	x.url = url.ptr;
@@ -59,6 +63,11 @@ static int next(struct wdn_http *http, const char *api, struct next *nx, struct 
 		x.received = 0;
 		wdn_http_run(http, &xp, 1);
 		snprintf(nx->id, sizeof(nx->id), "%s", x.header_value);
+		if ((rc = wdn_buf_failed(&nx->payload))) {
+			/* never half an invocation handled as if whole */
+			rc = wdn_err_set(err, rc, "the invocation's payload: %s", wdn_strerror(rc));
+			break;
+		}
 		if (x.status == 200 && nx->id[0] && !x.curl_code)
 			break;
 		if (x.status == 200 && !x.curl_code && !nx->id[0]) {
@@ -103,10 +112,11 @@ static int post(struct wdn_http *http, const char *api, const char *path, const 
 		wdn_buf_addf(&line, "Lambda-Runtime-Function-Error-Type: %s", error_type);
 		hdrs = wdn_http_header(hdrs, line.ptr);
 	}
-	if (!hdrs) {
+	if (!hdrs || wdn_buf_failed(&url) || wdn_buf_failed(&line)) {
+		wdn_http_headers_free(hdrs);
 		wdn_buf_release(&url);
 		wdn_buf_release(&line);
-		return wdn_err_set(err, WDN_ENOMEM, "cannot load libcurl");
+		return wdn_err_set(err, WDN_ENOMEM, hdrs ? "out of memory" : "cannot load libcurl");
 	}
 	wdn_buf_init(&x.body, 1 << 20);
 	x.method = "POST";
@@ -133,14 +143,14 @@ static int post(struct wdn_http *http, const char *api, const char *path, const 
 	return rc;
 }
 
-/* {"errorMessage":msg,"errorType":type} */
-static void error_body(struct wdn_buf *out, const char *type, const char *msg)
+/* {"errorMessage":msg,"errorType":type}, or WDN_ENOMEM. */
+static int error_body(struct wdn_buf *out, const char *type, const char *msg)
 {
 	yajl_gen g = wdn_gen_into(out);
 
 	wdn_buf_reset(out);
 	if (!g)
-		return;
+		return WDN_ENOMEM;
 	yajl_gen_map_open(g);
 	wdn_gen_key(g, "errorMessage");
 	wdn_gen_str(g, msg);
@@ -148,6 +158,7 @@ static void error_body(struct wdn_buf *out, const char *type, const char *msg)
 	wdn_gen_str(g, type);
 	yajl_gen_map_close(g);
 	yajl_gen_free(g);
+	return wdn_buf_failed(out);
 }
 
 int wdn_lambda_init_error(const char *type, const char *msg, struct wdn_err *err)
@@ -161,8 +172,10 @@ int wdn_lambda_init_error(const char *type, const char *msg, struct wdn_err *err
 		return wdn_err_set(err, WDN_EINVAL, "AWS_LAMBDA_RUNTIME_API is not set");
 	if (!(http = wdn_http_new()))
 		return wdn_err_set(err, WDN_ENOMEM, "cannot load libcurl");
-	error_body(&body, type, msg);
-	rc = post(http, api, API "/init/error", body.ptr, body.len, type, err);
+	if (error_body(&body, type, msg))
+		rc = wdn_err_set(err, WDN_ENOMEM, "out of memory"); /* never half a body posted */
+	else
+		rc = post(http, api, API "/init/error", body.ptr, body.len, type, err);
 	wdn_buf_release(&body);
 	wdn_http_free(http);
 	return rc;
@@ -192,7 +205,10 @@ static int sqs_event(struct wdn_delivery *d, wdn_json recs, struct wdn_buf *resp
 			break;
 		}
 		wdn_buf_reset(&name);
-		wdn_buf_addf(&name, "sqs:%s", id);
+		if (wdn_buf_addf(&name, "sqs:%s", id)) {
+			rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
+			break;
+		}
 		if (!body || wdn_delivery_message(d, name.ptr, body, strlen(body), NULL)) {
 			if (!body) {
 				struct wdn_err e = { 0 };
@@ -215,6 +231,8 @@ static int sqs_event(struct wdn_delivery *d, wdn_json recs, struct wdn_buf *resp
 	yajl_gen_map_close(g);
 	yajl_gen_free(g);
 	wdn_buf_release(&name);
+	if (!rc && wdn_buf_failed(resp)) /* a failure left out would never come again */
+		rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	return rc;
 }
 
@@ -233,10 +251,12 @@ static int sns_event(struct wdn_delivery *d, const char *request_id, wdn_json re
 		struct wdn_err e = { 0 };
 
 		wdn_buf_reset(&name);
-		wdn_buf_addf(&name, "sns:%s", id ? id : request_id);
-		r = msg ? wdn_delivery_message(d, name.ptr, msg, strlen(msg), &e)
+		if (wdn_buf_addf(&name, "sns:%s", id ? id : request_id))
+			r = wdn_err_set(&e, WDN_ENOMEM, "out of memory");
+		else
+			r = msg ? wdn_delivery_message(d, name.ptr, msg, strlen(msg), &e)
 			: wdn_err_set(&e, WDN_EINVAL, "SNS record %zu has no Message", i + 1);
-		if (r && !rc) {
+		if (r && (!rc || (rc == WDN_EINVAL && r != WDN_EINVAL))) { /* a failure outranks a rejection */
 			rc = r;
 			if (err)
 				*err = e;
@@ -256,12 +276,13 @@ int wdn_lambda_handle(struct wdn_delivery *d, const char *request_id, const char
 	const char *src = NULL;
 	uint64_t messages = d->messages, events = d->events, refused = d->refused, objects = d->objects;
 	int rc, frc;
-	struct wdn_err ferr = { 0 };
+	struct wdn_err ferr = { 0 }, pe = { 0 };
 
 	wdn_buf_reset(resp);
 	/* SQS and SNS events are told by their Records; the rest is a message */
-	if (len && payload[0] == '{' && (v = wdn_json_parse(payload, len, NULL)) &&
-	    (recs = wdn_json_get(v, "Records")) && YAJL_IS_ARRAY(recs) && recs->u.array.len) {
+	if (len && payload[0] == '{' && !(v = wdn_json_parse(payload, len, &pe)) && pe.code == WDN_ENOMEM)
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory"); /* not read as a message */
+	if (v && (recs = wdn_json_get(v, "Records")) && YAJL_IS_ARRAY(recs) && recs->u.array.len) {
 		src = wdn_json_str(recs->u.array.values[0], "eventSource");
 		if (!src)
 			src = wdn_json_str(recs->u.array.values[0], "EventSource");
@@ -272,8 +293,8 @@ int wdn_lambda_handle(struct wdn_delivery *d, const char *request_id, const char
 		rc = sns_event(d, request_id, recs, err);
 	} else {
 		/* an EventBridge event, an S3 notification, any CloudTrail form */
-		wdn_buf_addf(&name, "lambda:%s", request_id);
-		rc = wdn_delivery_message(d, name.ptr, payload, len, err);
+		rc = wdn_buf_addf(&name, "lambda:%s", request_id) ? wdn_err_set(err, WDN_ENOMEM, "out of memory")
+			: wdn_delivery_message(d, name.ptr, payload, len, err);
 	}
 	wdn_json_free(v);
 	wdn_buf_release(&name);
@@ -293,7 +314,8 @@ int wdn_lambda_handle(struct wdn_delivery *d, const char *request_id, const char
 		/* refused envelopes are answered, not failed: retries would refuse them again */
 		if (d->refused != refused)
 			wdn_buf_addf(resp, ",\"refused\":%llu", (unsigned long long)(d->refused - refused));
-		wdn_buf_addc(resp, '}');
+		if (wdn_buf_addc(resp, '}')) /* never half an answer */
+			rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	}
 	return rc;
 }
@@ -333,11 +355,16 @@ int wdn_lambda_serve(struct wdn_lambda_handler *h, struct wdn_err *err)
 		if (hrc) {
 			if (!type)
 				type = hrc == WDN_EINVAL ? "whodunnit.Rejected" : "whodunnit.Failed";
-			error_body(&resp, type, e.msg);
-			wdn_buf_adds(&path, "/error");
-			rc = post(http, api, path.ptr, resp.ptr, resp.len, type, err);
+			if (error_body(&resp, type, e.msg))
+				rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
+			else if (wdn_buf_adds(&path, "/error"))
+				rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
+			else
+				rc = post(http, api, path.ptr, resp.ptr, resp.len, type, err);
+		} else if (wdn_buf_failed(&resp) || wdn_buf_adds(&path, "/response")) {
+			/* never half an answer: the invocation times out and comes again */
+			rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
 		} else {
-			wdn_buf_adds(&path, "/response");
 			rc = post(http, api, path.ptr, resp.ptr, resp.len, NULL, err);
 		}
 		if (rc)

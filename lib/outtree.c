@@ -400,7 +400,10 @@ int wdn_outtree_open(const char *where, struct wdn_outtree **out, struct wdn_err
 		if (p.len && p.ptr[p.len - 1] != '/')
 			wdn_buf_addc(&p, '/');
 		free(t->prefix);
-		t->prefix = wdn_buf_detach(&p, NULL);
+		if (!(t->prefix = wdn_buf_detach(&p, NULL))) { /* never a cut-short prefix */
+			wdn_outtree_close(t);
+			return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+		}
 	} else if ((rc = out_open_local(t, err))) {
 		wdn_outtree_close(t);
 		return rc;
@@ -471,7 +474,8 @@ int wdn_outtree_done(struct wdn_outtree_writer *w, struct wdn_err *err)
 	if (!t->bucket)
 		return !fstatat(t->donefd, w->id.ptr, &st, AT_SYMLINK_NOFOLLOW) && S_ISREG(st.st_mode);
 	wdn_buf_addf(&k, "%s_whodunnit/done/%s", t->prefix, w->id.ptr);
-	done = wdn_s3_exists(w->aws, t->bucket, k.ptr, err);
+	done = wdn_buf_failed(&k) ? wdn_err_set(err, WDN_ENOMEM, "out of memory") /* never a cut-short key */
+				  : wdn_s3_exists(w->aws, t->bucket, k.ptr, err);
 	wdn_buf_release(&k);
 	return done;
 }
@@ -709,7 +713,9 @@ static int out_commit_local(struct wdn_outtree_writer *w, struct outpart *p, str
 		return WDN_EIO;
 	wdn_buf_addf(&dest, "%s.json.gz", w->id.ptr);
 	/* until renamed, the run's lock keeps it from any cleaner */
-	if (renameat(w->tree->tmpfd, p->tmp, dfd, dest.ptr))
+	if (wdn_buf_failed(&dest)) /* never a file under a cut-short name */
+		rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	else if (renameat(w->tree->tmpfd, p->tmp, dfd, dest.ptr))
 		rc = wdn_err_set(err, WDN_EIO, "cannot rename into '%s/%s/%s': %s", w->tree->where, p->name,
 				 dest.ptr, strerror(errno));
 	else
@@ -728,7 +734,8 @@ static int out_commit_marker(struct wdn_outtree_writer *w, struct wdn_err *err)
 
 	if (t->bucket) {
 		wdn_buf_addf(&k, "%s_whodunnit/done/%s", t->prefix, w->id.ptr);
-		rc = wdn_s3_put(w->aws, t->bucket, k.ptr, w->input, strlen(w->input), "text/plain", err);
+		rc = wdn_buf_failed(&k) ? wdn_err_set(err, WDN_ENOMEM, "out of memory") :
+		     wdn_s3_put(w->aws, t->bucket, k.ptr, w->input, strlen(w->input), "text/plain", err);
 		wdn_buf_release(&k);
 		return rc;
 	}
@@ -768,7 +775,8 @@ int wdn_outtree_commit(struct wdn_outtree_writer *w, struct wdn_err *err)
 		/* one PutObject of the whole file: an object is there whole or not at all */
 		wdn_buf_reset(&k);
 		wdn_buf_addf(&k, "%s%s/%s.json.gz", t->prefix, p->name, w->id.ptr);
-		rc = wdn_s3_put(w->aws, t->bucket, k.ptr, p->mem.ptr, p->mem.len, "application/gzip", err);
+		rc = wdn_buf_failed(&k) ? wdn_err_set(err, WDN_ENOMEM, "out of memory") :
+		     wdn_s3_put(w->aws, t->bucket, k.ptr, p->mem.ptr, p->mem.len, "application/gzip", err);
 	}
 	wdn_buf_release(&k);
 	if (!rc && strcmp(w->input, "-"))

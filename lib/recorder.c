@@ -276,12 +276,15 @@ static int put_change(void *ctx, const struct wdn_change *c)
 	r->txn_changes++;
 	if (r->nlast_changes < sizeof(r->last_changes) / sizeof(r->last_changes[0])) {
 		struct wdn_change *k = &r->last_changes[r->nlast_changes++];
+		unsigned long nomem = wdn_nomem_count();
 
 		k->subject = wdn_strdup(c->subject);
 		k->time = c->time;
 		k->event_id = wdn_strdup(c->event_id);
 		k->kind = wdn_strdup(c->kind);
 		k->data = wdn_strdup(c->data);
+		if (wdn_nomem_count() != nomem) /* never a change reported without its subject */
+			return wdn_err_set(r->cerr, WDN_ENOMEM, "out of memory");
 	}
 	return 0;
 }

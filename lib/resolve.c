@@ -263,9 +263,10 @@ static int rename_change(void *ctx, const struct wdn_change *c)
 
 /* The ARN as of at of the user that held arn at time from, following its
  * UpdateUser renames (not a later namesake's); *since: when it took the
- * name returned (the last rename followed, or from). */
+ * name returned (the last rename followed, or from); *failed set when the
+ * store could not say (a rename not read is not a rename absent). */
 static char *user_arn_as_of(struct wdn_store *s, const char *arn, int64_t from, int64_t at,
-			    int64_t *since)
+			    int64_t *since, int *failed)
 {
 	struct renames r = { from, NULL, NULL };
 	struct wdn_buf b = WDN_BUF_INIT;
@@ -288,6 +289,10 @@ static char *user_arn_as_of(struct wdn_store *s, const char *arn, int64_t from, 
 		wdn_buf_addf(&b, "tags:%s:user/%s", acct, r.name);
 		if ((rc = s->ops->changes(s, b.ptr, at, rename_change, &r, NULL)) != 1)
 			break;
+	}
+	if (wdn_buf_failed(&b) || (rc < 0 && rc != WDN_ENOTFOUND)) {
+		*failed = rc < 0 ? rc : WDN_ENOMEM;
+		goto done;
 	}
 	wdn_buf_reset(&b);
 	wdn_buf_addf(&b, "%.*s:user%s%s", (int)(a.account.ptr + a.account.len - arn), arn, r.path,
@@ -316,7 +321,10 @@ static int history_change(void *ctx, const struct wdn_change *c)
 	nh[a->nhistory].event_id = wdn_strdup(c->event_id);
 	nh[a->nhistory].kind = wdn_strdup(c->kind);
 	nh[a->nhistory].data = wdn_strdup(c->data);
-	a->nhistory++;
+	a->nhistory++; /* released with the answer, copied whole or not */
+	if (!nh[a->nhistory - 1].kind || (c->event_id && !nh[a->nhistory - 1].event_id) ||
+	    (c->data && !nh[a->nhistory - 1].data))
+		return WDN_ENOMEM;
 	return 0;
 }
 
@@ -411,8 +419,10 @@ static int own_tags(struct wdn_store *s, const struct wdn_issuance *is, int64_t 
 	if (!strcmp(n, "CreateAccessKey")) {
 		/* a user's tags are live, and follow the user through renames */
 		int64_t since;
-		char *now = user_arn_as_of(s, is->principal, is->start, at, &since);
-		int rc = principal_tags(s, now, since, at, t, err);
+		int failed = 0;
+		char *now = user_arn_as_of(s, is->principal, is->start, at, &since, &failed);
+		int rc = failed ? wdn_err_set(err, failed, "%s", wdn_strerror(failed)) :
+				  principal_tags(s, now, since, at, t, err);
 
 		free(now);
 		return rc;
@@ -509,10 +519,12 @@ static int from_sighting(struct wdn_store *s, struct wdn_answer *a, const struct
 	if (si.type && !strcmp(si.type, "IAMUser")) {
 		/* a user's key: the user as named at the time asked about */
 		int64_t since;
+		int failed = 0;
 
-		a->principal = user_arn_as_of(s, si.principal, si.first, a->at, &since);
+		a->principal = user_arn_as_of(s, si.principal, si.first, a->at, &since, &failed);
 		a->id_key = wdn_strdup(a->key);
-		rc = principal_tags(s, a->principal, since, a->at, &a->tags, err);
+		rc = failed ? wdn_err_set(err, failed, "%s", wdn_strerror(failed)) :
+			      principal_tags(s, a->principal, since, a->at, &a->tags, err);
 		if (!rc)
 			rc = wdn_tags_merge(&a->chain_tags, &a->tags);
 	} else {
@@ -570,9 +582,10 @@ static int walk(struct wdn_store *s, struct wdn_answer *a, const char *cur, int6
 		nl = &a->links[a->nlinks - 1];
 		if (!strcmp(nl->is.event_name, "CreateAccessKey")) {
 			/* a long-term key belongs to its user, not to whoever created it */
-			char *arn = user_arn_as_of(s, nl->is.principal, nl->is.start, a->at, NULL);
+			int failed = 0;
+			char *arn = user_arn_as_of(s, nl->is.principal, nl->is.start, a->at, NULL, &failed);
 
-			rc = chain_add(a, arn);
+			rc = failed ? wdn_err_set(err, failed, "%s", wdn_strerror(failed)) : chain_add(a, arn);
 			a->complete = 1;
 			a->id_type = wdn_strdup(is_root_arn(arn) ? "Root" : "IAMUser");
 			a->id_arn = arn;

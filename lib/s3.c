@@ -126,7 +126,11 @@ int wdn_s3_parse_url(const char *url, char **bucket, char **prefix, struct wdn_e
 		*bucket = NULL;
 		return rc;
 	}
-	*prefix = wdn_strdup(slash ? slash + 1 : "");
+	if (!(*prefix = wdn_strdup(slash ? slash + 1 : ""))) {
+		free(*bucket);
+		*bucket = NULL;
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	}
 	return 0;
 }
 
@@ -185,7 +189,8 @@ static int page_cb(void *ctx, const char *path, const char *text, size_t len)
 
 	if (!strcmp(path, "ListBucketResult/Contents/Key")) {
 		free(p->key);
-		p->key = wdn_strndup(text, len);
+		if (!(p->key = wdn_strndup(text, len)))
+			return p->rc = WDN_ENOMEM, 1; /* never an object left out unsaid */
 	} else if (!strcmp(path, "ListBucketResult/Contents/Size")) {
 		p->size = strtoull(text, NULL, 10);
 	} else if (!strcmp(path, "ListBucketResult/Contents")) {
@@ -200,7 +205,8 @@ static int page_cb(void *ctx, const char *path, const char *text, size_t len)
 		p->truncated = len == 4 && !memcmp(text, "true", 4);
 	} else if (!strcmp(path, "ListBucketResult/NextContinuationToken")) {
 		free(p->next);
-		p->next = wdn_strndup(text, len);
+		if (!(p->next = wdn_strndup(text, len)))
+			return p->rc = WDN_ENOMEM, 1; /* never a listing ended early unsaid */
 	}
 	return 0;
 }
@@ -242,7 +248,7 @@ int wdn_s3_list(struct wdn_aws *a, const char *bucket, const char *prefix,
 				*err = c.err;
 			wdn_err_prefix(err, "listing s3://%s/%s: ", bucket, prefix ? prefix : "");
 		} else if ((rc = wdn_xml_walk(c.resp.ptr, c.resp.len, page_cb, &p, err)) || p.rc) {
-			rc = p.rc ? p.rc : rc;
+			rc = p.rc == WDN_ENOMEM ? wdn_err_set(err, WDN_ENOMEM, "out of memory") : p.rc ? p.rc : rc;
 		}
 		wdn_aws_call_release(&c);
 		wdn_buf_release(&base);

@@ -126,7 +126,8 @@ static int hand_object(struct msg *m, const char *bucket, const char *key, struc
 	int rc;
 
 	if (why) {
-		wdn_buf_addf(&name, "s3://%s/%s", bucket, key);
+		if (wdn_buf_addf(&name, "s3://%s/%s", bucket, key)) /* never a cut-short name told */
+			return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 		if (d->on_skipped)
 			d->on_skipped(d->ctx, name.ptr, why);
 		wdn_buf_release(&name);
@@ -159,8 +160,8 @@ static int read_object(struct msg *m, const char *bucket, const char *key, size_
 		return 0;
 	if (!m->d->aws)
 		return wdn_err_set(err, WDN_EINVAL, "no AWS client to read 's3://%s/%s'", bucket, key);
-	wdn_buf_addf(&name, "s3://%s/%s", bucket, key);
-	if (!(r = wdn_reader_new(name.ptr, msg_event, msg_reject, m))) {
+	if (wdn_buf_addf(&name, "s3://%s/%s", bucket, key) ||
+	    !(r = wdn_reader_new(name.ptr, msg_event, msg_reject, m))) {
 		wdn_buf_release(&name);
 		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	}
@@ -172,6 +173,8 @@ static int read_object(struct msg *m, const char *bucket, const char *key, size_
 		*err = m->store_err;
 		rc = m->store_rc;
 	} else if (rc) {
+		if (err && err->code != rc) /* the reader says only its code */
+			wdn_err_set(err, rc, "%s", wdn_strerror(rc));
 		wdn_err_prefix(err, "reading '%s': ", name.ptr);
 	} else {
 		m->d->objects++;
@@ -199,9 +202,11 @@ static int key_decode(const char *s, struct wdn_buf *out, struct wdn_err *err)
 		} else {
 			return wdn_err_set(err, WDN_EINVAL, "an S3 object key with a bad %%-escape");
 		}
-		if (wdn_buf_addc(out, c))
+		if (wdn_buf_addc(out, c) == WDN_ETOOBIG)
 			return wdn_err_set(err, WDN_EINVAL, "an S3 object key longer than %d bytes",
 					   WDN_S3_MAX_KEY);
+		if (wdn_buf_failed(out))
+			return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	}
 	return 0;
 }
@@ -432,6 +437,7 @@ static int message(struct msg *m, const char *name, const char *body, size_t len
 		   struct wdn_err *err)
 {
 	wdn_json v = NULL, recs, keys;
+	struct wdn_err pe = { 0 };
 	const char *s, *bucket;
 	size_t i = 0;
 	int rc;
@@ -441,7 +447,9 @@ static int message(struct msg *m, const char *name, const char *body, size_t len
 	if (i == len)
 		return wdn_err_set(err, WDN_EINVAL, "'%s': an empty message", name);
 	if (body[i] == '{' && wrap < MAX_WRAP)
-		v = wdn_json_parse(body, len, NULL); /* refuses hostile nesting */
+		v = wdn_json_parse(body, len, &pe); /* refuses hostile nesting */
+	if (pe.code == WDN_ENOMEM) /* not read as some other kind of message */
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	if ((!v || !YAJL_IS_OBJECT(v)) && m->d->on_object) {
 		rc = not_notification(name, err);
 	} else if (!v || !YAJL_IS_OBJECT(v)) {
@@ -517,8 +525,12 @@ int wdn_sqs_url_region(const char *queue_url, char out[32])
 static int sqs_call(struct wdn_aws *a, const char *base, const char *op, const struct wdn_buf *body,
 		    struct wdn_buf *resp, struct wdn_err *err)
 {
-	int rc = wdn_aws_json_call(a, "sqs", base, "AmazonSQS", op, body->ptr, body->len, resp, err);
+	int rc;
 
+	if (wdn_buf_failed(body)) /* never a cut-short request */
+		rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	else
+		rc = wdn_aws_json_call(a, "sqs", base, "AmazonSQS", op, body->ptr, body->len, resp, err);
 	if (rc)
 		wdn_err_prefix(err, "SQS %s: ", op);
 	return rc;
@@ -583,7 +595,7 @@ static int delete_batch(struct wdn_delivery *d, const char *base, const char *qu
 				    wdn_json_str(f, "Code") ? wdn_json_str(f, "Code") : "failed",
 				    wdn_json_str(f, "Message") ? wdn_json_str(f, "Message") : "");
 			if (d->on_failed)
-				d->on_failed(d->ctx, name.ptr, &e);
+				d->on_failed(d->ctx, wdn_buf_failed(&name) ? "sqs:?" : name.ptr, &e);
 			wdn_buf_release(&name);
 		}
 		wdn_json_free(v);
@@ -639,7 +651,11 @@ static int sqs_batch(struct wdn_delivery *d, const char *base, const char *queue
 		const char *id = wdn_json_str(m, "MessageId"), *b = wdn_json_str(m, "Body");
 
 		wdn_buf_reset(&name);
-		wdn_buf_addf(&name, "sqs:%s", id ? id : "?");
+		if (wdn_buf_addf(&name, "sqs:%s", id ? id : "?")) {
+			/* nothing of the batch is deleted: it all comes again */
+			rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
+			goto out;
+		}
 		if (!b || !wdn_json_str(m, "ReceiptHandle")) {
 			struct wdn_err e = { 0 };
 
@@ -689,7 +705,8 @@ int wdn_sqs_run(struct wdn_delivery *d, const char *queue_url, struct wdn_err *e
 	if (!custom) {
 		/* the queue's own host: its URL names its region's endpoint */
 		wdn_buf_reset(&base);
-		wdn_buf_add(&base, queue_url, (size_t)(strchr(h + 3, '/') - queue_url));
+		if (wdn_buf_add(&base, queue_url, (size_t)(strchr(h + 3, '/') - queue_url)))
+			rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	}
 	while (!rc && !stopped(d))
 		rc = sqs_batch(d, base.ptr, queue_url, err);

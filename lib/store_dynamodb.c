@@ -182,6 +182,15 @@ int wdn_ddb_call(struct wdn_aws *a, const char *op, const char *body, size_t len
 	return rc;
 }
 
+/* A request whose body a failed append cut short is never sent. */
+static int ddb_send(struct wdn_aws *a, const char *op, const struct wdn_buf *body, struct wdn_buf *resp,
+		    struct wdn_err *err)
+{
+	if (wdn_buf_failed(body))
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	return wdn_ddb_call(a, op, body->ptr, body->len, resp, err);
+}
+
 static int pend(struct ddb_store *s, struct wdn_buf *item, struct wdn_err *err);
 
 static int flush(struct ddb_store *s, struct wdn_err *err);
@@ -199,6 +208,12 @@ static yajl_gen item_open(struct wdn_buf *b, const char *pk, const char *sk)
 		attr_s(g, "sk", sk);
 	}
 	return g;
+}
+
+/* As item_open, with keys made in buffers: NULL too when one was cut short. */
+static yajl_gen item_open_keys(struct wdn_buf *b, const struct wdn_buf *pk, const struct wdn_buf *sk)
+{
+	return wdn_buf_failed(pk) || wdn_buf_failed(sk) ? NULL : item_open(b, pk->ptr, sk->ptr);
 }
 
 /* Close an item and queue it for writing. */
@@ -245,8 +260,8 @@ static int key_fit(struct wdn_buf *k, size_t max)
 	char hex[65];
 	size_t keep;
 
-	if (k->len <= max)
-		return 0;
+	if (wdn_buf_failed(k) || k->len <= max)
+		return wdn_buf_failed(k);
 	wdn_sha256_hex(k->ptr, k->len, hex);
 	keep = max - 65;
 	while (keep && ((unsigned char)k->ptr[keep] & 0xc0) == 0x80)
@@ -285,7 +300,7 @@ static int issuance_item(struct ddb_store *s, const struct wdn_issuance *is, int
 		wdn_buf_adds(&sk, "I");
 	key_fit(&pk, PK_MAX);
 	key_fit(&sk, SK_MAX);
-	g = item_open(b, pk.ptr, sk.ptr);
+	g = item_open_keys(b, &pk, &sk);
 	wdn_buf_release(&pk);
 	wdn_buf_release(&sk);
 	if (!g)
@@ -298,6 +313,12 @@ static int issuance_item(struct ddb_store *s, const struct wdn_issuance *is, int
 		key_fit(&sk, SK_MAX);
 		attr_s(g, "gpk", pk.ptr);
 		attr_s(g, "gsk", sk.ptr);
+		if (wdn_buf_failed(&pk) || wdn_buf_failed(&sk)) { /* never an index key cut short */
+			yajl_gen_free(g);
+			wdn_buf_release(&pk);
+			wdn_buf_release(&sk);
+			return WDN_ENOMEM;
+		}
 		wdn_buf_release(&pk);
 		wdn_buf_release(&sk);
 	}
@@ -351,7 +372,7 @@ static int put_key_item_if_later(struct ddb_store *s, const struct wdn_issuance 
 	yajl_gen g;
 	int rc;
 
-	if (issuance_item(s, is, 0, &item) || !(g = wdn_gen_into(&body))) {
+	if (issuance_item(s, is, 0, &item) || wdn_buf_failed(&item) || !(g = wdn_gen_into(&body))) {
 		wdn_buf_release(&item);
 		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	}
@@ -376,7 +397,7 @@ static int put_key_item_if_later(struct ddb_store *s, const struct wdn_issuance 
 	{
 		struct wdn_err e = { 0 };
 
-		rc = wdn_ddb_call(s->aws, "PutItem", body.ptr, body.len, NULL, &e);
+		rc = ddb_send(s->aws, "PutItem", &body, NULL, &e);
 		if (rc && !strcmp(e.aws_type, "ConditionalCheckFailedException"))
 			rc = 0; /* a later one is there already */
 		else if (rc && err)
@@ -459,7 +480,7 @@ static int dd_put_sighting(struct wdn_store *st, const struct wdn_sighting *si, 
 	wdn_buf_addf(&sk, "S#%s#%s#%s", si->principal ? si->principal : "", first, last);
 	key_fit(&pk, PK_MAX);
 	key_fit(&sk, SK_MAX); /* the principal is read from its attribute */
-	g = item_open(&b, pk.ptr, sk.ptr);
+	g = item_open_keys(&b, &pk, &sk);
 	wdn_buf_release(&pk);
 	wdn_buf_release(&sk);
 	if (!g)
@@ -490,7 +511,7 @@ static int dd_put_change(struct wdn_store *st, const struct wdn_change *c, struc
 	wdn_buf_addf(&sk, "%s#%s#%s", t, c->event_id ? c->event_id : "", c->kind);
 	key_fit(&pk, PK_MAX);
 	key_fit(&sk, SK_MAX);
-	g = item_open(&b, pk.ptr, sk.ptr);
+	g = item_open_keys(&b, &pk, &sk);
 	wdn_buf_release(&sk);
 	if (!g) {
 		wdn_buf_release(&pk);
@@ -561,6 +582,17 @@ static int requeue(struct ddb_store *s, const struct wdn_buf *resp, struct wdn_e
 
 /* Write every pending item: BatchWriteItem calls, several in flight, until
  * DynamoDB has taken every item (UnprocessedItems retried with backoff). */
+/* Every request of a round whole: its target and bodies (none cut short). */
+static int requests_whole(const struct wdn_buf *target, const struct wdn_buf *bodies, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (wdn_buf_failed(&bodies[i]))
+			return 0;
+	return !wdn_buf_failed(target);
+}
+
 static int flush(struct ddb_store *s, struct wdn_err *err)
 {
 	int round = 0, rc = 0;
@@ -570,6 +602,7 @@ static int flush(struct ddb_store *s, struct wdn_err *err)
 		struct wdn_buf bodies[IN_FLIGHT], target = WDN_BUF_INIT;
 		char **items = s->pending;
 		size_t nitems = s->npending, ncalls = 0, i, k;
+		int sent = 1;
 
 		s->pending = NULL;
 		s->npending = 0;
@@ -579,7 +612,11 @@ static int flush(struct ddb_store *s, struct wdn_err *err)
 			yajl_gen g;
 
 			wdn_buf_init(b, 0);
-			g = wdn_gen_into(b);
+			if (!(g = wdn_gen_into(b))) {
+				sent = 0;
+				cp[ncalls] = wdn_aws_json_init(&calls[ncalls], "dynamodb", target.ptr, NULL, 0);
+				continue;
+			}
 			yajl_gen_map_open(g);
 			wdn_gen_key(g, "RequestItems");
 			yajl_gen_map_open(g);
@@ -601,21 +638,26 @@ static int flush(struct ddb_store *s, struct wdn_err *err)
 			cp[ncalls] = wdn_aws_json_init(&calls[ncalls], "dynamodb", target.ptr, b->ptr, b->len);
 		}
 		/* items beyond this round wait for the next */
-		for (; i < nitems; i++) {
+		for (; i < nitems && sent; i++) {
 			struct wdn_buf keep = WDN_BUF_INIT;
 
 			wdn_buf_adds(&keep, items[i]);
-			if ((rc = pend(s, &keep, err)) && rc != WDN_ENOMEM)
-				rc = 0;
+			if (pend(s, &keep, err) == WDN_ENOMEM)
+				sent = 0; /* an item lost: the round fails */
 			wdn_buf_release(&keep);
 		}
-		rc = wdn_aws_perform(s->aws, cp, ncalls);
+		if (!sent || !requests_whole(&target, bodies, ncalls)) {
+			sent = 0; /* never a request cut short */
+			rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
+		} else {
+			rc = wdn_aws_perform(s->aws, cp, ncalls);
+		}
 		for (i = 0; i < ncalls; i++) {
-			if (rc && calls[i].err.code && err) {
+			if (sent && rc && calls[i].err.code && err) {
 				*err = calls[i].err;
 				wdn_err_prefix(err, "DynamoDB BatchWriteItem on '%s': ", s->table);
 			}
-			if (!calls[i].err.code && requeue(s, &calls[i].resp, err) && !rc)
+			if (sent && !calls[i].err.code && requeue(s, &calls[i].resp, err) && !rc)
 				rc = WDN_EAWS;
 			wdn_aws_call_release(&calls[i]);
 			wdn_buf_release(&bodies[i]);
@@ -704,7 +746,7 @@ static int query(struct ddb_store *s, const char *index, const char *cond, const
 		}
 		yajl_gen_map_close(g);
 		yajl_gen_free(g);
-		if ((rc = wdn_ddb_call(s->aws, "Query", body.ptr, body.len, &resp, err)))
+		if ((rc = ddb_send(s->aws, "Query", &body, &resp, err)))
 			break;
 		if (!(v = wdn_json_parse(resp.ptr, resp.len, err))) {
 			rc = WDN_EAWS;
@@ -948,12 +990,17 @@ static int fetch_items(struct ddb_store *s, struct cached **v, size_t n, struct 
 		struct wdn_aws_call calls[IN_FLIGHT], *cp[IN_FLIGHT];
 		struct wdn_buf bodies[IN_FLIGHT];
 		size_t ncalls = 0, i = 0, k, left = 0;
+		int sent = 1;
 
 		for (; i < n && ncalls < IN_FLIGHT; ncalls++) {
 			yajl_gen g;
 
 			wdn_buf_init(&bodies[ncalls], 0);
-			g = wdn_gen_into(&bodies[ncalls]);
+			if (!(g = wdn_gen_into(&bodies[ncalls]))) {
+				sent = 0;
+				cp[ncalls] = wdn_aws_json_init(&calls[ncalls], "dynamodb", target.ptr, NULL, 0);
+				continue;
+			}
 			yajl_gen_map_open(g);
 			wdn_gen_key(g, "RequestItems");
 			yajl_gen_map_open(g);
@@ -975,9 +1022,16 @@ static int fetch_items(struct ddb_store *s, struct cached **v, size_t n, struct 
 			cp[ncalls] = wdn_aws_json_init(&calls[ncalls], "dynamodb", target.ptr, bodies[ncalls].ptr,
 						       bodies[ncalls].len);
 		}
-		rc = wdn_aws_perform(s->aws, cp, ncalls);
+		if (!sent || !requests_whole(&target, bodies, ncalls)) {
+			sent = 0; /* never a request cut short */
+			rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
+		} else {
+			rc = wdn_aws_perform(s->aws, cp, ncalls);
+		}
 		for (k = 0; k < ncalls; k++) {
-			if (calls[k].err.code) {
+			if (!sent) {
+				/* nothing asked: the keys stay to be asked */
+			} else if (calls[k].err.code) {
 				if (err) {
 					*err = calls[k].err;
 					wdn_err_prefix(err, "DynamoDB BatchGetItem on '%s': ", s->table);
@@ -991,7 +1045,7 @@ static int fetch_items(struct ddb_store *s, struct cached **v, size_t n, struct 
 		/* answered or known absent: done; unprocessed: again, after a pause */
 		for (k = 0; k < n; k++) {
 			if (k < i && v[k]->pending == READ_ASKED)
-				v[k]->pending = READ_DONE;
+				v[k]->pending = sent ? READ_DONE : READ_NOTED; /* not sent: not known absent */
 			if (v[k]->pending)
 				v[left++] = v[k];
 		}
@@ -1146,33 +1200,29 @@ static int covers(yajl_val it, int64_t at)
 static int get_key_item(struct ddb_store *s, const char *key, struct wdn_issuance *out,
 			struct wdn_err *err)
 {
-	struct wdn_buf body = WDN_BUF_INIT, resp = WDN_BUF_INIT;
-	yajl_gen g = wdn_gen_into(&body);
+	struct wdn_buf body = WDN_BUF_INIT, resp = WDN_BUF_INIT, pk = WDN_BUF_INIT;
+	yajl_gen g;
 	yajl_val v, it;
 	int rc;
 
-	if (!g)
+	if (wdn_buf_addf(&pk, "K#%s", key) || key_fit(&pk, PK_MAX) || !(g = wdn_gen_into(&body))) {
+		wdn_buf_release(&pk); /* never a key cut short */
 		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	}
 	yajl_gen_map_open(g);
 	wdn_gen_key(g, "TableName");
 	wdn_gen_str(g, s->table);
 	wdn_gen_key(g, "Key");
 	yajl_gen_map_open(g);
-	{
-		struct wdn_buf pk = WDN_BUF_INIT;
-
-		wdn_buf_addf(&pk, "K#%s", key);
-		key_fit(&pk, PK_MAX);
-		attr_s(g, "pk", pk.ptr);
-		wdn_buf_release(&pk);
-	}
+	attr_s(g, "pk", pk.ptr);
+	wdn_buf_release(&pk);
 	attr_s(g, "sk", "I");
 	yajl_gen_map_close(g);
 	wdn_gen_key(g, "ConsistentRead");
 	yajl_gen_bool(g, 1);
 	yajl_gen_map_close(g);
 	yajl_gen_free(g);
-	rc = wdn_ddb_call(s->aws, "GetItem", body.ptr, body.len, &resp, err);
+	rc = ddb_send(s->aws, "GetItem", &body, &resp, err);
 	wdn_buf_release(&body);
 	if (rc) {
 		wdn_buf_release(&resp);
@@ -1489,10 +1539,12 @@ static int dd_children(struct wdn_store *st, const char *key, wdn_issuance_fn cb
 	size_t i;
 	int rc;
 
-	wdn_buf_addf(&pk, "P#%s", key);
-	key_fit(&pk, PK_MAX);
-	vals[0] = pk.ptr;
-	rc = query(s, INDEX, "gpk = :p", names, vals, 1, 1, child_cb, &c, err);
+	if (wdn_buf_addf(&pk, "P#%s", key) || key_fit(&pk, PK_MAX)) { /* never a key cut short */
+		rc = wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	} else {
+		vals[0] = pk.ptr;
+		rc = query(s, INDEX, "gpk = :p", names, vals, 1, 1, child_cb, &c, err);
+	}
 	wdn_buf_release(&pk);
 	for (i = 0; i < c.n; i++) {
 		if (!rc)
@@ -1561,7 +1613,7 @@ static int dd_put_source(struct wdn_store *st, const char *source, int integrity
 	{
 		struct wdn_err e = { 0 };
 
-		rc = wdn_ddb_call(s->aws, "PutItem", body.ptr, body.len, NULL, &e);
+		rc = ddb_send(s->aws, "PutItem", &body, NULL, &e);
 		if (rc && !strcmp(e.aws_type, "ConditionalCheckFailedException"))
 			rc = 0; /* tampered already: it stays */
 		else if (rc && err)
@@ -1635,7 +1687,7 @@ static int put_one(struct ddb_store *s, const struct wdn_buf *item, const char *
 	}
 	yajl_gen_map_close(g);
 	yajl_gen_free(g);
-	rc = wdn_ddb_call(s->aws, "PutItem", body.ptr, body.len, NULL, &e);
+	rc = ddb_send(s->aws, "PutItem", &body, NULL, &e);
 	if (rc && !strcmp(e.aws_type, "ConditionalCheckFailedException"))
 		rc = 0;
 	else if (rc && err)
@@ -1872,6 +1924,10 @@ int wdn_store_dynamodb_open(const char *table, int flags, const struct wdn_store
 	s->table = wdn_strdup(table);
 	wdn_buf_addf(&w, "dynamodb:%s", table);
 	s->base.where = wdn_buf_detach(&w, NULL);
+	if (!s->table || !s->base.where) { /* never a store without its name */
+		dd_close(&s->base);
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	}
 	s->ttl_days = opts ? opts->ttl_days : 0;
 	/* without them every write is still right, only less frugal */
 	s->put = calloc(PUT_SLOTS, sizeof(*s->put));
@@ -1907,7 +1963,7 @@ int wdn_store_dynamodb_create(const char *table, const struct wdn_store_opts *op
 		"\"KeySchema\":[{\"AttributeName\":\"gpk\",\"KeyType\":\"HASH\"},"
 		"{\"AttributeName\":\"gsk\",\"KeyType\":\"RANGE\"}],"
 		"\"Projection\":{\"ProjectionType\":\"ALL\"}}]}", table);
-	rc = wdn_ddb_call(a, "CreateTable", body.ptr, body.len, &resp, err);
+	rc = ddb_send(a, "CreateTable", &body, &resp, err);
 	if (rc && err && !strcmp(err->aws_type, "ResourceInUseException"))
 		rc = 0; /* there already: fine, wait for it like a new one */
 	for (i = 0; !rc && i < 600; i++) {
@@ -1916,7 +1972,7 @@ int wdn_store_dynamodb_create(const char *table, const struct wdn_store_opts *op
 
 		wdn_buf_reset(&body);
 		wdn_buf_addf(&body, "{\"TableName\":\"%s\"}", table);
-		if ((rc = wdn_ddb_call(a, "DescribeTable", body.ptr, body.len, &resp, err)))
+		if ((rc = ddb_send(a, "DescribeTable", &body, &resp, err)))
 			break;
 		v = wdn_json_parse(resp.ptr, resp.len, NULL);
 		status = wdn_json_str(v, "Table.TableStatus");
@@ -1935,7 +1991,7 @@ int wdn_store_dynamodb_create(const char *table, const struct wdn_store_opts *op
 		wdn_buf_reset(&body);
 		wdn_buf_addf(&body, "{\"TableName\":\"%s\",\"TimeToLiveSpecification\":"
 			     "{\"Enabled\":true,\"AttributeName\":\"ttl\"}}", table);
-		rc = wdn_ddb_call(a, "UpdateTimeToLive", body.ptr, body.len, &resp, err);
+		rc = ddb_send(a, "UpdateTimeToLive", &body, &resp, err);
 		/* enabled already; or an emulator that has no TTL (items then just stay) */
 		if (rc && err && ((!strcmp(err->aws_type, "ValidationException") &&
 				   strstr(err->msg, "already enabled")) ||

@@ -173,14 +173,15 @@ int wdn_tags_merge(struct wdn_tags *t, const struct wdn_tags *over)
 
 int wdn_tags_from_json(struct wdn_tags *t, const char *text)
 {
+	struct wdn_err e = { 0 };
 	yajl_val v;
 	size_t i;
 	int rc = 0;
 
 	if (!text || !*text)
 		return 0;
-	if (!(v = wdn_json_parse(text, strlen(text), NULL)))
-		return WDN_EINVAL;
+	if (!(v = wdn_json_parse(text, strlen(text), &e)))
+		return e.code == WDN_ENOMEM ? WDN_ENOMEM : WDN_EINVAL; /* memory: not a bad value */
 	if (!YAJL_IS_OBJECT(v))
 		rc = WDN_EINVAL;
 	for (i = 0; !rc && i < v->u.object.len; i++) {
@@ -298,14 +299,15 @@ int wdn_keyset_add(struct wdn_keyset *k, const char *key)
 
 int wdn_keyset_from_json(struct wdn_keyset *k, const char *text)
 {
+	struct wdn_err e = { 0 };
 	yajl_val v;
 	size_t i;
 	int rc = 0;
 
 	if (!text || !*text)
 		return 0;
-	if (!(v = wdn_json_parse(text, strlen(text), NULL)))
-		return WDN_EINVAL;
+	if (!(v = wdn_json_parse(text, strlen(text), &e)))
+		return e.code == WDN_ENOMEM ? WDN_ENOMEM : WDN_EINVAL; /* memory: not a bad value */
 	if (!YAJL_IS_ARRAY(v))
 		rc = WDN_EINVAL;
 	for (i = 0; !rc && i < v->u.array.len; i++)

@@ -21,7 +21,7 @@ static void on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 	if (w->path.len)
 		wdn_buf_addc(&w->path, '/');
 	if (wdn_buf_adds(&w->path, name)) {
-		w->rc = WDN_ETOOBIG;
+		w->rc = wdn_buf_failed(&w->path); /* too deep, or no memory */
 		XML_StopParser(w->p, XML_FALSE);
 	}
 	wdn_buf_reset(&w->text);
@@ -47,7 +47,7 @@ static void on_text(void *ud, const XML_Char *s, int len)
 	struct walk *w = ud;
 
 	if (wdn_buf_add(&w->text, s, (size_t)len)) {
-		w->rc = WDN_ETOOBIG;
+		w->rc = wdn_buf_failed(&w->text);
 		XML_StopParser(w->p, XML_FALSE);
 	}
 }

@@ -22,7 +22,7 @@ actions() {
 }
 # every operation the store sends, from its source; table administration
 # (--create-table) is done by a person, not by the functions
-ops=$(grep -o -e 'wdn_ddb_call([^,]*, "[A-Za-z]*"' -e 'DynamoDB_20120810\.[A-Za-z]*' "$WDN_TOP/lib/store_dynamodb.c" |
+ops=$(grep -o -e 'wdn_ddb_call([^,]*, "[A-Za-z]*"' -e 'ddb_send([^,]*, "[A-Za-z]*"' -e 'DynamoDB_20120810\.[A-Za-z]*' "$WDN_TOP/lib/store_dynamodb.c" |
 	sed -E 's/.*[".]([A-Za-z]+)"?$/\1/' | grep -v -e '^CreateTable$' -e '^DescribeTable$' -e '^UpdateTimeToLive$' |
 	sort -u | sed 's/^/dynamodb:/' | tr '\n' ' ' | sed 's/ $//')
 [ -n "$ops" ]
