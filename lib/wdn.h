@@ -320,7 +320,14 @@ struct wdn_event {
 	uint64_t line;              /* line the event starts on */
 	struct wdn_str raw;         /* the event's bytes as read (valid during the callback) */
 	struct wdn_str f[WDN_F_COUNT]; /* fields pulled out; ptr NULL when absent */
+	unsigned shape;             /* WDN_SHAPE_* the reader learned of raw, 0 if nothing */
 };
+/* Shape of an event's text, when the reader knows it (WDN_SHAPE_KNOWN):
+ * compact (no white space outside strings), forged (a top-level member named
+ * whodunnit in some case or escape, as wdn_json_name_is sees names). */
+#define WDN_SHAPE_KNOWN 1u
+#define WDN_SHAPE_COMPACT 2u
+#define WDN_SHAPE_FORGED 4u
 
 struct wdn_reject {
 	const char *input;
@@ -382,6 +389,22 @@ int wdn_reader_read_fd(struct wdn_reader *r, int fd, struct wdn_err *err);
  * the parse makes of it: so a log file is hashed from the one reading of it.
  * A nonzero return stops reading with that code. */
 void wdn_reader_tee(struct wdn_reader *r, int (*fn)(void *ctx, const void *p, size_t n), void *ctx);
+/* Tests: parse this reader's input the streaming way only, never the fast path. */
+void wdn_reader_careful(struct wdn_reader *r);
+
+/* The reader's fast path (fastjson.cc, simdjson): a whole decoded input that
+ * is one log file {"Records":[{...},...]} of plain shape, validated at once.
+ * Returns 1 with *evs (*nev of them, valid until the next call in this thread)
+ * or 0 when not sure: any error, another shape, a cap reached. With padded,
+ * WDN_FAST_PADDING bytes after buf[len] may be read; else buf is copied. */
+#define WDN_FAST_PADDING 64
+struct wdn_fast_event {
+	size_t off, len;               /* the event's bytes: buf[off .. off+len) */
+	struct wdn_str f[WDN_F_COUNT]; /* its fields decoded (ptr NULL: absent or null) */
+	int compact, forged;           /* as WDN_SHAPE_COMPACT, WDN_SHAPE_FORGED */
+};
+int wdn_fast_walk(const char *buf, size_t len, int padded, const struct wdn_fast_event **evs,
+		  size_t *nev);
 
 /* Expand an operand (file, or directory walked recursively in name order)
  * into files; cb returns nonzero to stop. */

@@ -1,0 +1,204 @@
+/*
+ * The reader's fast path: a whole decoded CloudTrail log file validated at
+ * once by simdjson (SIMD, several times yajl's speed) and walked for the
+ * same fields the streaming parse pulls out.
+ *
+ * Only the plainest shape is taken: one object whose only member is a
+ * Records array of objects, each within the reader's caps, every field a
+ * string or null. Anything else, and any error, answers "not sure", and the
+ * reader parses the input its careful way from the start; so every verdict
+ * and message stays the streaming parse's.
+ *
+ * simdjson's tree has no byte offsets. The event spans come from the
+ * structural index of the same parse (stage 1: the offset of every bracket,
+ * colon, comma and token start, in order), which the pinned library version
+ * (Debian's 3.0.1) keeps public for its benchmarks: a bracket count over it
+ * costs one step per token, not per byte. Nothing here throws to C: the
+ * calls used return error codes, and allocation failure is caught.
+ */
+#include <simdjson.h>
+
+#include <cstring>
+#include <new>
+#include <vector>
+
+extern "C" {
+#include "wdn.h"
+}
+
+namespace {
+
+struct keyname {
+	int field;
+	const char *name;
+};
+
+/* -1: a container the walk goes into */
+enum { K_UI = -2, K_SC = -3, K_SI = -4, K_NONE = -1 };
+
+const keyname event_keys[] = {
+	{ WDN_F_EVENT_NAME, "eventName" }, { WDN_F_EVENT_SOURCE, "eventSource" },
+	{ WDN_F_EVENT_TIME, "eventTime" }, { WDN_F_EVENT_ID, "eventID" },
+	{ WDN_F_ERROR_CODE, "errorCode" }, { WDN_F_RECIPIENT, "recipientAccountId" },
+	{ WDN_F_REGION, "awsRegion" }, { WDN_F_SHARED_EVENT_ID, "sharedEventID" },
+	{ K_UI, "userIdentity" }, { K_NONE, nullptr },
+};
+const keyname ui_keys[] = {
+	{ WDN_F_UI_TYPE, "type" }, { WDN_F_UI_ARN, "arn" }, { WDN_F_UI_ACCOUNT, "accountId" },
+	{ WDN_F_UI_KEY, "accessKeyId" }, { WDN_F_UI_INVOKED_BY, "invokedBy" },
+	{ K_SC, "sessionContext" }, { K_NONE, nullptr },
+};
+const keyname sc_keys[] = { { K_SI, "sessionIssuer" }, { K_NONE, nullptr } };
+const keyname si_keys[] = { { WDN_F_UI_ISSUER_ARN, "arn" }, { K_NONE, nullptr } };
+
+int lookup(const keyname *t, std::string_view k)
+{
+	for (; t->name; t++)
+		if (k.size() == std::strlen(t->name) && !std::memcmp(t->name, k.data(), k.size()))
+			return t->field;
+	return K_NONE;
+}
+
+/* Pull the fields of one container into ev; false when not sure. As the
+ * streaming parse does: a later duplicate wins, a null leaves what was there,
+ * and a container that is no object is passed over. */
+bool fields(simdjson::dom::object o, const keyname *t, struct wdn_fast_event *ev, int top)
+{
+	for (auto m : o) {
+		int k = lookup(t, m.key);
+		std::string_view s;
+
+		if (top) {
+			if (wdn_json_name_is(m.key.data(), m.key.size(), 0, "whodunnit"))
+				ev->forged = 1;
+			/* an envelope's members among records: the careful path refuses them */
+			if (m.key == "detail" || m.key == "detail-type")
+				return false;
+		}
+		if (k == K_NONE)
+			continue;
+		if (k >= 0) {
+			if (m.value.is_null())
+				continue;
+			if (m.value.get_string().get(s))
+				return false; /* not a string: the careful path rejects the record */
+			ev->f[k].ptr = s.data();
+			ev->f[k].len = s.size();
+			continue;
+		}
+		if (!m.value.is_object())
+			continue;
+		if (!fields(m.value.get_object().value_unsafe(),
+			    k == K_UI ? ui_keys : k == K_SC ? sc_keys : si_keys, ev, 0))
+			return false;
+	}
+	return true;
+}
+
+bool is_ws(char c)
+{
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r';
+}
+
+static_assert(WDN_FAST_PADDING >= simdjson::SIMDJSON_PADDING, "the reader pads too little");
+
+/* One parser per thread, kept: its buffers grow to the largest input once. */
+struct state {
+	simdjson::dom::parser parser;
+	std::vector<struct wdn_fast_event> evs;
+	bool ready = false;
+};
+
+thread_local state tls;
+
+/*
+ * The events of {"Records":[...]} from the structural index si[0..n), checked
+ * against the tree as it goes: false on any surprise.
+ */
+bool walk(state &st, const char *buf, size_t len, const uint32_t *si, uint32_t n,
+	  simdjson::dom::array recs)
+{
+	uint32_t k = 4;
+
+	/* { "Records" : [  ...  ] } and nothing around it but JSON's white space */
+	if (n < 6 || buf[si[0]] != '{' || buf[si[1]] != '"' || buf[si[2]] != ':' || buf[si[3]] != '[' ||
+	    buf[si[n - 1]] != '}' || buf[si[n - 2]] != ']')
+		return false;
+	for (size_t i = 0; i < si[0]; i++)
+		if (!is_ws(buf[i]))
+			return false;
+	for (size_t i = si[n - 1] + 1; i < len; i++)
+		if (!is_ws(buf[i]))
+			return false;
+	for (auto v : recs) {
+		struct wdn_fast_event ev;
+		uint32_t j, depth = 0;
+		uint64_t elems = 0;
+		int compact = 1;
+		simdjson::dom::object o;
+
+		if (k >= n - 2 || buf[si[k]] != '{' || v.get_object().get(o))
+			return false;
+		for (j = k; j < n; j++) {
+			char c = buf[si[j]];
+
+			if (j > k && is_ws(buf[si[j] - 1]))
+				compact = 0;
+			if (c == '{' || c == '[')
+				depth++;
+			else if ((c == '}' || c == ']') && --depth == 0)
+				break;
+			if (c != ':' && c != ',' && c != '}' && c != ']')
+				elems++;
+		}
+		/* elems counted the record's own brace: the reader counts what is in it */
+		if (j >= n - 2 || elems - 1 > WDN_MAX_ELEMENTS || si[j] + 1 - si[k] > WDN_MAX_RECORD)
+			return false;
+		std::memset(&ev, 0, sizeof(ev));
+		ev.off = si[k];
+		ev.len = si[j] + 1 - si[k];
+		ev.compact = compact;
+		if (!fields(o, event_keys, &ev, 1))
+			return false;
+		st.evs.push_back(ev);
+		k = j + 1;
+		if (buf[si[k]] == ',')
+			k++;
+		else if (buf[si[k]] != ']' || k != n - 2)
+			return false;
+	}
+	return k == n - 2 || (st.evs.empty() && k == 4);
+}
+
+} // namespace
+
+extern "C" int wdn_fast_walk(const char *buf, size_t len, int padded,
+			     const struct wdn_fast_event **evs, size_t *nev)
+{
+	try {
+		simdjson::dom::element doc;
+		simdjson::dom::object top;
+		simdjson::dom::array recs;
+
+		state &st = tls;
+
+		if (!st.ready) {
+			/* the reader's depth cap, or less: deeper is the careful path's */
+			if (st.parser.allocate(0, WDN_MAX_DEPTH))
+				return 0;
+			st.ready = true;
+		}
+		st.evs.clear();
+		if (st.parser.parse(buf, len, !padded).get(doc) || doc.get_object().get(top) ||
+		    top.size() != 1 || top["Records"].get_array().get(recs))
+			return 0;
+		if (!walk(st, buf, len, st.parser.implementation->structural_indexes.get(),
+			  st.parser.implementation->n_structural_indexes, recs))
+			return 0;
+		*evs = st.evs.data();
+		*nev = st.evs.size();
+		return 1;
+	} catch (...) {
+		return 0; /* out of memory: the careful path says so, or copes */
+	}
+}
