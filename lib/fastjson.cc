@@ -31,30 +31,33 @@ namespace {
 struct keyname {
 	int field;
 	const char *name;
+	size_t len;
 };
+#define K(field, name) { field, name, sizeof(name) - 1 }
 
 /* -1: a container the walk goes into */
 enum { K_UI = -2, K_SC = -3, K_SI = -4, K_NONE = -1 };
 
 const keyname event_keys[] = {
-	{ WDN_F_EVENT_NAME, "eventName" }, { WDN_F_EVENT_SOURCE, "eventSource" },
-	{ WDN_F_EVENT_TIME, "eventTime" }, { WDN_F_EVENT_ID, "eventID" },
-	{ WDN_F_ERROR_CODE, "errorCode" }, { WDN_F_RECIPIENT, "recipientAccountId" },
-	{ WDN_F_REGION, "awsRegion" }, { WDN_F_SHARED_EVENT_ID, "sharedEventID" },
-	{ K_UI, "userIdentity" }, { K_NONE, nullptr },
+	K(WDN_F_EVENT_NAME, "eventName"), K(WDN_F_EVENT_SOURCE, "eventSource"),
+	K(WDN_F_EVENT_TIME, "eventTime"), K(WDN_F_EVENT_ID, "eventID"),
+	K(WDN_F_ERROR_CODE, "errorCode"), K(WDN_F_RECIPIENT, "recipientAccountId"),
+	K(WDN_F_REGION, "awsRegion"), K(WDN_F_SHARED_EVENT_ID, "sharedEventID"),
+	K(K_UI, "userIdentity"), { K_NONE, nullptr, 0 },
 };
 const keyname ui_keys[] = {
-	{ WDN_F_UI_TYPE, "type" }, { WDN_F_UI_ARN, "arn" }, { WDN_F_UI_ACCOUNT, "accountId" },
-	{ WDN_F_UI_KEY, "accessKeyId" }, { WDN_F_UI_INVOKED_BY, "invokedBy" },
-	{ K_SC, "sessionContext" }, { K_NONE, nullptr },
+	K(WDN_F_UI_TYPE, "type"), K(WDN_F_UI_ARN, "arn"), K(WDN_F_UI_ACCOUNT, "accountId"),
+	K(WDN_F_UI_KEY, "accessKeyId"), K(WDN_F_UI_INVOKED_BY, "invokedBy"),
+	K(K_SC, "sessionContext"), { K_NONE, nullptr, 0 },
 };
-const keyname sc_keys[] = { { K_SI, "sessionIssuer" }, { K_NONE, nullptr } };
-const keyname si_keys[] = { { WDN_F_UI_ISSUER_ARN, "arn" }, { K_NONE, nullptr } };
+const keyname sc_keys[] = { K(K_SI, "sessionIssuer"), { K_NONE, nullptr, 0 } };
+const keyname si_keys[] = { K(WDN_F_UI_ISSUER_ARN, "arn"), { K_NONE, nullptr, 0 } };
 
 int lookup(const keyname *t, std::string_view k)
 {
+	/* memcmp, not strcmp: a key may hold NUL bytes */
 	for (; t->name; t++)
-		if (k.size() == std::strlen(t->name) && !std::memcmp(t->name, k.data(), k.size()))
+		if (k.size() == t->len && t->name[0] == k[0] && !std::memcmp(t->name, k.data(), k.size()))
 			return t->field;
 	return K_NONE;
 }
@@ -69,7 +72,9 @@ bool fields(simdjson::dom::object o, const keyname *t, struct wdn_fast_event *ev
 		std::string_view s;
 
 		if (top) {
-			if (wdn_json_name_is(m.key.data(), m.key.size(), 0, "whodunnit"))
+			/* only ASCII w folds to w: a cheap test before the exact one */
+			if (m.key.size() >= 9 && (m.key[0] | 0x20) == 'w' &&
+			    wdn_json_name_is(m.key.data(), m.key.size(), 0, "whodunnit"))
 				ev->forged = 1;
 			/* an envelope's members among records: the careful path refuses them */
 			if (m.key == "detail" || m.key == "detail-type")
@@ -99,6 +104,21 @@ bool is_ws(char c)
 {
 	return c == ' ' || c == '\n' || c == '\t' || c == '\r';
 }
+
+/* What a structural byte does: open or close a container, separate, or
+ * begin a value or key (0); and JSON's white space. */
+enum { S_VALUE, S_OPEN, S_CLOSE, S_SEP, S_WS = 8 };
+struct classes {
+	unsigned char c[256] = {};
+	constexpr classes()
+	{
+		c['{'] = c['['] = S_OPEN;
+		c['}'] = c[']'] = S_CLOSE;
+		c[':'] = c[','] = S_SEP;
+		c[' '] = c['\n'] = c['\t'] = c['\r'] = S_WS;
+	}
+};
+constexpr classes cls;
 
 static_assert(WDN_FAST_PADDING >= simdjson::SIMDJSON_PADDING, "the reader pads too little");
 
@@ -132,25 +152,28 @@ bool walk(state &st, const char *buf, size_t len, const uint32_t *si, uint32_t n
 			return false;
 	for (auto v : recs) {
 		struct wdn_fast_event ev;
-		uint32_t j, depth = 0;
-		uint64_t elems = 0;
-		int compact = 1;
+		uint32_t j, depth;
+		uint64_t elems;
+		int compact;
 		simdjson::dom::object o;
 
 		if (k >= n - 2 || buf[si[k]] != '{' || v.get_object().get(o))
 			return false;
-		for (j = k; j < n; j++) {
-			char c = buf[si[j]];
+		unsigned ws = 0;
 
-			if (j > k && is_ws(buf[si[j] - 1]))
-				compact = 0;
-			if (c == '{' || c == '[')
+		/* the record's brace, then what is in it to the matching one */
+		for (j = k + 1, depth = 1, elems = 1; j < n; j++) {
+			unsigned c = cls.c[(unsigned char)buf[si[j]]];
+
+			/* white space outside strings always comes just before a token */
+			ws |= cls.c[(unsigned char)buf[si[j] - 1]];
+			if (c == S_OPEN)
 				depth++;
-			else if ((c == '}' || c == ']') && --depth == 0)
+			else if (c == S_CLOSE && --depth == 0)
 				break;
-			if (c != ':' && c != ',' && c != '}' && c != ']')
-				elems++;
+			elems += c <= S_OPEN;
 		}
+		compact = !(ws & S_WS);
 		/* elems counted the record's own brace: the reader counts what is in it */
 		if (j >= n - 2 || elems - 1 > WDN_MAX_ELEMENTS || si[j] + 1 - si[k] > WDN_MAX_RECORD)
 			return false;
