@@ -143,7 +143,9 @@ demo: deps
 # The AWS Lambda package for the provided.al2023 runtime: bootstrap (which
 # runs wdn-record --lambda, wdn-lookup --lambda or wdn-enrich --lambda, as the function's handler
 # says) and the three commands, linked with deploy/glibc-compat.c so that they
-# need no glibc newer than AL2023's; deploy/package.sh checks.
+# need no glibc newer than AL2023's; deploy/package.sh checks. They read every
+# input the streaming way: the reader's fast path would bring libsimdjson and
+# Debian's libstdc++, which needs glibc 2.36.
 LAMBDA_ZIP = $(B)/lambda/whodunnit-lambda.zip
 LAMBDA_BIN = $(B)/lambda/wdn-record $(B)/lambda/wdn-lookup $(B)/lambda/wdn-enrich
 .PHONY: lambda

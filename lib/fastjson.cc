@@ -19,6 +19,7 @@
 #include <simdjson.h>
 
 #include <cstring>
+#include <memory>
 #include <new>
 #include <vector>
 
@@ -124,9 +125,11 @@ static_assert(WDN_FAST_PADDING >= simdjson::SIMDJSON_PADDING, "the reader pads t
 
 /* One parser per thread, kept: its buffers grow to the largest input once. */
 struct state {
-	simdjson::dom::parser parser;
+	simdjson::dom::parser parser{ WDN_FAST_MAX }; /* (3.0.1's set_max_capacity sets 32) */
+	simdjson::dom::document doc;
 	std::vector<struct wdn_fast_event> evs;
 	bool ready = false;
+	std::unique_ptr<unsigned char[]> buf[2]; /* wdn_fast_buffer */
 };
 
 thread_local state tls;
@@ -206,13 +209,19 @@ extern "C" int wdn_fast_walk(const char *buf, size_t len, int padded,
 		state &st = tls;
 
 		if (!st.ready) {
-			/* the reader's depth cap, or less: deeper is the careful path's */
-			if (st.parser.allocate(0, WDN_MAX_DEPTH))
+			/* Once, for the largest input the fast path takes: buffers
+			 * that grew by turns would be freed and taken again from the
+			 * heap, which then keeps them; pages never used cost nothing.
+			 * (The parser's own document would be allocated for each larger input.)
+			 * The depth cap is the reader's: deeper is the careful path's. */
+			if (st.parser.allocate(WDN_FAST_MAX, WDN_MAX_DEPTH) || st.doc.allocate(WDN_FAST_MAX))
 				return 0;
 			st.ready = true;
 		}
+		if (len > WDN_FAST_MAX)
+			return 0;
 		st.evs.clear();
-		if (st.parser.parse(buf, len, !padded).get(doc) || doc.get_object().get(top) ||
+		if (st.parser.parse_into_document(st.doc, buf, len, !padded).get(doc) || doc.get_object().get(top) ||
 		    top.size() != 1 || top["Records"].get_array().get(recs))
 			return 0;
 		if (!walk(st, buf, len, st.parser.implementation->structural_indexes.get(),
@@ -224,4 +233,13 @@ extern "C" int wdn_fast_walk(const char *buf, size_t len, int padded,
 	} catch (...) {
 		return 0; /* out of memory: the careful path says so, or copes */
 	}
+}
+
+extern "C" unsigned char *wdn_fast_buffer(int which)
+{
+	std::unique_ptr<unsigned char[]> &b = tls.buf[which & 1];
+
+	if (!b)
+		b.reset(new (std::nothrow) unsigned char[WDN_FAST_MAX + 1 + WDN_FAST_PADDING]);
+	return b.get();
 }

@@ -37,6 +37,7 @@
  * libwdn.so) has it; the others start without simdjson and the C++ runtime,
  * and read every input the streaming way. */
 #pragma weak wdn_fast_walk
+#pragma weak wdn_fast_buffer
 
 /* What the container at each depth is, as far as the reader cares. */
 enum ctx {
@@ -106,7 +107,7 @@ enum { TK_EVENT = 1, TK_CONTAINER = 2 /* Records */, TK_DIGEST = 4 };
  * bytes: the decoded copy is held while it is parsed, so this bounds memory
  * (a CloudTrail log file is rarely over a few MB). Larger or stranger
  * inputs take the streaming path, which gives every verdict. */
-#define WHOLE_OUT (4u << 20)
+#define WHOLE_OUT WDN_FAST_MAX
 
 struct wdn_reader {
 	const char *name;
@@ -1080,6 +1081,10 @@ int wdn_reader_feed(struct wdn_reader *r, const void *bytes, size_t len)
 	return r->mode == 2 ? parse_gzip(r, p, len) : decoded(r, p, len);
 }
 
+/* The thread's buffer for decoded inputs (wdn_fast_buffer) is in use: an
+ * input read from inside on_event takes one of its own. */
+static __thread int whole_busy[2]; /* decoded, read */
+
 /* Would finish_event deliver an event with these fields (the checks of its
  * own fields; the fast path took no envelope, digest or oversized record)? */
 static int fast_good(const struct wdn_str *f)
@@ -1090,6 +1095,10 @@ static int fast_good(const struct wdn_str *f)
 	       !wdn_str_eq(src, "aws:s3") && src.len >= 13 &&
 	       !memcmp(src.ptr + src.len - 13, "amazonaws.com", 13);
 }
+
+/* A consumer that reads another input from inside on_event would have the
+ * fast path's results of this thread overwritten: that one reads the careful way. */
+static __thread int fast_busy;
 
 /* Deliver what the fast path found: every event good, in order. */
 static int fast_deliver(struct wdn_reader *r, const unsigned char *p,
@@ -1114,7 +1123,12 @@ static int fast_deliver(struct wdn_reader *r, const unsigned char *p,
 		ev.shape = WDN_SHAPE_KNOWN | (fe[i].compact ? WDN_SHAPE_COMPACT : 0) |
 			   (fe[i].forged ? WDN_SHAPE_FORGED : 0);
 		r->events++;
-		if (r->on_event && (rc = r->on_event(r->cbctx, &ev)))
+		if (!r->on_event)
+			continue;
+		fast_busy = 1;
+		rc = r->on_event(r->cbctx, &ev);
+		fast_busy = 0;
+		if (rc)
 			return r->stop_code = rc;
 	}
 	return 0;
@@ -1138,7 +1152,7 @@ static int parse_whole(struct wdn_reader *r, const unsigned char *p, size_t n, i
 		return rc;
 	if (r->done)
 		return 0;
-	if (!r->careful && wdn_fast_walk && wdn_fast_walk((const char *)p, n, padded, &fe, &nev)) {
+	if (!r->careful && !fast_busy && wdn_fast_walk && wdn_fast_walk((const char *)p, n, padded, &fe, &nev)) {
 		for (i = 0; i < nev && fast_good(fe[i].f); i++)
 			;
 		if (i == nev)
@@ -1162,7 +1176,8 @@ static int is_member(const unsigned char *p, size_t n)
  * too large, no memory): the caller streams the input instead, whose
  * verdicts (truncation, corruption, junk rejected) are the reader's.
  */
-static unsigned char *inflate_whole(const unsigned char *p, size_t n, size_t *outlen)
+static unsigned char *inflate_whole(const unsigned char *p, size_t n, size_t *outlen,
+				    unsigned char *shared)
 {
 	struct libdeflate_decompressor *d;
 	unsigned char *out = NULL;
@@ -1177,11 +1192,14 @@ static unsigned char *inflate_whole(const unsigned char *p, size_t n, size_t *ou
 		return NULL;
 	if (cap < 4096)
 		cap = 4096;
+	if (shared)
+		cap = WHOLE_OUT; /* room for any */
 	if (!(d = libdeflate_alloc_decompressor()))
 		return NULL;
 	for (;;) {
-		free(out);
-		if (!(out = malloc(cap + WDN_FAST_PADDING)))
+		if (!shared)
+			free(out);
+		if (!(out = shared ? shared : malloc(cap + WDN_FAST_PADDING)))
 			break;
 		used = 0;
 		res = LIBDEFLATE_SUCCESS;
@@ -1204,7 +1222,8 @@ static unsigned char *inflate_whole(const unsigned char *p, size_t n, size_t *ou
 		/* several members: ISIZE was the last one's */
 		cap = cap > WHOLE_OUT / 2 ? WHOLE_OUT : cap * 2;
 	}
-	free(out);
+	if (!shared)
+		free(out);
 	libdeflate_free_decompressor(d);
 	return NULL;
 }
@@ -1213,7 +1232,7 @@ static unsigned char *inflate_whole(const unsigned char *p, size_t n, size_t *ou
  * may be read. */
 static int feed_whole(struct wdn_reader *r, const unsigned char *bytes, size_t len, int padded)
 {
-	unsigned char *out;
+	unsigned char *out, *shared = NULL;
 	size_t n;
 	int rc;
 
@@ -1228,14 +1247,20 @@ static int feed_whole(struct wdn_reader *r, const unsigned char *bytes, size_t l
 		memcpy(r->head, bytes, 2);
 		return parse_whole(r, bytes, len, padded, 2);
 	}
-	if (!(out = inflate_whole(bytes, len, &n)))
+	if (!whole_busy[0] && wdn_fast_buffer)
+		shared = wdn_fast_buffer(0);
+	if (!(out = inflate_whole(bytes, len, &n, shared)))
 		return wdn_reader_feed(r, bytes, len);
 	/* as if streamed: gzip, every member whole (z_live 0: nothing pending) */
 	r->mode = 2;
 	r->nhead = 2;
 	memcpy(r->head, bytes, 2);
+	whole_busy[0] += out == shared;
 	rc = parse_whole(r, out, n, 1, 0);
-	free(out);
+	if (out == shared)
+		whole_busy[0]--;
+	else
+		free(out);
 	return rc;
 }
 
@@ -1327,13 +1352,16 @@ int wdn_reader_finish(struct wdn_reader *r, struct wdn_err *err)
 static int read_whole(struct wdn_reader *r, int fd, int *rc, struct wdn_err *err)
 {
 	struct stat st;
-	unsigned char *buf;
+	unsigned char *buf = NULL, *shared = NULL;
 	size_t size, got = 0;
 	ssize_t n;
 
 	if (r->mode || r->nhead || fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size < 18 ||
-	    (uint64_t)st.st_size > WHOLE_OUT ||
-	    !(buf = malloc((size_t)st.st_size + 1 + WDN_FAST_PADDING)))
+	    (uint64_t)st.st_size > WHOLE_OUT)
+		return 0;
+	if (!whole_busy[1] && wdn_fast_buffer)
+		buf = shared = wdn_fast_buffer(1);
+	if (!buf && !(buf = malloc((size_t)st.st_size + 1 + WDN_FAST_PADDING)))
 		return 0;
 	size = (size_t)st.st_size + 1; /* one more: a file that grew is streamed */
 	while (got < size) {
@@ -1341,7 +1369,8 @@ static int read_whole(struct wdn_reader *r, int fd, int *rc, struct wdn_err *err
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			free(buf);
+			if (buf != shared)
+				free(buf);
 			*rc = wdn_err_set(err, WDN_EIO, "%s", strerror(errno));
 			return 1;
 		}
@@ -1350,8 +1379,12 @@ static int read_whole(struct wdn_reader *r, int fd, int *rc, struct wdn_err *err
 		got += (size_t)n;
 	}
 	memset(buf + got, 0, WDN_FAST_PADDING);
+	whole_busy[1] += buf == shared;
 	*rc = got < size ? feed_whole(r, buf, got, 1) : wdn_reader_feed(r, buf, got);
-	free(buf);
+	if (buf == shared)
+		whole_busy[1]--;
+	else
+		free(buf);
 	if (*rc)
 		return 1;
 	if (got < size)

@@ -398,6 +398,7 @@ void wdn_reader_careful(struct wdn_reader *r);
  * or 0 when not sure: any error, another shape, a cap reached. With padded,
  * WDN_FAST_PADDING bytes after buf[len] may be read; else buf is copied. */
 #define WDN_FAST_PADDING 64
+#define WDN_FAST_MAX (4u << 20) /* larger inputs: not sure */
 struct wdn_fast_event {
 	size_t off, len;               /* the event's bytes: buf[off .. off+len) */
 	struct wdn_str f[WDN_F_COUNT]; /* its fields decoded (ptr NULL: absent or null) */
@@ -405,6 +406,11 @@ struct wdn_fast_event {
 };
 int wdn_fast_walk(const char *buf, size_t len, int padded, const struct wdn_fast_event **evs,
 		  size_t *nev);
+/* This thread's buffer number which (0 or 1) of WDN_FAST_MAX + 1 +
+ * WDN_FAST_PADDING bytes, kept from input to input (buffers of a few MB
+ * taken and freed for each input raise malloc's mmap threshold, and the heap
+ * then keeps them), or NULL. */
+unsigned char *wdn_fast_buffer(int which);
 
 /* Expand an operand (file, or directory walked recursively in name order)
  * into files; cb returns nonzero to stop. */

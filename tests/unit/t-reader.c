@@ -2050,6 +2050,23 @@ static int fast_same(const char *what, const char *text, size_t len, int *fast_s
 	return good;
 }
 
+/* on_event that reads another whole input first, as a consumer might */
+static int nested_event(void *ctx, const struct wdn_event *ev)
+{
+	struct got *g = ctx, inner;
+	struct wdn_buf b = WDN_BUF_INIT;
+
+	records_file(&b, 3, 3);
+	whole_mode = 1;
+	run(b.ptr, b.len, 0, &inner);
+	whole_mode = 0;
+	if (inner.rc || !events_are(&inner, 3, 3, 1))
+		g->bad_input_name = 1;
+	got_release(&inner);
+	wdn_buf_release(&b);
+	return on_event(ctx, ev);
+}
+
 static void test_fast_path(void)
 {
 	static const char *const wrap[][2] = {
@@ -2093,6 +2110,23 @@ static void test_fast_path(void)
 	ok(g.rc == 0 && events_are(&g, 0, NEV, 1) && fast_good == NEV,
 	   "a log file given whole: every event through the fast path, compact (%d of %zu)", fast_good, g.nev);
 	got_release(&g);
+
+	/* a consumer reading another input from inside on_event */
+	{
+		struct wdn_reader *r;
+
+		wdn_buf_reset(&b);
+		records_file(&b, 0, 3);
+		memset(&g, 0, sizeof(g));
+		r = wdn_reader_new("input", nested_event, on_reject, &g);
+		g.rc = wdn_reader_feed_whole(r, b.ptr, b.len);
+		if (!g.rc)
+			g.rc = wdn_reader_finish(r, NULL);
+		wdn_reader_free(r);
+		ok(g.rc == 0 && !g.bad_input_name && events_are(&g, 0, 3, 1),
+		   "an input read whole from inside on_event: both inputs' events are right");
+		got_release(&g);
+	}
 
 	/* forged whodunnit members, said so; not nested ones */
 	{
