@@ -221,7 +221,8 @@ extern "C" int wdn_fast_walk(const char *buf, size_t len, int padded,
 		if (len > WDN_FAST_MAX)
 			return 0;
 		st.evs.clear();
-		if (st.parser.parse_into_document(st.doc, buf, len, !padded).get(doc) || doc.get_object().get(top) ||
+		if (st.parser.parse_into_document(st.doc, buf, len, !padded).get(doc) ||
+		    doc.get_object().get(top) ||
 		    top.size() != 1 || top["Records"].get_array().get(recs))
 			return 0;
 		if (!walk(st, buf, len, st.parser.implementation->structural_indexes.get(),

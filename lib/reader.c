@@ -1152,7 +1152,8 @@ static int parse_whole(struct wdn_reader *r, const unsigned char *p, size_t n, i
 		return rc;
 	if (r->done)
 		return 0;
-	if (!r->careful && !fast_busy && wdn_fast_walk && wdn_fast_walk((const char *)p, n, padded, &fe, &nev)) {
+	if (!r->careful && !fast_busy && wdn_fast_walk &&
+	    wdn_fast_walk((const char *)p, n, padded, &fe, &nev)) {
 		for (i = 0; i < nev && fast_good(fe[i].f); i++)
 			;
 		if (i == nev)
