@@ -39,6 +39,11 @@
 #pragma weak wdn_fast_walk
 #pragma weak wdn_fast_buffer
 
+/* Thread-local flags in the program's own TLS block: the general model would
+ * call __tls_get_addr, which makes every command need the dynamic loader by
+ * name (the Lambda package allows glibc's libraries only). */
+#define TLS_IE __attribute__((tls_model("initial-exec")))
+
 /* What the container at each depth is, as far as the reader cares. */
 enum ctx {
 	C_NONE,      /* not interesting */
@@ -1083,7 +1088,7 @@ int wdn_reader_feed(struct wdn_reader *r, const void *bytes, size_t len)
 
 /* The thread's buffer for decoded inputs (wdn_fast_buffer) is in use: an
  * input read from inside on_event takes one of its own. */
-static __thread int whole_busy[2]; /* decoded, read */
+static __thread int whole_busy[2] TLS_IE; /* decoded, read */
 
 /* Would finish_event deliver an event with these fields (the checks of its
  * own fields; the fast path took no envelope, digest or oversized record)? */
@@ -1098,7 +1103,7 @@ static int fast_good(const struct wdn_str *f)
 
 /* A consumer that reads another input from inside on_event would have the
  * fast path's results of this thread overwritten: that one reads the careful way. */
-static __thread int fast_busy;
+static __thread int fast_busy TLS_IE;
 
 /* Deliver what the fast path found: every event good, in order. */
 static int fast_deliver(struct wdn_reader *r, const unsigned char *p,
