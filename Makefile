@@ -17,26 +17,31 @@ MANDIR = $(PREFIX)/share/man
 DATADIR = $(PREFIX)/share
 
 CC ?= cc
+CXX ?= c++
 CFLAGS ?= -O2 -g
 LDFLAGS ?=
 B ?= build/default
 BIN ?= bin
 
-PKGS = libcurl yajl zlib libsodium sqlite3 expat libdeflate libcrypto
+PKGS = libcurl yajl zlib libsodium sqlite3 expat libdeflate libcrypto simdjson
 DEBS = libcurl4-openssl-dev libyajl-dev zlib1g-dev libsodium-dev libsqlite3-dev libdeflate-dev \
-       libexpat1-dev libssl-dev pkg-config mandoc jq yajl-tools sqlite3 bc curl binutils zip graphviz cmark-gfm
+       libexpat1-dev libssl-dev libsimdjson-dev g++ pkg-config mandoc jq yajl-tools sqlite3 bc curl binutils zip graphviz cmark-gfm
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libcurl is not linked: lib/http.c opens it on first use (startup speed)
-PKG_LIBS := $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null) -ldl -lpthread
+PKG_LIBS := $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null) -lstdc++ -ldl -lpthread
 # The commands link these statically: resolving the symbols of five shared
 # libraries cost a lookup ~40% more instructions than SQLite's own shell
 # takes for 'select 1'. Debian's -dev packages ship the archives.
 # libcrypto (digest signatures, lib/digest.c) too: statically, only the
 # commands that verify digests pull it in, and wdn-lookup stays as it was.
-CMD_LIBS = -Wl,-Bstatic -lyajl_s -lsodium -lsqlite3 -lexpat -ldeflate -lcrypto -lz -Wl,-Bdynamic -lm -ldl -lpthread
+# simdjson (the reader's fast path, lib/fastjson.cc) has no archive in Debian:
+# it and the C++ runtime are shared, and only where the reader is linked in.
+CMD_LIBS = -Wl,-Bstatic -lyajl_s -lsodium -lsqlite3 -lexpat -ldeflate -lcrypto -lz -Wl,-Bdynamic \
+	-Wl,--as-needed -lsimdjson -lstdc++ -Wl,--no-as-needed -lm -ldl -lpthread
 WARN = -Wall -Wextra -Wshadow -Wno-unused-parameter
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -Ilib $(PKG_CFLAGS) $(CFLAGS)
+ALL_CXXFLAGS = -std=c++17 -D_GNU_SOURCE $(WARN) -fPIC -Ilib $(PKG_CFLAGS) $(CFLAGS)
 
 # Quiet build lines ("CC lib/aws.o") unless V=1 asks for the full commands.
 ifeq ($(V),1)
@@ -49,7 +54,8 @@ endif
 
 SOVERSION = 0
 LIB_SRC := $(sort $(wildcard lib/*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+LIB_CXX := $(sort $(wildcard lib/*.cc))
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(LIB_CXX:%.cc=$(B)/%.o)
 CLI_SRC := cmd/cli.c
 CLI_OBJ := $(B)/cmd/cli.o
 CMDS := $(sort $(basename $(notdir $(wildcard cmd/wdn-*.c))))
@@ -74,6 +80,11 @@ $(B)/%.o: %.c lib/wdn.h $(wildcard lib/*.h cmd/*.h)
 	$(say) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) $(VISIBILITY) -c -o $@ $<
 
+$(B)/%.o: %.cc lib/wdn.h $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	$(say) CXX $@
+	$(Q)$(CXX) $(ALL_CXXFLAGS) $(VISIBILITY) -c -o $@ $<
+
 $(B)/libwdn.a: $(LIB_OBJ)
 	$(say) AR $@
 	$(Q)rm -f $@
@@ -92,15 +103,18 @@ $(B)/wdn.pc: lib/wdn.pc.in Makefile lib/wdn.h
 	$(Q)$(PC_SED) > $@
 
 # Commands link the static library so bin/ runs in-tree with no LD_LIBRARY_PATH.
+# The two that read trails in bulk ask for the reader's fast path (a weak
+# symbol of lib/reader.c); the others start faster without the C++ runtime.
+$(BIN)/wdn-record $(BIN)/wdn-enrich: CMD_FAST = -Wl,-u,wdn_fast_walk
 $(BIN)/%: $(B)/cmd/%.o $(CLI_OBJ) $(B)/libwdn.a
 	@mkdir -p $(@D)
 	$(say) LD $@
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CLI_OBJ) $(B)/libwdn.a $(CMD_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CLI_OBJ) $(CMD_FAST) $(B)/libwdn.a $(CMD_LIBS)
 
 $(B)/tests/%: tests/unit/%.c tests/unit/tap.h $(B)/libwdn.a
 	@mkdir -p $(@D)
 	$(say) CC $@
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) $(UNIT_LDFLAGS) -o $@ $< $(B)/libwdn.a $(PKG_LIBS) -lm
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) $(UNIT_LDFLAGS) -o $@ $< -Wl,-u,wdn_fast_walk $(B)/libwdn.a $(PKG_LIBS) -lm
 
 # The allocation-failure run counts and fails the library's own allocations:
 # the linker sends them to the test's wrappers; -rdynamic names their callers.
@@ -111,7 +125,7 @@ $(B)/tests/t-allocfail: UNIT_LDFLAGS = -rdynamic -Wl,--wrap=malloc,--wrap=calloc
 $(B)/tests/replay-%: tests/fuzz/%.c tests/fuzz/replay.c $(CLI_OBJ) $(B)/libwdn.a
 	@mkdir -p $(@D)
 	$(say) CC $@
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(CLI_OBJ) $(B)/libwdn.a $(PKG_LIBS) -lm
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(CLI_OBJ) -Wl,-u,wdn_fast_walk $(B)/libwdn.a $(PKG_LIBS) -lm
 
 $(B)/tests/gentrail: tests/bench/gentrail.c $(B)/libwdn.a
 	@mkdir -p $(@D)
@@ -134,7 +148,9 @@ demo: deps
 # The AWS Lambda package for the provided.al2023 runtime: bootstrap (which
 # runs wdn-record --lambda, wdn-lookup --lambda or wdn-enrich --lambda, as the function's handler
 # says) and the three commands, linked with deploy/glibc-compat.c so that they
-# need no glibc newer than AL2023's; deploy/package.sh checks.
+# need no glibc newer than AL2023's; deploy/package.sh checks. They read every
+# input the streaming way: the reader's fast path would bring libsimdjson and
+# Debian's libstdc++, which needs glibc 2.36.
 LAMBDA_ZIP = $(B)/lambda/whodunnit-lambda.zip
 LAMBDA_BIN = $(B)/lambda/wdn-record $(B)/lambda/wdn-lookup $(B)/lambda/wdn-enrich
 .PHONY: lambda

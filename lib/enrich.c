@@ -788,7 +788,12 @@ int wdn_enrich_event(struct wdn_enricher *e, const struct wdn_event *ev, struct 
 	if (wdn_time_parse(t.ptr, t.len, &when))
 		return wdn_err_set(err, WDN_EINVAL, "eventTime '%.*s' is not a time",
 				   (int)(t.len > 40 ? 40 : t.len), t.ptr);
-	compact = scan_event(raw.ptr, raw.len, &forged);
+	if (ev->shape & WDN_SHAPE_KNOWN) { /* the reader saw it on its way */
+		compact = !!(ev->shape & WDN_SHAPE_COMPACT);
+		forged = !!(ev->shape & WDN_SHAPE_FORGED);
+	} else {
+		compact = scan_event(raw.ptr, raw.len, &forged);
+	}
 	if (forged) {
 		/* the event's own whodunnit goes: only ours is written */
 		wdn_buf_reset(&e->clean);

@@ -10,6 +10,11 @@
  * line that starts a new top-level value, so one bad line in a JSON-lines file
  * costs that line only.
  *
+ * A whole decoded input (a file or S3 object read at once) goes first to the
+ * fast path (fastjson.cc), which takes a plain log file {"Records":[...]}
+ * validated whole and answers "not sure" for anything else; then this parse
+ * reads the same bytes from the start, so its verdicts are the only ones.
+ *
  * Two verdicts differ: a bad record is rejected and reading goes on, but an
  * input that ends early (a gzip stream before its trailer, a document inside
  * an open value) or whose gzip data is damaged was not read whole: that is a
@@ -18,6 +23,7 @@
  * can make the input a digest file.
  */
 #include "wdn.h"
+#include "fastjson.h"
 #include "str.h"
 
 #include <errno.h>
@@ -28,6 +34,17 @@
 #include <unistd.h>
 #include <yajl/yajl_parse.h>
 #include <zlib.h>
+
+/* Weak: only a program linked with the fast path (wdn-record, wdn-enrich,
+ * libwdn.so) has it; the others start without simdjson and the C++ runtime,
+ * and read every input the streaming way. */
+#pragma weak wdn_fast_walk
+#pragma weak wdn_fast_buffer
+
+/* Thread-local flags in the program's own TLS block: the general model would
+ * call __tls_get_addr, which makes every command need the dynamic loader by
+ * name (the Lambda package allows glibc's libraries only). */
+#define TLS_IE __attribute__((tls_model("initial-exec")))
 
 /* What the container at each depth is, as far as the reader cares. */
 enum ctx {
@@ -97,7 +114,7 @@ enum { TK_EVENT = 1, TK_CONTAINER = 2 /* Records */, TK_DIGEST = 4 };
  * bytes: the decoded copy is held while it is parsed, so this bounds memory
  * (a CloudTrail log file is rarely over a few MB). Larger or stranger
  * inputs take the streaming path, which gives every verdict. */
-#define WHOLE_OUT (4u << 20)
+#define WHOLE_OUT WDN_FAST_MAX
 
 struct wdn_reader {
 	const char *name;
@@ -168,6 +185,7 @@ struct wdn_reader {
 	char sk_msg[160];      /* why it was bad */
 	struct wdn_buf hold;   /* wdn_reader_feed_held: the input so far, to decode whole */
 	int held;              /* 1 holding, -1 past WHOLE_OUT: streaming */
+	int careful;           /* never the fast path (wdn_reader_careful) */
 };
 
 enum { SK_RECORDS = 1, SK_ARRAY = 2 };
@@ -295,6 +313,7 @@ static int finish_event(struct wdn_reader *r, uint64_t end)
 	ev.line = line_of(r, r->ev_start);
 	ev.raw.ptr = r->win.ptr + (r->ev_start - r->base);
 	ev.raw.len = (size_t)(end - r->ev_start);
+	ev.shape = 0; /* a consumer looks for itself */
 	for (i = 0; i < WDN_F_COUNT; i++) {
 		ev.f[i].ptr = r->f[i].set ? r->scratch.ptr + r->f[i].off : NULL;
 		ev.f[i].len = r->f[i].len;
@@ -579,6 +598,11 @@ struct wdn_reader *wdn_reader_new(const char *name, wdn_event_fn on_event,
 		return NULL;
 	}
 	return r;
+}
+
+void wdn_reader_careful(struct wdn_reader *r)
+{
+	r->careful = 1;
 }
 
 void wdn_reader_refuse_envelopes(struct wdn_reader *r)
@@ -1064,6 +1088,89 @@ int wdn_reader_feed(struct wdn_reader *r, const void *bytes, size_t len)
 	return r->mode == 2 ? parse_gzip(r, p, len) : decoded(r, p, len);
 }
 
+/* The thread's buffer for decoded inputs (wdn_fast_buffer) is in use: an
+ * input read from inside on_event takes one of its own. */
+static __thread int whole_busy[2] TLS_IE; /* decoded, read */
+
+/* Would finish_event deliver an event with these fields (the checks of its
+ * own fields; the fast path took no envelope, digest or oversized record)? */
+static int fast_good(const struct wdn_str *f)
+{
+	struct wdn_str src = f[WDN_F_EVENT_SOURCE];
+
+	return f[WDN_F_EVENT_NAME].ptr && src.ptr && f[WDN_F_EVENT_TIME].ptr &&
+	       !wdn_str_eq(src, "aws:s3") && src.len >= 13 &&
+	       !memcmp(src.ptr + src.len - 13, "amazonaws.com", 13);
+}
+
+/* A consumer that reads another input from inside on_event would have the
+ * fast path's results of this thread overwritten: that one reads the careful way. */
+static __thread int fast_busy TLS_IE;
+
+/* Deliver what the fast path found: every event good, in order. */
+static int fast_deliver(struct wdn_reader *r, const unsigned char *p,
+			const struct wdn_fast_event *fe, size_t nev)
+{
+	const char *counted = (const char *)p;
+	uint64_t line = 1;
+	struct wdn_event ev;
+	size_t i;
+	int rc;
+
+	r->done = 1; /* all of it is read here */
+	ev.input = r->name;
+	for (i = 0; i < nev; i++) {
+		ev.raw.ptr = (const char *)p + fe[i].off;
+		ev.raw.len = fe[i].len;
+		line += count_lines(counted, (size_t)(ev.raw.ptr - counted));
+		counted = ev.raw.ptr;
+		ev.record = ++r->record;
+		ev.line = line;
+		memcpy(ev.f, fe[i].f, sizeof(ev.f));
+		ev.shape = WDN_SHAPE_KNOWN | (fe[i].compact ? WDN_SHAPE_COMPACT : 0) |
+			   (fe[i].forged ? WDN_SHAPE_FORGED : 0);
+		r->events++;
+		if (!r->on_event)
+			continue;
+		fast_busy = 1;
+		rc = r->on_event(r->cbctx, &ev);
+		fast_busy = 0;
+		if (rc)
+			return r->stop_code = rc;
+	}
+	return 0;
+}
+
+/*
+ * A whole decoded input, p[0..n) (padded: WDN_FAST_PADDING more bytes may be
+ * read): to the tee, then the fast path if it is sure of all of it, else the
+ * streaming parse from the start, fed as wdn_reader_feed would (split: the
+ * bytes it takes first to tell gzip from plain). Nothing is delivered before
+ * the fast path validated the whole input, so no event comes twice.
+ */
+static int parse_whole(struct wdn_reader *r, const unsigned char *p, size_t n, int padded,
+		       size_t split)
+{
+	const struct wdn_fast_event *fe;
+	size_t nev, i;
+	int rc;
+
+	if (r->tee && n && (rc = r->tee(r->tee_ctx, p, n)))
+		return rc;
+	if (r->done)
+		return 0;
+	if (!r->careful && !fast_busy && wdn_fast_walk &&
+	    wdn_fast_walk((const char *)p, n, padded, &fe, &nev)) {
+		for (i = 0; i < nev && fast_good(fe[i].f); i++)
+			;
+		if (i == nev)
+			return fast_deliver(r, p, fe, nev);
+	}
+	if (split && (rc = parse_plain(r, p, split)))
+		return rc;
+	return r->done ? 0 : parse_plain(r, p + split, n - split);
+}
+
 static int is_member(const unsigned char *p, size_t n)
 {
 	/* FHCRC: zlib checks the header's CRC, libdeflate skips it; leave
@@ -1077,7 +1184,8 @@ static int is_member(const unsigned char *p, size_t n)
  * too large, no memory): the caller streams the input instead, whose
  * verdicts (truncation, corruption, junk rejected) are the reader's.
  */
-static unsigned char *inflate_whole(const unsigned char *p, size_t n, size_t *outlen)
+static unsigned char *inflate_whole(const unsigned char *p, size_t n, size_t *outlen,
+				    unsigned char *shared)
 {
 	struct libdeflate_decompressor *d;
 	unsigned char *out = NULL;
@@ -1092,11 +1200,14 @@ static unsigned char *inflate_whole(const unsigned char *p, size_t n, size_t *ou
 		return NULL;
 	if (cap < 4096)
 		cap = 4096;
+	if (shared)
+		cap = WHOLE_OUT; /* room for any */
 	if (!(d = libdeflate_alloc_decompressor()))
 		return NULL;
 	for (;;) {
-		free(out);
-		if (!(out = malloc(cap)))
+		if (!shared)
+			free(out);
+		if (!(out = shared ? shared : malloc(cap + WDN_FAST_PADDING)))
 			break;
 		used = 0;
 		res = LIBDEFLATE_SUCCESS;
@@ -1110,6 +1221,7 @@ static unsigned char *inflate_whole(const unsigned char *p, size_t n, size_t *ou
 		}
 		if (res == LIBDEFLATE_SUCCESS) {
 			libdeflate_free_decompressor(d);
+			memset(out + used, 0, WDN_FAST_PADDING); /* read by the fast path */
 			*outlen = used;
 			return out;
 		}
@@ -1118,26 +1230,51 @@ static unsigned char *inflate_whole(const unsigned char *p, size_t n, size_t *ou
 		/* several members: ISIZE was the last one's */
 		cap = cap > WHOLE_OUT / 2 ? WHOLE_OUT : cap * 2;
 	}
-	free(out);
+	if (!shared)
+		free(out);
 	libdeflate_free_decompressor(d);
 	return NULL;
 }
 
-int wdn_reader_feed_whole(struct wdn_reader *r, const void *bytes, size_t len)
+/* wdn_reader_feed_whole; padded: WDN_FAST_PADDING bytes after bytes[len]
+ * may be read. */
+static int feed_whole(struct wdn_reader *r, const unsigned char *bytes, size_t len, int padded)
 {
-	unsigned char *out;
+	unsigned char *out, *shared = NULL;
 	size_t n;
 	int rc;
 
-	if (r->mode || r->nhead || !(out = inflate_whole(bytes, len, &n)))
+	if (r->mode || r->nhead || len < 2)
+		return wdn_reader_feed(r, bytes, len);
+	if (!(bytes[0] == 0x1f && bytes[1] == 0x8b)) {
+		if (len > WHOLE_OUT)
+			return wdn_reader_feed(r, bytes, len);
+		/* plain: the parse as wdn_reader_feed would begin it */
+		r->mode = 1;
+		r->nhead = 2;
+		memcpy(r->head, bytes, 2);
+		return parse_whole(r, bytes, len, padded, 2);
+	}
+	if (!whole_busy[0] && wdn_fast_buffer)
+		shared = wdn_fast_buffer(0);
+	if (!(out = inflate_whole(bytes, len, &n, shared)))
 		return wdn_reader_feed(r, bytes, len);
 	/* as if streamed: gzip, every member whole (z_live 0: nothing pending) */
 	r->mode = 2;
 	r->nhead = 2;
 	memcpy(r->head, bytes, 2);
-	rc = decoded(r, out, n);
-	free(out);
+	whole_busy[0] += out == shared;
+	rc = parse_whole(r, out, n, 1, 0);
+	if (out == shared)
+		whole_busy[0]--;
+	else
+		free(out);
 	return rc;
+}
+
+int wdn_reader_feed_whole(struct wdn_reader *r, const void *bytes, size_t len)
+{
+	return feed_whole(r, bytes, len, 0);
 }
 
 int wdn_reader_feed_held(struct wdn_reader *r, const void *bytes, size_t len)
@@ -1223,12 +1360,16 @@ int wdn_reader_finish(struct wdn_reader *r, struct wdn_err *err)
 static int read_whole(struct wdn_reader *r, int fd, int *rc, struct wdn_err *err)
 {
 	struct stat st;
-	unsigned char *buf;
+	unsigned char *buf = NULL, *shared = NULL;
 	size_t size, got = 0;
 	ssize_t n;
 
 	if (r->mode || r->nhead || fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size < 18 ||
-	    (uint64_t)st.st_size > WHOLE_OUT || !(buf = malloc((size_t)st.st_size + 1)))
+	    (uint64_t)st.st_size > WHOLE_OUT)
+		return 0;
+	if (!whole_busy[1] && wdn_fast_buffer)
+		buf = shared = wdn_fast_buffer(1);
+	if (!buf && !(buf = malloc((size_t)st.st_size + 1 + WDN_FAST_PADDING)))
 		return 0;
 	size = (size_t)st.st_size + 1; /* one more: a file that grew is streamed */
 	while (got < size) {
@@ -1236,7 +1377,8 @@ static int read_whole(struct wdn_reader *r, int fd, int *rc, struct wdn_err *err
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			free(buf);
+			if (buf != shared)
+				free(buf);
 			*rc = wdn_err_set(err, WDN_EIO, "%s", strerror(errno));
 			return 1;
 		}
@@ -1244,8 +1386,13 @@ static int read_whole(struct wdn_reader *r, int fd, int *rc, struct wdn_err *err
 			break;
 		got += (size_t)n;
 	}
-	*rc = got < size ? wdn_reader_feed_whole(r, buf, got) : wdn_reader_feed(r, buf, got);
-	free(buf);
+	memset(buf + got, 0, WDN_FAST_PADDING);
+	whole_busy[1] += buf == shared;
+	*rc = got < size ? feed_whole(r, buf, got, 1) : wdn_reader_feed(r, buf, got);
+	if (buf == shared)
+		whole_busy[1]--;
+	else
+		free(buf);
 	if (*rc)
 		return 1;
 	if (got < size)

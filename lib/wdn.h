@@ -213,7 +213,14 @@ struct wdn_event {
 	uint64_t line;              /* line the event starts on */
 	struct wdn_str raw;         /* the event's bytes as read (valid during the callback) */
 	struct wdn_str f[WDN_F_COUNT]; /* fields pulled out; ptr NULL when absent */
+	unsigned shape;             /* WDN_SHAPE_* the reader learned of raw, 0 if nothing */
 };
+/* Shape of an event's text, when the reader knows it (WDN_SHAPE_KNOWN):
+ * compact (no white space outside strings), forged (a top-level member named
+ * whodunnit in some case or escape, as wdn_json_name_is sees names). */
+#define WDN_SHAPE_KNOWN 1u
+#define WDN_SHAPE_COMPACT 2u
+#define WDN_SHAPE_FORGED 4u
 
 struct wdn_reject {
 	const char *input;

@@ -11,6 +11,8 @@
  */
 #include "tap.h"
 #include "wdn.h"
+#include "fastjson.h"
+#include "enrich.h"
 #include "json.h"
 
 #include <dirent.h>
@@ -26,6 +28,7 @@
 
 struct got_ev {
 	uint64_t record, line;
+	unsigned shape;
 	char *raw;
 	size_t rawlen;
 	char *f[WDN_F_COUNT];
@@ -76,6 +79,7 @@ static int on_event(void *ctx, const struct wdn_event *ev)
 	e = &g->ev[g->nev++];
 	e->record = ev->record;
 	e->line = ev->line;
+	e->shape = ev->shape;
 	e->raw = dupmem(ev->raw.ptr, ev->raw.len);
 	e->rawlen = ev->raw.len;
 	for (i = 0; i < WDN_F_COUNT; i++)
@@ -124,6 +128,7 @@ static void got_release(struct got *g)
 /* run: 1 wdn_reader_feed_whole, 2 wdn_reader_read_fd of a file,
  * 3 wdn_reader_feed_held in pieces */
 static int whole_mode;
+static int careful_mode; /* 1: wdn_reader_careful, the streaming parse only */
 static void run_fd(const void *data, size_t len, struct got *g);
 
 /* Feed data in chunks of chunk bytes (0: all at once), then finish. */
@@ -141,6 +146,8 @@ static void run(const void *data, size_t len, size_t chunk, struct got *g)
 		g->rc = WDN_ENOMEM;
 		return;
 	}
+	if (careful_mode)
+		wdn_reader_careful(r);
 	if (whole_mode == 2) {
 		wdn_reader_free(r);
 		run_fd(data, len, g);
@@ -196,7 +203,8 @@ static int same(const struct got *a, const struct got *b)
 	    strcmp(a->err, b->err))
 		return 0;
 	for (i = 0; i < a->nev; i++) {
-		if (a->ev[i].record != b->ev[i].record || a->ev[i].rawlen != b->ev[i].rawlen ||
+		if (a->ev[i].record != b->ev[i].record || a->ev[i].line != b->ev[i].line ||
+		    a->ev[i].rawlen != b->ev[i].rawlen ||
 		    memcmp(a->ev[i].raw, b->ev[i].raw, a->ev[i].rawlen))
 			return 0;
 		for (k = 0; k < WDN_F_COUNT; k++)
@@ -1233,6 +1241,8 @@ static void run_fd(const void *data, size_t len, struct got *g)
 		return;
 	}
 	unlink(path);
+	if (careful_mode)
+		wdn_reader_careful(r);
 	g->rc = wdn_reader_read_fd(r, fd, &e);
 	if (g->rc)
 		snprintf(g->err, sizeof(g->err), "%s", e.msg);
@@ -1939,6 +1949,246 @@ static void test_bad_in_array(void)
 	wdn_buf_release(&z);
 }
 
+/*
+ * The fast path (simdjson, for a whole input) against the streaming parse
+ * alone, on the same bytes: the same events (records, lines, bytes, fields),
+ * rejects and verdicts for every shape, the odd ones included, which the
+ * fast path leaves to the streaming parse from the start; and what it says
+ * of each event's text (compact, a forged whodunnit) is so.
+ */
+static const char *const fast_odd[] = {
+	/* each is put in a log file as one record among good ones: %s is where */
+	"{\"eventSource\":\"aws:s3\",\"eventName\":\"ObjectCreated:Put\",\"eventTime\":\"2021-07-03T23:12:09Z\"}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventTime\":\"2021-07-03T23:12:09Z\"}",
+	"{\"eventSource\":\"sts.example.com\",\"eventName\":\"X\",\"eventTime\":\"2021-07-03T23:12:09Z\"}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":7,\"eventTime\":\"2021-07-03T23:12:09Z\"}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":{\"a\":1},\"eventTime\":\"t\"}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":[\"a\"],\"eventTime\":\"t\"}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\",\"eventName\":null,\"eventTime\":\"t\"}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\",\"eventName\":\"B\",\"eventTime\":\"t\"}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\",\"eventTime\":\"t\",\"userIdentity\":\"x\"}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\",\"eventTime\":\"t\",\"userIdentity\":[{\"arn\":\"no\"}]}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\",\"eventTime\":\"t\",\"userIdentity\":{\"arn\":\"a1\",\"type\":\"T\"},"
+	"\"userIdentity\":{\"arn\":\"a2\",\"sessionContext\":{\"sessionIssuer\":{\"arn\":\"i\"}}}}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\",\"eventTime\":\"t\",\"userIdentity\":{\"sessionContext\":{\"sessionIssuer\":{\"arn\":5}}}}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\\u00e9\\n\\\"\\/\\ud83d\\ude00\",\"eventTime\":\"t\"}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\\u0000B\",\"eventTime\":\"t\"}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\\ud800\",\"eventTime\":\"t\"}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\xc3\",\"eventTime\":\"t\"}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\xc0\xaf\",\"eventTime\":\"t\"}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\xed\xa0\x80\",\"eventTime\":\"t\"}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\",\"eventTime\":\"t\",\"detail\":{}}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\",\"eventTime\":\"t\",\"detail-type\":\"x\"}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\",\"eventTime\":\"t\",\"digestStartTime\":\"x\"}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\",\"eventTime\":\"t\",\"Records\":[{}]}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\",\"eventTime\":\"t\",\"n\":[1e999,-0,1.5E+3,123456789012345678901234567890]}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\",\"eventTime\":\"t\",\"whodunnit\":1}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\",\"eventTime\":\"t\",\"WhoDunnit\":1}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\",\"eventTime\":\"t\",\"\\u0077hodunnit\":1}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\",\"eventTime\":\"t\",\"whodunnit\\u0000x\":1}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\",\"eventTime\":\"t\",\"x\":{\"whodunnit\":1}}",
+	"{ \"eventSource\" : \"sts.amazonaws.com\",\n\"eventName\":\"A\",\r\n\t\"eventTime\":\"t\" }",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\",\"eventTime\":\"t\",\"s\":\"a b\\t{[,:\"}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\",\"eventTime\":\"t\",\"e\":{},\"a\":[],\"b\":[[],{}]}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\",\"eventTime\":\"t\",\"x\":tru}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\",\"eventTime\":\"t\",\"x\":01}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\",\"eventTime\":\"t\",\"x\":\"a\x01\"}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\",\"eventTime\":\"t\",\f\"x\":1}",
+	"{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\",\"eventTime\":\"t\",}",
+	"[1]", "\"str\"", "null", "{}", "{\"a\":1", "",
+};
+
+static void fast_case(struct wdn_buf *b, const char *before, const char *rec, const char *after)
+{
+	wdn_buf_reset(b);
+	wdn_buf_adds(b, before);
+	wdn_buf_addf(b, "%s,%s%s%s,%s", EV[0], rec, *rec ? "," : "", EV[1], EV[2]);
+	wdn_buf_adds(b, after);
+}
+
+/* 1 if fast and careful agree on text (plain, gzip; every whole mode). */
+static int fast_same(const char *what, const char *text, size_t len, int *fast_seen)
+{
+	struct wdn_buf z = WDN_BUF_INIT;
+	struct got a, c;
+	int gz, mode, good = 1;
+	size_t i;
+
+	gz_member(&z, text, len, 6);
+	for (gz = 0; gz < 2; gz++) {
+		for (mode = 1; mode <= 3; mode++) {
+			const char *p = gz ? z.ptr : text;
+			size_t n = gz ? z.len : len;
+
+			whole_mode = mode;
+			careful_mode = 1;
+			run(p, n, 0, &c);
+			careful_mode = 0;
+			run(p, n, 0, &a);
+			whole_mode = 0;
+			if (!same(&a, &c) || a.events != c.events || a.rejected != c.rejected) {
+				printf("#   %s (%s, mode %d): fast then careful differ from careful\n", what,
+				       gz ? "gzip" : "plain", mode);
+				dump(&a);
+				dump(&c);
+				good = 0;
+			}
+			for (i = 0; i < a.nev; i++) {
+				if (!(a.ev[i].shape & WDN_SHAPE_KNOWN))
+					continue;
+				(*fast_seen)++;
+				if (!(a.ev[i].shape & WDN_SHAPE_COMPACT) != !wdn_json_is_compact(a.ev[i].raw, a.ev[i].rawlen)) {
+					printf("#   %s: event %zu said compact %u\n", what, i, a.ev[i].shape);
+					good = 0;
+				}
+			}
+			for (i = 0; i < c.nev; i++)
+				if (c.ev[i].shape)
+					good = 0; /* the careful path knows nothing of the shape */
+			got_release(&a);
+			got_release(&c);
+		}
+	}
+	wdn_buf_release(&z);
+	return good;
+}
+
+/* on_event that reads another whole input first, as a consumer might */
+static int nested_event(void *ctx, const struct wdn_event *ev)
+{
+	struct got *g = ctx, inner;
+	struct wdn_buf b = WDN_BUF_INIT;
+
+	records_file(&b, 3, 3);
+	whole_mode = 1;
+	run(b.ptr, b.len, 0, &inner);
+	whole_mode = 0;
+	if (inner.rc || !events_are(&inner, 3, 3, 1))
+		g->bad_input_name = 1;
+	got_release(&inner);
+	wdn_buf_release(&b);
+	return on_event(ctx, ev);
+}
+
+static void test_fast_path(void)
+{
+	static const char *const wrap[][2] = {
+		{ "{\"Records\":[", "]}" },
+		{ " \n{ \"Records\" :\n[\n", "\n] }\n\n" },
+		{ "{\"Rec\\u006frds\":[", "]}" },
+		{ "{\"Records\":[", "]}{\"Records\":[]}" },
+		{ "{\"Records\":[", "]}x" },
+		{ "\xef\xbb\xbf{\"Records\":[", "]}" },
+		{ "{\"Records\":[", "],\"Records\":[]}" },
+		{ "{\"Records\":[", "],\"eventName\":\"X\"}" },
+		{ "{\"digestStartTime\":\"x\",\"Records\":[", "]}" },
+		{ "[", "]" },
+		{ "{\"Records\":[", "]" },
+	};
+	struct wdn_buf b = WDN_BUF_INIT;
+	size_t i, w, bad = 0, nfast = 0;
+	int seen = 0, fast_good = 0, k;
+	struct got g;
+
+	for (w = 0; w < sizeof(wrap) / sizeof(wrap[0]); w++)
+		for (i = 0; i < sizeof(fast_odd) / sizeof(fast_odd[0]); i++) {
+			char what[64];
+
+			snprintf(what, sizeof(what), "wrap %zu, record %zu", w, i);
+			fast_case(&b, wrap[w][0], fast_odd[i], wrap[w][1]);
+			bad += !fast_same(what, b.ptr, b.len, &seen);
+			nfast++;
+		}
+	is_int((long long)bad, 0, "fast path then streaming parse = streaming parse alone, %zu inputs x 6 ways", nfast);
+	ok(seen > 0, "the fast path took some of them (%d events)", seen);
+
+	/* a plain log file: every event from the fast path, with its shape */
+	wdn_buf_reset(&b);
+	records_file(&b, 0, NEV);
+	whole_mode = 1;
+	run(b.ptr, b.len, 0, &g);
+	whole_mode = 0;
+	for (i = 0; i < g.nev; i++)
+		fast_good += g.ev[i].shape == (WDN_SHAPE_KNOWN | WDN_SHAPE_COMPACT);
+	ok(g.rc == 0 && events_are(&g, 0, NEV, 1) && fast_good == NEV,
+	   "a log file given whole: every event through the fast path, compact (%d of %zu)", fast_good, g.nev);
+	got_release(&g);
+
+	/* a consumer reading another input from inside on_event */
+	{
+		struct wdn_reader *r;
+
+		wdn_buf_reset(&b);
+		records_file(&b, 0, 3);
+		memset(&g, 0, sizeof(g));
+		r = wdn_reader_new("input", nested_event, on_reject, &g);
+		g.rc = wdn_reader_feed_whole(r, b.ptr, b.len);
+		if (!g.rc)
+			g.rc = wdn_reader_finish(r, NULL);
+		wdn_reader_free(r);
+		ok(g.rc == 0 && !g.bad_input_name && events_are(&g, 0, 3, 1),
+		   "an input read whole from inside on_event: both inputs' events are right");
+		got_release(&g);
+	}
+
+	/* forged whodunnit members, said so; not nested ones */
+	{
+		static const struct { const char *key; int forged; } fk[] = {
+			{ "whodunnit", 1 }, { "WHODUNNIT", 1 }, { "\\u0057hodunnit", 1 }, { "whodunn\\u0130t", 1 },
+			{ "whodunnit\\u0000tail", 1 }, { "whodunnitx", 0 }, { "who", 0 }, { "xwhodunnit", 0 },
+		};
+		int good = 0;
+
+		for (k = 0; k < (int)(sizeof(fk) / sizeof(fk[0])); k++) {
+			wdn_buf_reset(&b);
+			wdn_buf_addf(&b, "{\"Records\":[{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\","
+				     "\"eventTime\":\"t\",\"%s\":{\"whodunnit\":1}}, {\"eventSource\":\"s3.amazonaws.com\","
+				     "\"eventName\":\"B\",\"eventTime\":\"t\",\"x\": {\"whodunnit\":1}}]}", fk[k].key);
+			whole_mode = 1;
+			run(b.ptr, b.len, 0, &g);
+			whole_mode = 0;
+			if (g.nev == 2 && g.ev[0].shape == (WDN_SHAPE_KNOWN | WDN_SHAPE_COMPACT | (fk[k].forged ? WDN_SHAPE_FORGED : 0)) &&
+			    g.ev[1].shape == WDN_SHAPE_KNOWN)
+				good++;
+			else
+				printf("#   key %s: %zu events, shapes %u %u\n", fk[k].key, g.nev,
+				       g.nev ? g.ev[0].shape : 0, g.nev > 1 ? g.ev[1].shape : 0);
+			got_release(&g);
+		}
+		is_int(good, (int)(sizeof(fk) / sizeof(fk[0])), "a top-level whodunnit member in any case or escape is said forged, a nested one not, white space after a comma not compact");
+	}
+
+	/* caps: depth and element count at and past the reader's */
+	for (k = WDN_MAX_DEPTH - 3; k <= WDN_MAX_DEPTH + 1; k++) {
+		char what[64];
+		int d;
+
+		wdn_buf_reset(&b);
+		wdn_buf_adds(&b, "{\"Records\":[{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\",\"eventTime\":\"t\",\"x\":");
+		for (d = 3; d < k; d++)
+			wdn_buf_addc(&b, '[');
+		for (d = 3; d < k; d++)
+			wdn_buf_addc(&b, ']');
+		wdn_buf_adds(&b, "}]}");
+		snprintf(what, sizeof(what), "nested %d deep", k);
+		ok(fast_same(what, b.ptr, b.len, &seen), "%s: the same verdicts", what);
+	}
+	for (k = -1; k <= 1; k++) {
+		char what[64];
+		unsigned e;
+
+		/* the record holds 6 keys and values, then the array and its numbers */
+		wdn_buf_reset(&b);
+		wdn_buf_adds(&b, "{\"Records\":[{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"A\",\"eventTime\":\"t\",\"x\":[");
+		for (e = 0; e < WDN_MAX_ELEMENTS - 8 + (unsigned)(k + 1); e++)
+			wdn_buf_adds(&b, e ? ",0" : "0");
+		wdn_buf_adds(&b, "]}]}");
+		snprintf(what, sizeof(what), "%u keys and values in a record", WDN_MAX_ELEMENTS + (unsigned)k + 1);
+		ok(fast_same(what, b.ptr, b.len, &seen), "%s: the same verdicts", what);
+	}
+	wdn_buf_release(&b);
+}
+
 int main(void)
 {
 	int i;
@@ -1968,6 +2218,7 @@ int main(void)
 	test_event_lines();
 	test_bad_in_array();
 	test_whole();
+	test_fast_path();
 	for (i = 0; i < NEV; i++)
 		free(EV[i]);
 	return done_testing();

@@ -1,0 +1,248 @@
+/*
+ * The reader's fast path: a whole decoded CloudTrail log file validated at
+ * once by simdjson (SIMD, several times yajl's speed) and walked for the
+ * same fields the streaming parse pulls out.
+ *
+ * Only the plainest shape is taken: one object whose only member is a
+ * Records array of objects, each within the reader's caps, every field a
+ * string or null. Anything else, and any error, answers "not sure", and the
+ * reader parses the input its careful way from the start; so every verdict
+ * and message stays the streaming parse's.
+ *
+ * simdjson's tree has no byte offsets. The event spans come from the
+ * structural index of the same parse (stage 1: the offset of every bracket,
+ * colon, comma and token start, in order), which the pinned library version
+ * (Debian's 3.0.1) keeps public for its benchmarks: a bracket count over it
+ * costs one step per token, not per byte. Nothing here throws to C: the
+ * calls used return error codes, and allocation failure is caught.
+ */
+#include <simdjson.h>
+
+#include <cstring>
+#include <memory>
+#include <new>
+#include <vector>
+
+extern "C" {
+#include "wdn.h"
+#include "fastjson.h"
+#include "json.h"
+}
+
+namespace {
+
+struct keyname {
+	int field;
+	const char *name;
+	size_t len;
+};
+#define K(field, name) { field, name, sizeof(name) - 1 }
+
+/* -1: a container the walk goes into */
+enum { K_UI = -2, K_SC = -3, K_SI = -4, K_NONE = -1 };
+
+const keyname event_keys[] = {
+	K(WDN_F_EVENT_NAME, "eventName"), K(WDN_F_EVENT_SOURCE, "eventSource"),
+	K(WDN_F_EVENT_TIME, "eventTime"), K(WDN_F_EVENT_ID, "eventID"),
+	K(WDN_F_ERROR_CODE, "errorCode"), K(WDN_F_RECIPIENT, "recipientAccountId"),
+	K(WDN_F_REGION, "awsRegion"), K(WDN_F_SHARED_EVENT_ID, "sharedEventID"),
+	K(K_UI, "userIdentity"), { K_NONE, nullptr, 0 },
+};
+const keyname ui_keys[] = {
+	K(WDN_F_UI_TYPE, "type"), K(WDN_F_UI_ARN, "arn"), K(WDN_F_UI_ACCOUNT, "accountId"),
+	K(WDN_F_UI_KEY, "accessKeyId"), K(WDN_F_UI_INVOKED_BY, "invokedBy"),
+	K(K_SC, "sessionContext"), { K_NONE, nullptr, 0 },
+};
+const keyname sc_keys[] = { K(K_SI, "sessionIssuer"), { K_NONE, nullptr, 0 } };
+const keyname si_keys[] = { K(WDN_F_UI_ISSUER_ARN, "arn"), { K_NONE, nullptr, 0 } };
+
+int lookup(const keyname *t, std::string_view k)
+{
+	/* memcmp, not strcmp: a key may hold NUL bytes */
+	for (; t->name; t++)
+		if (k.size() == t->len && t->name[0] == k[0] && !std::memcmp(t->name, k.data(), k.size()))
+			return t->field;
+	return K_NONE;
+}
+
+/* Pull the fields of one container into ev; false when not sure. As the
+ * streaming parse does: a later duplicate wins, a null leaves what was there,
+ * and a container that is no object is passed over. */
+bool fields(simdjson::dom::object o, const keyname *t, struct wdn_fast_event *ev, int top)
+{
+	for (auto m : o) {
+		int k = lookup(t, m.key);
+		std::string_view s;
+
+		if (top) {
+			/* only ASCII w folds to w: a cheap test before the exact one */
+			if (m.key.size() >= 9 && (m.key[0] | 0x20) == 'w' &&
+			    wdn_json_name_is(m.key.data(), m.key.size(), 0, "whodunnit"))
+				ev->forged = 1;
+			/* an envelope's members among records: the careful path refuses them */
+			if (m.key == "detail" || m.key == "detail-type")
+				return false;
+		}
+		if (k == K_NONE)
+			continue;
+		if (k >= 0) {
+			if (m.value.is_null())
+				continue;
+			if (m.value.get_string().get(s))
+				return false; /* not a string: the careful path rejects the record */
+			ev->f[k].ptr = s.data();
+			ev->f[k].len = s.size();
+			continue;
+		}
+		if (!m.value.is_object())
+			continue;
+		if (!fields(m.value.get_object().value_unsafe(),
+			    k == K_UI ? ui_keys : k == K_SC ? sc_keys : si_keys, ev, 0))
+			return false;
+	}
+	return true;
+}
+
+bool is_ws(char c)
+{
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r';
+}
+
+/* What a structural byte does: open or close a container, separate, or
+ * begin a value or key (0); and JSON's white space. */
+enum { S_VALUE, S_OPEN, S_CLOSE, S_SEP, S_WS = 8 };
+struct classes {
+	unsigned char c[256] = {};
+	constexpr classes()
+	{
+		c['{'] = c['['] = S_OPEN;
+		c['}'] = c[']'] = S_CLOSE;
+		c[':'] = c[','] = S_SEP;
+		c[' '] = c['\n'] = c['\t'] = c['\r'] = S_WS;
+	}
+};
+constexpr classes cls;
+
+static_assert(WDN_FAST_PADDING >= simdjson::SIMDJSON_PADDING, "the reader pads too little");
+
+/* One parser per thread, kept: its buffers grow to the largest input once. */
+struct state {
+	simdjson::dom::parser parser{ WDN_FAST_MAX }; /* (3.0.1's set_max_capacity sets 32) */
+	simdjson::dom::document doc;
+	std::vector<struct wdn_fast_event> evs;
+	bool ready = false;
+	std::unique_ptr<unsigned char[]> buf[2]; /* wdn_fast_buffer */
+};
+
+thread_local state tls;
+
+/*
+ * The events of {"Records":[...]} from the structural index si[0..n), checked
+ * against the tree as it goes: false on any surprise.
+ */
+bool walk(state &st, const char *buf, size_t len, const uint32_t *si, uint32_t n,
+	  simdjson::dom::array recs)
+{
+	uint32_t k = 4;
+
+	/* { "Records" : [  ...  ] } and nothing around it but JSON's white space */
+	if (n < 6 || buf[si[0]] != '{' || buf[si[1]] != '"' || buf[si[2]] != ':' || buf[si[3]] != '[' ||
+	    buf[si[n - 1]] != '}' || buf[si[n - 2]] != ']')
+		return false;
+	for (size_t i = 0; i < si[0]; i++)
+		if (!is_ws(buf[i]))
+			return false;
+	for (size_t i = si[n - 1] + 1; i < len; i++)
+		if (!is_ws(buf[i]))
+			return false;
+	for (auto v : recs) {
+		struct wdn_fast_event ev;
+		uint32_t j, depth;
+		uint64_t elems;
+		int compact;
+		simdjson::dom::object o;
+
+		if (k >= n - 2 || buf[si[k]] != '{' || v.get_object().get(o))
+			return false;
+		unsigned ws = 0;
+
+		/* the record's brace, then what is in it to the matching one */
+		for (j = k + 1, depth = 1, elems = 1; j < n; j++) {
+			unsigned c = cls.c[(unsigned char)buf[si[j]]];
+
+			/* white space outside strings always comes just before a token */
+			ws |= cls.c[(unsigned char)buf[si[j] - 1]];
+			if (c == S_OPEN)
+				depth++;
+			else if (c == S_CLOSE && --depth == 0)
+				break;
+			elems += c <= S_OPEN;
+		}
+		compact = !(ws & S_WS);
+		/* elems counted the record's own brace: the reader counts what is in it */
+		if (j >= n - 2 || elems - 1 > WDN_MAX_ELEMENTS || si[j] + 1 - si[k] > WDN_MAX_RECORD)
+			return false;
+		std::memset(&ev, 0, sizeof(ev));
+		ev.off = si[k];
+		ev.len = si[j] + 1 - si[k];
+		ev.compact = compact;
+		if (!fields(o, event_keys, &ev, 1))
+			return false;
+		st.evs.push_back(ev);
+		k = j + 1;
+		if (buf[si[k]] == ',')
+			k++;
+		else if (buf[si[k]] != ']' || k != n - 2)
+			return false;
+	}
+	return k == n - 2 || (st.evs.empty() && k == 4);
+}
+
+} // namespace
+
+extern "C" int wdn_fast_walk(const char *buf, size_t len, int padded,
+			     const struct wdn_fast_event **evs, size_t *nev)
+{
+	try {
+		simdjson::dom::element doc;
+		simdjson::dom::object top;
+		simdjson::dom::array recs;
+
+		state &st = tls;
+
+		if (!st.ready) {
+			/* Once, for the largest input the fast path takes: buffers
+			 * that grew by turns would be freed and taken again from the
+			 * heap, which then keeps them; pages never used cost nothing.
+			 * (The parser's own document would be allocated for each larger input.)
+			 * The depth cap is the reader's: deeper is the careful path's. */
+			if (st.parser.allocate(WDN_FAST_MAX, WDN_MAX_DEPTH) || st.doc.allocate(WDN_FAST_MAX))
+				return 0;
+			st.ready = true;
+		}
+		if (len > WDN_FAST_MAX)
+			return 0;
+		st.evs.clear();
+		if (st.parser.parse_into_document(st.doc, buf, len, !padded).get(doc) ||
+		    doc.get_object().get(top) ||
+		    top.size() != 1 || top["Records"].get_array().get(recs))
+			return 0;
+		if (!walk(st, buf, len, st.parser.implementation->structural_indexes.get(),
+			  st.parser.implementation->n_structural_indexes, recs))
+			return 0;
+		*evs = st.evs.data();
+		*nev = st.evs.size();
+		return 1;
+	} catch (...) {
+		return 0; /* out of memory: the careful path says so, or copes */
+	}
+}
+
+extern "C" unsigned char *wdn_fast_buffer(int which)
+{
+	std::unique_ptr<unsigned char[]> &b = tls.buf[which & 1];
+
+	if (!b)
+		b.reset(new (std::nothrow) unsigned char[WDN_FAST_MAX + 1 + WDN_FAST_PADDING]);
+	return b.get();
+}
