@@ -8,8 +8,9 @@
  * yajl, SQLite or OpenSSL type appears here: clients hold opaque pointers.
  *
  * The rest is declared by one uninstalled header per module in lib/
- * (json.h, sigv4.h, http.h, aws.h, s3.h, creds.h, ini.h, xml.h, store.h,
- * event.h, resolve.h, verify.h, digest.h, outtree.h...), for the library
+ * (json.h, sigv4.h, http.h, aws.h, s3.h, s3key.h, creds.h, ini.h, xml.h,
+ * store.h, event.h, resolve.h, batch.h, fastjson.h, verify.h, digest.h,
+ * outtree.h...), for the library
  * itself and for the wdn-* commands and tests, which link libwdn.a.
  *
  * The library never prints and never exits: fallible functions return 0 or
