@@ -2,7 +2,9 @@
 # Round 3's merged changes, attacked: a log file under a folder named like
 # CloudTrail's other folders (a bucket prefix or a local copy's directory
 # "CloudTrail-Digest", "CloudTrail-Insight") is still read as a log file,
-# never silently taken for a digest.
+# never silently taken for a digest. Characters that reorder what a reader
+# sees (bidi controls: U+202E shows "gpj.exe" as "exe.jpg") are shown as
+# their codes in the Markdown and Graphviz answers, as in the text one.
 . tests/cmd/lib.sh
 A=111122223333
 
@@ -28,5 +30,31 @@ for pre in CloudTrail-Digest CloudTrail-Insight logs/CloudTrail-Digest/x plain; 
 	is "$?" 0 "prefix '$pre': the copy records"
 	got=$(wdn-lookup --no-trails --store "$T/p$n.db" "$k" 2>&1 | jq -r .Principal)
 	is "$got" "arn:aws:iam::$A:user/user$n" "prefix '$pre': the log file under it was read"
+done
+
+# ---- bidi controls in --format markdown and dot ----------------------------
+i=0
+for evil in 'ab\u202egpj.exe' '\u2066iso\u2069' 'x\u202ay\u202bz\u202c\u202d' '\u200eL\u200fR\u061c' \
+	'admin\u2067\u202e' 'tail\u2068'; do
+	i=$((i + 1))
+	jq -c --arg e "$evil" '("\"" + $e + "\"" | fromjson) as $s |
+		.Records |= map(.requestParameters.roleSessionName = $s |
+		.requestParameters.tags = [{key: $s, value: $s}] |
+		.responseElements.assumedRoleUser.arn |= sub("/[^/]*$"; "/x"))' \
+		"$FIX/seed-example.json" >"$T/bidi$i.json"
+	wdn-record -q --store "$T/bidi$i.db" "$T/bidi$i.json" 2>/dev/null
+	for f in markdown dot; do
+		wdn-lookup --store "$T/bidi$i.db" --format $f ASIATJVZAAAARRT5X7PR >"$T/bidi$i.$f"
+		# U+061C, U+200E/F, U+202A..E, U+2066..9 in UTF-8
+		if LC_ALL=C grep -n "$(printf '\330\234\|\342\200[\216\217\252-\256]\|\342\201[\246-\251]')" \
+			"$T/bidi$i.$f" >"$T/bidi.hits"; then
+			fail "--format $f, session name #$i: a bidi control got through"
+			sed 's/^/#   /' "$T/bidi.hits" | head -3
+		else
+			pass "--format $f, session name #$i: no bidi control"
+		fi
+	done
+	grep -q 'session [^ ]*\\u[0-9a-f]\{4\}' "$T/bidi$i.markdown"
+	ok "--format markdown, session name #$i: shown as its code" || grep -m1 'Answer' "$T/bidi$i.markdown" | sed 's/^/#   /'
 done
 done_testing
