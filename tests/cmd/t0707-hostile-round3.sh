@@ -2,7 +2,8 @@
 # Round 3's merged changes, attacked: a log file under a folder named like
 # CloudTrail's other folders (a bucket prefix or a local copy's directory
 # "CloudTrail-Digest", "CloudTrail-Insight") is still read as a log file,
-# never silently taken for a digest. Characters that reorder what a reader
+# never taken for a digest (wdn-record: a "tampered digest"; wdn-enrich
+# over S3: silently skipped), in a local tree and in a bucket. Characters that reorder what a reader
 # sees (bidi controls: U+202E shows "gpj.exe" as "exe.jpg") are shown as
 # their codes in the Markdown and Graphviz answers, as in the text one.
 . tests/cmd/lib.sh
@@ -56,5 +57,30 @@ for evil in 'ab\u202egpj.exe' '\u2066iso\u2069' 'x\u202ay\u202bz\u202c\u202d' '\
 	done
 	grep -q 'session [^ ]*\\u[0-9a-f]\{4\}' "$T/bidi$i.markdown"
 	ok "--format markdown, session name #$i: shown as its code" || grep -m1 'Answer' "$T/bidi$i.markdown" | sed 's/^/#   /'
+done
+
+# ---- the same in a bucket: S3 listing, --since, wdn-enrich ------------------
+. tests/peers/use.sh
+peers_up || { done_testing; exit; }
+s3() { # s3 METHOD PATH [FILE]: a signed request (the proxy checks signatures)
+	curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+		-H "x-amz-content-sha256: $(sha256sum <"${3:-/dev/null}" | cut -d' ' -f1)" \
+		-X "$1" ${3:+-T "$3"} "$AWS_ENDPOINT_URL_S3/$2" >/dev/null
+}
+s3 PUT trail
+ok "bucket created"
+n=0
+for pre in CloudTrail-Digest CloudTrail-Insight a/CloudTrail-Digest/b; do
+	n=$((n + 1))
+	k=AKIAQQQQQQQQBUCKET0$n
+	seen 2024-01-02T00:00:0${n}Z "$k" "user$n" | gzip >"$T/s3-$n.json.gz"
+	s3 PUT "trail/$pre/AWSLogs/$A/CloudTrail/us-east-1/2024/01/02/${A}_CloudTrail_us-east-1_20240102T000${n}Z_s$n.json.gz" \
+		"$T/s3-$n.json.gz"
+	wdn-record -q --store "$T/s$n.db" --since 2024-01-02 "s3://trail/$pre/"
+	is "$?" 0 "s3://trail/$pre/: wdn-record exits 0"
+	got=$(wdn-lookup --no-trails --store "$T/s$n.db" "$k" 2>&1 | jq -r .Principal)
+	is "$got" "arn:aws:iam::$A:user/user$n" "s3://trail/$pre/: the log file under it was recorded"
+	got=$(wdn-enrich --store "$T/s$n.db" "s3://trail/$pre/" 2>"$T/enrich.err" | jq -r '.userIdentity.accessKeyId? // .' | sort -u)
+	is "$got" "$k" "s3://trail/$pre/: wdn-enrich reads its event"
 done
 done_testing
