@@ -3,9 +3,10 @@
 # CloudTrail's other folders (a bucket prefix or a local copy's directory
 # "CloudTrail-Digest", "CloudTrail-Insight") is still read as a log file,
 # never taken for a digest (wdn-record: a "tampered digest"; wdn-enrich
-# over S3: silently skipped), in a local tree and in a bucket. Characters that reorder what a reader
-# sees (bidi controls: U+202E shows "gpj.exe" as "exe.jpg") are shown as
-# their codes in the Markdown and Graphviz answers, as in the text one.
+# over S3: silently skipped), in a local tree and in a bucket. Characters
+# that reorder what a reader sees (bidi controls: U+202E shows "gpj.exe" as
+# "exe.jpg") are shown as their codes in the Markdown and Graphviz answers,
+# as in the text one.
 . tests/cmd/lib.sh
 A=111122223333
 
