@@ -4,8 +4,9 @@
  * incident report (the answer in words, a table of hops, the chain as a
  * Mermaid diagram). Every string in an answer came from an event, so each
  * output's own escaping is applied to all of it: a principal named with
- * quotes, pipes, backticks, brackets or terminal controls renders as text
- * and cannot end a label, a table cell or a code block.
+ * quotes, pipes, backticks, brackets, terminal or bidi controls renders as
+ * text and cannot end a label, a table cell or a code block, nor reorder
+ * what is shown around it.
  */
 #include "wdn.h"
 #include "datetime.h"
@@ -26,18 +27,35 @@ static size_t utf8_len(const unsigned char *p, size_t n)
 	return k && k <= n && wdn_utf8_valid((const char *)p, k) ? k : 0;
 }
 
-/* A C0, DEL or C1 control, as one byte or as U+0080..U+009F in UTF-8. */
-static int is_control(const unsigned char *p, size_t k)
+/* The code point of the valid UTF-8 sequence of k bytes at p. */
+static unsigned code_point(const unsigned char *p, size_t k)
 {
-	return (k == 1 && (p[0] < 0x20 || p[0] == 0x7f)) || (k == 2 && p[0] == 0xc2 && p[1] < 0xa0);
+	static const unsigned char lead[] = { 0, 0x7f, 0x1f, 0x0f, 0x07 };
+	unsigned c = p[0] & lead[k];
+	size_t i;
+
+	for (i = 1; i < k; i++)
+		c = c << 6 | (p[i] & 0x3f);
+	return c;
 }
 
-/* Shown in place of a control or a byte that is not UTF-8: its code, as text. */
+/* A C0, DEL or C1 control, or a character that reorders what a reader
+ * sees (U+202E shows "gpj.exe" as "exe.jpg"), as the text output has them. */
+static int is_control(const unsigned char *p, size_t k)
+{
+	unsigned c = code_point(p, k);
+
+	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x061c || c == 0x200e || c == 0x200f ||
+	       (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
+/* Shown in place of a control or a byte that is not UTF-8: its code, as
+ * text (xNN up to U+00FF, uNNNN above). */
 static void add_code(struct wdn_buf *out, const unsigned char *p, size_t k, const char *backslash)
 {
-	unsigned c = k == 2 ? (unsigned)((p[0] & 0x1f) << 6 | (p[1] & 0x3f)) : p[0];
+	unsigned c = k == 1 ? p[0] : code_point(p, k);
 
-	wdn_buf_addf(out, "%sx%02x", backslash, c);
+	wdn_buf_addf(out, c > 0xff ? "%su%04x" : "%sx%02x", backslash, c);
 }
 
 /*

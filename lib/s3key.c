@@ -31,14 +31,6 @@ static const char *component(const char *key, const char *from, const char *dir)
 	return NULL;
 }
 
-int wdn_s3key_digest(const char *key)
-{
-	const char *base = strrchr(key, '/');
-
-	base = base ? base + 1 : key;
-	return component(key, key, "CloudTrail-Digest") || strstr(base, "_CloudTrail-Digest_") != NULL;
-}
-
 /* REGION/YYYY/MM/DD at p: the date's start, or NULL. */
 static const char *region_date(const char *p)
 {
@@ -49,6 +41,61 @@ static const char *region_date(const char *p)
 	    !digits(p + 8, 2) || (p[10] && p[10] != '/'))
 		return NULL;
 	return p;
+}
+
+/* What kind of file a key names. */
+enum kind { KIND_NONE, KIND_LOG, KIND_DIGEST, KIND_INSIGHT };
+
+static const char *const kind_dirs[] = { NULL, "CloudTrail", "CloudTrail-Digest", "CloudTrail-Insight" };
+
+/* ACCOUNT_CloudTrail[-Digest|-Insight]_...: the first "_CloudTrail" after
+ * the account says it; a trail's name later in a digest's may hold the
+ * word again. */
+static enum kind name_kind(const char *base)
+{
+	const char *p = strstr(base, "_CloudTrail");
+
+	if (!p)
+		return KIND_NONE;
+	p += strlen("_CloudTrail");
+	if (*p == '_')
+		return KIND_LOG;
+	if (!strncmp(p, "-Digest_", 8))
+		return KIND_DIGEST;
+	if (!strncmp(p, "-Insight_", 9))
+		return KIND_INSIGHT;
+	return KIND_NONE;
+}
+
+/*
+ * The file's name says its kind; a name that does not (a renamed copy) is
+ * of its trail's folder: the last CloudTrail[-Digest|-Insight] folder
+ * followed by REGION/YYYY/MM/DD, else the last one at all. Never the first:
+ * a bucket prefix may be named like them, and a log file under a prefix
+ * "CloudTrail-Digest/" judged a digest is silently not read.
+ */
+static enum kind key_kind(const char *key)
+{
+	const char *base = strrchr(key, '/'), *p, *dated = NULL, *any = NULL;
+	enum kind k = KIND_NONE, kd = KIND_NONE, ka = KIND_NONE;
+	size_t i;
+
+	base = base ? base + 1 : key;
+	if ((k = name_kind(base)) != KIND_NONE)
+		return k;
+	for (i = 1; i < sizeof(kind_dirs) / sizeof(kind_dirs[0]); i++)
+		for (p = component(key, key, kind_dirs[i]); p; p = component(key, p + 1, kind_dirs[i])) {
+			if (!any || p > any)
+				any = p, ka = (enum kind)i;
+			if (region_date(p + strlen(kind_dirs[i]) + 1) && (!dated || p > dated))
+				dated = p, kd = (enum kind)i;
+		}
+	return dated ? kd : ka;
+}
+
+int wdn_s3key_digest(const char *key)
+{
+	return key_kind(key) == KIND_DIGEST;
 }
 
 int wdn_s3key_date(const char *key, char out[11])
@@ -97,20 +144,25 @@ int wdn_s3key_within(const char *key, const char *since, const char *until)
 
 const char *wdn_trail_key_skip(const char *key)
 {
-	const char *base = strrchr(key, '/'), *p;
+	const char *base = strrchr(key, '/');
 	size_t n = strlen(key);
 
 	base = base ? base + 1 : key;
 	if (!*base)
 		return "a folder";
-	if (wdn_s3key_digest(key))
+	switch (key_kind(key)) {
+	case KIND_DIGEST:
 		return "a digest file: it holds no events";
-	if (strstr(key, "/CloudTrail-Insight/") || strstr(base, "_CloudTrail-Insight_"))
+	case KIND_INSIGHT:
 		return "an Insights file: it holds no CloudTrail events";
+	case KIND_LOG:
+		break;
+	case KIND_NONE:
+		return "not a CloudTrail log file";
+	}
 	/* ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHMMZ_UNIQUE.json.gz, under
 	 * .../CloudTrail/REGION/YYYY/MM/DD/ */
-	p = strstr(base, "_CloudTrail_");
-	if (!p || !strstr(key, "/CloudTrail/") ||
+	if (name_kind(base) != KIND_LOG || !component(key, key, "CloudTrail") ||
 	    !((n > 8 && !strcmp(key + n - 8, ".json.gz")) || (n > 5 && !strcmp(key + n - 5, ".json"))))
 		return "not a CloudTrail log file";
 	return NULL;

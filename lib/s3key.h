@@ -4,8 +4,9 @@
 
 /*
  * What a CloudTrail object key (or a path shaped like one) says (s3key.c).
- * A digest file: a CloudTrail-Digest folder on its path, or
- * _CloudTrail-Digest_ in its name. Its date: the YYYY/MM/DD after the last
+ * A digest file: ACCOUNT_CloudTrail-Digest_ in its name or, for a name
+ * that does not say, the trail's CloudTrail-Digest folder (the last such
+ * folder followed by REGION/YYYY/MM/DD: a prefix may hold the names). Its date: the YYYY/MM/DD after the last
  * CloudTrail[-Digest]/REGION/ folder, into out as "YYYY/MM/DD"; -1 when the
  * key has none. Within --since/--until (YYYY-MM-DD, NULL: no bound): a key
  * with no date is. A log file: wdn_trail_key_skip gives NULL, else why not

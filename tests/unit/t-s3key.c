@@ -27,6 +27,15 @@ static void test_digest(void)
 		{ "CloudTrail-Digest-archive/AWSLogs/1/CloudTrail/us-east-1/2024/01/02/x.json.gz", 0 },
 		{ "AWSLogs/111122223333/CloudTrail-Digest", 0 },
 		{ "", 0 },
+		/* a bucket prefix named like the folders: the trail's own folder or the file's name decides */
+		{ "CloudTrail-Digest/AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/02/"
+		  "111122223333_CloudTrail_us-east-1_20240102T0005Z_abcdEFGH1234.json.gz", 0 },
+		{ "a/CloudTrail-Digest/b/AWSLogs/1/CloudTrail/us-east-1/2024/01/02/renamed.json.gz", 0 },
+		{ "CloudTrail-Digest/x/CloudTrail-Digest/AWSLogs/1/CloudTrail/eu-west-1/2023/12/31/f.json", 0 },
+		{ "old/CloudTrail/AWSLogs/1/CloudTrail-Digest/us-east-1/2024/01/02/renamed.json.gz", 1 },
+		{ "AWSLogs/1/CloudTrail-Digest/us-east-1/2024/01/02/"
+		  "1_CloudTrail-Digest_us-east-1_my_CloudTrail_trail_us-east-1_20240102T010000Z.json.gz", 1 },
+		{ "1_CloudTrail_us-east-1_20240102T0005Z_x.json.gz", 0 },
 	};
 	size_t i;
 
@@ -105,6 +114,13 @@ static void test_log(void)
 		{ "AWSLogs/1/CloudTrail/us-east-1/2024/01/02/1_CloudTrail_us-east-1_x.json.gz.tmp", 0 },
 		{ "AWSLogs/1/Config/us-east-1/2024/01/02/1_Config_us-east-1_x.json.gz", 0 },
 		{ "1_CloudTrail_us-east-1_x.json.gz", 0 },
+		/* prefixes named like the other folders hold log files all the same */
+		{ "CloudTrail-Digest/AWSLogs/1/CloudTrail/us-east-1/2024/01/02/1_CloudTrail_us-east-1_x.json.gz", 1 },
+		{ "CloudTrail-Insight/AWSLogs/1/CloudTrail/us-east-1/2024/01/02/1_CloudTrail_us-east-1_x.json.gz", 1 },
+		{ "b/CloudTrail-Insight/AWSLogs/o-a1/1/CloudTrail/eu-west-1/2024/01/02/1_CloudTrail_eu-west-1_x.json", 1 },
+		{ "CloudTrail/AWSLogs/1/CloudTrail-Insight/us-east-1/2024/01/02/1_CloudTrail-Insight_us-east-1_x.json.gz", 0 },
+		{ "CloudTrail/AWSLogs/1/CloudTrail-Digest/us-east-1/2024/01/02/"
+		  "1_CloudTrail-Digest_us-east-1_t_CloudTrail_x_us-east-1_20240102T010000Z.json.gz", 0 },
 	};
 	size_t i;
 
