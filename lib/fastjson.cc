@@ -159,17 +159,17 @@ struct classes {
 };
 constexpr classes cls;
 
-/* The same as steps of a count: depth up or down, and a value or key begun
- * (the elements the reader counts). */
+/* The same as one step of a sum: a value or key begun (the elements the
+ * reader counts) adds 1 << 32, an open bracket 1 more, a close subtracts 1.
+ * The low half is the depth, never below 0 inside a record, so a close
+ * never borrows from the count above it. */
 struct counts {
-	signed char depth[256] = {};
-	unsigned char elem[256] = {};
+	uint64_t step[256] = {};
 	constexpr counts()
 	{
-		for (int i = 0; i < 256; i++) {
-			depth[i] = cls.c[i] == S_OPEN ? 1 : cls.c[i] == S_CLOSE ? -1 : 0;
-			elem[i] = cls.c[i] <= S_OPEN;
-		}
+		for (int i = 0; i < 256; i++)
+			step[i] = cls.c[i] == S_CLOSE ? ~(uint64_t)0 :
+				  ((uint64_t)(cls.c[i] <= S_OPEN) << 32) + (cls.c[i] == S_OPEN);
 	}
 };
 constexpr counts steps;
@@ -209,8 +209,7 @@ bool walk(state &st, const char *buf, size_t len, const uint32_t *si, uint32_t n
 	for (auto v : recs) {
 		struct wdn_fast_event ev;
 		uint32_t j;
-		int depth;
-		uint64_t elems;
+		uint64_t sum, elems;
 		int compact;
 		simdjson::dom::object o;
 
@@ -219,17 +218,15 @@ bool walk(state &st, const char *buf, size_t len, const uint32_t *si, uint32_t n
 		unsigned ws = 0;
 
 		/* the record's brace, then what is in it to the matching one;
-		 * table lookups, not branches, which a CPU guesses badly */
-		for (j = k + 1, depth = 1, elems = 1; j < n; j++) {
-			unsigned char b = (unsigned char)buf[si[j]];
-
+		 * a sum from a table, not branches, which a CPU guesses badly */
+		for (j = k + 1, sum = steps.step['{']; j < n; j++) {
 			/* white space outside strings always comes just before a token */
 			ws |= cls.c[(unsigned char)buf[si[j] - 1]];
-			depth += steps.depth[b];
-			elems += steps.elem[b];
-			if (!depth)
+			sum += steps.step[(unsigned char)buf[si[j]]];
+			if (!(uint32_t)sum)
 				break;
 		}
+		elems = sum >> 32;
 		compact = !(ws & S_WS);
 		/* elems counted the record's own brace: the reader counts what is in it */
 		if (j >= n - 2 || elems - 1 > WDN_MAX_ELEMENTS || si[j] + 1 - si[k] > WDN_MAX_RECORD)
