@@ -21,7 +21,11 @@
 #include <yajl/yajl_gen.h>
 
 #define CACHE_BUCKETS 8192
-#define CACHE_BYTES (24u << 20) /* the cache starts afresh past this: memory stays flat */
+/* Answers held at most, in two generations: past half of it the older one is
+ * dropped and the newer becomes the older, so a key asked for lately stays
+ * answered while memory stays flat from 10 MB to 1 GB of input (clearing
+ * all of 24 MB at once let peak RSS double at 1 GB). */
+#define CACHE_BYTES (2u << 20)
 
 struct entry {
 	struct entry *next;
@@ -38,8 +42,9 @@ struct entry {
  * in many inputs is resolved once; the lock is held only to look or insert. */
 struct wdn_enrich_cache {
 	pthread_mutex_t lock;
-	struct entry *bucket[CACHE_BUCKETS];
-	size_t bytes;           /* held by the entries */
+	struct entry *bucket[CACHE_BUCKETS]; /* the newer generation */
+	struct entry *older[CACHE_BUCKETS];
+	size_t bytes;           /* held by the newer generation's entries */
 };
 
 /*
@@ -239,12 +244,12 @@ struct wdn_enrich_cache *wdn_enrich_cache_new(void)
 	return c;
 }
 
-static void cache_clear(struct wdn_enrich_cache *c)
+static void drop_entries(struct entry **bucket)
 {
 	size_t i;
 
 	for (i = 0; i < CACHE_BUCKETS; i++) {
-		struct entry *x = c->bucket[i], *next;
+		struct entry *x = bucket[i], *next;
 
 		for (; x; x = next) {
 			next = x->next;
@@ -252,8 +257,23 @@ static void cache_clear(struct wdn_enrich_cache *c)
 			free(x->text);
 			free(x);
 		}
-		c->bucket[i] = NULL;
+		bucket[i] = NULL;
 	}
+}
+
+static void cache_clear(struct wdn_enrich_cache *c)
+{
+	drop_entries(c->bucket);
+	drop_entries(c->older);
+	c->bytes = 0;
+}
+
+/* The newer generation full: it becomes the older, the older is dropped. */
+static void cache_age(struct wdn_enrich_cache *c)
+{
+	drop_entries(c->older);
+	memcpy(c->older, c->bucket, sizeof(c->older));
+	memset(c->bucket, 0, sizeof(c->bucket));
 	c->bytes = 0;
 }
 
@@ -629,11 +649,13 @@ static struct entry *cached_answer(struct wdn_enrich_cache *c, const char *key, 
 				   uint64_t h, int64_t t, const struct wdn_event *ev)
 {
 	struct entry *x;
+	int g;
 
-	for (x = c->bucket[h % CACHE_BUCKETS]; x; x = x->next)
-		if (x->hash == h && !memcmp(x->key, key, len) && !x->key[len] && t >= x->lo && t <= x->hi &&
-		    (!x->who || (ev && same_who(x->who, x->who_len, ev))))
-			return x;
+	for (g = 0; g < 2; g++)
+		for (x = (g ? c->older : c->bucket)[h % CACHE_BUCKETS]; x; x = x->next)
+			if (x->hash == h && !memcmp(x->key, key, len) && !x->key[len] && t >= x->lo &&
+			    t <= x->hi && (!x->who || (ev && same_who(x->who, x->who_len, ev))))
+				return x;
 	return NULL;
 }
 
@@ -762,8 +784,8 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 		x->hi = e->store ? e->view.hi : WDN_TIME_MAX;
 		memo_put(e, key.ptr, key.len, h, x);
 		pthread_mutex_lock(&c->lock);
-		if (c->bytes >= CACHE_BYTES)
-			cache_clear(c);
+		if (c->bytes >= CACHE_BYTES / 2)
+			cache_age(c);
 		x->next = c->bucket[h % CACHE_BUCKETS];
 		c->bucket[h % CACHE_BUCKETS] = x;
 		c->bytes += sizeof(*x) + x->len + 1 + x->who_len;

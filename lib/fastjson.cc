@@ -41,28 +41,62 @@ struct keyname {
 /* -1: a container the walk goes into */
 enum { K_UI = -2, K_SC = -3, K_SI = -4, K_NONE = -1 };
 
-const keyname event_keys[] = {
+constexpr keyname event_keys[] = {
 	K(WDN_F_EVENT_NAME, "eventName"), K(WDN_F_EVENT_SOURCE, "eventSource"),
 	K(WDN_F_EVENT_TIME, "eventTime"), K(WDN_F_EVENT_ID, "eventID"),
 	K(WDN_F_ERROR_CODE, "errorCode"), K(WDN_F_RECIPIENT, "recipientAccountId"),
 	K(WDN_F_REGION, "awsRegion"), K(WDN_F_SHARED_EVENT_ID, "sharedEventID"),
 	K(K_UI, "userIdentity"), { K_NONE, nullptr, 0 },
 };
-const keyname ui_keys[] = {
+constexpr keyname ui_keys[] = {
 	K(WDN_F_UI_TYPE, "type"), K(WDN_F_UI_ARN, "arn"), K(WDN_F_UI_ACCOUNT, "accountId"),
 	K(WDN_F_UI_KEY, "accessKeyId"), K(WDN_F_UI_INVOKED_BY, "invokedBy"),
 	K(K_SC, "sessionContext"), { K_NONE, nullptr, 0 },
 };
-const keyname sc_keys[] = { K(K_SI, "sessionIssuer"), { K_NONE, nullptr, 0 } };
-const keyname si_keys[] = { K(WDN_F_UI_ISSUER_ARN, "arn"), { K_NONE, nullptr, 0 } };
+constexpr keyname sc_keys[] = { K(K_SI, "sessionIssuer"), { K_NONE, nullptr, 0 } };
+constexpr keyname si_keys[] = { K(WDN_F_UI_ISSUER_ARN, "arn"), { K_NONE, nullptr, 0 } };
 
-int lookup(const keyname *t, std::string_view k)
+/* A table's keys by a hash of length, first and third-last byte (eventName
+ * and eventTime share the first and last): most keys of an
+ * event are none of these, and one compare of a bucket turns them away
+ * without a scan. Each table's keys land in distinct buckets (checked at
+ * compile time below). */
+constexpr unsigned khash(const char *k, size_t len)
 {
+	return (unsigned)(len * 7 + (unsigned char)k[0] +
+			  (unsigned char)k[len >= 3 ? len - 3 : 0] * 7) & 63;
+}
+struct keyindex {
+	signed char at[64] = {};
+	constexpr keyindex(const keyname *t)
+	{
+		for (int i = 0; i < 64; i++)
+			at[i] = -1;
+		for (int i = 0; t[i].name; i++) {
+			unsigned h = khash(t[i].name, t[i].len);
+			if (at[h] >= 0)
+				throw "two keys of a table share a bucket"; /* a compile error */
+			at[h] = (signed char)i;
+		}
+	}
+};
+constexpr keyindex event_index(event_keys), ui_index(ui_keys), sc_index(sc_keys), si_index(si_keys);
+
+int lookup(const keyname *t, const keyindex &x, std::string_view k)
+{
+	int i;
+
+	if (k.empty() || (i = x.at[khash(k.data(), k.size())]) < 0)
+		return K_NONE;
 	/* memcmp, not strcmp: a key may hold NUL bytes */
-	for (; t->name; t++)
-		if (k.size() == t->len && t->name[0] == k[0] && !std::memcmp(t->name, k.data(), k.size()))
-			return t->field;
+	if (k.size() == t[i].len && !std::memcmp(t[i].name, k.data(), k.size()))
+		return t[i].field;
 	return K_NONE;
+}
+
+const keyindex &index_of(const keyname *t)
+{
+	return t == event_keys ? event_index : t == ui_keys ? ui_index : t == sc_keys ? sc_index : si_index;
 }
 
 /* Pull the fields of one container into ev; false when not sure. As the
@@ -70,8 +104,10 @@ int lookup(const keyname *t, std::string_view k)
  * and a container that is no object is passed over. */
 bool fields(simdjson::dom::object o, const keyname *t, struct wdn_fast_event *ev, int top)
 {
+	const keyindex &x = index_of(t);
+
 	for (auto m : o) {
-		int k = lookup(t, m.key);
+		int k = lookup(t, x, m.key);
 		std::string_view s;
 
 		if (top) {
@@ -123,6 +159,21 @@ struct classes {
 };
 constexpr classes cls;
 
+/* The same as one step of a sum: a value or key begun (the elements the
+ * reader counts) adds 1 << 32, an open bracket 1 more, a close subtracts 1.
+ * The low half is the depth, never below 0 inside a record, so a close
+ * never borrows from the count above it. */
+struct counts {
+	uint64_t step[256] = {};
+	constexpr counts()
+	{
+		for (int i = 0; i < 256; i++)
+			step[i] = cls.c[i] == S_CLOSE ? ~(uint64_t)0 :
+				  ((uint64_t)(cls.c[i] <= S_OPEN) << 32) + (cls.c[i] == S_OPEN);
+	}
+};
+constexpr counts steps;
+
 static_assert(WDN_FAST_PADDING >= simdjson::SIMDJSON_PADDING, "the reader pads too little");
 
 /* One parser per thread, kept: its buffers grow to the largest input once. */
@@ -157,8 +208,8 @@ bool walk(state &st, const char *buf, size_t len, const uint32_t *si, uint32_t n
 			return false;
 	for (auto v : recs) {
 		struct wdn_fast_event ev;
-		uint32_t j, depth;
-		uint64_t elems;
+		uint32_t j;
+		uint64_t sum, elems;
 		int compact;
 		simdjson::dom::object o;
 
@@ -166,18 +217,16 @@ bool walk(state &st, const char *buf, size_t len, const uint32_t *si, uint32_t n
 			return false;
 		unsigned ws = 0;
 
-		/* the record's brace, then what is in it to the matching one */
-		for (j = k + 1, depth = 1, elems = 1; j < n; j++) {
-			unsigned c = cls.c[(unsigned char)buf[si[j]]];
-
+		/* the record's brace, then what is in it to the matching one;
+		 * a sum from a table, not branches, which a CPU guesses badly */
+		for (j = k + 1, sum = steps.step['{']; j < n; j++) {
 			/* white space outside strings always comes just before a token */
 			ws |= cls.c[(unsigned char)buf[si[j] - 1]];
-			if (c == S_OPEN)
-				depth++;
-			else if (c == S_CLOSE && --depth == 0)
+			sum += steps.step[(unsigned char)buf[si[j]]];
+			if (!(uint32_t)sum)
 				break;
-			elems += c <= S_OPEN;
 		}
+		elems = sum >> 32;
 		compact = !(ws & S_WS);
 		/* elems counted the record's own brace: the reader counts what is in it */
 		if (j >= n - 2 || elems - 1 > WDN_MAX_ELEMENTS || si[j] + 1 - si[k] > WDN_MAX_RECORD)

@@ -54,7 +54,7 @@ is "$(jq '.[].problems | length' "$T/broken.json")" 5 \
 {
 	awk '/issuing_events\[\] = \{/,/\};/' "$WDN_TOP/lib/event.c" | grep -o '"[A-Za-z]*"' | tr -d '"'
 	awk '/change_rules\[\] = \{/,/\};/' "$WDN_TOP/lib/event.c" | sed -n 's/^[[:space:]]*{ "\([A-Za-z]*\)".*/\1/p'
-	grep -o 'wdn_str_eq(name, "[A-Za-z]*")' "$WDN_TOP/lib/event.c" | sed 's/.*"\(.*\)")/\1/'
+	grep -o '\(wdn_str_eq\|name_is\)(name, "[A-Za-z]*")' "$WDN_TOP/lib/event.c" | sed 's/.*"\(.*\)")/\1/'
 } | sort -u >"$T/recorded"
 [ "$(wc -l <"$T/recorded")" -gt 25 ]
 ok "lib/event.c records $(wc -l <"$T/recorded" | tr -d ' ') event names"

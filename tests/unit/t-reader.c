@@ -12,6 +12,8 @@
 #include "tap.h"
 #include "wdn.h"
 #include "fastjson.h"
+#include "event.h"
+#include "str.h"
 #include "enrich.h"
 #include "json.h"
 
@@ -2189,6 +2191,56 @@ static void test_fast_path(void)
 	wdn_buf_release(&b);
 }
 
+/* The principal of a caller without sessionIssuer is wdn_principal_of's
+ * answer for its ARN; only an assumed-role ARN is converted, so only that
+ * one is a copy (no allocation for each event of an IAM user). */
+static void test_principal(void)
+{
+	static const struct {
+		const char *arn;
+		int converts;
+	} cases[] = {
+		{ "arn:aws:iam::111122223333:user/alice", 0 },
+		{ "arn:aws-cn:iam::111122223333:user/path/bob", 0 },
+		{ "arn:aws:sts::111122223333:assumed-role/Admin/sess", 1 },
+		{ "arn:aws:sts::111122223333:assumed-role/Admin", 1 }, /* no session: a copy */
+		{ "arn:aws:sts::111122223333:federated-user/carol", 0 },
+		{ "not an arn", 0 },
+		{ "", 0 },
+		{ "arn:aws:iam::111122223333:root", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct wdn_event ev;
+		struct wdn_str p;
+		char *conv, *want = wdn_principal_of(NULL, cases[i].arn, NULL), *got;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.f[WDN_F_UI_ARN] = wdn_str_of(cases[i].arn);
+		p = wdn_event_principal(&ev, &conv);
+		got = p.ptr ? wdn_strndup(p.ptr, p.len) : NULL;
+		is_str(got, want, "principal of %s", cases[i].arn);
+		is_int(conv != NULL, cases[i].converts, "principal of %s: a copy only when converted",
+		       cases[i].arn);
+		free(got);
+		free(want);
+		free(conv);
+	}
+	/* a sessionIssuer ARN wins, as it is */
+	{
+		struct wdn_event ev;
+		struct wdn_str p;
+		char *conv;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.f[WDN_F_UI_ARN] = wdn_str_of("arn:aws:sts::1:assumed-role/A/s");
+		ev.f[WDN_F_UI_ISSUER_ARN] = wdn_str_of("arn:aws:iam::1:role/A");
+		p = wdn_event_principal(&ev, &conv);
+		ok(p.ptr == ev.f[WDN_F_UI_ISSUER_ARN].ptr && !conv, "sessionIssuer's ARN as it is");
+	}
+}
+
 int main(void)
 {
 	int i;
@@ -2219,6 +2271,7 @@ int main(void)
 	test_bad_in_array();
 	test_whole();
 	test_fast_path();
+	test_principal();
 	for (i = 0; i < NEV; i++)
 		free(EV[i]);
 	return done_testing();
