@@ -882,25 +882,18 @@ static void prec_reject(void *ctx, const struct wdn_reject *rej)
 	on_reject_note(((struct prec *)ctx)->out, rej);
 }
 
-static int sc_paths(struct wdn_buf *out)
+/* The paths fixtures recorded into s (the first n), then each key issued
+ * looked up. */
+static int record_paths(struct wdn_store *s, size_t n, struct wdn_buf *out)
 {
-	struct wdn_store *s = NULL;
 	struct wdn_err err = { 0 };
 	struct prec p = { NULL, out, { { 0 } }, 0, 0 };
-	char path[512];
 	size_t i;
-	int rc, was = armed;
+	int rc = 0;
 
-	armed = 0;
-	snprintf(path, sizeof(path), "%s/paths.db", tmpdir);
-	unlink(path);
-	rc = wdn_store_open(path, WDN_STORE_CREATE, NULL, &s, &err);
-	armed = was;
-	if (rc)
-		return rc;
 	if (!(p.r = wdn_recorder_new(s)))
 		rc = WDN_ENOMEM;
-	for (i = 0; !rc && i < NPATHS; i++) {
+	for (i = 0; !rc && i < n; i++) {
 		struct wdn_reader *r = wdn_reader_new(path_files[i], prec_event, prec_reject, &p);
 
 		if (!r) {
@@ -917,8 +910,26 @@ static int sc_paths(struct wdn_buf *out)
 	for (i = 0; !rc && i < p.nkeys; i++)
 		if ((rc = lookup_json(s, p.keys[i], WDN_ANS_TRAILS | WDN_ANS_DESCENDANTS, out)) == WDN_ENOTFOUND)
 			rc = wdn_buf_addf(out, "%s not found\n", p.keys[i]);
-	wdn_store_close(s);
 	return rc ? rc : wdn_buf_failed(out);
+}
+
+static int sc_paths(struct wdn_buf *out)
+{
+	struct wdn_store *s = NULL;
+	struct wdn_err err = { 0 };
+	char path[512];
+	int rc, was = armed;
+
+	armed = 0;
+	snprintf(path, sizeof(path), "%s/paths.db", tmpdir);
+	unlink(path);
+	rc = wdn_store_open(path, WDN_STORE_CREATE, NULL, &s, &err);
+	armed = was;
+	if (rc)
+		return rc;
+	rc = record_paths(s, NPATHS, out);
+	wdn_store_close(s);
+	return rc;
 }
 
 /* Paths the library makes from the environment, and a digest's inputs. */
@@ -989,8 +1000,19 @@ static const char *canned(const char *req, int *status, const char **type, const
 			return "{\"UnprocessedItems\":{}}";
 		if (T("DynamoDB_20120810.BatchGetItem"))
 			return "{\"Responses\":{},\"UnprocessedKeys\":{}}";
+		if (T("DynamoDB_20120810.Query") && strstr(req, "{\"S\":\"D\"}"))
+			return "{\"Items\":[{\"pk\":{\"S\":\"D\"},\"sk\":{\"S\":\"111122223333#us-east-1\"}},"
+			       "{\"pk\":{\"S\":\"D\"},\"sk\":{\"S\":\"444455556666#eu-west-1\"}}],\"Count\":2}";
+		if (T("DynamoDB_20120810.Query") && strstr(req, "{\"S\":\"D#111122223333#us-east-1\"}"))
+			return "{\"Items\":[{\"pk\":{\"S\":\"D#111122223333#us-east-1\"},\"sk\":{\"S\":\"x\"},"
+			       "\"account\":{\"S\":\"111122223333\"},\"region\":{\"S\":\"us-east-1\"},"
+			       "\"start\":{\"N\":\"1704153600\"},\"end\":{\"N\":\"1704157200\"},"
+			       "\"digest\":{\"S\":\"digest/a.json.gz\"}}],\"Count\":1}";
 		if (T("DynamoDB_20120810.Query"))
 			return "{\"Items\":[],\"Count\":0}";
+		if (T("DynamoDB_20120810.BatchGetItem") && strstr(req, "{\"S\":\"S\"}"))
+			return "{\"Responses\":{\"wdn-kinds\":[{\"pk\":{\"S\":\"S#s3://trail-bucket/AWSLogs/a.json.gz\"},"
+			       "\"sk\":{\"S\":\"S\"},\"integrity\":{\"S\":\"verified\"}}]},\"UnprocessedKeys\":{}}";
 		if (T("DynamoDB_20120810.DescribeTable"))
 			return "{\"Table\":{\"TableStatus\":\"ACTIVE\"}}";
 		if (T("AmazonSQS.ReceiveMessage"))
@@ -1144,6 +1166,69 @@ static int sc_dynamodb(struct wdn_buf *out)
 			wdn_buf_addf(out, "%s %s\n", keys[i], a.principal ? a.principal : "-");
 		wdn_answer_release(&a);
 	}
+	wdn_store_close(s);
+	return rc ? rc : wdn_buf_failed(out);
+}
+
+static int on_cover(void *ctx, const struct wdn_cover *c)
+{
+	return wdn_buf_addf(ctx, "cover %s %s %lld %lld %s\n", c->account, c->region, (long long)c->start,
+			    (long long)c->end, c->log ? c->log : c->digest ? c->digest : "-");
+}
+
+/* The DynamoDB store by kind: the paths fixtures' issuances and changes
+ * recorded (PutItem, BatchWriteItem), a key's next issuance, sources kept
+ * and read back (GetItem by BatchGetItem), covers written and listed
+ * (Query answers canned for the D partitions). */
+static int sc_ddb_kinds(struct wdn_buf *out)
+{
+	static const struct wdn_cover covers[] = {
+		{ "111122223333", "us-east-1", 1704153600, 1704157200, "digest/a.json.gz", NULL, 0, 0 },
+		{ "111122223333", "us-east-1", 1704153600, 1704157200, "digest/a.json.gz", "logs/a.json.gz", 1, 0 },
+		{ "111122223333", "us-east-1", 1704153600, 1704157200, "digest/a.json.gz", "logs/b.json.gz", 0, 0 },
+	};
+	struct wdn_store_opts o = { NULL, NULL, NULL, 30 };
+	struct wdn_store *s = NULL;
+	struct wdn_err err = { 0 };
+	int64_t start;
+	size_t i;
+	int rc, integrity;
+
+	o.endpoint = aws_url;
+	if ((rc = wdn_store_open("dynamodb:wdn-kinds", WDN_STORE_CREATE, &o, &s, &err)))
+		return rc;
+	rc = record_paths(s, 1, out); /* iam-tags.json: tag changes */
+	for (i = 0; !rc && i < 3; i++) {
+		/* one key ID issued again in a run, and a cross-account copy */
+		struct wdn_issuance is = { 0 };
+
+		is.key_id = "ASIAKINDSRECYCLED001";
+		is.start = 1704153600 + (int64_t)i * 7200;
+		is.end = is.start + 3600;
+		is.event_id = i ? "ev-kinds-2" : "ev-kinds-1";
+		is.principal = "arn:aws:iam::111122223333:role/Kinds";
+		is.caller_key = i < 2 ? "AKIAKINDSCALLER00001" : NULL;
+		is.caller_type = i < 2 ? "IAMUser" : "AWSAccount";
+		rc = s->ops->put_issuance(s, &is, &err);
+	}
+	if (!rc && (rc = s->ops->next_issuance(s, SEED_LEAF, 0, &start, &err)) == WDN_ENOTFOUND)
+		rc = wdn_buf_adds(out, "no next issuance\n");
+	if (!rc)
+		rc = s->ops->put_source(s, "s3://trail-bucket/AWSLogs/a.json.gz", WDN_INTEGRITY_VERIFIED, "listed",
+					1704157200, &err);
+	if (!rc)
+		rc = s->ops->put_source(s, "s3://trail-bucket/AWSLogs/b.json.gz", WDN_INTEGRITY_TAMPERED,
+					"hash differs", 1704157200, &err);
+	if (!rc && !(rc = s->ops->get_source(s, "s3://trail-bucket/AWSLogs/a.json.gz", &integrity, &err)))
+		rc = wdn_buf_addf(out, "source %d\n", integrity);
+	else if (rc == WDN_ENOTFOUND)
+		rc = wdn_buf_adds(out, "source not kept\n");
+	for (i = 0; !rc && i < sizeof(covers) / sizeof(covers[0]); i++)
+		rc = s->ops->put_cover(s, &covers[i], &err);
+	if (!rc)
+		rc = s->ops->commit(s, &err);
+	if (!rc)
+		rc = s->ops->covers(s, NULL, on_cover, out, &err);
 	wdn_store_close(s);
 	return rc ? rc : wdn_buf_failed(out);
 }
@@ -1531,6 +1616,7 @@ int main(void)
 		return 1;
 	}
 	scenario("dynamodb", sc_dynamodb);
+	scenario("ddb-kinds", sc_ddb_kinds);
 	scenario("s3", sc_s3);
 	scenario("queue", sc_queue);
 	scenario("creds", sc_creds);
