@@ -1030,6 +1030,21 @@ static const char *canned(const char *req, int *status, const char **type, const
 		return "{\"AccessKeyId\":\"ASIACANNEDCONTAINER1\",\"SecretAccessKey\":\"c-secret\",\"Token\":\"c-token\","
 		       "\"Expiration\":\"2031-01-01T00:00:00Z\"}";
 	}
+	/* IMDSv2: the session token, the role's name, its credentials */
+	if (!strncmp(req, "PUT /latest/api/token ", 22))
+		return "canned-imds-session-token\n";
+	if (!strncmp(req, "GET /latest/meta-data/iam/security-credentials/ ", 48))
+		return "CannedInstanceRole\n";
+	if (!strncmp(req, "GET /latest/meta-data/iam/security-credentials/CannedInstanceRole ", 66)) {
+		*type = "application/json";
+		return "{\"Code\":\"Success\",\"AccessKeyId\":\"ASIACANNEDINSTANCE01\",\"SecretAccessKey\":\"i-secret\","
+		       "\"Token\":\"i-token\",\"Expiration\":\"2031-01-01T00:00:00Z\"}";
+	}
+	if (!strncmp(req, "GET /portal/federation/credentials?", 35)) {
+		*type = "application/json";
+		return "{\"roleCredentials\":{\"accessKeyId\":\"ASIACANNEDSSOPORTAL1\",\"secretAccessKey\":\"p-secret\","
+		       "\"sessionToken\":\"p-token\",\"expiration\":1924992000000}}";
+	}
 	if (!strncmp(req, "GET /2018-06-01/runtime/invocation/next", 39)) {
 		*type = "application/json";
 		*extra = "Lambda-Runtime-Aws-Request-Id: req-canned-1\r\n";
@@ -1350,14 +1365,18 @@ static int sc_queue(struct wdn_buf *out)
 }
 
 /* The credential chain: a role assumed through STS from a profile's keys,
- * and the container endpoint. */
+ * from the container endpoint, from instance metadata (IMDSv2, its endpoint
+ * from the profile); a credential_process program; IAM Identity Center (the
+ * token cached under HOME, then the portal). */
 static int sc_creds(struct wdn_buf *out)
 {
-	static const char *const profiles[] = { "canned-role", "canned-container" };
+	static const char *const profiles[] = { "canned-role", "canned-container", "canned-imds",
+						"canned-process", "canned-sso" };
 	size_t i;
 	int rc = 0;
 
-	for (i = 0; !rc && i < 2; i++) {
+	unsetenv("AWS_EC2_METADATA_DISABLED"); /* libc's allocations: not counted */
+	for (i = 0; !rc && i < sizeof(profiles) / sizeof(profiles[0]); i++) {
 		struct wdn_aws *a = NULL;
 		struct wdn_creds c;
 		struct wdn_err err = { 0 };
@@ -1365,9 +1384,12 @@ static int sc_creds(struct wdn_buf *out)
 		memset(&c, 0, sizeof(c));
 		if (!(rc = wdn_aws_new(profiles[i], NULL, NULL, &a, &err)) && !(rc = wdn_creds_resolve(a, &c, &err)))
 			wdn_buf_addf(out, "%s %s %s\n", profiles[i], c.key_id, c.source);
+		else if (!fail_at)
+			printf("#   %s: %s\n", profiles[i], err.msg); /* why a reference run failed */
 		wdn_creds_release(&c);
 		wdn_aws_free(a);
 	}
+	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
 	return rc ? rc : wdn_buf_failed(out);
 }
 
@@ -1383,9 +1405,43 @@ static int make_aws_files(void)
 	fprintf(f, "[profile canned-role]\nrole_arn = arn:aws:iam::111122223333:role/Canned\n"
 		   "source_profile = canned-keys\nrole_session_name = canned-session\nexternal_id = ext-1\n"
 		   "[profile canned-container]\ncredential_source = EcsContainer\n"
-		   "role_arn = arn:aws:iam::111122223333:role/FromContainer\n");
+		   "role_arn = arn:aws:iam::111122223333:role/FromContainer\n"
+		   "[profile canned-imds]\ncredential_source = Ec2InstanceMetadata\n"
+		   "role_arn = arn:aws:iam::111122223333:role/FromInstance\n"
+		   "ec2_metadata_service_endpoint = %s/\n"
+		   "[profile canned-process]\ncredential_process = %s/creds-process.sh\n"
+		   "[profile canned-sso]\nsso_session = canned-sso\nsso_account_id = 111122223333\n"
+		   "sso_role_name = Canned\n"
+		   "[sso-session canned-sso]\nsso_start_url = https://canned.awsapps.com/start\n"
+		   "sso_region = us-east-1\n", aws_url, tmpdir);
 	fclose(f);
 	setenv("AWS_CONFIG_FILE", path, 1);
+	/* credential_process: a program printing its JSON */
+	snprintf(path, sizeof(path), "%s/creds-process.sh", tmpdir);
+	if (!(f = fopen(path, "w")))
+		return -1;
+	fprintf(f, "#!/bin/sh\nprintf '%%s' '{\"Version\": 1, \"AccessKeyId\": \"ASIACANNEDPROCESS001\", "
+		   "\"SecretAccessKey\": \"proc-secret\", \"SessionToken\": \"proc-token\", "
+		   "\"Expiration\": \"2031-01-01T00:00:00Z\"}'\n");
+	fclose(f);
+	chmod(path, 0700);
+	/* the portal under a path: its URL outgrows a buffer's first 64 bytes
+	 * in sso_portal's own append, not only in the endpoint's */
+	snprintf(path, sizeof(path), "%s/portal", aws_url);
+	setenv("AWS_ENDPOINT_URL_SSO", path, 1);
+	/* the SSO token `aws sso login` caches, named by the session's SHA-1 */
+	setenv("HOME", tmpdir, 1);
+	snprintf(path, sizeof(path), "%s/.aws", tmpdir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/.aws/sso", tmpdir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/.aws/sso/cache", tmpdir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/.aws/sso/cache/31e23effe0630e07a6fbff986ba94482d6b8d0da.json", tmpdir);
+	if (!(f = fopen(path, "w")))
+		return -1;
+	fprintf(f, "{\"accessToken\": \"canned-sso-access-token\", \"expiresAt\": \"2031-01-01T00:00:00Z\"}\n");
+	fclose(f);
 	snprintf(path, sizeof(path), "%s/aws-credentials", tmpdir);
 	if (!(f = fopen(path, "w")))
 		return -1;
