@@ -1015,6 +1015,9 @@ static const char *canned(const char *req, int *status, const char **type, const
 			       "\"sk\":{\"S\":\"S\"},\"integrity\":{\"S\":\"verified\"}}]},\"UnprocessedKeys\":{}}";
 		if (T("DynamoDB_20120810.DescribeTable"))
 			return "{\"Table\":{\"TableStatus\":\"ACTIVE\"}}";
+		if (T("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.ListPublicKeys"))
+			return "{\"PublicKeyList\":[{\"Value\":\"AAEC\",\"ValidityStartTime\":1709251200,"
+			       "\"ValidityEndTime\":1711929600,\"Fingerprint\":\"0a1b2c3d4e5f60718293a4b5c6d7e8f9\"}]}";
 		if (T("AmazonSQS.ReceiveMessage"))
 			return receive;
 		if (T("AmazonSQS.DeleteMessageBatch"))
@@ -1393,6 +1396,72 @@ static int sc_creds(struct wdn_buf *out)
 	return rc ? rc : wdn_buf_failed(out);
 }
 
+/* ---- digests: a digest file from S3, its key fetched, its log checked ---- */
+
+/* The shape of CloudTrail's digest files, our own values. */
+static const char digest_text[] =
+	"{\"awsAccountId\":\"444455556666\",\"digestStartTime\":\"2024-03-09T10:22:05Z\","
+	"\"digestEndTime\":\"2024-03-09T11:22:05Z\",\"digestS3Bucket\":\"example-trail-bucket\","
+	"\"digestS3Object\":\"AWSLogs/444455556666/CloudTrail-Digest/eu-west-3/2024/03/09/"
+	"444455556666_CloudTrail-Digest_eu-west-3_audit_eu-west-3_20240309T112205Z.json.gz\","
+	"\"digestPublicKeyFingerprint\":\"0a1b2c3d4e5f60718293a4b5c6d7e8f9\","
+	"\"digestSignatureAlgorithm\":\"SHA256withRSA\",\"newestEventTime\":\"2024-03-09T11:10:44Z\","
+	"\"oldestEventTime\":\"2024-03-09T10:31:02Z\",\"previousDigestS3Bucket\":\"example-trail-bucket\","
+	"\"previousDigestS3Object\":\"AWSLogs/444455556666/CloudTrail-Digest/eu-west-3/2024/03/09/"
+	"444455556666_CloudTrail-Digest_eu-west-3_audit_eu-west-3_20240309T102205Z.json.gz\","
+	"\"previousDigestHashValue\":\"5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592\","
+	"\"previousDigestHashAlgorithm\":\"SHA-256\",\"previousDigestSignature\":\"0badc0de\","
+	"\"logFiles\":[{\"s3Bucket\":\"example-trail-bucket\",\"s3Object\":\"AWSLogs/444455556666/CloudTrail/"
+	"eu-west-3/2024/03/09/444455556666_CloudTrail_eu-west-3_20240309T1045Z_Qx3vB0kq9ZtP1LmA.json.gz\","
+	"\"hashValue\":\"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855\","
+	"\"hashAlgorithm\":\"SHA-256\"}]}";
+
+static void on_finding(void *ctx, const struct wdn_finding *f)
+{
+	wdn_buf_addf(ctx, "finding %d %s: %s\n", f->kind, f->source ? f->source : f->key ? f->key : "-", f->why);
+}
+
+/* A digest read from S3 (its metadata signature), one it lists and one it
+ * does not: the key fetched from ListPublicKeys (canned, not a key that
+ * verifies anything), the message to sign made, each status decided. */
+static int sc_verify(struct wdn_buf *out)
+{
+	static const char log_key[] = "AWSLogs/444455556666/CloudTrail/eu-west-3/2024/03/09/"
+				      "444455556666_CloudTrail_eu-west-3_20240309T1045Z_Qx3vB0kq9ZtP1LmA.json.gz";
+	struct wdn_verifier *v = wdn_verifier_new();
+	struct wdn_err err = { 0 };
+	uint64_t n[4];
+	uint8_t sha[32];
+	int rc;
+
+	if (!v)
+		return WDN_ENOMEM;
+	wdn_sha256("", 0, sha);
+	rc = wdn_verifier_add_digest(v, "s3://example-trail-bucket/digest", "example-trail-bucket",
+				     "AWSLogs/444455556666/CloudTrail-Digest/eu-west-3/2024/03/09/444455556666_"
+				     "CloudTrail-Digest_eu-west-3_audit_eu-west-3_20240309T112205Z.json.gz",
+				     digest_text, sizeof(digest_text) - 1, "0badc0de", "SHA256withRSA");
+	if (!rc)
+		rc = wdn_verifier_add_digest(v, "junk.json", NULL, NULL, "{\"awsAccountId\":1}", 18, NULL, NULL);
+	if (!rc)
+		rc = wdn_verifier_add_log(v, "s3://example-trail-bucket/log", "example-trail-bucket", log_key, sha);
+	if (!rc)
+		rc = wdn_verifier_fetch_keys(v, NULL, NULL, &err);
+	if (!rc)
+		rc = wdn_verifier_finish(v, on_finding, out);
+	if (!rc)
+		rc = wdn_verifier_coverage(v, on_cover, out);
+	if (!rc) {
+		wdn_verifier_counts(v, &n[0], &n[1], &n[2], &n[3]);
+		rc = wdn_buf_addf(out, "%s; %llu %llu %llu %llu\n",
+				  wdn_integrity_name(wdn_verifier_status(v, "s3://example-trail-bucket/log", NULL)),
+				  (unsigned long long)n[0], (unsigned long long)n[1], (unsigned long long)n[2],
+				  (unsigned long long)n[3]);
+	}
+	wdn_verifier_free(v);
+	return rc ? rc : wdn_buf_failed(out);
+}
+
 /* The files sc_creds reads: ~/.aws/config, ~/.aws/credentials. */
 static int make_aws_files(void)
 {
@@ -1676,6 +1745,7 @@ int main(void)
 	scenario("s3", sc_s3);
 	scenario("queue", sc_queue);
 	scenario("creds", sc_creds);
+	scenario("verify", sc_verify);
 	aws_stop();
 	report_appenders();
 	wdn_store_close(seeded);
