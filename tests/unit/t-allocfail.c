@@ -469,6 +469,60 @@ static int sc_enrich(struct wdn_buf *out)
 	return rc ? rc : wdn_buf_failed(out);
 }
 
+/* Events that carry a whodunnit member of their own (dropped before ours),
+ * an assumed role's key the store never saw (its principal from its ARN),
+ * and partition values long enough to outgrow a path's first 64 bytes. */
+static const char forged_log[] =
+	"{\"Records\":[{\"eventVersion\":\"1.08\",\"eventTime\":\"2024-01-02T03:04:05Z\","
+	"\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\","
+	"\"awsRegion\":\"us-east-1-a-region-name-long-enough-to-outgrow-a-buffer\","
+	"\"recipientAccountId\":\"111122223333\",\"eventID\":\"forged-1\","
+	"\"userIdentity\":{\"type\":\"AssumedRole\",\"accessKeyId\":\"ASIAFORGEDNEVERSEEN1\","
+	"\"arn\":\"arn:aws:sts::111122223333:assumed-role/SomeRole/some-session\"},"
+	"\"whodunnit\":{\"principal\":\"arn:aws:iam::111122223333:role/NotReally\","
+	"\"chain\":[\"arn:aws:iam::111122223333:role/NotReally\",\"padding padding padding padding\"]},"
+	"\"requestParameters\":{\"bucketName\":\"b\",\"key\":\"k\"}},"
+	"{\"eventVersion\":\"1.08\",\"eventTime\":\"2024-01-02T03:04:06Z\","
+	"\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"PutObject\",\"awsRegion\":\"us-east-1\","
+	"\"recipientAccountId\":\"111122223333-and-then-a-long-tail-of-characters-to-pad-it-out\","
+	"\"eventID\":\"forged-2\",\"whodunnit\":null,"
+	"\"userIdentity\":{\"type\":\"IAMUser\",\"accessKeyId\":\"AKIAFORGEDNEVERSEEN2\","
+	"\"arn\":\"arn:aws:iam::111122223333:user/u\"}}]}";
+
+static int forged_event(void *ctx, const struct wdn_event *ev)
+{
+	struct enr *en = ctx;
+	struct wdn_buf part = WDN_BUF_INIT; /* empty: its own appends grow it */
+	struct wdn_err err = { 0 };
+	int rc = wdn_enrich_event(en->e, ev, en->out, &err);
+
+	if (!rc && !(rc = wdn_event_partition(ev, &part)))
+		rc = wdn_buf_addf(en->out, "%s\n", part.ptr);
+	wdn_buf_release(&part);
+	return rc;
+}
+
+static int sc_forged(struct wdn_buf *out)
+{
+	struct wdn_enrich_cache *c = wdn_enrich_cache_new();
+	struct enr en = { NULL, out };
+	struct wdn_reader *r;
+	int rc = WDN_ENOMEM;
+
+	if (!c)
+		return WDN_ENOMEM;
+	if ((en.e = wdn_enricher_new(seeded, c))) {
+		if ((r = wdn_reader_new("forged", forged_event, enr_reject, &en))) {
+			if (!(rc = wdn_reader_feed(r, forged_log, sizeof(forged_log) - 1)))
+				rc = wdn_reader_finish(r, NULL);
+			wdn_reader_free(r);
+		}
+		wdn_enricher_free(en.e);
+	}
+	wdn_enrich_cache_free(c);
+	return rc ? rc : wdn_buf_failed(out);
+}
+
 static int sc_sigv4(struct wdn_buf *out)
 {
 	static const struct wdn_sigv4_header h[] = {
@@ -721,14 +775,23 @@ static int make_athena_tree(void)
 		"athena/account=111122223333/region=eu-west-1", "athena/account=444455556666",
 		"athena/account=444455556666/region=ap-southeast-2", "athena/account=bogus",
 		"athena/account=bogus/region=us-east-1", "athena/account=111122223333/region=",
+		"walk", "walk/a", "walk/a/b", /* for wdn_input_walk (sc_small) */
 	};
+	static const char *const files[] = { "walk/a/b/x.json", "walk/a/y.json.gz", "walk/z.json" };
 	char path[512];
 	size_t i;
+	FILE *f;
 
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", tmpdir, dirs[i]);
 		if (mkdir(path, 0700))
 			return -1;
+	}
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", tmpdir, files[i]);
+		if (!(f = fopen(path, "w")))
+			return -1;
+		fclose(f);
 	}
 	return 0;
 }
@@ -932,7 +995,13 @@ static int sc_paths(struct wdn_buf *out)
 	return rc;
 }
 
-/* Paths the library makes from the environment, and a digest's inputs. */
+static int on_walked(void *ctx, const char *file)
+{
+	return wdn_buf_addf(ctx, "walked %s\n", file + strlen(tmpdir));
+}
+
+/* Paths the library makes from the environment, a directory walked, and a
+ * digest's inputs. */
 static int sc_small(struct wdn_buf *out)
 {
 	static const char b64[] = "d2hvZHVubml0IGRpZ2VzdCBzaWduYXR1cmU=";
@@ -951,6 +1020,12 @@ static int sc_small(struct wdn_buf *out)
 	rc = !p1 || !p2 ? WDN_ENOMEM : wdn_buf_addf(out, "%s\n%s\n", p1, p2);
 	free(p1);
 	free(p2);
+	if (!rc) {
+		char walk[512];
+
+		snprintf(walk, sizeof(walk), "%s/walk", tmpdir);
+		rc = wdn_input_walk(walk, on_walked, out, &err);
+	}
 	if (!rc && !(rc = wdn_base64_decode(b64, strlen(b64), &dec)))
 		rc = wdn_buf_addf(out, "%s\n", dec.ptr);
 	if (!rc && !(rc = wdn_gunzip(gz_seed, gz_seed_len, &gz, &err)))
@@ -1058,6 +1133,18 @@ static const char *canned(const char *req, int *status, const char **type, const
 		*status = 202;
 		return "{\"status\":\"OK\"}";
 	}
+	if (strstr(req, "list-type=2") && strstr(req, "prefix=page") && !strstr(req, "continuation-token=")) {
+		/* "pageNN": a first page whose continuation token is NN bytes long */
+		const char *p = strstr(req, "prefix=page") + 11;
+		size_t n = strtoul(p, NULL, 10), i;
+
+		i = (size_t)snprintf(list, sizeof(list), "<ListBucketResult><IsTruncated>true</IsTruncated>"
+				     "<NextContinuationToken>");
+		for (; n && i < sizeof(list) - 64; n--)
+			list[i++] = 't';
+		snprintf(list + i, sizeof(list) - i, "</NextContinuationToken></ListBucketResult>");
+		return list;
+	}
 	if (strstr(req, "list-type=2")) {
 		/* the keys after start-after, as S3 lists them */
 		const char *sa = strstr(req, "start-after="), *p;
@@ -1078,6 +1165,10 @@ static const char *canned(const char *req, int *status, const char **type, const
 	}
 	if (!strncmp(req, "GET /trail-bucket/AWSLogs/", 26))
 		return seed;
+	if (!strncmp(req, "GET /digest-bucket/", 19)) {
+		*extra = "x-amz-meta-signature: 0badc0de\r\nX-Amz-Meta-Signature-Algorithm: SHA256withRSA\r\n";
+		return "{}";
+	}
 	if (!strncmp(req, "HEAD ", 5)) {
 		*status = 404;
 		return "";
@@ -1261,6 +1352,42 @@ static int on_body(void *ctx, const void *p, size_t n)
 	return wdn_buf_addf(ctx, "got %zu bytes\n", n);
 }
 
+/* Listings whose queries outgrow a buffer's first 64 bytes at each of
+ * their parameters: prefixes of 40 and 44 bytes that need no escapes (at
+ * start-after), and second pages after continuation tokens of 26 to 44
+ * bytes (at list-type, prefix). */
+static int s3_pages(struct wdn_aws *a, struct wdn_buf *out, struct wdn_err *err)
+{
+	static const char *const prefixes[] = {
+		"out.account-111122223333.region-us-east-1", "out.account-111122223333.region-us-east-1.day",
+		"page26", "page29", "page32", "page36", "page40", "page44",
+	};
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; !rc && i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		rc = wdn_s3_list(a, "out-bucket", prefixes[i], "out", on_listed, out, err);
+	return rc;
+}
+
+/* A digest's object read with its metadata (the signature headers). */
+static int s3_meta(struct wdn_aws *a, struct wdn_buf *out, struct wdn_err *err)
+{
+	struct wdn_buf meta = WDN_BUF_INIT;
+	char *sig = NULL, *alg = NULL;
+	int rc = wdn_s3_get_meta(a, "digest-bucket", "AWSLogs/d.json.gz", on_body, out, &meta, err);
+
+	if (!rc && (!(sig = wdn_s3_meta_get(&meta, "signature")) ||
+		    !(alg = wdn_s3_meta_get(&meta, "signature-algorithm"))))
+		rc = WDN_ENOMEM; /* the canned answer has both */
+	if (!rc)
+		rc = wdn_buf_addf(out, "signature %s %s\n", sig, alg);
+	free(sig);
+	free(alg);
+	wdn_buf_release(&meta);
+	return rc;
+}
+
 /* S3: put, list, get, exists; Athena's partitions read from a listing; an
  * output tree under s3:// written and marked. */
 static int sc_s3(struct wdn_buf *out)
@@ -1279,6 +1406,8 @@ static int sc_s3(struct wdn_buf *out)
 		return rc;
 	if (!(rc = wdn_s3_put(a, "out-bucket", "a key/with spaces+plus.json", "{}", 2, "application/json", &err)) &&
 	    !(rc = wdn_s3_list(a, "out-bucket", "out/", NULL, on_listed, out, &err)) &&
+	    !(rc = s3_pages(a, out, &err)) &&
+	    !(rc = s3_meta(a, out, &err)) &&
 	    !(rc = wdn_s3_get(a, "trail-bucket", "AWSLogs/x.json", on_body, out, &err)) &&
 	    (rc = wdn_s3_exists(a, "out-bucket", "nothing/here", &err)) >= 0 &&
 	    !wdn_buf_addf(out, "exists %d\n", rc) &&
@@ -1346,10 +1475,19 @@ static int sc_queue(struct wdn_buf *out)
 	d.ctx = &t;
 	d.max = 1;
 	if (!(rc = wdn_aws_new(NULL, NULL, NULL, &d.aws, &err))) {
-		char queue[128];
+		char queue[192];
 
-		snprintf(queue, sizeof(queue), "%s/111122223333/trail-queue", aws_url);
-		if (!(rc = wdn_sqs_run(&d, queue, &err)))
+		/* no endpoint for SQS: the queue URL's host is it (S3 keeps the canned
+		 * one), longer than the default endpoint's (a user name before the
+		 * host) so that its own copy outgrows the buffer */
+		snprintf(queue, sizeof(queue), "http://a-queue-user-name-long-enough-to-pad-the-host-out@%s/"
+			 "111122223333/trail-queue", aws_url + 7);
+		setenv("AWS_ENDPOINT_URL_S3", aws_url, 1);
+		unsetenv("AWS_ENDPOINT_URL");
+		rc = wdn_sqs_run(&d, queue, &err);
+		setenv("AWS_ENDPOINT_URL", aws_url, 1);
+		unsetenv("AWS_ENDPOINT_URL_S3");
+		if (!rc)
 			wdn_buf_addf(out, "sqs: %llu messages, %llu events\n", (unsigned long long)d.messages,
 				     (unsigned long long)d.events);
 		d.on_object = dl_object; /* the Lambda invocation: named, not read */
@@ -1728,6 +1866,7 @@ int main(void)
 	scenario("sigv4", sc_sigv4);
 	scenario("resolve", sc_resolve);
 	scenario("enrich", sc_enrich);
+	scenario("forged", sc_forged);
 	scenario("api", sc_api);
 	scenario("record", sc_record);
 	scenario("lambda", sc_lambda);
