@@ -945,6 +945,10 @@ static void prec_reject(void *ctx, const struct wdn_reject *rej)
 	on_reject_note(((struct prec *)ctx)->out, rej);
 }
 
+static struct wdn_store *pathsdb; /* the paths fixtures, recorded with no failure */
+static char path_keys[32][32];     /* the keys they issue */
+static size_t npath_keys;
+
 /* The paths fixtures recorded into s (the first n), then each key issued
  * looked up. */
 static int record_paths(struct wdn_store *s, size_t n, struct wdn_buf *out)
@@ -970,6 +974,9 @@ static int record_paths(struct wdn_store *s, size_t n, struct wdn_buf *out)
 	if (!rc)
 		rc = wdn_recorder_flush(p.r, &err);
 	wdn_recorder_free(p.r);
+	if (!rc && !fail_at) /* the keys, for sc_render */
+		for (npath_keys = 0; npath_keys < p.nkeys; npath_keys++)
+			memcpy(path_keys[npath_keys], p.keys[npath_keys], sizeof(path_keys[0]));
 	for (i = 0; !rc && i < p.nkeys; i++)
 		if ((rc = lookup_json(s, p.keys[i], WDN_ANS_TRAILS | WDN_ANS_DESCENDANTS, out)) == WDN_ENOTFOUND)
 			rc = wdn_buf_addf(out, "%s not found\n", p.keys[i]);
@@ -998,6 +1005,42 @@ static int sc_paths(struct wdn_buf *out)
 static int on_walked(void *ctx, const char *file)
 {
 	return wdn_buf_addf(ctx, "walked %s\n", file + strlen(tmpdir));
+}
+
+/* Answers of the paths fixtures' keys (chains, descendants) rendered as
+ * Markdown and Graphviz, each into a buffer of its own: the rows' and the
+ * sessions' appends are where those buffers grow. */
+static int sc_render(struct wdn_buf *out)
+{
+	size_t i, k;
+	int rc = 0;
+
+	for (i = 0; !rc && i < npath_keys; i++) {
+		struct wdn_answer a;
+		struct wdn_buf md = WDN_BUF_INIT, dot = WDN_BUF_INIT;
+		struct wdn_err err = { 0 };
+
+		if ((rc = wdn_resolve(pathsdb, path_keys[i], WDN_TIME_MAX, &a, &err)) ||
+		    (rc = wdn_resolve_descendants(pathsdb, &a, &err))) {
+			wdn_answer_release(&a);
+			if (rc == WDN_ENOTFOUND)
+				rc = wdn_buf_addf(out, "%s not found\n", path_keys[i]);
+			continue;
+		}
+		if (!(rc = wdn_answer_markdown(&a, &md)) && !(rc = wdn_answer_dot(&a, &dot)))
+			rc = wdn_buf_addf(out, "%s%s", md.ptr, dot.ptr);
+		/* a chain or descendants: the graph again after k bytes, so
+		 * that the buffer grows at other places among its appends */
+		for (k = 5; !rc && (a.nlinks > 1 || a.ndesc) && k < 64; k += 6) {
+			wdn_buf_release(&dot);
+			if (!(rc = wdn_buf_addf(&dot, "%*s", (int)k, "")) && !(rc = wdn_answer_dot(&a, &dot)))
+				rc = wdn_buf_addf(out, "%zu %zu\n", k, dot.len);
+		}
+		wdn_answer_release(&a);
+		wdn_buf_release(&md);
+		wdn_buf_release(&dot);
+	}
+	return rc;
 }
 
 /* Paths the library makes from the environment, a directory walked, and a
@@ -1857,6 +1900,17 @@ int main(void)
 		gz_seed_len = sizeof(gz_seed) - z.avail_out;
 		deflateEnd(&z);
 	}
+	{
+		struct wdn_buf scratch = WDN_BUF_INIT;
+
+		snprintf(path, sizeof(path), "%s/pathsdb.db", tmpdir);
+		if (wdn_store_open(path, WDN_STORE_CREATE, NULL, &pathsdb, &err) ||
+		    record_paths(pathsdb, NPATHS, &scratch)) {
+			printf("Bail out! cannot record the paths fixtures: %s\n", err.msg);
+			return 1;
+		}
+		wdn_buf_release(&scratch);
+	}
 	if (make_athena_tree()) {
 		printf("Bail out! cannot make the partitions\n");
 		return 1;
@@ -1874,6 +1928,7 @@ int main(void)
 	scenario("athena", sc_athena);
 	scenario("outtree", sc_outtree);
 	scenario("paths", sc_paths);
+	scenario("render", sc_render);
 	scenario("small", sc_small);
 	if (aws_start() || make_aws_files()) {
 		printf("Bail out! cannot start the canned AWS endpoint\n");
@@ -1888,6 +1943,7 @@ int main(void)
 	aws_stop();
 	report_appenders();
 	wdn_store_close(seeded);
+	wdn_store_close(pathsdb);
 	for (size_t i = 0; i < NPATHS; i++)
 		free(path_text[i]);
 	free(seed);
