@@ -12,7 +12,7 @@
  * them were wdn_buf_grow, the failure path of every append. A failed run must
  * never blame the input (WDN_EINVAL: a rejection, exit 3) for want of memory.
  * The AWS scenarios (DynamoDB store, S3, SQS, Lambda's Runtime API, the
- * credential chain) run against a canned local endpoint.
+ * credential chain, digest keys) run against a canned local endpoint.
  *
  * Coverage, measured by tests/unit/allocfail-cover.sh: the functions of
  * libwdn.a that call an append (from its relocations) against those this run
@@ -23,10 +23,15 @@
  *       CFLAGS="-O2 -g -fno-optimize-sibling-calls" build/cover/tests/t-allocfail
  *   sh tests/unit/allocfail-cover.sh build/cover
  *
- * gave 71 of 96 when the AWS and paths scenarios were added (lib/ only: cmd/
- * is not linked here). The 25 it lists as missed (the credential chain's
- * process, IMDS and SSO sources, DynamoDB's per-kind puts and reads, digest
- * signing, a few tail helpers) are the work left.
+ * gives 95 of 95 (lib/ only: cmd/ is not linked here). Some appends fail
+ * only where a buffer outgrows its first 64 bytes (or a doubling) at that
+ * very append, so scenarios shape their inputs for it: an SSO portal under
+ * a path, a queue URL with a long host part, S3 prefixes of 40 and 44
+ * bytes and continuation tokens of 26 to 44, partition values over 64
+ * bytes, a graph rendered after offsets of 5 to 59 bytes. The canned
+ * endpoint answers each source of the credential chain (IMDSv2's token,
+ * role and credentials; the SSO portal), ListPublicKeys, and DynamoDB
+ * queries of coverage partitions and reads of sources.
  */
 #include "tap.h"
 #include "wdn.h"
