@@ -130,7 +130,15 @@ int wdn_aws_endpoint_of(const char *service, const char *host, const char *regio
 	wdn_buf_adds(&env, "AWS_ENDPOINT_URL_");
 	for (p = service; *p; p++)
 		wdn_buf_addc(&env, *p == '-' || *p == ' ' ? '_' : (char)toupper((unsigned char)*p));
-	v = env.failed ? NULL : getenv(env.ptr);
+	if (env.failed) {
+		/* never the default endpoint for want of the variable's name: the
+		 * failure is url's, as an append's would be (callers check url) */
+		if (!url->failed)
+			url->failed = env.failed;
+		wdn_buf_release(&env);
+		return url->failed;
+	}
+	v = getenv(env.ptr);
 	if (!v || !*v)
 		v = getenv("AWS_ENDPOINT_URL");
 	wdn_buf_release(&env);

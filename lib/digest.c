@@ -404,6 +404,7 @@ static int key_parse(wdn_json e, struct wdn_pubkey *k, size_t i, struct wdn_err 
 {
 	const char *fp = member(e, "Fingerprint", NULL), *val = member(e, "Value", NULL);
 	struct wdn_buf der = WDN_BUF_INIT;
+	int rc;
 
 	memset(k, 0, sizeof(*k));
 	if (!YAJL_IS_OBJECT(e) || !fp || !val)
@@ -412,8 +413,11 @@ static int key_parse(wdn_json e, struct wdn_pubkey *k, size_t i, struct wdn_err 
 	    key_time(wdn_json_get(e, "ValidityEndTime"), &k->to))
 		return wdn_err_set(err, WDN_EINVAL, "PublicKeyList[%zu]: validity times are not times", i);
 	wdn_buf_init(&der, 16384);
-	if (wdn_base64_decode(val, strlen(val), &der) || !der.len) {
+	if ((rc = wdn_base64_decode(val, strlen(val), &der)) || !der.len) {
 		wdn_buf_release(&der);
+		/* want of memory is no fault of the key list */
+		if (rc == WDN_ENOMEM)
+			return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 		return wdn_err_set(err, WDN_EINVAL, "PublicKeyList[%zu]: Value is not base64", i);
 	}
 	k->der = (unsigned char *)wdn_buf_detach(&der, &k->derlen);

@@ -12,7 +12,7 @@
  * them were wdn_buf_grow, the failure path of every append. A failed run must
  * never blame the input (WDN_EINVAL: a rejection, exit 3) for want of memory.
  * The AWS scenarios (DynamoDB store, S3, SQS, Lambda's Runtime API, the
- * credential chain) run against a canned local endpoint.
+ * credential chain, digest keys) run against a canned local endpoint.
  *
  * Coverage, measured by tests/unit/allocfail-cover.sh: the functions of
  * libwdn.a that call an append (from its relocations) against those this run
@@ -23,10 +23,15 @@
  *       CFLAGS="-O2 -g -fno-optimize-sibling-calls" build/cover/tests/t-allocfail
  *   sh tests/unit/allocfail-cover.sh build/cover
  *
- * gave 71 of 96 when the AWS and paths scenarios were added (lib/ only: cmd/
- * is not linked here). The 25 it lists as missed (the credential chain's
- * process, IMDS and SSO sources, DynamoDB's per-kind puts and reads, digest
- * signing, a few tail helpers) are the work left.
+ * gives 95 of 95 (lib/ only: cmd/ is not linked here). Some appends fail
+ * only where a buffer outgrows its first 64 bytes (or a doubling) at that
+ * very append, so scenarios shape their inputs for it: an SSO portal under
+ * a path, a queue URL with a long host part, S3 prefixes of 40 and 44
+ * bytes and continuation tokens of 26 to 44, partition values over 64
+ * bytes, a graph rendered after offsets of 5 to 59 bytes. The canned
+ * endpoint answers each source of the credential chain (IMDSv2's token,
+ * role and credentials; the SSO portal), ListPublicKeys, and DynamoDB
+ * queries of coverage partitions and reads of sources.
  */
 #include "tap.h"
 #include "wdn.h"
@@ -469,6 +474,60 @@ static int sc_enrich(struct wdn_buf *out)
 	return rc ? rc : wdn_buf_failed(out);
 }
 
+/* Events that carry a whodunnit member of their own (dropped before ours),
+ * an assumed role's key the store never saw (its principal from its ARN),
+ * and partition values long enough to outgrow a path's first 64 bytes. */
+static const char forged_log[] =
+	"{\"Records\":[{\"eventVersion\":\"1.08\",\"eventTime\":\"2024-01-02T03:04:05Z\","
+	"\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\","
+	"\"awsRegion\":\"us-east-1-a-region-name-long-enough-to-outgrow-a-buffer\","
+	"\"recipientAccountId\":\"111122223333\",\"eventID\":\"forged-1\","
+	"\"userIdentity\":{\"type\":\"AssumedRole\",\"accessKeyId\":\"ASIAFORGEDNEVERSEEN1\","
+	"\"arn\":\"arn:aws:sts::111122223333:assumed-role/SomeRole/some-session\"},"
+	"\"whodunnit\":{\"principal\":\"arn:aws:iam::111122223333:role/NotReally\","
+	"\"chain\":[\"arn:aws:iam::111122223333:role/NotReally\",\"padding padding padding padding\"]},"
+	"\"requestParameters\":{\"bucketName\":\"b\",\"key\":\"k\"}},"
+	"{\"eventVersion\":\"1.08\",\"eventTime\":\"2024-01-02T03:04:06Z\","
+	"\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"PutObject\",\"awsRegion\":\"us-east-1\","
+	"\"recipientAccountId\":\"111122223333-and-then-a-long-tail-of-characters-to-pad-it-out\","
+	"\"eventID\":\"forged-2\",\"whodunnit\":null,"
+	"\"userIdentity\":{\"type\":\"IAMUser\",\"accessKeyId\":\"AKIAFORGEDNEVERSEEN2\","
+	"\"arn\":\"arn:aws:iam::111122223333:user/u\"}}]}";
+
+static int forged_event(void *ctx, const struct wdn_event *ev)
+{
+	struct enr *en = ctx;
+	struct wdn_buf part = WDN_BUF_INIT; /* empty: its own appends grow it */
+	struct wdn_err err = { 0 };
+	int rc = wdn_enrich_event(en->e, ev, en->out, &err);
+
+	if (!rc && !(rc = wdn_event_partition(ev, &part)))
+		rc = wdn_buf_addf(en->out, "%s\n", part.ptr);
+	wdn_buf_release(&part);
+	return rc;
+}
+
+static int sc_forged(struct wdn_buf *out)
+{
+	struct wdn_enrich_cache *c = wdn_enrich_cache_new();
+	struct enr en = { NULL, out };
+	struct wdn_reader *r;
+	int rc = WDN_ENOMEM;
+
+	if (!c)
+		return WDN_ENOMEM;
+	if ((en.e = wdn_enricher_new(seeded, c))) {
+		if ((r = wdn_reader_new("forged", forged_event, enr_reject, &en))) {
+			if (!(rc = wdn_reader_feed(r, forged_log, sizeof(forged_log) - 1)))
+				rc = wdn_reader_finish(r, NULL);
+			wdn_reader_free(r);
+		}
+		wdn_enricher_free(en.e);
+	}
+	wdn_enrich_cache_free(c);
+	return rc ? rc : wdn_buf_failed(out);
+}
+
 static int sc_sigv4(struct wdn_buf *out)
 {
 	static const struct wdn_sigv4_header h[] = {
@@ -721,14 +780,23 @@ static int make_athena_tree(void)
 		"athena/account=111122223333/region=eu-west-1", "athena/account=444455556666",
 		"athena/account=444455556666/region=ap-southeast-2", "athena/account=bogus",
 		"athena/account=bogus/region=us-east-1", "athena/account=111122223333/region=",
+		"walk", "walk/a", "walk/a/b", /* for wdn_input_walk (sc_small) */
 	};
+	static const char *const files[] = { "walk/a/b/x.json", "walk/a/y.json.gz", "walk/z.json" };
 	char path[512];
 	size_t i;
+	FILE *f;
 
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", tmpdir, dirs[i]);
 		if (mkdir(path, 0700))
 			return -1;
+	}
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", tmpdir, files[i]);
+		if (!(f = fopen(path, "w")))
+			return -1;
+		fclose(f);
 	}
 	return 0;
 }
@@ -882,25 +950,22 @@ static void prec_reject(void *ctx, const struct wdn_reject *rej)
 	on_reject_note(((struct prec *)ctx)->out, rej);
 }
 
-static int sc_paths(struct wdn_buf *out)
+static struct wdn_store *pathsdb; /* the paths fixtures, recorded with no failure */
+static char path_keys[32][32];     /* the keys they issue */
+static size_t npath_keys;
+
+/* The paths fixtures recorded into s (the first n), then each key issued
+ * looked up. */
+static int record_paths(struct wdn_store *s, size_t n, struct wdn_buf *out)
 {
-	struct wdn_store *s = NULL;
 	struct wdn_err err = { 0 };
 	struct prec p = { NULL, out, { { 0 } }, 0, 0 };
-	char path[512];
 	size_t i;
-	int rc, was = armed;
+	int rc = 0;
 
-	armed = 0;
-	snprintf(path, sizeof(path), "%s/paths.db", tmpdir);
-	unlink(path);
-	rc = wdn_store_open(path, WDN_STORE_CREATE, NULL, &s, &err);
-	armed = was;
-	if (rc)
-		return rc;
 	if (!(p.r = wdn_recorder_new(s)))
 		rc = WDN_ENOMEM;
-	for (i = 0; !rc && i < NPATHS; i++) {
+	for (i = 0; !rc && i < n; i++) {
 		struct wdn_reader *r = wdn_reader_new(path_files[i], prec_event, prec_reject, &p);
 
 		if (!r) {
@@ -914,14 +979,77 @@ static int sc_paths(struct wdn_buf *out)
 	if (!rc)
 		rc = wdn_recorder_flush(p.r, &err);
 	wdn_recorder_free(p.r);
+	if (!rc && !fail_at) /* the keys, for sc_render */
+		for (npath_keys = 0; npath_keys < p.nkeys; npath_keys++)
+			memcpy(path_keys[npath_keys], p.keys[npath_keys], sizeof(path_keys[0]));
 	for (i = 0; !rc && i < p.nkeys; i++)
 		if ((rc = lookup_json(s, p.keys[i], WDN_ANS_TRAILS | WDN_ANS_DESCENDANTS, out)) == WDN_ENOTFOUND)
 			rc = wdn_buf_addf(out, "%s not found\n", p.keys[i]);
-	wdn_store_close(s);
 	return rc ? rc : wdn_buf_failed(out);
 }
 
-/* Paths the library makes from the environment, and a digest's inputs. */
+static int sc_paths(struct wdn_buf *out)
+{
+	struct wdn_store *s = NULL;
+	struct wdn_err err = { 0 };
+	char path[512];
+	int rc, was = armed;
+
+	armed = 0;
+	snprintf(path, sizeof(path), "%s/paths.db", tmpdir);
+	unlink(path);
+	rc = wdn_store_open(path, WDN_STORE_CREATE, NULL, &s, &err);
+	armed = was;
+	if (rc)
+		return rc;
+	rc = record_paths(s, NPATHS, out);
+	wdn_store_close(s);
+	return rc;
+}
+
+static int on_walked(void *ctx, const char *file)
+{
+	return wdn_buf_addf(ctx, "walked %s\n", file + strlen(tmpdir));
+}
+
+/* Answers of the paths fixtures' keys (chains, descendants) rendered as
+ * Markdown and Graphviz, each into a buffer of its own: the rows' and the
+ * sessions' appends are where those buffers grow. */
+static int sc_render(struct wdn_buf *out)
+{
+	size_t i, k;
+	int rc = 0;
+
+	for (i = 0; !rc && i < npath_keys; i++) {
+		struct wdn_answer a;
+		struct wdn_buf md = WDN_BUF_INIT, dot = WDN_BUF_INIT;
+		struct wdn_err err = { 0 };
+
+		if ((rc = wdn_resolve(pathsdb, path_keys[i], WDN_TIME_MAX, &a, &err)) ||
+		    (rc = wdn_resolve_descendants(pathsdb, &a, &err))) {
+			wdn_answer_release(&a);
+			if (rc == WDN_ENOTFOUND)
+				rc = wdn_buf_addf(out, "%s not found\n", path_keys[i]);
+			continue;
+		}
+		if (!(rc = wdn_answer_markdown(&a, &md)) && !(rc = wdn_answer_dot(&a, &dot)))
+			rc = wdn_buf_addf(out, "%s%s", md.ptr, dot.ptr);
+		/* a chain or descendants: the graph again after k bytes, so
+		 * that the buffer grows at other places among its appends */
+		for (k = 5; !rc && (a.nlinks > 1 || a.ndesc) && k < 64; k += 6) {
+			wdn_buf_release(&dot);
+			if (!(rc = wdn_buf_addf(&dot, "%*s", (int)k, "")) && !(rc = wdn_answer_dot(&a, &dot)))
+				rc = wdn_buf_addf(out, "%zu %zu\n", k, dot.len);
+		}
+		wdn_answer_release(&a);
+		wdn_buf_release(&md);
+		wdn_buf_release(&dot);
+	}
+	return rc;
+}
+
+/* Paths the library makes from the environment, a directory walked, and a
+ * digest's inputs. */
 static int sc_small(struct wdn_buf *out)
 {
 	static const char b64[] = "d2hvZHVubml0IGRpZ2VzdCBzaWduYXR1cmU=";
@@ -940,6 +1068,12 @@ static int sc_small(struct wdn_buf *out)
 	rc = !p1 || !p2 ? WDN_ENOMEM : wdn_buf_addf(out, "%s\n%s\n", p1, p2);
 	free(p1);
 	free(p2);
+	if (!rc) {
+		char walk[512];
+
+		snprintf(walk, sizeof(walk), "%s/walk", tmpdir);
+		rc = wdn_input_walk(walk, on_walked, out, &err);
+	}
 	if (!rc && !(rc = wdn_base64_decode(b64, strlen(b64), &dec)))
 		rc = wdn_buf_addf(out, "%s\n", dec.ptr);
 	if (!rc && !(rc = wdn_gunzip(gz_seed, gz_seed_len, &gz, &err)))
@@ -989,10 +1123,24 @@ static const char *canned(const char *req, int *status, const char **type, const
 			return "{\"UnprocessedItems\":{}}";
 		if (T("DynamoDB_20120810.BatchGetItem"))
 			return "{\"Responses\":{},\"UnprocessedKeys\":{}}";
+		if (T("DynamoDB_20120810.Query") && strstr(req, "{\"S\":\"D\"}"))
+			return "{\"Items\":[{\"pk\":{\"S\":\"D\"},\"sk\":{\"S\":\"111122223333#us-east-1\"}},"
+			       "{\"pk\":{\"S\":\"D\"},\"sk\":{\"S\":\"444455556666#eu-west-1\"}}],\"Count\":2}";
+		if (T("DynamoDB_20120810.Query") && strstr(req, "{\"S\":\"D#111122223333#us-east-1\"}"))
+			return "{\"Items\":[{\"pk\":{\"S\":\"D#111122223333#us-east-1\"},\"sk\":{\"S\":\"x\"},"
+			       "\"account\":{\"S\":\"111122223333\"},\"region\":{\"S\":\"us-east-1\"},"
+			       "\"start\":{\"N\":\"1704153600\"},\"end\":{\"N\":\"1704157200\"},"
+			       "\"digest\":{\"S\":\"digest/a.json.gz\"}}],\"Count\":1}";
 		if (T("DynamoDB_20120810.Query"))
 			return "{\"Items\":[],\"Count\":0}";
+		if (T("DynamoDB_20120810.BatchGetItem") && strstr(req, "{\"S\":\"S\"}"))
+			return "{\"Responses\":{\"wdn-kinds\":[{\"pk\":{\"S\":\"S#s3://trail-bucket/AWSLogs/a.json.gz\"},"
+			       "\"sk\":{\"S\":\"S\"},\"integrity\":{\"S\":\"verified\"}}]},\"UnprocessedKeys\":{}}";
 		if (T("DynamoDB_20120810.DescribeTable"))
 			return "{\"Table\":{\"TableStatus\":\"ACTIVE\"}}";
+		if (T("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.ListPublicKeys"))
+			return "{\"PublicKeyList\":[{\"Value\":\"AAEC\",\"ValidityStartTime\":1709251200,"
+			       "\"ValidityEndTime\":1711929600,\"Fingerprint\":\"0a1b2c3d4e5f60718293a4b5c6d7e8f9\"}]}";
 		if (T("AmazonSQS.ReceiveMessage"))
 			return receive;
 		if (T("AmazonSQS.DeleteMessageBatch"))
@@ -1008,6 +1156,21 @@ static const char *canned(const char *req, int *status, const char **type, const
 		return "{\"AccessKeyId\":\"ASIACANNEDCONTAINER1\",\"SecretAccessKey\":\"c-secret\",\"Token\":\"c-token\","
 		       "\"Expiration\":\"2031-01-01T00:00:00Z\"}";
 	}
+	/* IMDSv2: the session token, the role's name, its credentials */
+	if (!strncmp(req, "PUT /latest/api/token ", 22))
+		return "canned-imds-session-token\n";
+	if (!strncmp(req, "GET /latest/meta-data/iam/security-credentials/ ", 48))
+		return "CannedInstanceRole\n";
+	if (!strncmp(req, "GET /latest/meta-data/iam/security-credentials/CannedInstanceRole ", 66)) {
+		*type = "application/json";
+		return "{\"Code\":\"Success\",\"AccessKeyId\":\"ASIACANNEDINSTANCE01\",\"SecretAccessKey\":\"i-secret\","
+		       "\"Token\":\"i-token\",\"Expiration\":\"2031-01-01T00:00:00Z\"}";
+	}
+	if (!strncmp(req, "GET /portal/federation/credentials?", 35)) {
+		*type = "application/json";
+		return "{\"roleCredentials\":{\"accessKeyId\":\"ASIACANNEDSSOPORTAL1\",\"secretAccessKey\":\"p-secret\","
+		       "\"sessionToken\":\"p-token\",\"expiration\":1924992000000}}";
+	}
 	if (!strncmp(req, "GET /2018-06-01/runtime/invocation/next", 39)) {
 		*type = "application/json";
 		*extra = "Lambda-Runtime-Aws-Request-Id: req-canned-1\r\n";
@@ -1017,6 +1180,18 @@ static const char *canned(const char *req, int *status, const char **type, const
 	if (!strncmp(req, "POST /2018-06-01/runtime/", 25)) {
 		*status = 202;
 		return "{\"status\":\"OK\"}";
+	}
+	if (strstr(req, "list-type=2") && strstr(req, "prefix=page") && !strstr(req, "continuation-token=")) {
+		/* "pageNN": a first page whose continuation token is NN bytes long */
+		const char *p = strstr(req, "prefix=page") + 11;
+		size_t n = strtoul(p, NULL, 10), i;
+
+		i = (size_t)snprintf(list, sizeof(list), "<ListBucketResult><IsTruncated>true</IsTruncated>"
+				     "<NextContinuationToken>");
+		for (; n && i < sizeof(list) - 64; n--)
+			list[i++] = 't';
+		snprintf(list + i, sizeof(list) - i, "</NextContinuationToken></ListBucketResult>");
+		return list;
 	}
 	if (strstr(req, "list-type=2")) {
 		/* the keys after start-after, as S3 lists them */
@@ -1038,6 +1213,10 @@ static const char *canned(const char *req, int *status, const char **type, const
 	}
 	if (!strncmp(req, "GET /trail-bucket/AWSLogs/", 26))
 		return seed;
+	if (!strncmp(req, "GET /digest-bucket/", 19)) {
+		*extra = "x-amz-meta-signature: 0badc0de\r\nX-Amz-Meta-Signature-Algorithm: SHA256withRSA\r\n";
+		return "{}";
+	}
 	if (!strncmp(req, "HEAD ", 5)) {
 		*status = 404;
 		return "";
@@ -1148,6 +1327,69 @@ static int sc_dynamodb(struct wdn_buf *out)
 	return rc ? rc : wdn_buf_failed(out);
 }
 
+static int on_cover(void *ctx, const struct wdn_cover *c)
+{
+	return wdn_buf_addf(ctx, "cover %s %s %lld %lld %s\n", c->account, c->region, (long long)c->start,
+			    (long long)c->end, c->log ? c->log : c->digest ? c->digest : "-");
+}
+
+/* The DynamoDB store by kind: the paths fixtures' issuances and changes
+ * recorded (PutItem, BatchWriteItem), a key's next issuance, sources kept
+ * and read back (GetItem by BatchGetItem), covers written and listed
+ * (Query answers canned for the D partitions). */
+static int sc_ddb_kinds(struct wdn_buf *out)
+{
+	static const struct wdn_cover covers[] = {
+		{ "111122223333", "us-east-1", 1704153600, 1704157200, "digest/a.json.gz", NULL, 0, 0 },
+		{ "111122223333", "us-east-1", 1704153600, 1704157200, "digest/a.json.gz", "logs/a.json.gz", 1, 0 },
+		{ "111122223333", "us-east-1", 1704153600, 1704157200, "digest/a.json.gz", "logs/b.json.gz", 0, 0 },
+	};
+	struct wdn_store_opts o = { NULL, NULL, NULL, 30 };
+	struct wdn_store *s = NULL;
+	struct wdn_err err = { 0 };
+	int64_t start;
+	size_t i;
+	int rc, integrity;
+
+	o.endpoint = aws_url;
+	if ((rc = wdn_store_open("dynamodb:wdn-kinds", WDN_STORE_CREATE, &o, &s, &err)))
+		return rc;
+	rc = record_paths(s, 1, out); /* iam-tags.json: tag changes */
+	for (i = 0; !rc && i < 3; i++) {
+		/* one key ID issued again in a run, and a cross-account copy */
+		struct wdn_issuance is = { 0 };
+
+		is.key_id = "ASIAKINDSRECYCLED001";
+		is.start = 1704153600 + (int64_t)i * 7200;
+		is.end = is.start + 3600;
+		is.event_id = i ? "ev-kinds-2" : "ev-kinds-1";
+		is.principal = "arn:aws:iam::111122223333:role/Kinds";
+		is.caller_key = i < 2 ? "AKIAKINDSCALLER00001" : NULL;
+		is.caller_type = i < 2 ? "IAMUser" : "AWSAccount";
+		rc = s->ops->put_issuance(s, &is, &err);
+	}
+	if (!rc && (rc = s->ops->next_issuance(s, SEED_LEAF, 0, &start, &err)) == WDN_ENOTFOUND)
+		rc = wdn_buf_adds(out, "no next issuance\n");
+	if (!rc)
+		rc = s->ops->put_source(s, "s3://trail-bucket/AWSLogs/a.json.gz", WDN_INTEGRITY_VERIFIED, "listed",
+					1704157200, &err);
+	if (!rc)
+		rc = s->ops->put_source(s, "s3://trail-bucket/AWSLogs/b.json.gz", WDN_INTEGRITY_TAMPERED,
+					"hash differs", 1704157200, &err);
+	if (!rc && !(rc = s->ops->get_source(s, "s3://trail-bucket/AWSLogs/a.json.gz", &integrity, &err)))
+		rc = wdn_buf_addf(out, "source %d\n", integrity);
+	else if (rc == WDN_ENOTFOUND)
+		rc = wdn_buf_adds(out, "source not kept\n");
+	for (i = 0; !rc && i < sizeof(covers) / sizeof(covers[0]); i++)
+		rc = s->ops->put_cover(s, &covers[i], &err);
+	if (!rc)
+		rc = s->ops->commit(s, &err);
+	if (!rc)
+		rc = s->ops->covers(s, NULL, on_cover, out, &err);
+	wdn_store_close(s);
+	return rc ? rc : wdn_buf_failed(out);
+}
+
 static int on_listed(void *ctx, const struct wdn_s3_object *o)
 {
 	return wdn_buf_addf(ctx, "listed %s %lld\n", o->key, (long long)o->size);
@@ -1156,6 +1398,42 @@ static int on_listed(void *ctx, const struct wdn_s3_object *o)
 static int on_body(void *ctx, const void *p, size_t n)
 {
 	return wdn_buf_addf(ctx, "got %zu bytes\n", n);
+}
+
+/* Listings whose queries outgrow a buffer's first 64 bytes at each of
+ * their parameters: prefixes of 40 and 44 bytes that need no escapes (at
+ * start-after), and second pages after continuation tokens of 26 to 44
+ * bytes (at list-type, prefix). */
+static int s3_pages(struct wdn_aws *a, struct wdn_buf *out, struct wdn_err *err)
+{
+	static const char *const prefixes[] = {
+		"out.account-111122223333.region-us-east-1", "out.account-111122223333.region-us-east-1.day",
+		"page26", "page29", "page32", "page36", "page40", "page44",
+	};
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; !rc && i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		rc = wdn_s3_list(a, "out-bucket", prefixes[i], "out", on_listed, out, err);
+	return rc;
+}
+
+/* A digest's object read with its metadata (the signature headers). */
+static int s3_meta(struct wdn_aws *a, struct wdn_buf *out, struct wdn_err *err)
+{
+	struct wdn_buf meta = WDN_BUF_INIT;
+	char *sig = NULL, *alg = NULL;
+	int rc = wdn_s3_get_meta(a, "digest-bucket", "AWSLogs/d.json.gz", on_body, out, &meta, err);
+
+	if (!rc && (!(sig = wdn_s3_meta_get(&meta, "signature")) ||
+		    !(alg = wdn_s3_meta_get(&meta, "signature-algorithm"))))
+		rc = WDN_ENOMEM; /* the canned answer has both */
+	if (!rc)
+		rc = wdn_buf_addf(out, "signature %s %s\n", sig, alg);
+	free(sig);
+	free(alg);
+	wdn_buf_release(&meta);
+	return rc;
 }
 
 /* S3: put, list, get, exists; Athena's partitions read from a listing; an
@@ -1176,6 +1454,8 @@ static int sc_s3(struct wdn_buf *out)
 		return rc;
 	if (!(rc = wdn_s3_put(a, "out-bucket", "a key/with spaces+plus.json", "{}", 2, "application/json", &err)) &&
 	    !(rc = wdn_s3_list(a, "out-bucket", "out/", NULL, on_listed, out, &err)) &&
+	    !(rc = s3_pages(a, out, &err)) &&
+	    !(rc = s3_meta(a, out, &err)) &&
 	    !(rc = wdn_s3_get(a, "trail-bucket", "AWSLogs/x.json", on_body, out, &err)) &&
 	    (rc = wdn_s3_exists(a, "out-bucket", "nothing/here", &err)) >= 0 &&
 	    !wdn_buf_addf(out, "exists %d\n", rc) &&
@@ -1243,10 +1523,19 @@ static int sc_queue(struct wdn_buf *out)
 	d.ctx = &t;
 	d.max = 1;
 	if (!(rc = wdn_aws_new(NULL, NULL, NULL, &d.aws, &err))) {
-		char queue[128];
+		char queue[192];
 
-		snprintf(queue, sizeof(queue), "%s/111122223333/trail-queue", aws_url);
-		if (!(rc = wdn_sqs_run(&d, queue, &err)))
+		/* no endpoint for SQS: the queue URL's host is it (S3 keeps the canned
+		 * one), longer than the default endpoint's (a user name before the
+		 * host) so that its own copy outgrows the buffer */
+		snprintf(queue, sizeof(queue), "http://a-queue-user-name-long-enough-to-pad-the-host-out@%s/"
+			 "111122223333/trail-queue", aws_url + 7);
+		setenv("AWS_ENDPOINT_URL_S3", aws_url, 1);
+		unsetenv("AWS_ENDPOINT_URL");
+		rc = wdn_sqs_run(&d, queue, &err);
+		setenv("AWS_ENDPOINT_URL", aws_url, 1);
+		unsetenv("AWS_ENDPOINT_URL_S3");
+		if (!rc)
 			wdn_buf_addf(out, "sqs: %llu messages, %llu events\n", (unsigned long long)d.messages,
 				     (unsigned long long)d.events);
 		d.on_object = dl_object; /* the Lambda invocation: named, not read */
@@ -1265,14 +1554,18 @@ static int sc_queue(struct wdn_buf *out)
 }
 
 /* The credential chain: a role assumed through STS from a profile's keys,
- * and the container endpoint. */
+ * from the container endpoint, from instance metadata (IMDSv2, its endpoint
+ * from the profile); a credential_process program; IAM Identity Center (the
+ * token cached under HOME, then the portal). */
 static int sc_creds(struct wdn_buf *out)
 {
-	static const char *const profiles[] = { "canned-role", "canned-container" };
+	static const char *const profiles[] = { "canned-role", "canned-container", "canned-imds",
+						"canned-process", "canned-sso" };
 	size_t i;
 	int rc = 0;
 
-	for (i = 0; !rc && i < 2; i++) {
+	unsetenv("AWS_EC2_METADATA_DISABLED"); /* libc's allocations: not counted */
+	for (i = 0; !rc && i < sizeof(profiles) / sizeof(profiles[0]); i++) {
 		struct wdn_aws *a = NULL;
 		struct wdn_creds c;
 		struct wdn_err err = { 0 };
@@ -1280,9 +1573,78 @@ static int sc_creds(struct wdn_buf *out)
 		memset(&c, 0, sizeof(c));
 		if (!(rc = wdn_aws_new(profiles[i], NULL, NULL, &a, &err)) && !(rc = wdn_creds_resolve(a, &c, &err)))
 			wdn_buf_addf(out, "%s %s %s\n", profiles[i], c.key_id, c.source);
+		else if (!fail_at)
+			printf("#   %s: %s\n", profiles[i], err.msg); /* why a reference run failed */
 		wdn_creds_release(&c);
 		wdn_aws_free(a);
 	}
+	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+	return rc ? rc : wdn_buf_failed(out);
+}
+
+/* ---- digests: a digest file from S3, its key fetched, its log checked ---- */
+
+/* The shape of CloudTrail's digest files, our own values. */
+static const char digest_text[] =
+	"{\"awsAccountId\":\"444455556666\",\"digestStartTime\":\"2024-03-09T10:22:05Z\","
+	"\"digestEndTime\":\"2024-03-09T11:22:05Z\",\"digestS3Bucket\":\"example-trail-bucket\","
+	"\"digestS3Object\":\"AWSLogs/444455556666/CloudTrail-Digest/eu-west-3/2024/03/09/"
+	"444455556666_CloudTrail-Digest_eu-west-3_audit_eu-west-3_20240309T112205Z.json.gz\","
+	"\"digestPublicKeyFingerprint\":\"0a1b2c3d4e5f60718293a4b5c6d7e8f9\","
+	"\"digestSignatureAlgorithm\":\"SHA256withRSA\",\"newestEventTime\":\"2024-03-09T11:10:44Z\","
+	"\"oldestEventTime\":\"2024-03-09T10:31:02Z\",\"previousDigestS3Bucket\":\"example-trail-bucket\","
+	"\"previousDigestS3Object\":\"AWSLogs/444455556666/CloudTrail-Digest/eu-west-3/2024/03/09/"
+	"444455556666_CloudTrail-Digest_eu-west-3_audit_eu-west-3_20240309T102205Z.json.gz\","
+	"\"previousDigestHashValue\":\"5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592\","
+	"\"previousDigestHashAlgorithm\":\"SHA-256\",\"previousDigestSignature\":\"0badc0de\","
+	"\"logFiles\":[{\"s3Bucket\":\"example-trail-bucket\",\"s3Object\":\"AWSLogs/444455556666/CloudTrail/"
+	"eu-west-3/2024/03/09/444455556666_CloudTrail_eu-west-3_20240309T1045Z_Qx3vB0kq9ZtP1LmA.json.gz\","
+	"\"hashValue\":\"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855\","
+	"\"hashAlgorithm\":\"SHA-256\"}]}";
+
+static void on_finding(void *ctx, const struct wdn_finding *f)
+{
+	wdn_buf_addf(ctx, "finding %d %s: %s\n", f->kind, f->source ? f->source : f->key ? f->key : "-", f->why);
+}
+
+/* A digest read from S3 (its metadata signature), one it lists and one it
+ * does not: the key fetched from ListPublicKeys (canned, not a key that
+ * verifies anything), the message to sign made, each status decided. */
+static int sc_verify(struct wdn_buf *out)
+{
+	static const char log_key[] = "AWSLogs/444455556666/CloudTrail/eu-west-3/2024/03/09/"
+				      "444455556666_CloudTrail_eu-west-3_20240309T1045Z_Qx3vB0kq9ZtP1LmA.json.gz";
+	struct wdn_verifier *v = wdn_verifier_new();
+	struct wdn_err err = { 0 };
+	uint64_t n[4];
+	uint8_t sha[32];
+	int rc;
+
+	if (!v)
+		return WDN_ENOMEM;
+	wdn_sha256("", 0, sha);
+	rc = wdn_verifier_add_digest(v, "s3://example-trail-bucket/digest", "example-trail-bucket",
+				     "AWSLogs/444455556666/CloudTrail-Digest/eu-west-3/2024/03/09/444455556666_"
+				     "CloudTrail-Digest_eu-west-3_audit_eu-west-3_20240309T112205Z.json.gz",
+				     digest_text, sizeof(digest_text) - 1, "0badc0de", "SHA256withRSA");
+	if (!rc)
+		rc = wdn_verifier_add_digest(v, "junk.json", NULL, NULL, "{\"awsAccountId\":1}", 18, NULL, NULL);
+	if (!rc)
+		rc = wdn_verifier_add_log(v, "s3://example-trail-bucket/log", "example-trail-bucket", log_key, sha);
+	if (!rc)
+		rc = wdn_verifier_fetch_keys(v, NULL, NULL, &err);
+	if (!rc)
+		rc = wdn_verifier_finish(v, on_finding, out);
+	if (!rc)
+		rc = wdn_verifier_coverage(v, on_cover, out);
+	if (!rc) {
+		wdn_verifier_counts(v, &n[0], &n[1], &n[2], &n[3]);
+		rc = wdn_buf_addf(out, "%s; %llu %llu %llu %llu\n",
+				  wdn_integrity_name(wdn_verifier_status(v, "s3://example-trail-bucket/log", NULL)),
+				  (unsigned long long)n[0], (unsigned long long)n[1], (unsigned long long)n[2],
+				  (unsigned long long)n[3]);
+	}
+	wdn_verifier_free(v);
 	return rc ? rc : wdn_buf_failed(out);
 }
 
@@ -1298,9 +1660,43 @@ static int make_aws_files(void)
 	fprintf(f, "[profile canned-role]\nrole_arn = arn:aws:iam::111122223333:role/Canned\n"
 		   "source_profile = canned-keys\nrole_session_name = canned-session\nexternal_id = ext-1\n"
 		   "[profile canned-container]\ncredential_source = EcsContainer\n"
-		   "role_arn = arn:aws:iam::111122223333:role/FromContainer\n");
+		   "role_arn = arn:aws:iam::111122223333:role/FromContainer\n"
+		   "[profile canned-imds]\ncredential_source = Ec2InstanceMetadata\n"
+		   "role_arn = arn:aws:iam::111122223333:role/FromInstance\n"
+		   "ec2_metadata_service_endpoint = %s/\n"
+		   "[profile canned-process]\ncredential_process = %s/creds-process.sh\n"
+		   "[profile canned-sso]\nsso_session = canned-sso\nsso_account_id = 111122223333\n"
+		   "sso_role_name = Canned\n"
+		   "[sso-session canned-sso]\nsso_start_url = https://canned.awsapps.com/start\n"
+		   "sso_region = us-east-1\n", aws_url, tmpdir);
 	fclose(f);
 	setenv("AWS_CONFIG_FILE", path, 1);
+	/* credential_process: a program printing its JSON */
+	snprintf(path, sizeof(path), "%s/creds-process.sh", tmpdir);
+	if (!(f = fopen(path, "w")))
+		return -1;
+	fprintf(f, "#!/bin/sh\nprintf '%%s' '{\"Version\": 1, \"AccessKeyId\": \"ASIACANNEDPROCESS001\", "
+		   "\"SecretAccessKey\": \"proc-secret\", \"SessionToken\": \"proc-token\", "
+		   "\"Expiration\": \"2031-01-01T00:00:00Z\"}'\n");
+	fclose(f);
+	chmod(path, 0700);
+	/* the portal under a path: its URL outgrows a buffer's first 64 bytes
+	 * in sso_portal's own append, not only in the endpoint's */
+	snprintf(path, sizeof(path), "%s/portal", aws_url);
+	setenv("AWS_ENDPOINT_URL_SSO", path, 1);
+	/* the SSO token `aws sso login` caches, named by the session's SHA-1 */
+	setenv("HOME", tmpdir, 1);
+	snprintf(path, sizeof(path), "%s/.aws", tmpdir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/.aws/sso", tmpdir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/.aws/sso/cache", tmpdir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/.aws/sso/cache/31e23effe0630e07a6fbff986ba94482d6b8d0da.json", tmpdir);
+	if (!(f = fopen(path, "w")))
+		return -1;
+	fprintf(f, "{\"accessToken\": \"canned-sso-access-token\", \"expiresAt\": \"2031-01-01T00:00:00Z\"}\n");
+	fclose(f);
 	snprintf(path, sizeof(path), "%s/aws-credentials", tmpdir);
 	if (!(f = fopen(path, "w")))
 		return -1;
@@ -1509,6 +1905,17 @@ int main(void)
 		gz_seed_len = sizeof(gz_seed) - z.avail_out;
 		deflateEnd(&z);
 	}
+	{
+		struct wdn_buf scratch = WDN_BUF_INIT;
+
+		snprintf(path, sizeof(path), "%s/pathsdb.db", tmpdir);
+		if (wdn_store_open(path, WDN_STORE_CREATE, NULL, &pathsdb, &err) ||
+		    record_paths(pathsdb, NPATHS, &scratch)) {
+			printf("Bail out! cannot record the paths fixtures: %s\n", err.msg);
+			return 1;
+		}
+		wdn_buf_release(&scratch);
+	}
 	if (make_athena_tree()) {
 		printf("Bail out! cannot make the partitions\n");
 		return 1;
@@ -1518,6 +1925,7 @@ int main(void)
 	scenario("sigv4", sc_sigv4);
 	scenario("resolve", sc_resolve);
 	scenario("enrich", sc_enrich);
+	scenario("forged", sc_forged);
 	scenario("api", sc_api);
 	scenario("record", sc_record);
 	scenario("lambda", sc_lambda);
@@ -1525,18 +1933,22 @@ int main(void)
 	scenario("athena", sc_athena);
 	scenario("outtree", sc_outtree);
 	scenario("paths", sc_paths);
+	scenario("render", sc_render);
 	scenario("small", sc_small);
 	if (aws_start() || make_aws_files()) {
 		printf("Bail out! cannot start the canned AWS endpoint\n");
 		return 1;
 	}
 	scenario("dynamodb", sc_dynamodb);
+	scenario("ddb-kinds", sc_ddb_kinds);
 	scenario("s3", sc_s3);
 	scenario("queue", sc_queue);
 	scenario("creds", sc_creds);
+	scenario("verify", sc_verify);
 	aws_stop();
 	report_appenders();
 	wdn_store_close(seeded);
+	wdn_store_close(pathsdb);
 	for (size_t i = 0; i < NPATHS; i++)
 		free(path_text[i]);
 	free(seed);
