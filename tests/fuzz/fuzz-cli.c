@@ -163,6 +163,7 @@ static void check_json(const uint8_t *d, size_t n)
 	yajl_gen_string(cli_gen(&c, n & 1), d, n);
 	cli_gen_end(&c);
 	yajl_gen_free(c.gen);
+	wdn_buf_release(&c.doc); /* what cli_exit releases; the target cannot call it (it closes stdout) */
 	stdout = o;
 	fclose(m);
 	for (i = 0; i < len; i++)
