@@ -645,6 +645,33 @@ static void told_reject(void *ctx, const struct wdn_reject *rej)
 	wdn_buf_addf(t->out, "reject %llu %s\n", (unsigned long long)rej->record, rej->msg);
 }
 
+/* A delivery that records into a store of its own (name.db, made anew with
+ * allocations not failing: each run does the same work), telling t. */
+static int delivery_open(const char *name, struct told *t, struct wdn_store **s,
+			 struct wdn_recorder **rec, struct wdn_delivery *d)
+{
+	struct wdn_err err = { 0 };
+	char path[512];
+	int rc, was = armed;
+
+	armed = 0;
+	snprintf(path, sizeof(path), "%s/%s.db", tmpdir, name);
+	unlink(path);
+	rc = wdn_store_open(path, WDN_STORE_CREATE, NULL, s, &err);
+	armed = was;
+	if (rc)
+		return rc;
+	if (!(*rec = wdn_recorder_new(*s))) {
+		wdn_store_close(*s);
+		return WDN_ENOMEM;
+	}
+	d->rec = *rec;
+	d->on_failed = told_failed;
+	d->on_reject = told_reject;
+	d->ctx = t;
+	return 0;
+}
+
 /* A Lambda payload whose Records hold bodies: the seed as JSON strings. */
 static int lambda_payload(struct wdn_buf *p, const char *source, const char *field)
 {
@@ -695,26 +722,10 @@ static int sc_lambda(struct wdn_buf *out)
 	struct told t = { out, 0 };
 	struct wdn_delivery d = { 0 };
 	struct wdn_buf payload = WDN_BUF_INIT, resp = WDN_BUF_INIT;
-	struct wdn_err serr = { 0 };
-	char path[512];
-	int rc = 0, i, was = armed;
+	int rc, i;
 
-	/* each run records into a store of its own: the same work every time */
-	armed = 0;
-	snprintf(path, sizeof(path), "%s/delivered.db", tmpdir);
-	unlink(path);
-	rc = wdn_store_open(path, WDN_STORE_CREATE, NULL, &s, &serr);
-	armed = was;
-	if (rc)
+	if ((rc = delivery_open("delivered", &t, &s, &rec, &d)))
 		return rc;
-	if (!(rec = wdn_recorder_new(s))) {
-		wdn_store_close(s);
-		return WDN_ENOMEM;
-	}
-	d.rec = rec;
-	d.on_failed = told_failed;
-	d.on_reject = told_reject;
-	d.ctx = &t;
 	for (i = 0; i < 3 && !rc && !t.nomem; i++) {
 		struct wdn_err err = { 0 };
 
@@ -1227,23 +1238,12 @@ static const char *canned(const char *req, int *status, const char **type, const
 static void aws_serve_one(int fd)
 {
 	static char req[1 << 20];
-	char head[512], *end = NULL, *cl;
+	char head[512];
 	const char *body, *type, *extra;
-	size_t n = 0, want = 0;
-	ssize_t r;
+	size_t n;
 	int status, hn;
 
-	while (n < sizeof(req) - 1 && (r = read(fd, req + n, sizeof(req) - 1 - n)) > 0) {
-		n += (size_t)r;
-		req[n] = '\0';
-		if (!end && (end = strstr(req, "\r\n\r\n"))) {
-			cl = strcasestr(req, "\r\ncontent-length:");
-			want = (size_t)(end + 4 - req) + (cl ? strtoul(cl + 17, NULL, 10) : 0);
-		}
-		if (end && n >= want)
-			break;
-	}
-	req[n] = '\0';
+	n = http_read_request(fd, req, sizeof(req));
 	if (!n)
 		return;
 	body = canned(req, &status, &type, &extra);
@@ -1503,24 +1503,10 @@ static int sc_queue(struct wdn_buf *out)
 	struct told t = { out, 0 };
 	struct wdn_delivery d = { 0 };
 	struct wdn_err err = { 0 };
-	char path[512];
-	int rc, was = armed;
+	int rc;
 
-	armed = 0;
-	snprintf(path, sizeof(path), "%s/queue.db", tmpdir);
-	unlink(path);
-	rc = wdn_store_open(path, WDN_STORE_CREATE, NULL, &s, &err);
-	armed = was;
-	if (rc)
+	if ((rc = delivery_open("queue", &t, &s, &rec, &d)))
 		return rc;
-	if (!(rec = wdn_recorder_new(s))) {
-		wdn_store_close(s);
-		return WDN_ENOMEM;
-	}
-	d.rec = rec;
-	d.on_failed = told_failed;
-	d.on_reject = told_reject;
-	d.ctx = &t;
 	d.max = 1;
 	if (!(rc = wdn_aws_new(NULL, NULL, NULL, &d.aws, &err))) {
 		char queue[192];

@@ -539,21 +539,9 @@ static char *answer(int status, const char *type, const char *body)
 /* One connection: 1 if it carried a request (the chain's probes carry none). */
 static int serve_one(int fd, const char *reply, FILE *log)
 {
-	char req[65536], signer[64] = "-", *end = NULL, *auth, *cl;
-	size_t n = 0, want = 0;
-	ssize_t r;
+	char req[65536], signer[64] = "-", *auth, *end;
+	size_t n = http_read_request(fd, req, sizeof(req));
 
-	while (n < sizeof(req) - 1 && (r = read(fd, req + n, sizeof(req) - 1 - n)) > 0) {
-		n += (size_t)r;
-		req[n] = '\0';
-		if (!end && (end = strstr(req, "\r\n\r\n"))) {
-			cl = strcasestr(req, "\r\ncontent-length:");
-			want = (size_t)(end + 4 - req) + (cl ? strtoul(cl + 17, NULL, 10) : 0);
-		}
-		if (end && n >= want)
-			break;
-	}
-	req[n] = '\0';
 	if (!n)
 		return 0;
 	if ((auth = strcasestr(req, "\r\nauthorization:"))) {

@@ -121,6 +121,28 @@ static __attribute__((unused)) char *slurp(const char *path, size_t *len)
 	return wdn_buf_detach(&b, len); /* NULL when it did not fit */
 }
 
+/* One HTTP request off fd into req (NUL-terminated): its head, then as many
+ * body bytes as Content-Length says, or what fits. Returns the bytes read. */
+static __attribute__((unused)) size_t http_read_request(int fd, char *req, size_t size)
+{
+	char *end = NULL, *cl;
+	size_t n = 0, want = 0;
+	ssize_t r;
+
+	while (n < size - 1 && (r = read(fd, req + n, size - 1 - n)) > 0) {
+		n += (size_t)r;
+		req[n] = '\0';
+		if (!end && (end = strstr(req, "\r\n\r\n"))) {
+			cl = strcasestr(req, "\r\ncontent-length:");
+			want = (size_t)(end + 4 - req) + (cl ? strtoul(cl + 17, NULL, 10) : 0);
+		}
+		if (end && n >= want)
+			break;
+	}
+	req[n] = '\0';
+	return n;
+}
+
 static __attribute__((unused)) void tap_append(void *ctx, const char *s, size_t n)
 {
 	(void)wdn_buf_add(ctx, s, n); /* checked once, by the caller's detach */
