@@ -453,7 +453,9 @@ static void enr_reject(void *ctx, const struct wdn_reject *rej)
 	on_reject_note(((struct enr *)ctx)->out, rej);
 }
 
-static int sc_enrich(struct wdn_buf *out)
+/* log read and enriched against the seeded store, each event to each(). */
+static int enrich_log(struct wdn_buf *out, const char *name, const char *log, size_t len,
+		      wdn_event_fn each)
 {
 	struct wdn_enrich_cache *c = wdn_enrich_cache_new();
 	struct enr en = { NULL, out };
@@ -463,8 +465,8 @@ static int sc_enrich(struct wdn_buf *out)
 	if (!c)
 		return WDN_ENOMEM;
 	if ((en.e = wdn_enricher_new(seeded, c))) {
-		if ((r = wdn_reader_new("seed", enr_event, enr_reject, &en))) {
-			if (!(rc = wdn_reader_feed(r, seed, seed_len)))
+		if ((r = wdn_reader_new(name, each, enr_reject, &en))) {
+			if (!(rc = wdn_reader_feed(r, log, len)))
 				rc = wdn_reader_finish(r, NULL);
 			wdn_reader_free(r);
 		}
@@ -472,6 +474,11 @@ static int sc_enrich(struct wdn_buf *out)
 	}
 	wdn_enrich_cache_free(c);
 	return rc ? rc : wdn_buf_failed(out);
+}
+
+static int sc_enrich(struct wdn_buf *out)
+{
+	return enrich_log(out, "seed", seed, seed_len, enr_event);
 }
 
 /* Events that carry a whodunnit member of their own (dropped before ours),
@@ -509,23 +516,7 @@ static int forged_event(void *ctx, const struct wdn_event *ev)
 
 static int sc_forged(struct wdn_buf *out)
 {
-	struct wdn_enrich_cache *c = wdn_enrich_cache_new();
-	struct enr en = { NULL, out };
-	struct wdn_reader *r;
-	int rc = WDN_ENOMEM;
-
-	if (!c)
-		return WDN_ENOMEM;
-	if ((en.e = wdn_enricher_new(seeded, c))) {
-		if ((r = wdn_reader_new("forged", forged_event, enr_reject, &en))) {
-			if (!(rc = wdn_reader_feed(r, forged_log, sizeof(forged_log) - 1)))
-				rc = wdn_reader_finish(r, NULL);
-			wdn_reader_free(r);
-		}
-		wdn_enricher_free(en.e);
-	}
-	wdn_enrich_cache_free(c);
-	return rc ? rc : wdn_buf_failed(out);
+	return enrich_log(out, "forged", forged_log, sizeof(forged_log) - 1, forged_event);
 }
 
 static int sc_sigv4(struct wdn_buf *out)
