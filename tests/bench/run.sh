@@ -386,11 +386,13 @@ zcat_only() {
 	timed "$2" sh -c 'find "$1" -type f -name "*.json.gz" -exec zcat {} +' sh "$1/AWSLogs" 2>"$tmp/base.err" &&
 		! [ -s "$tmp/base.err" ]
 }
-s_gzip() {
+# zcat_gzip DIR OUT, zcat_jq DIR OUT: the baselines, run like wdn-enrich;
+# /usr/bin/time (or times) counts the CPU of the children sh waits for
+zcat_gzip() {
 	timed "$2" sh -c 'find "$1" -type f -name "*.json.gz" -exec zcat {} + | gzip -1' sh "$1/AWSLogs" 2>"$tmp/base.err" &&
 		! [ -s "$tmp/base.err" ]
 }
-s_jq() {
+zcat_jq() {
 	timed "$2" sh -c 'find "$1" -type f -name "*.json.gz" -exec zcat {} + | jq -c ".Records[]" | gzip -1' sh "$1/AWSLogs" \
 		2>"$tmp/base.err" && ! [ -s "$tmp/base.err" ]
 }
@@ -418,9 +420,9 @@ speed_table() { # DIR
 	sok=1
 	for i in 1 2 3; do
 		zcat_only "$sdir" "$tmp/b" && cpu_add "$tmp/b" "$tmp/s.z" || sok=0
-		s_gzip "$sdir" "$tmp/b" && cpu_add "$tmp/b" "$tmp/s.gz" || sok=0
+		zcat_gzip "$sdir" "$tmp/b" && cpu_add "$tmp/b" "$tmp/s.gz" || sok=0
 		if command -v jq >/dev/null 2>&1; then
-			s_jq "$sdir" "$tmp/b" && cpu_add "$tmp/b" "$tmp/s.jq" || sok=0
+			zcat_jq "$sdir" "$tmp/b" && cpu_add "$tmp/b" "$tmp/s.jq" || sok=0
 		fi
 		record "$sdir" "$tmp/b" && cpu_add "$tmp/b" "$tmp/s.rec" || sok=0
 		timed "$tmp/b" "$enr" -q --store "sqlite:$tmp/store.db" "$sdir/AWSLogs" 2>"$tmp/enr.err" &&
@@ -761,16 +763,6 @@ EOT
 		note "enriched output: $_n lines, $_w with a whodunnit, $_c with a chain of 2+; the trail has $_want events"
 		return 1
 	fi
-}
-# zcat_gzip DIR OUT, zcat_jq DIR OUT: the baselines, run like wdn-enrich;
-# /usr/bin/time (or times) counts the CPU of the children sh waits for
-zcat_gzip() {
-	timed "$2" sh -c 'find "$1" -type f -name "*.json.gz" -exec zcat {} + | gzip -1' sh "$1/AWSLogs" 2>"$tmp/base.err" &&
-		! [ -s "$tmp/base.err" ]
-}
-zcat_jq() {
-	timed "$2" sh -c 'find "$1" -type f -name "*.json.gz" -exec zcat {} + | jq -c ".Records[]" | gzip -1' sh "$1/AWSLogs" \
-		2>"$tmp/base.err" && ! [ -s "$tmp/base.err" ]
 }
 eok=1
 for d in "$gig" "$huge"; do
