@@ -23,9 +23,9 @@ LDFLAGS ?=
 B ?= build/default
 BIN ?= bin
 
-PKGS = libcurl yajl zlib libsodium sqlite3 expat libdeflate libcrypto simdjson
+PKGS = libcurl yajl zlib libsodium sqlite3 expat libdeflate libcrypto simdjson libisal
 DEBS = libcurl4-openssl-dev libyajl-dev zlib1g-dev libsodium-dev libsqlite3-dev libdeflate-dev \
-       libexpat1-dev libssl-dev libsimdjson-dev g++ pkg-config mandoc jq yajl-tools sqlite3 bc curl binutils zip graphviz cmark-gfm
+       libexpat1-dev libssl-dev libsimdjson-dev libisal-dev g++ pkg-config mandoc jq yajl-tools sqlite3 bc curl binutils zip graphviz cmark-gfm
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libcurl is not linked: lib/http.c opens it on first use (startup speed)
@@ -37,8 +37,10 @@ PKG_LIBS := $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null)
 # commands that verify digests pull it in, and wdn-lookup stays as it was.
 # simdjson (the reader's fast path, lib/fastjson.cc) has no archive in Debian:
 # it and the C++ runtime are shared, and only where the reader is linked in.
+# ISA-L (lib/isal.c, gzip in well under half of libdeflate's time) has none
+# either: shared, and only where a command asks for it.
 CMD_LIBS = -Wl,-Bstatic -lyajl_s -lsodium -lsqlite3 -lexpat -ldeflate -lcrypto -lz -Wl,-Bdynamic \
-	-Wl,--as-needed -lsimdjson -lstdc++ -Wl,--no-as-needed -lm -ldl -lpthread
+	-Wl,--as-needed -lsimdjson -lstdc++ -lisal -Wl,--no-as-needed -lm -ldl -lpthread
 WARN = -Wall -Wextra -Wshadow -Wno-unused-parameter
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -Ilib $(PKG_CFLAGS) $(CFLAGS)
 ALL_CXXFLAGS = -std=c++17 -D_GNU_SOURCE $(WARN) -fPIC -Ilib $(PKG_CFLAGS) $(CFLAGS)
@@ -105,7 +107,10 @@ $(B)/wdn.pc: lib/wdn.pc.in Makefile lib/wdn.h
 # Commands link the static library so bin/ runs in-tree with no LD_LIBRARY_PATH.
 # The two that read trails in bulk ask for the reader's fast path (a weak
 # symbol of lib/reader.c); the others start faster without the C++ runtime.
-$(BIN)/wdn-record $(BIN)/wdn-enrich: CMD_FAST = -Wl,-u,wdn_fast_walk
+# wdn-enrich -o compresses with ISA-L (weak in lib/outtree.c, which falls
+# back to libdeflate: the Lambda build does).
+$(BIN)/wdn-record: CMD_FAST = -Wl,-u,wdn_fast_walk
+$(BIN)/wdn-enrich: CMD_FAST = -Wl,-u,wdn_fast_walk -Wl,-u,wdn_isal_gzip
 $(BIN)/%: $(B)/cmd/%.o $(CLI_OBJ) $(B)/libwdn.a
 	@mkdir -p $(@D)
 	$(say) LD $@
@@ -114,7 +119,15 @@ $(BIN)/%: $(B)/cmd/%.o $(CLI_OBJ) $(B)/libwdn.a
 $(B)/tests/%: tests/unit/%.c tests/unit/tap.h $(B)/libwdn.a
 	@mkdir -p $(@D)
 	$(say) CC $@
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) $(UNIT_LDFLAGS) -o $@ $< -Wl,-u,wdn_fast_walk $(B)/libwdn.a $(PKG_LIBS) -lm
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) $(UNIT_LDFLAGS) -o $@ $< -Wl,-u,wdn_fast_walk -Wl,-u,wdn_isal_gzip $(B)/libwdn.a $(PKG_LIBS) -lm
+
+# The output tree's tests again, without ISA-L: the libdeflate fallback that
+# the Lambda build compresses with.
+UNIT_BIN += $(B)/tests/t-outtree-deflate
+$(B)/tests/t-outtree-deflate: tests/unit/t-outtree.c tests/unit/tap.h $(B)/libwdn.a
+	@mkdir -p $(@D)
+	$(say) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(B)/libwdn.a $(PKG_LIBS) -lm
 
 # The allocation-failure run counts and fails the library's own allocations:
 # the linker sends them to the test's wrappers; -rdynamic names their callers.
@@ -125,7 +138,7 @@ $(B)/tests/t-allocfail: UNIT_LDFLAGS = -rdynamic -Wl,--wrap=malloc,--wrap=calloc
 $(B)/tests/replay-%: tests/fuzz/%.c tests/fuzz/replay.c $(CLI_OBJ) $(B)/libwdn.a
 	@mkdir -p $(@D)
 	$(say) CC $@
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(CLI_OBJ) -Wl,-u,wdn_fast_walk $(B)/libwdn.a $(PKG_LIBS) -lm
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(CLI_OBJ) -Wl,-u,wdn_fast_walk -Wl,-u,wdn_isal_gzip $(B)/libwdn.a $(PKG_LIBS) -lm
 
 $(B)/tests/gentrail: tests/bench/gentrail.c $(B)/libwdn.a
 	@mkdir -p $(@D)

@@ -1183,6 +1183,8 @@ static int is_member(const unsigned char *p, size_t n)
  * WHOLE_OUT bytes. NULL when anything is amiss (damage, junk after a member,
  * too large, no memory): the caller streams the input instead, whose
  * verdicts (truncation, corruption, junk rejected) are the reader's.
+ * libdeflate, not ISA-L's isal_inflate: on a generated 100 MB trail that
+ * was 2% faster, on gzip -6 output of enriched lines 15-20% slower.
  */
 static unsigned char *inflate_whole(const unsigned char *p, size_t n, size_t *outlen,
 				    unsigned char *shared)
