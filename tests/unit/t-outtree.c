@@ -179,14 +179,6 @@ static void json_line(struct wdn_buf *b, size_t n, unsigned i)
  * Lambda build's libdeflate fallback). */
 #pragma weak wdn_isal_gzip
 
-static double cpu_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static struct wdn_outtree *open_tree(const char *dir)
 {
 	struct wdn_outtree *t = NULL;
@@ -656,58 +648,6 @@ static void round_trip(void)
 	wdn_outtree_close(t);
 }
 
-/* Compressing through the writer costs well under half of zlib's
- * level 1 on the same lines (ISA-L measured 0.25 of it, libdeflate 0.6):
- * CPU of this process, not wall time. */
-static void speed(void)
-{
-	struct wdn_outtree *t = open_tree(path("speed", ""));
-	struct wdn_outtree_writer *w = t ? wdn_outtree_writer_new(t, NULL) : NULL;
-	struct wdn_buf lines = WDN_BUF_INIT;
-	struct wdn_err err = { 0 };
-	unsigned char *z = malloc(compressBound(1u << 20));
-	double t0, ours, zl;
-	size_t off, i;
-	int rc = 0;
-
-	if (getenv("WDN_SANITIZED")) {
-		skip("CPU ratios mean nothing under sanitizers");
-		goto out;
-	}
-	if (!wdn_isal_gzip) {
-		skip("built without ISA-L: libdeflate, about 0.6x of zlib");
-		goto out;
-	}
-	if (!w || !z) {
-		ok(0, "a tree and a writer for the speed check");
-		goto out;
-	}
-	for (i = 0; lines.len < (24u << 20); i++)
-		json_line(&lines, 200 + (i * 7919) % 2000, (unsigned)i);
-	wdn_outtree_begin(w, path("speed-input.json", ""), &err);
-	t0 = cpu_now();
-	for (off = 0; !rc && off < lines.len; off += 65536)
-		rc = wdn_outtree_write(w, "account=1/region=r/day=d", lines.ptr + off,
-				       lines.len - off < 65536 ? lines.len - off : 65536, &err);
-	ours = cpu_now() - t0; /* 23 members: the last is the commit's, with its fsync */
-	rc = rc || wdn_outtree_commit(w, &err);
-	t0 = cpu_now();
-	for (off = 0; !rc && off < lines.len; off += 1u << 20) {
-		uLongf zn = compressBound(1u << 20);
-
-		rc = compress2(z, &zn, (unsigned char *)lines.ptr + off,
-			       lines.len - off < (1u << 20) ? lines.len - off : (1u << 20), 1) != Z_OK;
-	}
-	zl = cpu_now() - t0;
-	ok(!rc && ours < zl * 0.4, "24 MiB of lines written in %.3f s of CPU, zlib level 1 %.3f s (%.2fx, want < 0.4x)",
-	   ours, zl, zl > 0 ? ours / zl : 0);
-out:
-	wdn_buf_release(&lines);
-	free(z);
-	wdn_outtree_writer_free(w);
-	wdn_outtree_close(t);
-}
-
 int main(void)
 {
 	struct wdn_outtree *t;
@@ -734,7 +674,6 @@ int main(void)
 	collide_and_links();
 	stale();
 	round_trip();
-	speed();
 	rm_rf(top);
 	return done_testing();
 }
