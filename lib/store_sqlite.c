@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 /* Issuance columns in one place: the schema, the insert and the select share it. */
 #define ISSUANCE_COLUMNS \
@@ -54,17 +54,38 @@ static const char migrate_2[] =
 	SOURCES_TABLE
 	"PRAGMA user_version = 3;";
 
-static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS issuance ("
-	" key_id TEXT NOT NULL, start INTEGER NOT NULL, end_time INTEGER,"
-	" event_id TEXT, event_name TEXT NOT NULL, shared_event_id TEXT,"
-	" principal TEXT, account TEXT, session_name TEXT,"
-	" caller_key TEXT, caller_type TEXT, caller_arn TEXT, caller_principal TEXT,"
-	" caller_account TEXT, invoked_by TEXT, session_tags TEXT, transitive_keys TEXT,"
-	" incoming_tags TEXT, source_identity TEXT, provider TEXT, subject TEXT, audience TEXT,"
-	" event TEXT NOT NULL, source TEXT,"
-	" PRIMARY KEY (key_id, start)) WITHOUT ROWID;"
+/*
+ * Issuances lie in the order they arrive (a rowid table): an insert appends
+ * to the last page. Keyed WITHOUT ROWID (schemas 2 and 3), each ~2 KB row
+ * (the whole event) landed at a random place in key order and split a page,
+ * a page a row, and every commit rewrote those pages into the log. The key
+ * (key_id, start) stays unique, through its own small index.
+ */
+#define ISSUANCE_TABLE(name) \
+	"CREATE TABLE IF NOT EXISTS " name " (" \
+	" key_id TEXT NOT NULL, start INTEGER NOT NULL, end_time INTEGER," \
+	" event_id TEXT, event_name TEXT NOT NULL, shared_event_id TEXT," \
+	" principal TEXT, account TEXT, session_name TEXT," \
+	" caller_key TEXT, caller_type TEXT, caller_arn TEXT, caller_principal TEXT," \
+	" caller_account TEXT, invoked_by TEXT, session_tags TEXT, transitive_keys TEXT," \
+	" incoming_tags TEXT, source_identity TEXT, provider TEXT, subject TEXT, audience TEXT," \
+	" event TEXT NOT NULL, source TEXT," \
+	" PRIMARY KEY (key_id, start));"
+#define ISSUANCE_INDEX \
 	"CREATE INDEX IF NOT EXISTS issuance_by_caller ON issuance (caller_key, start);"
+
+/* Schema 3 to 4: the same rows and columns, in a rowid table. */
+static const char migrate_3[] =
+	ISSUANCE_TABLE("issuance_v4")
+	"INSERT INTO issuance_v4 (" ISSUANCE_COLUMNS ") SELECT " ISSUANCE_COLUMNS " FROM issuance;"
+	"DROP TABLE issuance;"
+	"ALTER TABLE issuance_v4 RENAME TO issuance;"
+	ISSUANCE_INDEX
+	"PRAGMA user_version = 4;";
+
+static const char schema[] =
+	ISSUANCE_TABLE("issuance")
+	ISSUANCE_INDEX
 	"CREATE TABLE IF NOT EXISTS sighting ("
 	" key_id TEXT NOT NULL, principal TEXT NOT NULL, arn TEXT, type TEXT, account TEXT,"
 	" first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
@@ -74,7 +95,7 @@ static const char schema[] =
 	" data TEXT, PRIMARY KEY (subject, event_id, kind)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS change_by_time ON change (subject, time);"
 	SOURCES_TABLE
-	"PRAGMA user_version = 3;";
+	"PRAGMA user_version = 4;";
 
 /*
  * Recording is idempotent and order-free: a row is replaced only by a copy
@@ -179,7 +200,7 @@ struct sqlite_store {
 	struct wdn_store base;
 	sqlite3 *db;
 	sqlite3_stmt *stmt[NSTMT];
-	int version;  /* the schema it has: 2 read as it is, by a reader */
+	int version;  /* the schema it has: 2 or 3 read as it is, by a reader */
 };
 
 static int db_error(struct sqlite_store *s, struct wdn_err *err, const char *what)
@@ -701,11 +722,12 @@ static const struct wdn_store_ops sqlite_ops = {
 	.snapshot = sq_snapshot,
 };
 
-/* Schema 2 to 3, unless another writer did it first (it holds the lock). */
+/* Schema 2 or 3 to 4, unless another writer did it first (it holds the
+ * lock): all steps in one transaction, so a store is never half migrated. */
 static int migrate(struct sqlite_store *s, struct wdn_err *err)
 {
 	sqlite3_stmt *q;
-	int version = 0, rc;
+	int version = 0, rc = 0;
 
 	if ((rc = exec(s, "BEGIN IMMEDIATE", err)))
 		return rc;
@@ -714,7 +736,8 @@ static int migrate(struct sqlite_store *s, struct wdn_err *err)
 			version = sqlite3_column_int(q, 0);
 		sqlite3_finalize(q);
 	}
-	if (version == 2 && (rc = exec(s, migrate_2, err))) {
+	if ((version == 2 && (rc = exec(s, migrate_2, err))) ||
+	    ((version == 2 || version == 3) && (rc = exec(s, migrate_3, err)))) {
 		exec(s, "ROLLBACK", NULL);
 		return rc;
 	}
@@ -785,14 +808,14 @@ int wdn_store_sqlite_open(const char *path, int flags, struct wdn_store **out, s
 		return WDN_ESTORE;
 	}
 	/* readers leave an empty or old store alone; writers set it up, or
-	 * bring a schema 2 store up to date (in one transaction). A writer
+	 * bring a schema 2 or 3 store up to date (in one transaction). A writer
 	 * checkpoints every 8000 pages of log (32 MB), not 1000: a page that
 	 * many inputs' transactions change is copied into the file fewer times;
 	 * each commit is as durable as before (the log is what makes it so). */
 	if ((flags & WDN_STORE_CREATE) &&
 	    (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=8000", err) ||
 	     (!version && exec(s, schema, err)) ||
-	     (version == 2 && migrate(s, err)))) {
+	     (version && version < SCHEMA_VERSION && migrate(s, err)))) {
 		sq_close(&s->base);
 		return WDN_ESTORE;
 	}

@@ -139,8 +139,49 @@ answer unverified" "a schema 2 store answers: no source known, unverified"
 is "$(sqlite3 "$T/old.db" 'PRAGMA user_version')" 2 "and a reader leaves it as it was"
 wdn-record -q --store "$T/old.db" --public-keys "$T/keys-v2.json" "$T/tr" 2>"$T/old.err"
 is "$?" 0 "a writer opens a schema 2 store" || show "$T/old.err"
-is "$(sqlite3 "$T/old.db" 'PRAGMA user_version')" 3 "and migrates it to schema 3"
+is "$(sqlite3 "$T/old.db" 'PRAGMA user_version')" 4 "and migrates it to schema 4 (2, 3, 4 at once)"
 is "$(links "$T/old.db")" "$intact" "after which it answers with provenance"
+
+# a schema 3 store (issuances keyed WITHOUT ROWID, as schema 3 made them) is
+# read as it is, and answers alike once a writer brings it to schema 4; two
+# writers racing to migrate it both succeed
+cp "$T/ok.db" "$T/v3.db"
+sqlite3 "$T/v3.db" "CREATE TABLE v3 (key_id TEXT NOT NULL, start INTEGER NOT NULL,
+ end_time INTEGER, event_id TEXT, event_name TEXT NOT NULL, shared_event_id TEXT, principal TEXT,
+ account TEXT, session_name TEXT, caller_key TEXT, caller_type TEXT, caller_arn TEXT,
+ caller_principal TEXT, caller_account TEXT, invoked_by TEXT, session_tags TEXT,
+ transitive_keys TEXT, incoming_tags TEXT, source_identity TEXT, provider TEXT, subject TEXT,
+ audience TEXT, event TEXT NOT NULL, source TEXT, PRIMARY KEY (key_id, start)) WITHOUT ROWID;
+INSERT INTO v3 SELECT key_id, start, end_time, event_id, event_name, shared_event_id, principal,
+ account, session_name, caller_key, caller_type, caller_arn, caller_principal, caller_account,
+ invoked_by, session_tags, transitive_keys, incoming_tags, source_identity, provider, subject,
+ audience, event, source FROM issuance;
+DROP TABLE issuance; ALTER TABLE v3 RENAME TO issuance;
+CREATE INDEX issuance_by_caller ON issuance (caller_key, start); PRAGMA user_version = 3;"
+v3keys=$(sqlite3 "$T/v3.db" 'SELECT DISTINCT key_id FROM issuance ORDER BY 1')
+printf '%s\n' $v3keys >"$T/v3.keys"
+is "$(wc -l <"$T/v3.keys")" 3 "the schema 3 store holds three keys"
+wdn-lookup --store "$T/v3.db" --no-trails <"$T/v3.keys" >"$T/v3.before" 2>"$T/v3.err"
+is "$?" 0 "a reader opens a schema 3 store" || show "$T/v3.err"
+is "$(sqlite3 "$T/v3.db" 'PRAGMA user_version')" 3 "and leaves it as it was"
+wdn-lookup --store "$T/ok.db" --no-trails <"$T/v3.keys" >"$T/r.ok" 2>/dev/null
+cmp -s "$T/v3.before" "$T/r.ok"
+ok "it answers as the store it was made from" || diff "$T/r.ok" "$T/v3.before" | head -5 | sed 's/^/# /'
+for w in 1 2; do
+	wdn-record -q --store "$T/v3.db" --public-keys "$T/keys-v2.json" "$T/tr" 2>"$T/v3.$w.err" &
+	eval "pid$w=\$!"
+done
+wait $pid1; rc1=$?
+wait $pid2; rc2=$?
+is "$rc1 $rc2" "0 0" "two writers open it at once" || cat "$T/v3.1.err" "$T/v3.2.err" | sed 's/^/#   /'
+is "$(sqlite3 "$T/v3.db" 'PRAGMA user_version')" 4 "and migrate it to schema 4"
+is "$(sqlite3 "$T/v3.db" "SELECT sql LIKE '%WITHOUT ROWID%' FROM sqlite_master WHERE name='issuance'")" 0 \
+	"issuances in a rowid table, in arrival order"
+is "$(sqlite3 "$T/v3.db" "SELECT name FROM sqlite_master WHERE tbl_name='issuance' AND type='index' AND sql IS NOT NULL")" \
+	issuance_by_caller "the caller index kept"
+wdn-lookup --store "$T/v3.db" --no-trails <"$T/v3.keys" >"$T/v3.after" 2>/dev/null
+cmp -s "$T/v3.before" "$T/v3.after"
+ok "the same answers before and after" || diff "$T/v3.before" "$T/v3.after" | head -5 | sed 's/^/# /'
 
 # the DynamoDB store keeps the same and answers alike
 . tests/peers/use.sh

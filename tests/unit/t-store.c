@@ -621,6 +621,224 @@ static void test_children(struct wdn_store *s)
 	kids_release(&k);
 }
 
+/* Run SQL on a file, creating it: what an older build left is made by hand. */
+static int sql_exec(const char *db, const char *q)
+{
+	sqlite3 *h = NULL;
+	char *msg = NULL;
+	int rc = sqlite3_open(db, &h);
+
+	if (rc == SQLITE_OK && (rc = sqlite3_exec(h, q, NULL, NULL, &msg)) != SQLITE_OK)
+		printf("# %s\n", msg ? msg : sqlite3_errmsg(h));
+	sqlite3_free(msg);
+	sqlite3_close(h);
+	return rc;
+}
+
+/* The issuance table as schemas 2 and 3 had it: keyed WITHOUT ROWID, so a
+ * row (the whole event with it) lands in key order. */
+#define ISSUANCE_V3(source) \
+	"PRAGMA journal_mode=WAL;" \
+	"CREATE TABLE issuance (" \
+	" key_id TEXT NOT NULL, start INTEGER NOT NULL, end_time INTEGER," \
+	" event_id TEXT, event_name TEXT NOT NULL, shared_event_id TEXT," \
+	" principal TEXT, account TEXT, session_name TEXT," \
+	" caller_key TEXT, caller_type TEXT, caller_arn TEXT, caller_principal TEXT," \
+	" caller_account TEXT, invoked_by TEXT, session_tags TEXT, transitive_keys TEXT," \
+	" incoming_tags TEXT, source_identity TEXT, provider TEXT, subject TEXT, audience TEXT," \
+	" event TEXT NOT NULL" source "," \
+	" PRIMARY KEY (key_id, start)) WITHOUT ROWID;" \
+	"CREATE INDEX issuance_by_caller ON issuance (caller_key, start);" \
+	"CREATE TABLE sighting (" \
+	" key_id TEXT NOT NULL, principal TEXT NOT NULL, arn TEXT, type TEXT, account TEXT," \
+	" first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL," \
+	" PRIMARY KEY (key_id, principal)) WITHOUT ROWID;" \
+	"CREATE TABLE change (" \
+	" subject TEXT NOT NULL, time INTEGER NOT NULL, event_id TEXT NOT NULL, kind TEXT NOT NULL," \
+	" data TEXT, PRIMARY KEY (subject, event_id, kind)) WITHOUT ROWID;" \
+	"CREATE INDEX change_by_time ON change (subject, time);"
+static const char ddl_v3[] =
+	ISSUANCE_V3(", source TEXT")
+	"CREATE TABLE sources (source TEXT PRIMARY KEY, integrity TEXT NOT NULL, why TEXT,"
+	" checked INTEGER NOT NULL);"
+	"CREATE TABLE digest_span (account TEXT NOT NULL, region TEXT NOT NULL,"
+	" start INTEGER NOT NULL, end_time INTEGER NOT NULL, digest TEXT NOT NULL,"
+	" PRIMARY KEY (account, region, digest)) WITHOUT ROWID;"
+	"CREATE TABLE listed_log (account TEXT NOT NULL, region TEXT NOT NULL, log TEXT NOT NULL,"
+	" start INTEGER NOT NULL, end_time INTEGER NOT NULL, seen INTEGER NOT NULL,"
+	" PRIMARY KEY (account, region, log)) WITHOUT ROWID;"
+	"INSERT INTO sources VALUES ('s3://b/log-1.json.gz', 'verified', NULL, 7);"
+	"PRAGMA user_version = 3;";
+static const char ddl_v2[] = ISSUANCE_V3("") "PRAGMA user_version = 2;";
+
+/* Rows an older build recorded: names, sizes and shapes vary (a key
+ * recycled, a session issued by an account, a caller with three children). */
+static void old_rows(const char *db, int with_source)
+{
+	static const char *const keys[] = { "ASIAOLDKEY0000000003", "ASIAOLDKEY0000000001",
+					    "AKIAOLDLONGTERM00002", "ASIAOLDKEY0000000002" };
+	char q[1024];
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		snprintf(q, sizeof(q),
+			 "INSERT INTO issuance (key_id, start, end_time, event_id, event_name, principal,"
+			 " caller_key, caller_type, event%s) VALUES ('%s', %d, %s, 'old-%d', 'AssumeRole',"
+			 " 'arn:aws:iam::222233334444:role/R%d', %s, 'AssumedRole', '{\"n\":%d,\"pad\":\"%0*d\"}'%s)",
+			 with_source ? ", source" : "", keys[i % 4], 1000 * (i + 1) + i, i % 3 ? "NULL" : "99999",
+			 i, i, i % 2 ? "'ASIAOLDPARENT0000001'" : "NULL", i, 50 * (i + 1), i,
+			 with_source ? ", 's3://b/log-1.json.gz'" : "");
+		sql_exec(db, q);
+	}
+	sql_exec(db, "INSERT INTO sighting VALUES ('ASIAOLDKEY0000000001', 'arn:aws:iam::1:role/S',"
+		     " NULL, 'AssumedRole', '1', 10, 20)");
+}
+
+static int old_child(void *ctx, const struct wdn_issuance *is)
+{
+	wdn_buf_addf(ctx, "child %s %lld;", is->key_id, (long long)is->start);
+	return 0;
+}
+
+/* Everything a store answers about the old rows, as one line of text. */
+static char *old_answers(struct wdn_store *s)
+{
+	static const char *const keys[] = { "ASIAOLDKEY0000000003", "ASIAOLDKEY0000000001",
+					    "AKIAOLDLONGTERM00002", "ASIAOLDKEY0000000002",
+					    "ASIANOSUCHKEY0000001" };
+	static const int64_t at[] = { 0, 1500, 5005, 99999, WDN_TIME_MAX };
+	struct wdn_buf b = WDN_BUF_INIT;
+	struct wdn_issuance is;
+	struct wdn_sighting si;
+	int64_t next;
+	size_t k, t;
+	int integrity;
+
+	for (k = 0; k < sizeof(keys) / sizeof(*keys); k++)
+		for (t = 0; t < sizeof(at) / sizeof(*at); t++) {
+			if (s->ops->get_issuance(s, keys[k], at[t], &is, NULL)) {
+				wdn_buf_addf(&b, "none;");
+				continue;
+			}
+			wdn_buf_addf(&b, "%s %lld %lld %s %s %s %s;", is.key_id, (long long)is.start,
+				     (long long)is.end, is.event_id, is.caller_key ? is.caller_key : "-",
+				     is.event, is.source ? is.source : "-");
+			wdn_issuance_release(&is);
+			if (!s->ops->next_issuance(s, keys[k], at[t], &next, NULL))
+				wdn_buf_addf(&b, "next %lld;", (long long)next);
+		}
+	s->ops->children(s, "ASIAOLDPARENT0000001", old_child, &b, NULL);
+	if (!s->ops->get_sighting(s, "ASIAOLDKEY0000000001", WDN_TIME_MAX, &si, NULL)) {
+		wdn_buf_addf(&b, "seen %s %lld;", si.principal, (long long)si.first);
+		wdn_sighting_release(&si);
+	}
+	if (!s->ops->get_source(s, "s3://b/log-1.json.gz", &integrity, NULL))
+		wdn_buf_addf(&b, "source %d;", integrity);
+	return wdn_buf_detach(&b, NULL);
+}
+
+static const char without_rowid[] =
+	"SELECT sql LIKE '%WITHOUT ROWID%' FROM sqlite_master WHERE name='issuance'";
+
+/* Schema 3 (and 2) stores: read as they are, brought to 4 by a writer, in
+ * one transaction, with the same answers before and after. */
+static void test_old_schemas(void)
+{
+	char *db = path_in("v3.db"), *db2 = path_in("v2.db"), *before = NULL, *after = NULL;
+	struct wdn_store *r = NULL, *w = NULL, *w2 = NULL;
+	struct wdn_issuance is;
+	struct wdn_err err;
+
+	memset(&err, 0, sizeof(err));
+	sql_exec(db, ddl_v3);
+	old_rows(db, 1);
+	is_int(wdn_store_open(db, 0, NULL, &r, &err), 0, "a reader opens a schema 3 store: %s", err.msg);
+	if (r) {
+		before = old_answers(r);
+		ok(strstr(before, "ASIAOLDKEY0000000001 2001 -9223372036854775808 old-1 ASIAOLDPARENT0000001") &&
+		   strstr(before, "child ") && strstr(before, "seen ") && strstr(before, "source "),
+		   "and answers from it");
+		wdn_store_close(r);
+	}
+	is_sql(db, "PRAGMA user_version", "3", "a reader leaves schema 3 as it is");
+	is_sql(db, without_rowid, "1", "its issuances still keyed WITHOUT ROWID");
+
+	is_int(wdn_store_open(db, WDN_STORE_CREATE, NULL, &w, &err), 0, "a writer opens a schema 3 store: %s",
+	       err.msg);
+	is_sql(db, "PRAGMA user_version", "4", "and brings it to schema 4");
+	is_sql(db, without_rowid, "0", "issuances now a rowid table, rows in arrival order");
+	is_sql(db, "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('issuance_by_caller', 'issuance_v4')",
+	       "1", "the caller index kept, no table left over");
+	is_sql(db, "SELECT COUNT(*) FROM issuance", "8", "every row kept");
+	is_int(wdn_store_open(db, WDN_STORE_CREATE, NULL, &w2, &err), 0,
+	       "a second writer finds it migrated: %s", err.msg);
+	if (w2) {
+		after = old_answers(w2);
+		wdn_store_close(w2);
+	}
+	is_str(after ? after : "", before ? before : "-", "the same answers before and after");
+	if (w) {
+		/* the rank rule holds on migrated rows: the smaller event ID wins,
+		 * a larger one does not replace it */
+		is = issuance("ASIAOLDKEY0000000001", 2001, 3000, "old-0", "ASIAOLDPARENT0000001");
+		put(w, &is);
+		is = issuance("ASIAOLDKEY0000000001", 2001, 3000, "zzz", "ASIAOLDPARENT0000001");
+		put(w, &is);
+		if (!w->ops->get_issuance(w, "ASIAOLDKEY0000000001", 2500, &is, NULL)) {
+			is_str(is.event_id, "old-0", "upsert on a migrated row: the higher rank wins");
+			is_int(is.end, 3000, "and replaces the row");
+			wdn_issuance_release(&is);
+		} else {
+			ok(0, "the migrated row is found");
+		}
+		wdn_store_close(w);
+	}
+	is_sql(db, "SELECT COUNT(*) FROM issuance", "8", "still one row per (key, start)");
+
+	/* schema 2 to 3 to 4 in one go */
+	sql_exec(db2, ddl_v2);
+	old_rows(db2, 0);
+	w = NULL;
+	is_int(wdn_store_open(db2, WDN_STORE_CREATE, NULL, &w, &err), 0, "a writer opens a schema 2 store: %s",
+	       err.msg);
+	if (w)
+		wdn_store_close(w);
+	is_sql(db2, "PRAGMA user_version", "4", "and brings it to schema 4");
+	is_sql(db2, without_rowid, "0", "rows in arrival order");
+	is_sql(db2, "SELECT COUNT(*) || ' ' || COUNT(source) FROM issuance", "8 0",
+	       "every row kept, the source column added");
+	is_sql(db2, "SELECT COUNT(*) FROM sources", "0", "the sources table added");
+	free(before);
+	free(after);
+	free(db);
+	free(db2);
+}
+
+/* A new store keeps issuances in the order they arrive, not key order: an
+ * insert appends instead of splitting a page somewhere in the middle. */
+static void test_arrival_order(const char *db)
+{
+	static const char *const keys[] = { "ASIAZZZARRIVAL000003", "ASIAAAAARRIVAL000001",
+					    "ASIAMMMARRIVAL000002" };
+	struct wdn_store *s;
+	struct wdn_issuance is;
+	size_t i;
+
+	if (wdn_store_open(db, WDN_STORE_CREATE, NULL, &s, NULL)) {
+		ok(0, "open a store");
+		return;
+	}
+	for (i = 0; i < 3; i++) {
+		is = issuance(keys[i], 100 + (int64_t)i, WDN_TIME_NONE, "arr", NULL);
+		put(s, &is);
+	}
+	wdn_store_close(s);
+	is_sql(db, "SELECT group_concat(key_id, ' ') FROM (SELECT key_id FROM issuance"
+		   " WHERE key_id LIKE '%ARRIVAL%' ORDER BY rowid)",
+	       "ASIAZZZARRIVAL000003 ASIAAAAARRIVAL000001 ASIAMMMARRIVAL000002", "rows lie in arrival order");
+	is_sql(db, "PRAGMA user_version", "4", "a new store has schema 4");
+}
+
 int main(void)
 {
 	struct wdn_store *s;
@@ -648,7 +866,9 @@ int main(void)
 		test_concurrent(s, db);
 		test_snapshot(s, db);
 		wdn_store_close(s);
+		test_arrival_order(db);
 	}
+	test_old_schemas();
 	free(db);
 	rm_rf(tmpdir);
 	ok(access(tmpdir, F_OK) != 0, "temporary directory removed");
