@@ -1,7 +1,8 @@
 /*
  * The enricher's shared answer cache stays small however many keys a run
  * meets (peak RSS flat from 10 MB to 1 GB of input), and what it drops is
- * the oldest: a key answered lately is still answered.
+ * the oldest: a key answered lately is still answered, and so is a key
+ * asked for all along, however long ago it was first answered.
  */
 #include "tap.h"
 #include "wdn.h"
@@ -58,6 +59,22 @@ int main(void)
 	for (i = n - 499, bad = 0; i <= n; i++)
 		bad += !enrich_key(e, i, 1);
 	is_int(bad, 0, "the last 500 keys are all still cached");
+	/* a key in use all along stays, across every aging: a hit in the
+	 * older generation keeps it (several keys, asked at several rates) */
+	for (i = 0, bad = 0; i < 3; i++)
+		bad += enrich_key(e, 900000 + i, 0) != 0;
+	for (i = 1; i <= n; i++) {
+		unsigned k;
+
+		bad += enrich_key(e, 2 * n + i, 0) != 0;
+		for (k = 0; k < 3; k++)
+			if (i % (50u << (2 * k)) == 0 && !enrich_key(e, 900000 + k, 1))
+				bad++;
+	}
+	is_int(bad, 0, "3 keys asked for every 50, 200 and 800 others stay cached across %u others", n);
+	for (i = 0, bad = 0; i < 3; i++)
+		bad += !enrich_key(e, 900000 + i, 1);
+	is_int(bad, 0, "and are still cached at the end");
 	wdn_enricher_free(e);
 	wdn_enrich_cache_free(c);
 	return done_testing();
