@@ -16,6 +16,7 @@
 #include "tags.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_gen.h>
@@ -56,11 +57,24 @@ struct wdn_enrich_cache {
  * read also learns around that time the interval over which its result
  * stays the same, and the answer is cached for where all of them hold.
  */
+/* An issuance the view read, kept with the times it is the one chosen for:
+ * the links near a chain's root (a session's caller, the user key behind
+ * it) are the same for many keys, and each read of them went to the store. */
+#define KNOWN_SLOTS 512
+struct known {
+	uint64_t hash;
+	char *key;        /* NULL when empty */
+	int64_t lo, hi;   /* get_issuance(key, t) gives this for every t in [lo, hi] */
+	int rc;           /* 0: is; WDN_ENOTFOUND: none */
+	struct wdn_issuance is;
+};
+
 struct timed_store {
 	struct wdn_store base;
 	struct wdn_store *real;
 	int64_t at;       /* the time asked about */
 	int64_t lo, hi;   /* the answer is the same for every time in [lo, hi] */
+	struct known *known; /* KNOWN_SLOTS, by the key's hash; NULL: none kept */
 };
 
 /* An enricher's own copy of answers it took from the shared cache: most
@@ -97,39 +111,129 @@ static void narrow(struct timed_store *v, int64_t lo, int64_t hi)
 		v->hi = hi;
 }
 
-/* The issuance get_issuance chose at v->at (NULL: none had begun by then)
- * stays chosen until the key's next issuance begins: the window in use from
- * its own start, the latest before from v->at on. */
-static void bound_issuance(struct timed_store *v, const char *key, const struct wdn_issuance *is)
+/* The times around at for which get_issuance(key) gives what it gave at at
+ * (is; NULL: none had begun by then): the window in use from its own start,
+ * the latest before from at on, until the key's next issuance begins. */
+static void issuance_bounds(struct wdn_store *real, const char *key, int64_t at,
+			    const struct wdn_issuance *is, int64_t *lo, int64_t *hi)
 {
-	int64_t after = v->at, next;
+	int64_t after = at, next;
 	int rc;
 
-	if (is && is->end != WDN_TIME_NONE && v->at > is->end) {
-		narrow(v, v->at, WDN_TIME_MAX);
+	*lo = INT64_MIN;
+	*hi = WDN_TIME_MAX;
+	if (is && is->end != WDN_TIME_NONE && at > is->end) {
+		*lo = at;
 	} else if (is) {
 		after = is->start;
-		narrow(v, is->start, is->end == WDN_TIME_NONE ? WDN_TIME_MAX : is->end);
+		*lo = is->start;
+		*hi = is->end == WDN_TIME_NONE ? WDN_TIME_MAX : is->end;
 	}
-	rc = v->real->ops->next_issuance(v->real, key, after, &next, NULL);
+	rc = real->ops->next_issuance(real, key, after, &next, NULL);
 	if (rc == WDN_ENOTFOUND)
 		return;
-	if (rc || next <= v->at) {
-		/* a window begun inside the one in use and ended before v->at: this time only */
-		narrow(v, v->at, v->at);
+	if (rc || next <= at) {
+		/* a window begun inside the one in use and ended before at: this time only */
+		*lo = *hi = at;
 		return;
 	}
-	narrow(v, INT64_MIN, next - 1);
+	if (next - 1 < *hi)
+		*hi = next - 1;
 }
 
+/* The string members of an issuance a copy keeps: all but the issuing event,
+ * which no whodunnit object holds (wdn-lookup prints it, not the enricher). */
+static const size_t kept_strs[] = {
+	offsetof(struct wdn_issuance, key_id), offsetof(struct wdn_issuance, event_id),
+	offsetof(struct wdn_issuance, event_name), offsetof(struct wdn_issuance, shared_event_id),
+	offsetof(struct wdn_issuance, principal), offsetof(struct wdn_issuance, account),
+	offsetof(struct wdn_issuance, session_name), offsetof(struct wdn_issuance, caller_key),
+	offsetof(struct wdn_issuance, caller_type), offsetof(struct wdn_issuance, caller_arn),
+	offsetof(struct wdn_issuance, caller_principal), offsetof(struct wdn_issuance, caller_account),
+	offsetof(struct wdn_issuance, invoked_by), offsetof(struct wdn_issuance, session_tags),
+	offsetof(struct wdn_issuance, transitive_keys), offsetof(struct wdn_issuance, incoming_tags),
+	offsetof(struct wdn_issuance, source_identity), offsetof(struct wdn_issuance, provider),
+	offsetof(struct wdn_issuance, subject), offsetof(struct wdn_issuance, audience),
+	offsetof(struct wdn_issuance, source),
+};
+#define NKEPT (sizeof(kept_strs) / sizeof(kept_strs[0]))
+
+static char **str_at(struct wdn_issuance *is, size_t i)
+{
+	return (char **)((char *)is + kept_strs[i]);
+}
+
+/* *to as a copy of from without its event; WDN_ENOMEM (and *to empty) if
+ * one could not be copied. */
+static int issuance_copy(struct wdn_issuance *to, const struct wdn_issuance *from)
+{
+	size_t i;
+
+	memset(to, 0, sizeof(*to));
+	to->start = from->start;
+	to->end = from->end;
+	for (i = 0; i < NKEPT; i++) {
+		const char *f = *str_at((struct wdn_issuance *)from, i);
+
+		if (f && !(*str_at(to, i) = wdn_strdup(f))) {
+			wdn_issuance_release(to);
+			return WDN_ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static void known_forget(struct known *k)
+{
+	free(k->key);
+	k->key = NULL;
+	wdn_issuance_release(&k->is);
+}
+
+/* Keep what get_issuance(key, at) gave (a failure only forgets). */
+static void known_put(struct timed_store *v, const char *key, uint64_t h, int rc,
+		      const struct wdn_issuance *is, int64_t lo, int64_t hi)
+{
+	struct known *k = &v->known[h % KNOWN_SLOTS];
+
+	known_forget(k);
+	if (!(k->key = wdn_strdup(key)) || (!rc && issuance_copy(&k->is, is))) {
+		known_forget(k);
+		return;
+	}
+	k->hash = h;
+	k->rc = rc;
+	k->lo = lo;
+	k->hi = hi;
+}
+
+/* As the real store, from what the view kept when it holds for at; the
+ * answer's window narrowed to where the issuance chosen at v->at stays so. */
 static int ts_get_issuance(struct wdn_store *st, const char *key, int64_t at,
 			   struct wdn_issuance *out, struct wdn_err *err)
 {
 	struct timed_store *v = (struct timed_store *)st;
-	int rc = v->real->ops->get_issuance(v->real, key, at, out, err);
+	uint64_t h = wdn_hash(WDN_HASH_INIT, key, strlen(key));
+	struct known *k = v->known ? &v->known[h % KNOWN_SLOTS] : NULL;
+	int64_t lo, hi;
+	int rc;
 
-	if (at == v->at && (!rc || rc == WDN_ENOTFOUND))
-		bound_issuance(v, key, rc ? NULL : out);
+	if (k && k->key && k->hash == h && at >= k->lo && at <= k->hi && !strcmp(k->key, key)) {
+		memset(out, 0, sizeof(*out));
+		if (!(rc = k->rc) && issuance_copy(out, &k->is))
+			return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+		lo = k->lo;
+		hi = k->hi;
+	} else {
+		rc = v->real->ops->get_issuance(v->real, key, at, out, err);
+		if (rc && rc != WDN_ENOTFOUND)
+			return rc;
+		issuance_bounds(v->real, key, at, rc ? NULL : out, &lo, &hi);
+		if (k)
+			known_put(v, key, h, rc, out, lo, hi);
+	}
+	if (at == v->at)
+		narrow(v, lo, hi);
 	return rc;
 }
 
@@ -305,6 +409,7 @@ struct wdn_enricher *wdn_enricher_new(struct wdn_store *s, struct wdn_enrich_cac
 		return NULL;
 	}
 	e->own_cache = !cache;
+	e->view.known = calloc(KNOWN_SLOTS, sizeof(*e->view.known)); /* NULL: every read to the store */
 	wdn_buf_init(&e->obj, 0);
 	wdn_buf_init(&e->who, 0);
 	wdn_buf_init(&e->clean, 0);
@@ -325,6 +430,9 @@ void wdn_enricher_free(struct wdn_enricher *e)
 		wdn_buf_release(&e->memo[i].text);
 		wdn_buf_release(&e->memo[i].who);
 	}
+	for (i = 0; e->view.known && i < KNOWN_SLOTS; i++)
+		known_forget(&e->view.known[i]);
+	free(e->view.known);
 	if (e->own_cache)
 		wdn_enrich_cache_free(e->cache);
 	wdn_buf_release(&e->obj);
