@@ -75,6 +75,7 @@ struct timed_store {
 	int64_t at;       /* the time asked about */
 	int64_t lo, hi;   /* the answer is the same for every time in [lo, hi] */
 	struct known *known; /* KNOWN_SLOTS, by the key's hash; NULL: none kept */
+	int gathering;    /* reads only noted (gather): what they give is not kept */
 };
 
 /* An enricher's own copy of answers it took from the shared cache: most
@@ -214,7 +215,7 @@ static int ts_get_issuance(struct wdn_store *st, const char *key, int64_t at,
 {
 	struct timed_store *v = (struct timed_store *)st;
 	uint64_t h = wdn_hash(WDN_HASH_INIT, key, strlen(key));
-	struct known *k = v->known ? &v->known[h % KNOWN_SLOTS] : NULL;
+	struct known *k = v->known && !v->gathering ? &v->known[h % KNOWN_SLOTS] : NULL;
 	int64_t lo, hi;
 	int rc;
 
@@ -226,8 +227,8 @@ static int ts_get_issuance(struct wdn_store *st, const char *key, int64_t at,
 		hi = k->hi;
 	} else {
 		rc = v->real->ops->get_issuance(v->real, key, at, out, err);
-		if (rc && rc != WDN_ENOTFOUND)
-			return rc;
+		if ((rc && rc != WDN_ENOTFOUND) || (!k && at != v->at))
+			return rc; /* nothing to keep, nor to narrow */
 		issuance_bounds(v->real, key, at, rc ? NULL : out, &lo, &hi);
 		if (k)
 			known_put(v, key, h, rc, out, lo, hi);
@@ -318,8 +319,10 @@ static int ts_covers(struct wdn_store *st, const char *account, wdn_cover_fn cb,
 static int ts_gather(struct wdn_store *st, int on, struct wdn_err *err)
 {
 	struct timed_store *v = (struct timed_store *)st;
+	int rc = v->real->ops->gather ? v->real->ops->gather(v->real, on, err) : 0;
 
-	return v->real->ops->gather ? v->real->ops->gather(v->real, on, err) : 0;
+	v->gathering = on && !rc;
+	return rc;
 }
 
 static void ts_close(struct wdn_store *st)
