@@ -50,13 +50,6 @@ struct wdn_enrich_cache {
 	size_t bytes;           /* held by the newer generation's entries */
 };
 
-/*
- * The store as one resolve sees it. An answer depends on the time asked
- * about only through the reads made as of that time: the issuance in use
- * then, and the logs (tags, names, key status) folded up to then. Each such
- * read also learns around that time the interval over which its result
- * stays the same, and the answer is cached for where all of them hold.
- */
 /* An issuance the view read, kept with the times it is the one chosen for:
  * the links near a chain's root (a session's caller, the user key behind
  * it) are the same for many keys, and each read of them went to the store. */
@@ -69,6 +62,13 @@ struct known {
 	struct wdn_issuance is;
 };
 
+/*
+ * The store as one resolve sees it. An answer depends on the time asked
+ * about only through the reads made as of that time: the issuance in use
+ * then, and the logs (tags, names, key status) folded up to then. Each such
+ * read also learns around that time the interval over which its result
+ * stays the same, and the answer is cached for where all of them hold.
+ */
 struct timed_store {
 	struct wdn_store base;
 	struct wdn_store *real;
