@@ -53,7 +53,7 @@ struct wdn_enrich_cache {
 /* An issuance the view read, kept with the times it is the one chosen for:
  * the links near a chain's root (a session's caller, the user key behind
  * it) are the same for many keys, and each read of them went to the store. */
-#define KNOWN_SLOTS 512
+#define KNOWN_SLOTS 256 /* 512 read 6% less on 1 GB, but peak RSS grew 0.8 MB */
 struct known {
 	uint64_t hash;
 	char *key;        /* NULL when empty */
