@@ -43,7 +43,8 @@
 # BENCH_QUICK=1 skips the 1 GB input of record-rss, enriches ~100 MB for the
 # CPU ratios, uses 200k issuances; the ~5 GB input is opt-in, BENCH_BIG=1
 # (speed table and enrich-rss; BENCH_SKIP_5G=1 still drops it;
-# BENCH_BIG_FILES=N makes it N files of ~1.5 MB instead of 3200, to try it);
+# BENCH_BIG_FILES=N makes it N files of ~1.5 MB instead of 3200, any N: the
+# trails of each series are taken smallest first, one of a size once);
 # BENCH_ONLY=ddb runs only the ddb-* figures, BENCH_ONLY=speed only the
 # speed table. No
 # valgrind: no lookup-instructions; no node/npm: no
@@ -188,6 +189,17 @@ gen_trail() {
 	"$gen" -v "$@" -o "$_d" >"$_d/.stdout" 2>"$tmp/gen.log" || { cat "$tmp/gen.log" >&2; return 1; }
 	cat "$tmp/gen.log" >"$_d/.done"
 }
+
+# by_size DIR...: the trail directories given (-fN, N files each), one a
+# line, fewest files first, each size once (BENCH_BIG_FILES may equal or fall
+# between the others); empty ones left out
+by_size() {
+	for _d in "$@"; do
+		[ -n "$_d" ] && printf '%s %s\n' "${_d##*-f}" "$_d"
+	done | sort -n -u -k 1,1 | cut -d ' ' -f 2-
+}
+nl='
+'
 
 # uncompressed bytes of a generated trail, from gentrail's summary
 trail_bytes() { sed -n 's/.* events, \([0-9]*\) bytes uncompressed.*/\1/p' "$1/.done"; }
@@ -469,6 +481,10 @@ speed_j2() {
 # wdn-enrich -o (with that store) on each trail, smallest first
 speed_rss() {
 	_rl='' _el='' _r0='' _r1='' _e0='' _e1='' _rmax=0 _emax=0
+	_o=$IFS
+	IFS=$nl
+	set -- $(by_size "$@")
+	IFS=$_o
 	for _d in "$@"; do
 		[ -n "$_d" ] || continue
 		record "$_d" "$tmp/b" || { say "speed-rss: wdn-record failed on $_d"; failed=1; return; }
@@ -551,7 +567,7 @@ speed_instructions() { # DIR
 
 if [ "$BENCH_ONLY" = speed ] || [ -z "$BENCH_ONLY" ]; then
 	speed_table "$mid"
-	[ -n "$huge" ] && speed_table "$huge"
+	[ -n "$huge" ] && [ "$huge" != "$mid" ] && speed_table "$huge"
 	speed_instructions "$small"
 	if [ -n "$TIME" ]; then
 		speed_rss "$small" "$mid" "$big" "$huge"
@@ -769,7 +785,8 @@ for d in "$gig" "$huge"; do
 	[ -n "$d" ] || continue
 	gen_trail "$d" -s 1 -n 1000 -f "${d##*-f}" || { say "enrich: generating $d failed"; eok=0; failed=1; }
 done
-elargest=${huge:-$gig}
+elargest=$(by_size "$gig" "$huge" | tail -n 1)
+esizes=$(by_size "$small" "$mid" "$gig" "$huge")
 edb="$elargest.db"
 if [ "$eok" = 1 ]; then
 	ebuilt=0
@@ -796,6 +813,7 @@ if [ "$eok" = 1 ]; then
 		fi
 	fi
 fi
+_ifs=$IFS
 if [ "$eok" = 1 ]; then
 	# per input size: CPU seconds and RSS of each -j 1 run, in $tmp/ecpu.N, $tmp/erss.N
 	rm -f "$tmp"/ecpu.* "$tmp"/erss.*
@@ -881,8 +899,10 @@ if [ "$eok" = 1 ]; then
 	fi
 
 	# b. the other sizes
-	for d in "$mid" "$gig" "$huge"; do
-		[ -n "$d" ] && [ "$d" != "$emain" ] || continue
+	IFS=$nl
+	for d in $esizes; do
+		IFS=$_ifs
+		[ "$d" != "$small" ] && [ "$d" != "$emain" ] || continue
 		nb=$(trail_bytes "$d")
 		runs=3
 		[ "$nb" -lt 2000000000 ] || runs=1
@@ -897,6 +917,7 @@ if [ "$eok" = 1 ]; then
 		done
 		rm -rf "$tmp/enr"
 	done
+	IFS=$_ifs
 	nb=$(trail_bytes "$small") # which had one run, checked: two more
 	for i in 2 3; do
 		enrich "$tmp/e" 1 "$small" || { say "enrich: $why"; failed=1; break; }
@@ -907,8 +928,9 @@ if [ "$eok" = 1 ]; then
 
 	# c. RSS and throughput by size
 	line='' first='' last='' maxrss=0
-	for d in "$small" "$mid" "$gig" "$huge"; do
-		[ -n "$d" ] || continue
+	IFS=$nl
+	for d in $esizes; do
+		IFS=$_ifs
 		nb=$(trail_bytes "$d")
 		c=$(median_of "$tmp/ecpu.$nb")
 		[ "$c" != - ] || continue
@@ -920,6 +942,7 @@ if [ "$eok" = 1 ]; then
 		last=$t
 		[ "$r" -le "$maxrss" ] || maxrss=$r
 	done
+	IFS=$_ifs
 	if [ -n "$first" ]; then
 		if [ -z "$TIME" ]; then
 			say "enrich-rss: no RSS figures (needs /usr/bin/time); throughput $(ratio "$last" "$first")x largest/smallest input ($line) [target ~1x, flat]"
