@@ -115,10 +115,64 @@ int wdn_event_sighting(const struct wdn_event *ev, int64_t t, struct wdn_sightin
 	return 0;
 }
 
+static const char *const secret_keys[] = {
+	"sessionToken", "secretAccessKey", "SessionToken", "SecretAccessKey",
+};
+
 static int is_secret_key(const char *k)
 {
-	return !strcmp(k, "sessionToken") || !strcmp(k, "secretAccessKey") ||
-	       !strcmp(k, "SessionToken") || !strcmp(k, "SecretAccessKey");
+	size_t i;
+
+	for (i = 0; i < sizeof(secret_keys) / sizeof(secret_keys[0]); i++)
+		if (!strcmp(k, secret_keys[i]))
+			return 1;
+	return 0;
+}
+
+/* The length of the secret member name at p ("NAME":"), or 0. */
+static size_t secret_at(const char *p, const char *end)
+{
+	size_t i, n;
+
+	if (end - p < 16 || (p[1] | 0x20) != 's') /* most names: one test */
+		return 0;
+	for (i = 0; i < sizeof(secret_keys) / sizeof(secret_keys[0]); i++) {
+		n = strlen(secret_keys[i]);
+		if ((size_t)(end - p) >= n + 4 && p[1] == secret_keys[i][0] &&
+		    !memcmp(p + 1, secret_keys[i], n) && !memcmp(p + 1 + n, "\":\"", 3))
+			return n;
+	}
+	return 0;
+}
+
+/*
+ * With no backslash, every quote of the text opens or closes a string; and
+ * compact, a closing quote is followed by , : } or ], never a letter. So a
+ * quote followed by NAME":" opens the member name NAME, whose value is the
+ * string from there to the next quote: just what wdn_event_redact replaces
+ * (a string value of a secret member, at any depth), and the rest is what
+ * yajl's generator writes of the parse, byte for byte.
+ */
+char *wdn_event_redact_plain(const char *text, size_t len)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+	const char *p = text, *s = text, *end = text + len, *q, *close;
+	size_t n;
+
+	while ((q = memchr(s, '"', (size_t)(end - s)))) {
+		s = q + 1;
+		if (!(n = secret_at(q, end)))
+			continue;
+		q += n + 4; /* past "NAME":" */
+		if (!(close = memchr(q, '"', (size_t)(end - q))))
+			break; /* no end: not plain text */
+		wdn_buf_add(&b, p, (size_t)(q - p));
+		wdn_buf_add(&b, "REDACTED", 8);
+		p = s = close + 1;
+		wdn_buf_add(&b, "\"", 1);
+	}
+	wdn_buf_add(&b, p, (size_t)(end - p));
+	return wdn_buf_detach(&b, NULL);
 }
 
 void wdn_event_redact(wdn_json v)
@@ -342,7 +396,8 @@ static int issuance_fits(const struct wdn_issuance *is, struct wdn_err *err)
 	return 0;
 }
 
-int wdn_event_issuance(wdn_json ev, struct wdn_issuance *is, struct wdn_err *err)
+int wdn_event_issuance(wdn_json ev, const struct wdn_str *plain, struct wdn_issuance *is,
+		       struct wdn_err *err)
 {
 	const char *name = wdn_json_str(ev, "eventName"), *t;
 	wdn_json key, req = wdn_json_get(ev, "requestParameters");
@@ -417,7 +472,9 @@ int wdn_event_issuance(wdn_json ev, struct wdn_issuance *is, struct wdn_err *err
 		}
 		goto fail;
 	}
-	{
+	if (plain) {
+		is->event = wdn_event_redact_plain(plain->ptr, plain->len);
+	} else {
 		struct wdn_buf b = WDN_BUF_INIT;
 
 		wdn_event_redact(ev);

@@ -8,6 +8,7 @@
 #include "arn.h"
 #include "datetime.h"
 #include "event.h"
+#include "fastjson.h"
 #include "json.h"
 #include "key.h"
 #include "store.h"
@@ -16,6 +17,9 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* simdjson's tree of an event, when the command links the fast path (C++) */
+#pragma weak wdn_fast_event_tree
 
 #define SIGHTINGS_MAX 65536 /* flush early past this many distinct sightings */
 #define NBUCKETS 4096
@@ -329,6 +333,8 @@ static int has_nul_escape(struct wdn_str raw)
 	const char *p = raw.ptr, *end = raw.ptr + raw.len, *u;
 	size_t slashes;
 
+	if (!raw.len || !memchr(raw.ptr, '\\', raw.len)) /* most events: no escape at all */
+		return 0;
 	while (p < end && (u = memmem(p, (size_t)(end - p), "u0000", 5))) {
 		for (slashes = 0; (size_t)(u - raw.ptr) > slashes && u[-1 - (ptrdiff_t)slashes] == '\\';
 		     slashes++)
@@ -353,6 +359,7 @@ int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 		       struct wdn_record_result *res, struct wdn_err *err)
 {
 	struct wdn_str t = ev->f[WDN_F_EVENT_TIME], key = ev->f[WDN_F_UI_KEY];
+	const struct wdn_str *plain = NULL;
 	int64_t when;
 	wdn_json tree;
 	int rc, issues, changes;
@@ -380,20 +387,27 @@ int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 		return 0;
 	if (has_nul_escape(ev->raw))
 		return nul_in_string(err);
-	if (!(tree = wdn_json_parse_bounded(ev->raw.ptr, ev->raw.len, WDN_MAX_ELEMENTS, err)))
+	/* plain text (compact, no backslash) is parsed by simdjson, into a tree
+	 * of what the rules read, and stored as it is (redacted); any other, or
+	 * when not sure, by yajl, and the stored event is its tree serialized */
+	if (wdn_fast_event_tree && (tree = wdn_fast_event_tree(ev->raw.ptr, ev->raw.len)))
+		plain = &ev->raw;
+	else if (!(tree = wdn_json_parse_bounded(ev->raw.ptr, ev->raw.len, WDN_MAX_ELEMENTS, err)))
 		return err && err->code == WDN_ENOMEM ? WDN_ENOMEM : WDN_EINVAL; /* a bad record */
 	if (changes) {
 		r->cerr = err;
 		if ((rc = begin(r, err)) || (rc = wdn_event_changes(tree, put_change, r, err))) {
-			wdn_json_free(tree);
+			if (!plain)
+				wdn_json_free(tree);
 			return rc;
 		}
 		if (res)
 			res->nchanges = r->nlast_changes;
 	}
 	wdn_issuance_release(&r->last);
-	rc = issues ? wdn_event_issuance(tree, &r->last, err) : 0;
-	wdn_json_free(tree);
+	rc = issues ? wdn_event_issuance(tree, plain, &r->last, err) : 0;
+	if (!plain) /* (the fast tree is its parser's) */
+		wdn_json_free(tree);
 	if (rc <= 0)
 		return rc;
 	/* where it was read: the answer's provenance, and the key to its integrity */
