@@ -7,6 +7,7 @@
 #define WDN_EVENT_H
 
 #include "wdn.h"
+#include "arn.h"
 #include "json.h"
 
 void wdn_change_release(struct wdn_change *c);
@@ -22,8 +23,11 @@ void wdn_sighting_release(struct wdn_sighting *s);
  * owned); WDN_ENOTFOUND if the event names no key. */
 int wdn_event_sighting(const struct wdn_event *ev, int64_t t, struct wdn_sighting *out);
 /* The caller as a chain entry, from the event's userIdentity: its session
- * issuer's ARN as is, else a conversion into *conv (to free). */
-struct wdn_str wdn_event_principal(const struct wdn_event *ev, char **conv);
+ * issuer's ARN as is, else its ARN (up to a NUL), an assumed role's session
+ * converted to its role's into buf (as wdn_principal_of does); ptr NULL if
+ * it has neither. No copy, no allocation. */
+#define WDN_PRINCIPAL_BUF (WDN_ARN_MAX + 1) /* a role's ARN is shorter than its session's */
+struct wdn_str wdn_event_principal(const struct wdn_event *ev, char buf[WDN_PRINCIPAL_BUF]);
 /* Does this event name (with no errorCode) issue credentials? */
 int wdn_event_issues(struct wdn_str event_name);
 /* Build the issuance of a parsed issuing event: 1 done, 0 not an issuance
