@@ -274,9 +274,10 @@ constexpr size_t EVENT_MAX = 64u << 10;
  * string and array, and as many frees.)
  */
 class arena {
-	static constexpr size_t CHUNK = EVENT_MAX + 64;
-	std::vector<std::unique_ptr<char[]>> chunks;
-	size_t cur = 0, used = 0;
+	/* 64 KB of text makes at most a few MB of tree; more: not sure */
+	static constexpr size_t CHUNK = EVENT_MAX + 64, CHUNKS = 64;
+	std::unique_ptr<char[]> chunks[CHUNKS]; /* (no std::vector: it would be exported) */
+	size_t nchunks = 0, cur = 0, used = 0;
 
 public:
 	void reset()
@@ -288,15 +289,16 @@ public:
 		n = (n + 15) & ~(size_t)15;
 		if (n > CHUNK)
 			return nullptr;
-		if (chunks.empty() || used + n > CHUNK) {
-			size_t next = chunks.empty() ? 0 : cur + 1;
+		if (!nchunks || used + n > CHUNK) {
+			size_t next = nchunks ? cur + 1 : 0;
 
-			if (next == chunks.size()) {
-				chunks.emplace_back(new (std::nothrow) char[CHUNK]);
-				if (!chunks.back()) {
-					chunks.pop_back();
+			if (next == CHUNKS)
+				return nullptr;
+			if (next == nchunks) {
+				chunks[next].reset(new (std::nothrow) char[CHUNK]);
+				if (!chunks[next])
 					return nullptr;
-				}
+				nchunks++;
 			}
 			cur = next;
 			used = 0;
