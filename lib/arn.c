@@ -16,12 +16,13 @@ static const char *field_end(const char *p, const char *end)
 int wdn_arn_parse(const char *s, size_t len, struct wdn_arn *out)
 {
 	struct wdn_str *f[] = { &out->partition, &out->service, &out->region, &out->account };
-	const char *p = s, *end = s + len, *c;
+	const char *p = s, *end, *c;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
 	if (!s || len < 4 || len > WDN_ARN_MAX || memcmp(s, "arn:", 4))
 		return WDN_EINVAL;
+	end = s + len; /* not before: NULL + 0 is undefined */
 	for (i = 0; i < len; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			return WDN_EINVAL; /* NUL and controls: no ARN holds them */

@@ -66,25 +66,45 @@ void wdn_sighting_release(struct wdn_sighting *s)
 	memset(s, 0, sizeof(*s));
 }
 
-struct wdn_str wdn_event_principal(const struct wdn_event *ev, char **conv)
+/* An assumed role's session ARN (parsed as a), arn:P:sts::A:assumed-role/NAME/SESSION,
+ * as its role's, arn:P:iam::A:role/NAME, into buf of cap bytes: its length,
+ * or 0 when it names no role (no name, or no session) and stays as it is.
+ * The role's is always shorter than the session's. */
+static size_t assumed_role_arn(const struct wdn_arn *a, char *buf, size_t cap)
+{
+	const char *role = a->type.ptr + a->type.len + 1, *slash;
+	int n;
+
+	slash = memchr(role, '/', (size_t)(a->resource.ptr + a->resource.len - role));
+	if (!slash || slash == role)
+		return 0;
+	n = snprintf(buf, cap, "arn:%.*s:iam::%.*s:role/%.*s", (int)a->partition.len, a->partition.ptr,
+		     (int)a->account.len, a->account.ptr, (int)(slash - role), role);
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+struct wdn_str wdn_event_principal(const struct wdn_event *ev, char buf[WDN_PRINCIPAL_BUF])
 {
 	struct wdn_str principal = ev->f[WDN_F_UI_ISSUER_ARN], a = ev->f[WDN_F_UI_ARN];
 	struct wdn_arn parsed;
-	char *arn;
+	size_t n;
 
-	*conv = NULL;
 	if (principal.ptr)
 		return principal;
-	/* an ARN that is no assumed-role one names itself (as wdn_principal_of
-	 * would copy it): no copy for each event of an IAM user */
-	if (a.ptr && !memchr(a.ptr, '\0', a.len) &&
-	    (wdn_arn_parse(a.ptr, a.len, &parsed) || !wdn_arn_is(&parsed, NULL, "assumed-role")))
+	if (!a.ptr)
 		return a;
-	/* an assumed-role ARN without sessionIssuer: name the role */
-	arn = ev->f[WDN_F_UI_ARN].ptr ? wdn_strndup(ev->f[WDN_F_UI_ARN].ptr, ev->f[WDN_F_UI_ARN].len) : NULL;
-	*conv = wdn_principal_of(NULL, arn, NULL);
-	free(arn);
-	return wdn_str_of(*conv);
+	/* as a C string would read it (wdn_principal_of's): up to a NUL */
+	a.len = strnlen(a.ptr, a.len);
+	/* an ARN that is no assumed-role one names itself: no copy for each
+	 * event of an IAM user, nor of a role's session (into buf); one that
+	 * does not even hold the word is not parsed */
+	if (!memmem(a.ptr, a.len, "assumed-role", 12) ||
+	    wdn_arn_parse(a.ptr, a.len, &parsed) || !wdn_arn_is(&parsed, NULL, "assumed-role") ||
+	    !(n = assumed_role_arn(&parsed, buf, WDN_PRINCIPAL_BUF)))
+		return a;
+	principal.ptr = buf;
+	principal.len = n;
+	return principal;
 }
 
 static char *dup_field(const struct wdn_event *ev, int f)
@@ -95,14 +115,14 @@ static char *dup_field(const struct wdn_event *ev, int f)
 int wdn_event_sighting(const struct wdn_event *ev, int64_t t, struct wdn_sighting *out)
 {
 	struct wdn_str p;
-	char *conv;
+	char buf[WDN_PRINCIPAL_BUF];
 	unsigned long nomem = wdn_nomem_count();
 
 	memset(out, 0, sizeof(*out));
 	if (!ev->f[WDN_F_UI_KEY].ptr || !ev->f[WDN_F_UI_KEY].len)
 		return WDN_ENOTFOUND;
-	p = wdn_event_principal(ev, &conv);
-	out->principal = conv ? conv : p.ptr ? wdn_strndup(p.ptr, p.len) : NULL;
+	p = wdn_event_principal(ev, buf);
+	out->principal = p.ptr ? wdn_strndup(p.ptr, p.len) : NULL;
 	out->key_id = dup_field(ev, WDN_F_UI_KEY);
 	out->arn = dup_field(ev, WDN_F_UI_ARN);
 	out->type = dup_field(ev, WDN_F_UI_TYPE);
@@ -115,10 +135,64 @@ int wdn_event_sighting(const struct wdn_event *ev, int64_t t, struct wdn_sightin
 	return 0;
 }
 
+static const char *const secret_keys[] = {
+	"sessionToken", "secretAccessKey", "SessionToken", "SecretAccessKey",
+};
+
 static int is_secret_key(const char *k)
 {
-	return !strcmp(k, "sessionToken") || !strcmp(k, "secretAccessKey") ||
-	       !strcmp(k, "SessionToken") || !strcmp(k, "SecretAccessKey");
+	size_t i;
+
+	for (i = 0; i < sizeof(secret_keys) / sizeof(secret_keys[0]); i++)
+		if (!strcmp(k, secret_keys[i]))
+			return 1;
+	return 0;
+}
+
+/* The length of the secret member name at p ("NAME":"), or 0. */
+static size_t secret_at(const char *p, const char *end)
+{
+	size_t i, n;
+
+	if (end - p < 16 || (p[1] | 0x20) != 's') /* most names: one test */
+		return 0;
+	for (i = 0; i < sizeof(secret_keys) / sizeof(secret_keys[0]); i++) {
+		n = strlen(secret_keys[i]);
+		if ((size_t)(end - p) >= n + 4 && p[1] == secret_keys[i][0] &&
+		    !memcmp(p + 1, secret_keys[i], n) && !memcmp(p + 1 + n, "\":\"", 3))
+			return n;
+	}
+	return 0;
+}
+
+/*
+ * With no backslash, every quote of the text opens or closes a string; and
+ * compact, a closing quote is followed by , : } or ], never a letter. So a
+ * quote followed by NAME":" opens the member name NAME, whose value is the
+ * string from there to the next quote: just what wdn_event_redact replaces
+ * (a string value of a secret member, at any depth), and the rest is what
+ * yajl's generator writes of the parse, byte for byte.
+ */
+char *wdn_event_redact_plain(const char *text, size_t len)
+{
+	struct wdn_buf b = WDN_BUF_INIT;
+	const char *p = text, *s = text, *end = text + len, *q, *close;
+	size_t n;
+
+	while ((q = memchr(s, '"', (size_t)(end - s)))) {
+		s = q + 1;
+		if (!(n = secret_at(q, end)))
+			continue;
+		q += n + 4; /* past "NAME":" */
+		if (!(close = memchr(q, '"', (size_t)(end - q))))
+			break; /* no end: not plain text */
+		wdn_buf_add(&b, p, (size_t)(q - p));
+		wdn_buf_add(&b, "REDACTED", 8);
+		p = s = close + 1;
+		wdn_buf_add(&b, "\"", 1);
+	}
+	wdn_buf_add(&b, p, (size_t)(end - p));
+	return wdn_buf_detach(&b, NULL);
 }
 
 void wdn_event_redact(wdn_json v)
@@ -155,25 +229,19 @@ void wdn_event_redact(wdn_json v)
 
 char *wdn_principal_of(const char *type, const char *arn, const char *issuer_arn)
 {
-	struct wdn_buf b = WDN_BUF_INIT;
+	char buf[WDN_PRINCIPAL_BUF];
 	struct wdn_arn a;
-	const char *role, *slash;
+	size_t n;
 
 	if (issuer_arn && *issuer_arn)
 		return wdn_strdup(issuer_arn);
 	if (!arn)
 		return NULL;
-	if (wdn_arn_parse_str(arn, &a) || !wdn_arn_is(&a, NULL, "assumed-role"))
+	if (wdn_arn_parse_str(arn, &a) || !wdn_arn_is(&a, NULL, "assumed-role") ||
+	    !(n = assumed_role_arn(&a, buf, sizeof(buf))))
 		return wdn_strdup(arn);
-	/* arn:aws:sts::ACCT:assumed-role/NAME/SESSION -> arn:aws:iam::ACCT:role/NAME */
-	role = a.type.ptr + a.type.len + 1;
-	slash = memchr(role, '/', (size_t)(a.resource.ptr + a.resource.len - role));
-	if (!slash || slash == role)
-		return wdn_strdup(arn); /* no role name, or no session: not one to convert */
-	wdn_buf_addf(&b, "arn:%.*s:iam::%.*s:role/%.*s", (int)a.partition.len, a.partition.ptr,
-		     (int)a.account.len, a.account.ptr, (int)(slash - role), role);
 	(void)type;
-	return wdn_buf_detach(&b, NULL);
+	return wdn_strndup(buf, n);
 }
 
 static char *dup_str(wdn_json ev, const char *path)
@@ -342,7 +410,8 @@ static int issuance_fits(const struct wdn_issuance *is, struct wdn_err *err)
 	return 0;
 }
 
-int wdn_event_issuance(wdn_json ev, struct wdn_issuance *is, struct wdn_err *err)
+int wdn_event_issuance(wdn_json ev, const struct wdn_str *plain, struct wdn_issuance *is,
+		       struct wdn_err *err)
 {
 	const char *name = wdn_json_str(ev, "eventName"), *t;
 	wdn_json key, req = wdn_json_get(ev, "requestParameters");
@@ -417,7 +486,9 @@ int wdn_event_issuance(wdn_json ev, struct wdn_issuance *is, struct wdn_err *err
 		}
 		goto fail;
 	}
-	{
+	if (plain) {
+		is->event = wdn_event_redact_plain(plain->ptr, plain->len);
+	} else {
 		struct wdn_buf b = WDN_BUF_INIT;
 
 		wdn_event_redact(ev);

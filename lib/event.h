@@ -7,6 +7,7 @@
 #define WDN_EVENT_H
 
 #include "wdn.h"
+#include "arn.h"
 #include "json.h"
 
 void wdn_change_release(struct wdn_change *c);
@@ -22,13 +23,25 @@ void wdn_sighting_release(struct wdn_sighting *s);
  * owned); WDN_ENOTFOUND if the event names no key. */
 int wdn_event_sighting(const struct wdn_event *ev, int64_t t, struct wdn_sighting *out);
 /* The caller as a chain entry, from the event's userIdentity: its session
- * issuer's ARN as is, else a conversion into *conv (to free). */
-struct wdn_str wdn_event_principal(const struct wdn_event *ev, char **conv);
+ * issuer's ARN as is, else its ARN (up to a NUL), an assumed role's session
+ * converted to its role's into buf (as wdn_principal_of does); ptr NULL if
+ * it has neither. No copy, no allocation. */
+#define WDN_PRINCIPAL_BUF (WDN_ARN_MAX + 1) /* a role's ARN is shorter than its session's */
+struct wdn_str wdn_event_principal(const struct wdn_event *ev, char buf[WDN_PRINCIPAL_BUF]);
 /* Does this event name (with no errorCode) issue credentials? */
 int wdn_event_issues(struct wdn_str event_name);
 /* Build the issuance of a parsed issuing event: 1 done, 0 not an issuance
- * (e.g. no key in the response), or a WDN_E* code with err. */
-int wdn_event_issuance(wdn_json ev, struct wdn_issuance *out, struct wdn_err *err);
+ * (e.g. no key in the response), or a WDN_E* code with err. plain, when not
+ * NULL, is the text ev was parsed from, compact and with no backslash (as
+ * wdn_fast_event_tree takes): the stored event is made from it (see
+ * wdn_event_redact_plain) rather than by serializing ev, which may then be a
+ * tree of only the members the rules read. */
+int wdn_event_issuance(wdn_json ev, const struct wdn_str *plain, struct wdn_issuance *out,
+		       struct wdn_err *err);
+/* Plain event text (compact, no backslash) with every string value of a
+ * secret member replaced as wdn_event_redact does: byte for byte what
+ * redacting its parse and serializing it writes. NULL for want of memory. */
+char *wdn_event_redact_plain(const char *text, size_t len);
 /* Replace session tokens and secrets anywhere in a tree. */
 void wdn_event_redact(wdn_json v);
 /* The chain-entry principal of a userIdentity: the role ARN of an assumed

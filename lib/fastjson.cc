@@ -18,6 +18,9 @@
  */
 #include <simdjson.h>
 
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -27,6 +30,7 @@ extern "C" {
 #include "wdn.h"
 #include "fastjson.h"
 #include "json.h"
+#include <yajl/yajl_tree.h>
 }
 
 namespace {
@@ -82,7 +86,7 @@ struct keyindex {
 };
 constexpr keyindex event_index(event_keys), ui_index(ui_keys), sc_index(sc_keys), si_index(si_keys);
 
-int lookup(const keyname *t, const keyindex &x, std::string_view k)
+inline __attribute__((always_inline)) int lookup(const keyname *t, const keyindex &x, std::string_view k)
 {
 	int i;
 
@@ -247,7 +251,242 @@ bool walk(state &st, const char *buf, size_t len, const uint32_t *si, uint32_t n
 	return k == n - 2 || (st.evs.empty() && k == 4);
 }
 
+/* ---- an issuing or changing event's tree, for the rules of event.c ---- */
+
+/* The top-level members those rules read (event.c: every path it asks
+ * wdn_json_get for begins with one of these); the rest of an event (its
+ * resources, tlsDetails, user agent, ...) is never looked at. */
+constexpr keyname read_keys[] = {
+	K(0, "eventName"), K(0, "errorCode"), K(0, "eventTime"), K(0, "eventID"),
+	K(0, "sharedEventID"), K(0, "recipientAccountId"), K(0, "userIdentity"),
+	K(0, "requestParameters"), K(0, "responseElements"), { K_NONE, nullptr, 0 },
+};
+constexpr keyindex read_index(read_keys);
+
+/* Events larger than this go to yajl (a parser's buffers are about ten
+ * times its largest input, and issuing events are a few KB). */
+constexpr size_t EVENT_MAX = 64u << 10;
+
+/*
+ * The tree is built in this thread's arena: chunks kept from event to event
+ * and taken from in turn, so an event of a few hundred values costs no
+ * malloc and no free. (yajl's own tree is a malloc for every node, key,
+ * string and array, and as many frees.)
+ */
+class arena {
+	/* 64 KB of text makes at most a few MB of tree; more: not sure */
+	static constexpr size_t CHUNK = EVENT_MAX + 64, CHUNKS = 64;
+	std::unique_ptr<char[]> chunks[CHUNKS]; /* (no std::vector: it would be exported) */
+	size_t nchunks = 0, cur = 0, used = 0;
+
+public:
+	void reset()
+	{
+		cur = used = 0;
+	}
+	void *take(size_t n)
+	{
+		n = (n + 15) & ~(size_t)15;
+		if (n > CHUNK)
+			return nullptr;
+		if (!nchunks || used + n > CHUNK) {
+			size_t next = nchunks ? cur + 1 : 0;
+
+			if (next == CHUNKS)
+				return nullptr;
+			if (next == nchunks) {
+				chunks[next].reset(new (std::nothrow) char[CHUNK]);
+				if (!chunks[next])
+					return nullptr;
+				nchunks++;
+			}
+			cur = next;
+			used = 0;
+		}
+		used += n;
+		return chunks[cur].get() + used - n;
+	}
+};
+
+struct evstate {
+	simdjson::dom::parser parser{ EVENT_MAX };
+	bool ready = false;
+	arena mem;
+};
+thread_local evstate evtls;
+
+yajl_val node(arena &m, yajl_type t)
+{
+	yajl_val v = (yajl_val)m.take(sizeof(*v));
+
+	if (v) {
+		std::memset(v, 0, sizeof(*v));
+		v->type = t;
+	}
+	return v;
+}
+
+char *text(arena &m, std::string_view s)
+{
+	char *p = (char *)m.take(s.size() + 1);
+
+	if (p) {
+		std::memcpy(p, s.data(), s.size());
+		p[s.size()] = '\0';
+	}
+	return p;
+}
+
+yajl_val tree(arena &m, simdjson::dom::element e, bool top);
+
+/* An object's members in order, duplicates and all (wdn_json_get takes the
+ * first, as on yajl's tree); at the top only those of read_keys. */
+yajl_val object(arena &m, simdjson::dom::object o, bool top)
+{
+	yajl_val v = node(m, yajl_t_object);
+	size_t n = 0;
+
+	if (!v)
+		return nullptr;
+	for (auto x : o)
+		n += !top || lookup(read_keys, read_index, x.key) != K_NONE;
+	if (n && (!(v->u.object.keys = (const char **)m.take(n * sizeof(char *))) ||
+		  !(v->u.object.values = (yajl_val *)m.take(n * sizeof(yajl_val)))))
+		return nullptr;
+	for (auto x : o) {
+		if (top && lookup(read_keys, read_index, x.key) == K_NONE)
+			continue;
+		const char *k = text(m, x.key);
+		yajl_val y = k ? tree(m, x.value, false) : nullptr;
+
+		if (!y)
+			return nullptr;
+		v->u.object.keys[v->u.object.len] = k;
+		v->u.object.values[v->u.object.len++] = y;
+	}
+	return v;
+}
+
+yajl_val array(arena &m, simdjson::dom::array a)
+{
+	yajl_val v = node(m, yajl_t_array);
+	size_t n = a.size();
+
+	if (!v)
+		return nullptr;
+	if (n && !(v->u.array.values = (yajl_val *)m.take(n * sizeof(yajl_val))))
+		return nullptr;
+	for (auto x : a) {
+		yajl_val y = tree(m, x, false);
+
+		if (!y || v->u.array.len == n)
+			return nullptr;
+		v->u.array.values[v->u.array.len++] = y;
+	}
+	return v;
+}
+
+/* A number's text is never read by event.c's rules (they take strings; a
+ * number is "not a string"), and this tree is never serialized: the text
+ * is simdjson's value written out, not necessarily the event's. */
+yajl_val number(arena &m, simdjson::dom::element e)
+{
+	yajl_val v = node(m, yajl_t_number);
+	char b[40];
+	int64_t i;
+	uint64_t u;
+	double d;
+
+	if (!v)
+		return nullptr;
+	if (!e.get_int64().get(i)) {
+		std::snprintf(b, sizeof(b), "%" PRId64, i);
+		v->u.number.i = i;
+		v->u.number.flags = YAJL_NUMBER_INT_VALID;
+	} else if (!e.get_uint64().get(u)) {
+		std::snprintf(b, sizeof(b), "%" PRIu64, u);
+	} else {
+		d = e.get_double().value_unsafe();
+		std::snprintf(b, sizeof(b), "%.17g", d);
+		v->u.number.d = d;
+		v->u.number.flags = YAJL_NUMBER_DOUBLE_VALID;
+	}
+	return (v->u.number.r = text(m, b)) ? v : nullptr;
+}
+
+yajl_val tree(arena &m, simdjson::dom::element e, bool top)
+{
+	yajl_val v;
+
+	switch (e.type()) {
+	case simdjson::dom::element_type::OBJECT:
+		return object(m, e.get_object().value_unsafe(), top);
+	case simdjson::dom::element_type::ARRAY:
+		return array(m, e.get_array().value_unsafe());
+	case simdjson::dom::element_type::STRING:
+		if ((v = node(m, yajl_t_string)) && !(v->u.string = text(m, e.get_string().value_unsafe())))
+			return nullptr;
+		return v;
+	case simdjson::dom::element_type::INT64:
+	case simdjson::dom::element_type::UINT64:
+	case simdjson::dom::element_type::DOUBLE:
+		return number(m, e);
+	case simdjson::dom::element_type::BOOL:
+		return node(m, e.get_bool().value_unsafe() ? yajl_t_true : yajl_t_false);
+	default:
+		return node(m, yajl_t_null);
+	}
+}
+
 } // namespace
+
+extern "C" wdn_json wdn_fast_event_tree(const char *raw, size_t len)
+{
+	try {
+		evstate &st = evtls;
+		simdjson::dom::element doc;
+		size_t depth = 0, max = 0, elements = 1;
+
+		if (len > EVENT_MAX || len < 2 || raw[0] != '{' || std::memchr(raw, '\\', len))
+			return nullptr;
+		if (!st.ready) {
+			/* deeper than WDN_MAX_DEPTH is refused below, by yajl's path */
+			if (st.parser.allocate(EVENT_MAX, WDN_MAX_DEPTH + 1))
+				return nullptr;
+			st.ready = true;
+		}
+		if (st.parser.parse(raw, len, true).get(doc) || !doc.is_object())
+			return nullptr;
+		const uint32_t *si = st.parser.implementation->structural_indexes.get();
+		uint32_t n = st.parser.implementation->n_structural_indexes;
+
+		/* The caps of wdn_json_parse_bounded, counted its way (json.c's
+		 * nesting: a bracket, comma or colon outside strings is one more
+		 * element); and compact: no white space before a token. Anything
+		 * past a cap goes to yajl's path, which says so as it always has. */
+		for (uint32_t j = 0; j < n; j++) {
+			unsigned char c = cls.c[(unsigned char)raw[si[j]]];
+
+			if (j && cls.c[(unsigned char)raw[si[j] - 1]] == S_WS)
+				return nullptr;
+			if (c == S_OPEN) {
+				elements++;
+				if (++depth > max)
+					max = depth;
+			} else if (c == S_CLOSE) {
+				depth--;
+			} else if (c == S_SEP) {
+				elements++;
+			}
+		}
+		if (max > WDN_MAX_DEPTH || elements > WDN_MAX_ELEMENTS || si[n - 1] + 1 != len)
+			return nullptr;
+		st.mem.reset();
+		return tree(st.mem, doc, true);
+	} catch (...) {
+		return nullptr;
+	}
+}
 
 extern "C" int wdn_fast_walk(const char *buf, size_t len, int padded,
 			     const struct wdn_fast_event **evs, size_t *nev)

@@ -4,6 +4,7 @@
 #define WDN_FASTJSON_H
 
 #include "wdn.h"
+#include "json.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -31,6 +32,18 @@ int wdn_fast_walk(const char *buf, size_t len, int padded, const struct wdn_fast
  * taken and freed for each input raise malloc's mmap threshold, and the heap
  * then keeps them), or NULL. */
 unsigned char *wdn_fast_buffer(int which);
+
+/* The recorder's shortcut for an issuing or changing event: the text of one
+ * event object parsed by simdjson into a yajl tree of the members event.c's
+ * rules read, or NULL when not sure. The tree is this thread's, valid until
+ * the next call in it: read it, never free or change it. Only plain
+ * text is taken: compact (no white space outside strings) with no backslash
+ * anywhere, within wdn_json_parse_bounded's caps (WDN_MAX_DEPTH,
+ * WDN_MAX_ELEMENTS counted its way). Such text is exactly what yajl's
+ * generator writes of its parse, so the caller may store it as it is (see
+ * wdn_event_issuance); the tree's numbers are not the text's and it is
+ * never to be serialized. */
+wdn_json wdn_fast_event_tree(const char *raw, size_t len);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,7 @@
 #include "arn.h"
 #include "datetime.h"
 #include "event.h"
+#include "fastjson.h"
 #include "json.h"
 #include "key.h"
 #include "store.h"
@@ -17,12 +18,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* simdjson's tree of an event, when the command links the fast path (C++) */
+#pragma weak wdn_fast_event_tree
+
 #define SIGHTINGS_MAX 65536 /* flush early past this many distinct sightings */
 #define NBUCKETS 4096
 
 struct seen {
 	struct seen *next;
 	uint64_t hash;
+	size_t key_len, principal_len; /* of s.key_id and s.principal (NULL: 0) */
 	struct wdn_sighting s;
 };
 
@@ -116,28 +121,79 @@ static int begin(struct wdn_recorder *r, struct wdn_err *err)
 	return 0;
 }
 
+static const char *or_empty(const char *s)
+{
+	return s ? s : ""; /* (a copy that failed for want of memory) */
+}
+
+static int by_key_principal(const void *a, const void *b)
+{
+	const struct wdn_sighting *x = &(*(struct seen *const *)a)->s, *y = &(*(struct seen *const *)b)->s;
+	int c = strcmp(or_empty(x->key_id), or_empty(y->key_id));
+
+	return c ? c : strcmp(or_empty(x->principal), or_empty(y->principal));
+}
+
+/* Write a table's sightings in the order of the store's key (key_id,
+ * principal), not the hash's: each goes next to the one before it, so a
+ * B-tree store touches each page once rather than all of them by turns.
+ * (For want of memory to sort, in the hash's order: the same records.) */
 static int write_seen(struct wdn_recorder *r, struct seen **table, size_t *n,
 		      struct wdn_err *err)
 {
-	size_t i;
-	struct seen *e;
-	int rc;
+	struct seen **all, *e;
+	size_t i, k = 0;
+	int rc = 0;
 
 	if (!*n)
 		return 0;
 	if ((rc = begin(r, err)))
 		return rc;
-	for (i = 0; i < NBUCKETS; i++)
-		for (e = table[i]; e; e = e->next)
-			if ((rc = r->store->ops->put_sighting(r->store, &e->s, err)))
-				return rc;
+	if ((all = malloc(*n * sizeof(*all)))) {
+		for (i = 0; i < NBUCKETS; i++)
+			for (e = table[i]; e && k < *n; e = e->next)
+				all[k++] = e;
+		qsort(all, k, sizeof(*all), by_key_principal);
+		for (i = 0; i < k && !rc; i++)
+			rc = r->store->ops->put_sighting(r->store, &all[i]->s, err);
+		free(all);
+	} else {
+		for (i = 0; i < NBUCKETS && !rc; i++)
+			for (e = table[i]; e && !rc; e = e->next)
+				rc = r->store->ops->put_sighting(r->store, &e->s, err);
+	}
+	if (rc)
+		return rc;
 	drop_seen(table, n);
 	return 0;
 }
 
-static int str_is(const char *s, struct wdn_str v)
+/* A table's hash of n bytes from h: eight at a time (a use of a key is
+ * hashed for every event), the length folded in with the last. */
+static uint64_t mix(uint64_t h, const char *p, size_t n)
 {
-	return s ? (v.ptr && strlen(s) == v.len && !memcmp(s, v.ptr, v.len)) : !v.ptr;
+	uint64_t w;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	w = 0;
+	if (n)
+		memcpy(&w, p, n);
+	h = (h ^ w ^ (uint64_t)n << 56) * 0x9e3779b97f4a7c15ULL;
+	return h ^ h >> 32;
+}
+
+static uint64_t hash_of(struct wdn_str key, struct wdn_str principal)
+{
+	return mix(mix(WDN_HASH_INIT, key.ptr, key.len), principal.ptr, principal.len);
+}
+
+static int same(const char *s, size_t len, struct wdn_str v)
+{
+	return s ? (v.ptr && len == v.len && !memcmp(s, v.ptr, len)) : !v.ptr;
 }
 
 static struct seen *find(struct seen **table, uint64_t h, struct wdn_str key, struct wdn_str principal)
@@ -145,14 +201,22 @@ static struct seen *find(struct seen **table, uint64_t h, struct wdn_str key, st
 	struct seen *e;
 
 	for (e = table[h & (NBUCKETS - 1)]; e; e = e->next)
-		if (e->hash == h && str_is(e->s.key_id, key) && str_is(e->s.principal, principal))
+		if (e->hash == h && same(e->s.key_id, e->key_len, key) &&
+		    same(e->s.principal, e->principal_len, principal))
 			return e;
 	return NULL;
 }
 
-static struct wdn_str str_of(const char *s)
+static struct wdn_str key_of(const struct seen *e)
 {
-	struct wdn_str v = { s, s ? strlen(s) : 0 };
+	struct wdn_str v = { e->s.key_id, e->key_len };
+
+	return v;
+}
+
+static struct wdn_str principal_of(const struct seen *e)
+{
+	struct wdn_str v = { e->s.principal, e->principal_len };
 
 	return v;
 }
@@ -167,7 +231,7 @@ static void fold_into_held(struct wdn_recorder *r)
 
 		for (; e; e = next) {
 			next = e->next;
-			if ((h = find(r->held, e->hash, str_of(e->s.key_id), str_of(e->s.principal)))) {
+			if ((h = find(r->held, e->hash, key_of(e), principal_of(e)))) {
 				if (e->s.first < h->s.first)
 					h->s.first = e->s.first;
 				if (e->s.last > h->s.last)
@@ -222,34 +286,33 @@ static char *dup(struct wdn_str v)
 	return v.ptr ? wdn_strndup(v.ptr, v.len) : NULL;
 }
 
-/* Fold one use of a key into the sightings of this batch. */
+/* Fold one use of a key into the sightings of this batch: on a key and
+ * principal already seen (most events), no allocation and no copy. */
 static int sight(struct wdn_recorder *r, const struct wdn_event *ev, int64_t t, struct wdn_err *err)
 {
 	struct wdn_str key = ev->f[WDN_F_UI_KEY], principal;
+	char buf[WDN_PRINCIPAL_BUF];
 	struct seen *e;
-	char *conv;
 	uint64_t h;
 	size_t b;
 
-	principal = wdn_event_principal(ev, &conv);
-	h = wdn_hash(wdn_hash(wdn_hash(WDN_HASH_INIT, key.ptr, key.len), "\xff", 1), principal.ptr,
-		     principal.len);
+	principal = wdn_event_principal(ev, buf);
+	h = hash_of(key, principal);
 	b = h & (NBUCKETS - 1);
 	if ((e = find(r->table, h, key, principal))) {
 		if (t < e->s.first)
 			e->s.first = t;
 		if (t > e->s.last)
 			e->s.last = t;
-		free(conv);
 		return 0;
 	}
-	if (!(e = calloc(1, sizeof(*e)))) {
-		free(conv);
+	if (!(e = calloc(1, sizeof(*e))))
 		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
-	}
 	e->hash = h;
 	e->s.key_id = dup(key);
-	e->s.principal = conv ? conv : dup(principal);
+	e->key_len = key.len;
+	e->s.principal = dup(principal);
+	e->principal_len = principal.len;
 	e->s.arn = dup(ev->f[WDN_F_UI_ARN]);
 	e->s.type = dup(ev->f[WDN_F_UI_TYPE]);
 	e->s.account = dup(ev->f[WDN_F_UI_ACCOUNT]);
@@ -298,7 +361,7 @@ static int nul_in_string(struct wdn_err *err)
  * (WDN_KEY_BAD), ARNs and names no longer than WDN_ARN_MAX. Anything else
  * would fail a whole DynamoDB batch, so the record is rejected before any
  * store sees it. */
-static int identity_fits(const struct wdn_event *ev, struct wdn_err *err)
+static int identity_fits(const struct wdn_event *ev, int *key_class, struct wdn_err *err)
 {
 	static const int names[] = {
 		WDN_F_UI_ARN, WDN_F_UI_ISSUER_ARN, WDN_F_UI_TYPE, WDN_F_UI_ACCOUNT, WDN_F_UI_INVOKED_BY,
@@ -306,7 +369,8 @@ static int identity_fits(const struct wdn_event *ev, struct wdn_err *err)
 	struct wdn_str key = ev->f[WDN_F_UI_KEY];
 	size_t i;
 
-	if (key.ptr && key.len && wdn_key_id_check(key.ptr, key.len) == WDN_KEY_BAD)
+	*key_class = key.ptr && key.len ? wdn_key_id_check(key.ptr, key.len) : WDN_KEY_BAD;
+	if (key.ptr && key.len && *key_class == WDN_KEY_BAD)
 		return wdn_err_set(err, WDN_EINVAL,
 				   "userIdentity.accessKeyId of %zu bytes is not an access key ID "
 				   "(16 to 128 of A-Z, 0-9)", key.len);
@@ -329,6 +393,8 @@ static int has_nul_escape(struct wdn_str raw)
 	const char *p = raw.ptr, *end = raw.ptr + raw.len, *u;
 	size_t slashes;
 
+	if (!raw.len || !memchr(raw.ptr, '\\', raw.len)) /* most events: no escape at all */
+		return 0;
 	while (p < end && (u = memmem(p, (size_t)(end - p), "u0000", 5))) {
 		for (slashes = 0; (size_t)(u - raw.ptr) > slashes && u[-1 - (ptrdiff_t)slashes] == '\\';
 		     slashes++)
@@ -352,10 +418,11 @@ static int is_file(const char *input)
 int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 		       struct wdn_record_result *res, struct wdn_err *err)
 {
-	struct wdn_str t = ev->f[WDN_F_EVENT_TIME], key = ev->f[WDN_F_UI_KEY];
+	struct wdn_str t = ev->f[WDN_F_EVENT_TIME];
+	const struct wdn_str *plain = NULL;
 	int64_t when;
 	wdn_json tree;
-	int rc, issues, changes;
+	int rc, issues, changes, key_class;
 
 	if (res) {
 		res->issuance = NULL;
@@ -367,10 +434,10 @@ int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 	if (wdn_time_parse(t.ptr, t.len, &when))
 		return wdn_err_set(err, WDN_EINVAL, "eventTime '%.*s' is not a time",
 				   (int)(t.len > 40 ? 40 : t.len), t.ptr);
-	if ((rc = identity_fits(ev, err)))
+	if ((rc = identity_fits(ev, &key_class, err)))
 		return rc;
 	/* a masked key (a sample's AKIA****) names no key: no sighting */
-	if (key.ptr && wdn_key_id_ok(key.ptr, key.len) && (rc = sight(r, ev, when, err)))
+	if (key_class == WDN_KEY_ID && (rc = sight(r, ev, when, err)))
 		return rc;
 	if (ev->f[WDN_F_ERROR_CODE].ptr)
 		return 0;
@@ -380,20 +447,27 @@ int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 		return 0;
 	if (has_nul_escape(ev->raw))
 		return nul_in_string(err);
-	if (!(tree = wdn_json_parse_bounded(ev->raw.ptr, ev->raw.len, WDN_MAX_ELEMENTS, err)))
+	/* plain text (compact, no backslash) is parsed by simdjson, into a tree
+	 * of what the rules read, and stored as it is (redacted); any other, or
+	 * when not sure, by yajl, and the stored event is its tree serialized */
+	if (wdn_fast_event_tree && (tree = wdn_fast_event_tree(ev->raw.ptr, ev->raw.len)))
+		plain = &ev->raw;
+	else if (!(tree = wdn_json_parse_bounded(ev->raw.ptr, ev->raw.len, WDN_MAX_ELEMENTS, err)))
 		return err && err->code == WDN_ENOMEM ? WDN_ENOMEM : WDN_EINVAL; /* a bad record */
 	if (changes) {
 		r->cerr = err;
 		if ((rc = begin(r, err)) || (rc = wdn_event_changes(tree, put_change, r, err))) {
-			wdn_json_free(tree);
+			if (!plain)
+				wdn_json_free(tree);
 			return rc;
 		}
 		if (res)
 			res->nchanges = r->nlast_changes;
 	}
 	wdn_issuance_release(&r->last);
-	rc = issues ? wdn_event_issuance(tree, &r->last, err) : 0;
-	wdn_json_free(tree);
+	rc = issues ? wdn_event_issuance(tree, plain, &r->last, err) : 0;
+	if (!plain) /* (the fast tree is its parser's) */
+		wdn_json_free(tree);
 	if (rc <= 0)
 		return rc;
 	/* where it was read: the answer's provenance, and the key to its integrity */

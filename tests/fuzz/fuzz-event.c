@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bounded(data, size);
 	if (!(v = wdn_json_parse((const char *)data, size, &err)))
 		return 0;
-	if (wdn_event_issuance(v, &is, &err) == 1 && (!is.key_id || !is.event || !is.event_name))
+	if (wdn_event_issuance(v, NULL, &is, &err) == 1 && (!is.key_id || !is.event || !is.event_name))
 		abort(); /* an issuance without its key, name or event */
 	if (is.event && !strstr(is.event, "\"eventName\""))
 		abort();

@@ -1,0 +1,209 @@
+/*
+ * The recorder's per-event path and its flush (issue 15). A use of a key
+ * already seen with the same principal (most events of a trail) costs no
+ * allocation, whatever the caller's shape: an IAM user, a role's session
+ * with or without sessionIssuer, a federated user, the root. A flush writes
+ * the sightings in the store's key order (key ID, then principal), each
+ * folded to its first and last use, whether held over flushes or not.
+ */
+#include "tap.h"
+#include "wdn.h"
+#include "store.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The library's allocations, counted (the linker sends them here). */
+static unsigned long allocs;
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+
+void *__wrap_malloc(size_t n)
+{
+	allocs++;
+	return __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	allocs++;
+	return __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+	allocs++;
+	return __real_realloc(p, n);
+}
+
+/* A store that keeps the sightings it is given, in order. */
+#define MAXPUT 512
+struct fake {
+	struct wdn_store st;
+	struct wdn_sighting put[MAXPUT];
+	size_t n;
+};
+
+static int f_begin(struct wdn_store *s, struct wdn_err *err)
+{
+	(void)s;
+	(void)err;
+	return 0;
+}
+
+static int f_put_sighting(struct wdn_store *s, const struct wdn_sighting *si, struct wdn_err *err)
+{
+	struct fake *f = (struct fake *)s;
+	struct wdn_sighting *k;
+
+	(void)err;
+	if (f->n == MAXPUT)
+		return WDN_ENOMEM;
+	k = &f->put[f->n++];
+	k->key_id = strdup(si->key_id);
+	k->principal = si->principal ? strdup(si->principal) : NULL;
+	k->first = si->first;
+	k->last = si->last;
+	return 0;
+}
+
+static const struct wdn_store_ops fake_ops = {
+	.kind = "fake",
+	.fold_sightings = 1,
+	.begin = f_begin,
+	.commit = f_begin,
+	.put_sighting = f_put_sighting,
+};
+
+static void fake_reset(struct fake *f)
+{
+	while (f->n) {
+		f->n--;
+		free(f->put[f->n].key_id);
+		free(f->put[f->n].principal);
+	}
+}
+
+/* The callers, each of its own shape */
+static const struct {
+	const char *type, *arn, *issuer;
+} callers[] = {
+	{ "IAMUser", "arn:aws:iam::111122223333:user/alice", NULL },
+	{ "AssumedRole", "arn:aws:sts::111122223333:assumed-role/Admin/sess-1", NULL },
+	{ "AssumedRole", "arn:aws:sts::111122223333:assumed-role/Admin/sess-1",
+	  "arn:aws:iam::111122223333:role/Admin" },
+	{ "AssumedRole", "arn:aws-cn:sts::444455556666:assumed-role/path-less/x", NULL },
+	{ "AssumedRole", "arn:aws:sts::111122223333:assumed-role/NoSession", NULL },
+	{ "FederatedUser", "arn:aws:sts::111122223333:federated-user/carol", NULL },
+	{ "Root", "arn:aws:iam::111122223333:root", NULL },
+	{ "Unknown", "not an ARN at all", NULL },
+};
+#define NCALLERS (sizeof(callers) / sizeof(callers[0]))
+
+static const char *const keys[] = {
+	"AKIAQQQQQQQQQQQQKEY1", "ASIAQQQQQQQQQQQQKEY2", "AKIAZZZZZZZZZZZZKEY3", "ASIAAAAAAAAAAAAAKEY4",
+	"AKIAQQQQQQQQQQQQKEY10", "AKIAQQQQQQQQQQQQKEY0",
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static struct wdn_event event(size_t key, size_t caller, const char *when)
+{
+	struct wdn_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.input = "t-recorder";
+	ev.raw = wdn_str_of("{}");
+	ev.f[WDN_F_EVENT_NAME] = wdn_str_of("ListBuckets");
+	ev.f[WDN_F_EVENT_TIME] = wdn_str_of(when);
+	ev.f[WDN_F_UI_KEY] = wdn_str_of(keys[key]);
+	ev.f[WDN_F_UI_TYPE] = wdn_str_of(callers[caller].type);
+	ev.f[WDN_F_UI_ARN] = wdn_str_of(callers[caller].arn);
+	ev.f[WDN_F_UI_ACCOUNT] = wdn_str_of("111122223333");
+	if (callers[caller].issuer)
+		ev.f[WDN_F_UI_ISSUER_ARN] = wdn_str_of(callers[caller].issuer);
+	return ev;
+}
+
+static void test_no_allocation_on_a_hit(void)
+{
+	struct fake f = { { &fake_ops, NULL }, { { 0 } }, 0 };
+	struct wdn_recorder *r = wdn_recorder_new(&f.st);
+	struct wdn_err err;
+	size_t c, k;
+	int rc = 0;
+
+	for (c = 0; c < NCALLERS; c++) {
+		struct wdn_event ev = event(c % NKEYS, c, "2024-01-02T03:04:05Z");
+		unsigned long before;
+
+		rc |= wdn_recorder_event(r, &ev, NULL, &err);
+		before = allocs;
+		for (k = 0; k < 100; k++) {
+			ev.f[WDN_F_EVENT_TIME] = wdn_str_of(k % 2 ? "2024-01-02T03:04:06Z" : "2024-01-02T03:04:04Z");
+			rc |= wdn_recorder_event(r, &ev, NULL, &err);
+		}
+		is_int(allocs - before, 0, "%s %s: 100 more uses of a key seen, no allocation",
+		       callers[c].type, callers[c].arn);
+	}
+	ok(!rc, "every event recorded");
+	ok(!wdn_recorder_flush(r, &err), "flushed");
+	is_int(f.n, NCALLERS, "one sighting per key and principal");
+	for (k = 0; k < f.n; k++)
+		ok(f.put[k].first == f.put[0].first && f.put[k].last == f.put[k].first + 2,
+		   "%s: folded to its first and last use", f.put[k].key_id);
+	wdn_recorder_free(r);
+	fake_reset(&f);
+}
+
+static int before(const struct wdn_sighting *a, const struct wdn_sighting *b)
+{
+	int c = strcmp(a->key_id, b->key_id);
+
+	return c ? c < 0 : strcmp(a->principal ? a->principal : "", b->principal ? b->principal : "") < 0;
+}
+
+/* Every key with every caller, over two flushes (held, then written) */
+static void test_flush_in_key_order(int hold)
+{
+	struct fake f = { { &fake_ops, NULL }, { { 0 } }, 0 };
+	struct wdn_recorder *r = wdn_recorder_new(&f.st);
+	struct wdn_err err;
+	size_t c, k, i, sorted = 1;
+	int rc = 0;
+
+	wdn_recorder_hold_sightings(r, hold);
+	for (i = 0; i < 2; i++) {
+		for (k = NKEYS; k-- > 0;)
+			for (c = 0; c < NCALLERS; c++) {
+				struct wdn_event ev = event(k, c, i ? "2024-01-02T00:00:02Z" : "2024-01-02T00:00:01Z");
+
+				rc |= wdn_recorder_event(r, &ev, NULL, &err);
+			}
+		rc |= wdn_recorder_flush(r, &err);
+	}
+	if (hold) {
+		wdn_recorder_hold_sightings(r, 0);
+		rc |= wdn_recorder_flush(r, &err);
+	}
+	ok(!rc, "%s: every event recorded and flushed", hold ? "held" : "not held");
+	is_int(f.n, NKEYS * (NCALLERS - 1) * (hold ? 1 : 2), "%s: every sighting written",
+	       hold ? "held" : "not held");
+	/* (two callers name the same principal: the role, with and without sessionIssuer) */
+	for (i = 1; i < f.n; i++)
+		if (!before(&f.put[i - 1], &f.put[i]) && !(!hold && i == f.n / 2) && sorted++ < 4)
+			printf("# %s %s written before %s %s\n", f.put[i - 1].key_id, f.put[i - 1].principal,
+			       f.put[i].key_id, f.put[i].principal);
+	ok(sorted == 1, "%s: sightings written in (key ID, principal) order", hold ? "held" : "not held");
+	wdn_recorder_free(r);
+	fake_reset(&f);
+}
+
+int main(void)
+{
+	test_no_allocation_on_a_hit();
+	test_flush_in_key_order(1);
+	test_flush_in_key_order(0);
+	return done_testing();
+}
