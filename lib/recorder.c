@@ -25,7 +25,7 @@
 #define SIGHTINGS_MAX 65536 /* flush early past this many distinct sightings */
 /* A group's held sightings (about 300 bytes each) end it past this many:
  * memory stays small and flat however many inputs a run reads. */
-#define GROUP_SIGHTINGS 4096
+#define GROUP_SIGHTINGS 2048
 #define NBUCKETS 4096
 
 struct seen {
