@@ -92,11 +92,20 @@ for n in 70 130; do
 	d="$T/kill$n"
 	inputs "$d" 1 "$n"
 	mkfifo "$d/zz-fifo.json"
+	exec 3<>"$d/zz-fifo.json" # held open both ways: never an end for the reader
 	wdn-record -q --store "$d.db" "$d" 2>"$d.err" &
 	pid=$!
-	exec 3>"$d/zz-fifo.json" # waits for the reader: every input before it read
+	# once it holds the FIFO open, every input before it was read whole
+	i=0
+	while [ "$i" -lt 600 ] && kill -0 "$pid" 2>/dev/null &&
+	      ! ls -l "/proc/$pid/fd" 2>/dev/null | grep -q zz-fifo; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 	printf '{"Records":[' >&3
-	sleep 1
+	sleep 0.5
+	kill -0 "$pid" 2>/dev/null
+	ok "killed after $n inputs: the run was still reading the FIFO" || cat "$d.err"
 	kill -9 "$pid"
 	wait "$pid" 2>/dev/null
 	exec 3>&-
