@@ -4,6 +4,7 @@
 #include "datetime.h"
 #include "digest.h"
 #include "json.h"
+#include "recorder.h"
 #include "resolve.h"
 #include "s3.h"
 #include "store.h"
@@ -58,7 +59,17 @@ struct run {
 	struct wdn_sha256_stream *sha;    /* hashes each log file as it is read */
 	int keys_given;                   /* --public-keys: never ask ListPublicKeys */
 	const struct cli_select *sel;
+	int grouped;                      /* inputs committed in groups (SQLite) */
+	const struct cli_input *group[64]; /* read whole, not yet committed */
+	size_t ngroup;
+	uint64_t group_bytes;             /* their size as stored (compressed) */
 };
+
+/* A group ends after this many inputs, or bytes of them as stored, or when
+ * its sightings fill the recorder's memory for them: what a run killed
+ * midway loses, and the write-ahead log's growth, stay bounded. */
+#define GROUP_INPUTS (sizeof(((struct run *)0)->group) / sizeof(((struct run *)0)->group[0]))
+#define GROUP_BYTES ((uint64_t)64 << 20)
 
 #define MAX_TTL_DAYS 36500 /* a hundred years: keep for good by not asking */
 
@@ -142,6 +153,33 @@ static int on_event(void *ctx, const struct wdn_event *ev)
 	return 0;
 }
 
+/* The inputs of a group that was never committed: read whole, yet not
+ * recorded. A rerun records them. */
+static void group_lost(struct run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->ngroup; i++)
+		cli_fail(&r->cli, "'%s': not recorded: its group of inputs was not committed",
+			 r->group[i]->name);
+	r->ngroup = 0;
+	r->group_bytes = 0;
+}
+
+/* Commit the group: its sightings, then the transaction. */
+static void commit_group(struct run *r)
+{
+	struct wdn_err err = { 0 };
+
+	if (wdn_recorder_flush(r->rec, &err)) {
+		cli_fail(&r->cli, "%s", err.msg);
+		r->failed = 1;
+		group_lost(r);
+	}
+	r->ngroup = 0;
+	r->group_bytes = 0;
+}
+
 static void record_input(struct run *r, const struct cli_input *in)
 {
 	struct wdn_err err = { 0 };
@@ -172,8 +210,8 @@ static void record_input(struct run *r, const struct cli_input *in)
 	r->progress.done++;
 	cli_progress(&r->cli, &r->progress, 0);
 	if (rc && !r->failed) {
-		/* one transaction per input: an input not read whole keeps nothing,
-		 * so a rerun once it is whole records it all */
+		/* an input not read whole keeps nothing (its savepoint, or its
+		 * transaction, undone), so a rerun once it is whole records it all */
 		cli_fail(&r->cli, "reading '%s': %s", in->name, err.msg);
 		if (wdn_recorder_discard(r->rec, &err)) {
 			cli_fail(&r->cli, "%s", err.msg);
@@ -181,10 +219,22 @@ static void record_input(struct run *r, const struct cli_input *in)
 		}
 		return;
 	}
-	if (!r->failed && wdn_recorder_flush(r->rec, &err)) {
+	if (r->failed)
+		return;
+	if (wdn_recorder_keep_input(r->rec, &err)) {
 		cli_fail(&r->cli, "%s", err.msg);
 		r->failed = 1;
+		if (r->grouped)
+			r->group[r->ngroup++] = in; /* lost with its group */
+		return;
 	}
+	if (!r->grouped)
+		return;
+	r->group[r->ngroup++] = in;
+	r->group_bytes += in->size;
+	if (r->ngroup == GROUP_INPUTS || r->group_bytes >= GROUP_BYTES ||
+	    wdn_recorder_group_full(r->rec))
+		commit_group(r);
 }
 
 static int add_bytes(void *ctx, const void *p, size_t n)
@@ -522,11 +572,12 @@ static int prepare_table(struct run *r, const struct opts *o)
 static void record_inputs(struct run *r, struct cli_select *sel, char **operands, int n)
 {
 	struct cli_inputs in;
-	struct wdn_err err = { 0 };
 	size_t i;
 
-	/* inputs that can be read again: a key's uses may fold over the whole run */
+	/* inputs that can be read again: a key's uses may fold over the whole
+	 * run (DynamoDB), and inputs be committed in groups (SQLite) */
 	wdn_recorder_hold_sightings(r->rec, 1);
+	r->grouped = wdn_recorder_group(r->rec, 1);
 	sel->digests = 1;
 	r->sel = sel;
 	cli_inputs_collect(&r->cli, &r->aws, operands, n, sel, &in);
@@ -544,10 +595,11 @@ static void record_inputs(struct run *r, struct cli_select *sel, char **operands
 		if (!in.v[i].digest)
 			record_input(r, &in.v[i]);
 	wdn_recorder_hold_sightings(r->rec, 0);
-	if (!r->failed && wdn_recorder_flush(r->rec, &err)) {
-		cli_fail(&r->cli, "%s", err.msg);
-		r->failed = 1;
-	}
+	if (r->failed)
+		group_lost(r); /* the store failed, or memory: the group is rolled back */
+	else
+		commit_group(r);
+	wdn_recorder_group(r->rec, 0);
 	cli_progress_end(&r->cli, &r->progress);
 	if (!r->failed && r->sha)
 		verify(r, &in);

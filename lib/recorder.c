@@ -11,6 +11,7 @@
 #include "fastjson.h"
 #include "json.h"
 #include "key.h"
+#include "recorder.h"
 #include "store.h"
 #include "str.h"
 
@@ -22,6 +23,9 @@
 #pragma weak wdn_fast_event_tree
 
 #define SIGHTINGS_MAX 65536 /* flush early past this many distinct sightings */
+/* A group's held sightings (about 300 bytes each) end it past this many:
+ * memory stays small and flat however many inputs a run reads. */
+#define GROUP_SIGHTINGS 2048
 #define NBUCKETS 4096
 
 struct seen {
@@ -40,6 +44,8 @@ struct wdn_recorder {
 	struct wdn_store *store;
 	int in_txn;
 	int hold;                 /* sightings wait for a flush with hold off */
+	int group;                /* inputs grouped in one transaction (wdn_recorder_group) */
+	int in_input;             /* an input's savepoint is open */
 	struct seen **table, **held;
 	size_t nseen, nheld;
 	uint64_t txn_issuances, txn_changes, txn_sightings; /* since the last flush */
@@ -109,15 +115,22 @@ void wdn_recorder_counts(const struct wdn_recorder *r, uint64_t *issuances, uint
 		*sightings = r->sightings;
 }
 
-static int begin(struct wdn_recorder *r, struct wdn_err *err)
+/* The transaction, and when grouping and writing an input's records
+ * (input 1), the input's savepoint: discarding it drops that input only. */
+static int begin(struct wdn_recorder *r, int input, struct wdn_err *err)
 {
 	int rc;
 
-	if (r->in_txn)
+	if (!r->in_txn) {
+		if ((rc = r->store->ops->begin(r->store, err)))
+			return rc;
+		r->in_txn = 1;
+	}
+	if (!r->group || !input || r->in_input)
 		return 0;
-	if ((rc = r->store->ops->begin(r->store, err)))
+	if ((rc = r->store->ops->savepoint(r->store, WDN_SAVE_MARK, err)))
 		return rc;
-	r->in_txn = 1;
+	r->in_input = 1;
 	return 0;
 }
 
@@ -138,7 +151,7 @@ static int by_key_principal(const void *a, const void *b)
  * principal), not the hash's: each goes next to the one before it, so a
  * B-tree store touches each page once rather than all of them by turns.
  * (For want of memory to sort, in the hash's order: the same records.) */
-static int write_seen(struct wdn_recorder *r, struct seen **table, size_t *n,
+static int write_seen(struct wdn_recorder *r, struct seen **table, size_t *n, int input,
 		      struct wdn_err *err)
 {
 	struct seen **all, *e;
@@ -147,7 +160,7 @@ static int write_seen(struct wdn_recorder *r, struct seen **table, size_t *n,
 
 	if (!*n)
 		return 0;
-	if ((rc = begin(r, err)))
+	if ((rc = begin(r, input, err)))
 		return rc;
 	if ((all = malloc(*n * sizeof(*all)))) {
 		for (i = 0; i < NBUCKETS; i++)
@@ -259,13 +272,37 @@ int wdn_recorder_flush(struct wdn_recorder *r, struct wdn_err *err)
 	int rc;
 
 	fold_into_held(r);
-	if ((!r->hold || r->nheld >= SIGHTINGS_MAX) && (rc = write_seen(r, r->held, &r->nheld, err)))
+	if ((!r->hold || r->nheld >= SIGHTINGS_MAX) && (rc = write_seen(r, r->held, &r->nheld, 0, err)))
 		return rc;
 	r->txn_issuances = r->txn_changes = r->txn_sightings = 0;
+	r->in_input = 0; /* (the commit keeps an open savepoint's records too) */
 	if (!r->in_txn)
 		return 0;
 	r->in_txn = 0;
 	return r->store->ops->commit(r->store, err);
+}
+
+int wdn_recorder_group(struct wdn_recorder *r, int on)
+{
+	r->group = on && r->store->ops->savepoint;
+	return r->group;
+}
+
+int wdn_recorder_keep_input(struct wdn_recorder *r, struct wdn_err *err)
+{
+	if (!r->group)
+		return wdn_recorder_flush(r, err);
+	r->txn_issuances = r->txn_changes = r->txn_sightings = 0;
+	fold_into_held(r);
+	if (!r->in_input)
+		return 0;
+	r->in_input = 0;
+	return r->store->ops->savepoint(r->store, WDN_SAVE_KEEP, err);
+}
+
+int wdn_recorder_group_full(const struct wdn_recorder *r)
+{
+	return r->nheld >= GROUP_SIGHTINGS;
 }
 
 int wdn_recorder_discard(struct wdn_recorder *r, struct wdn_err *err)
@@ -275,6 +312,12 @@ int wdn_recorder_discard(struct wdn_recorder *r, struct wdn_err *err)
 	r->changes -= r->txn_changes;
 	r->sightings -= r->txn_sightings;
 	r->txn_issuances = r->txn_changes = r->txn_sightings = 0;
+	if (r->group) { /* the input's records only: the group's others stay */
+		if (!r->in_input)
+			return 0;
+		r->in_input = 0;
+		return r->store->ops->savepoint(r->store, WDN_SAVE_UNDO, err);
+	}
 	if (!r->in_txn)
 		return 0;
 	r->in_txn = 0;
@@ -319,12 +362,14 @@ static int sight(struct wdn_recorder *r, const struct wdn_event *ev, int64_t t, 
 	e->s.first = e->s.last = t;
 	e->next = r->table[b];
 	r->table[b] = e;
-	if (!find(r->held, h, key, principal)) {
+	/* keys seen: in each input anew when grouping, as when each input
+	 * was flushed alone; when holding, once */
+	if (r->group || !find(r->held, h, key, principal)) {
 		r->sightings++;
 		r->txn_sightings++;
 	}
 	if (++r->nseen >= SIGHTINGS_MAX)
-		return write_seen(r, r->table, &r->nseen, err); /* within the input's transaction */
+		return write_seen(r, r->table, &r->nseen, 1, err); /* within the input's transaction */
 	return 0;
 }
 
@@ -456,7 +501,7 @@ int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 		return err && err->code == WDN_ENOMEM ? WDN_ENOMEM : WDN_EINVAL; /* a bad record */
 	if (changes) {
 		r->cerr = err;
-		if ((rc = begin(r, err)) || (rc = wdn_event_changes(tree, put_change, r, err))) {
+		if ((rc = begin(r, 1, err)) || (rc = wdn_event_changes(tree, put_change, r, err))) {
 			if (!plain)
 				wdn_json_free(tree);
 			return rc;
@@ -473,7 +518,7 @@ int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 	/* where it was read: the answer's provenance, and the key to its integrity */
 	if (is_file(ev->input) && !(r->last.source = wdn_strdup(ev->input)))
 		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
-	if ((rc = begin(r, err)) || (rc = r->store->ops->put_issuance(r->store, &r->last, err)))
+	if ((rc = begin(r, 1, err)) || (rc = r->store->ops->put_issuance(r->store, &r->last, err)))
 		return rc;
 	r->issuances++;
 	r->txn_issuances++;

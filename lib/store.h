@@ -73,7 +73,14 @@ struct wdn_store_ops {
 	 * reads until 0 see one snapshot, so each read need not take and drop
 	 * the store's locks (SQLite: a read transaction). No writes meanwhile. */
 	int (*snapshot)(struct wdn_store *s, int on, struct wdn_err *err);
+	/* Several inputs in one transaction (NULL if the store cannot): within
+	 * it, WDN_SAVE_MARK marks where an input begins, WDN_SAVE_KEEP forgets
+	 * the mark and keeps what followed it, WDN_SAVE_UNDO drops what followed
+	 * it and the mark. Only the transaction's commit makes anything durable. */
+	int (*savepoint)(struct wdn_store *s, int op, struct wdn_err *err);
 };
+
+enum { WDN_SAVE_MARK, WDN_SAVE_KEEP, WDN_SAVE_UNDO };
 
 struct wdn_store {
 	const struct wdn_store_ops *ops;

@@ -316,6 +316,17 @@ static int sq_rollback(struct wdn_store *st, struct wdn_err *err)
 	return exec((struct sqlite_store *)st, "ROLLBACK", err);
 }
 
+static int sq_savepoint(struct wdn_store *st, int op, struct wdn_err *err)
+{
+	static const char *const what[] = {
+		[WDN_SAVE_MARK] = "SAVEPOINT input",
+		[WDN_SAVE_KEEP] = "RELEASE input",
+		[WDN_SAVE_UNDO] = "ROLLBACK TO input; RELEASE input",
+	};
+
+	return exec((struct sqlite_store *)st, what[op], err);
+}
+
 static int sq_snapshot(struct wdn_store *st, int on, struct wdn_err *err)
 {
 	/* a deferred BEGIN takes the read lock at the first read and keeps it:
@@ -706,6 +717,7 @@ static const struct wdn_store_ops sqlite_ops = {
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
+	.savepoint = sq_savepoint,
 	.put_issuance = sq_put_issuance,
 	.put_sighting = sq_put_sighting,
 	.get_issuance = sq_get_issuance,
