@@ -132,8 +132,10 @@ $(B)/tests/t-outtree-deflate: tests/unit/t-outtree.c tests/unit/tap.h $(B)/libwd
 # The allocation-failure run counts and fails the library's own allocations:
 # the linker sends them to the test's wrappers; -rdynamic names their callers.
 $(B)/tests/t-allocfail: UNIT_LDFLAGS = -rdynamic -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
-# t-recorder counts the library's allocations the same way.
+# t-recorder counts the library's allocations the same way; the answer
+# cache's test counts what the library holds: every allocation and free.
 $(B)/tests/t-recorder: UNIT_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
+$(B)/tests/t-enrichcache: UNIT_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
 
 # Fuzz targets replay their corpora in every check through a plain main();
 # the command layer's parsers (fuzz-cli) come with cli.o.

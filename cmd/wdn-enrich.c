@@ -974,6 +974,21 @@ static void remove_local(struct run *r)
 	r->local = NULL;
 }
 
+/* Does the run read many inputs (a directory, a prefix) or S3? Then the
+ * answer cache's whole budget is touched at start, so its memory is the same
+ * for every size of input; a single file or stdin (a line typed, a pipe)
+ * pays only for the answers it keeps, some 3 times the instructions less
+ * for one line. */
+static int takes_budget(const struct run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->in.n; i++)
+		if (r->in.v[i].bucket)
+			return 1;
+	return r->in.n > 1;
+}
+
 /* The batch command: inputs in, enriched to stdout or -o. */
 static void batch_main(struct run *r, const struct opts *o, char **operands, int n)
 {
@@ -996,6 +1011,8 @@ static void batch_main(struct run *r, const struct opts *o, char **operands, int
 		cli_fail(&r->cli, "out of memory");
 		goto out;
 	}
+	if (takes_budget(r))
+		wdn_enrich_cache_touch(cache);
 	enrich_all(r, cache, aws);
 out:
 	wdn_enrich_cache_free(cache);

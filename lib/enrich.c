@@ -22,32 +22,41 @@
 #include <yajl/yajl_gen.h>
 
 #define CACHE_BUCKETS 8192
-/* Answers held at most, in two generations: past half of it the older one is
- * dropped and the newer becomes the older, so a key asked for lately stays
- * answered (one found in the older moves back to the newer: a key in use
- * all along is not dropped and resolved again) while memory stays flat from
- * 10 MB to 1 GB of input (clearing all of 24 MB at once let peak RSS double
- * at 1 GB). */
-#define CACHE_BYTES (2u << 20)
+
+/*
+ * Answers held, in a budget of WDN_ENRICH_CACHE_BYTES taken whole when the
+ * cache is made: two generations, each half of it, each filled from its
+ * start. When the newer is full the older is dropped and its half, emptied,
+ * becomes the newer, so a key asked for lately stays answered (one found in
+ * the older moves back to the newer: a key in use all along is not dropped
+ * and resolved again). Nothing is allocated for an answer, and what the
+ * cache holds is the same from 10 MB to 1 GB of input (a malloc per answer,
+ * growing as the input did, was not).
+ */
+#define CACHE_HALF (WDN_ENRICH_CACHE_BYTES / 2)
 
 struct entry {
 	struct entry *next;
 	uint64_t hash;
-	char key[129];
 	int64_t lo, hi;   /* times this answer holds for */
-	char *who;        /* told by the event's own userIdentity: that (who_add), else NULL */
-	size_t who_len;
-	char *text;       /* the whodunnit object */
-	size_t len;
+	uint32_t len;     /* the whodunnit object's */
+	uint32_t who_len; /* told by the event's own userIdentity: that (who_add), else 0 */
+	uint8_t key_len;
+	char bytes[];     /* the key, the object, the who */
 };
+
+#define entry_key(x) ((x)->bytes)
+#define entry_text(x) ((x)->bytes + (x)->key_len)
+#define entry_who(x) ((x)->bytes + (x)->key_len + (x)->len)
 
 /* Answers by key and window, shared by the workers of one run so a key used
  * in many inputs is resolved once; the lock is held only to look or insert. */
 struct wdn_enrich_cache {
 	pthread_mutex_t lock;
-	struct entry *bucket[CACHE_BUCKETS]; /* the newer generation */
-	struct entry *older[CACHE_BUCKETS];
-	size_t bytes;           /* held by the newer generation's entries */
+	struct entry *bucket[2][CACHE_BUCKETS]; /* by generation */
+	size_t used[2];   /* bytes of its half each generation has filled */
+	int newer;        /* the newer generation's number */
+	char *arena;      /* WDN_ENRICH_CACHE_BYTES: generation g's half at g * CACHE_HALF */
 };
 
 /* An issuance the view read, kept with the times it is the one chosen for:
@@ -348,50 +357,36 @@ struct wdn_enrich_cache *wdn_enrich_cache_new(void)
 {
 	struct wdn_enrich_cache *c = calloc(1, sizeof(*c));
 
+	if (c && !(c->arena = malloc(WDN_ENRICH_CACHE_BYTES))) {
+		free(c);
+		return NULL;
+	}
 	if (c)
 		pthread_mutex_init(&c->lock, NULL);
 	return c;
 }
 
-static void drop_entries(struct entry **bucket)
+void wdn_enrich_cache_touch(struct wdn_enrich_cache *c)
 {
-	size_t i;
-
-	for (i = 0; i < CACHE_BUCKETS; i++) {
-		struct entry *x = bucket[i], *next;
-
-		for (; x; x = next) {
-			next = x->next;
-			free(x->who);
-			free(x->text);
-			free(x);
-		}
-		bucket[i] = NULL;
-	}
+	memset(c->arena, 0, WDN_ENRICH_CACHE_BYTES);
 }
 
-static void cache_clear(struct wdn_enrich_cache *c)
-{
-	drop_entries(c->bucket);
-	drop_entries(c->older);
-	c->bytes = 0;
-}
-
-/* The newer generation full: it becomes the older, the older is dropped. */
+/* The newer generation full: the older is dropped, and its half is the newer. */
 static void cache_age(struct wdn_enrich_cache *c)
 {
-	drop_entries(c->older);
-	memcpy(c->older, c->bucket, sizeof(c->older));
-	memset(c->bucket, 0, sizeof(c->bucket));
-	c->bytes = 0;
+	int older = !c->newer;
+
+	memset(c->bucket[older], 0, sizeof(c->bucket[older]));
+	c->used[older] = 0;
+	c->newer = older;
 }
 
 void wdn_enrich_cache_free(struct wdn_enrich_cache *c)
 {
 	if (!c)
 		return;
-	cache_clear(c);
 	pthread_mutex_destroy(&c->lock);
+	free(c->arena);
 	free(c);
 }
 
@@ -756,21 +751,49 @@ static int same_who(const char *who, size_t n, const struct wdn_event *ev)
 	return who == end;
 }
 
-/* The bytes an entry holds, as the newer generation counts them. */
-static size_t entry_bytes(const struct entry *x)
+/* The bytes of its half an entry takes, aligned for the next one. */
+static size_t entry_size(size_t key_len, size_t len, size_t who_len)
 {
-	return sizeof(*x) + x->len + 1 + x->who_len;
+	return (offsetof(struct entry, bytes) + key_len + len + who_len + 7) & ~(size_t)7;
 }
 
-/* Move the older generation's entry *at into the newer one. */
-static void promote(struct wdn_enrich_cache *c, struct entry **at, uint64_t h)
+/* Room for n bytes in the newer generation, aging it first if it is full;
+ * NULL if n is more than a generation holds. */
+static struct entry *cache_room(struct wdn_enrich_cache *c, size_t n)
 {
-	struct entry *x = *at;
+	struct entry *x;
+
+	if (n > CACHE_HALF)
+		return NULL;
+	if (c->used[c->newer] + n > CACHE_HALF)
+		cache_age(c);
+	x = (struct entry *)(c->arena + (size_t)c->newer * CACHE_HALF + c->used[c->newer]);
+	c->used[c->newer] += n;
+	return x;
+}
+
+/* Move the older generation's entry *at into the newer one; where it is now. */
+static struct entry *promote(struct wdn_enrich_cache *c, struct entry **at, uint64_t h)
+{
+	struct entry *x = *at, *to;
+	size_t n = entry_size(x->key_len, x->len, x->who_len);
+	int older = !c->newer;
 
 	*at = x->next;
-	x->next = c->bucket[h % CACHE_BUCKETS];
-	c->bucket[h % CACHE_BUCKETS] = x;
-	c->bytes += entry_bytes(x);
+	if (c->used[c->newer] + n > CACHE_HALF) {
+		/* aging empties the half x is in: x goes to its start, before
+		 * anything else is written there */
+		cache_age(c);
+		to = (struct entry *)(c->arena + (size_t)older * CACHE_HALF);
+		memmove(to, x, n);
+		c->used[older] = n;
+	} else {
+		to = cache_room(c, n);
+		memcpy(to, x, n);
+	}
+	to->next = c->bucket[c->newer][h % CACHE_BUCKETS];
+	c->bucket[c->newer][h % CACHE_BUCKETS] = to;
+	return to;
 }
 
 /* The answer cached for a key at time t, for ev (NULL: only answers that
@@ -782,13 +805,12 @@ static struct entry *cached_answer(struct wdn_enrich_cache *c, const char *key, 
 	int g;
 
 	for (g = 0; g < 2; g++)
-		for (at = &(g ? c->older : c->bucket)[h % CACHE_BUCKETS]; (x = *at); at = &x->next)
-			if (x->hash == h && !memcmp(x->key, key, len) && !x->key[len] && t >= x->lo &&
-			    t <= x->hi && (!x->who || (ev && same_who(x->who, x->who_len, ev)))) {
-				if (g) /* still in use: into the newer generation, to stay */
-					promote(c, at, h);
-				return x;
-			}
+		for (at = &c->bucket[g ? !c->newer : c->newer][h % CACHE_BUCKETS]; (x = *at); at = &x->next)
+			if (x->hash == h && x->key_len == len && !memcmp(entry_key(x), key, len) &&
+			    t >= x->lo && t <= x->hi &&
+			    (!x->who_len || (ev && same_who(entry_who(x), x->who_len, ev))))
+				/* one in the older is still in use: into the newer, to stay */
+				return g ? promote(c, at, h) : x;
 	return NULL;
 }
 
@@ -818,16 +840,18 @@ static const struct memo *memo_get(const struct wdn_enricher *e, const char *key
 	return NULL;
 }
 
-/* Keep a copy of a cached answer (a copy: another worker may clear the
- * cache meanwhile); a failure only forgets. */
-static void memo_put(struct wdn_enricher *e, const char *key, size_t len, uint64_t h, const struct entry *x)
+/* Keep a copy of an answer (a copy: another worker may age the cache
+ * meanwhile); who is as an entry's (empty: for any event); a failure only
+ * forgets. */
+static void memo_put(struct wdn_enricher *e, const char *key, size_t len, uint64_t h, int64_t lo, int64_t hi,
+		     const char *text, size_t text_len, const char *who, size_t who_len)
 {
 	struct memo *m = &e->memo[h % MEMO_SLOTS];
 
 	wdn_buf_reset(&m->text);
 	wdn_buf_reset(&m->who);
 	m->key[0] = '\0';
-	if (wdn_buf_add(&m->text, x->text, x->len) || (x->who && wdn_buf_add(&m->who, x->who, x->who_len))) {
+	if (wdn_buf_add(&m->text, text, text_len) || (who_len && wdn_buf_add(&m->who, who, who_len))) {
 		wdn_buf_release(&m->text);
 		wdn_buf_release(&m->who);
 		return;
@@ -835,8 +859,35 @@ static void memo_put(struct wdn_enricher *e, const char *key, size_t len, uint64
 	memcpy(m->key, key, len);
 	m->key[len] = '\0';
 	m->hash = h;
-	m->lo = x->lo;
-	m->hi = x->hi;
+	m->lo = lo;
+	m->hi = hi;
+}
+
+/* Cache the answer in e->obj for key (who: e->who, else for any event),
+ * holding for [lo, hi]; one more than a generation holds is not kept. */
+static void cache_put(struct wdn_enricher *e, const char *key, size_t len, uint64_t h, int64_t lo, int64_t hi,
+		      int who)
+{
+	struct wdn_enrich_cache *c = e->cache;
+	size_t who_len = who ? e->who.len : 0;
+	struct entry *x;
+
+	pthread_mutex_lock(&c->lock);
+	if ((x = cache_room(c, entry_size(len, e->obj.len, who_len)))) {
+		x->hash = h;
+		x->lo = lo;
+		x->hi = hi;
+		x->len = (uint32_t)e->obj.len;
+		x->who_len = (uint32_t)who_len;
+		x->key_len = (uint8_t)len;
+		memcpy(entry_key(x), key, len);
+		memcpy(entry_text(x), e->obj.ptr, e->obj.len);
+		if (who_len)
+			memcpy(entry_who(x), e->who.ptr, who_len);
+		x->next = c->bucket[c->newer][h % CACHE_BUCKETS];
+		c->bucket[c->newer][h % CACHE_BUCKETS] = x;
+	}
+	pthread_mutex_unlock(&c->lock);
 }
 
 /* Append the whodunnit object for ev to out: from the cache, or resolved
@@ -864,8 +915,8 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 	pthread_mutex_lock(&c->lock);
 	if ((x = cached_answer(c, key.ptr, key.len, h, t, ev))) {
 		/* copied while held: another worker may clear the cache */
-		rc = wdn_buf_add(out, x->text, x->len);
-		memo_put(e, key.ptr, key.len, h, x);
+		rc = wdn_buf_add(out, entry_text(x), x->len);
+		memo_put(e, key.ptr, key.len, h, x->lo, x->hi, entry_text(x), x->len, entry_who(x), x->who_len);
 		pthread_mutex_unlock(&c->lock);
 		return rc;
 	}
@@ -904,28 +955,14 @@ static int whodunnit(struct wdn_enricher *e, const struct wdn_event *ev, int64_t
 		}
 	}
 	wdn_buf_reset(&e->who);
-	if ((x = calloc(1, sizeof(*x))) && (x->text = wdn_strndup(e->obj.ptr, e->obj.len)) &&
-	    /* no issuance: the answer is what the event's userIdentity tells */
-	    (a.nlinks || (!who_add(&e->who, ev, a.found ? WHO_SEEN : WHO_TOLD) &&
-			  (x->who = wdn_strndup(e->who.ptr, e->who.len))))) {
-		x->hash = h;
-		memcpy(x->key, key.ptr, key.len);
-		x->len = e->obj.len;
-		x->who_len = x->who ? e->who.len : 0;
+	/* no issuance: the answer is what the event's userIdentity tells */
+	if (a.nlinks || !who_add(&e->who, ev, a.found ? WHO_SEEN : WHO_TOLD)) {
 		/* for as long as nothing the answer read as of t changes */
-		x->lo = e->store ? e->view.lo : INT64_MIN;
-		x->hi = e->store ? e->view.hi : WDN_TIME_MAX;
-		memo_put(e, key.ptr, key.len, h, x);
-		pthread_mutex_lock(&c->lock);
-		if (c->bytes >= CACHE_BYTES / 2)
-			cache_age(c);
-		x->next = c->bucket[h % CACHE_BUCKETS];
-		c->bucket[h % CACHE_BUCKETS] = x;
-		c->bytes += entry_bytes(x);
-		pthread_mutex_unlock(&c->lock);
-	} else if (x) {
-		free(x->text);
-		free(x);
+		int64_t lo = e->store ? e->view.lo : INT64_MIN, hi = e->store ? e->view.hi : WDN_TIME_MAX;
+		size_t who_len = a.nlinks ? 0 : e->who.len;
+
+		memo_put(e, key.ptr, key.len, h, lo, hi, e->obj.ptr, e->obj.len, e->who.ptr, who_len);
+		cache_put(e, key.ptr, key.len, h, lo, hi, !a.nlinks);
 	}
 	wdn_answer_release(&a);
 	return wdn_buf_add(out, e->obj.ptr, e->obj.len);

@@ -19,6 +19,12 @@ int wdn_event_partition(const struct wdn_event *ev, struct wdn_buf *out);
 /* The account and region of a path under the output ("account=A/region=R/..."),
  * each a value wdn_event_partition writes; WDN_EINVAL for anything else. */
 int wdn_partition_parse(const char *path, size_t len, struct wdn_str *account, struct wdn_str *region);
+/* The shared answer cache's budget, taken whole by wdn_enrich_cache_new:
+ * what it holds never grows past it, and no answer allocates. */
+#define WDN_ENRICH_CACHE_BYTES (8u << 20)
+/* Touch the whole budget now, so a run's memory is the same for every input
+ * size from its start (untouched, it is paid for as answers fill it). */
+void wdn_enrich_cache_touch(struct wdn_enrich_cache *c);
 /* Is this JSON text compact (no whitespace outside strings)? */
 int wdn_json_is_compact(const char *p, size_t n);
 

@@ -1,6 +1,9 @@
 /*
- * The enricher's shared answer cache stays small however many keys a run
- * meets (peak RSS flat from 10 MB to 1 GB of input), and what it drops is
+ * The enricher's shared answer cache is a budget taken whole when it is made
+ * (WDN_ENRICH_CACHE_BYTES): what it holds never grows past it however many
+ * keys a run meets, and no answer allocates. Built with
+ * -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free (Makefile), so
+ * the library's own allocations are counted. What it drops is
  * the oldest: a key answered lately is still answered, and so is a key
  * asked for all along, however long ago it was first answered. The links
  * near a chain's root, shared by many keys, are read from the store once
@@ -9,24 +12,80 @@
 #include "tap.h"
 #include "wdn.h"
 #include "datetime.h"
+#include "enrich.h"
 #include "event.h"
 #include "store.h"
 #include "str.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- the library's allocations, counted ---- */
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+void __real_free(void *p);
+
+static long long live_bytes, live_blocks; /* held now */
+static unsigned long long allocs;         /* calls that allocated */
+
+static void *counted(void *p, size_t was)
+{
+	if (p) {
+		live_bytes += (long long)malloc_usable_size(p) - (long long)was;
+		live_blocks += !was;
+		allocs++;
+	}
+	return p;
+}
+
+void *__wrap_malloc(size_t n)
+{
+	return counted(__real_malloc(n), 0);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	return counted(__real_calloc(n, size), 0);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+	size_t was = p ? malloc_usable_size(p) : 0;
+	void *q = __real_realloc(p, n);
+
+	if (!q)
+		return NULL;
+	if (!p)
+		return counted(q, 0);
+	live_bytes -= (long long)was;
+	live_blocks--;
+	return counted(q, 0);
+}
+
+void __wrap_free(void *p)
+{
+	if (p) {
+		live_bytes -= (long long)malloc_usable_size(p);
+		live_blocks--;
+	}
+	__real_free(p);
+}
+
 #define TIME "2021-07-01T00:00:00Z"
+
+static struct wdn_buf line = WDN_BUF_INIT; /* enrich_key's, kept: its own growth is not the cache's */
 
 /* Enrich one event of key number i (no store: answers from userIdentity). */
 static int enrich_key(struct wdn_enricher *e, unsigned i, int ask_only)
 {
 	char key[32], raw[256];
 	struct wdn_event ev;
-	struct wdn_buf out = WDN_BUF_INIT;
 	struct wdn_err err = { 0 };
-	int n, rc;
+	int n;
 
 	snprintf(key, sizeof(key), "AKIA%016u", i);
 	n = snprintf(raw, sizeof(raw),
@@ -42,9 +101,8 @@ static int enrich_key(struct wdn_enricher *e, unsigned i, int ask_only)
 
 		return wdn_enricher_knows(e, &ev, t);
 	}
-	rc = wdn_enrich_event(e, &ev, &out, &err);
-	wdn_buf_release(&out);
-	return rc;
+	wdn_buf_reset(&line);
+	return wdn_enrich_event(e, &ev, &line, &err);
 }
 
 
@@ -254,11 +312,52 @@ static void test_shared_links(void)
 	wdn_enricher_free(shared);
 }
 
+/* The budget is taken whole when the cache is made, and what it holds stays
+ * inside it: answers for more keys than it holds, of several sizes, leave no
+ * block and no byte more behind them, and one from the cache allocates nothing. */
+static void test_budget(void)
+{
+	long long bytes = live_bytes, blocks, held;
+	struct wdn_enrich_cache *c = wdn_enrich_cache_new();
+	struct wdn_enricher *e;
+	/* keys numbered in three lengths: answers of three sizes */
+	static const unsigned base[] = { 1000000, 10000000, 1000000000 };
+	unsigned i, n, round, bad = 0;
+	unsigned long long before;
+
+	held = live_bytes - bytes;
+	ok(c && held >= (long long)WDN_ENRICH_CACHE_BYTES && held <= (long long)WDN_ENRICH_CACHE_BYTES + (256 << 10),
+	   "a cache takes its budget of %u bytes when made (%lld)", WDN_ENRICH_CACHE_BYTES, held);
+	e = wdn_enricher_new(NULL, c);
+	for (i = 0; i < 1000; i++) /* the enricher's scratch grown to its size */
+		bad += enrich_key(e, 3000000000u + i, 0) != 0;
+	bytes = live_bytes;
+	blocks = live_blocks;
+	/* past the budget twice */
+	n = WDN_ENRICH_CACHE_BYTES / 100;
+	for (round = 0; round < 3; round++)
+		for (i = 0; i < n / 3; i++)
+			bad += enrich_key(e, base[round] + i, 0) != 0;
+	is_int(bad, 0, "%u keys enriched", n);
+	is_int(live_blocks - blocks, 0, "after answers for %u keys, no block more is held", n);
+	ok(live_bytes - bytes <= 4096, "nor more than the scratch's growth (%lld bytes more)", live_bytes - bytes);
+	/* the last keys are cached: asked again, from the cache, in an order
+	 * the enricher's own copies miss */
+	before = allocs;
+	for (i = 0, bad = 0; i < 1000; i++)
+		bad += enrich_key(e, base[2] + n / 3 - 1 - (i * 7919) % 1000, 0) != 0;
+	is_int(bad, 0, "1000 cached keys asked again");
+	is_int((long long)(allocs - before), 0, "answering them from the cache allocated nothing");
+	wdn_enricher_free(e);
+	wdn_enrich_cache_free(c);
+}
+
 int main(void)
 {
 	struct wdn_enrich_cache *c = wdn_enrich_cache_new();
 	struct wdn_enricher *e = wdn_enricher_new(NULL, c);
-	unsigned i, n = 20000, bad = 0; /* some 10 MB of answers */
+	/* enough answers to fill the budget twice over (each takes some 300 bytes) */
+	unsigned i, n = WDN_ENRICH_CACHE_BYTES / 100, bad = 0;
 
 	ok(c && e, "an enricher with a shared cache");
 	ok(!enrich_key(e, 0, 0), "key 0 enriched");
@@ -266,7 +365,7 @@ int main(void)
 	for (i = 1; i <= n; i++)
 		bad += enrich_key(e, i, 0) != 0;
 	is_int(bad, 0, "%u more keys enriched", n);
-	/* the cache holds a few MB: the first key of 20000 is gone */
+	/* the budget full, twice over: the first key is gone */
 	ok(!enrich_key(e, 0, 1), "the first key is no longer cached after %u others", n);
 	/* and the latest ones are all there, across the last aging */
 	for (i = n - 499, bad = 0; i <= n; i++)
@@ -275,21 +374,23 @@ int main(void)
 	/* a key in use all along stays, across every aging: a hit in the
 	 * older generation keeps it (several keys, asked at several rates) */
 	for (i = 0, bad = 0; i < 3; i++)
-		bad += enrich_key(e, 900000 + i, 0) != 0;
+		bad += enrich_key(e, 900000000 + i, 0) != 0;
 	for (i = 1; i <= n; i++) {
 		unsigned k;
 
 		bad += enrich_key(e, 2 * n + i, 0) != 0;
 		for (k = 0; k < 3; k++)
-			if (i % (50u << (2 * k)) == 0 && !enrich_key(e, 900000 + k, 1))
+			if (i % (50u << (2 * k)) == 0 && !enrich_key(e, 900000000 + k, 1))
 				bad++;
 	}
 	is_int(bad, 0, "3 keys asked for every 50, 200 and 800 others stay cached across %u others", n);
 	for (i = 0, bad = 0; i < 3; i++)
-		bad += !enrich_key(e, 900000 + i, 1);
+		bad += !enrich_key(e, 900000000 + i, 1);
 	is_int(bad, 0, "and are still cached at the end");
 	wdn_enricher_free(e);
 	wdn_enrich_cache_free(c);
+	test_budget();
+	wdn_buf_release(&line);
 	test_shared_links();
 	return done_testing();
 }
