@@ -295,6 +295,7 @@ static int sight(struct wdn_recorder *r, const struct wdn_event *ev, int64_t t, 
 	struct seen *e;
 	uint64_t h;
 	size_t b;
+	unsigned long nomem;
 
 	principal = wdn_event_principal(ev, buf);
 	h = hash_of(key, principal);
@@ -306,6 +307,7 @@ static int sight(struct wdn_recorder *r, const struct wdn_event *ev, int64_t t, 
 			e->s.last = t;
 		return 0;
 	}
+	nomem = wdn_nomem_count();
 	if (!(e = calloc(1, sizeof(*e))))
 		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	e->hash = h;
@@ -317,6 +319,12 @@ static int sight(struct wdn_recorder *r, const struct wdn_event *ev, int64_t t, 
 	e->s.type = dup(ev->f[WDN_F_UI_TYPE]);
 	e->s.account = dup(ev->f[WDN_F_UI_ACCOUNT]);
 	e->s.first = e->s.last = t;
+	if (!e->s.key_id || wdn_nomem_count() != nomem) {
+		/* a copy lost is no field absent: never "used by nobody" */
+		wdn_sighting_release(&e->s);
+		free(e);
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	}
 	e->next = r->table[b];
 	r->table[b] = e;
 	if (!find(r->held, h, key, principal)) {
