@@ -133,6 +133,19 @@ ASIAQQQQQQQQCALLER53 arn:aws:iam::$A:role/A
 ASIAQQQQQQQQCALLER54 arn:aws:iam::$A:role/P"
 is "$got" "$want" "odd assumed-role shapes: no role, no session, a path, a region"
 
+# wdn-enrich --record -j 2: the same events over several files, recorded
+# (each thread its own parser and arena) before the enriching; the same store
+i=0
+while IFS= read -r line; do
+	i=$((i + 1))
+	d="$T/multi/AWSLogs/$A/CloudTrail/us-east-1/2024/01/02"
+	mkdir -p "$d"
+	printf '{"Records":[%s]}' "$line" | gzip >"$d/${A}_CloudTrail_us-east-1_20240102T00${i}Z_m$i.json.gz"
+done <"$T/events"
+wdn-enrich -q -j 2 --record --store "$T/multi.db" -o "$T/multi-out" "$T/multi/" 2>/dev/null
+dump "$T/multi.db" >"$T/multi.out"
+cmp_ok "$T/multi.out" "$T/plain.out" "wdn-enrich -j 2 --record stores what wdn-record does"
+
 # as lines of JSON, each event its own document: the depth cap at the
 # event's own 96 and 97 levels, where simdjson's parse takes the one and
 # leaves the other to yajl's refusal
