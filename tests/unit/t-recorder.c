@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* The library's allocations, counted (the linker sends them here); with
  * fail_at set, that one (counted from 1) fails. */
@@ -353,6 +354,82 @@ static void test_hash_collisions(int hold)
 	fake_reset(&f);
 }
 
+/* CPU seconds to record n events, key i of keys[i], one principal; the
+ * sightings counted through a store that keeps none. */
+static int f_drop(struct wdn_store *s, const struct wdn_sighting *si, struct wdn_err *err)
+{
+	(void)s;
+	(void)si;
+	(void)err;
+	return 0;
+}
+
+static double record_keys(char (*k)[21], size_t n)
+{
+	static const struct wdn_store_ops ops = {
+		.kind = "fake", .begin = f_begin, .commit = f_begin, .put_sighting = f_drop,
+	};
+	struct wdn_store st = { &ops, NULL };
+	struct wdn_recorder *r = wdn_recorder_new(&st);
+	struct wdn_err err;
+	clock_t t0 = clock();
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n; i++) {
+		struct wdn_event ev = event(0, 0, "2024-01-02T00:00:00Z");
+
+		ev.f[WDN_F_UI_KEY] = wdn_str_of(k[i]);
+		rc |= wdn_recorder_event(r, &ev, NULL, &err);
+	}
+	rc |= wdn_recorder_flush(r, &err);
+	wdn_recorder_free(r);
+	return rc ? -1 : (double)(clock() - t0) / CLOCKS_PER_SEC;
+}
+
+/*
+ * Hash flooding: key IDs a trail chose so that, with alice's principal,
+ * they share one bucket of the recorder's table by its hash as lib/recorder.c
+ * had it (unseeded, so anyone could compute it). Each new sighting then
+ * walked all the others: 30 000 cost about 4 s against 0.1. Measured right
+ * next to as many ordinary keys, with a wide margin for a busy machine.
+ */
+#define NFLOOD 30000
+static void test_hash_flooding(void)
+{
+	static char crafted[NFLOOD][21], plain[NFLOOD][21];
+	static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+	const char *p = callers[0].arn;
+	uint64_t x = 1, target = 0;
+	double t_crafted, t_plain;
+	size_t i, j;
+
+	for (i = 0; i < NFLOOD; i++) {
+		int want = 1;
+
+		for (;;) {
+			memcpy(crafted[i], "AKIA", 4);
+			for (j = 4; j < 20; j++) {
+				x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+				crafted[i][j] = b32[(x >> 33) & 31];
+			}
+			crafted[i][20] = '\0';
+			if (want) { /* an ordinary key: the first drawn */
+				memcpy(plain[i], crafted[i], 21);
+				want = 0;
+				continue;
+			}
+			if ((mix(mix(WDN_HASH_INIT, crafted[i], 20), p, strlen(p)) & 4095) == target)
+				break;
+		}
+	}
+	t_plain = record_keys(plain, NFLOOD);
+	t_crafted = record_keys(crafted, NFLOOD);
+	ok(t_plain >= 0 && t_crafted >= 0, "%d keys of each kind recorded", NFLOOD);
+	ok(t_crafted < 10 * t_plain + 0.5, "keys crafted for one bucket cost %.2f s, ordinary ones %.2f s",
+	   t_crafted, t_plain);
+}
+
 int main(void)
 {
 	test_no_allocation_on_a_hit();
@@ -361,5 +438,6 @@ int main(void)
 	test_new_sighting_out_of_memory();
 	test_hash_collisions(1);
 	test_hash_collisions(0);
+	test_hash_flooding();
 	return done_testing();
 }
