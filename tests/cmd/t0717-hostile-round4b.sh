@@ -170,6 +170,19 @@ else
 	pass "lines: no secret stored"
 fi
 
+# sightings of equal prefixes: an ARN with a NUL after another's whole is
+# refused, never taken for it; a longer name is its own principal
+for arn in "arn:aws:iam::$A:user/eve" 'arn:aws:iam::111122223333:user/eve\u0000mallory' \
+	"arn:aws:iam::$A:user/eve2" "arn:aws:iam::$A:user/ev"; do
+	printf '{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","arn":"%s","accountId":"%s","accessKeyId":"AKIAQQQQQQQQPREFIX01"},"eventTime":"2024-01-02T00:02:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets"}\n' "$arn" "$A"
+done >"$T/prefix.jsonl"
+wdn-record -q --store "$T/prefix.db" "$T/prefix.jsonl" 2>"$T/prefix.err"
+is "$?" 3 "an ARN holding a NUL is refused (exit 3)"
+got=$(sqlite3 "$T/prefix.db" "select principal from sighting order by principal")
+is "$got" "arn:aws:iam::$A:user/ev
+arn:aws:iam::$A:user/eve
+arn:aws:iam::$A:user/eve2" "equal prefixes: each its own sighting, the NUL one none"
+
 # the same in DynamoDB: each spelling in a table of its own, every key's
 # answer the same
 . tests/peers/use.sh

@@ -245,8 +245,8 @@ static void test_new_sighting_out_of_memory(void)
 	is_int(bad, 0, "each of %zu runs with an allocation failing: an error, or the sighting whole", runs);
 }
 
-/* The recorder's sighting hash, as lib/recorder.c computes it (to craft
- * collisions: if it changes, these principals merely stop colliding). */
+/* The recorder's sighting hash as lib/recorder.c had it, unseeded (to craft
+ * collisions; seeded now, these merely stop colliding, or collide by chance). */
 #define MUL 0x9e3779b97f4a7c15ULL
 static uint64_t block(uint64_t h, const char *p)
 {
@@ -301,8 +301,9 @@ static int collide(const char *key0, const char *p0, const char *key, char *out,
 	return 0;
 }
 
-/* Keys and principals crafted to hash alike are still told apart: each
- * its own sighting, folded over flushes, never one taken for another. */
+/* Keys and principals crafted to hash alike (unseeded) are still told
+ * apart: each its own sighting, folded over flushes, never one taken for
+ * another. */
 static void test_hash_collisions(int hold)
 {
 	static const char p0[] = "arn:aws:iam::111122223333:role/XAAAAAAAABBBBBBBB-tail";
