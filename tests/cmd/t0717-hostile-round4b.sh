@@ -170,6 +170,24 @@ else
 	pass "lines: no secret stored"
 fi
 
+# "errorCode":null is no error, as the reader takes it (and as exports of
+# CloudTrail Lake or Athena write every absent member): the issuance and
+# the change are recorded, plain or spaced
+for v in plain spaced; do
+	{
+		ev 16 AssumeRole '{"roleArn":"arn:aws:iam::111122223333:role/Ops"}' "$(cred 16 ',"sessionToken":"SECRET-NULL"')" ',"errorCode":null,"errorMessage":null'
+		ev 17 CreateAccessKey '{"userName":"erin"}' '{"accessKey":{"accessKeyId":"AKIAQQQQQQQQISSUED17","status":"Active","userName":"erin"}}' ',"errorCode":null'
+		ev 18 TagRole '{"roleName":"Ops","tags":[{"key":"a","value":"b"}]}' 'null' ',"errorCode":null'
+	} >"$T/nullerr-$v.jsonl"
+	[ "$v" = plain ] || sed -i 's/,"/, "/g' "$T/nullerr-$v.jsonl"
+	wdn-record -q --store "$T/nullerr-$v.db" "$T/nullerr-$v.jsonl"
+	got=$(sqlite3 "$T/nullerr-$v.db" "select key_id from issuance order by key_id; select subject || ' ' || kind from change order by subject, kind")
+	is "$got" "AKIAQQQQQQQQISSUED17
+ASIAQQQQQQQQISSUED16
+key:AKIAQQQQQQQQISSUED17 status
+tags:111122223333:role/Ops tag" "$v: a null errorCode hides no issuance and no change"
+done
+
 # sightings of equal prefixes: an ARN with a NUL after another's whole is
 # refused, never taken for it; a longer name is its own principal
 for arn in "arn:aws:iam::$A:user/eve" 'arn:aws:iam::111122223333:user/eve\u0000mallory' \
