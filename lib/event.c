@@ -89,7 +89,7 @@ struct wdn_str wdn_event_principal(const struct wdn_event *ev, char buf[WDN_PRIN
 	struct wdn_arn parsed;
 	size_t n;
 
-	if (principal.ptr)
+	if (principal.ptr && principal.len) /* an empty one names no one (wdn_principal_of) */
 		return principal;
 	if (!a.ptr)
 		return a;

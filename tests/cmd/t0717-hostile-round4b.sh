@@ -201,6 +201,18 @@ is "$got" "arn:aws:iam::$A:user/ev
 arn:aws:iam::$A:user/eve
 arn:aws:iam::$A:user/eve2" "equal prefixes: each its own sighting, the NUL one none"
 
+# an empty sessionIssuer ARN names no one: the sighting's principal is the
+# role of the session's ARN, as the issuance's caller is (wdn_principal_of)
+for iss in '' '"arn":"",' '"arn":null,'; do
+	printf '{"eventVersion":"1.08","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::%s:assumed-role/Admin/s","accountId":"%s","accessKeyId":"ASIAQQQQQQQQEMPTYIS%d","sessionContext":{"sessionIssuer":{%s"type":"Role"}}},"eventTime":"2024-01-02T00:03:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets"}\n' \
+		"$A" "$A" "${#iss}" "$iss"
+done >"$T/emptyiss.jsonl"
+wdn-record -q --store "$T/emptyiss.db" "$T/emptyiss.jsonl"
+got=$(sqlite3 "$T/emptyiss.db" "select key_id || ' ' || principal from sighting order by key_id")
+is "$got" "ASIAQQQQQQQQEMPTYIS0 arn:aws:iam::$A:role/Admin
+ASIAQQQQQQQQEMPTYIS11 arn:aws:iam::$A:role/Admin
+ASIAQQQQQQQQEMPTYIS9 arn:aws:iam::$A:role/Admin" "an empty or null sessionIssuer ARN: the session's role, not an empty principal"
+
 # the same in DynamoDB: each spelling in a table of its own, every key's
 # answer the same
 . tests/peers/use.sh
