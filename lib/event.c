@@ -89,7 +89,7 @@ struct wdn_str wdn_event_principal(const struct wdn_event *ev, char buf[WDN_PRIN
 	struct wdn_arn parsed;
 	size_t n;
 
-	if (principal.ptr)
+	if (principal.ptr && principal.len) /* an empty one names no one (wdn_principal_of) */
 		return principal;
 	if (!a.ptr)
 		return a;
@@ -410,6 +410,15 @@ static int issuance_fits(const struct wdn_issuance *is, struct wdn_err *err)
 	return 0;
 }
 
+/* Did the call fail? An errorCode of null is none, as the reader takes it
+ * (and as exports that write every absent member have it). */
+static int failed(wdn_json ev)
+{
+	wdn_json e = wdn_json_get(ev, "errorCode");
+
+	return e && !YAJL_IS_NULL(e);
+}
+
 int wdn_event_issuance(wdn_json ev, const struct wdn_str *plain, struct wdn_issuance *is,
 		       struct wdn_err *err)
 {
@@ -420,7 +429,7 @@ int wdn_event_issuance(wdn_json ev, const struct wdn_str *plain, struct wdn_issu
 
 	memset(is, 0, sizeof(*is));
 	is->start = is->end = WDN_TIME_NONE;
-	if (!name || wdn_json_get(ev, "errorCode"))
+	if (!name || failed(ev))
 		return 0;
 	key = wdn_json_get(ev, "responseElements.credentials.accessKeyId");
 	if (!key)
@@ -652,7 +661,7 @@ int wdn_event_changes(wdn_json ev, wdn_change_fn cb, void *ctx, struct wdn_err *
 	size_t i;
 	int rc = 0;
 
-	if (!name || !t || wdn_json_get(ev, "errorCode"))
+	if (!name || !t || failed(ev))
 		return 0;
 	if (!strcmp(name, "GetRoleCredentials"))
 		return sso_credentials(ev, t, id, cb, ctx, err);

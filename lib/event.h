@@ -23,9 +23,10 @@ void wdn_sighting_release(struct wdn_sighting *s);
  * owned); WDN_ENOTFOUND if the event names no key. */
 int wdn_event_sighting(const struct wdn_event *ev, int64_t t, struct wdn_sighting *out);
 /* The caller as a chain entry, from the event's userIdentity: its session
- * issuer's ARN as is, else its ARN (up to a NUL), an assumed role's session
- * converted to its role's into buf (as wdn_principal_of does); ptr NULL if
- * it has neither. No copy, no allocation. */
+ * issuer's ARN as is (when not empty), else its ARN (up to a NUL), an
+ * assumed role's session converted to its role's into buf (as
+ * wdn_principal_of does); ptr NULL if it has neither. No copy, no
+ * allocation. */
 #define WDN_PRINCIPAL_BUF (WDN_ARN_MAX + 1) /* a role's ARN is shorter than its session's */
 struct wdn_str wdn_event_principal(const struct wdn_event *ev, char buf[WDN_PRINCIPAL_BUF]);
 /* Does this event name (with no errorCode) issue credentials? */

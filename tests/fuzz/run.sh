@@ -44,7 +44,7 @@ build() { # target
 	$CC -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	    -std=c11 -D_GNU_SOURCE -Ilib $(pkg-config --cflags yajl) \
 	    "tests/fuzz/$1.c" lib/*.c cmd/cli.c "$out"/obj/*.o \
-	    $(pkg-config --libs libcurl yajl zlib libsodium sqlite3 expat libdeflate libcrypto simdjson) \
+	    $(pkg-config --libs libcurl yajl zlib libsodium sqlite3 expat libdeflate libcrypto simdjson libisal) \
 	    -lstdc++ -lm -ldl -lpthread -o "$out/$1"
 }
 

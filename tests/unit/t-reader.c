@@ -2230,6 +2230,11 @@ static void test_principal(void)
 		ev.f[WDN_F_UI_ISSUER_ARN] = wdn_str_of("arn:aws:iam::1:role/A");
 		p = wdn_event_principal(&ev, buf);
 		ok(p.ptr == ev.f[WDN_F_UI_ISSUER_ARN].ptr, "sessionIssuer's ARN as it is");
+		/* an empty one names no one: the session's role, as wdn_principal_of has it */
+		ev.f[WDN_F_UI_ISSUER_ARN] = wdn_str_of("");
+		p = wdn_event_principal(&ev, buf);
+		ok(p.ptr == buf && p.len == 21 && !memcmp(buf, "arn:aws:iam::1:role/A", 21),
+		   "an empty sessionIssuer ARN: the session's role (got %.*s)", (int)p.len, p.ptr ? p.ptr : "");
 	}
 }
 
