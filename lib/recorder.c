@@ -209,6 +209,20 @@ static uint64_t hash_of(const struct wdn_recorder *r, struct wdn_str key, struct
 	return mix(mix(WDN_HASH_INIT ^ r->seed, key.ptr, key.len), principal.ptr, principal.len);
 }
 
+size_t wdn_recorder_longest_chain(const struct wdn_recorder *r)
+{
+	const struct seen *e;
+	size_t i, n, most = 0;
+
+	for (i = 0; i < NBUCKETS; i++) {
+		for (n = 0, e = r->table[i]; e; e = e->next)
+			n++;
+		if (n > most)
+			most = n;
+	}
+	return most;
+}
+
 static int same(const char *s, size_t len, struct wdn_str v)
 {
 	return s ? (v.ptr && len == v.len && !memcmp(s, v.ptr, len)) : !v.ptr;

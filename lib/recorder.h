@@ -9,6 +9,9 @@
 #define WDN_RECORDER_H
 
 #include "wdn.h"
+#include "testing.h"
+
+#include <stddef.h>
 
 /* Group inputs from now on (on 1) or not: 1 if the store can (SQLite),
  * else 0 and each input is to be flushed as before (DynamoDB). */
@@ -19,5 +22,8 @@ int wdn_recorder_group(struct wdn_recorder *r, int on);
 int wdn_recorder_keep_input(struct wdn_recorder *r, struct wdn_err *err);
 /* Have the group's sightings reached what memory allows? Then flush. */
 int wdn_recorder_group_full(const struct wdn_recorder *r);
+
+/* for tests: the longest chain of the sightings' table since the last flush */
+size_t wdn_recorder_longest_chain(const struct wdn_recorder *r) WDN_UNITTEST;
 
 #endif
