@@ -1,0 +1,127 @@
+#!/bin/sh
+# Round 4's merged changes, attacked. The enricher now keeps each issuance
+# it read, with the times over which the store gives the same one, and its
+# answer cache moves older hits back: an enriched line must still be exactly
+# what a fresh enricher gives for that event alone, whatever else the run
+# held and in whatever order (keys reissued in adjacent, overlapping, nested
+# and endless windows; events at the windows' bounds; one parent of many).
+. tests/cmd/lib.sh
+A=111122223333
+B=1704067200 # 2024-01-01T00:00:00Z
+
+# issuances as JSON lines: T CALLER_KEY CALLER (user/NAME or role/NAME/SESSION) NEW_KEY ROLE EXP|-
+iss() {
+	jq -cn --argjson t "$1" --arg ck "$2" --arg c "$3" --arg k "$4" --arg r "$5" --arg e "$6" \
+		--arg a "$A" '($c | startswith("user/")) as $u | {
+		eventVersion: "1.08", eventSource: "sts.amazonaws.com", eventName: "AssumeRole",
+		eventTime: ($t | todate), eventID: ("iss-" + $k + "-" + ($t | tostring)),
+		awsRegion: "us-east-1", recipientAccountId: $a,
+		userIdentity: (if $u then { type: "IAMUser", arn: ("arn:aws:iam::" + $a + ":" + $c),
+			accountId: $a, accessKeyId: $ck, userName: ($c | ltrimstr("user/")) }
+		else { type: "AssumedRole", accountId: $a, accessKeyId: $ck,
+			arn: ("arn:aws:sts::" + $a + ":assumed-" + $c),
+			sessionContext: { sessionIssuer: { type: "Role",
+				arn: ("arn:aws:iam::" + $a + ":role/" + ($c | split("/")[1])) } } } end),
+		requestParameters: { roleArn: ("arn:aws:iam::" + $a + ":role/" + $r),
+			roleSessionName: ("s" + ($t | tostring)) },
+		responseElements: { credentials: ({ accessKeyId: $k, sessionToken: "x" } +
+			(if $e == "-" then {} else { expiration: ($e | tonumber | todate) } end)),
+			assumedRoleUser: { arn: ("arn:aws:sts::" + $a + ":assumed-role/" + $r + "/s" +
+				($t | tostring)) } } }'
+}
+P=ASIAPARENTPARENT0001
+U1=AKIAUSERUSERUSER0001 U2=AKIAUSERUSERUSER0002
+{
+	# the parent key issued four times: adjacent, nested, endless
+	iss $B $U1 user/alice $P r1 $((B + 900))
+	iss $((B + 900)) $U2 user/bob $P r2 $((B + 1800))
+	iss $((B + 1000)) $U1 user/alice $P r3 $((B + 1100))
+	iss $((B + 3000)) $U2 user/bob $P r4 -
+	# the parent of many, at its windows' bounds; one child reissued over another window
+	i=0
+	for off in 0 899 900 1000 1100 1101 1800 1801 3000 9000 -5; do
+		i=$((i + 1))
+		r=r1
+		[ "$off" -ge 900 ] && r=r2
+		[ "$off" -ge 3000 ] && r=r4
+		iss $((B + off)) $P "role/$r/s$off" "ASIACHILDCHILD00$(printf %02d $i)" c$i $((B + off + 600))
+	done
+	iss $((B + 1500)) $P role/r2/s1500 ASIACHILDCHILD0001 c99 $((B + 2400))
+	iss $((B + 2000)) ASIACHILDCHILD0001 role/c99/s1500 ASIAGRANDGRANDC0001 g1 $((B + 2300))
+} >"$T/iss.jsonl"
+jq -s '{ Records: . }' "$T/iss.jsonl" >"$T/iss.json"
+wdn-record -q --store "$T/e.db" "$T/iss.json"
+is "$?" 0 "the issuances record"
+
+# uses of each key at each time, one event each
+keys="$P $U1 ASIAUNKNOWNUNKNOWN01 ASIAGRANDGRANDC0001"
+i=0
+while [ $i -lt 11 ]; do i=$((i + 1)); keys="$keys ASIACHILDCHILD00$(printf %02d $i)"; done
+for k in $keys; do
+	for off in -10 -1 0 1 599 600 601 899 900 901 999 1000 1001 1100 1101 1500 1799 1800 1801 \
+		2000 2300 2301 2400 2401 3000 3001 9000 9600 100000; do
+		jq -cn --argjson t $((B + off)) --arg k "$k" --arg a "$A" '{
+			eventVersion: "1.08", eventSource: "s3.amazonaws.com", eventName: "ListBuckets",
+			eventTime: ($t | todate), eventID: ("use-" + $k + "-" + ($t | tostring)),
+			awsRegion: "us-east-1", recipientAccountId: $a,
+			userIdentity: { type: "AssumedRole", accountId: $a, accessKeyId: $k,
+				arn: ("arn:aws:sts::" + $a + ":assumed-role/told/" + $k) } }'
+	done
+done >"$T/uses.jsonl"
+n=$(wc -l <"$T/uses.jsonl")
+
+# each event alone, through a fresh enricher: what every run must give
+: >"$T/want"
+while IFS= read -r line; do
+	printf '{"Records":[%s]}\n' "$line" >"$T/one.json"
+	wdn-enrich -q --store "$T/e.db" "$T/one.json" | jq -c '[.eventID, .whodunnit]' >>"$T/want"
+done <"$T/uses.jsonl"
+sort -o "$T/want" "$T/want"
+is "$(wc -l <"$T/want")" "$n" "each of the $n events enriched alone"
+
+# run RUN FILE... -- [OPTIONS]: every event of every file in one run
+check() {
+	what=$1
+	shift
+	sort "$T/got" >"$T/got.s"
+	if cmp -s "$T/got.s" "$T/want"; then
+		pass "$what: each line as a fresh enricher gives it"
+	else
+		fail "$what: a line differs from the fresh enricher's"
+		diff "$T/want" "$T/got.s" | head -6 | sed 's/^/#   /'
+	fi
+}
+# in time order, by key, reversed, shuffled three ways
+jq -s '{ Records: sort_by(.eventTime) }' "$T/uses.jsonl" >"$T/by-time.json"
+jq -s '{ Records: . }' "$T/uses.jsonl" >"$T/by-key.json"
+jq -s '{ Records: reverse }' "$T/uses.jsonl" >"$T/reversed.json"
+for s in 1 2 3; do
+	awk -v s=$s 'BEGIN { srand(s) } { print rand() "\t" $0 }' "$T/uses.jsonl" | sort -k1,1 | cut -f2- |
+		jq -s '{ Records: . }' >"$T/shuffled$s.json"
+done
+for f in by-time by-key reversed shuffled1 shuffled2 shuffled3; do
+	wdn-enrich -q --store "$T/e.db" "$T/$f.json" | jq -c '[.eventID, .whodunnit]' >"$T/got"
+	check "$f, one run"
+done
+wdn-enrich -q --store "$T/e.db" "$T/reversed.json" "$T/by-time.json" "$T/shuffled1.json" |
+	jq -c '[.eventID, .whodunnit]' | sort -u >"$T/got"
+check "three orders in one run"
+wdn-enrich -q -j 2 --store "$T/e.db" "$T/shuffled2.json" "$T/by-time.json" "$T/shuffled3.json" \
+	"$T/reversed.json" | jq -c '[.eventID, .whodunnit]' | sort -u >"$T/got"
+check "-j 2, four orders"
+
+# ---- the same through DynamoDB, read in gathering rounds -------------------
+. tests/peers/use.sh
+peers_up || { done_testing; exit; }
+wdn-record -q --store dynamodb:wdn --create-table "$T/iss.json" </dev/null
+is "$?" 0 "the issuances record in DynamoDB"
+# Source names the file read; both stores read the same one
+for f in shuffled1 reversed; do
+	wdn-enrich -q --store dynamodb:wdn "$T/$f.json" | jq -c '[.eventID, .whodunnit]' >"$T/got"
+	check "DynamoDB, $f"
+done
+wdn-enrich -q -j 2 --store dynamodb:wdn "$T/shuffled3.json" "$T/by-time.json" |
+	jq -c '[.eventID, .whodunnit]' | sort -u >"$T/got"
+check "DynamoDB, -j 2"
+
+done_testing
