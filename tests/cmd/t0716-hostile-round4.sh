@@ -110,6 +110,44 @@ wdn-enrich -q -j 2 --store "$T/e.db" "$T/shuffled2.json" "$T/by-time.json" "$T/s
 	"$T/reversed.json" | jq -c '[.eventID, .whodunnit]' | sort -u >"$T/got"
 check "-j 2, four orders"
 
+# ---- schema 4: a store that cannot be read is not "empty" ------------------
+# A reader that could not read the schema version (not a database, cut
+# short, no room for its shared-memory file) took the store for an empty one
+# and said so, hiding why; an empty file still is one.
+: >"$T/zero.db"
+head -c 3000 /dev/urandom >"$T/junk.db"
+{ printf 'SQLite format 3\000'; head -c 4000 /dev/zero; } >"$T/header.db"
+head -c 20000 "$T/e.db" >"$T/cut.db"
+printf 'not a database\n%.0s' 1 2 3 4 5 6 7 8 >"$T/text.db"
+for f in junk header cut text; do
+	wdn-lookup --store "$T/$f.db" --no-trails $P >/dev/null 2>"$T/$f.err"
+	rc=$?
+	if grep -q "is empty" "$T/$f.err" || [ $rc -eq 0 ]; then
+		fail "a store that is not one ($f): said why it cannot be read (exit $rc)"
+		sed 's/^/#   /' "$T/$f.err"
+	else
+		pass "a store that is not one ($f): said why it cannot be read"
+	fi
+done
+wdn-lookup --store "$T/zero.db" --no-trails $P >/dev/null 2>"$T/zero.err"
+grep -q "store '.*zero.db' is empty" "$T/zero.err"
+ok "an empty file is still an empty store" || sed 's/^/#   /' "$T/zero.err"
+# a store the reader may read, but in a directory it cannot write (its
+# log's shared memory cannot be made)
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	mkdir -p "$T/ro" && cp "$T/e.db" "$T/ro/s.db" && chmod 755 "$T" "$T/ro" && chmod 644 "$T/ro/s.db"
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$WDN_BIN/wdn-lookup" --store "$T/ro/s.db" --no-trails $P 2>&1 >/dev/null | grep -v 'keys alone' >"$T/ro.err"
+	if grep -q "is empty" "$T/ro.err"; then
+		fail "a store the reader cannot open: said why, not 'empty'"
+		sed 's/^/#   /' "$T/ro.err"
+	else
+		pass "a store the reader cannot open: said why, not 'empty'"
+	fi
+else
+	skip "not root, or no setpriv: a store in a directory the reader cannot write"
+fi
+
 # ---- the same through DynamoDB, read in gathering rounds -------------------
 . tests/peers/use.sh
 peers_up || { done_testing; exit; }
