@@ -148,6 +148,94 @@ else
 	skip "not root, or no setpriv: a store in a directory the reader cannot write"
 fi
 
+# ---- schema 3 to 4: read as it is, migrated once, whatever races it --------
+# to3 DB: the store as schema 3 kept it (issuances WITHOUT ROWID)
+to3() {
+	sqlite3 "$1" "BEGIN;
+	CREATE TABLE issuance3 (key_id TEXT NOT NULL, start INTEGER NOT NULL, end_time INTEGER,
+	 event_id TEXT, event_name TEXT NOT NULL, shared_event_id TEXT, principal TEXT, account TEXT,
+	 session_name TEXT, caller_key TEXT, caller_type TEXT, caller_arn TEXT, caller_principal TEXT,
+	 caller_account TEXT, invoked_by TEXT, session_tags TEXT, transitive_keys TEXT,
+	 incoming_tags TEXT, source_identity TEXT, provider TEXT, subject TEXT, audience TEXT,
+	 event TEXT NOT NULL, source TEXT, PRIMARY KEY (key_id, start)) WITHOUT ROWID;
+	INSERT INTO issuance3 SELECT * FROM issuance; DROP TABLE issuance;
+	ALTER TABLE issuance3 RENAME TO issuance;
+	CREATE INDEX issuance_by_caller ON issuance (caller_key, start);
+	PRAGMA user_version = 3; COMMIT;" >/dev/null
+}
+gen="$WDN_BUILD/tests/gentrail"
+if ! command -v sqlite3 >/dev/null || ! [ -x "$gen" ]; then
+	skip "no sqlite3 or gentrail: schema 3 stores"
+else
+	"$gen" -s 11 -n 2500 -f 4 -i 40 --keys "$T/gkeys" -o "$T/g" 2>/dev/null
+	cut -d' ' -f1 "$T/gkeys" >"$T/gk"
+	wdn-record -q --store "$T/g4.db" "$T/g"
+	wdn-lookup --store "$T/g4.db" --no-trails <"$T/gk" >"$T/g.want" 2>&1
+	cp "$T/g4.db" "$T/g3.db" && to3 "$T/g3.db"
+	is "$(sqlite3 "$T/g3.db" 'PRAGMA user_version')" 3 "a schema 3 store of $(wc -l <"$T/gk") keys"
+	wdn-lookup --store "$T/g3.db" --no-trails <"$T/gk" >"$T/g.got" 2>&1
+	cmp_ok "$T/g.want" "$T/g.got" "schema 3, read as it is: the same answers"
+	is "$(sqlite3 "$T/g3.db" 'PRAGMA user_version')" 3 "and left as it is"
+	# killed mid-migration: still schema 3 or wholly 4, whole, the same answers
+	for d in 0.05 0.15 0.3 0.5; do
+		cp "$T/g3.db" "$T/k.db"
+		wdn-record -q --store "$T/k.db" </dev/null &
+		pid=$!
+		sleep $d
+		kill -9 $pid 2>/dev/null
+		wait $pid 2>/dev/null
+		v=$(sqlite3 "$T/k.db" 'PRAGMA user_version; PRAGMA integrity_check' | tr '\n' ' ')
+		case $v in
+		"3 ok "|"4 ok ") pass "killed after ${d}s: schema ${v%% *}, whole" ;;
+		*) fail "killed after ${d}s: '$v'" ;;
+		esac
+		wdn-lookup --store "$T/k.db" --no-trails <"$T/gk" >"$T/g.got" 2>&1
+		cmp_ok "$T/g.want" "$T/g.got" "killed after ${d}s: the same answers"
+	done
+	# four writers migrate at once while two readers read: each succeeds,
+	# the store ends at 4, the answers are the fresh store's
+	cp "$T/g3.db" "$T/c.db"
+	wdn-lookup --store "$T/c.db" --no-trails <"$T/gk" >"$T/r1.got" 2>&1 &
+	r1=$!
+	i=0
+	for f in $(find "$T/g" -name '*.json.gz' | sort); do
+		i=$((i + 1))
+		wdn-record -q --store "$T/c.db" "$f" 2>"$T/w$i.err" &
+		eval "w$i=\$!"
+	done
+	wdn-lookup --store "$T/c.db" --no-trails <"$T/gk" >"$T/r2.got" 2>&1 &
+	r2=$!
+	for j in 1 2 3 4; do
+		eval "wait \$w$j"
+		is "$?" 0 "racing writer $j migrates or waits, and records" || sed 's/^/#   /' "$T/w$j.err"
+	done
+	wait $r1
+	cmp_ok "$T/g.want" "$T/r1.got" "a reader as the writers start: the same answers"
+	wait $r2
+	cmp_ok "$T/g.want" "$T/r2.got" "a reader while they migrate: the same answers"
+	is "$(sqlite3 "$T/c.db" 'PRAGMA user_version; PRAGMA integrity_check' | tr '\n' ' ')" "4 ok " \
+		"the store ends at schema 4, whole"
+	wdn-lookup --store "$T/c.db" --no-trails <"$T/gk" >"$T/g.got" 2>&1
+	cmp_ok "$T/g.want" "$T/g.got" "after: the same answers"
+	# the rank rule after migration: a better copy (smaller event ID) replaces,
+	# a worse one does not, as in a store made at schema 4
+	jq '.Records |= map(.eventID = ("0" + .eventID))' "$T/iss.json" >"$T/better.json"
+	jq '.Records |= map(.eventID = ("z" + .eventID) | .requestParameters.roleSessionName = "worse")' \
+		"$T/iss.json" >"$T/worse.json"
+	cp "$T/e.db" "$T/e3.db" && to3 "$T/e3.db"
+	wdn-record -q --store "$T/e3.db" "$T/worse.json" "$T/better.json"
+	wdn-record -q --store "$T/e4.db" "$T/iss.json" "$T/better.json" "$T/worse.json"
+	for k in $keys; do
+		wdn-lookup --store "$T/e3.db" --at 2024-01-01T00:20:00Z "$k" >>"$T/rank3" 2>&1
+		wdn-lookup --store "$T/e4.db" --at 2024-01-01T00:20:00Z "$k" >>"$T/rank4" 2>&1
+	done
+	cmp_ok "$T/rank4" "$T/rank3" "the rank rule after migration: as a schema 4 store ranks"
+	grep -q worse "$T/rank3"
+	is "$?" 1 "the worse copies replaced nothing"
+	grep -q '"eventID":"0iss-' "$T/rank3"
+	ok "the better copies replaced the recorded ones"
+fi
+
 # ---- the same through DynamoDB, read in gathering rounds -------------------
 . tests/peers/use.sh
 peers_up || { done_testing; exit; }
