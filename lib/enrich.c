@@ -423,6 +423,14 @@ struct wdn_enricher *wdn_enricher_new(struct wdn_store *s, struct wdn_enrich_cac
 	return e;
 }
 
+void wdn_enricher_forget(struct wdn_enricher *e)
+{
+	size_t i;
+
+	for (i = 0; e && e->view.known && i < KNOWN_SLOTS; i++)
+		known_forget(&e->view.known[i]);
+}
+
 void wdn_enricher_free(struct wdn_enricher *e)
 {
 	size_t i;
@@ -433,8 +441,7 @@ void wdn_enricher_free(struct wdn_enricher *e)
 		wdn_buf_release(&e->memo[i].text);
 		wdn_buf_release(&e->memo[i].who);
 	}
-	for (i = 0; e->view.known && i < KNOWN_SLOTS; i++)
-		known_forget(&e->view.known[i]);
+	wdn_enricher_forget(e);
 	free(e->view.known);
 	if (e->own_cache)
 		wdn_enrich_cache_free(e->cache);

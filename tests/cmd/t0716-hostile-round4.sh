@@ -110,6 +110,38 @@ wdn-enrich -q -j 2 --store "$T/e.db" "$T/shuffled2.json" "$T/by-time.json" "$T/s
 	"$T/reversed.json" | jq -c '[.eventID, .whodunnit]' | sort -u >"$T/got"
 check "-j 2, four orders"
 
+# ---- a store another process records into while enrich runs --------------
+# Each input is read in its own state of the store: a session recorded
+# (with the session that issued it) between two inputs gives the second
+# input's events their whole chain, as a fresh run gives them, however the
+# first input left the parent (not found, or in an older window).
+use() { # use TIME KEY: one event of KEY at TIME, in a file of its own
+	jq -cn --argjson t "$1" --arg k "$2" --arg a "$A" '{ Records: [{
+		eventVersion: "1.08", eventSource: "s3.amazonaws.com", eventName: "ListBuckets",
+		eventTime: ($t | todate), eventID: ("mid-" + $k + "-" + ($t | tostring)),
+		awsRegion: "us-east-1", recipientAccountId: $a,
+		userIdentity: { type: "AssumedRole", accountId: $a, accessKeyId: $k,
+			arn: ("arn:aws:sts::" + $a + ":assumed-role/told/x") } }] }'
+}
+grep -E '"ASIA(PARENTPARENT0001|CHILDCHILD00(01|03|05))"' "$T/iss.jsonl" | jq -s '{ Records: . }' >"$T/later.json"
+for c in 01:100 03:950 05:1110; do
+	k=ASIACHILDCHILD00${c%%:*} t=$((B + ${c#*:}))
+	rm -f "$T/mid.db" "$T/go"
+	wdn-record -q --store "$T/mid.db" "$FIX/seed-example.json"
+	use $t $P >"$T/in1.json"
+	use $t $k >"$T/in2.json"
+	{ while [ ! -f "$T/go" ]; do sleep 0.1; done; cat "$T/in2.json"; } |
+		wdn-enrich -q --store "$T/mid.db" "$T/in1.json" - >"$T/mid.out" &
+	pid=$!
+	sleep 1 # the first input read, the second waiting on the pipe
+	wdn-record -q --store "$T/mid.db" "$T/later.json"
+	touch "$T/go"
+	wait $pid
+	got=$(grep "$k" "$T/mid.out" | jq -c .whodunnit)
+	want=$(wdn-enrich -q --store "$T/mid.db" "$T/in2.json" | jq -c .whodunnit)
+	is "$got" "$want" "$k recorded mid-run, its parent read in the first input: the whole chain"
+done
+
 # ---- schema 4: a store that cannot be read is not "empty" ------------------
 # A reader that could not read the schema version (not a database, cut
 # short, no room for its shared-memory file) took the store for an empty one
