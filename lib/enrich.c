@@ -158,6 +158,13 @@ static const size_t kept_strs[] = {
 	offsetof(struct wdn_issuance, source),
 };
 #define NKEPT (sizeof(kept_strs) / sizeof(kept_strs[0]))
+/* a member added to the issuance and not to kept_strs would read back empty
+ * from the view and answer otherwise than the store: the build says so
+ * (where pointers are 64 bits, so no padding blurs the count) */
+#ifdef __LP64__
+_Static_assert(sizeof(struct wdn_issuance) == 2 * sizeof(int64_t) + (NKEPT + 1) * sizeof(char *),
+	       "kept_strs: every string member of struct wdn_issuance but event");
+#endif
 
 static char **str_at(struct wdn_issuance *is, size_t i)
 {
