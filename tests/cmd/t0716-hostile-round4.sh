@@ -4,7 +4,11 @@
 # answer cache moves older hits back: an enriched line must still be exactly
 # what a fresh enricher gives for that event alone, whatever else the run
 # held and in whatever order (keys reissued in adjacent, overlapping, nested
-# and endless windows; events at the windows' bounds; one parent of many).
+# and endless windows; events at the windows' bounds; one parent of many;
+# SQLite and DynamoDB), and a session another process records between two
+# inputs is found with its whole chain. Schema 4: a file that is not a
+# readable store says why; schema 3 stores are read as they are, migrated
+# whole under kill -9 and racing writers and readers, the rank rule kept.
 . tests/cmd/lib.sh
 A=111122223333
 B=1704067200 # 2024-01-01T00:00:00Z
