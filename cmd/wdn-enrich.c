@@ -302,6 +302,9 @@ static int read_input(struct worker *w, const struct cli_input *in, const char *
 	/* an input's lookups in one read snapshot of the store: cheaper, and
 	 * one state of it per input (a failure here costs speed only) */
 	snap = w->store && w->store->ops->snapshot && !w->store->ops->snapshot(w->store, 1, &serr);
+	/* another process may have recorded since the last input: what the
+	 * enricher kept of the store is read again, in this state of it */
+	wdn_enricher_forget(w->enr);
 	rc = cli_input_read(&w->run->cli, w->aws, &li, rd, err);
 	wdn_reader_free(rd);
 	if (w->bulk)

@@ -167,6 +167,13 @@ static const size_t kept_strs[] = {
 	offsetof(struct wdn_issuance, source),
 };
 #define NKEPT (sizeof(kept_strs) / sizeof(kept_strs[0]))
+/* a member added to the issuance and not to kept_strs would read back empty
+ * from the view and answer otherwise than the store: the build says so
+ * (where pointers are 64 bits, so no padding blurs the count) */
+#ifdef __LP64__
+_Static_assert(sizeof(struct wdn_issuance) == 2 * sizeof(int64_t) + (NKEPT + 1) * sizeof(char *),
+	       "kept_strs: every string member of struct wdn_issuance but event");
+#endif
 
 static char **str_at(struct wdn_issuance *is, size_t i)
 {
@@ -418,6 +425,14 @@ struct wdn_enricher *wdn_enricher_new(struct wdn_store *s, struct wdn_enrich_cac
 	return e;
 }
 
+void wdn_enricher_forget(struct wdn_enricher *e)
+{
+	size_t i;
+
+	for (i = 0; e && e->view.known && i < KNOWN_SLOTS; i++)
+		known_forget(&e->view.known[i]);
+}
+
 void wdn_enricher_free(struct wdn_enricher *e)
 {
 	size_t i;
@@ -428,8 +443,7 @@ void wdn_enricher_free(struct wdn_enricher *e)
 		wdn_buf_release(&e->memo[i].text);
 		wdn_buf_release(&e->memo[i].who);
 	}
-	for (i = 0; e->view.known && i < KNOWN_SLOTS; i++)
-		known_forget(&e->view.known[i]);
+	wdn_enricher_forget(e);
 	free(e->view.known);
 	if (e->own_cache)
 		wdn_enrich_cache_free(e->cache);

@@ -9,6 +9,9 @@
 #include "wdn.h"
 #include "resolve.h"
 
+/* The store may have changed (a new input, its own read snapshot): drop the
+ * issuances the enricher's view kept from it, read again when asked. */
+void wdn_enricher_forget(struct wdn_enricher *e);
 /* The whodunnit object alone, for an answer (members as the enrich output). */
 void wdn_answer_gen_whodunnit(struct yajl_gen_t *g, const struct wdn_answer *a);
 extern const struct wdn_member wdn_whodunnit_members[];  /* wdn_answer_gen_whodunnit */

@@ -734,19 +734,36 @@ static const struct wdn_store_ops sqlite_ops = {
 	.snapshot = sq_snapshot,
 };
 
+/* The store's schema version (0: an empty file). A file that cannot be read
+ * (not a database, cut short, its log's shared memory not to be made) is an
+ * error that says why, never taken for an empty store. */
+static int user_version(struct sqlite_store *s, int *version, struct wdn_err *err)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	*version = 0;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK)
+		return db_error(s, err, "reading the schema version");
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		*version = sqlite3_column_int(q, 0);
+	else
+		db_error(s, err, "reading the schema version");
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW ? 0 : WDN_ESTORE;
+}
+
 /* Schema 2 or 3 to 4, unless another writer did it first (it holds the
  * lock): all steps in one transaction, so a store is never half migrated. */
 static int migrate(struct sqlite_store *s, struct wdn_err *err)
 {
-	sqlite3_stmt *q;
 	int version = 0, rc = 0;
 
 	if ((rc = exec(s, "BEGIN IMMEDIATE", err)))
 		return rc;
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK) {
-		if (sqlite3_step(q) == SQLITE_ROW)
-			version = sqlite3_column_int(q, 0);
-		sqlite3_finalize(q);
+	if ((rc = user_version(s, &version, err))) {
+		exec(s, "ROLLBACK", NULL);
+		return rc;
 	}
 	if ((version == 2 && (rc = exec(s, migrate_2, err))) ||
 	    ((version == 2 || version == 3) && (rc = exec(s, migrate_3, err)))) {
@@ -769,7 +786,6 @@ int wdn_store_sqlite_open(const char *path, int flags, struct wdn_store **out, s
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 	struct sqlite_store *s;
-	sqlite3_stmt *q;
 	int version = 0, fd;
 
 	*out = NULL;
@@ -797,12 +813,7 @@ int wdn_store_sqlite_open(const char *path, int flags, struct wdn_store **out, s
 		return WDN_ESTORE;
 	}
 	sqlite3_busy_timeout(s->db, 30000);
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK) {
-		if (sqlite3_step(q) == SQLITE_ROW)
-			version = sqlite3_column_int(q, 0);
-		sqlite3_finalize(q);
-	} else {
-		db_error(s, err, "reading the schema version");
+	if (user_version(s, &version, err)) {
 		sq_close(&s->base);
 		return WDN_ESTORE;
 	}
