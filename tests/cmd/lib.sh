@@ -54,3 +54,28 @@ have_testdata() {
 	return 1
 }
 done_testing() { echo "1..$_n"; [ "$_failed" -eq 0 ]; }
+# require CMD WHY: without CMD, the whole script is one visible skip
+require() {
+	command -v "$1" >/dev/null 2>&1 && return 0
+	skip "$1 (the command) is needed $2"
+	done_testing
+	exit
+}
+
+# log_file DIR: the events on stdin (one a line) as one gzip log file of
+# account $A under DIR/AWSLogs, named as CloudTrail names them
+log_file() {
+	_d="$1/AWSLogs/$A/CloudTrail/us-east-1/2024/01/02"
+	mkdir -p "$_d"
+	{ printf '{"Records":['; paste -sd, -; printf ']}'; } | gzip >"$_d/${A}_CloudTrail_us-east-1_20240102T0000Z_abcd.json.gz"
+}
+# store_dump STORE: every record of a SQLite store in a set order, each
+# issuance's source aside (it names where it was read)
+store_dump() {
+	sqlite3 "$1" "select key_id, start, end_time, event_id, event_name, shared_event_id, principal,
+		account, session_name, caller_key, caller_type, caller_arn, caller_principal,
+		caller_account, invoked_by, session_tags, transitive_keys, incoming_tags,
+		source_identity, provider, subject, audience, event from issuance order by key_id, start;
+		select * from change order by subject, event_id, kind;
+		select * from sighting order by key_id, principal;"
+}

@@ -9,11 +9,7 @@
 . tests/cmd/lib.sh
 A=111122223333
 
-if ! command -v sqlite3 >/dev/null 2>&1; then
-	skip "sqlite3 (the command) is needed to read the stores"
-	done_testing
-	exit
-fi
+require sqlite3 "to read the stores"
 
 # The events, one a line: every issuing kind, and changes.
 cat >"$T/events" <<'JSON'
@@ -27,30 +23,16 @@ cat >"$T/events" <<'JSON'
 {"eventVersion":"1.08","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/dave","accountId":"111122223333","accessKeyId":"AKIAQQQQQQQQCALLER02"},"eventTime":"2024-01-02T00:00:08Z","eventSource":"sts.amazonaws.com","eventName":"AssumeRole","requestParameters":{"roleArn":"arn:aws:iam::111122223333:role/Ops"},"responseElements":{"credentials":{"accessKeyId":"ASIAQQQQQQQQISSUED06","sessionToken":"x","expiration":"Jan 2, 2024, 1:00:08 AM"}},"eventID":"ev-8","recipientAccountId":"111122223333"}
 JSON
 
-# log FILE: a log file of the events as the filter writes each (stdin)
-log() {
-	d="$T/$1/AWSLogs/$A/CloudTrail/us-east-1/2024/01/02"
-	mkdir -p "$d"
-	{ printf '{"Records":['; paste -sd, -; printf ']}'; } | gzip >"$d/${A}_CloudTrail_us-east-1_20240102T0000Z_abcd.json.gz"
-}
-dump() { # dump STORE: every record of the store, the source aside
-	sqlite3 "$1" "select key_id, start, end_time, event_id, event_name, shared_event_id, principal,
-		account, session_name, caller_key, caller_type, caller_arn, caller_principal,
-		caller_account, invoked_by, session_tags, transitive_keys, incoming_tags,
-		source_identity, provider, subject, audience, event from issuance order by key_id;
-		select * from change order by subject, event_id, kind;
-		select * from sighting order by key_id, principal;"
-}
 
-log plain <"$T/events"
+log_file "$T/plain" <"$T/events"
 # escapes, and white space outside strings: yajl's way for every event (sed,
 # not jq, which would write the numbers its own way)
-sed 's|/|\\/|g' "$T/events" | log escaped
-sed 's/,"/, "/g; s/^{/{\t/' "$T/events" | log spaced
+sed 's|/|\\/|g' "$T/events" | log_file "$T/escaped"
+sed 's/,"/, "/g; s/^{/{\t/' "$T/events" | log_file "$T/spaced"
 for v in plain escaped spaced; do
 	wdn-record -q --store "$T/$v.db" "$T/$v/"
 	is "$?" 0 "the $v spelling records"
-	dump "$T/$v.db" >"$T/$v.out"
+	store_dump "$T/$v.db" >"$T/$v.out"
 done
 is "$(sqlite3 "$T/plain.db" 'select count(*) from issuance')" 6 "every issuance recorded"
 is "$(sqlite3 "$T/plain.db" 'select count(*) from change')" 4 "every change recorded"

@@ -9,11 +9,7 @@
 . tests/cmd/lib.sh
 A=111122223333
 
-if ! command -v sqlite3 >/dev/null 2>&1; then
-	skip "sqlite3 (the command) is needed to read the stores"
-	done_testing
-	exit
-fi
+require sqlite3 "to read the stores"
 
 # events N: input N's events: an issuance by a caller key, then a use of
 # the key it issued, then a use of a key every input shares
@@ -34,12 +30,6 @@ inputs() {
 		events "$i" | gzip >"$1/$(printf 'in-%04d' "$i").json.gz"
 		i=$((i + 1))
 	done
-}
-dump() { # dump STORE: every record, the source aside
-	sqlite3 "$1" "select key_id, start, end_time, event_id, event_name, principal, caller_key,
-		caller_arn, event from issuance order by key_id, start;
-		select * from change order by subject, event_id, kind;
-		select * from sighting order by key_id, principal;"
 }
 issued() { sqlite3 "$1" "select substr(key_id, 14) from issuance order by key_id" | paste -sd' ' -; }
 seen() { sqlite3 "$1" "select substr(key_id, 14) from sighting where key_id like 'ASIA%' order by key_id" | paste -sd' ' -; }
@@ -75,8 +65,8 @@ is "$?" 0 "150 inputs recorded in one run"
 for f in "$T"/many/*.json.gz; do
 	wdn-record -q --store "$T/each.db" "$f" || fail "recording $f alone"
 done
-dump "$T/one.db" >"$T/one.out"
-dump "$T/each.db" >"$T/each.out"
+store_dump "$T/one.db" >"$T/one.out"
+store_dump "$T/each.db" >"$T/each.out"
 cmp_ok "$T/one.out" "$T/each.out" "150 inputs in groups: the store a run per input makes, byte for byte"
 is "$(issued "$T/one.db")" "$(seq_list 1 150)" "every input's issuance"
 is "$(seen "$T/one.db")" "$(seq_list 1 150)" "every input's sighting"

@@ -11,11 +11,7 @@
 . tests/cmd/lib.sh
 A=111122223333
 
-if ! command -v sqlite3 >/dev/null 2>&1; then
-	skip "sqlite3 (the command) is needed to read the stores"
-	done_testing
-	exit
-fi
+require sqlite3 "to read the stores"
 
 UI='"userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/dave","accountId":"111122223333","accessKeyId":"AKIAQQQQQQQQCALLER02"}'
 # ev N NAME REQUEST RESPONSE [MORE]: one compact event
@@ -77,28 +73,14 @@ for arn in "arn:aws:sts::$A:assumed-role//s" "arn:aws:sts::$A:assumed-role/Only"
 		"$arn" "$A" "$i" "$i"
 done >>"$T/events"
 
-# log FILE: a log file of the events (stdin)
-log() {
-	d="$T/$1/AWSLogs/$A/CloudTrail/us-east-1/2024/01/02"
-	mkdir -p "$d"
-	{ printf '{"Records":['; paste -sd, -; printf ']}'; } | gzip >"$d/${A}_CloudTrail_us-east-1_20240102T0000Z_abcd.json.gz"
-}
-dump() { # dump STORE: every record of the store, the source aside
-	sqlite3 "$1" "select key_id, start, end_time, event_id, event_name, shared_event_id, principal,
-		account, session_name, caller_key, caller_type, caller_arn, caller_principal,
-		caller_account, invoked_by, session_tags, transitive_keys, incoming_tags,
-		source_identity, provider, subject, audience, event from issuance order by key_id;
-		select * from change order by subject, event_id, kind;
-		select * from sighting order by key_id, principal;"
-}
 
-log plain <"$T/events"
-sed 's|/|\\/|g' "$T/events" | log escaped
-sed 's/,"/, "/g; s/^{/{\t/' "$T/events" | log spaced
+log_file "$T/plain" <"$T/events"
+sed 's|/|\\/|g' "$T/events" | log_file "$T/escaped"
+sed 's/,"/, "/g; s/^{/{\t/' "$T/events" | log_file "$T/spaced"
 for v in plain escaped spaced; do
 	wdn-record -q --store "$T/$v.db" "$T/$v/" 2>"$T/$v.err"
 	echo "$?" >"$T/$v.rc"
-	dump "$T/$v.db" >"$T/$v.out"
+	store_dump "$T/$v.db" >"$T/$v.out"
 done
 is "$(cat "$T/plain.rc")" 3 "the plain spelling records, its bad records refused (exit 3)"
 for v in escaped spaced; do
@@ -143,7 +125,7 @@ while IFS= read -r line; do
 	printf '{"Records":[%s]}' "$line" | gzip >"$d/${A}_CloudTrail_us-east-1_20240102T00${i}Z_m$i.json.gz"
 done <"$T/events"
 wdn-enrich -q -j 2 --record --store "$T/multi.db" -o "$T/multi-out" "$T/multi/" 2>/dev/null
-dump "$T/multi.db" >"$T/multi.out"
+store_dump "$T/multi.db" >"$T/multi.out"
 cmp_ok "$T/multi.out" "$T/plain.out" "wdn-enrich -j 2 --record stores what wdn-record does"
 
 # as lines of JSON, each event its own document: the depth cap at the
@@ -158,7 +140,7 @@ sed 's/,"/, "/g; s/^{/{\t/' "$T/lines-plain.jsonl" >"$T/lines-spaced.jsonl"
 for v in plain spaced; do
 	wdn-record -q --store "$T/lines-$v.db" "$T/lines-$v.jsonl" 2>"$T/lines-$v.err"
 	echo "$?" >"$T/lines-$v.rc"
-	dump "$T/lines-$v.db" >"$T/lines-$v.out"
+	store_dump "$T/lines-$v.db" >"$T/lines-$v.out"
 done
 is "$(cat "$T/lines-spaced.rc")" "$(cat "$T/lines-plain.rc")" "lines: both spellings exit alike"
 cmp_ok "$T/lines-spaced.out" "$T/lines-plain.out" "lines: both spellings store the same, byte for byte"
