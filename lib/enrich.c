@@ -151,55 +151,6 @@ static void issuance_bounds(struct wdn_store *real, const char *key, int64_t at,
 		*hi = next - 1;
 }
 
-/* The string members of an issuance a copy keeps: all but the issuing event,
- * which no whodunnit object holds (wdn-lookup prints it, not the enricher). */
-static const size_t kept_strs[] = {
-	offsetof(struct wdn_issuance, key_id), offsetof(struct wdn_issuance, event_id),
-	offsetof(struct wdn_issuance, event_name), offsetof(struct wdn_issuance, shared_event_id),
-	offsetof(struct wdn_issuance, principal), offsetof(struct wdn_issuance, account),
-	offsetof(struct wdn_issuance, session_name), offsetof(struct wdn_issuance, caller_key),
-	offsetof(struct wdn_issuance, caller_type), offsetof(struct wdn_issuance, caller_arn),
-	offsetof(struct wdn_issuance, caller_principal), offsetof(struct wdn_issuance, caller_account),
-	offsetof(struct wdn_issuance, invoked_by), offsetof(struct wdn_issuance, session_tags),
-	offsetof(struct wdn_issuance, transitive_keys), offsetof(struct wdn_issuance, incoming_tags),
-	offsetof(struct wdn_issuance, source_identity), offsetof(struct wdn_issuance, provider),
-	offsetof(struct wdn_issuance, subject), offsetof(struct wdn_issuance, audience),
-	offsetof(struct wdn_issuance, source),
-};
-#define NKEPT (sizeof(kept_strs) / sizeof(kept_strs[0]))
-/* a member added to the issuance and not to kept_strs would read back empty
- * from the view and answer otherwise than the store: the build says so
- * (where pointers are 64 bits, so no padding blurs the count) */
-#ifdef __LP64__
-_Static_assert(sizeof(struct wdn_issuance) == 2 * sizeof(int64_t) + (NKEPT + 1) * sizeof(char *),
-	       "kept_strs: every string member of struct wdn_issuance but event");
-#endif
-
-static char **str_at(struct wdn_issuance *is, size_t i)
-{
-	return (char **)((char *)is + kept_strs[i]);
-}
-
-/* *to as a copy of from without its event; WDN_ENOMEM (and *to empty) if
- * one could not be copied. */
-static int issuance_copy(struct wdn_issuance *to, const struct wdn_issuance *from)
-{
-	size_t i;
-
-	memset(to, 0, sizeof(*to));
-	to->start = from->start;
-	to->end = from->end;
-	for (i = 0; i < NKEPT; i++) {
-		const char *f = *str_at((struct wdn_issuance *)from, i);
-
-		if (f && !(*str_at(to, i) = wdn_strdup(f))) {
-			wdn_issuance_release(to);
-			return WDN_ENOMEM;
-		}
-	}
-	return 0;
-}
-
 static void known_forget(struct known *k)
 {
 	free(k->key);
@@ -214,7 +165,7 @@ static void known_put(struct timed_store *v, const char *key, uint64_t h, int rc
 	struct known *k = &v->known[h % KNOWN_SLOTS];
 
 	known_forget(k);
-	if (!(k->key = wdn_strdup(key)) || (!rc && issuance_copy(&k->is, is))) {
+	if (!(k->key = wdn_strdup(key)) || (!rc && wdn_issuance_copy(&k->is, is, 0))) {
 		known_forget(k);
 		return;
 	}
@@ -237,7 +188,7 @@ static int ts_get_issuance(struct wdn_store *st, const char *key, int64_t at,
 
 	if (k && k->key && k->hash == h && at >= k->lo && at <= k->hi && !strcmp(k->key, key)) {
 		memset(out, 0, sizeof(*out));
-		if (!(rc = k->rc) && issuance_copy(out, &k->is))
+		if (!(rc = k->rc) && wdn_issuance_copy(out, &k->is, 0))
 			return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 		lo = k->lo;
 		hi = k->hi;

@@ -12,6 +12,7 @@
 #include "tags.h"
 
 #include <sodium.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_gen.h>
@@ -39,21 +40,63 @@ int wdn_event_issues(struct wdn_str name)
 	return 0;
 }
 
+/* The string members of an issuance, in one place: releasing and copying
+ * both walk it. */
+static const size_t issuance_strs[] = {
+	offsetof(struct wdn_issuance, key_id), offsetof(struct wdn_issuance, event_id),
+	offsetof(struct wdn_issuance, event_name), offsetof(struct wdn_issuance, shared_event_id),
+	offsetof(struct wdn_issuance, principal), offsetof(struct wdn_issuance, account),
+	offsetof(struct wdn_issuance, session_name), offsetof(struct wdn_issuance, caller_key),
+	offsetof(struct wdn_issuance, caller_type), offsetof(struct wdn_issuance, caller_arn),
+	offsetof(struct wdn_issuance, caller_principal), offsetof(struct wdn_issuance, caller_account),
+	offsetof(struct wdn_issuance, invoked_by), offsetof(struct wdn_issuance, session_tags),
+	offsetof(struct wdn_issuance, transitive_keys), offsetof(struct wdn_issuance, incoming_tags),
+	offsetof(struct wdn_issuance, source_identity), offsetof(struct wdn_issuance, provider),
+	offsetof(struct wdn_issuance, subject), offsetof(struct wdn_issuance, audience),
+	offsetof(struct wdn_issuance, event), offsetof(struct wdn_issuance, source),
+};
+#define NSTRS (sizeof(issuance_strs) / sizeof(issuance_strs[0]))
+/* a member added to the issuance and not here would be neither freed nor
+ * copied: the build says so (where pointers are 64 bits, so no padding
+ * blurs the count) */
+#ifdef __LP64__
+_Static_assert(sizeof(struct wdn_issuance) == 2 * sizeof(int64_t) + NSTRS * sizeof(char *),
+	       "issuance_strs: every string member of struct wdn_issuance");
+#endif
+
+static char **issuance_str(struct wdn_issuance *is, size_t i)
+{
+	return (char **)((char *)is + issuance_strs[i]);
+}
+
 void wdn_issuance_release(struct wdn_issuance *is)
 {
-	char **fields[] = {
-		&is->key_id, &is->event_id, &is->event_name, &is->shared_event_id, &is->principal,
-		&is->account, &is->session_name, &is->caller_key, &is->caller_type, &is->caller_arn,
-		&is->caller_principal, &is->caller_account, &is->invoked_by, &is->session_tags,
-		&is->transitive_keys, &is->incoming_tags, &is->source_identity, &is->provider,
-		&is->subject, &is->audience, &is->event, &is->source,
-	};
 	size_t i;
 
-	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		free(*fields[i]);
+	for (i = 0; i < NSTRS; i++)
+		free(*issuance_str(is, i));
 	memset(is, 0, sizeof(*is));
 	is->start = is->end = WDN_TIME_NONE;
+}
+
+int wdn_issuance_copy(struct wdn_issuance *to, const struct wdn_issuance *from, int with_event)
+{
+	size_t i;
+
+	memset(to, 0, sizeof(*to));
+	to->start = from->start;
+	to->end = from->end;
+	for (i = 0; i < NSTRS; i++) {
+		const char *f = *issuance_str((struct wdn_issuance *)from, i);
+
+		if (!with_event && issuance_strs[i] == offsetof(struct wdn_issuance, event))
+			continue;
+		if (f && !(*issuance_str(to, i) = wdn_strdup(f))) {
+			wdn_issuance_release(to);
+			return WDN_ENOMEM;
+		}
+	}
+	return 0;
 }
 
 void wdn_sighting_release(struct wdn_sighting *s)

@@ -17,6 +17,9 @@ int wdn_event_changes_anything(struct wdn_str event_name);
 int wdn_event_changes(wdn_json ev, wdn_change_fn cb, void *ctx, struct wdn_err *err);
 
 void wdn_issuance_release(struct wdn_issuance *is);
+/* *to as a copy of from, its issuing event too or not; WDN_ENOMEM (and *to
+ * empty) if a member could not be copied. */
+int wdn_issuance_copy(struct wdn_issuance *to, const struct wdn_issuance *from, int with_event);
 void wdn_sighting_release(struct wdn_sighting *s);
 
 /* The sighting an event is of its caller's key, at time t (every member
