@@ -45,6 +45,12 @@ static const struct option options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* A group ends after this many inputs, or bytes of them as stored, or when
+ * its sightings fill the recorder's memory for them: what a run killed
+ * midway loses, and the write-ahead log's growth, stay bounded. */
+#define GROUP_INPUTS 64
+#define GROUP_BYTES ((uint64_t)64 << 20)
+
 struct run {
 	struct cli cli;
 	struct wdn_store *store;
@@ -60,16 +66,11 @@ struct run {
 	int keys_given;                   /* --public-keys: never ask ListPublicKeys */
 	const struct cli_select *sel;
 	int grouped;                      /* inputs committed in groups (SQLite) */
-	const struct cli_input *group[64]; /* read whole, not yet committed */
+	const struct cli_input *group[GROUP_INPUTS]; /* read whole, not yet committed */
 	size_t ngroup;
 	uint64_t group_bytes;             /* their size as stored (compressed) */
 };
 
-/* A group ends after this many inputs, or bytes of them as stored, or when
- * its sightings fill the recorder's memory for them: what a run killed
- * midway loses, and the write-ahead log's growth, stay bounded. */
-#define GROUP_INPUTS (sizeof(((struct run *)0)->group) / sizeof(((struct run *)0)->group[0]))
-#define GROUP_BYTES ((uint64_t)64 << 20)
 
 #define MAX_TTL_DAYS 36500 /* a hundred years: keep for good by not asking */
 
