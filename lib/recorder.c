@@ -27,12 +27,30 @@
  * memory stays small and flat however many inputs a run reads. */
 #define GROUP_SIGHTINGS 2048
 #define NBUCKETS 4096
+/* An input's issuances and changes wait in memory, up to this many bytes,
+ * until it is read whole (see struct held). */
+#define HOLD_BYTES (256 << 10)
 
 struct seen {
 	struct seen *next;
 	uint64_t hash;
 	size_t key_len, principal_len; /* of s.key_id and s.principal (NULL: 0) */
 	struct wdn_sighting s;
+};
+
+/*
+ * When grouping, an input's issuances and changes are held until the input
+ * is read whole, then written with no savepoint: within a savepoint SQLite
+ * copies aside every page the input touches that existed before it (index
+ * leaves, the table's last page), in case of an undo, which on a 1 GB trail
+ * was 260 MB written to a temporary file. An input that holds more than
+ * HOLD_BYTES opens its savepoint and writes what it holds, as before.
+ */
+struct held {
+	struct held *next;
+	int is_change;
+	struct wdn_issuance issuance;
+	struct wdn_change change;
 };
 
 /*
@@ -48,6 +66,9 @@ struct wdn_recorder {
 	int in_input;             /* an input's savepoint is open */
 	struct seen **table, **held;
 	size_t nseen, nheld;
+	struct held *writes, **writes_end; /* the input's, in arrival order */
+	size_t writes_bytes;
+	int last_held;            /* last is the input's latest held issuance */
 	uint64_t seed;            /* of the sightings' hash: see hash_of */
 	uint64_t txn_issuances, txn_changes, txn_sightings; /* since the last flush */
 	struct wdn_issuance last; /* the issuance of the last event, for the result */
@@ -71,6 +92,7 @@ struct wdn_recorder *wdn_recorder_new(struct wdn_store *s)
 		return NULL;
 	}
 	r->last.start = r->last.end = WDN_TIME_NONE;
+	r->writes_end = &r->writes;
 	arc4random_buf(&r->seed, sizeof(r->seed));
 	return r;
 }
@@ -92,10 +114,27 @@ static void drop_seen(struct seen **table, size_t *n)
 	*n = 0;
 }
 
+static void drop_writes(struct wdn_recorder *r)
+{
+	struct held *w, *next;
+
+	for (w = r->writes; w; w = next) {
+		next = w->next;
+		wdn_issuance_release(&w->issuance);
+		wdn_change_release(&w->change);
+		free(w);
+	}
+	r->writes = NULL;
+	r->writes_end = &r->writes;
+	r->writes_bytes = 0;
+	r->last_held = 0;
+}
+
 void wdn_recorder_free(struct wdn_recorder *r)
 {
 	if (!r)
 		return;
+	drop_writes(r);
 	drop_seen(r->table, &r->nseen);
 	drop_seen(r->held, &r->nheld);
 	free(r->table);
@@ -134,6 +173,66 @@ static int begin(struct wdn_recorder *r, int input, struct wdn_err *err)
 		return rc;
 	r->in_input = 1;
 	return 0;
+}
+
+/* Write what the input holds: in the transaction (input 0: the input was
+ * read whole), or behind the input's savepoint (1: it is not yet). */
+static int write_writes(struct wdn_recorder *r, int input, struct wdn_err *err)
+{
+	struct held *w;
+	int rc;
+
+	if (!r->writes && !r->last_held)
+		return 0;
+	if ((rc = begin(r, input, err)))
+		return rc;
+	for (w = r->writes; w; w = w->next)
+		if ((rc = w->is_change ? r->store->ops->put_change(r->store, &w->change, err)
+				       : r->store->ops->put_issuance(r->store, &w->issuance, err)))
+			return rc;
+	if (r->last_held && (rc = r->store->ops->put_issuance(r->store, &r->last, err)))
+		return rc;
+	drop_writes(r); /* (last stays: the result of the latest event) */
+	return 0;
+}
+
+/* Past HOLD_BYTES held, write them behind the input's savepoint. */
+static int held_more(struct wdn_recorder *r, size_t bytes, struct wdn_err *err)
+{
+	r->writes_bytes += bytes;
+	return r->writes_bytes > HOLD_BYTES ? write_writes(r, 1, err) : 0;
+}
+
+/* Hold a write (w: allocated by the caller, filled) for the input's end. */
+static int hold_write(struct wdn_recorder *r, struct held *w, size_t bytes, struct wdn_err *err)
+{
+	*r->writes_end = w;
+	r->writes_end = &w->next;
+	return held_more(r, bytes, err);
+}
+
+/* last is to be replaced: a held issuance moves into the input's writes. */
+static int park_last(struct wdn_recorder *r, struct wdn_err *err)
+{
+	struct held *w;
+
+	if (!r->last_held) {
+		wdn_issuance_release(&r->last);
+		return 0;
+	}
+	if (!(w = calloc(1, sizeof(*w))))
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	w->issuance = r->last;
+	memset(&r->last, 0, sizeof(r->last));
+	r->last_held = 0;
+	*r->writes_end = w;
+	r->writes_end = &w->next;
+	return 0;
+}
+
+static size_t len_of(const char *s)
+{
+	return s ? strlen(s) : 0;
 }
 
 static const char *or_empty(const char *s)
@@ -291,7 +390,8 @@ int wdn_recorder_flush(struct wdn_recorder *r, struct wdn_err *err)
 	int rc;
 
 	fold_into_held(r);
-	if ((!r->hold || r->nheld >= SIGHTINGS_MAX) && (rc = write_seen(r, r->held, &r->nheld, 0, err)))
+	if ((rc = write_writes(r, r->in_input, err)) ||
+	    ((!r->hold || r->nheld >= SIGHTINGS_MAX) && (rc = write_seen(r, r->held, &r->nheld, 0, err))))
 		return rc;
 	r->txn_issuances = r->txn_changes = r->txn_sightings = 0;
 	r->in_input = 0; /* (the commit keeps an open savepoint's records too) */
@@ -311,8 +411,12 @@ int wdn_recorder_keep_input(struct wdn_recorder *r, struct wdn_err *err)
 {
 	if (!r->group)
 		return wdn_recorder_flush(r, err);
+	int rc;
+
 	r->txn_issuances = r->txn_changes = r->txn_sightings = 0;
 	fold_into_held(r);
+	if ((rc = write_writes(r, r->in_input, err)))
+		return rc;
 	if (!r->in_input)
 		return 0;
 	r->in_input = 0;
@@ -327,6 +431,7 @@ int wdn_recorder_group_full(const struct wdn_recorder *r)
 int wdn_recorder_discard(struct wdn_recorder *r, struct wdn_err *err)
 {
 	drop_seen(r->table, &r->nseen);
+	drop_writes(r);
 	r->issuances -= r->txn_issuances;
 	r->changes -= r->txn_changes;
 	r->sightings -= r->txn_sightings;
@@ -400,25 +505,42 @@ static int sight(struct wdn_recorder *r, const struct wdn_event *ev, int64_t t, 
 	return 0;
 }
 
+static int copy_change(struct wdn_change *k, const struct wdn_change *c)
+{
+	unsigned long nomem = wdn_nomem_count();
+
+	k->subject = wdn_strdup(c->subject);
+	k->time = c->time;
+	k->event_id = wdn_strdup(c->event_id);
+	k->kind = wdn_strdup(c->kind);
+	k->data = wdn_strdup(c->data);
+	return wdn_nomem_count() != nomem ? WDN_ENOMEM : 0;
+}
+
 static int put_change(void *ctx, const struct wdn_change *c)
 {
 	struct wdn_recorder *r = ctx;
-	int rc = r->store->ops->put_change(r->store, c, r->cerr);
+	struct held *w;
+	int rc;
 
+	if (!r->group) {
+		rc = r->store->ops->put_change(r->store, c, r->cerr);
+	} else if (!(w = calloc(1, sizeof(*w))) || copy_change(&w->change, c)) {
+		if (w)
+			wdn_change_release(&w->change);
+		free(w);
+		rc = wdn_err_set(r->cerr, WDN_ENOMEM, "out of memory");
+	} else {
+		w->is_change = 1;
+		rc = hold_write(r, w, sizeof(*w) + len_of(c->subject) + len_of(c->data), r->cerr);
+	}
 	if (rc)
 		return rc;
 	r->changes++;
 	r->txn_changes++;
 	if (r->nlast_changes < sizeof(r->last_changes) / sizeof(r->last_changes[0])) {
-		struct wdn_change *k = &r->last_changes[r->nlast_changes++];
-		unsigned long nomem = wdn_nomem_count();
-
-		k->subject = wdn_strdup(c->subject);
-		k->time = c->time;
-		k->event_id = wdn_strdup(c->event_id);
-		k->kind = wdn_strdup(c->kind);
-		k->data = wdn_strdup(c->data);
-		if (wdn_nomem_count() != nomem) /* never a change reported without its subject */
+		/* never a change reported without its subject */
+		if (copy_change(&r->last_changes[r->nlast_changes++], c))
 			return wdn_err_set(r->cerr, WDN_ENOMEM, "out of memory");
 	}
 	return 0;
@@ -528,7 +650,8 @@ int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 		return err && err->code == WDN_ENOMEM ? WDN_ENOMEM : WDN_EINVAL; /* a bad record */
 	if (changes) {
 		r->cerr = err;
-		if ((rc = begin(r, 1, err)) || (rc = wdn_event_changes(tree, put_change, r, err))) {
+		if ((!r->group && (rc = begin(r, 1, err))) ||
+		    (rc = wdn_event_changes(tree, put_change, r, err))) {
 			if (!plain)
 				wdn_json_free(tree);
 			return rc;
@@ -536,8 +659,9 @@ int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 		if (res)
 			res->nchanges = r->nlast_changes;
 	}
-	wdn_issuance_release(&r->last);
-	rc = issues ? wdn_event_issuance(tree, plain, &r->last, err) : 0;
+	rc = park_last(r, err);
+	if (!rc && issues)
+		rc = wdn_event_issuance(tree, plain, &r->last, err);
 	if (!plain) /* (the fast tree is its parser's) */
 		wdn_json_free(tree);
 	if (rc <= 0)
@@ -545,11 +669,20 @@ int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 	/* where it was read: the answer's provenance, and the key to its integrity */
 	if (is_file(ev->input) && !(r->last.source = wdn_strdup(ev->input)))
 		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
-	if ((rc = begin(r, 1, err)) || (rc = r->store->ops->put_issuance(r->store, &r->last, err)))
-		return rc;
+	if (!r->group) {
+		if ((rc = begin(r, 1, err)) || (rc = r->store->ops->put_issuance(r->store, &r->last, err)))
+			return rc;
+		r->issuances++;
+		r->txn_issuances++;
+		if (res)
+			res->issuance = &r->last;
+		return 0;
+	}
+	/* held till the input's end; the result meanwhile */
+	r->last_held = 1;
 	r->issuances++;
 	r->txn_issuances++;
 	if (res)
 		res->issuance = &r->last;
-	return 0;
+	return held_more(r, sizeof(struct held) + len_of(r->last.event) + 512, err);
 }

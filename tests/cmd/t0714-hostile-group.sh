@@ -58,6 +58,51 @@ for c in 1:40:plain 5:900:plain 9:1200:gzip 2:20:gzip 9:30:plain; do
 	ok "input $at cut short: named" || cat "$d.err"
 done
 
+# ---- an input holding more than the recorder keeps in memory ---------------
+# An input's issuances and changes wait in memory until it is read whole
+# (256 KiB of them); past that the input's savepoint opens and they are
+# written. 600 issuances of about 1.2 KB, a TagRole every 40: cut in gzip's
+# trailer, nothing of it is kept, whichever way its records went; whole, it
+# is recorded as a run of it alone records it.
+big() { # big N: input N's 600 issuances and 15 tag changes
+	pad=$(printf '%01000d' 0)
+	printf '{"Records":['
+	j=0
+	while [ "$j" -lt 600 ]; do
+		k=$(printf '%04d%04d' "$1" "$j")
+		[ "$j" -gt 0 ] && printf ','
+		printf '{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::%s:user/big","accountId":"%s","accessKeyId":"AKIAGROUPBIGCALLER00"},"eventTime":"2024-01-03T00:00:01Z","eventSource":"sts.amazonaws.com","eventName":"AssumeRole","requestParameters":{"roleArn":"arn:aws:iam::%s:role/Big","roleSessionName":"p%s"},"responseElements":{"credentials":{"accessKeyId":"ASIAGROUPBIGI%s","sessionToken":"x","expiration":"Jan 3, 2024, 1:00:01 AM"},"assumedRoleUser":{"assumedRoleId":"AROABIG:b%s","arn":"arn:aws:sts::%s:assumed-role/Big/b%s"}},"eventID":"big-%s","recipientAccountId":"%s"}' \
+			$A $A $A "$pad" "$k" "$k" $A "$k" "$k" $A
+		if [ $((j % 40)) -eq 0 ]; then
+			printf ',{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::%s:user/big","accountId":"%s","accessKeyId":"AKIAGROUPBIGCALLER00"},"eventTime":"2024-01-03T00:00:%02dZ","eventSource":"iam.amazonaws.com","eventName":"TagRole","requestParameters":{"roleName":"Big%s","tags":[{"key":"k","value":"v%s"}]},"eventID":"tag-%s","recipientAccountId":"%s"}' \
+				$A $A $((j / 40)) "$1" "$j" "$k" $A
+		fi
+		j=$((j + 1))
+	done
+	printf ']}'
+}
+d="$T/big"
+inputs "$d" 1 3
+big 2 | gzip >"$d/in-0002.json.gz"
+wdn-record -q --store "$T/big-all.db" "$d"
+is "$?" 0 "an input of 600 issuances among two: recorded"
+is "$(sqlite3 "$T/big-all.db" "select count(*) from issuance; select count(*) from change")" "602
+15" "an input of 600 issuances among two: every issuance and change"
+for f in "$d"/*.json.gz; do
+	wdn-record -q --store "$T/big-each.db" "$f" || fail "recording $f alone"
+done
+store_dump "$T/big-all.db" >"$T/big-all.out"
+store_dump "$T/big-each.db" >"$T/big-each.out"
+cmp_ok "$T/big-all.out" "$T/big-each.out" "an input of 600 issuances: the store a run per input makes, byte for byte"
+gzip -dc "$d/in-0002.json.gz" | gzip >"$T/big.gz"
+head -c "$(($(wc -c <"$T/big.gz") - 4))" "$T/big.gz" >"$d/in-0002.json.gz"
+wdn-record -q --store "$T/big-cut.db" "$d" 2>"$T/big-cut.err"
+is "$?" 1 "the input of 600 issuances cut in gzip's trailer: the run fails"
+is "$(issued "$T/big-cut.db")" "00000001 00000003" \
+	"the input of 600 issuances cut: none of its issuances kept, its neighbours' kept"
+is "$(sqlite3 "$T/big-cut.db" "select count(*) from change; select count(*) from sighting where key_id like '%BIG%'")" "0
+0" "the input of 600 issuances cut: none of its changes or sightings kept"
+
 # ---- one run, or a run per input: the same store ---------------------------
 inputs "$T/many" 1 150
 wdn-record -q --store "$T/one.db" "$T/many"
