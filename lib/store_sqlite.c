@@ -18,7 +18,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
+/* A new store's page: a 2-3 KB issuance row and its neighbours share one,
+ * and a commit writes a quarter as many pages as at SQLite's 4 KB. */
+#define PAGE_SIZE 16384
+/* A writer checkpoints the log into the file past this many bytes of it. */
+#define CHECKPOINT_BYTES (32 << 20)
 
 /* Issuance columns in one place: the schema, the insert and the select share it. */
 #define ISSUANCE_COLUMNS \
@@ -83,19 +88,38 @@ static const char migrate_3[] =
 	ISSUANCE_INDEX
 	"PRAGMA user_version = 4;";
 
+/*
+ * Sightings too lie in the order they arrive (schema 5), unique by their
+ * own index on (key_id, principal). A group's sightings are of keys spread
+ * over the whole key order: keyed WITHOUT ROWID (schema 4 and before), each
+ * group rewrote nearly every page of the table (17 MB on a 5 GB trail); now
+ * it rewrites the index's pages, and appends its new rows at the end.
+ */
+#define SIGHTING_TABLE(name) \
+	"CREATE TABLE IF NOT EXISTS " name " (" \
+	" key_id TEXT NOT NULL, principal TEXT NOT NULL, arn TEXT, type TEXT, account TEXT," \
+	" first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL," \
+	" PRIMARY KEY (key_id, principal));"
+#define SIGHTING_COLUMNS "key_id, principal, arn, type, account, first_seen, last_seen"
+
+/* Schema 4 to 5: the same sightings, in a rowid table. */
+static const char migrate_4[] =
+	SIGHTING_TABLE("sighting_v5")
+	"INSERT INTO sighting_v5 (" SIGHTING_COLUMNS ") SELECT " SIGHTING_COLUMNS " FROM sighting;"
+	"DROP TABLE sighting;"
+	"ALTER TABLE sighting_v5 RENAME TO sighting;"
+	"PRAGMA user_version = 5;";
+
 static const char schema[] =
 	ISSUANCE_TABLE("issuance")
 	ISSUANCE_INDEX
-	"CREATE TABLE IF NOT EXISTS sighting ("
-	" key_id TEXT NOT NULL, principal TEXT NOT NULL, arn TEXT, type TEXT, account TEXT,"
-	" first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
-	" PRIMARY KEY (key_id, principal)) WITHOUT ROWID;"
+	SIGHTING_TABLE("sighting")
 	"CREATE TABLE IF NOT EXISTS change ("
 	" subject TEXT NOT NULL, time INTEGER NOT NULL, event_id TEXT NOT NULL, kind TEXT NOT NULL,"
 	" data TEXT, PRIMARY KEY (subject, event_id, kind)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS change_by_time ON change (subject, time);"
 	SOURCES_TABLE
-	"PRAGMA user_version = 4;";
+	"PRAGMA user_version = 5;";
 
 /*
  * Recording is idempotent and order-free: a row is replaced only by a copy
@@ -125,7 +149,7 @@ static const char sql_put_issuance[] =
 	"              AND excluded.source IS NOT NULL)))";
 
 static const char sql_put_sighting[] =
-	"INSERT INTO sighting (key_id, principal, arn, type, account, first_seen, last_seen) "
+	"INSERT INTO sighting (" SIGHTING_COLUMNS ") "
 	"VALUES (?1,?2,?3,?4,?5,?6,?7) ON CONFLICT (key_id, principal) DO UPDATE SET "
 	" first_seen=MIN(first_seen, excluded.first_seen),"
 	" last_seen=MAX(last_seen, excluded.last_seen),"
@@ -147,8 +171,7 @@ static const char sql_next_start[] =
 /* every principal of the key: which one is in use at a time is chosen in C,
  * by the rule the DynamoDB store shares */
 static const char sql_get_sighting[] =
-	"SELECT key_id, principal, arn, type, account, first_seen, last_seen FROM sighting"
-	" WHERE key_id=?1";
+	"SELECT " SIGHTING_COLUMNS " FROM sighting WHERE key_id=?1";
 
 /* Tampered stays tampered; an unverified copy never takes verified back. */
 static const char sql_put_source[] =
@@ -753,7 +776,7 @@ static int user_version(struct sqlite_store *s, int *version, struct wdn_err *er
 	return rc == SQLITE_ROW ? 0 : WDN_ESTORE;
 }
 
-/* Schema 2 or 3 to 4, unless another writer did it first (it holds the
+/* Schema 2, 3 or 4 to 5, unless another writer did it first (it holds the
  * lock): all steps in one transaction, so a store is never half migrated. */
 static int migrate(struct sqlite_store *s, struct wdn_err *err)
 {
@@ -766,11 +789,36 @@ static int migrate(struct sqlite_store *s, struct wdn_err *err)
 		return rc;
 	}
 	if ((version == 2 && (rc = exec(s, migrate_2, err))) ||
-	    ((version == 2 || version == 3) && (rc = exec(s, migrate_3, err)))) {
+	    ((version == 2 || version == 3) && (rc = exec(s, migrate_3, err))) ||
+	    (version >= 2 && version <= 4 && (rc = exec(s, migrate_4, err)))) {
 		exec(s, "ROLLBACK", NULL);
 		return rc;
 	}
 	return exec(s, "COMMIT", err);
+}
+
+/* A writer's log and, for a new store, its page size (an older store keeps
+ * the one it has). The log is checkpointed past CHECKPOINT_BYTES, not
+ * SQLite's 1000 pages: a page that many inputs' transactions change is
+ * copied into the file fewer times; each commit is as durable as before
+ * (the log is what makes it so). */
+static int writer_settings(struct sqlite_store *s, int version, struct wdn_err *err)
+{
+	char q[64];
+	sqlite3_stmt *p;
+	int page = 0;
+
+	snprintf(q, sizeof(q), "PRAGMA page_size=%d", PAGE_SIZE);
+	if ((!version && exec(s, q, err)) ||
+	    exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", err))
+		return WDN_ESTORE;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA page_size", -1, &p, NULL) != SQLITE_OK)
+		return db_error(s, err, "reading the page size");
+	if (sqlite3_step(p) == SQLITE_ROW)
+		page = sqlite3_column_int(p, 0);
+	sqlite3_finalize(p);
+	snprintf(q, sizeof(q), "PRAGMA wal_autocheckpoint=%d", CHECKPOINT_BYTES / (page > 0 ? page : 4096));
+	return exec(s, q, err);
 }
 
 /* SQLite counts every allocation under one process-wide mutex, for
@@ -831,13 +879,9 @@ int wdn_store_sqlite_open(const char *path, int flags, struct wdn_store **out, s
 		return WDN_ESTORE;
 	}
 	/* readers leave an empty or old store alone; writers set it up, or
-	 * bring a schema 2 or 3 store up to date (in one transaction). A writer
-	 * checkpoints every 8000 pages of log (32 MB), not 1000: a page that
-	 * many inputs' transactions change is copied into the file fewer times;
-	 * each commit is as durable as before (the log is what makes it so). */
+	 * bring a schema 2, 3 or 4 store up to date (in one transaction) */
 	if ((flags & WDN_STORE_CREATE) &&
-	    (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=8000", err) ||
-	     (!version && exec(s, schema, err)) ||
+	    (writer_settings(s, version, err) || (!version && exec(s, schema, err)) ||
 	     (version && version < SCHEMA_VERSION && migrate(s, err)))) {
 		sq_close(&s->base);
 		return WDN_ESTORE;

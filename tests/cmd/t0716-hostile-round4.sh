@@ -212,7 +212,7 @@ else
 	wdn-lookup --store "$T/g3.db" --no-trails <"$T/gk" >"$T/g.got" 2>&1
 	cmp_ok "$T/g.want" "$T/g.got" "schema 3, read as it is: the same answers"
 	is "$(sqlite3 "$T/g3.db" 'PRAGMA user_version')" 3 "and left as it is"
-	# killed mid-migration: still schema 3 or wholly 4, whole, the same answers
+	# killed mid-migration: still schema 3 or wholly 5, whole, the same answers
 	for d in 0.05 0.15 0.3 0.5; do
 		cp "$T/g3.db" "$T/k.db"
 		wdn-record -q --store "$T/k.db" </dev/null &
@@ -222,14 +222,14 @@ else
 		wait $pid 2>/dev/null
 		v=$(sqlite3 "$T/k.db" 'PRAGMA user_version; PRAGMA integrity_check' | tr '\n' ' ')
 		case $v in
-		"3 ok "|"4 ok ") pass "killed after ${d}s: schema ${v%% *}, whole" ;;
+		"3 ok "|"5 ok ") pass "killed after ${d}s: schema ${v%% *}, whole" ;;
 		*) fail "killed after ${d}s: '$v'" ;;
 		esac
 		wdn-lookup --store "$T/k.db" --no-trails <"$T/gk" >"$T/g.got" 2>&1
 		cmp_ok "$T/g.want" "$T/g.got" "killed after ${d}s: the same answers"
 	done
 	# four writers migrate at once while two readers read: each succeeds,
-	# the store ends at 4, the answers are the fresh store's
+	# the store ends at 5, the answers are the fresh store's
 	cp "$T/g3.db" "$T/c.db"
 	wdn-lookup --store "$T/c.db" --no-trails <"$T/gk" >"$T/r1.got" 2>&1 &
 	r1=$!
@@ -249,12 +249,12 @@ else
 	cmp_ok "$T/g.want" "$T/r1.got" "a reader as the writers start: the same answers"
 	wait $r2
 	cmp_ok "$T/g.want" "$T/r2.got" "a reader while they migrate: the same answers"
-	is "$(sqlite3 "$T/c.db" 'PRAGMA user_version; PRAGMA integrity_check' | tr '\n' ' ')" "4 ok " \
-		"the store ends at schema 4, whole"
+	is "$(sqlite3 "$T/c.db" 'PRAGMA user_version; PRAGMA integrity_check' | tr '\n' ' ')" "5 ok " \
+		"the store ends at schema 5, whole"
 	wdn-lookup --store "$T/c.db" --no-trails <"$T/gk" >"$T/g.got" 2>&1
 	cmp_ok "$T/g.want" "$T/g.got" "after: the same answers"
 	# the rank rule after migration: a better copy (smaller event ID) replaces,
-	# a worse one does not, as in a store made at schema 4
+	# a worse one does not, as in a store made new
 	jq '.Records |= map(.eventID = ("0" + .eventID))' "$T/iss.json" >"$T/better.json"
 	jq '.Records |= map(.eventID = ("z" + .eventID) | .requestParameters.roleSessionName = "worse")' \
 		"$T/iss.json" >"$T/worse.json"
@@ -265,7 +265,7 @@ else
 		wdn-lookup --store "$T/e3.db" --at 2024-01-01T00:20:00Z "$k" >>"$T/rank3" 2>&1
 		wdn-lookup --store "$T/e4.db" --at 2024-01-01T00:20:00Z "$k" >>"$T/rank4" 2>&1
 	done
-	cmp_ok "$T/rank4" "$T/rank3" "the rank rule after migration: as a schema 4 store ranks"
+	cmp_ok "$T/rank4" "$T/rank3" "the rank rule after migration: as a new store ranks"
 	grep -q worse "$T/rank3"
 	is "$?" 1 "the worse copies replaced nothing"
 	grep -q '"eventID":"0iss-' "$T/rank3"

@@ -139,11 +139,11 @@ answer unverified" "a schema 2 store answers: no source known, unverified"
 is "$(sqlite3 "$T/old.db" 'PRAGMA user_version')" 2 "and a reader leaves it as it was"
 wdn-record -q --store "$T/old.db" --public-keys "$T/keys-v2.json" "$T/tr" 2>"$T/old.err"
 is "$?" 0 "a writer opens a schema 2 store" || show "$T/old.err"
-is "$(sqlite3 "$T/old.db" 'PRAGMA user_version')" 4 "and migrates it to schema 4 (2, 3, 4 at once)"
+is "$(sqlite3 "$T/old.db" 'PRAGMA user_version')" 5 "and migrates it to schema 5 (2, 3, 4, 5 at once)"
 is "$(links "$T/old.db")" "$intact" "after which it answers with provenance"
 
 # a schema 3 store (issuances keyed WITHOUT ROWID, as schema 3 made them) is
-# read as it is, and answers alike once a writer brings it to schema 4; two
+# read as it is, and answers alike once a writer brings it to schema 5; two
 # writers racing to migrate it both succeed
 cp "$T/ok.db" "$T/v3.db"
 sqlite3 "$T/v3.db" "CREATE TABLE v3 (key_id TEXT NOT NULL, start INTEGER NOT NULL,
@@ -174,7 +174,7 @@ done
 wait $pid1; rc1=$?
 wait $pid2; rc2=$?
 is "$rc1 $rc2" "0 0" "two writers open it at once" || cat "$T/v3.1.err" "$T/v3.2.err" | sed 's/^/#   /'
-is "$(sqlite3 "$T/v3.db" 'PRAGMA user_version')" 4 "and migrate it to schema 4"
+is "$(sqlite3 "$T/v3.db" 'PRAGMA user_version')" 5 "and migrate it to schema 5"
 is "$(sqlite3 "$T/v3.db" "SELECT sql LIKE '%WITHOUT ROWID%' FROM sqlite_master WHERE name='issuance'")" 0 \
 	"issuances in a rowid table, in arrival order"
 is "$(sqlite3 "$T/v3.db" "SELECT name FROM sqlite_master WHERE tbl_name='issuance' AND type='index' AND sql IS NOT NULL")" \

@@ -636,8 +636,9 @@ static int sql_exec(const char *db, const char *q)
 }
 
 /* The issuance table as schemas 2 and 3 had it: keyed WITHOUT ROWID, so a
- * row (the whole event with it) lands in key order. */
-#define ISSUANCE_V3(source) \
+ * row (the whole event with it) lands in key order; schema 4 made it a rowid
+ * table (keying ""). Sightings are keyed WITHOUT ROWID in all three. */
+#define OLD_SCHEMA(source, keying) \
 	"PRAGMA journal_mode=WAL;" \
 	"CREATE TABLE issuance (" \
 	" key_id TEXT NOT NULL, start INTEGER NOT NULL, end_time INTEGER," \
@@ -647,7 +648,7 @@ static int sql_exec(const char *db, const char *q)
 	" caller_account TEXT, invoked_by TEXT, session_tags TEXT, transitive_keys TEXT," \
 	" incoming_tags TEXT, source_identity TEXT, provider TEXT, subject TEXT, audience TEXT," \
 	" event TEXT NOT NULL" source "," \
-	" PRIMARY KEY (key_id, start)) WITHOUT ROWID;" \
+	" PRIMARY KEY (key_id, start))" keying ";" \
 	"CREATE INDEX issuance_by_caller ON issuance (caller_key, start);" \
 	"CREATE TABLE sighting (" \
 	" key_id TEXT NOT NULL, principal TEXT NOT NULL, arn TEXT, type TEXT, account TEXT," \
@@ -657,19 +658,21 @@ static int sql_exec(const char *db, const char *q)
 	" subject TEXT NOT NULL, time INTEGER NOT NULL, event_id TEXT NOT NULL, kind TEXT NOT NULL," \
 	" data TEXT, PRIMARY KEY (subject, event_id, kind)) WITHOUT ROWID;" \
 	"CREATE INDEX change_by_time ON change (subject, time);"
-static const char ddl_v3[] =
-	ISSUANCE_V3(", source TEXT")
-	"CREATE TABLE sources (source TEXT PRIMARY KEY, integrity TEXT NOT NULL, why TEXT,"
-	" checked INTEGER NOT NULL);"
-	"CREATE TABLE digest_span (account TEXT NOT NULL, region TEXT NOT NULL,"
-	" start INTEGER NOT NULL, end_time INTEGER NOT NULL, digest TEXT NOT NULL,"
-	" PRIMARY KEY (account, region, digest)) WITHOUT ROWID;"
-	"CREATE TABLE listed_log (account TEXT NOT NULL, region TEXT NOT NULL, log TEXT NOT NULL,"
-	" start INTEGER NOT NULL, end_time INTEGER NOT NULL, seen INTEGER NOT NULL,"
-	" PRIMARY KEY (account, region, log)) WITHOUT ROWID;"
+#define SOURCES_V3 \
+	"CREATE TABLE sources (source TEXT PRIMARY KEY, integrity TEXT NOT NULL, why TEXT," \
+	" checked INTEGER NOT NULL);" \
+	"CREATE TABLE digest_span (account TEXT NOT NULL, region TEXT NOT NULL," \
+	" start INTEGER NOT NULL, end_time INTEGER NOT NULL, digest TEXT NOT NULL," \
+	" PRIMARY KEY (account, region, digest)) WITHOUT ROWID;" \
+	"CREATE TABLE listed_log (account TEXT NOT NULL, region TEXT NOT NULL, log TEXT NOT NULL," \
+	" start INTEGER NOT NULL, end_time INTEGER NOT NULL, seen INTEGER NOT NULL," \
+	" PRIMARY KEY (account, region, log)) WITHOUT ROWID;" \
 	"INSERT INTO sources VALUES ('s3://b/log-1.json.gz', 'verified', NULL, 7);"
-	"PRAGMA user_version = 3;";
-static const char ddl_v2[] = ISSUANCE_V3("") "PRAGMA user_version = 2;";
+static const char ddl_v4[] =
+	OLD_SCHEMA(", source TEXT", "") SOURCES_V3 "PRAGMA user_version = 4;";
+static const char ddl_v3[] =
+	OLD_SCHEMA(", source TEXT", " WITHOUT ROWID") SOURCES_V3 "PRAGMA user_version = 3;";
+static const char ddl_v2[] = OLD_SCHEMA("", " WITHOUT ROWID") "PRAGMA user_version = 2;";
 
 /* Rows an older build recorded: names, sizes and shapes vary (a key
  * recycled, a session issued by an account, a caller with three children). */
@@ -739,34 +742,51 @@ static char *old_answers(struct wdn_store *s)
 
 static const char without_rowid[] =
 	"SELECT sql LIKE '%WITHOUT ROWID%' FROM sqlite_master WHERE name='issuance'";
+static const char sightings_without_rowid[] =
+	"SELECT sql LIKE '%WITHOUT ROWID%' FROM sqlite_master WHERE name='sighting'";
 
-/* Schema 3 (and 2) stores: read as they are, brought to 4 by a writer, in
+/* An old store (schema version, keyed: is its table keyed WITHOUT ROWID?)
+ * read as it is, then brought to schema 5 by a writer (*w): what the reader
+ * answered, or NULL. */
+static char *read_then_migrate(const char *db, const char *version, const char *keyed, struct wdn_store **w)
+{
+	struct wdn_store *r = NULL;
+	struct wdn_err err;
+	char *before = NULL;
+
+	memset(&err, 0, sizeof(err));
+	is_int(wdn_store_open(db, 0, NULL, &r, &err), 0, "a reader opens a schema %s store: %s", version,
+	       err.msg);
+	if (r) {
+		before = old_answers(r);
+		wdn_store_close(r);
+	}
+	is_sql(db, "PRAGMA user_version", version, "a reader leaves the store as it is");
+	is_sql(db, keyed, "1", "the old table still keyed WITHOUT ROWID");
+	*w = NULL;
+	is_int(wdn_store_open(db, WDN_STORE_CREATE, NULL, w, &err), 0, "a writer opens a schema %s store: %s",
+	       version, err.msg);
+	is_sql(db, "PRAGMA user_version", "5", "and brings it to schema 5");
+	is_sql(db, keyed, "0", "the table now a rowid table, rows in arrival order");
+	return before;
+}
+
+/* Schema 3 (and 2) stores: read as they are, brought to 5 by a writer, in
  * one transaction, with the same answers before and after. */
 static void test_old_schemas(void)
 {
 	char *db = path_in("v3.db"), *db2 = path_in("v2.db"), *before = NULL, *after = NULL;
-	struct wdn_store *r = NULL, *w = NULL, *w2 = NULL;
+	struct wdn_store *w = NULL, *w2 = NULL;
 	struct wdn_issuance is;
 	struct wdn_err err;
 
 	memset(&err, 0, sizeof(err));
 	sql_exec(db, ddl_v3);
 	old_rows(db, 1);
-	is_int(wdn_store_open(db, 0, NULL, &r, &err), 0, "a reader opens a schema 3 store: %s", err.msg);
-	if (r) {
-		before = old_answers(r);
-		ok(strstr(before, "ASIAOLDKEY0000000001 2001 -9223372036854775808 old-1 ASIAOLDPARENT0000001") &&
-		   strstr(before, "child ") && strstr(before, "seen ") && strstr(before, "source "),
-		   "and answers from it");
-		wdn_store_close(r);
-	}
-	is_sql(db, "PRAGMA user_version", "3", "a reader leaves schema 3 as it is");
-	is_sql(db, without_rowid, "1", "its issuances still keyed WITHOUT ROWID");
-
-	is_int(wdn_store_open(db, WDN_STORE_CREATE, NULL, &w, &err), 0, "a writer opens a schema 3 store: %s",
-	       err.msg);
-	is_sql(db, "PRAGMA user_version", "4", "and brings it to schema 4");
-	is_sql(db, without_rowid, "0", "issuances now a rowid table, rows in arrival order");
+	before = read_then_migrate(db, "3", without_rowid, &w);
+	ok(before && strstr(before, "ASIAOLDKEY0000000001 2001 -9223372036854775808 old-1 ASIAOLDPARENT0000001") &&
+	   strstr(before, "child ") && strstr(before, "seen ") && strstr(before, "source "),
+	   "the reader answered from it");
 	is_sql(db, "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('issuance_by_caller', 'issuance_v4')",
 	       "1", "the caller index kept, no table left over");
 	is_sql(db, "SELECT COUNT(*) FROM issuance", "8", "every row kept");
@@ -795,7 +815,7 @@ static void test_old_schemas(void)
 	}
 	is_sql(db, "SELECT COUNT(*) FROM issuance", "8", "still one row per (key, start)");
 
-	/* schema 2 to 3 to 4 in one go */
+	/* schema 2 to 3 to 4 to 5 in one go */
 	sql_exec(db2, ddl_v2);
 	old_rows(db2, 0);
 	w = NULL;
@@ -803,7 +823,7 @@ static void test_old_schemas(void)
 	       err.msg);
 	if (w)
 		wdn_store_close(w);
-	is_sql(db2, "PRAGMA user_version", "4", "and brings it to schema 4");
+	is_sql(db2, "PRAGMA user_version", "5", "and brings it to schema 5");
 	is_sql(db2, without_rowid, "0", "rows in arrival order");
 	is_sql(db2, "SELECT COUNT(*) || ' ' || COUNT(source) FROM issuance", "8 0",
 	       "every row kept, the source column added");
@@ -812,6 +832,52 @@ static void test_old_schemas(void)
 	free(after);
 	free(db);
 	free(db2);
+}
+
+/* A schema 4 store (sightings keyed WITHOUT ROWID): read as it is, brought
+ * to 5 by a writer with every sighting kept, the same answers, and the
+ * sighting rules (first the least, last the most, the type kept) on its
+ * migrated rows. */
+static void test_schema4(void)
+{
+	static const char *const principals[] = { "arn:aws:iam::1:role/S", "arn:aws:iam::1:role/T",
+						   "arn:aws:iam::1:user/u" };
+	char *db = path_in("v4.db"), *before = NULL, *after = NULL, q[512];
+	struct wdn_store *w = NULL;
+	struct wdn_sighting si;
+	struct wdn_err err;
+	int i;
+
+	memset(&err, 0, sizeof(err));
+	sql_exec(db, ddl_v4);
+	old_rows(db, 1);
+	for (i = 0; i < 300; i++) { /* keys of every length AWS uses, 3 principals */
+		snprintf(q, sizeof(q), "INSERT INTO sighting VALUES ('ASIAV4%0*d', '%s', NULL, 'AssumedRole',"
+			 " '1', %d, %d)", 14 + i % 50, i, principals[i % 3], 10 * i, 10 * i + 5);
+		sql_exec(db, q);
+	}
+	before = read_then_migrate(db, "4", sightings_without_rowid, &w);
+	is_sql(db, "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'sighting_v%'", "0", "no table left over");
+	is_sql(db, "SELECT COUNT(*) || ' ' || SUM(first_seen) || ' ' || COUNT(DISTINCT principal) FROM sighting",
+	       "301 448510 3", "every sighting kept, as it was");
+	is_sql(db, "PRAGMA page_size", "4096", "an old store keeps its page size");
+	if (w) {
+		after = old_answers(w);
+		is_str(after, before ? before : "-", "the same answers before and after");
+		put_sighting(w, "ASIAV400000000000000003", principals[0], 3, 9000);
+		if (!w->ops->get_sighting(w, "ASIAV400000000000000003", WDN_TIME_MAX, &si, NULL)) {
+			ok(si.first == 3 && si.last == 9000 && !strcmp(si.type, "AssumedRole"),
+			   "a migrated sighting seen again: its window widened, its type kept");
+			wdn_sighting_release(&si);
+		} else {
+			ok(0, "the migrated sighting is found");
+		}
+		wdn_store_close(w);
+	}
+	is_sql(db, "SELECT COUNT(*) FROM sighting", "301", "still one row per (key, principal)");
+	free(before);
+	free(after);
+	free(db);
 }
 
 /* A new store keeps issuances in the order they arrive, not key order: an
@@ -836,7 +902,7 @@ static void test_arrival_order(const char *db)
 	is_sql(db, "SELECT group_concat(key_id, ' ') FROM (SELECT key_id FROM issuance"
 		   " WHERE key_id LIKE '%ARRIVAL%' ORDER BY rowid)",
 	       "ASIAZZZARRIVAL000003 ASIAAAAARRIVAL000001 ASIAMMMARRIVAL000002", "rows lie in arrival order");
-	is_sql(db, "PRAGMA user_version", "4", "a new store has schema 4");
+	is_sql(db, "PRAGMA user_version", "5", "a new store has schema 5");
 }
 
 int main(void)
@@ -869,6 +935,7 @@ int main(void)
 		test_arrival_order(db);
 	}
 	test_old_schemas();
+	test_schema4();
 	free(db);
 	rm_rf(tmpdir);
 	ok(access(tmpdir, F_OK) != 0, "temporary directory removed");
