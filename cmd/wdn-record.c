@@ -648,7 +648,7 @@ int main(int argc, char **argv)
 	check_options(&r, &o, optind < argc);
 	if (prepare_table(&r, &o))
 		return cli_exit(&r.cli);
-	if (cli_open_store(&r.cli, WDN_STORE_CREATE, &r.store)) {
+	if (cli_open_store(&r.cli, WDN_STORE_CREATE | WDN_STORE_BULK, &r.store)) {
 		if (o.lambda)
 			wdn_lambda_init_error("whodunnit.StoreFailed", "cannot open the store", NULL);
 		return cli_status(&r.cli, EXIT_FAIL), cli_exit(&r.cli);

@@ -23,9 +23,12 @@
 #pragma weak wdn_fast_event_tree
 
 #define SIGHTINGS_MAX 65536 /* flush early past this many distinct sightings */
-/* A group's held sightings (about 300 bytes each) end it past this many:
- * memory stays small and flat however many inputs a run reads. */
-#define GROUP_SIGHTINGS 2048
+/* A group's held sightings (about 350 bytes each) end it past this many:
+ * memory stays small and flat however many inputs a run reads. Each group
+ * rewrites the pages of the store's indexes its keys fall in, nearly all of
+ * them on a large store: fewer, larger groups rewrite them fewer times. The
+ * memory is the store's page cache's (WDN_STORE_BULK). */
+#define GROUP_SIGHTINGS 8192
 #define NBUCKETS 4096
 /* An input's issuances and changes wait in memory, up to this many bytes,
  * until it is read whole (see struct held). */
@@ -409,10 +412,10 @@ int wdn_recorder_group(struct wdn_recorder *r, int on)
 
 int wdn_recorder_keep_input(struct wdn_recorder *r, struct wdn_err *err)
 {
-	if (!r->group)
-		return wdn_recorder_flush(r, err);
 	int rc;
 
+	if (!r->group)
+		return wdn_recorder_flush(r, err);
 	r->txn_issuances = r->txn_changes = r->txn_sightings = 0;
 	fold_into_held(r);
 	if ((rc = write_writes(r, r->in_input, err)))

@@ -351,6 +351,9 @@ typedef int (*wdn_change_fn)(void *ctx, const struct wdn_change *c);
 struct wdn_store;
 
 #define WDN_STORE_CREATE 1  /* create the store if missing (writers) */
+/* a writer of many inputs in groups (wdn-record): the memory of its page
+ * cache goes to the group's sightings, held until the group commits */
+#define WDN_STORE_BULK 2
 
 /* How to reach AWS for a dynamodb: store (any member may be NULL). */
 struct wdn_store_opts {
