@@ -220,8 +220,11 @@ static void record_input(struct run *r, const struct cli_input *in)
 		}
 		return;
 	}
-	if (r->failed)
+	if (r->failed) {
+		if (r->grouped) /* the store failed as it was read: lost with its group */
+			r->group[r->ngroup++] = in;
 		return;
+	}
 	if (wdn_recorder_keep_input(r->rec, &err)) {
 		cli_fail(&r->cli, "%s", err.msg);
 		r->failed = 1;
