@@ -41,6 +41,7 @@
 #include "enrich.h"
 #include "ini.h"
 #include "outtree.h"
+#include "recorder.h"
 #include "s3.h"
 #include "sigv4.h"
 #include "store.h"
@@ -414,6 +415,110 @@ static int sc_record(struct wdn_buf *out)
 	}
 	wdn_store_close(s);
 	return rc;
+}
+
+/* One input for the group scenario: an issuance of key ASIAGROUPALLOC<n>,
+ * a TagRole of role G<n>, and a use of the key issued. */
+static void group_input(struct wdn_buf *b, int n)
+{
+	wdn_buf_addf(b, "{\"Records\":[{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\","
+		     "\"arn\":\"arn:aws:iam::111122223333:user/g\",\"accountId\":\"111122223333\","
+		     "\"accessKeyId\":\"AKIAGROUPALLOCCALLER\"},\"eventTime\":\"2024-01-03T00:00:01Z\","
+		     "\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"AssumeRole\",\"requestParameters\":"
+		     "{\"roleArn\":\"arn:aws:iam::111122223333:role/G%d\",\"roleSessionName\":\"g%d\"},"
+		     "\"responseElements\":{\"credentials\":{\"accessKeyId\":\"ASIAGROUPALLOC%06d\","
+		     "\"sessionToken\":\"x\",\"expiration\":\"Jan 3, 2024, 1:00:01 AM\"},\"assumedRoleUser\":"
+		     "{\"assumedRoleId\":\"AROAG:g%d\",\"arn\":\"arn:aws:sts::111122223333:assumed-role/G%d/g%d\"}},"
+		     "\"eventID\":\"g-%d\",\"recipientAccountId\":\"111122223333\"},", n, n, n, n, n, n, n);
+	wdn_buf_addf(b, "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\","
+		     "\"arn\":\"arn:aws:iam::111122223333:user/g\",\"accountId\":\"111122223333\","
+		     "\"accessKeyId\":\"AKIAGROUPALLOCCALLER\"},\"eventTime\":\"2024-01-03T00:00:02Z\","
+		     "\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"TagRole\",\"requestParameters\":"
+		     "{\"roleName\":\"G%d\",\"tags\":[{\"key\":\"k\",\"value\":\"v%d\"}]},\"eventID\":\"t-%d\","
+		     "\"recipientAccountId\":\"111122223333\"},", n, n, n);
+	wdn_buf_addf(b, "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"AssumedRole\","
+		     "\"arn\":\"arn:aws:sts::111122223333:assumed-role/G%d/g%d\",\"accountId\":\"111122223333\","
+		     "\"accessKeyId\":\"ASIAGROUPALLOC%06d\"},\"eventTime\":\"2024-01-03T00:10:00Z\","
+		     "\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"ListBuckets\",\"eventID\":\"u-%d\","
+		     "\"recipientAccountId\":\"111122223333\"}]}", n, n, n, n);
+}
+
+static int note_change(void *ctx, const struct wdn_change *c)
+{
+	return wdn_buf_addf(ctx, "change %s %s %s\n", c->subject, c->event_id, c->data ? c->data : "-");
+}
+
+/* One group input: read whole (kept) or cut short (discarded), as
+ * wdn-record does; a failed event (not a rejection) fails the run. */
+static int group_one(struct rec *rc, int n, int whole)
+{
+	struct wdn_buf in = WDN_BUF_INIT;
+	struct wdn_reader *r;
+	struct wdn_err err = { 0 };
+	int code;
+
+	rc->rc = 0;
+	group_input(&in, n);
+	if ((code = wdn_buf_failed(&in)) || !(r = wdn_reader_new("group", rec_event, rec_reject, rc))) {
+		wdn_buf_release(&in);
+		return code ? code : WDN_ENOMEM;
+	}
+	code = wdn_reader_feed(r, in.ptr, whole ? in.len : in.len - 3);
+	if (!code && whole)
+		code = wdn_reader_finish(r, &err);
+	if (!code)
+		code = rc->rc;
+	wdn_reader_free(r);
+	wdn_buf_release(&in);
+	if (code && code != WDN_EINVAL)
+		return code;
+	if (!whole || code)
+		return wdn_recorder_discard(rc->r, &err);
+	return wdn_recorder_keep_input(rc->r, &err);
+}
+
+/* Inputs in a group (wdn-record on SQLite): each input's issuances and
+ * changes are held in memory until it is read whole. Whatever allocation
+ * fails, the run fails or the store holds every whole input, and nothing of
+ * the one cut short (2). */
+static int sc_record_group(struct wdn_buf *out)
+{
+	char path[512];
+	struct wdn_store *s = NULL;
+	struct wdn_err err = { 0 };
+	struct rec rc = { NULL, 0 };
+	int code, n, was;
+
+	snprintf(path, sizeof(path), "%s/group.db", tmpdir);
+	unlink(path);
+	if ((code = wdn_store_open(path, WDN_STORE_CREATE, NULL, &s, &err)))
+		return code;
+	if (!(rc.r = wdn_recorder_new(s))) {
+		wdn_store_close(s);
+		return WDN_ENOMEM;
+	}
+	wdn_recorder_hold_sightings(rc.r, 1);
+	wdn_recorder_group(rc.r, 1);
+	for (n = 1, code = 0; n <= 3 && !code; n++)
+		code = group_one(&rc, n, n != 2);
+	wdn_recorder_hold_sightings(rc.r, 0);
+	if (!code)
+		code = wdn_recorder_flush(rc.r, &err);
+	wdn_recorder_free(rc.r);
+	was = armed;
+	armed = 0; /* what it recorded, read with nothing failing */
+	for (n = 1; n <= 3 && !code; n++) {
+		char key[32], subject[64];
+
+		snprintf(key, sizeof(key), "ASIAGROUPALLOC%06d", n);
+		snprintf(subject, sizeof(subject), "tags:111122223333:role/G%d", n);
+		wdn_buf_addf(out, "%s:\n", key);
+		if (!(code = lookup_json(s, key, 0, out)))
+			code = s->ops->changes(s, subject, WDN_TIME_MAX, note_change, out, &err);
+	}
+	armed = was;
+	wdn_store_close(s);
+	return code;
 }
 
 static int sc_resolve(struct wdn_buf *out)
@@ -1891,6 +1996,7 @@ int main(void)
 	scenario("forged", sc_forged);
 	scenario("api", sc_api);
 	scenario("record", sc_record);
+	scenario("record-group", sc_record_group);
 	scenario("lambda", sc_lambda);
 	scenario("notify", sc_notify);
 	scenario("athena", sc_athena);
