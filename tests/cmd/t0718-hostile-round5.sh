@@ -136,11 +136,12 @@ case_held worse-first     150   1500   0   0      0     1   0
 case_held better-first    150   1500   0   0      0     2   0
 case_held worse-first-few 4     10     3   10     0     1   0
 case_held sightings-max   40    100    5   10     70000 0   0
-# around the spill, an issuance at a time (each counts some 2.5 KB of 256)
-n=96
-while [ "$n" -le 112 ]; do
+# around the spill, an issuance at a time: each counts its event (1471
+# bytes here), 512 and its slot (248 on x86-64): the 118th spills
+n=113
+while [ "$n" -le 123 ]; do
 	case_held "at-spill-$n" "$n" 800 0 0 0 0 0
-	n=$((n + 4))
+	n=$((n + 1))
 done
 
 # ---- an issuance, a bad record, an issuance: the bad one rejected alone -----
