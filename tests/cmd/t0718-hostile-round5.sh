@@ -100,6 +100,9 @@ case_held() {
 	jq -r 'select(.AccessKeyId) | .AccessKeyId' "$d.out" | sort -u >"$d.printed"
 	sqlite3 "$d.db" "select key_id from issuance order by key_id" >"$d.stored"
 	cmp_ok "$d.printed" "$d.stored" "$name: every issuance printed is stored, none stored unprinted"
+	jq -r 'select(.Subject) | .Subject + " " + .EventID' "$d.out" | sort -u >"$d.printed"
+	sqlite3 "$d.db" "select subject || ' ' || event_id from change order by 1" >"$d.stored"
+	cmp_ok "$d.printed" "$d.stored" "$name: every change printed is stored, none stored unprinted"
 	for f in "$d"/*.json.gz; do
 		wdn-record -q --store "$d-each.db" "$f" || fail "$name: recording $f alone"
 	done
