@@ -180,6 +180,38 @@ for c in small:5:issuance:e-02000004 small:5:issuance:e-02000001 small:5:change:
 	is "$(sqlite3 "$d.db" 'PRAGMA integrity_check')" ok "$name, $id refused: the store whole"
 done
 
+# ---- a key's uses that disagree: the sighting whatever the grouping ----------
+# Uses of one key by one principal whose type or account differ (a hostile or
+# odd trail): the store keeps the least of each (its upsert, and DynamoDB's
+# fold when read), so the uses folded in memory first (in one input, or in
+# one group) must keep the least too, not the first: one run of all inputs,
+# a run per input, and each use alone give the same sighting.
+use() { # use TYPE ACCOUNT MINUTE: a use of AKIAFOLD... as user/f
+	printf '{"eventVersion":"1.08","userIdentity":{"type":"%s","arn":"arn:aws:iam::%s:user/f","accountId":"%s","accessKeyId":"AKIAR5FOLDFOLD000001"},"eventTime":"2024-01-03T00:%02d:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","eventID":"f-%s","recipientAccountId":"%s"}' \
+		"$1" $A "$2" "$3" "$3" $A
+}
+d="$T/fold"
+mkdir -p "$d"
+{ printf '{"Records":['; use IAMUser 999999999999 1; printf ','; use Root 333333333333 2; printf ']}'; } |
+	gzip >"$d/in-1.json.gz"
+{ printf '{"Records":['; use IAMUser 111122223333 3; printf ','; use AWSAccount 999999999999 4; printf ']}'; } |
+	gzip >"$d/in-2.json.gz"
+wdn-record -q --store "$d-all.db" "$d"
+for f in "$d"/*.json.gz; do
+	wdn-record -q --store "$d-each.db" "$f"
+done
+for m in 1 2 3 4; do
+	case $m in 1) u="IAMUser 999999999999" ;; 2) u="Root 333333333333" ;; 3) u="IAMUser 111122223333" ;;
+	4) u="AWSAccount 999999999999" ;; esac
+	{ printf '{"Records":['; use $u $m; printf ']}'; } >"$T/use-$m.json"
+	wdn-record -q --store "$d-one.db" "$T/use-$m.json"
+done
+fold_of() { sqlite3 "$1" "select type, account, first_seen, last_seen from sighting where key_id like 'AKIAR5FOLD%'"; }
+is "$(fold_of "$d-all.db")" "AWSAccount|111122223333|1704240060|1704240240" \
+	"uses that disagree, in one run: the least type and account, as the store keeps"
+is "$(fold_of "$d-each.db")" "$(fold_of "$d-one.db")" "a run per input: as a run per use"
+is "$(fold_of "$d-all.db")" "$(fold_of "$d-one.db")" "one run of all inputs: as a run per use"
+
 # ---- schema 4 to 5: read as it is, migrated once, whatever races it --------
 # to4 DB: the store as schema 4 kept it (sightings WITHOUT ROWID)
 to4() {
