@@ -355,6 +355,20 @@ static struct wdn_str principal_of(const struct seen *e)
 	return v;
 }
 
+/* A sighting's ARN, type and account, when uses of its key and principal
+ * disagree: the least (a NULL the greatest), as the store's upsert keeps
+ * them and DynamoDB's fold reads them, so that what is folded in memory
+ * first (an input's uses, a group's) changes nothing. */
+static void take_least(char **have, char **other)
+{
+	char *t = *have;
+
+	if (*other && (!*have || strcmp(*other, *have) < 0)) {
+		*have = *other;
+		*other = t;
+	}
+}
+
 /* Fold the sightings since the last flush into those held. */
 static void fold_into_held(struct wdn_recorder *r)
 {
@@ -370,6 +384,9 @@ static void fold_into_held(struct wdn_recorder *r)
 					h->s.first = e->s.first;
 				if (e->s.last > h->s.last)
 					h->s.last = e->s.last;
+				take_least(&h->s.arn, &e->s.arn);
+				take_least(&h->s.type, &e->s.type);
+				take_least(&h->s.account, &e->s.account);
 				wdn_sighting_release(&e->s);
 				free(e);
 			} else {
@@ -456,6 +473,29 @@ static char *dup(struct wdn_str v)
 	return v.ptr ? wdn_strndup(v.ptr, v.len) : NULL;
 }
 
+/* A use's ARN, type or account v, where the sighting has *have: the least
+ * is kept (see take_least); a copy only when v is less (rare). */
+static int keep_least(char **have, struct wdn_str v, struct wdn_err *err)
+{
+	size_t n;
+	int c;
+	char *copy;
+
+	if (!v.ptr)
+		return 0;
+	if (*have) {
+		n = strlen(*have);
+		c = memcmp(v.ptr, *have, n < v.len ? n : v.len);
+		if (c > 0 || (!c && v.len >= n))
+			return 0;
+	}
+	if (!(copy = dup(v)))
+		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
+	free(*have);
+	*have = copy;
+	return 0;
+}
+
 /* Fold one use of a key into the sightings of this batch: on a key and
  * principal already seen (most events), no allocation and no copy. */
 static int sight(struct wdn_recorder *r, const struct wdn_event *ev, int64_t t, struct wdn_err *err)
@@ -475,7 +515,9 @@ static int sight(struct wdn_recorder *r, const struct wdn_event *ev, int64_t t, 
 			e->s.first = t;
 		if (t > e->s.last)
 			e->s.last = t;
-		return 0;
+		return keep_least(&e->s.arn, ev->f[WDN_F_UI_ARN], err) ||
+		       keep_least(&e->s.type, ev->f[WDN_F_UI_TYPE], err) ||
+		       keep_least(&e->s.account, ev->f[WDN_F_UI_ACCOUNT], err) ? WDN_ENOMEM : 0;
 	}
 	nomem = wdn_nomem_count();
 	if (!(e = calloc(1, sizeof(*e))))
