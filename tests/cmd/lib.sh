@@ -79,3 +79,55 @@ store_dump() {
 		select * from change order by subject, event_id, kind;
 		select * from sighting order by key_id, principal;"
 }
+# version_ok STORE: its schema version and integrity check, on one line
+version_ok() { sqlite3 "$1" 'PRAGMA user_version; PRAGMA integrity_check' | paste -sd' ' -; }
+# migration_races OLD KEYS WANT INPUTS STATE OLD_STATE: a store OLD of an
+# older schema, killed at five points while a writer brings it to schema 5,
+# then migrated by one writer per file of INPUTS at once while two readers
+# read. STATE STORE prints the store's state: OLD_STATE or "5 ..." after
+# any kill, "5 ..." at the end (as a store the writers made new says);
+# every wdn-lookup of the keys in KEYS answers WANT.
+migration_races() {
+	_old=$1 _keys=$2 _want=$3 _in=$4 _state=$5 _was=$6
+	_new=$(wdn-record -q --store "$T/mr-new.db" </dev/null && $_state "$T/mr-new.db")
+	for _d in 0.05 0.1 0.2 0.4 0.8; do
+		cp "$_old" "$T/mr-k.db"
+		wdn-record -q --store "$T/mr-k.db" </dev/null &
+		_pid=$!
+		sleep $_d
+		kill -9 $_pid 2>/dev/null
+		wait $_pid 2>/dev/null
+		_v=$($_state "$T/mr-k.db")
+		if [ "$_v" = "$_was" ] || [ "$_v" = "$_new" ]; then
+			pass "killed after ${_d}s: '$_v', whole"
+		else
+			fail "killed after ${_d}s: '$_v', neither '$_was' nor '$_new'"
+		fi
+		wdn-lookup --store "$T/mr-k.db" --no-trails <"$_keys" >"$T/mr.got" 2>&1
+		cmp_ok "$_want" "$T/mr.got" "killed after ${_d}s: the same answers"
+	done
+	cp "$_old" "$T/mr-c.db"
+	wdn-lookup --store "$T/mr-c.db" --no-trails <"$_keys" >"$T/mr-r1.got" 2>&1 &
+	_r1=$!
+	_i=0
+	for _f in $(find "$_in" -name '*.json.gz' | sort); do
+		_i=$((_i + 1))
+		wdn-record -q --store "$T/mr-c.db" "$_f" 2>"$T/mr-w$_i.err" &
+		eval "_w$_i=\$!"
+	done
+	wdn-lookup --store "$T/mr-c.db" --no-trails <"$_keys" >"$T/mr-r2.got" 2>&1 &
+	_r2=$!
+	_j=1
+	while [ "$_j" -le "$_i" ]; do
+		eval "wait \$_w$_j"
+		is "$?" 0 "racing writer $_j migrates or waits, and records" || sed 's/^/#   /' "$T/mr-w$_j.err"
+		_j=$((_j + 1))
+	done
+	wait $_r1
+	cmp_ok "$_want" "$T/mr-r1.got" "a reader as the writers start: the same answers"
+	wait $_r2
+	cmp_ok "$_want" "$T/mr-r2.got" "a reader while they migrate: the same answers"
+	is "$($_state "$T/mr-c.db")" "$_new" "the store ends as a new store is, whole"
+	wdn-lookup --store "$T/mr-c.db" --no-trails <"$_keys" >"$T/mr.got" 2>&1
+	cmp_ok "$_want" "$T/mr.got" "after: the same answers"
+}

@@ -212,47 +212,9 @@ else
 	wdn-lookup --store "$T/g3.db" --no-trails <"$T/gk" >"$T/g.got" 2>&1
 	cmp_ok "$T/g.want" "$T/g.got" "schema 3, read as it is: the same answers"
 	is "$(sqlite3 "$T/g3.db" 'PRAGMA user_version')" 3 "and left as it is"
-	# killed mid-migration: still schema 3 or wholly 5, whole, the same answers
-	for d in 0.05 0.15 0.3 0.5; do
-		cp "$T/g3.db" "$T/k.db"
-		wdn-record -q --store "$T/k.db" </dev/null &
-		pid=$!
-		sleep $d
-		kill -9 $pid 2>/dev/null
-		wait $pid 2>/dev/null
-		v=$(sqlite3 "$T/k.db" 'PRAGMA user_version; PRAGMA integrity_check' | tr '\n' ' ')
-		case $v in
-		"3 ok "|"5 ok ") pass "killed after ${d}s: schema ${v%% *}, whole" ;;
-		*) fail "killed after ${d}s: '$v'" ;;
-		esac
-		wdn-lookup --store "$T/k.db" --no-trails <"$T/gk" >"$T/g.got" 2>&1
-		cmp_ok "$T/g.want" "$T/g.got" "killed after ${d}s: the same answers"
-	done
-	# four writers migrate at once while two readers read: each succeeds,
-	# the store ends at 5, the answers are the fresh store's
-	cp "$T/g3.db" "$T/c.db"
-	wdn-lookup --store "$T/c.db" --no-trails <"$T/gk" >"$T/r1.got" 2>&1 &
-	r1=$!
-	i=0
-	for f in $(find "$T/g" -name '*.json.gz' | sort); do
-		i=$((i + 1))
-		wdn-record -q --store "$T/c.db" "$f" 2>"$T/w$i.err" &
-		eval "w$i=\$!"
-	done
-	wdn-lookup --store "$T/c.db" --no-trails <"$T/gk" >"$T/r2.got" 2>&1 &
-	r2=$!
-	for j in 1 2 3 4; do
-		eval "wait \$w$j"
-		is "$?" 0 "racing writer $j migrates or waits, and records" || sed 's/^/#   /' "$T/w$j.err"
-	done
-	wait $r1
-	cmp_ok "$T/g.want" "$T/r1.got" "a reader as the writers start: the same answers"
-	wait $r2
-	cmp_ok "$T/g.want" "$T/r2.got" "a reader while they migrate: the same answers"
-	is "$(sqlite3 "$T/c.db" 'PRAGMA user_version; PRAGMA integrity_check' | tr '\n' ' ')" "5 ok " \
-		"the store ends at schema 5, whole"
-	wdn-lookup --store "$T/c.db" --no-trails <"$T/gk" >"$T/g.got" 2>&1
-	cmp_ok "$T/g.want" "$T/g.got" "after: the same answers"
+	# killed mid-migration: still schema 3 or wholly 5, whole, the same
+	# answers; four writers migrate at once while two readers read
+	migration_races "$T/g3.db" "$T/gk" "$T/g.want" "$T/g" version_ok "3 ok"
 	# the rank rule after migration: a better copy (smaller event ID) replaces,
 	# a worse one does not, as in a store made new
 	jq '.Records |= map(.eventID = ("0" + .eventID))' "$T/iss.json" >"$T/better.json"

@@ -223,8 +223,8 @@ to4() {
 	ALTER TABLE sighting4 RENAME TO sighting;
 	PRAGMA user_version = 4; COMMIT;" >/dev/null
 }
-v_ok() { sqlite3 "$1" 'PRAGMA user_version; PRAGMA integrity_check' | paste -sd' ' -; }
 rowid() { sqlite3 "$1" "select sql like '%WITHOUT ROWID%' from sqlite_master where name = 'sighting'"; }
+v_rowid() { echo "$(version_ok "$1") $(rowid "$1")"; }
 gen="$WDN_BUILD/tests/gentrail"
 if ! [ -x "$gen" ]; then
 	skip "no gentrail: schema 4 stores"
@@ -237,50 +237,14 @@ else
 	sqlite3 "$T/g5.db" "select key_id from sighting where key_id like 'AKIAR5USE%' and rowid % 97 = 0" >>"$T/gk"
 	wdn-lookup --store "$T/g5.db" --no-trails <"$T/gk" >"$T/g.want" 2>&1
 	cp "$T/g5.db" "$T/g4.db" && to4 "$T/g4.db"
-	is "$(v_ok "$T/g4.db") $(rowid "$T/g4.db")" "4 ok 1" \
+	is "$(version_ok "$T/g4.db") $(rowid "$T/g4.db")" "4 ok 1" \
 		"a schema 4 store of $(sqlite3 "$T/g4.db" 'select count(*) from sighting') sightings"
 	wdn-lookup --store "$T/g4.db" --no-trails <"$T/gk" >"$T/g.got" 2>&1
 	cmp_ok "$T/g.want" "$T/g.got" "schema 4, read as it is: the same answers"
-	is "$(v_ok "$T/g4.db") $(rowid "$T/g4.db")" "4 ok 1" "and left as it is"
-	# killed mid-migration: still schema 4 or wholly 5, whole, the same answers
-	for d in 0.05 0.1 0.2 0.4 0.8; do
-		cp "$T/g4.db" "$T/k.db"
-		wdn-record -q --store "$T/k.db" </dev/null &
-		pid=$!
-		sleep $d
-		kill -9 $pid 2>/dev/null
-		wait $pid 2>/dev/null
-		v="$(v_ok "$T/k.db") $(rowid "$T/k.db")"
-		case $v in
-		"4 ok 1"|"5 ok 0") pass "killed after ${d}s: schema ${v%% *}, whole" ;;
-		*) fail "killed after ${d}s: '$v'" ;;
-		esac
-		wdn-lookup --store "$T/k.db" --no-trails <"$T/gk" >"$T/g.got" 2>&1
-		cmp_ok "$T/g.want" "$T/g.got" "killed after ${d}s: the same answers"
-	done
-	# four writers migrate at once while two readers read
-	cp "$T/g4.db" "$T/c.db"
-	wdn-lookup --store "$T/c.db" --no-trails <"$T/gk" >"$T/r1.got" 2>&1 &
-	r1=$!
-	i=0
-	for f in $(find "$T/g" -name '*.json.gz' | sort); do
-		i=$((i + 1))
-		wdn-record -q --store "$T/c.db" "$f" 2>"$T/w$i.err" &
-		eval "w$i=\$!"
-	done
-	wdn-lookup --store "$T/c.db" --no-trails <"$T/gk" >"$T/r2.got" 2>&1 &
-	r2=$!
-	for j in 1 2 3 4; do
-		eval "wait \$w$j"
-		is "$?" 0 "racing writer $j migrates or waits, and records" || sed 's/^/#   /' "$T/w$j.err"
-	done
-	wait $r1
-	cmp_ok "$T/g.want" "$T/r1.got" "a reader as the writers start: the same answers"
-	wait $r2
-	cmp_ok "$T/g.want" "$T/r2.got" "a reader while they migrate: the same answers"
-	is "$(v_ok "$T/c.db") $(rowid "$T/c.db")" "5 ok 0" "the store ends at schema 5, whole"
-	wdn-lookup --store "$T/c.db" --no-trails <"$T/gk" >"$T/g.got" 2>&1
-	cmp_ok "$T/g.want" "$T/g.got" "after: the same answers"
+	is "$(version_ok "$T/g4.db") $(rowid "$T/g4.db")" "4 ok 1" "and left as it is"
+	# killed mid-migration: still schema 4 or wholly 5, whole, the same
+	# answers; four writers migrate at once while two readers read
+	migration_races "$T/g4.db" "$T/gk" "$T/g.want" "$T/g" v_rowid "4 ok 1"
 	# migrated rows upserted as a new store's: uses earlier and later than
 	# recorded, by the same principals, and a copy with no ARN (COALESCE)
 	jq -c '.Records |= map(select(.eventName == "ListBuckets")
@@ -300,7 +264,7 @@ else
 	cp "$T/g4.db" "$T/p.db"
 	sqlite3 "$T/p.db" "PRAGMA journal_mode=DELETE; PRAGMA page_size=4096; VACUUM; PRAGMA journal_mode=WAL" >/dev/null
 	wdn-record -q --store "$T/p.db" "$T/more.json"
-	is "$(sqlite3 "$T/p.db" 'PRAGMA page_size') $(v_ok "$T/p.db")" "4096 5 ok" \
+	is "$(sqlite3 "$T/p.db" 'PRAGMA page_size') $(version_ok "$T/p.db")" "4096 5 ok" \
 		"a 4 KiB-page store: migrated, its page size kept"
 	store_dump "$T/p.db" >"$T/p.dump"
 	cmp_ok "$T/m5.dump" "$T/p.dump" "a 4 KiB-page store: the same records"
