@@ -79,6 +79,17 @@ store_dump() {
 		select * from change order by subject, event_id, kind;
 		select * from sighting order by key_id, principal;"
 }
+# same_as_each DIR STORE DESCRIPTION: STORE (the inputs of DIR recorded in
+# one run) holds, byte for byte, what one run per input records
+same_as_each() {
+	rm -f "$2-each.db"
+	for _f in "$1"/*.json.gz; do
+		wdn-record -q --store "$2-each.db" "$_f" || fail "$3: recording $_f alone"
+	done
+	store_dump "$2" >"$2.dump"
+	store_dump "$2-each.db" >"$2-each.dump"
+	cmp_ok "$2.dump" "$2-each.dump" "$3: the store a run per input makes, byte for byte"
+}
 # version_ok STORE: its schema version and integrity check, on one line
 version_ok() { sqlite3 "$1" 'PRAGMA user_version; PRAGMA integrity_check' | paste -sd' ' -; }
 # migration_races OLD KEYS WANT INPUTS STATE OLD_STATE: a store OLD of an
