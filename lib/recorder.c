@@ -206,11 +206,16 @@ static int held_more(struct wdn_recorder *r, size_t bytes, struct wdn_err *err)
 	return r->writes_bytes > HOLD_BYTES ? write_writes(r, 1, err) : 0;
 }
 
-/* Hold a write (w: allocated by the caller, filled) for the input's end. */
-static int hold_write(struct wdn_recorder *r, struct held *w, size_t bytes, struct wdn_err *err)
+static void append_write(struct wdn_recorder *r, struct held *w)
 {
 	*r->writes_end = w;
 	r->writes_end = &w->next;
+}
+
+/* Hold a write (w: allocated by the caller, filled) for the input's end. */
+static int hold_write(struct wdn_recorder *r, struct held *w, size_t bytes, struct wdn_err *err)
+{
+	append_write(r, w);
 	return held_more(r, bytes, err);
 }
 
@@ -228,8 +233,7 @@ static int park_last(struct wdn_recorder *r, struct wdn_err *err)
 	w->issuance = r->last;
 	memset(&r->last, 0, sizeof(r->last));
 	r->last_held = 0;
-	*r->writes_end = w;
-	r->writes_end = &w->next;
+	append_write(r, w);
 	return 0;
 }
 
@@ -477,18 +481,15 @@ static char *dup(struct wdn_str v)
  * is kept (see take_least); a copy only when v is less (rare). */
 static int keep_least(char **have, struct wdn_str v, struct wdn_err *err)
 {
-	size_t n;
-	int c;
 	char *copy;
+	int c;
 
 	if (!v.ptr)
 		return 0;
-	if (*have) {
-		n = strlen(*have);
-		c = memcmp(v.ptr, *have, n < v.len ? n : v.len);
-		if (c > 0 || (!c && v.len >= n))
-			return 0;
-	}
+	/* one pass, no strlen: v holds no NUL (identity_fits), so strncmp
+	 * stops where *have ends or differs */
+	if (*have && ((c = strncmp(*have, v.ptr, v.len)) < 0 || (!c && !(*have)[v.len])))
+		return 0; /* *have is less, or the same */
 	if (!(copy = dup(v)))
 		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
 	free(*have);
@@ -714,20 +715,15 @@ int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 	/* where it was read: the answer's provenance, and the key to its integrity */
 	if (is_file(ev->input) && !(r->last.source = wdn_strdup(ev->input)))
 		return wdn_err_set(err, WDN_ENOMEM, "out of memory");
-	if (!r->group) {
-		if ((rc = begin(r, 1, err)) || (rc = r->store->ops->put_issuance(r->store, &r->last, err)))
-			return rc;
-		r->issuances++;
-		r->txn_issuances++;
-		if (res)
-			res->issuance = &r->last;
-		return 0;
-	}
-	/* held till the input's end; the result meanwhile */
-	r->last_held = 1;
+	if (!r->group &&
+	    ((rc = begin(r, 1, err)) || (rc = r->store->ops->put_issuance(r->store, &r->last, err))))
+		return rc;
 	r->issuances++;
 	r->txn_issuances++;
 	if (res)
 		res->issuance = &r->last;
+	if (!r->group)
+		return 0;
+	r->last_held = 1; /* till the input's end; the result meanwhile */
 	return held_more(r, sizeof(struct held) + len_of(r->last.event) + 512, err);
 }
