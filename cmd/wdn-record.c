@@ -71,7 +71,6 @@ struct run {
 	uint64_t group_bytes;             /* their size as stored (compressed) */
 };
 
-
 #define MAX_TTL_DAYS 36500 /* a hundred years: keep for good by not asking */
 
 
@@ -220,24 +219,17 @@ static void record_input(struct run *r, const struct cli_input *in)
 		}
 		return;
 	}
-	if (r->failed) {
-		if (r->grouped) /* the store failed as it was read: lost with its group */
-			r->group[r->ngroup++] = in;
-		return;
-	}
-	if (wdn_recorder_keep_input(r->rec, &err)) {
+	if (!r->failed && wdn_recorder_keep_input(r->rec, &err)) {
 		cli_fail(&r->cli, "%s", err.msg);
 		r->failed = 1;
-		if (r->grouped)
-			r->group[r->ngroup++] = in; /* lost with its group */
-		return;
 	}
 	if (!r->grouped)
 		return;
+	/* if the store failed, as it was read or kept: lost with its group */
 	r->group[r->ngroup++] = in;
 	r->group_bytes += in->size;
-	if (r->ngroup == GROUP_INPUTS || r->group_bytes >= GROUP_BYTES ||
-	    wdn_recorder_group_full(r->rec))
+	if (!r->failed && (r->ngroup == GROUP_INPUTS || r->group_bytes >= GROUP_BYTES ||
+			   wdn_recorder_group_full(r->rec)))
 		commit_group(r);
 }
 
