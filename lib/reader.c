@@ -1123,7 +1123,9 @@ static int fast_deliver(struct wdn_reader *r, const unsigned char *p,
 		ev.raw.ptr = (const char *)p + fe[i].off;
 		ev.raw.len = fe[i].len;
 		line += count_lines(counted, (size_t)(ev.raw.ptr - counted));
-		counted = ev.raw.ptr;
+		/* a compact record holds no line break (a string holds none
+		 * raw, or the parse refused it): count on from its end */
+		counted = fe[i].compact ? ev.raw.ptr + ev.raw.len : ev.raw.ptr;
 		ev.record = ++r->record;
 		ev.line = line;
 		memcpy(ev.f, fe[i].f, sizeof(ev.f));
