@@ -235,6 +235,41 @@ static void test_civil(void)
 	is_int(bad, 0, "SigV4's dates and wdn_time_format's agree");
 }
 
+/* A plain time's date is remembered from one parse to the next: a time
+ * after another of its date parses as it does after any other date, and
+ * the remembered date never lets through what the full parse refuses. */
+static void test_remembered_date(void)
+{
+	static const char *const times[] = {
+		"2016-12-31T23:59:60Z", "2016-12-31T00:00:01Z", "2016-12-31T23:59:59Z",
+		"2021-07-01T10:00:00Z", "2021-07-01T24:00:00Z", "2021-07-01T10:60:00Z",
+		"2021-07-01T10:00:61Z", "2021-07-01T1a:00:00Z", "2021-07-01T10:00:00z",
+		"2021-07-01T10:00:00.5Z", "2021-07-01 10:00:00Z", "2021-07-01T10:00:00+01:00",
+		"2021-07-01T10:00:00ZZ", "2021-07-01T10:00:0Z", "9999-12-31T23:59:59Z",
+		"9999-12-31T23:59:60Z", "2024-02-29T12:00:00Z", "2023-02-29T12:00:00Z",
+	};
+	size_t i, j;
+
+	for (i = 0; i < sizeof(times) / sizeof(*times); i++) {
+		int64_t cold, warm;
+		int rc_cold, rc_warm;
+
+		parse("1999-01-01T00:00:00Z", &cold);
+		rc_cold = parse(times[i], &cold);
+		for (j = 0; j < sizeof(times) / sizeof(*times); j++) {
+			if (strncmp(times[i], times[j], 10))
+				continue;
+			parse(times[j], &warm); /* the same date, remembered if it parsed */
+			rc_warm = parse(times[i], &warm);
+			ok(rc_warm == rc_cold && (rc_cold || warm == cold),
+			   "'%s' after '%s': as after another date (%d %lld, %d %lld)", times[i], times[j],
+			   rc_cold, (long long)cold, rc_warm, (long long)warm);
+		}
+	}
+	is_time("2016-12-31T23:59:60Z", wdn_time_days_from_civil(2017, 1, 1) * 86400);
+	is_time("2016-12-31T00:00:01Z", wdn_time_days_from_civil(2016, 12, 31) * 86400 + 1);
+}
+
 int main(void)
 {
 	(void)skip;
@@ -243,5 +278,6 @@ int main(void)
 	test_expiration();
 	test_format();
 	test_civil();
+	test_remembered_date();
 	return done_testing();
 }
