@@ -86,14 +86,32 @@ struct keyindex {
 };
 constexpr keyindex event_index(event_keys), ui_index(ui_keys), sc_index(sc_keys), si_index(si_keys);
 
+/* n bytes alike? Eight at a time, inline: the keys are short, and a call
+ * to memcmp for each member of each event cost more than the compare. Not
+ * strcmp: a key may hold NUL bytes. */
+inline bool same_bytes(const char *a, const char *b, size_t n)
+{
+	uint64_t x, y;
+
+	for (; n >= 8; a += 8, b += 8, n -= 8) {
+		std::memcpy(&x, a, 8);
+		std::memcpy(&y, b, 8);
+		if (x != y)
+			return false;
+	}
+	for (; n; a++, b++, n--)
+		if (*a != *b)
+			return false;
+	return true;
+}
+
 inline __attribute__((always_inline)) int lookup(const keyname *t, const keyindex &x, std::string_view k)
 {
 	int i;
 
 	if (k.empty() || (i = x.at[khash(k.data(), k.size())]) < 0)
 		return K_NONE;
-	/* memcmp, not strcmp: a key may hold NUL bytes */
-	if (k.size() == t[i].len && !std::memcmp(t[i].name, k.data(), k.size()))
+	if (k.size() == t[i].len && same_bytes(t[i].name, k.data(), k.size()))
 		return t[i].field;
 	return K_NONE;
 }
