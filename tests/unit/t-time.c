@@ -8,6 +8,7 @@
 #include "datetime.h"
 #include "sigv4.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,6 +271,120 @@ static void test_remembered_date(void)
 	is_time("2016-12-31T00:00:01Z", wdn_time_days_from_civil(2016, 12, 31) * 86400 + 1);
 }
 
+/* Times a remembered date could be asked about: plain ones on the first
+ * and last days written, leap seconds, impossible times of day, a plain
+ * time's length with other separators or digits, fractions and offsets on
+ * a date just remembered, other digits than ASCII's. */
+#define TM(s) { s, sizeof(s) - 1 } /* its bytes, a NUL among them */
+static const struct {
+	const char *s;
+	size_t len;
+} after_times[] = {
+	TM("1970-01-01T00:00:00Z"), TM("1970-01-01T23:59:60Z"), TM("1970-01-01T00:00:00+00:01"),
+	TM("1970-01-01T00:00:00-00:01"), TM("9999-12-31T23:59:59Z"), TM("9999-12-31T23:59:60Z"),
+	TM("9999-12-31T00:00:00Z"), TM("9999-12-31T23:59:59-00:01"), TM("2016-12-31T23:59:60Z"),
+	TM("2016-12-31T23:59:59Z"), TM("2016-12-31T24:00:00Z"), TM("2016-12-31T00:00:00Z"),
+	TM("2021-07-01T10:00:00Z"), TM("2021-07-01T10:00:00.999999999Z"), TM("2021-07-01T10:00:00+14:00"),
+	TM("2021-07-01T10:00Z"), TM("2021-07-01T10:00:00"), TM("2021-07-01 10:00:00Z"),
+	TM("2021-07-01t10:00:00Z"), TM("2021-07-01T10-00-00Z"), TM("2021-07-01T10:00:00\0"),
+	TM("2021-07-01T10:00:0\x00Z"), TM("2021-07-01T\xd9\xa1\xd9\xa0:00:00Z"),
+	TM("2021-07-01T\xef\xbc\x91\xef\xbc\x90:00:00Z"), TM("2021-07-01T99:99:99Z"),
+	TM("2021-07-01T23:59:61Z"), TM("2021-07-01T-1:00:00Z"), TM("2021-07-01T+1:00:00Z"),
+	TM("2021-07-01T 1:00:00Z"), TM("2021/07/01T10:00:00Z"), TM("2021-07-01"), TM("2021-07-01T"),
+	TM("2021-07-01T10:00:00Z "), TM("2024-02-29T00:00:00Z"), TM("2023-02-29T00:00:00Z"),
+	TM("2021-07-01T00:00:00Z"),
+};
+
+/* after_times[i], in a block of exactly its bytes */
+static int parse_nth(size_t i, int64_t *t)
+{
+	char *p = malloc(after_times[i].len);
+	int rc;
+
+	if (!p)
+		return -1;
+	memcpy(p, after_times[i].s, after_times[i].len);
+	*t = -12345;
+	rc = wdn_time_parse(p, after_times[i].len, t);
+	free(p);
+	return rc;
+}
+
+/* Any time, after any other of the list: as after a date of none of them. */
+static void test_after_any(void)
+{
+	size_t n = sizeof(after_times) / sizeof(*after_times), i, j;
+
+	for (i = 0; i < n; i++) {
+		int64_t cold, warm;
+		int rc_cold, rc_warm, bad = 0;
+
+		parse("1999-01-01T00:00:00Z", &cold);
+		rc_cold = parse_nth(i, &cold);
+		for (j = 0; j < n; j++) {
+			parse_nth(j, &warm);
+			rc_warm = parse_nth(i, &warm);
+			if (rc_warm != rc_cold || (!rc_cold && warm != cold)) {
+				printf("#   after '%s': %d %lld, else %d %lld\n", after_times[j].s, rc_warm,
+				       (long long)warm, rc_cold, (long long)cold);
+				bad++;
+			}
+		}
+		ok(!bad, "'%s' (%s) parses the same after each of %zu others", after_times[i].s,
+		   rc_cold ? "refused" : "taken", n);
+	}
+}
+
+/* Threads parsing times of different dates by turns: each parses them as
+ * one thread alone does (the memory of a date is the thread's own). */
+struct turns {
+	size_t start;
+	int64_t want[sizeof(after_times) / sizeof(*after_times)];
+	int rc[sizeof(after_times) / sizeof(*after_times)];
+	int bad;
+};
+
+static void *take_turns(void *arg)
+{
+	struct turns *t = arg;
+	size_t n = sizeof(after_times) / sizeof(*after_times), k;
+
+	for (k = 0; k < 20000; k++) {
+		size_t i = (t->start + k * 7) % n;
+		int64_t v;
+		int rc = parse_nth(i, &v);
+
+		if (rc != t->rc[i] || (!rc && v != t->want[i]))
+			t->bad++;
+	}
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	size_t n = sizeof(after_times) / sizeof(*after_times), i, k;
+	struct turns t[3];
+	pthread_t th[3];
+	int started[3];
+
+	for (k = 0; k < 3; k++) {
+		t[k].start = k * 5;
+		t[k].bad = 0;
+		for (i = 0; i < n; i++) {
+			parse("1999-01-01T00:00:00Z", &t[k].want[i]);
+			t[k].rc[i] = parse_nth(i, &t[k].want[i]);
+		}
+	}
+	for (k = 0; k < 3; k++)
+		started[k] = !pthread_create(&th[k], NULL, take_turns, &t[k]);
+	for (k = 0; k < 3; k++) {
+		if (started[k])
+			pthread_join(th[k], NULL);
+		ok(started[k] && !t[k].bad, "thread %zu: %d of 20000 times parsed otherwise than alone", k,
+		   t[k].bad);
+	}
+}
+
 int main(void)
 {
 	(void)skip;
@@ -279,5 +394,7 @@ int main(void)
 	test_format();
 	test_civil();
 	test_remembered_date();
+	test_after_any();
+	test_threads();
 	return done_testing();
 }
