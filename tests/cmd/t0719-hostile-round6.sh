@@ -108,6 +108,16 @@ for f in two.json two.json.gz; do
 		"two log files in $f: every bad record named"
 done
 
+# one log file cut into two gzip members inside a record, at a line break
+# and not: read as one text
+for cut in 700 1234 $(head -n 5 "$T/t4.json" | wc -c | tr -d ' '); do
+	{ head -c "$cut" "$T/t4.json" | gzip; tail -c +"$((cut + 1))" "$T/t4.json" | gzip; } >"$T/cut.json.gz"
+	wdn-record -q "$T/cut.json.gz" 2>"$T/err"
+	lines_ok "$T/err" "two gzip members cut at byte $cut"
+	is "$(named "$T/err" | wc -l | tr -d ' ')" "$(grep -o '"eventTime":[ ]*"L' "$T/t4.json" | wc -l | tr -d ' ')" \
+		"two gzip members cut at byte $cut: every bad record named"
+done
+
 # a file of CRLF line ends throughout: counted by LF, as every other file
 trail "$T/crlf0.json" 7 20
 sed 's/$/\r/' "$T/crlf0.json" >"$T/crlf.json"
