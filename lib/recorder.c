@@ -725,5 +725,8 @@ int wdn_recorder_event(struct wdn_recorder *r, const struct wdn_event *ev,
 	if (!r->group)
 		return 0;
 	r->last_held = 1; /* till the input's end; the result meanwhile */
+	/* its size, near enough for a cap: the event's text, and 512 bytes for
+	 * the strings taken from it (short in practice, at most about the
+	 * text's size again) */
 	return held_more(r, sizeof(struct held) + len_of(r->last.event) + 512, err);
 }
